@@ -1,0 +1,1 @@
+"""The Switchroom platform: catalog, Connect API, service client, event log and streams."""

@@ -1,0 +1,57 @@
+"""The hub's catalog: services and connections, with the look-ups the Connect API needs."""
+
+from dataclasses import dataclass
+
+from hub.errors import ConnectApiError
+from protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, Service
+
+
+@dataclass(frozen=True)
+class FeatureOpRef:
+    """A feature's use of a service operation, resolved: what to call and how it is configured."""
+
+    connection: Connection
+    feature: Feature
+    entry: FeatureOperation
+    service: Service
+    operation: Operation
+
+
+class Catalog:
+    def __init__(self, services: list[Service], connections: list[Connection]) -> None:
+        self.services = {s.id: s for s in services}
+        self.connections = {c.id: c for c in connections}
+
+    def connection(self, connection_id: str) -> Connection:
+        try:
+            return self.connections[connection_id]
+        except KeyError:
+            raise ConnectApiError("not_found", f"No connection '{connection_id}'") from None
+
+    def service_for_key(self, key: str | None) -> Service | None:
+        if not key:
+            return None
+        return next((s for s in self.services.values() if s.service_key == key), None)
+
+    def operation(self, kind: OperationKind, ref: str) -> tuple[Service, Operation] | None:
+        service_id, _, slug = ref.partition(".")
+        service = self.services.get(service_id)
+        if service is None:
+            return None
+        ops = {"trigger": service.triggers, "query": service.queries, "action": service.actions}[kind]
+        op = next((o for o in ops if o.id == slug), None)
+        return (service, op) if op else None
+
+    def feature_ops(self, connection: Connection, kind: OperationKind, ref: str) -> list[FeatureOpRef]:
+        """Every place in the connection's features that uses operation ``ref``, in feature order."""
+        found = self.operation(kind, ref)
+        if found is None:
+            return []
+        service, operation = found
+        refs = []
+        for feature in connection.features:
+            entries = {"trigger": feature.triggers, "query": feature.queries, "action": feature.actions}[kind]
+            refs.extend(
+                FeatureOpRef(connection, feature, entry, service, operation) for entry in entries if entry.ref == ref
+            )
+        return refs

@@ -1,0 +1,18 @@
+"""Connect API errors as exceptions, answered in the error shape of DESIGN §3."""
+
+from protocol import ErrorBody, ErrorDetail
+from protocol.errors import ErrorCode
+
+
+class ConnectApiError(Exception):
+    def __init__(self, code: ErrorCode, message: str, details: list[ErrorDetail] | None = None) -> None:
+        super().__init__(message)
+        self.body = ErrorBody(code=code, message=message, details=details or [])
+
+    @property
+    def status(self) -> int:
+        return self.body.status
+
+
+def field_error(pointer: str, message: str) -> ErrorDetail:
+    return ErrorDetail(parameter=pointer, message=message)

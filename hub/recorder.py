@@ -1,0 +1,98 @@
+"""The hub's side of the event log: batched appends off the event loop, and change notification.
+
+Callers ``record()`` a body and go on; a single writer thread appends everything queued since its
+last commit in one transaction (batching is what makes 1,000s of records/s cheap). Streams wait on
+``wait_past(seq)`` and then read from the log themselves, so every subscriber sees the same order
+and none needs a buffer of its own.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+import asyncio
+import threading
+
+from store import EventLog
+
+READ_THREADS = 4
+
+
+class Recorder:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._writer = EventLog(path, check_same_thread=False)
+        self.hub_id = self._writer.ensure_hub_id()
+        self.head_seq = self._writer.head_seq()
+        self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="eventlog-writer")
+        self._read_threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="eventlog-reader")
+        self._readers = threading.local()
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
+        self._queued = asyncio.Event()
+        self._advanced = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._write_loop(), name="eventlog-writer")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self._flush()
+        self._write_thread.shutdown(wait=True)
+        self._read_threads.shutdown(wait=False)
+
+    def record(self, body: dict[str, Any]) -> "asyncio.Future[int]":
+        """Queue a record body for the log; the future resolves to its seq once committed."""
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._pending.append((body, future))
+        self._queued.set()
+        return future
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._queued.wait()
+            self._queued.clear()
+            await self._flush()
+
+    async def _flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        loop = asyncio.get_running_loop()
+        try:
+            records = await loop.run_in_executor(self._write_thread, self._writer.append, [b for b, _ in batch])
+        except Exception as exc:  # a failed commit must not lose the caller's error
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            raise
+        for record, (_, future) in zip(records, batch):
+            if not future.done():
+                future.set_result(record["seq"])
+        self.head_seq = records[-1]["seq"]
+        advanced, self._advanced = self._advanced, asyncio.Event()
+        advanced.set()
+
+    async def wait_past(self, seq: int, timeout: float) -> bool:
+        """Wait until the log's head passes ``seq``; False if ``timeout`` elapsed first."""
+        while self.head_seq <= seq:
+            try:
+                await asyncio.wait_for(self._advanced.wait(), timeout)
+            except TimeoutError:
+                return self.head_seq > seq
+        return True
+
+    async def read_after_json(self, after: int, limit: int, kinds: tuple[str, ...]) -> tuple[list[str], int]:
+        """Raw JSON of records after ``after`` (of the given kinds), read on a reader thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._read_threads, self._read, after, limit, kinds)
+
+    def _read(self, after: int, limit: int, kinds: tuple[str, ...]) -> tuple[list[str], int]:
+        reader: EventLog | None = getattr(self._readers, "log", None)
+        if reader is None:
+            reader = self._readers.log = EventLog(self.path)
+        return reader.read_after_json(after, limit, kinds)

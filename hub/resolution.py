@@ -1,0 +1,75 @@
+"""Field resolution and validation (DESIGN §2).
+
+Per field of the operation: the request's override → else the user's value (user fields only)
+→ else the configured value or default. Then: required present, type right, select value among
+the options. Every bad field is reported, each with a JSON pointer to it.
+"""
+
+from typing import Any
+
+from hub.errors import ConnectApiError, field_error
+from protocol.catalog import Field, FieldConfig, Operation
+from protocol import ErrorDetail
+
+_MISSING = object()
+
+
+def resolve_fields(
+    operation: Operation,
+    configured: dict[str, FieldConfig],
+    user_values: dict[str, Any],
+    overrides: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The values an operation runs with; raises ``ConnectApiError`` 422 listing every bad field."""
+    overrides = overrides or {}
+    problems: list[ErrorDetail] = [
+        field_error(f"/fields/{name}", f"'{name}' is not a field of {operation.id}")
+        for name in overrides
+        if operation.field(name) is None
+    ]
+    resolved: dict[str, Any] = {}
+    for field in operation.fields:
+        value = _pick(field, configured.get(field.id), user_values, overrides)
+        if value is _MISSING or value is None or value == "":
+            if field.required:
+                problems.append(field_error(f"/fields/{field.id}", f"'{field.id}' is required"))
+            continue
+        message = _type_problem(field, value)
+        if message:
+            problems.append(field_error(f"/fields/{field.id}", message))
+            continue
+        resolved[field.id] = value
+    if problems:
+        raise ConnectApiError("invalid_parameters", "Some fields are invalid", problems)
+    return resolved
+
+
+def _pick(field: Field, config: FieldConfig | None, user_values: dict[str, Any], overrides: dict[str, Any]) -> Any:
+    if field.id in overrides:
+        return overrides[field.id]
+    if config is not None and config.visibility == "user" and field.id in user_values:
+        return user_values[field.id]
+    if config is not None:
+        return config.value
+    return _MISSING
+
+
+def _type_problem(field: Field, value: Any) -> str | None:
+    match field.type:
+        case "text" | "text_area" | "datetime" | "location":
+            ok = isinstance(value, str)
+            expected = "a string"
+        case "number":
+            ok = isinstance(value, int | float) and not isinstance(value, bool)
+            expected = "a number"
+        case "select":
+            if not isinstance(value, str):
+                return f"'{field.id}' must be a string"
+            allowed = [option.value for option in field.options or []]
+            if value not in allowed:
+                return f"'{field.id}' must be one of: {', '.join(allowed)}"
+            return None
+        case "checkbox_multi":
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            expected = "a list of strings"
+    return None if ok else f"'{field.id}' must be {expected}"

@@ -1,0 +1,64 @@
+"""The hub's settings, from the command line and the environment, in one place."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+import json
+import os
+import secrets
+
+import platformdirs
+
+TOKEN_ENV = "SWITCHROOM_TOKEN"
+SERVICE_KEY_ENV = "SWITCHROOM_SERVICE_KEY"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret value and where it came from; only the origin is ever printed."""
+
+    value: str = field(repr=False)
+    origin: str
+
+
+@dataclass(frozen=True)
+class HubSettings:
+    host: str
+    port: int
+    db: Path
+    demo: bool
+    traffic_rate: float
+    token: Secret
+    service_key: Secret
+
+
+def data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("switchroom", appauthor=False))
+
+
+def default_db(demo: bool) -> Path:
+    return data_dir() / "demo-hub.sqlite" if demo else Path("hub.sqlite")
+
+
+def load_secrets() -> tuple[Secret, Secret]:
+    """The operator token and the demo service key: from the environment when set, else made up
+    once and kept in a file only the user can read, so a restarted demo hub keeps them."""
+    saved_path = data_dir() / "demo-credentials.json"
+    saved: dict[str, str] = {}
+    if saved_path.exists():
+        try:
+            saved = json.loads(saved_path.read_text())
+        except (OSError, ValueError):
+            saved = {}
+    made_up = {name: saved.get(name) or secrets.token_urlsafe(24) for name in ("token", "service_key")}
+    if made_up != saved and not (os.environ.get(TOKEN_ENV) and os.environ.get(SERVICE_KEY_ENV)):
+        saved_path.parent.mkdir(parents=True, exist_ok=True)
+        saved_path.touch(mode=0o600, exist_ok=True)
+        saved_path.write_text(json.dumps(made_up))
+    kept = f"made up, kept in {saved_path}"
+    token = Secret(os.environ[TOKEN_ENV], f"${TOKEN_ENV}") if os.environ.get(TOKEN_ENV) else Secret(made_up["token"], kept)
+    service_key = (
+        Secret(os.environ[SERVICE_KEY_ENV], f"${SERVICE_KEY_ENV}")
+        if os.environ.get(SERVICE_KEY_ENV)
+        else Secret(made_up["service_key"], kept)
+    )
+    return token, service_key

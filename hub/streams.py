@@ -1,0 +1,86 @@
+"""The log and trigger streams (DESIGN §7) over websockets.
+
+Each subscriber reads from the event log itself, from its own cursor: backlog and live are one
+loop (read what lies past the cursor, else wait for the head to move), so there is no seam between
+them where a record could be lost or repeated, and a slow client costs the hub no memory — it simply
+reads further behind.
+"""
+
+import asyncio
+import logging
+
+from pydantic import ValidationError
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from hub.auth import OperatorTokens
+from hub.recorder import Recorder
+from protocol import ErrorFrame, HeartbeatFrame, HelloFrame, SubscribeFrame, dumps
+
+log = logging.getLogger("switchroom.hub")
+
+LOG_KINDS = ("api_call", "script_run", "rerun")
+TRIGGER_KINDS = ("trigger_event",)
+BATCH_LIMIT = 2000
+HEARTBEAT_SECONDS = 5.0
+SUBSCRIBE_TIMEOUT = 10.0
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_PROTOCOL_ERROR = 1002
+
+
+class StreamEndpoint:
+    def __init__(self, recorder: Recorder, tokens: OperatorTokens, kinds: tuple[str, ...]) -> None:
+        self.recorder = recorder
+        self.tokens = tokens
+        self.kinds = kinds
+
+    async def handle(self, websocket: WebSocket) -> None:
+        await websocket.accept()
+        if self.tokens.actor(websocket.headers.get("authorization")) is None:
+            await self._refuse(websocket, "unauthorized", "Missing or wrong operator token", CLOSE_POLICY_VIOLATION)
+            return
+        try:
+            subscribe = await self._read_subscribe(websocket)
+            if subscribe is None:
+                return
+            await self._stream(websocket, subscribe.after)
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            pass  # the client went away; it resumes from its own cursor
+
+    async def _read_subscribe(self, websocket: WebSocket) -> SubscribeFrame | None:
+        try:
+            text = await asyncio.wait_for(websocket.receive_text(), SUBSCRIBE_TIMEOUT)
+            return SubscribeFrame.model_validate_json(text)
+        except (TimeoutError, ValidationError, KeyError, RuntimeError):
+            await self._refuse(websocket, "bad_subscribe", 'Expected {"type": "subscribe", "after": <seq>}',
+                               CLOSE_PROTOCOL_ERROR)
+            return None
+
+    async def _stream(self, websocket: WebSocket, cursor: int) -> None:
+        hello = HelloFrame(hub_id=self.recorder.hub_id, head_seq=self.recorder.head_seq)
+        await websocket.send_text(dumps(hello).decode())
+        while True:
+            bodies, through = await self.recorder.read_after_json(cursor, BATCH_LIMIT, self.kinds)
+            if through > cursor:
+                cursor = through
+                # Records are already JSON in the log: splice them into the frame without re-encoding.
+                frame = f'{{"type":"batch","records":[{",".join(bodies)}],"through_seq":{through}}}'
+                await websocket.send_text(frame)
+                continue
+            if not await self.recorder.wait_past(cursor, HEARTBEAT_SECONDS):
+                await websocket.send_text(dumps(HeartbeatFrame(head_seq=self.recorder.head_seq)).decode())
+
+    @staticmethod
+    async def _refuse(websocket: WebSocket, code: str, message: str, close_code: int) -> None:
+        try:
+            await websocket.send_text(dumps(ErrorFrame(code=code, message=message)).decode())
+            await websocket.close(code=close_code, reason=message[:120])
+        except (WebSocketDisconnect, RuntimeError):
+            pass
+
+
+def stream_routes(recorder: Recorder, tokens: OperatorTokens) -> list[WebSocketRoute]:
+    return [
+        WebSocketRoute("/v1/streams/logs", StreamEndpoint(recorder, tokens, LOG_KINDS).handle),
+        WebSocketRoute("/v1/streams/triggers", StreamEndpoint(recorder, tokens, TRIGGER_KINDS).handle),
+    ]

@@ -1,0 +1,98 @@
+"""Catalog objects rendered in the Connect API's documented shapes (IFTTT Connect API v2 keys)."""
+
+from typing import Any
+
+from hub.catalog import Catalog
+from protocol.catalog import Connection, Feature, FeatureOperation, Operation, UserConnection
+
+
+def connection_body(catalog: Catalog, connection: Connection, enabled_count: int,
+                    user_connection: UserConnection | None, user_named: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "connection",
+        "id": connection.id,
+        "name": connection.name,
+        "description": connection.description,
+        "url": f"/connections/{connection.id}",
+        "enabled_count": enabled_count,
+        "user_status": (user_connection.status if user_connection else "never_enabled") if user_named else None,
+        "services": _services(catalog, connection),
+        "features": [_feature(f) for f in connection.features],
+    }
+    if user_connection is not None:
+        body["user_connection"] = _user_connection(user_connection)
+    return body
+
+
+def _services(catalog: Catalog, connection: Connection) -> list[dict[str, Any]]:
+    used: dict[str, set[str]] = {}
+    for feature in connection.features:
+        for entry in (*feature.triggers, *feature.queries, *feature.actions):
+            service_id, _, slug = entry.ref.partition(".")
+            used.setdefault(service_id, set()).add(slug)
+    bodies = []
+    for service_id, slugs in used.items():
+        service = catalog.services[service_id]
+        bodies.append({
+            "service_id": service.id,
+            "service_name": service.name,
+            "is_primary": service.id == connection.owner_service,
+            "triggers": [_operation(service.id, o) for o in service.triggers if o.id in slugs],
+            "queries": [_operation(service.id, o) for o in service.queries if o.id in slugs],
+            "actions": [_operation(service.id, o) for o in service.actions if o.id in slugs],
+        })
+    return bodies
+
+
+def _operation(service_id: str, operation: Operation) -> dict[str, Any]:
+    return {
+        "id": f"{service_id}.{operation.id}",
+        "label": operation.label,
+        "fields": [f.model_dump(exclude_none=True) for f in operation.fields],
+        "ingredients": operation.ingredients,
+    }
+
+
+def _feature(feature: Feature) -> dict[str, Any]:
+    return {
+        "id": feature.id,
+        "title": feature.name,
+        "fields": [],
+        "feature_triggers": [_feature_op(e, "trigger_id") for e in feature.triggers],
+        "feature_queries": [_feature_op(e, "query_id") for e in feature.queries],
+        "feature_actions": [_feature_op(e, "action_id") for e in feature.actions],
+    }
+
+
+def _feature_op(entry: FeatureOperation, ref_key: str) -> dict[str, Any]:
+    """Only user-visible fields are shown; developer fields and their values stay hidden."""
+    return {
+        "id": entry.id,
+        ref_key: entry.ref,
+        "fields": [
+            {"id": field_id, "default_value": config.value}
+            for field_id, config in entry.fields.items()
+            if config.visibility == "user"
+        ],
+    }
+
+
+def _user_connection(user_connection: UserConnection) -> dict[str, Any]:
+    return {
+        "user_features": [
+            {
+                "id": uf.id,
+                "feature_id": uf.feature_id,
+                "enabled": uf.enabled,
+                "user_fields": [],
+                "user_feature_actions": [
+                    {"id": f"{uf.id}:{op_id}", "feature_action_id": op_id,
+                     "user_fields": [{"field_id": k, "value": v} for k, v in values.items()]}
+                    for op_id, values in uf.op_fields.items()
+                ],
+                "user_feature_triggers": [],
+                "user_feature_queries": [],
+            }
+            for uf in user_connection.user_features
+        ]
+    }

@@ -1,0 +1,94 @@
+"""Catalog objects (DESIGN §2): services with their operations, and connections wiring them."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field as PydField
+
+FieldType = Literal["text", "text_area", "select", "checkbox_multi", "number", "datetime", "location"]
+OperationKind = Literal["trigger", "query", "action"]
+
+
+class FieldOption(BaseModel):
+    label: str
+    value: str
+
+
+class Field(BaseModel):
+    id: str
+    label: str
+    type: FieldType = "text"
+    required: bool = False
+    options: list[FieldOption] | None = None
+
+
+class Operation(BaseModel):
+    """A trigger, query or action of a service; ``id`` is its slug within the service."""
+
+    id: str
+    label: str
+    fields: list[Field] = PydField(default_factory=list)
+    ingredients: list[str] = PydField(default_factory=list)
+
+    def field(self, field_id: str) -> Field | None:
+        return next((f for f in self.fields if f.id == field_id), None)
+
+
+class Service(BaseModel):
+    id: str
+    name: str
+    base_url: str
+    service_key: str = PydField(repr=False)
+    triggers: list[Operation] = PydField(default_factory=list)
+    queries: list[Operation] = PydField(default_factory=list)
+    actions: list[Operation] = PydField(default_factory=list)
+
+
+class FieldConfig(BaseModel):
+    """Developer fields carry the developer's value (hidden from users); user fields a default."""
+
+    visibility: Literal["developer", "user"]
+    value: Any = None
+
+
+class FeatureOperation(BaseModel):
+    """One trigger, query or action inside a feature; ``ref`` is the full id, e.g. ``lights.change_color``."""
+
+    id: str
+    ref: str
+    fields: dict[str, FieldConfig] = PydField(default_factory=dict)
+
+
+class Feature(BaseModel):
+    id: str
+    name: str
+    triggers: list[FeatureOperation] = PydField(default_factory=list)
+    queries: list[FeatureOperation] = PydField(default_factory=list)
+    actions: list[FeatureOperation] = PydField(default_factory=list)
+
+
+class Connection(BaseModel):
+    id: str
+    name: str
+    description: str = ""
+    owner_service: str
+    features: list[Feature] = PydField(default_factory=list)
+    configuration: dict[str, Any] = PydField(default_factory=dict)
+    runtime_script: str | None = None
+    webhook_url: str | None = None
+
+
+class UserFeature(BaseModel):
+    """A user's copy of a feature; ``op_fields`` holds the user's field values per feature
+    operation id (the wire's ``user_feature_actions[].user_fields`` and friends)."""
+
+    id: str
+    feature_id: str
+    enabled: bool = True
+    op_fields: dict[str, dict[str, Any]] = PydField(default_factory=dict)
+
+
+class UserConnection(BaseModel):
+    user_id: str
+    connection_id: str
+    status: Literal["enabled", "disabled", "pending"] = "enabled"
+    user_features: list[UserFeature] = PydField(default_factory=list)

@@ -1,0 +1,45 @@
+"""The Connect API error body (DESIGN §3): ``{type: "error", code, message, details}``."""
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+ErrorCode = Literal[
+    "invalid_request",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "invalid_parameters",
+    "rate_limited",
+    "internal_error",
+    "service_error",
+    "service_timeout",
+]
+
+STATUS_FOR_CODE: dict[str, int] = {
+    "invalid_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "invalid_parameters": 422,
+    "rate_limited": 429,
+    "internal_error": 500,
+    "service_error": 502,
+    "service_timeout": 504,
+}
+
+
+class ErrorDetail(BaseModel):
+    parameter: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    type: Literal["error"] = "error"
+    code: ErrorCode
+    message: str
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+    @property
+    def status(self) -> int:
+        return STATUS_FOR_CODE[self.code]

@@ -1,0 +1,184 @@
+"""One SQLite file of flat event-log records, keyed by their gap-free ``seq``.
+
+The same schema serves both sides: the hub appends (and assigns ``seq``), the dashboard replicates
+(records and its cursor committed together, ``seq`` as the key so a record can never be stored twice).
+Every record keeps its full JSON in ``body``; the columns beside it exist only to index and query.
+
+An ``EventLog`` wraps one sqlite3 connection: use it from one thread at a time. WAL mode lets any
+number of readers (each with its own ``EventLog``) run beside the single writer.
+"""
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+import sqlite3
+import uuid
+
+import orjson
+import sqlite_utils
+
+# Columns copied out of each record for indexing, in insert order after seq, ts, kind.
+INDEXED = ("direction", "connection_id", "feature_id", "user_id", "op_id", "status_code")
+_INSERT_COLUMNS = ("seq", "ts", "kind", *INDEXED, "body")
+
+
+def utc_now_iso() -> str:
+    """The record timestamp format: UTC, millisecond precision, ``Z`` suffix (sorts as text)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class EventLog:
+    def __init__(self, path: Path | str, *, check_same_thread: bool = True) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = sqlite3.connect(
+            self.path, isolation_level=None, check_same_thread=check_same_thread
+        )
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        self.db = sqlite_utils.Database(self._conn)
+        self._ensure_schema()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- schema -----------------------------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        if "records" in self.db.table_names():
+            return
+        with self._transaction():
+            self.db["records"].create(
+                {
+                    "seq": int,
+                    "ts": str,
+                    "kind": str,
+                    **{name: (int if name == "status_code" else str) for name in INDEXED},
+                    "body": str,
+                },
+                pk="seq",
+                if_not_exists=True,
+            )
+            self.db["records"].create_index(["kind", "seq"], if_not_exists=True)
+            self.db["records"].create_index(["connection_id", "feature_id"], if_not_exists=True)
+            self.db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+            self.db["cursors"].create({"name": str, "seq": int}, pk="name", if_not_exists=True)
+
+    def _transaction(self) -> "_Transaction":
+        return _Transaction(self._conn)
+
+    # -- identity ---------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def ensure_hub_id(self) -> str:
+        """The hub's identity, made once per hub database: a new one tells clients to start over."""
+        hub_id = self.meta("hub_id")
+        if hub_id is None:
+            hub_id = uuid.uuid4().hex
+            self.set_meta("hub_id", hub_id)
+        return hub_id
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def head_seq(self) -> int:
+        return self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()[0]
+
+    def append(self, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Append new records (hub side) in one transaction, assigning the next seqs and ``ts``.
+
+        Returns the stored records. Seqs stay gap-free because there is one writer per database.
+        """
+        with self._transaction():
+            head = self.head_seq()
+            records = []
+            for offset, body in enumerate(bodies, start=1):
+                record = {"seq": head + offset, "ts": body.get("ts") or utc_now_iso()}
+                record.update((k, v) for k, v in body.items() if k not in record)
+                records.append(record)
+            self._insert(records, or_ignore=False)
+        return records
+
+    def replicate(self, records: Sequence[dict[str, Any]], through_seq: int, cursor: str = "stream") -> int:
+        """Store records copied from a hub (dashboard side) and move the cursor, atomically.
+
+        Records already present are ignored (``seq`` is the key). Returns how many were new.
+        """
+        with self._transaction():
+            before = self._conn.total_changes
+            self._insert(records, or_ignore=True)
+            added = self._conn.total_changes - before
+            self._conn.execute(
+                "INSERT INTO cursors (name, seq) VALUES (?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET seq = MAX(seq, excluded.seq)",
+                (cursor, through_seq),
+            )
+        return added
+
+    def _insert(self, records: Iterable[dict[str, Any]], *, or_ignore: bool) -> None:
+        verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
+        placeholders = ", ".join("?" for _ in _INSERT_COLUMNS)
+        self._conn.executemany(
+            f"{verb} INTO records ({', '.join(_INSERT_COLUMNS)}) VALUES ({placeholders})",
+            (
+                (
+                    r["seq"],
+                    r["ts"],
+                    r["kind"],
+                    *(r.get(name) for name in INDEXED),
+                    orjson.dumps(r).decode(),
+                )
+                for r in records
+            ),
+        )
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def cursor(self, name: str = "stream") -> int:
+        row = self._conn.execute("SELECT seq FROM cursors WHERE name = ?", (name,)).fetchone()
+        return row[0] if row else 0
+
+    def read_after_json(self, after: int, limit: int, kinds: Sequence[str] | None = None) -> tuple[list[str], int]:
+        """Records with ``seq > after`` as raw JSON text, oldest first, at most ``limit`` of them.
+
+        Returns them with the seq they cover through: the last seq looked at, which passes over
+        records of other kinds, so a stream's cursor moves past what it does not carry.
+        """
+        rows = self._conn.execute(
+            "SELECT seq, kind, body FROM records WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
+        ).fetchall()
+        through = rows[-1][0] if rows else after
+        wanted = set(kinds) if kinds is not None else None
+        return [body for _, kind, body in rows if wanted is None or kind in wanted], through
+
+    def read_after(self, after: int, limit: int, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        bodies, _ = self.read_after_json(after, limit, kinds)
+        return [orjson.loads(body) for body in bodies]
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read query; the place for the queries in ``store.queries``."""
+        return self._conn.execute(sql, params).fetchall()
+
+    def integrity_ok(self) -> bool:
+        return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK`` on error) on an autocommit connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._conn.execute("BEGIN IMMEDIATE")
+        return self._conn
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        self._conn.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -1,0 +1,67 @@
+"""Read queries over an event log that the dashboard (and the hub's ops API) need."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from store.eventlog import EventLog
+
+# A call "failed" when it got no answer or an error status; skipped calls are not failures.
+_FAILED = "(status_code IS NULL AND json_extract(body, '$.skipped') IS NOT 1) OR status_code >= 400"
+
+
+@dataclass(frozen=True)
+class ConnectionCounts:
+    connection_id: str
+    calls: int
+    errors: int
+
+    @property
+    def error_share(self) -> float:
+        return self.errors / self.calls if self.calls else 0.0
+
+
+def connection_counts(log: EventLog) -> list[ConnectionCounts]:
+    """Inbound Connect API calls and failed ones, per connection."""
+    rows = log.execute(
+        f"""
+        SELECT connection_id, COUNT(*), SUM(CASE WHEN {_FAILED} THEN 1 ELSE 0 END)
+        FROM records
+        WHERE kind = 'api_call' AND direction = 'inbound' AND connection_id IS NOT NULL
+        GROUP BY connection_id ORDER BY connection_id
+        """
+    )
+    return [ConnectionCounts(cid, calls, errors or 0) for cid, calls, errors in rows]
+
+
+def api_call_count(log: EventLog) -> int:
+    return log.execute("SELECT COUNT(*) FROM records WHERE kind = 'api_call'")[0][0]
+
+
+def api_calls_window(log: EventLog, offset: int, limit: int, total: int | None = None) -> list[dict[str, Any]]:
+    """``limit`` api_call records starting at position ``offset`` (0 = oldest), oldest first.
+
+    Windows in the newer half are read backwards from the tail, so following the live end stays
+    cheap however long the log is.
+    """
+    if limit <= 0:
+        return []
+    total = api_call_count(log) if total is None else total
+    offset = max(0, min(offset, total))
+    limit = min(limit, total - offset)
+    if limit <= 0:
+        return []
+    if offset >= total // 2:
+        from_end = total - offset - limit
+        rows = log.execute(
+            "SELECT body FROM records WHERE kind = 'api_call' ORDER BY seq DESC LIMIT ? OFFSET ?",
+            (limit, from_end),
+        )
+        rows.reverse()
+    else:
+        rows = log.execute(
+            "SELECT body FROM records WHERE kind = 'api_call' ORDER BY seq LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+    return [orjson.loads(body) for (body,) in rows]

@@ -1,0 +1,101 @@
+"""The Switchroom dashboard app: panes over the local cache, fed by the replicator."""
+
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from store import connection_counts
+from themes import APP_CSS
+from tui.cache import Cache
+from tui.replication import LinkState, Replicator
+from tui.widgets.connections_table import ConnectionsTable
+from tui.widgets.log_view import LogView, header_text
+from tui.widgets.status_line import IngestRate, StatusLine
+
+REFRESH_SECONDS = 0.25
+
+
+class SwitchroomApp(App[None]):
+    TITLE = "Switchroom"
+    CSS_PATH = str(APP_CSS)
+    BINDINGS = [
+        Binding("1", "show_pane('connections')", "Connections"),
+        Binding("2", "show_pane('logs')", "API logs"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, hub_url: str, token: str, cache_dir: Path) -> None:
+        super().__init__()
+        self.hub_url = hub_url
+        self.replicator = Replicator(hub_url, token, cache_dir, self._on_cache, self._on_ingest, self._on_link)
+        self.link = LinkState("connecting")
+        self.ingest_rate = IngestRate()
+        self._dirty = True
+
+    @property
+    def cache(self) -> Cache | None:
+        return self.replicator.cache
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Switchroom"), id="title")
+        with TabbedContent(initial="connections"):
+            with TabPane("1 Connections", id="connections"):
+                yield ConnectionsTable(id="connections-table")
+            with TabPane("2 API logs", id="logs"):
+                yield Static(id="log-header")
+                yield LogView(id="log-view")
+        yield StatusLine(id="status-line")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.run_worker(self.replicator.run(), name="replicator", group="replicator")
+        self.set_interval(REFRESH_SECONDS, self._refresh_views)
+        self._show_status()
+
+    def on_resize(self) -> None:
+        self.query_one("#log-header", Static).update(Text(header_text(self.query_one(LogView).row_width)))
+
+    def action_show_pane(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
+        if pane == "logs":
+            self.query_one(LogView).focus()
+        else:
+            self.query_one(ConnectionsTable).focus()
+
+    # -- replicator callbacks (called on the app's event loop) -------------------------------------
+
+    def _on_cache(self, cache: Cache) -> None:
+        self.query_one(LogView).set_cache(cache)
+        self._dirty = True
+
+    def _on_ingest(self, added: int, through_seq: int) -> None:
+        self.ingest_rate.add(added)
+        if added:
+            self._dirty = True
+
+    def _on_link(self, link: LinkState) -> None:
+        self.link = link
+        self._show_status()
+
+    # -- refreshing ---------------------------------------------------------------------------------
+
+    async def _refresh_views(self) -> None:
+        """Redraw from the cache at most a few times a second, however fast records arrive."""
+        self._show_status()
+        if not self._dirty or self.cache is None:
+            return
+        self._dirty = False
+        log_view = self.query_one(LogView)
+        await log_view.reload()
+        self.query_one(ConnectionsTable).show(await self.cache.read(connection_counts))
+        self.query_one("#log-header", Static).update(Text(header_text(log_view.row_width)))
+        self._show_status()
+
+    def _show_status(self) -> None:
+        self.query_one(StatusLine).show(
+            self.hub_url, self.link, self.ingest_rate.per_second(), self.query_one(LogView).total,
+            self.replicator.bad_frames,
+        )

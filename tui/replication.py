@@ -1,0 +1,137 @@
+"""Replicating a hub's log stream into the local cache, reconnecting when the link drops.
+
+The replicator resumes from the cache's own cursor, so a reconnect neither loses nor repeats a
+record; batches and the cursor are committed together (``Cache.replicate``). A hub with another id
+than the cache's gets a fresh cache file instead of a mix of two hubs' records.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+import asyncio
+import random
+
+import httpx
+import websockets
+from pydantic import ValidationError
+
+from protocol import BatchFrame, ErrorFrame, HelloFrame, SubscribeFrame, dumps, parse_server_frame
+from tui.cache import Cache
+
+LinkStateName = Literal["connecting", "live", "reconnecting", "offline"]
+MAX_FRAME_BYTES = 64 << 20
+BACKOFF_CAP = 30.0
+CLOSE_POLICY_VIOLATION = 1008
+
+
+@dataclass(frozen=True)
+class LinkState:
+    name: LinkStateName
+    attempt: int = 0
+    detail: str = ""
+
+    def describe(self) -> str:
+        if self.name == "reconnecting":
+            return f"reconnecting {self.attempt}"
+        if self.name == "offline":
+            return f"offline, browsing the cache{': ' + self.detail if self.detail else ''}"
+        return self.name
+
+
+class Unauthorized(Exception):
+    pass
+
+
+class HubChanged(Exception):
+    pass
+
+
+class Replicator:
+    def __init__(
+        self,
+        hub_url: str,
+        token: str,
+        cache_dir: Path,
+        on_cache: Callable[[Cache], None],
+        on_ingest: Callable[[int, int], None],
+        on_link: Callable[[LinkState], None],
+    ) -> None:
+        self.hub_url = hub_url.rstrip("/")
+        self.token = token
+        self.cache_dir = cache_dir
+        self.cache: Cache | None = None
+        self.bad_frames = 0
+        self._on_cache, self._on_ingest, self._on_link = on_cache, on_ingest, on_link
+
+    @property
+    def stream_url(self) -> str:
+        scheme, _, rest = self.hub_url.partition("://")
+        return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/v1/streams/logs"
+
+    async def run(self) -> None:
+        """Replicate until cancelled; a refused token ends it, anything else is retried."""
+        attempt = 0
+        self._on_link(LinkState("connecting"))
+        while True:
+            try:
+                await self._session(lambda: self._on_link(LinkState("live")))
+                attempt = 0
+            except Unauthorized as exc:
+                self._on_link(LinkState("offline", detail=str(exc)))
+                return
+            except HubChanged:
+                continue
+            except (OSError, TimeoutError, ValueError, KeyError, httpx.HTTPError, websockets.WebSocketException) as exc:
+                attempt += 1
+                self._on_link(LinkState("reconnecting", attempt, detail=type(exc).__name__))
+            await asyncio.sleep(min(BACKOFF_CAP, 0.25 * 2**attempt) * random.uniform(0.5, 1.0))
+
+    async def _session(self, went_live: Callable[[], None]) -> None:
+        hub_id = await self._hub_id()
+        if self.cache is None or self.cache.hub_id != hub_id:
+            self._open_cache(hub_id)
+        assert self.cache is not None
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with websockets.connect(
+            self.stream_url, additional_headers=headers, max_size=MAX_FRAME_BYTES, open_timeout=10
+        ) as ws:
+            cursor = await self.cache.read(lambda log: log.cursor())
+            await ws.send(dumps(SubscribeFrame(after=cursor)).decode())
+            try:
+                async for message in ws:
+                    await self._handle(message, went_live)
+            except websockets.ConnectionClosed:
+                pass
+            if ws.close_code == CLOSE_POLICY_VIOLATION:
+                raise Unauthorized(ws.close_reason or "the hub refused the operator token")
+            raise ConnectionResetError(f"stream closed ({ws.close_code})")
+
+    async def _handle(self, message: str | bytes, went_live: Callable[[], None]) -> None:
+        assert self.cache is not None
+        try:
+            frame = parse_server_frame(message)
+        except ValidationError:
+            self.bad_frames += 1
+            return
+        if isinstance(frame, HelloFrame):
+            if frame.hub_id != self.cache.hub_id:
+                raise HubChanged(frame.hub_id)
+            went_live()
+        elif isinstance(frame, BatchFrame):
+            added = await self.cache.replicate(frame.records, frame.through_seq)
+            self._on_ingest(added, frame.through_seq)
+        elif isinstance(frame, ErrorFrame) and frame.code == "unauthorized":
+            raise Unauthorized(frame.message)
+
+    async def _hub_id(self) -> str:
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            response = await http.get(f"{self.hub_url}/v1/health")
+            response.raise_for_status()
+            return str(response.json()["hub_id"])
+
+    def _open_cache(self, hub_id: str) -> None:
+        if self.cache is not None:
+            self.cache.close()
+        self.cache = Cache(self.cache_dir, hub_id)
+        self._on_cache(self.cache)

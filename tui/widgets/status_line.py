@@ -1,0 +1,42 @@
+"""The status line: which hub, the state of the link to it, and how fast records arrive."""
+
+from collections import deque
+import time
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.replication import LinkState
+from tui.text import printable
+
+RATE_WINDOW = 5.0
+
+
+class IngestRate:
+    """Records per second over the last few seconds."""
+
+    def __init__(self, window: float = RATE_WINDOW) -> None:
+        self.window = window
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def add(self, count: int, now: float | None = None) -> None:
+        self._samples.append((time.monotonic() if now is None else now, count))
+
+    def per_second(self, now: float | None = None) -> float:
+        now = time.monotonic() if now is None else now
+        while self._samples and self._samples[0][0] < now - self.window:
+            self._samples.popleft()
+        return sum(count for _, count in self._samples) / self.window
+
+
+class StatusLine(Static):
+    def show(self, hub_url: str, link: LinkState, rate: float, records: int, bad_frames: int) -> None:
+        style = {"live": "bold green", "offline": "bold red"}.get(link.name, "bold yellow")
+        text = Text()
+        text.append(printable(hub_url))
+        text.append(" · ")
+        text.append(link.describe(), style=style)
+        text.append(f" · {rate:,.1f} rec/s · {records:,} calls")
+        if bad_frames:
+            text.append(f" · {bad_frames} bad frames", style="bold red")
+        self.update(text)
