@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     if settings.demo:
         print(f"  service key:    {settings.service_key.origin}", flush=True)
         print(f"  demo traffic:   {settings.traffic_rate:g} action runs/s", flush=True)
+        print(f"  sample service lights: {app.state.demo.lights.url}", flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, ws_max_size=1 << 20)
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
 

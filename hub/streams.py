@@ -6,6 +6,8 @@ them where a record could be lost or repeated, and a slow client costs the hub n
 reads further behind.
 """
 
+from collections.abc import Coroutine
+from typing import Any
 import asyncio
 import logging
 
@@ -43,7 +45,7 @@ class StreamEndpoint:
             subscribe = await self._read_subscribe(websocket)
             if subscribe is None:
                 return
-            await self._stream(websocket, subscribe.after)
+            await _until_first_done(self._stream(websocket, subscribe.after), _client_gone(websocket))
         except (WebSocketDisconnect, OSError, RuntimeError):
             pass  # the client went away; it resumes from its own cursor
 
@@ -77,6 +79,24 @@ class StreamEndpoint:
             await websocket.close(code=close_code, reason=message[:120])
         except (WebSocketDisconnect, RuntimeError):
             pass
+
+
+async def _client_gone(websocket: WebSocket) -> None:
+    """Return once the client has closed (it sends nothing after subscribing but a close)."""
+    while (await websocket.receive())["type"] != "websocket.disconnect":
+        pass
+
+
+async def _until_first_done(*coroutines: Coroutine[Any, Any, None]) -> None:
+    tasks = [asyncio.create_task(c) for c in coroutines]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in done:
+        task.result()
 
 
 def stream_routes(recorder: Recorder, tokens: OperatorTokens) -> list[WebSocketRoute]:

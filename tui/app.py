@@ -95,7 +95,8 @@ class SwitchroomApp(App[None]):
         self._show_status()
 
     def _show_status(self) -> None:
+        log_view = self.query_one(LogView)
         self.query_one(StatusLine).show(
-            self.hub_url, self.link, self.ingest_rate.per_second(), self.query_one(LogView).total,
-            self.replicator.bad_frames,
+            self.hub_url, self.link, self.ingest_rate.per_second(), log_view.total, self.replicator.bad_frames,
+            log_view.follow,
         )

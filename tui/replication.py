@@ -97,8 +97,8 @@ class Replicator:
             self.stream_url, additional_headers=headers, max_size=MAX_FRAME_BYTES, open_timeout=10
         ) as ws:
             cursor = await self.cache.read(lambda log: log.cursor())
-            await ws.send(dumps(SubscribeFrame(after=cursor)).decode())
             try:
+                await ws.send(dumps(SubscribeFrame(after=cursor)).decode())
                 async for message in ws:
                     await self._handle(message, went_live)
             except websockets.ConnectionClosed:

@@ -39,7 +39,7 @@ COLUMNS = (
     Column("op", "op_id", 16, flexible=True),
     Column("code", "status_code", 4, right=True),
     Column("ms", "latency_ms", 6, right=True),
-    Column("user", "user_id", 9),
+    Column("user", "user_id", 9, flexible=True),
 )
 _DIRECTIONS = {"inbound": "in", "outbound": "out", "webhook": "hook"}
 
@@ -118,7 +118,6 @@ class LogView(ScrollView, can_focus=True):
         self.total = 0
         self._window_start = 0
         self._rows: list[dict[str, Any]] = []
-        self._moving = False
 
     def set_cache(self, cache: Cache) -> None:
         self.cache = cache
@@ -145,9 +144,7 @@ class LogView(ScrollView, can_focus=True):
         self.total = await self.cache.read(api_call_count)
         self.virtual_size = Size(self.row_width, self.total)
         if self.follow:
-            self._moving = True
             self.scroll_to(y=max(0, self.total - self.size.height), animate=False, immediate=True)
-            self._moving = False
         await self._load_window()
 
     async def _load_window(self) -> None:
@@ -160,8 +157,6 @@ class LogView(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        if not self._moving and new_value < old_value:
-            self.follow = False
         if round(old_value) != round(new_value):
             self.run_worker(self._load_window(), group="log-window", exclusive=True)
 
@@ -180,6 +175,19 @@ class LogView(ScrollView, can_focus=True):
     def action_scroll_home(self) -> None:
         self.follow = False
         self.scroll_to(y=0, animate=False)
+
+    # Moving up through the log, by key or wheel, pauses following; End, G or f resume it.
+
+    def action_scroll_up(self) -> None:
+        self.follow = False
+        super().action_scroll_up()
+
+    def action_page_up(self) -> None:
+        self.follow = False
+        super().action_page_up()
+
+    def on_mouse_scroll_up(self) -> None:
+        self.follow = False
 
     def render_line(self, y: int) -> Strip:
         width = self.row_width

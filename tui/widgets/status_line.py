@@ -30,13 +30,16 @@ class IngestRate:
 
 
 class StatusLine(Static):
-    def show(self, hub_url: str, link: LinkState, rate: float, records: int, bad_frames: int) -> None:
+    def show(self, hub_url: str, link: LinkState, rate: float, records: int, bad_frames: int,
+             following: bool = True) -> None:
         style = {"live": "bold green", "offline": "bold red"}.get(link.name, "bold yellow")
         text = Text()
         text.append(printable(hub_url))
         text.append(" · ")
         text.append(link.describe(), style=style)
         text.append(f" · {rate:,.1f} rec/s · {records:,} calls")
+        if not following:
+            text.append(" · paused (End follows)", style="bold yellow")
         if bad_frames:
             text.append(f" · {bad_frames} bad frames", style="bold red")
         self.update(text)

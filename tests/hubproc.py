@@ -1,0 +1,98 @@
+"""Starting a real ``switchroom-hub`` process for tests, on a free port with its own files."""
+
+from dataclasses import dataclass
+from pathlib import Path
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+@dataclass
+class RunningHub:
+    url: str
+    token: str
+    service_key: str
+    db: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://", 1)
+
+    def banner_value(self, label: str) -> str:
+        match = re.search(rf"{re.escape(label)}:\s*(\S+)", self.log_path.read_text())
+        assert match, f"no '{label}' in the hub's banner"
+        return match.group(1)
+
+    @property
+    def lights_url(self) -> str:
+        return self.banner_value("sample service lights")
+
+    def set_lights_faults(self, **faults: object) -> None:
+        """Change the lights sample service's fault injection, over its own HTTP API."""
+        reset = {"error_rate": 0.0, "skip_rate": 0.0, "latency_ms": 0.0, "outage": False}
+        response = httpx.post(f"{self.lights_url}/_faults", json={**reset, **faults},
+                              headers={"IFTTT-Service-Key": self.service_key})
+        response.raise_for_status()
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def hub_command() -> list[str]:
+    beside = Path(sys.executable).with_name("switchroom-hub")
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "hub"]
+
+
+def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | None = None,
+              token: str | None = None, service_key: str | None = None, port: int | None = None) -> RunningHub:
+    workdir.mkdir(parents=True, exist_ok=True)
+    token = token or secrets.token_urlsafe(16)
+    service_key = service_key or secrets.token_urlsafe(16)
+    db = db or workdir / "hub.sqlite"
+    port = port or free_port()
+    log_path = workdir / f"hub-{port}.log"
+    env = {
+        **os.environ,
+        "SWITCHROOM_TOKEN": token,
+        "SWITCHROOM_SERVICE_KEY": service_key,
+        "XDG_DATA_HOME": str(workdir / "data"),
+        "XDG_CACHE_HOME": str(workdir / "cache"),
+    }
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [*hub_command(), "serve", "--demo", "--port", str(port), "--db", str(db),
+             "--traffic-rate", str(traffic_rate)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+        )
+    hub = RunningHub(f"http://127.0.0.1:{port}", token, service_key, db, log_path, process)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"hub exited early:\n{log_path.read_text()}")
+        try:
+            if httpx.get(f"{hub.url}/v1/health", timeout=1).status_code == 200:
+                return hub
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    hub.stop()
+    raise RuntimeError(f"hub did not start:\n{log_path.read_text()}")

@@ -1,0 +1,121 @@
+"""The headless dashboard against a real hub process, over real websockets and a real cache file."""
+
+from collections.abc import Callable
+from pathlib import Path
+import asyncio
+import uuid
+
+import httpx
+from textual.pilot import Pilot
+
+from store import EventLog
+from tests.hubproc import RunningHub
+from tui.app import SwitchroomApp
+from tui.widgets.connections_table import ConnectionsTable
+from tui.widgets.log_view import LogView
+from tui.widgets.status_line import StatusLine
+
+RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
+
+
+async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 20.0) -> None:
+    """Let the app run until ``condition`` holds (a bound on waiting, not a speed assertion)."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await pilot.pause(0.05)
+
+
+def shows_inbound(view: LogView, request_id: str) -> Callable[[], bool]:
+    return lambda: any(
+        r.get("request_id") == request_id and r["direction"] == "inbound" for r in view.visible_rows()
+    )
+
+
+def screen_lines(view: LogView) -> list[str]:
+    return [view.render_line(y).text for y in range(view.size.height)]
+
+
+async def run_action(hub: RunningHub, user_id: str, request_id: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=hub.url) as http:
+        return await http.post(RUN, json={"user_id": user_id},
+                               headers={"IFTTT-Service-Key": hub.service_key, "X-Request-ID": request_id})
+
+
+async def test_a_run_through_the_connect_api_reaches_cache_and_screen(hub: RunningHub, tmp_path: Path) -> None:
+    hub.set_lights_faults()
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, lambda: app.link.name == "live")
+        request_id = uuid.uuid4().hex
+        assert (await run_action(hub, "user-007", request_id)).status_code == 204
+
+        view = app.query_one(LogView)
+        await wait_until(pilot, shows_inbound(view, request_id))
+        assert app.cache is not None
+        cache = EventLog(app.cache.path)
+        stored = [r for r in cache.read_after(0, 100_000) if r.get("request_id") == request_id]
+        assert {r["direction"] for r in stored} == {"inbound", "outbound"}
+        assert next(r for r in stored if r["direction"] == "inbound")["status_code"] == 204
+
+        lines = screen_lines(view)
+        row = next(line for line in lines if "user-007" in line and " in " in line)
+        assert "evening-glow" in row and "lights.change_color" in row and " 204 " in row
+        status = str(app.query_one(StatusLine).render())
+        assert hub.url in status and "live" in status
+
+        await pilot.press("1")
+        table = app.query_one(ConnectionsTable)
+        await wait_until(pilot, lambda: table.row_count == 1)
+        assert str(table.get_row("evening-glow")[0]) == "evening-glow"
+
+
+async def test_untrusted_text_is_shown_literally(hub: RunningHub, tmp_path: Path) -> None:
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, lambda: app.link.name == "live")
+        request_id = uuid.uuid4().hex
+        response = await run_action(hub, "[bold red]x[/]\x1b[2J\x07", request_id)
+        assert response.status_code == 422  # no such user: recorded all the same
+
+        view = app.query_one(LogView)
+        await wait_until(pilot, shows_inbound(view, request_id))
+        row = next(line for line in screen_lines(view) if "422" in line and "[bold" in line)
+        assert "[bold red]x[/]" in row
+        assert "\x1b" not in row and "\x07" not in row
+
+
+async def test_a_wrong_token_shows_offline_not_a_crash(hub: RunningHub, tmp_path: Path) -> None:
+    app = SwitchroomApp(hub.url, "not-the-token", tmp_path / "cache")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.link.name == "offline")
+        assert "offline" in str(app.query_one(StatusLine).render())
+
+
+async def test_scrolling_up_pauses_the_tail_and_end_resumes_it(hub: RunningHub, tmp_path: Path) -> None:
+    hub.set_lights_faults()
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, lambda: app.link.name == "live")
+        view = app.query_one(LogView)
+        for n in range(15):  # 30 records: more than the view holds
+            await run_action(hub, f"user-{n + 1:03d}", uuid.uuid4().hex)
+        last = uuid.uuid4().hex
+        await run_action(hub, "user-020", last)
+        await wait_until(pilot, shows_inbound(view, last))
+
+        await pilot.press("up", "up")
+        assert not view.follow
+        top_before, total_before = view.visible_rows()[0]["seq"], view.total
+        newest = uuid.uuid4().hex
+        await run_action(hub, "user-021", newest)
+        await wait_until(pilot, lambda: view.total >= total_before + 2)  # reloaded with the new run
+        await pilot.pause(0.5)
+        assert view.visible_rows()[0]["seq"] == top_before  # paused: the view stays put
+        assert "paused" in str(app.query_one(StatusLine).render())
+
+        await pilot.press("end")
+        await wait_until(pilot, shows_inbound(view, newest))
+        assert view.follow

@@ -1,0 +1,73 @@
+from pathlib import Path
+
+from store import EventLog, api_calls_window, connection_counts
+
+
+def api_call(n: int, status: int | None = 204, connection: str = "c1", **extra: object) -> dict[str, object]:
+    return {"kind": "api_call", "direction": "inbound", "connection_id": connection, "status_code": status,
+            "request_id": f"r{n}", **extra}
+
+
+def test_append_assigns_gap_free_seqs_and_reads_back_in_order(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "hub.sqlite")
+    first = log.append([api_call(n) for n in range(3)])
+    second = log.append([api_call(n) for n in range(3, 5)])
+    assert [r["seq"] for r in first + second] == [1, 2, 3, 4, 5]
+    read = log.read_after(0, 100)
+    assert [r["request_id"] for r in read] == ["r0", "r1", "r2", "r3", "r4"]
+    assert read == first + second
+    assert [r["seq"] for r in log.read_after(3, 100)] == [4, 5]
+    assert [r["seq"] for r in log.read_after(0, 2)] == [1, 2]
+
+
+def test_replicated_batch_round_trips_and_duplicates_cannot_be_stored(tmp_path: Path) -> None:
+    hub = EventLog(tmp_path / "hub.sqlite")
+    records = hub.append([api_call(n, status=502 if n % 2 else 204) for n in range(10)])
+    cache = EventLog(tmp_path / "cache.sqlite")
+
+    assert cache.replicate(records[:6], through_seq=6) == 6
+    assert cache.replicate(records[4:], through_seq=10) == 4  # 5 and 6 again: ignored
+    assert cache.cursor() == 10
+    assert cache.read_after(0, 100) == records
+    assert connection_counts(cache)[0].calls == 10
+    assert connection_counts(cache)[0].errors == 5
+
+
+def test_cursor_never_moves_backwards(tmp_path: Path) -> None:
+    cache = EventLog(tmp_path / "cache.sqlite")
+    cache.replicate([], through_seq=7)
+    cache.replicate([], through_seq=3)
+    assert cache.cursor() == 7
+
+
+def test_through_seq_passes_over_kinds_not_asked_for(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "hub.sqlite")
+    log.append([api_call(1), {"kind": "trigger_event", "trigger_id": "t"}, api_call(2), {"kind": "trigger_event"}])
+    bodies, through = log.read_after_json(0, 100, kinds=("api_call",))
+    assert len(bodies) == 2 and through == 4
+    bodies, through = log.read_after_json(4, 100, kinds=("api_call",))
+    assert bodies == [] and through == 4
+
+
+def test_hub_id_is_made_once_per_database(tmp_path: Path) -> None:
+    first = EventLog(tmp_path / "hub.sqlite").ensure_hub_id()
+    assert EventLog(tmp_path / "hub.sqlite").ensure_hub_id() == first
+    assert EventLog(tmp_path / "other.sqlite").ensure_hub_id() != first
+
+
+def test_skipped_calls_are_not_failures(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "hub.sqlite")
+    log.append([api_call(1, status=None, skipped=True), api_call(2, status=None), api_call(3, status=422)])
+    (counts,) = connection_counts(log)
+    assert (counts.calls, counts.errors) == (3, 2)
+
+
+def test_window_reads_the_same_rows_from_either_end(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "hub.sqlite")
+    log.append([api_call(n) for n in range(50)])
+    log.append([{"kind": "trigger_event"}])  # not an api_call: not in the window
+    for offset in (0, 10, 24, 25, 40, 45):
+        rows = api_calls_window(log, offset, 5)
+        assert [r["request_id"] for r in rows] == [f"r{n}" for n in range(offset, min(offset + 5, 50))]
+    assert api_calls_window(log, 48, 5)[-1]["request_id"] == "r49"
+    assert api_calls_window(log, 60, 5) == []
