@@ -1,6 +1,8 @@
 """The hub's catalog: services and connections, with the look-ups the Connect API needs."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+import hmac
 
 from hub.errors import ConnectApiError
 from protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, Service
@@ -15,6 +17,17 @@ class FeatureOpRef:
     entry: FeatureOperation
     service: Service
     operation: Operation
+    kind: OperationKind
+
+
+def feature_entries(feature: Feature) -> Iterator[tuple[OperationKind, FeatureOperation]]:
+    """Every trigger, query and action of a feature, with its kind."""
+    kinds: tuple[tuple[OperationKind, list[FeatureOperation]], ...] = (
+        ("trigger", feature.triggers), ("query", feature.queries), ("action", feature.actions)
+    )
+    for kind, entries in kinds:
+        for entry in entries:
+            yield kind, entry
 
 
 class Catalog:
@@ -31,7 +44,7 @@ class Catalog:
     def service_for_key(self, key: str | None) -> Service | None:
         if not key:
             return None
-        return next((s for s in self.services.values() if s.service_key == key), None)
+        return next((s for s in self.services.values() if hmac.compare_digest(s.service_key, key)), None)
 
     def operation(self, kind: OperationKind, ref: str) -> tuple[Service, Operation] | None:
         service_id, _, slug = ref.partition(".")
@@ -48,10 +61,9 @@ class Catalog:
         if found is None:
             return []
         service, operation = found
-        refs = []
-        for feature in connection.features:
-            entries = {"trigger": feature.triggers, "query": feature.queries, "action": feature.actions}[kind]
-            refs.extend(
-                FeatureOpRef(connection, feature, entry, service, operation) for entry in entries if entry.ref == ref
-            )
-        return refs
+        return [
+            FeatureOpRef(connection, feature, entry, service, operation, kind)
+            for feature in connection.features
+            for entry_kind, entry in feature_entries(feature)
+            if entry_kind == kind and entry.ref == ref
+        ]

@@ -9,7 +9,7 @@ import sys
 
 import uvicorn
 
-from hub.settings import HubSettings, default_db, load_secrets
+from hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
 
 DEFAULT_PORT = 8470
 
@@ -17,25 +17,38 @@ DEFAULT_PORT = 8470
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="switchroom-hub", description="Run the Switchroom platform.")
     parser.add_argument("command", nargs="?", default="serve", choices=["serve"], help="what to do (default: serve)")
+    parser.add_argument("--catalog", type=Path,
+                        help="catalog file (TOML; see docs/catalog.md). Default with --demo: the demo catalog")
     parser.add_argument("--demo", action="store_true",
-                        help="add the sample services, the demo catalog and demo traffic")
+                        help="run the sample services, simulated users and demo traffic (over the demo "
+                             "catalog unless --catalog is given)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT}; 0 picks a free one)")
-    parser.add_argument("--db", type=Path, help="event log file (default: demo-hub.sqlite in the user data dir with --demo, else ./hub.sqlite)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT,
+                        help=f"port (default: {DEFAULT_PORT}; 0 picks a free one)")
+    parser.add_argument("--db", type=Path,
+                        help="event log file (default: demo-hub.sqlite in the user data dir with --demo, "
+                             "else ./hub.sqlite)")
     parser.add_argument("--traffic-rate", type=float, default=4.0,
-                        help="demo action runs per second (default: 4; 0 turns demo traffic off)")
+                        help="demo requests per second (default: 4; 0 turns demo traffic off)")
+    parser.add_argument("--user-rate-limit", type=float, default=20.0,
+                        help="Connect API runs per second allowed per user and connection, bursts of twice "
+                             "that (default: 20; 0 turns the limit off)")
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
-    if not args.demo:
-        sys.exit("switchroom-hub: no catalog to serve yet: run with --demo for the sample services and demo catalog")
+def settings_from(args: argparse.Namespace) -> HubSettings:
+    if not args.demo and args.catalog is None:
+        sys.exit("switchroom-hub: nothing to serve: give --catalog FILE, or --demo for the demo catalog")
     token, service_key = load_secrets()
-    settings = HubSettings(
-        host=args.host, port=args.port, db=args.db or default_db(args.demo), demo=args.demo,
-        traffic_rate=max(0.0, args.traffic_rate), token=token, service_key=service_key,
+    return HubSettings(
+        host=args.host, port=args.port, db=args.db or default_db(args.demo),
+        catalog=args.catalog or DEMO_CATALOG, demo=args.demo, traffic_rate=max(0.0, args.traffic_rate),
+        user_rate_limit=max(0.0, args.user_rate_limit), token=token, service_key=service_key,
     )
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = settings_from(parse_args(argv))
     try:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -45,18 +58,25 @@ def main(argv: list[str] | None = None) -> None:
     url = f"http://{settings.host}:{sock.getsockname()[1]}"
 
     from hub.app import create_app  # after argument checks, so --help stays fast
+    from hub.catalog_file import CatalogError
 
-    app = create_app(settings, url)
+    try:
+        app = create_app(settings, url)
+    except CatalogError as exc:
+        sys.exit(f"switchroom-hub: the catalog has problems:\n{exc}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     print(f"Switchroom hub on {url}  (hub id {app.state.recorder.hub_id})", flush=True)
+    print(f"  catalog:        {settings.catalog}", flush=True)
     print(f"  event log:      {settings.db}", flush=True)
     print(f"  operator token: {settings.token.origin}", flush=True)
     if settings.demo:
         print(f"  service key:    {settings.service_key.origin}", flush=True)
-        print(f"  demo traffic:   {settings.traffic_rate:g} action runs/s", flush=True)
-        print(f"  sample service lights: {app.state.demo.lights.url}", flush=True)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, ws_max_size=1 << 20)
+        print(f"  demo traffic:   {app.state.traffic_rate:g} requests/s", flush=True)
+        for name, server in app.state.sample_servers.items():
+            print(f"  sample service {name}: {server.url}", flush=True)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, ws_max_size=1 << 20, proxy_headers=False,
+                            server_header=False)
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
 
 

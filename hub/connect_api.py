@@ -1,107 +1,155 @@
-"""The Connect API (DESIGN §3): service-key authenticated, JSON in and out, every call recorded."""
+"""The Connect API (DESIGN §3): service-key authenticated, JSON in and out, every call recorded.
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+Bodies keep IFTTT Connect API v2's documented keys so its clients port over unchanged.
+"""
+
+from dataclasses import dataclass
+import hmac
 from typing import Any
-import logging
-import time
-import uuid
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.actions import ActionRequest, ActionRunner
 from hub.catalog import Catalog
 from hub.errors import ConnectApiError, field_error
+from hub.inbound import CallContext, Handler, recorded
+from hub.rate_limit import RateLimiter
 from hub.recorder import Recorder
-from hub.service_client import SERVICE_KEY_HEADER
+from hub.runner import OperationRequest, OperationRunner, ResolvedOperation
+from hub.service_client import SERVICE_KEY_HEADER, ServiceResult
+from hub.triggers import TriggerPipeline
+from hub.user_config import parse_user_features
 from hub.users import UserConnections
-from hub.wire_bodies import connection_body
-from protocol import ApiCall, dumps, loads
-from protocol.catalog import Connection, Service
-from protocol.records import Op
+from hub.wire_bodies import connection_body, field_options_body
+from protocol import loads
+from protocol.catalog import Connection, OperationKind, Service, UserConnection
 
-log = logging.getLogger("switchroom.hub")
-
-
-@dataclass
-class CallContext:
-    """What an inbound call was about, filled in by its handler as it learns it, for the record."""
-
-    request_id: str
-    op: Op = "other"
-    op_id: str | None = None
-    connection_id: str | None = None
-    feature_id: str | None = None
-    user_id: str | None = None
-    user_feature_id: str | None = None
-    request_body: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-Handler = Callable[[Request, CallContext], Awaitable[Response]]
+KINDS: dict[str, OperationKind] = {"triggers": "trigger", "queries": "query", "actions": "action"}
+MAX_QUERY_LIMIT = 1000
+DEFAULT_QUERY_LIMIT = 50
 
 
 @dataclass
 class ConnectApi:
     catalog: Catalog
     users: UserConnections
-    runner: ActionRunner
+    runner: OperationRunner
+    triggers: TriggerPipeline
     recorder: Recorder
+    rate_limiter: RateLimiter
 
     def routes(self) -> list[Route]:
+        def route(path: str, handler: Handler, method: str) -> Route:
+            return Route(path, recorded(self.recorder, handler), methods=[method])
+
+        base = "/v2/connections/{connection_id}"
         return [
-            Route("/v2/me", self._recorded(self.me), methods=["GET"]),
-            Route("/v2/connections/{connection_id}", self._recorded(self.show_connection), methods=["GET"]),
-            Route(
-                "/v2/connections/{connection_id}/actions/{action_id}/run",
-                self._recorded(self.run_action),
-                methods=["POST"],
-            ),
+            route("/v2/me", self.me, "GET"),
+            route(base, self.show_connection, "GET"),
+            route(f"{base}/user_connection", self.put_user_connection, "PUT"),
+            route(f"{base}/disable", self.disable, "POST"),
+            route(base + "/{kind:str}/{type_id:str}/field_options", self.field_options, "GET"),
+            route(base + "/actions/{type_id:str}/run", self.run_action, "POST"),
+            route(base + "/queries/{type_id:str}/perform", self.perform_query, "POST"),
+            route(base + "/triggers/{type_id:str}/test", self.test_trigger, "POST"),
         ]
 
-    # -- handlers ---------------------------------------------------------------------------------
+    # -- identity and connections -----------------------------------------------------------------
 
     async def me(self, request: Request, ctx: CallContext) -> Response:
         service = self._authenticate(request)
-        return JSONResponse({"type": "me", "service_id": service.id, "service_name": service.name})
+        return JSONResponse({"type": "me", "authentication_level": "service", "service_id": service.id,
+                             "service_name": service.name})
 
     async def show_connection(self, request: Request, ctx: CallContext) -> Response:
-        ctx.op, ctx.connection_id = "connection", request.path_params["connection_id"]
-        connection = self._owned_connection(request, ctx.connection_id)
-        user_id = request.query_params.get("user_id")
-        ctx.user_id = user_id
-        user_connection = self.users.get(user_id, connection.id) if user_id else None
-        body = connection_body(
-            self.catalog, connection, self.users.enabled_count(connection.id), user_connection, user_id is not None
-        )
-        return JSONResponse(body)
+        connection = self._connection(request, ctx, "connection")
+        ctx.user_id = request.query_params.get("user_id")
+        return JSONResponse(self._connection_body(connection, ctx.user_id))
+
+    async def put_user_connection(self, request: Request, ctx: CallContext) -> Response:
+        connection = self._connection(request, ctx, "user_connection")
+        ctx.user_id = _query_user_id(request)
+        body = ctx.request_body = await _json_object(request)
+        existing = self.users.get(ctx.user_id, connection.id)
+        user_features = parse_user_features(self.catalog, connection, body, existing)
+        self.users.put(UserConnection(user_id=ctx.user_id, connection_id=connection.id, status="enabled",
+                                      user_features=user_features))
+        return JSONResponse(self._connection_body(connection, ctx.user_id))
+
+    async def disable(self, request: Request, ctx: CallContext) -> Response:
+        connection = self._connection(request, ctx, "user_connection")
+        ctx.user_id = _query_user_id(request)
+        existing = self.users.get(ctx.user_id, connection.id)
+        if existing is None:
+            raise ConnectApiError("invalid_parameters", f"User '{ctx.user_id}' has not enabled '{connection.id}'",
+                                  [field_error("/user_id", "the user has not enabled this connection")])
+        self.users.put(existing.model_copy(update={"status": "disabled"}))
+        return JSONResponse(self._connection_body(connection, ctx.user_id))
+
+    async def field_options(self, request: Request, ctx: CallContext) -> Response:
+        connection = self._connection(request, ctx, "other")
+        kind = KINDS.get(request.path_params["kind"])
+        ctx.op_id = request.path_params["type_id"]
+        targets = self.catalog.feature_ops(connection, kind, ctx.op_id) if kind else []
+        if not targets:
+            raise ConnectApiError("not_found", f"Connection '{connection.id}' has no {request.path_params['kind']} "
+                                               f"'{ctx.op_id}'")
+        return JSONResponse(field_options_body(targets[0].operation))
+
+    # -- operations -------------------------------------------------------------------------------
 
     async def run_action(self, request: Request, ctx: CallContext) -> Response:
-        ctx.op, ctx.connection_id = "action", request.path_params["connection_id"]
-        ctx.op_id = request.path_params["action_id"]
-        self._owned_connection(request, ctx.connection_id)
-        body = await _json_object(request)
-        ctx.request_body = body
-        ctx.user_id = _optional_str(body, "user_id", required=True)
-        ctx.user_feature_id = _optional_str(body, "user_feature_id")
-        fields = body.get("fields") or {}
-        if not isinstance(fields, dict):
+        run = await self._resolve(request, ctx, "action")
+        result = await self.runner.run_action(run, ctx.request_id)
+        _raise_for(result)
+        ctx.skipped = result.skipped
+        return Response(status_code=204)
+
+    async def perform_query(self, request: Request, ctx: CallContext) -> Response:
+        run = await self._resolve(request, ctx, "query")
+        body = ctx.request_body or {}
+        limit = _limit(body.get("limit", DEFAULT_QUERY_LIMIT))
+        cursor = body.get("cursor")
+        if cursor is not None and not isinstance(cursor, str):
+            raise ConnectApiError("invalid_parameters", "'cursor' must be a string",
+                                  [field_error("/cursor", "must be a string")])
+        result = await self.runner.perform_query(run, limit, cursor, ctx.request_id)
+        _raise_for(result)
+        payload = result.response_body if isinstance(result.response_body, dict) else {}
+        data = payload.get("data") if isinstance(payload.get("data"), list) else []
+        answer: dict[str, Any] = {"type": "list", "data": data}
+        if isinstance(payload.get("cursor"), str) and payload["cursor"]:
+            answer["next"] = {"cursor": payload["cursor"]}
+        return JSONResponse(answer)
+
+    async def test_trigger(self, request: Request, ctx: CallContext) -> Response:
+        run = await self._resolve(request, ctx, "trigger", allow_fields=False)
+        result = await self.triggers.test(run, ctx.request_id)
+        _raise_for(result)
+        return Response(status_code=204)
+
+    async def _resolve(self, request: Request, ctx: CallContext, kind: OperationKind,
+                       allow_fields: bool = True) -> ResolvedOperation:
+        ctx.op = kind
+        connection = self._connection(request, ctx, kind)
+        ctx.op_id = request.path_params["type_id"]
+        body = ctx.request_body = await _json_object(request)
+        ctx.user_id = _string(body, "user_id", required=True)
+        ctx.user_feature_id = _string(body, "user_feature_id")
+        fields = body.get("fields") if allow_fields else None
+        if fields is not None and not isinstance(fields, dict):
             raise ConnectApiError("invalid_parameters", "'fields' must be an object",
                                   [field_error("/fields", "must be an object")])
-        resolved = self.runner.resolve(
-            ActionRequest(ctx.connection_id, ctx.op_id, ctx.user_id or "", ctx.user_feature_id, fields)
+        self._check_rate(ctx.user_id or "", connection.id)
+        run = self.runner.resolve(OperationRequest(connection.id, kind, ctx.op_id, ctx.user_id or "",
+                                                   ctx.user_feature_id, fields or {}))
+        ctx.feature_id, ctx.user_feature_id, ctx.resolved_fields = (
+            run.target.feature.id, run.user_feature_id, run.fields
         )
-        ctx.feature_id, ctx.user_feature_id = resolved.target.feature.id, resolved.user_feature_id
-        ctx.extra["resolved_fields"] = resolved.fields
-        result = await self.runner.perform(resolved, ctx.request_id)
-        if result.ok:
-            ctx.extra["skipped"] = result.skipped
-            return Response(status_code=204)
-        raise ConnectApiError(result.error_code or "service_error", result.error_message or "service call failed")  # type: ignore[arg-type]
+        return run
 
-    # -- auth -------------------------------------------------------------------------------------
+    # -- helpers ----------------------------------------------------------------------------------
 
     def _authenticate(self, request: Request) -> Service:
         service = self.catalog.service_for_key(request.headers.get(SERVICE_KEY_HEADER))
@@ -109,77 +157,38 @@ class ConnectApi:
             raise ConnectApiError("unauthorized", f"Missing or wrong {SERVICE_KEY_HEADER} header")
         return service
 
-    def _owned_connection(self, request: Request, connection_id: str) -> Connection:
-        service = self._authenticate(request)
-        connection = self.catalog.connection(connection_id)
-        if connection.owner_service != service.id:
-            raise ConnectApiError("forbidden", f"Connection '{connection_id}' belongs to another service")
+    def _connection(self, request: Request, ctx: CallContext, op: str) -> Connection:
+        """The connection named in the path, if the caller's key is its owner's."""
+        ctx.op = op  # type: ignore[assignment]
+        ctx.connection_id = request.path_params["connection_id"]
+        self._authenticate(request)
+        connection = self.catalog.connection(ctx.connection_id)
+        owner = self.catalog.services[connection.owner_service]
+        if not hmac.compare_digest(owner.service_key, request.headers.get(SERVICE_KEY_HEADER, "")):
+            raise ConnectApiError("forbidden", f"Connection '{connection.id}' belongs to another service")
         return connection
 
-    # -- recording --------------------------------------------------------------------------------
+    def _connection_body(self, connection: Connection, user_id: str | None) -> dict[str, Any]:
+        user_connection = self.users.get(user_id, connection.id) if user_id else None
+        return connection_body(self.catalog, connection, self.users.enabled_count(connection.id),
+                               user_connection, user_id is not None)
 
-    def _recorded(self, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-        """Wrap a handler: answer errors in the §3 shape and record the call, whatever happened."""
-
-        async def endpoint(request: Request) -> Response:
-            ctx = CallContext(request_id=request.headers.get("X-Request-ID") or uuid.uuid4().hex)
-            started = time.perf_counter()
-            error: ConnectApiError | None = None
-            try:
-                response = await handler(request, ctx)
-            except ConnectApiError as exc:
-                error = exc
-            except Exception:  # never a traceback to the client; the log keeps it for operators
-                log.exception("unhandled error in %s %s", request.method, request.url.path)
-                error = ConnectApiError("internal_error", "Internal error")
-            if error is not None:
-                response = JSONResponse(error.body.model_dump(), status_code=error.status)
-            response.headers["X-Request-ID"] = ctx.request_id
-            self._record(request, ctx, response, error, started)
-            return response
-
-        return endpoint
-
-    def _record(self, request: Request, ctx: CallContext, response: Response, error: ConnectApiError | None,
-                started: float) -> None:
-        response_body = error.body.model_dump() if error else (loads(response.body) if response.body else None)
-        request_body = ctx.request_body
-        if ctx.extra.get("resolved_fields") is not None:
-            request_body = {**(request_body or {}), "resolved_fields": ctx.extra["resolved_fields"]}
-        self.recorder.record(
-            ApiCall(
-                direction="inbound", method=request.method, path=request.url.path, op=ctx.op, op_id=ctx.op_id,
-                connection_id=ctx.connection_id, feature_id=ctx.feature_id, user_id=ctx.user_id,
-                user_feature_id=ctx.user_feature_id, status_code=response.status_code,
-                skipped=bool(ctx.extra.get("skipped")),
-                latency_ms=round((time.perf_counter() - started) * 1000, 2),
-                error_code=error.body.code if error else None, error_message=str(error) if error else None,
-                request_body=request_body, response_body=_capped(response_body), source="api",
-                request_id=ctx.request_id,
-            ).model_dump(exclude_none=True)
-        )
+    def _check_rate(self, user_id: str, connection_id: str) -> None:
+        retry_after = self.rate_limiter.retry_after((user_id, connection_id))
+        if retry_after is not None:
+            raise ConnectApiError("rate_limited", f"Too many requests for this user; retry in {retry_after} s",
+                                  headers={"Retry-After": str(retry_after)})
 
 
-MAX_RECORDED_BODY = 8192
-
-
-def _capped(body: Any) -> Any:
-    """Bodies are kept in records up to a size; past it, a truncated text stands in."""
-    if body is None:
-        return None
-    text = body if isinstance(body, str) else None
-    if text is None:
-        encoded = dumps(body)
-        if len(encoded) <= MAX_RECORDED_BODY:
-            return body
-        text = encoded.decode(errors="replace")
-    return text if len(text) <= MAX_RECORDED_BODY else text[:MAX_RECORDED_BODY] + "…[truncated]"
+def _raise_for(result: ServiceResult) -> None:
+    if not result.ok:
+        raise ConnectApiError(result.error_code or "service_error", result.error_message or "service call failed")  # type: ignore[arg-type]
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:
-        body = loads(raw) if raw else {}
+        body = loads(raw) if raw.strip() else {}
     except ValueError:
         raise ConnectApiError("invalid_request", "The request body is not valid JSON") from None
     if not isinstance(body, dict):
@@ -187,13 +196,28 @@ async def _json_object(request: Request) -> dict[str, Any]:
     return body
 
 
-def _optional_str(body: dict[str, Any], key: str, *, required: bool = False) -> str | None:
+def _string(body: dict[str, Any], key: str, *, required: bool = False) -> str | None:
     value = body.get(key)
     if value is None:
         if required:
             raise ConnectApiError("invalid_parameters", f"'{key}' is required", [field_error(f"/{key}", "is required")])
         return None
-    if not isinstance(value, str):
-        raise ConnectApiError("invalid_parameters", f"'{key}' must be a string",
-                              [field_error(f"/{key}", "must be a string")])
+    if not isinstance(value, str) or not value:
+        raise ConnectApiError("invalid_parameters", f"'{key}' must be a non-empty string",
+                              [field_error(f"/{key}", "must be a non-empty string")])
+    return value
+
+
+def _query_user_id(request: Request) -> str:
+    user_id = request.query_params.get("user_id")
+    if not user_id:
+        raise ConnectApiError("invalid_parameters", "'user_id' is required",
+                              [field_error("/user_id", "is required (query parameter)")])
+    return user_id
+
+
+def _limit(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_QUERY_LIMIT:
+        raise ConnectApiError("invalid_parameters", f"'limit' must be a whole number from 1 to {MAX_QUERY_LIMIT}",
+                              [field_error("/limit", f"must be a whole number from 1 to {MAX_QUERY_LIMIT}")])
     return value

@@ -5,9 +5,11 @@ from protocol.errors import ErrorCode
 
 
 class ConnectApiError(Exception):
-    def __init__(self, code: ErrorCode, message: str, details: list[ErrorDetail] | None = None) -> None:
+    def __init__(self, code: ErrorCode, message: str, details: list[ErrorDetail] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.body = ErrorBody(code=code, message=message, details=details or [])
+        self.headers = headers or {}
 
     @property
     def status(self) -> int:

@@ -6,15 +6,17 @@ last commit in one transaction (batching is what makes 1,000s of records/s cheap
 and none needs a buffer of its own.
 """
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 import asyncio
 import threading
 
 from store import EventLog
 
 READ_THREADS = 4
+T = TypeVar("T")
 
 
 class Recorder:
@@ -88,11 +90,15 @@ class Recorder:
 
     async def read_after_json(self, after: int, limit: int, kinds: tuple[str, ...]) -> tuple[list[str], int]:
         """Raw JSON of records after ``after`` (of the given kinds), read on a reader thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._read_threads, self._read, after, limit, kinds)
+        return await self.read(lambda log: log.read_after_json(after, limit, kinds))
 
-    def _read(self, after: int, limit: int, kinds: tuple[str, ...]) -> tuple[list[str], int]:
+    async def read(self, query: Callable[[EventLog], T]) -> T:
+        """Run a read-only ``query`` on one of the reader threads, each with its own connection."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._read_threads, self._read, query)
+
+    def _read(self, query: Callable[[EventLog], T]) -> T:
         reader: EventLog | None = getattr(self._readers, "log", None)
         if reader is None:
             reader = self._readers.log = EventLog(self.path)
-        return reader.read_after_json(after, limit, kinds)
+        return query(reader)

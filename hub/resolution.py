@@ -34,7 +34,7 @@ def resolve_fields(
             if field.required:
                 problems.append(field_error(f"/fields/{field.id}", f"'{field.id}' is required"))
             continue
-        message = _type_problem(field, value)
+        message = value_problem(field, value)
         if message:
             problems.append(field_error(f"/fields/{field.id}", message))
             continue
@@ -54,7 +54,8 @@ def _pick(field: Field, config: FieldConfig | None, user_values: dict[str, Any],
     return _MISSING
 
 
-def _type_problem(field: Field, value: Any) -> str | None:
+def value_problem(field: Field, value: Any) -> str | None:
+    """What is wrong with ``value`` for ``field`` (its type, or a select value not offered), or None."""
     match field.type:
         case "text" | "text_area" | "datetime" | "location":
             ok = isinstance(value, str)

@@ -25,14 +25,23 @@ class HubSettings:
     host: str
     port: int
     db: Path
+    catalog: Path
     demo: bool
     traffic_rate: float
+    user_rate_limit: float
     token: Secret
     service_key: Secret
+
+    def catalog_env(self) -> dict[str, str]:
+        """The environment a catalog's secret references are read from, with the demo's key in it."""
+        return {**os.environ, SERVICE_KEY_ENV: self.service_key.value}
 
 
 def data_dir() -> Path:
     return Path(platformdirs.user_data_dir("switchroom", appauthor=False))
+
+
+DEMO_CATALOG = Path(__file__).parent / "sample" / "demo_catalog.toml"
 
 
 def default_db(demo: bool) -> Path:

@@ -3,7 +3,7 @@
 from typing import Any
 
 from hub.catalog import Catalog
-from protocol.catalog import Connection, Feature, FeatureOperation, Operation, UserConnection
+from protocol.catalog import Connection, Feature, FeatureOperation, Operation, UserConnection, UserFeature
 
 
 def connection_body(catalog: Catalog, connection: Connection, enabled_count: int,
@@ -20,8 +20,20 @@ def connection_body(catalog: Catalog, connection: Connection, enabled_count: int
         "features": [_feature(f) for f in connection.features],
     }
     if user_connection is not None:
-        body["user_connection"] = _user_connection(user_connection)
+        body["user_connection"] = _user_connection(connection, user_connection)
     return body
+
+
+def field_options_body(operation: Operation) -> dict[str, Any]:
+    """The options of an operation's select and multi-choice fields."""
+    return {
+        "type": "field_options",
+        "options": {
+            f.id: [o.model_dump() for o in f.options or []]
+            for f in operation.fields
+            if f.type in ("select", "checkbox_multi")
+        },
+    }
 
 
 def _services(catalog: Catalog, connection: Connection) -> list[dict[str, Any]]:
@@ -77,22 +89,36 @@ def _feature_op(entry: FeatureOperation, ref_key: str) -> dict[str, Any]:
     }
 
 
-def _user_connection(user_connection: UserConnection) -> dict[str, Any]:
+def _user_connection(connection: Connection, user_connection: UserConnection) -> dict[str, Any]:
+    features = {f.id: f for f in connection.features}
     return {
+        "status": user_connection.status,
         "user_features": [
+            _user_feature(features[uf.feature_id], uf) for uf in user_connection.user_features if uf.feature_id in features
+        ],
+    }
+
+
+def _user_feature(feature: Feature, user_feature: UserFeature) -> dict[str, Any]:
+    def entries(ops: list[FeatureOperation], id_key: str) -> list[dict[str, Any]]:
+        return [
             {
-                "id": uf.id,
-                "feature_id": uf.feature_id,
-                "enabled": uf.enabled,
-                "user_fields": [],
-                "user_feature_actions": [
-                    {"id": f"{uf.id}:{op_id}", "feature_action_id": op_id,
-                     "user_fields": [{"field_id": k, "value": v} for k, v in values.items()]}
-                    for op_id, values in uf.op_fields.items()
+                "id": f"{user_feature.id}.{op.id}",
+                id_key: op.id,
+                "user_fields": [
+                    {"field_id": field_id, "value": value}
+                    for field_id, value in user_feature.op_fields.get(op.id, {}).items()
                 ],
-                "user_feature_triggers": [],
-                "user_feature_queries": [],
             }
-            for uf in user_connection.user_features
+            for op in ops
         ]
+
+    return {
+        "id": user_feature.id,
+        "feature_id": user_feature.feature_id,
+        "enabled": user_feature.enabled,
+        "user_fields": [],
+        "user_feature_triggers": entries(feature.triggers, "feature_trigger_id"),
+        "user_feature_queries": entries(feature.queries, "feature_query_id"),
+        "user_feature_actions": entries(feature.actions, "feature_action_id"),
     }

@@ -13,7 +13,7 @@ from protocol.frames import (
     SubscribeFrame,
     parse_server_frame,
 )
-from protocol.records import ApiCall, Direction, Source
+from protocol.records import ApiCall, Direction, Source, TriggerEvent, api_call_record
 
 __all__ = [
     "PROTOCOL_VERSION",
@@ -32,6 +32,8 @@ __all__ = [
     "ServerFrame",
     "Source",
     "SubscribeFrame",
+    "api_call_record",
+    "TriggerEvent",
     "dumps",
     "loads",
     "parse_server_frame",

@@ -2,18 +2,24 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field as PydField
+from pydantic import BaseModel, ConfigDict, Field as PydField
 
 FieldType = Literal["text", "text_area", "select", "checkbox_multi", "number", "datetime", "location"]
 OperationKind = Literal["trigger", "query", "action"]
 
 
-class FieldOption(BaseModel):
+class CatalogModel(BaseModel):
+    """Catalog objects are read from files people write: an unknown key is a mistake, not noise."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldOption(CatalogModel):
     label: str
     value: str
 
 
-class Field(BaseModel):
+class Field(CatalogModel):
     id: str
     label: str
     type: FieldType = "text"
@@ -21,7 +27,7 @@ class Field(BaseModel):
     options: list[FieldOption] | None = None
 
 
-class Operation(BaseModel):
+class Operation(CatalogModel):
     """A trigger, query or action of a service; ``id`` is its slug within the service."""
 
     id: str
@@ -38,19 +44,21 @@ class Service(BaseModel):
     name: str
     base_url: str
     service_key: str = PydField(repr=False)
+    connect_timeout: float = 2.0
+    read_timeout: float = 5.0
     triggers: list[Operation] = PydField(default_factory=list)
     queries: list[Operation] = PydField(default_factory=list)
     actions: list[Operation] = PydField(default_factory=list)
 
 
-class FieldConfig(BaseModel):
+class FieldConfig(CatalogModel):
     """Developer fields carry the developer's value (hidden from users); user fields a default."""
 
     visibility: Literal["developer", "user"]
     value: Any = None
 
 
-class FeatureOperation(BaseModel):
+class FeatureOperation(CatalogModel):
     """One trigger, query or action inside a feature; ``ref`` is the full id, e.g. ``lights.change_color``."""
 
     id: str
@@ -58,7 +66,7 @@ class FeatureOperation(BaseModel):
     fields: dict[str, FieldConfig] = PydField(default_factory=dict)
 
 
-class Feature(BaseModel):
+class Feature(CatalogModel):
     id: str
     name: str
     triggers: list[FeatureOperation] = PydField(default_factory=list)

@@ -41,3 +41,33 @@ class ApiCall(BaseModel):
     script_run_id: str | None = None
     rerun_of: int | None = None
     request_id: str
+
+
+def api_call_record(**fields: Any) -> dict[str, Any]:
+    """An ``api_call`` record body as the hub writes it: the fields of ``ApiCall`` that are set.
+
+    A plain dict on purpose: every action run writes two of these, and building and dumping the model
+    costs more than the rest of the recording. Tests check that what the hub writes parses as ``ApiCall``.
+    """
+    return {"kind": "api_call", **{name: value for name, value in fields.items() if value is not None}}
+
+
+class TriggerEvent(BaseModel):
+    """One new item from a service's trigger, for one user feature's subscription."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["trigger_event"] = "trigger_event"
+    seq: int | None = None
+    ts: str | None = None
+    trigger_id: str
+    connection_id: str
+    feature_id: str
+    user_id: str
+    user_feature_id: str
+    trigger_identity: str
+    meta_id: str
+    ingredients: dict[str, Any]
+    source: Source = "poll"
+    delivered_to: Literal["script", "webhook", "none"] = "none"
+    request_id: str | None = None

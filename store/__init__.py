@@ -1,13 +1,22 @@
 """The event log in SQLite: the hub's authoritative log and the dashboard's replica cache."""
 
 from store.eventlog import EventLog, utc_now_iso
-from store.queries import ConnectionCounts, api_call_count, api_calls_window, connection_counts
+from store.queries import (
+    ConnectionCounts,
+    ConnectionStats,
+    api_call_count,
+    api_calls_window,
+    connection_counts,
+    connection_stats,
+)
 
 __all__ = [
     "ConnectionCounts",
+    "ConnectionStats",
     "EventLog",
     "api_call_count",
     "api_calls_window",
     "connection_counts",
+    "connection_stats",
     "utc_now_iso",
 ]

@@ -19,7 +19,10 @@ import orjson
 import sqlite_utils
 
 # Columns copied out of each record for indexing, in insert order after seq, ts, kind.
-INDEXED = ("direction", "connection_id", "feature_id", "user_id", "op_id", "status_code")
+INDEXED = (
+    "direction", "connection_id", "feature_id", "user_id", "op_id", "status_code", "skipped", "latency_ms",
+)
+_COLUMN_TYPES = {"status_code": int, "skipped": int, "latency_ms": float}
 _INSERT_COLUMNS = ("seq", "ts", "kind", *INDEXED, "body")
 
 
@@ -55,7 +58,7 @@ class EventLog:
                     "seq": int,
                     "ts": str,
                     "kind": str,
-                    **{name: (int if name == "status_code" else str) for name in INDEXED},
+                    **{name: _COLUMN_TYPES.get(name, str) for name in INDEXED},
                     "body": str,
                 },
                 pk="seq",
@@ -63,6 +66,7 @@ class EventLog:
             )
             self.db["records"].create_index(["kind", "seq"], if_not_exists=True)
             self.db["records"].create_index(["connection_id", "feature_id"], if_not_exists=True)
+            self.db["records"].create_index(["kind", "ts"], if_not_exists=True)
             self.db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
             self.db["cursors"].create({"name": str, "seq": int}, pk="name", if_not_exists=True)
 

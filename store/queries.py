@@ -1,6 +1,7 @@
 """Read queries over an event log that the dashboard (and the hub's ops API) need."""
 
 from dataclasses import dataclass
+import math
 from typing import Any
 
 import orjson
@@ -8,7 +9,7 @@ import orjson
 from store.eventlog import EventLog
 
 # A call "failed" when it got no answer or an error status; skipped calls are not failures.
-_FAILED = "(status_code IS NULL AND json_extract(body, '$.skipped') IS NOT 1) OR status_code >= 400"
+FAILED = "((status_code IS NULL OR status_code >= 400) AND skipped IS NOT 1)"
 
 
 @dataclass(frozen=True)
@@ -26,13 +27,51 @@ def connection_counts(log: EventLog) -> list[ConnectionCounts]:
     """Inbound Connect API calls and failed ones, per connection."""
     rows = log.execute(
         f"""
-        SELECT connection_id, COUNT(*), SUM(CASE WHEN {_FAILED} THEN 1 ELSE 0 END)
+        SELECT connection_id, COUNT(*), SUM(CASE WHEN {FAILED} THEN 1 ELSE 0 END)
         FROM records
         WHERE kind = 'api_call' AND direction = 'inbound' AND connection_id IS NOT NULL
         GROUP BY connection_id ORDER BY connection_id
         """
     )
     return [ConnectionCounts(cid, calls, errors or 0) for cid, calls, errors in rows]
+
+
+@dataclass(frozen=True)
+class ConnectionStats:
+    connection_id: str
+    calls: int
+    errors: int
+    p95_latency_ms: float | None
+
+    @property
+    def error_share(self) -> float:
+        return self.errors / self.calls if self.calls else 0.0
+
+
+def connection_stats(log: EventLog, since_ts: str) -> dict[str, ConnectionStats]:
+    """Inbound calls, failures and p95 latency per connection, for calls at or after ``since_ts``."""
+    rows = log.execute(
+        f"""
+        SELECT connection_id, COUNT(*), SUM(CASE WHEN {FAILED} THEN 1 ELSE 0 END)
+        FROM records
+        WHERE kind = 'api_call' AND ts >= ? AND direction = 'inbound' AND connection_id IS NOT NULL
+        GROUP BY connection_id
+        """,
+        (since_ts,),
+    )
+    return {cid: ConnectionStats(cid, calls, errors or 0, _p95(log, cid, since_ts, calls)) for cid, calls, errors in rows}
+
+
+def _p95(log: EventLog, connection_id: str, since_ts: str, count: int) -> float | None:
+    rows = log.execute(
+        """
+        SELECT latency_ms FROM records
+        WHERE kind = 'api_call' AND ts >= ? AND direction = 'inbound' AND connection_id = ?
+        ORDER BY latency_ms LIMIT 1 OFFSET ?
+        """,
+        (since_ts, connection_id, max(0, math.ceil(0.95 * count) - 1)),  # nearest-rank p95
+    )
+    return rows[0][0] if rows else None
 
 
 def api_call_count(log: EventLog) -> int:

@@ -31,16 +31,15 @@ class RunningHub:
         assert match, f"no '{label}' in the hub's banner"
         return match.group(1)
 
-    @property
-    def lights_url(self) -> str:
-        return self.banner_value("sample service lights")
+    def set_faults(self, service: str, **faults: object) -> None:
+        """Change a sample service's fault injection over its own HTTP API (unnamed faults: none)."""
+        reset = {"error_rate": 0.0, "skip_rate": 0.0, "latency_ms": 0.0, "outage": False}
+        response = httpx.post(f"{self.banner_value(f'sample service {service}')}/_faults",
+                              json={**reset, **faults}, headers={"IFTTT-Service-Key": self.service_key})
+        response.raise_for_status()
 
     def set_lights_faults(self, **faults: object) -> None:
-        """Change the lights sample service's fault injection, over its own HTTP API."""
-        reset = {"error_rate": 0.0, "skip_rate": 0.0, "latency_ms": 0.0, "outage": False}
-        response = httpx.post(f"{self.lights_url}/_faults", json={**reset, **faults},
-                              headers={"IFTTT-Service-Key": self.service_key})
-        response.raise_for_status()
+        self.set_faults("lights", **faults)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -64,7 +63,8 @@ def hub_command() -> list[str]:
 
 
 def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | None = None,
-              token: str | None = None, service_key: str | None = None, port: int | None = None) -> RunningHub:
+              token: str | None = None, service_key: str | None = None, port: int | None = None,
+              extra_args: tuple[str, ...] = ()) -> RunningHub:
     workdir.mkdir(parents=True, exist_ok=True)
     token = token or secrets.token_urlsafe(16)
     service_key = service_key or secrets.token_urlsafe(16)
@@ -81,7 +81,7 @@ def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | None = Non
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [*hub_command(), "serve", "--demo", "--port", str(port), "--db", str(db),
-             "--traffic-rate", str(traffic_rate)],
+             "--traffic-rate", str(traffic_rate), *extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )
     hub = RunningHub(f"http://127.0.0.1:{port}", token, service_key, db, log_path, process)

@@ -5,7 +5,8 @@ import uuid
 import httpx
 import pytest
 
-from tests.hubproc import RunningHub
+from hub.settings import DEMO_CATALOG
+from tests.hubproc import RunningHub, start_hub
 from tests.streams import collect, with_request_id
 
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
@@ -132,3 +133,230 @@ def test_service_key_never_reaches_the_log(hub: RunningHub) -> None:
     for path in hub.db.parent.glob(hub.db.name + "*"):  # the database and its WAL
         assert hub.service_key.encode() not in path.read_bytes()
     assert hub.service_key not in hub.log_path.read_text()
+
+
+# -- the rest of the Connect API ---------------------------------------------------------------------
+
+def call(hub: RunningHub, method: str, path: str, *, headers: dict[str, str] | None = None,
+         **kwargs: object) -> httpx.Response:
+    headers = {"IFTTT-Service-Key": hub.service_key, **(headers or {})}
+    return httpx.request(method, hub.url + path, headers=headers, **kwargs)  # type: ignore[arg-type]
+
+
+def test_me_names_the_service(hub: RunningHub) -> None:
+    body = call(hub, "GET", "/v2/me").json()
+    assert body["type"] == "me" and body["service_id"] in {"lights", "messages", "videos", "weather"}
+    assert_error(httpx.get(hub.url + "/v2/me"), 401, "unauthorized")
+
+
+def test_show_connection_without_a_user(hub: RunningHub) -> None:
+    body = call(hub, "GET", "/v2/connections/porch-welcome").json()
+    assert body["user_status"] is None and "user_connection" not in body
+    assert {s["service_id"] for s in body["services"]} == {"lights", "messages"}
+    feature = body["features"][0]
+    assert [t["trigger_id"] for t in feature["feature_triggers"]] == ["lights.light_on"]
+    assert [a["action_id"] for a in feature["feature_actions"]] == ["lights.change_color", "messages.send_text"]
+
+
+def test_never_enabled_user_status(hub: RunningHub) -> None:
+    body = call(hub, "GET", "/v2/connections/evening-glow", params={"user_id": "stranger"}).json()
+    assert body["user_status"] == "never_enabled" and "user_connection" not in body
+
+
+def enable(hub: RunningHub, user_id: str, user_features: list[dict[str, object]]) -> httpx.Response:
+    return call(hub, "PUT", "/v2/connections/porch-welcome/user_connection", params={"user_id": user_id},
+                json={"user_features": user_features, "unknown_key": "ignored"})
+
+
+def welcome(color: str | None = None, phone: str = "+15550001", **extra: object) -> dict[str, object]:
+    actions: list[dict[str, object]] = [{"feature_action_id": "fa_porch_text",
+                                         "user_fields": [{"field_id": "phone", "value": phone}]}]
+    if color:
+        actions.append({"feature_action_id": "fa_porch_color", "user_fields": [{"field_id": "color", "value": color}]})
+    return {"feature_id": "welcome", "user_feature_actions": actions, **extra}
+
+
+def sent_fields(records: list[dict[str, object]], request_id: str) -> dict[str, object]:
+    outbound = next(r for r in records if r.get("request_id") == request_id and r["direction"] == "outbound")
+    return outbound["request_body"]["actionFields"]  # type: ignore[index,return-value]
+
+
+async def test_enable_then_run_uses_the_users_values_and_reconfigure_replaces_them(hub: RunningHub) -> None:
+    hub.set_lights_faults()
+    user = f"new-{uuid.uuid4().hex[:8]}"
+    response = enable(hub, user, [welcome(color="purple")])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["user_status"] == "enabled"
+    (user_feature,) = body["user_connection"]["user_features"]
+    uf_id = user_feature["id"]
+    actions = {a["feature_action_id"]: a for a in user_feature["user_feature_actions"]}
+    assert actions["fa_porch_color"]["user_fields"] == [{"field_id": "color", "value": "purple"}]
+
+    first = uuid.uuid4().hex
+    run = call(hub, "POST", "/v2/connections/porch-welcome/actions/lights.change_color/run",
+               json={"user_id": user}, headers={"X-Request-ID": first})
+    assert run.status_code == 204
+    # Reconfigure without a colour: the whole configuration is replaced, so the default applies again.
+    assert enable(hub, user, [welcome(id=uf_id)]).status_code == 200
+    second = uuid.uuid4().hex
+    call(hub, "POST", "/v2/connections/porch-welcome/actions/lights.change_color/run",
+         json={"user_id": user}, headers={"X-Request-ID": second})
+    # An override beats both.
+    third = uuid.uuid4().hex
+    call(hub, "POST", "/v2/connections/porch-welcome/actions/lights.change_color/run",
+         json={"user_id": user, "user_feature_id": uf_id, "fields": {"color": "red"}}, headers={"X-Request-ID": third})
+
+    records = await collect(hub.ws_url, hub.token, with_request_id(third))
+    assert sent_fields(records, first) == {"light": "porch", "color": "purple"}  # user value
+    assert sent_fields(records, second) == {"light": "porch", "color": "green"}  # configured default
+    assert sent_fields(records, third) == {"light": "porch", "color": "red"}  # override
+
+
+def test_bad_user_connection_bodies_are_422_with_pointers(hub: RunningHub) -> None:
+    body = assert_error(enable(hub, "someone", [
+        {"feature_id": "nope"},
+        welcome(color="ultraviolet"),
+        {"feature_id": "welcome", "user_feature_actions": [
+            {"feature_action_id": "fa_porch_text", "user_fields": [{"field_id": "body", "value": "hi"}]}]},
+        {"feature_id": "welcome", "id": "uf-not-mine"},
+    ]), 422, "invalid_parameters")
+    assert sorted(d["parameter"] for d in body["details"]) == [
+        "/user_features/0/feature_id",
+        "/user_features/1/user_feature_actions/1/user_fields/0/value",
+        "/user_features/2/user_feature_actions/0/user_fields/0/field_id",
+        "/user_features/3/id",
+    ]
+    assert_error(call(hub, "PUT", "/v2/connections/porch-welcome/user_connection", params={"user_id": "x"},
+                      json={"user_features": "all"}), 422, "invalid_parameters")
+    assert_error(call(hub, "PUT", "/v2/connections/porch-welcome/user_connection", json={"user_features": []}),
+                 422, "invalid_parameters")  # no user_id
+
+
+def test_disable_then_runs_are_refused(hub: RunningHub) -> None:
+    user = f"leaver-{uuid.uuid4().hex[:8]}"
+    assert enable(hub, user, [welcome()]).status_code == 200
+    response = call(hub, "POST", "/v2/connections/porch-welcome/disable", params={"user_id": user})
+    assert response.status_code == 200 and response.json()["user_status"] == "disabled"
+    run = call(hub, "POST", "/v2/connections/porch-welcome/actions/messages.send_text/run", json={"user_id": user})
+    assert_error(run, 422, "invalid_parameters")
+    assert_error(call(hub, "POST", "/v2/connections/porch-welcome/disable", params={"user_id": "ghost"}),
+                 422, "invalid_parameters")
+
+
+def test_field_options(hub: RunningHub) -> None:
+    body = call(hub, "GET", "/v2/connections/evening-glow/actions/lights.change_color/field_options").json()
+    assert body["type"] == "field_options"
+    assert {o["value"] for o in body["options"]["color"]} >= {"red", "warm_white"}
+    assert "light" in body["options"]
+    trigger = call(hub, "GET", "/v2/connections/porch-welcome/triggers/lights.light_on/field_options").json()
+    assert "porch" in {o["value"] for o in trigger["options"]["light"]}
+    for path in ("/v2/connections/evening-glow/queries/lights.change_color/field_options",
+                 "/v2/connections/evening-glow/widgets/lights.change_color/field_options"):
+        assert_error(call(hub, "GET", path), 404, "not_found")
+
+
+def test_query_perform_pages_through_every_result(hub: RunningHub) -> None:
+    hub.set_faults("videos")
+    path = "/v2/connections/video-search/queries/videos.search_videos/perform"
+    seen: list[str] = []
+    cursor = None
+    for _ in range(100):
+        body: dict[str, object] = {"user_id": "user-001", "limit": 7, "fields": {"q": "jazz"}}
+        if cursor:
+            body["cursor"] = cursor
+        response = call(hub, "POST", path, json=body)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert page["type"] == "list" and len(page["data"]) <= 7
+        seen += [item["video_id"] for item in page["data"]]
+        if "next" not in page:
+            break
+        cursor = page["next"]["cursor"]
+    assert len(seen) > 7 and len(seen) == len(set(seen))
+
+
+def test_query_limit_and_cursor_are_checked(hub: RunningHub) -> None:
+    path = "/v2/connections/video-search/queries/videos.search_videos/perform"
+    for bad in ({"limit": 0}, {"limit": 5000}, {"limit": "ten"}, {"cursor": 7}):
+        body = assert_error(call(hub, "POST", path, json={"user_id": "user-001", **bad}), 422, "invalid_parameters")
+        assert body["details"][0]["parameter"] in {"/limit", "/cursor"}
+
+
+async def test_trigger_test_records_a_trigger_event(hub: RunningHub) -> None:
+    hub.set_lights_faults()
+    request_id = uuid.uuid4().hex
+    response = call(hub, "POST", "/v2/connections/porch-welcome/triggers/lights.light_on/test",
+                    json={"user_id": "user-001"}, headers={"X-Request-ID": request_id})
+    assert response.status_code == 204
+    events = await collect(hub.ws_url, hub.token, lambda rs: any(r.get("request_id") == request_id for r in rs),
+                           path="/v1/streams/triggers")
+    event = next(r for r in events if r.get("request_id") == request_id)
+    assert event["kind"] == "trigger_event" and event["trigger_id"] == "lights.light_on"
+    assert event["source"] == "test" and event["connection_id"] == "porch-welcome" and event["meta_id"]
+    assert "light" in event["ingredients"]
+
+
+def test_wrong_owner_is_403(hub: RunningHub, tmp_path_factory: pytest.TempPathFactory) -> None:
+    # All demo services share one key, so a 403 needs a catalog where they do not.
+    text = DEMO_CATALOG.read_text().replace(
+        '[services.weather]\nname = "Weather"\nbase_url = "sample:weather"\nservice_key = { env = "SWITCHROOM_SERVICE_KEY" }',
+        '[services.weather]\nname = "Weather"\nbase_url = "sample:weather"\nservice_key = { value = "weather-key" }',
+    )
+    workdir = tmp_path_factory.mktemp("owners")
+    (workdir / "catalog.toml").write_text(text)
+    other = start_hub(workdir, extra_args=("--catalog", str(workdir / "catalog.toml")))
+    try:
+        response = httpx.get(f"{other.url}/v2/connections/rain-alert", headers={"IFTTT-Service-Key": other.service_key})
+        assert_error(response, 403, "forbidden")
+        response = httpx.get(f"{other.url}/v2/connections/rain-alert", headers={"IFTTT-Service-Key": "weather-key"})
+        assert response.status_code == 200
+    finally:
+        other.stop()
+
+
+def test_slow_service_is_504_and_rate_limit_is_429(tmp_path_factory: pytest.TempPathFactory) -> None:
+    text = DEMO_CATALOG.read_text().replace('base_url = "sample:lights"', 'base_url = "sample:lights"\nread_timeout = 0.3')
+    workdir = tmp_path_factory.mktemp("limits")
+    (workdir / "catalog.toml").write_text(text)
+    other = start_hub(workdir, extra_args=("--catalog", str(workdir / "catalog.toml"), "--user-rate-limit", "1"))
+    try:
+        other.set_lights_faults(latency_ms=1500)
+        assert_error(post_run(other, {"user_id": "user-001"}), 504, "service_timeout")
+        statuses = [post_run(other, {"user_id": "user-002"}) for _ in range(4)]
+        limited = [r for r in statuses if r.status_code == 429]
+        assert limited, [r.status_code for r in statuses]
+        assert_error(limited[0], 429, "rate_limited")
+        assert int(limited[0].headers["Retry-After"]) >= 1
+        assert post_run(other, {"user_id": "user-003"}).status_code != 429  # per user
+    finally:
+        other.stop()
+
+
+def test_openapi_is_served_and_names_every_call(hub: RunningHub) -> None:
+    document = httpx.get(f"{hub.url}/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    paths = document["paths"]
+    for path in ("/v2/me", "/v2/connections/{connection_id}", "/v2/connections/{connection_id}/user_connection",
+                 "/v2/connections/{connection_id}/disable",
+                 "/v2/connections/{connection_id}/{kind}/{type_id}/field_options",
+                 "/v2/connections/{connection_id}/actions/{type_id}/run",
+                 "/v2/connections/{connection_id}/queries/{type_id}/perform",
+                 "/v2/connections/{connection_id}/triggers/{type_id}/test", "/v1/ops/connections"):
+        assert path in paths
+    assert "ErrorBody" in document["components"]["schemas"]
+
+
+def test_ops_connections_lists_live_stats(hub: RunningHub) -> None:
+    hub.set_lights_faults()
+    post_run(hub, {"user_id": "user-001"})
+    assert_error(httpx.get(f"{hub.url}/v1/ops/connections"), 401, "unauthorized")
+    body = httpx.get(f"{hub.url}/v1/ops/connections", headers={"Authorization": f"Bearer {hub.token}"}).json()
+    rows = {row["id"]: row for row in body["data"]}
+    assert set(rows) >= {"evening-glow", "porch-welcome", "video-search"}
+    glow = rows["evening-glow"]
+    assert glow["calls"] >= 1 and glow["enabled_users"] > 0 and glow["p95_latency_ms"] is not None
+    assert 0 <= glow["error_pct"] <= 100
+    bad = httpx.get(f"{hub.url}/v1/ops/connections", params={"window_minutes": "soon"},
+                    headers={"Authorization": f"Bearer {hub.token}"})
+    assert_error(bad, 422, "invalid_parameters")

@@ -34,6 +34,12 @@ class SwitchroomApp(App[None]):
         self.link = LinkState("connecting")
         self.ingest_rate = IngestRate()
         self._dirty = True
+        # The panes' widgets, made here so that replicator callbacks can reach them at any moment,
+        # also while the app is still composing or already shutting down.
+        self.log_view = LogView(id="log-view")
+        self.log_header = Static(id="log-header")
+        self.connections_table = ConnectionsTable(id="connections-table")
+        self.status_line = StatusLine(id="status-line")
 
     @property
     def cache(self) -> Cache | None:
@@ -43,11 +49,11 @@ class SwitchroomApp(App[None]):
         yield Static(Text("Switchroom"), id="title")
         with TabbedContent(initial="connections"):
             with TabPane("1 Connections", id="connections"):
-                yield ConnectionsTable(id="connections-table")
+                yield self.connections_table
             with TabPane("2 API logs", id="logs"):
-                yield Static(id="log-header")
-                yield LogView(id="log-view")
-        yield StatusLine(id="status-line")
+                yield self.log_header
+                yield self.log_view
+        yield self.status_line
         yield Footer()
 
     def on_mount(self) -> None:
@@ -56,19 +62,19 @@ class SwitchroomApp(App[None]):
         self._show_status()
 
     def on_resize(self) -> None:
-        self.query_one("#log-header", Static).update(Text(header_text(self.query_one(LogView).row_width)))
+        self.log_header.update(Text(header_text(self.log_view.row_width)))
 
     def action_show_pane(self, pane: str) -> None:
         self.query_one(TabbedContent).active = pane
         if pane == "logs":
-            self.query_one(LogView).focus()
+            self.log_view.focus()
         else:
-            self.query_one(ConnectionsTable).focus()
+            self.connections_table.focus()
 
     # -- replicator callbacks (called on the app's event loop) -------------------------------------
 
     def _on_cache(self, cache: Cache) -> None:
-        self.query_one(LogView).set_cache(cache)
+        self.log_view.set_cache(cache)
         self._dirty = True
 
     def _on_ingest(self, added: int, through_seq: int) -> None:
@@ -88,15 +94,13 @@ class SwitchroomApp(App[None]):
         if not self._dirty or self.cache is None:
             return
         self._dirty = False
-        log_view = self.query_one(LogView)
-        await log_view.reload()
-        self.query_one(ConnectionsTable).show(await self.cache.read(connection_counts))
-        self.query_one("#log-header", Static).update(Text(header_text(log_view.row_width)))
+        await self.log_view.reload()
+        self.connections_table.show(await self.cache.read(connection_counts))
+        self.log_header.update(Text(header_text(self.log_view.row_width)))
         self._show_status()
 
     def _show_status(self) -> None:
-        log_view = self.query_one(LogView)
-        self.query_one(StatusLine).show(
-            self.hub_url, self.link, self.ingest_rate.per_second(), log_view.total, self.replicator.bad_frames,
-            log_view.follow,
+        self.status_line.show(
+            self.hub_url, self.link, self.ingest_rate.per_second(), self.log_view.total, self.replicator.bad_frames,
+            self.log_view.follow,
         )

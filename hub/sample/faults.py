@@ -1,7 +1,12 @@
 """Seeded, configurable fault injection for sample services."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+import math
 import random
+
+_SETTINGS = ("error_rate", "error_status", "skip_rate", "latency_ms", "outage")
+MAX_LATENCY_MS = 60_000  # longer than any hub timeout; more would only pile up waiting requests
 
 
 @dataclass
@@ -19,14 +24,14 @@ class Faults:
     def __post_init__(self) -> None:
         self._random = random.Random(self.seed)
 
-    def update(self, changes: dict[str, object]) -> None:
-        for name in ("error_rate", "error_status", "skip_rate", "latency_ms", "outage"):
-            if name in changes:
-                kind = type(getattr(self, name))
-                setattr(self, name, kind(changes[name]))  # type: ignore[operator]
+    def update(self, changes: Mapping[str, object]) -> None:
+        """Apply every setting named in ``changes``, or none of them: a bad value raises ``ValueError``."""
+        checked = {name: _checked(name, changes[name]) for name in _SETTINGS if name in changes}
+        for name, value in checked.items():
+            setattr(self, name, value)
 
     def as_dict(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in ("error_rate", "error_status", "skip_rate", "latency_ms", "outage")}
+        return {name: getattr(self, name) for name in _SETTINGS}
 
     def roll(self) -> str:
         """What this request gets: ``"error"``, ``"skip"`` or ``"ok"``."""
@@ -38,3 +43,22 @@ class Faults:
         if draw < self.error_rate + self.skip_rate:
             return "skip"
         return "ok"
+
+
+def _checked(name: str, value: object) -> float | int | bool:
+    """``value`` for setting ``name``, strictly: ``"false"`` is not a bool and ``true`` is not a rate."""
+    if name == "outage":
+        if not isinstance(value, bool):
+            raise ValueError("outage must be true or false")
+        return value
+    if name == "error_status":
+        if not isinstance(value, int) or isinstance(value, bool) or not 400 <= value <= 599:
+            raise ValueError("error_status must be an HTTP error status, 400..599")
+        return value
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a number, at least 0")
+    if name.endswith("_rate") and value > 1:
+        raise ValueError(f"{name} must be between 0 and 1")
+    if name == "latency_ms" and value > MAX_LATENCY_MS:
+        raise ValueError(f"latency_ms must be at most {MAX_LATENCY_MS}")
+    return float(value)

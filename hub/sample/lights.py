@@ -1,77 +1,74 @@
-"""The ``lights`` sample service: smart lights whose colour can be changed (Service API, DESIGN §4)."""
+"""The ``lights`` sample service: smart lights that turn on and change colour (Service API, DESIGN §4)."""
 
-import asyncio
-import uuid
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+import random
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from hub.sample.faults import Faults
+from hub.sample.feeds import TriggerFeed
+from hub.sample.service_api import Action, Query, Trigger, no_fields, required_choice, service_app
 from protocol.catalog import Field, FieldOption, Operation
 
 COLORS = ["red", "green", "blue", "warm_white", "purple"]
 LIGHTS = ["living_room", "kitchen", "bedroom", "porch"]
+LIGHT_ON_INGREDIENTS = ("light", "color", "turned_on_at")
 
+
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+# Kept for code that still builds its catalog in Python; the demo catalog lives in demo_catalog.toml.
 CHANGE_COLOR = Operation(
     id="change_color",
     label="Change light colour",
     fields=[
         Field(id="light", label="Which light", type="select", required=True,
-              options=[FieldOption(label=name.replace("_", " ").title(), value=name) for name in LIGHTS]),
+              options=[FieldOption(label=_label(name), value=name) for name in LIGHTS]),
         Field(id="color", label="Colour", type="select", required=True,
-              options=[FieldOption(label=name.replace("_", " ").title(), value=name) for name in COLORS]),
+              options=[FieldOption(label=_label(name), value=name) for name in COLORS]),
     ],
 )
 
 
-def lights_app(service_key: str, faults: Faults) -> Starlette:
-    """A real HTTP app; ``POST /_faults`` changes its fault injection while it runs."""
-    state: dict[str, str] = {}
-
-    def authorized(request: Request) -> bool:
-        return request.headers.get("IFTTT-Service-Key") == service_key
-
-    async def status(request: Request) -> JSONResponse:
-        if not authorized(request):
-            return _errors(401, "Invalid service key")
-        return JSONResponse({"data": {"status": "ok"}})
-
-    async def change_color(request: Request) -> JSONResponse:
-        if not authorized(request):
-            return _errors(401, "Invalid service key")
-        if faults.latency_ms:
-            await asyncio.sleep(faults.latency_ms / 1000)
-        outcome = faults.roll()
-        if outcome == "error":
-            return _errors(faults.error_status, "The light bridge is not answering")
-        try:
-            fields = (await request.json())["actionFields"]
-            light, color = fields["light"], fields["color"]
-        except (ValueError, KeyError, TypeError):
-            return _errors(400, "actionFields.light and actionFields.color are required")
-        if outcome == "skip":
-            return _errors(400, f"Light '{light}' is switched off at the wall", status="SKIP")
-        state[light] = color
-        return JSONResponse({"data": [{"id": uuid.uuid4().hex[:12]}]})
-
-    async def fault_settings(request: Request) -> JSONResponse:
-        if not authorized(request):
-            return _errors(401, "Invalid service key")
-        if request.method == "POST":
-            faults.update(await request.json())
-        return JSONResponse(faults.as_dict())
-
-    return Starlette(routes=[
-        Route("/ifttt/v1/status", status, methods=["GET"]),
-        Route("/ifttt/v1/actions/change_color", change_color, methods=["POST"]),
-        Route("/_faults", fault_settings, methods=["GET", "POST"]),
-    ])
+@dataclass
+class _Light:
+    color: str
+    on: bool
 
 
-def _errors(status_code: int, message: str, status: str | None = None) -> JSONResponse:
-    error: dict[str, str] = {"message": message}
-    if status:
-        error["status"] = status
-    return JSONResponse({"errors": [error]}, status_code=status_code)
+def lights_app(service_key: str, faults: Faults, seed: int = 1) -> Starlette:
+    """Trigger ``light_on``, query ``list_lights``, action ``change_color``; lights start in seeded states."""
+    rng = random.Random(seed)
+    lights = {name: _Light(color=rng.choice(COLORS), on=rng.random() < 0.5) for name in LIGHTS}
+
+    def change_color(fields: dict[str, Any]) -> str:
+        lights[fields["light"]].color = fields["color"]
+        return fields["light"]
+
+    def list_lights(fields: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"id": name, "name": _label(name), **asdict(light)} for name, light in lights.items()]
+
+    return service_app(
+        "Lights", service_key, faults,
+        actions=[Action("change_color", _change_color_fields, change_color)],
+        queries=[Query("list_lights", no_fields, list_lights)],
+        triggers=[Trigger("light_on", _light_on_fields,
+                          TriggerFeed(LIGHT_ON_INGREDIENTS, _light_on_item, seed, spacing=timedelta(minutes=45)))],
+    )
+
+
+def _change_color_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {"light": required_choice(fields, "light", LIGHTS), "color": required_choice(fields, "color", COLORS)}
+
+
+def _light_on_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    return {"light": required_choice(fields, "light", LIGHTS)}
+
+
+def _light_on_item(rng: random.Random, fields: Mapping[str, Any], at: datetime) -> dict[str, Any]:
+    return {"light": fields["light"], "color": rng.choice(COLORS), "turned_on_at": at.isoformat(timespec="seconds")}

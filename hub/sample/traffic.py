@@ -1,35 +1,60 @@
-"""Demo traffic: a developer backend running actions through the hub's Connect API over HTTP.
+"""Demo traffic: a developer backend calling the hub's Connect API over HTTP, as its users act.
 
-Most requests are good; a few are the mistakes real backends make (a colour the action does not
-offer, a user who never enabled the connection, an action the connection does not have), so 4xx
-answers show beside the 5xx ones the sample services' faults cause.
+Most requests are good action runs and query performs for users who enabled the connection; a few
+are trigger tests and reconfigurations; and some are the mistakes real backends make (a field value
+the operation does not offer, a user who never enabled the connection, an operation the connection
+does not have, a limit out of range), so 4xx answers show beside the 5xx ones the sample services'
+faults cause.
 """
 
+from dataclasses import dataclass
+from typing import Any
 import asyncio
 import logging
 import random
 
 import httpx
 
-from hub.sample.catalog import DEMO_USERS
+from hub.catalog import Catalog, feature_entries
+from protocol.catalog import OperationKind, UserConnection
 
 log = logging.getLogger("switchroom.demo")
 
-MAX_IN_FLIGHT = 20
+MAX_IN_FLIGHT = 32
+_PLURALS = {"trigger": "triggers", "query": "queries", "action": "actions"}
+
+
+@dataclass(frozen=True)
+class _Target:
+    connection_id: str
+    kind: OperationKind
+    ref: str
+    select_fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DemoRequest:
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
 
 
 class TrafficGenerator:
-    def __init__(self, hub_url: str, service_key: str, rate: float, seed: int = 5) -> None:
+    def __init__(self, hub_url: str, service_key: str, rate: float, catalog: Catalog,
+                 user_connections: list[UserConnection], seed: int = 5) -> None:
         self.rate = rate
         self._rng = random.Random(seed)
-        self._http = httpx.AsyncClient(
-            base_url=hub_url, headers={"IFTTT-Service-Key": service_key}, timeout=10.0
-        )
+        self._targets = _targets(catalog)
+        self._users = {(uc.user_id, uc.connection_id) for uc in user_connections}
+        self._by_connection: dict[str, list[str]] = {}
+        for user_id, connection_id in sorted(self._users):
+            self._by_connection.setdefault(connection_id, []).append(user_id)
+        self._http = httpx.AsyncClient(base_url=hub_url, headers={"IFTTT-Service-Key": service_key}, timeout=15.0)
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        if self.rate > 0:
+        if self.rate > 0 and self._targets:
             self._task = asyncio.create_task(self._run(), name="demo-traffic")
 
     async def stop(self) -> None:
@@ -42,27 +67,46 @@ class TrafficGenerator:
         while True:
             await asyncio.sleep(self._rng.expovariate(self.rate))
             await self._slots.acquire()
-            task = asyncio.create_task(self._one_request())
+            task = asyncio.create_task(self._send(self.next_request()))
             task.add_done_callback(lambda _: self._slots.release())
 
-    async def _one_request(self) -> None:
-        path, body = self._next_request()
+    async def _send(self, request: DemoRequest) -> None:
         try:
-            await self._http.post(path, json=body)
+            await self._http.request(request.method, request.path, json=request.body)
         except httpx.HTTPError as exc:
             log.debug("demo request failed: %s", exc)
 
-    def _next_request(self) -> tuple[str, dict[str, object]]:
-        user = f"user-{self._rng.randint(1, DEMO_USERS):03d}"
-        action = "lights.change_color"
-        body: dict[str, object] = {"user_id": user}
+    def next_request(self) -> DemoRequest:
+        target = self._rng.choice(self._targets)
+        user_id = self._rng.choice(self._by_connection.get(target.connection_id) or ["user-unknown"])
+        base = f"/v2/connections/{target.connection_id}"
+        path = f"{base}/{_PLURALS[target.kind]}/{target.ref}/" + {"action": "run", "query": "perform",
+                                                                   "trigger": "test"}[target.kind]
+        body: dict[str, Any] = {"user_id": user_id}
+        if target.kind == "query":
+            body["limit"] = self._rng.choice([3, 5, 10, 20])
         draw = self._rng.random()
-        if draw < 0.04:
-            body["fields"] = {"color": "ultraviolet"}
+        if draw < 0.03 and target.select_fields:
+            body["fields"] = {self._rng.choice(target.select_fields): "ultraviolet"}  # not an option
+        elif draw < 0.05:
+            body["user_id"] = f"user-{self._rng.randint(900, 999)}"  # never enabled anything
         elif draw < 0.06:
-            body["user_id"] = "user-unknown"
-        elif draw < 0.07:
-            action = "lights.dim"
-        elif draw < 0.15:
-            body["fields"] = {"color": self._rng.choice(["red", "blue", "green"])}
-        return f"/v2/connections/evening-glow/actions/{action}/run", body
+            path = f"{base}/actions/{target.ref.split('.')[0]}.self_destruct/run"  # no such action
+        elif draw < 0.065 and target.kind == "query":
+            body["limit"] = 5000  # out of range
+        return DemoRequest("POST", path, body)
+
+
+def _targets(catalog: Catalog) -> list[_Target]:
+    """What the backend calls: every action and query, and (rarely) trigger tests, weighted."""
+    targets = []
+    for connection in catalog.connections.values():
+        for feature in connection.features:
+            for kind, entry in feature_entries(feature):
+                found = catalog.operation(kind, entry.ref)
+                if found is None:
+                    continue
+                selects = tuple(f.id for f in found[1].fields if f.type == "select")
+                weight = {"action": 6, "query": 3, "trigger": 1}[kind]
+                targets.extend([_Target(connection.id, kind, entry.ref, selects)] * weight)
+    return targets

@@ -1,0 +1,92 @@
+"""Inbound Connect API calls: answered in the §3 error shape whatever happens, and recorded."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+import logging
+import time
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from hub.errors import ConnectApiError
+from hub.recorder import Recorder
+from hub.record_bodies import MAX_RECORDED_BODY, capped
+from protocol import api_call_record, loads
+from protocol.records import Op
+
+log = logging.getLogger("switchroom.hub")
+
+
+@dataclass
+class CallContext:
+    """What an inbound call was about, filled in by its handler as it learns it, for the record."""
+
+    request_id: str
+    op: Op = "other"
+    op_id: str | None = None
+    connection_id: str | None = None
+    feature_id: str | None = None
+    user_id: str | None = None
+    user_feature_id: str | None = None
+    request_body: Any = None
+    resolved_fields: dict[str, Any] | None = None
+    skipped: bool = False
+
+
+Handler = Callable[[Request, CallContext], Awaitable[Response]]
+
+
+def recorded(recorder: Recorder, handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler: errors become §3 error bodies (never a traceback), and the call is recorded."""
+
+    async def endpoint(request: Request) -> Response:
+        ctx = CallContext(request_id=_request_id(request))
+        started = time.perf_counter()
+        error: ConnectApiError | None = None
+        try:
+            response = await handler(request, ctx)
+        except ConnectApiError as exc:
+            error = exc
+        except Exception:  # the operator's log keeps the traceback; the client gets the error shape
+            log.exception("unhandled error in %s %s", request.method, request.url.path)
+            error = ConnectApiError("internal_error", "Internal error")
+        if error is not None:
+            response = JSONResponse(error.body.model_dump(), status_code=error.status, headers=error.headers)
+        response.headers["X-Request-ID"] = ctx.request_id
+        recorder.record(_record(request, ctx, response, error, started))
+        return response
+
+    return endpoint
+
+
+def _request_id(request: Request) -> str:
+    given = request.headers.get("X-Request-ID", "")
+    return given if 0 < len(given) <= 128 and given.isprintable() else uuid.uuid4().hex
+
+
+def _record(request: Request, ctx: CallContext, response: Response, error: ConnectApiError | None,
+            started: float) -> dict[str, Any]:
+    response_body = error.body.model_dump() if error else _decoded(response)
+    request_body = ctx.request_body
+    if ctx.resolved_fields is not None:
+        request_body = {**(request_body or {}), "resolved_fields": ctx.resolved_fields}
+    return api_call_record(
+        direction="inbound", method=request.method, path=request.url.path, op=ctx.op, op_id=ctx.op_id,
+        connection_id=ctx.connection_id, feature_id=ctx.feature_id, user_id=ctx.user_id,
+        user_feature_id=ctx.user_feature_id, status_code=response.status_code, skipped=ctx.skipped,
+        latency_ms=round((time.perf_counter() - started) * 1000, 2),
+        error_code=error.body.code if error else None, error_message=str(error) if error else None,
+        request_body=capped(request_body), response_body=capped(response_body), source="api",
+        request_id=ctx.request_id,
+    )
+
+
+def _decoded(response: Response) -> Any:
+    if not response.body:
+        return None
+    try:
+        return loads(response.body)
+    except ValueError:
+        return bytes(response.body[:MAX_RECORDED_BODY]).decode(errors="replace")

@@ -1,0 +1,127 @@
+"""The hub's OpenAPI document, built from the protocol models so it cannot drift from them."""
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from protocol import ErrorBody
+from protocol.connect import (
+    ConnectionResponse,
+    FieldOptionsResponse,
+    ListResponse,
+    MeResponse,
+    PerformQueryRequest,
+    RunActionRequest,
+    TestTriggerRequest,
+    UserConnectionRequest,
+)
+
+_MODELS: list[type[BaseModel]] = [
+    ErrorBody, MeResponse, ConnectionResponse, FieldOptionsResponse, ListResponse, RunActionRequest,
+    PerformQueryRequest, TestTriggerRequest, UserConnectionRequest,
+]
+_ERRORS = {
+    "400": "invalid_request: the body is not a JSON object",
+    "401": "unauthorized: missing or wrong IFTTT-Service-Key",
+    "403": "forbidden: the connection belongs to another service",
+    "404": "not_found: no such connection or operation",
+    "422": "invalid_parameters: one detail per bad field, with a JSON pointer",
+    "429": "rate_limited: see Retry-After",
+    "502": "service_error: the service answered with an error",
+    "504": "service_timeout: the service did not answer in time",
+}
+
+
+def openapi_document(version: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Switchroom hub", "version": version,
+                 "description": "The Connect API (shaped like IFTTT's Connect API v2) and the ops API."},
+        "components": {"schemas": _schemas(), "securitySchemes": {
+            "serviceKey": {"type": "apiKey", "in": "header", "name": "IFTTT-Service-Key"},
+            "operatorToken": {"type": "http", "scheme": "bearer"},
+        }},
+        "paths": _paths(),
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    schemas: dict[str, Any] = {}
+    for model in _MODELS:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+    return schemas
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _operation(summary: str, ok: dict[str, Any], errors: list[str], *, body: str | None = None,
+               params: list[dict[str, Any]] | None = None, user_id_query: str | None = None) -> dict[str, Any]:
+    parameters = list(params or [])
+    if user_id_query:
+        parameters.append({"name": "user_id", "in": "query", "required": user_id_query == "required",
+                           "schema": {"type": "string", "minLength": 1}})
+    responses = dict(ok)
+    for status in errors:
+        responses[status] = {"description": _ERRORS[status],
+                             "content": {"application/json": {"schema": _ref("ErrorBody")}}}
+    operation: dict[str, Any] = {"summary": summary, "security": [{"serviceKey": []}], "parameters": parameters,
+                                 "responses": responses}
+    if body:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+    return operation
+
+
+def _json(name: str, description: str = "OK") -> dict[str, Any]:
+    return {"200": {"description": description, "content": {"application/json": {"schema": _ref(name)}}}}
+
+
+_NO_CONTENT = {"204": {"description": "Done"}}
+_PATH = {"in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+_CONNECTION = {"name": "connection_id", **_PATH}
+_TYPE = {"name": "type_id", **_PATH}
+_KIND = {"name": "kind", "in": "path", "required": True, "schema": {"enum": ["triggers", "queries", "actions"]}}
+_RUN_ERRORS = ["400", "401", "403", "404", "422", "429", "502", "504"]
+
+
+def _paths() -> dict[str, Any]:
+    base = "/v2/connections/{connection_id}"
+    return {
+        "/v2/me": {"get": _operation("Who the service key belongs to", _json("MeResponse"), ["401"])},
+        base: {"get": _operation("Show a connection (with a user's status and configuration when named)",
+                                 _json("ConnectionResponse"), ["401", "403", "404"], params=[_CONNECTION],
+                                 user_id_query="optional")},
+        f"{base}/user_connection": {"put": _operation(
+            "Enable or reconfigure a user's connection; replaces the whole configuration",
+            _json("ConnectionResponse"), ["400", "401", "403", "404", "422"], body="UserConnectionRequest",
+            params=[_CONNECTION], user_id_query="required")},
+        f"{base}/disable": {"post": _operation(
+            "Disable a user's connection", _json("ConnectionResponse"), ["401", "403", "404", "422"],
+            params=[_CONNECTION], user_id_query="required")},
+        base + "/{kind}/{type_id}/field_options": {"get": _operation(
+            "Options of an operation's choice fields", _json("FieldOptionsResponse"), ["401", "403", "404"],
+            params=[_CONNECTION, _KIND, _TYPE])},
+        base + "/actions/{type_id}/run": {"post": _operation(
+            "Run an action for a user", _NO_CONTENT, _RUN_ERRORS, body="RunActionRequest",
+            params=[_CONNECTION, _TYPE])},
+        base + "/queries/{type_id}/perform": {"post": _operation(
+            "Perform a query for a user", _json("ListResponse"), _RUN_ERRORS, body="PerformQueryRequest",
+            params=[_CONNECTION, _TYPE])},
+        base + "/triggers/{type_id}/test": {"post": _operation(
+            "Send a test trigger event through the pipeline", _NO_CONTENT, _RUN_ERRORS, body="TestTriggerRequest",
+            params=[_CONNECTION, _TYPE])},
+        "/v1/ops/connections": {"get": {
+            "summary": "Connections with live stats", "security": [{"operatorToken": []}],
+            "parameters": [{"name": "window_minutes", "in": "query", "required": False,
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 10080}}],
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["type", "window_minutes", "data"]}}}},
+                "401": {"description": _ERRORS["401"].replace("IFTTT-Service-Key", "operator token"),
+                        "content": {"application/json": {"schema": _ref("ErrorBody")}}},
+                "422": {"description": _ERRORS["422"],
+                        "content": {"application/json": {"schema": _ref("ErrorBody")}}}},
+        }},
+    }

@@ -1,0 +1,73 @@
+"""The ops API under ``/v1/ops/`` (operator-token auth): what the dashboard and CLI ask the hub."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from hub.auth import OperatorTokens
+from hub.catalog import Catalog
+from hub.errors import ConnectApiError, field_error
+from hub.recorder import Recorder
+from hub.users import UserConnections
+from store import connection_stats
+
+DEFAULT_WINDOW_MINUTES = 15
+MAX_WINDOW_MINUTES = 7 * 24 * 60
+
+
+@dataclass
+class OpsApi:
+    catalog: Catalog
+    users: UserConnections
+    recorder: Recorder
+    tokens: OperatorTokens
+
+    def routes(self) -> list[Route]:
+        return [Route("/v1/ops/connections", self.connections, methods=["GET"])]
+
+    async def connections(self, request: Request) -> JSONResponse:
+        """Every connection with live stats over the last ``window_minutes`` (default 15)."""
+        try:
+            self._authorize(request)
+            minutes = _window_minutes(request.query_params.get("window_minutes"))
+        except ConnectApiError as exc:
+            return JSONResponse(exc.body.model_dump(), status_code=exc.status)
+        since = (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat(timespec="milliseconds")
+        stats = await self.recorder.read(lambda log: connection_stats(log, since.replace("+00:00", "Z")))
+        return JSONResponse({
+            "type": "list",
+            "window_minutes": minutes,
+            "data": [self._connection(cid, stats.get(cid)) for cid in self.catalog.connections],
+        })
+
+    def _connection(self, connection_id: str, stats: Any) -> dict[str, Any]:
+        connection = self.catalog.connections[connection_id]
+        return {
+            "id": connection.id,
+            "name": connection.name,
+            "features": [f.id for f in connection.features],
+            "enabled_users": self.users.enabled_count(connection.id),
+            "calls": stats.calls if stats else 0,
+            "errors": stats.errors if stats else 0,
+            "error_pct": round(100 * stats.error_share, 2) if stats else 0.0,
+            "p95_latency_ms": stats.p95_latency_ms if stats else None,
+        }
+
+    def _authorize(self, request: Request) -> str:
+        actor = self.tokens.actor(request.headers.get("authorization"))
+        if actor is None:
+            raise ConnectApiError("unauthorized", "Missing or wrong operator token (Authorization: Bearer …)")
+        return actor
+
+
+def _window_minutes(raw: str | None) -> int:
+    if raw is None:
+        return DEFAULT_WINDOW_MINUTES
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_WINDOW_MINUTES:
+        raise ConnectApiError("invalid_parameters", f"window_minutes must be 1 to {MAX_WINDOW_MINUTES}",
+                              [field_error("/window_minutes", f"must be a whole number from 1 to {MAX_WINDOW_MINUTES}")])
+    return int(raw)

@@ -1,0 +1,128 @@
+"""Running a connection's trigger, query or action the way the Connect API does.
+
+This is the one path every run takes — from the Connect API, and later from scripts and reruns —
+so look-up, field resolution, validation and recording are the same whoever asks.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+import hashlib
+
+from hub.catalog import Catalog, FeatureOpRef
+from hub.errors import ConnectApiError, field_error
+from hub.record_bodies import capped
+from hub.recorder import Recorder
+from hub.resolution import resolve_fields
+from hub.service_client import ServiceClient, ServiceResult
+from hub.users import UserConnections
+from protocol import api_call_record
+from protocol.catalog import OperationKind
+from protocol.records import Source
+
+
+@dataclass(frozen=True)
+class OperationRequest:
+    connection_id: str
+    kind: OperationKind
+    op_id: str
+    user_id: str
+    user_feature_id: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ResolvedOperation:
+    """A run as resolved: exactly what is sent, enough to run it again."""
+
+    target: FeatureOpRef
+    user_id: str
+    user_feature_id: str
+    fields: dict[str, Any]
+
+    @property
+    def trigger_identity(self) -> str:
+        """A stable id for this user feature's subscription to this trigger."""
+        key = f"{self.target.connection.id}/{self.user_feature_id}/{self.target.entry.id}"
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+@dataclass
+class OperationRunner:
+    catalog: Catalog
+    users: UserConnections
+    services: ServiceClient
+    recorder: Recorder
+
+    def resolve(self, request: OperationRequest) -> ResolvedOperation:
+        """Find the feature operation and the user's feature, and resolve the fields; 4xx on failure."""
+        connection = self.catalog.connection(request.connection_id)
+        targets = self.catalog.feature_ops(connection, request.kind, request.op_id)
+        if not targets:
+            raise ConnectApiError("not_found", f"Connection '{connection.id}' has no {request.kind} '{request.op_id}'")
+        user_connection = self.users.get(request.user_id, connection.id)
+        if user_connection is None or user_connection.status != "enabled":
+            raise ConnectApiError(
+                "invalid_parameters", f"User '{request.user_id}' has not enabled connection '{connection.id}'",
+                [field_error("/user_id", "the user has not enabled this connection")],
+            )
+        by_feature = {t.feature.id: t for t in targets}
+        candidates = [
+            uf for uf in user_connection.user_features
+            if uf.enabled and uf.feature_id in by_feature
+            and (request.user_feature_id is None or uf.id == request.user_feature_id)
+        ]
+        if not candidates:
+            pointer = "/user_feature_id" if request.user_feature_id else "/user_id"
+            raise ConnectApiError(
+                "invalid_parameters",
+                f"No enabled user feature of '{request.user_id}' has {request.kind} '{request.op_id}'",
+                [field_error(pointer, f"no enabled user feature with this {request.kind}")],
+            )
+        user_feature = candidates[0]
+        target = by_feature[user_feature.feature_id]
+        fields = resolve_fields(
+            target.operation, target.entry.fields, user_feature.op_fields.get(target.entry.id, {}), request.fields
+        )
+        return ResolvedOperation(target, request.user_id, user_feature.id, fields)
+
+    async def run_action(self, run: ResolvedOperation, request_id: str, source: Source = "api") -> ServiceResult:
+        result = await self.services.run_action(
+            run.target.service, run.target.operation.id, run.fields, _user(run), request_id
+        )
+        self._record_outbound(run, result, request_id, source)
+        return result
+
+    async def perform_query(self, run: ResolvedOperation, limit: int, cursor: str | None, request_id: str,
+                            source: Source = "api") -> ServiceResult:
+        result = await self.services.perform_query(
+            run.target.service, run.target.operation.id, run.fields, limit, cursor, request_id
+        )
+        self._record_outbound(run, result, request_id, source)
+        return result
+
+    async def poll_trigger(self, run: ResolvedOperation, limit: int, request_id: str,
+                           source: Source = "poll") -> ServiceResult:
+        result = await self.services.poll_trigger(
+            run.target.service, run.target.operation.id, run.trigger_identity, run.fields, limit, _user(run),
+            request_id,
+        )
+        self._record_outbound(run, result, request_id, source)
+        return result
+
+    def _record_outbound(self, run: ResolvedOperation, result: ServiceResult, request_id: str, source: Source) -> None:
+        t = run.target
+        self.recorder.record(
+            api_call_record(
+                direction="outbound", method=result.method, path=f"{t.service.id}:{result.path}",
+                op=t.kind, op_id=t.entry.ref, connection_id=t.connection.id, feature_id=t.feature.id,
+                user_id=run.user_id, user_feature_id=run.user_feature_id,
+                status_code=result.status_code, skipped=result.skipped, latency_ms=result.latency_ms,
+                error_code=result.error_code, error_message=result.error_message,
+                request_body=capped(result.request_body), response_body=capped(result.response_body),
+                source=source, request_id=request_id,
+            )
+        )
+
+
+def _user(run: ResolvedOperation) -> dict[str, str]:
+    return {"id": run.user_id, "timezone": "UTC"}

@@ -1,0 +1,49 @@
+"""What ``--demo`` adds to a hub: the sample services, simulated users and demo traffic."""
+
+from hub.catalog import Catalog
+from hub.sample.demo_users import demo_user_connections
+from hub.sample.faults import Faults
+from hub.sample.server import BackgroundServer
+from hub.sample.services import SAMPLE_APPS
+from hub.sample.traffic import TrafficGenerator
+from hub.users import UserConnections
+
+# How each sample service misbehaves in the demo, so every kind of answer shows up.
+DEMO_FAULTS = {
+    "lights": dict(error_rate=0.10, error_status=503, skip_rate=0.06, latency_ms=15, seed=1),
+    "messages": dict(error_rate=0.04, error_status=500, latency_ms=30, seed=2),
+    "videos": dict(error_rate=0.03, error_status=502, latency_ms=40, seed=3),
+    "weather": dict(error_rate=0.05, error_status=500, latency_ms=60, seed=4),
+}
+
+
+class Demo:
+    def __init__(self, host: str, service_key: str, hub_url: str, traffic_rate: float) -> None:
+        self.servers = {
+            name: BackgroundServer(make_app(service_key, Faults(**DEMO_FAULTS.get(name, {}))), host)  # type: ignore[arg-type]
+            for name, make_app in SAMPLE_APPS.items()
+        }
+        self._service_key, self._hub_url, self._traffic_rate = service_key, hub_url, traffic_rate
+        self._traffic: TrafficGenerator | None = None
+
+    @property
+    def sample_urls(self) -> dict[str, str]:
+        return {name: server.url for name, server in self.servers.items()}
+
+    def enable_users(self, catalog: Catalog, users: UserConnections) -> None:
+        enabled = demo_user_connections(catalog)
+        for user_connection in enabled:
+            users.put(user_connection)
+        self._traffic = TrafficGenerator(self._hub_url, self._service_key, self._traffic_rate, catalog, enabled)
+
+    async def start(self) -> None:
+        for server in self.servers.values():
+            await server.start()
+        if self._traffic:
+            await self._traffic.start()
+
+    async def stop(self) -> None:
+        if self._traffic:
+            await self._traffic.stop()
+        for server in self.servers.values():
+            await server.stop()
