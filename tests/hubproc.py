@@ -33,7 +33,8 @@ class RunningHub:
 
     def set_faults(self, service: str, **faults: object) -> None:
         """Change a sample service's fault injection over its own HTTP API (unnamed faults: none)."""
-        reset = {"error_rate": 0.0, "skip_rate": 0.0, "latency_ms": 0.0, "outage": False}
+        reset = {"error_rate": 0.0, "skip_rate": 0.0, "latency_ms": 0.0, "outage": False, "outage_every_s": 0.0,
+                 "outage_for_s": 0.0}
         response = httpx.post(f"{self.banner_value(f'sample service {service}')}/_faults",
                               json={**reset, **faults}, headers={"IFTTT-Service-Key": self.service_key})
         response.raise_for_status()

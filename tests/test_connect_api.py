@@ -51,8 +51,9 @@ async def test_run_answers_204_and_records_both_calls(hub: RunningHub) -> None:
     assert outbound["seq"] < inbound["seq"]
 
 
-async def test_service_failure_is_502_and_recorded(hub: RunningHub) -> None:
-    hub.set_lights_faults(error_rate=1.0, error_status=503)
+@pytest.mark.parametrize("service_status", [500, 503, 404])
+async def test_service_failure_is_502_and_recorded(hub: RunningHub, service_status: int) -> None:
+    hub.set_lights_faults(error_rate=1.0, error_status=service_status)
     request_id = uuid.uuid4().hex
     try:
         response = post_run(hub, {"user_id": "user-002"}, request_id=request_id)
@@ -61,7 +62,7 @@ async def test_service_failure_is_502_and_recorded(hub: RunningHub) -> None:
     assert_error(response, 502, "service_error")
     records = await collect(hub.ws_url, hub.token, with_request_id(request_id))
     mine = {r["direction"]: r for r in records if r.get("request_id") == request_id}
-    assert mine["outbound"]["status_code"] == 503
+    assert mine["outbound"]["status_code"] == service_status
     assert mine["inbound"]["status_code"] == 502 and mine["inbound"]["error_code"] == "service_error"
 
 
@@ -315,14 +316,32 @@ def test_wrong_owner_is_403(hub: RunningHub, tmp_path_factory: pytest.TempPathFa
         other.stop()
 
 
-def test_slow_service_is_504_and_rate_limit_is_429(tmp_path_factory: pytest.TempPathFactory) -> None:
+GHOST = """
+[services.ghost]
+name = "Ghost"
+base_url = "http://127.0.0.1:1"
+service_key = { env = "SWITCHROOM_SERVICE_KEY" }
+actions = [{ id = "boo", label = "Boo" }]
+
+[connections.haunt]
+name = "Haunt"
+owner_service = "ghost"
+features = [{ id = "h", name = "H", actions = [{ id = "fa_boo", ref = "ghost.boo" }] }]
+"""
+
+
+def test_slow_or_unreachable_service_is_504_and_rate_limit_is_429(tmp_path_factory: pytest.TempPathFactory) -> None:
     text = DEMO_CATALOG.read_text().replace('base_url = "sample:lights"', 'base_url = "sample:lights"\nread_timeout = 0.3')
+    text = text.replace("# == connections", GHOST + "\n# == connections")
     workdir = tmp_path_factory.mktemp("limits")
     (workdir / "catalog.toml").write_text(text)
     other = start_hub(workdir, extra_args=("--catalog", str(workdir / "catalog.toml"), "--user-rate-limit", "1"))
     try:
         other.set_lights_faults(latency_ms=1500)
         assert_error(post_run(other, {"user_id": "user-001"}), 504, "service_timeout")
+        refused = httpx.post(f"{other.url}/v2/connections/haunt/actions/ghost.boo/run", json={"user_id": "user-001"},
+                             headers={"IFTTT-Service-Key": other.service_key})
+        assert_error(refused, 504, "service_timeout")
         statuses = [post_run(other, {"user_id": "user-002"}) for _ in range(4)]
         limited = [r for r in statuses if r.status_code == 429]
         assert limited, [r.status_code for r in statuses]

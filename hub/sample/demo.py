@@ -13,7 +13,7 @@ DEMO_FAULTS = {
     "lights": dict(error_rate=0.10, error_status=503, skip_rate=0.06, latency_ms=15, seed=1),
     "messages": dict(error_rate=0.04, error_status=500, latency_ms=30, seed=2),
     "videos": dict(error_rate=0.03, error_status=502, latency_ms=40, seed=3),
-    "weather": dict(error_rate=0.05, error_status=500, latency_ms=60, seed=4),
+    "weather": dict(error_rate=0.05, error_status=500, latency_ms=60, outage_every_s=180, outage_for_s=20, seed=4),
 }
 
 

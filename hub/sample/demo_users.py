@@ -42,6 +42,27 @@ def _user_connection(catalog: Catalog, connection: Connection, n: int, rng: rand
     return UserConnection(user_id=demo_user_id(n), connection_id=connection.id, user_features=features)
 
 
+def user_connection_body(catalog: Catalog, connection: Connection, n: int, rng: random.Random) -> dict[str, Any]:
+    """A ``PUT .../user_connection`` body (the wire's ``user_features``) with fresh values for user ``n``."""
+    lists = {"trigger": ("user_feature_triggers", "feature_trigger_id"),
+             "query": ("user_feature_queries", "feature_query_id"),
+             "action": ("user_feature_actions", "feature_action_id")}
+    user_features = []
+    for feature in connection.features:
+        body: dict[str, Any] = {"feature_id": feature.id}
+        for kind, entry in feature_entries(feature):
+            found = catalog.operation(kind, entry.ref)
+            if found is None:
+                continue
+            list_key, id_key = lists[kind]
+            values = _values(found[1].fields, entry.fields, n, rng)
+            body.setdefault(list_key, []).append(
+                {id_key: entry.id, "user_fields": [{"field_id": k, "value": v} for k, v in values.items()]}
+            )
+        user_features.append(body)
+    return {"user_features": user_features}
+
+
 def _values(fields: list[Field], configured: dict[str, FieldConfig], n: int, rng: random.Random) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for field in fields:

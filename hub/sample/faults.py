@@ -4,8 +4,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 import math
 import random
+import time
 
-_SETTINGS = ("error_rate", "error_status", "skip_rate", "latency_ms", "outage")
+_SETTINGS = ("error_rate", "error_status", "skip_rate", "latency_ms", "outage", "outage_every_s", "outage_for_s")
 MAX_LATENCY_MS = 60_000  # longer than any hub timeout; more would only pile up waiting requests
 
 
@@ -18,6 +19,8 @@ class Faults:
     skip_rate: float = 0.0
     latency_ms: float = 0.0
     outage: bool = False  # every request fails while set
+    outage_every_s: float = 0.0  # outage windows: the first outage_for_s seconds of every outage_every_s
+    outage_for_s: float = 0.0
     seed: int = 7
     _random: random.Random = field(init=False, repr=False)
 
@@ -33,9 +36,17 @@ class Faults:
     def as_dict(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in _SETTINGS}
 
+    def in_outage(self, now: float | None = None) -> bool:
+        """True while the service is down: switched off, or inside a scheduled outage window."""
+        if self.outage:
+            return True
+        if self.outage_every_s <= 0 or self.outage_for_s <= 0:
+            return False
+        return (time.time() if now is None else now) % self.outage_every_s < self.outage_for_s
+
     def roll(self) -> str:
         """What this request gets: ``"error"``, ``"skip"`` or ``"ok"``."""
-        if self.outage:
+        if self.in_outage():
             return "error"
         draw = self._random.random()
         if draw < self.error_rate:

@@ -205,7 +205,7 @@ class _ServiceApi:
         """Waits the injected latency, then answers an injected error here; else ``"skip"`` or ``"ok"``."""
         if self._faults.latency_ms:
             await asyncio.sleep(self._faults.latency_ms / 1000)
-        if self._faults.outage:
+        if self._faults.in_outage():
             raise ServiceApiError(self._faults.error_status, f"{self._name} is down (injected outage)")
         outcome = self._faults.roll()
         if outcome == "error":

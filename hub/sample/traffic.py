@@ -16,6 +16,7 @@ import random
 import httpx
 
 from hub.catalog import Catalog, feature_entries
+from hub.sample.demo_users import user_connection_body
 from protocol.catalog import OperationKind, UserConnection
 
 log = logging.getLogger("switchroom.demo")
@@ -29,7 +30,7 @@ class _Target:
     connection_id: str
     kind: OperationKind
     ref: str
-    select_fields: tuple[str, ...]
+    select_options: tuple[tuple[str, tuple[str, ...]], ...]  # (field id, its option values)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class TrafficGenerator:
     def __init__(self, hub_url: str, service_key: str, rate: float, catalog: Catalog,
                  user_connections: list[UserConnection], seed: int = 5) -> None:
         self.rate = rate
+        self._catalog = catalog
         self._rng = random.Random(seed)
         self._targets = _targets(catalog)
         self._users = {(uc.user_id, uc.connection_id) for uc in user_connections}
@@ -80,19 +82,26 @@ class TrafficGenerator:
         target = self._rng.choice(self._targets)
         user_id = self._rng.choice(self._by_connection.get(target.connection_id) or ["user-unknown"])
         base = f"/v2/connections/{target.connection_id}"
+        draw = self._rng.random()
+        if draw < 0.02:  # the user changes their settings
+            n = int(user_id.rsplit("-", 1)[-1]) if user_id[-1].isdigit() else 0
+            body = user_connection_body(self._catalog, self._catalog.connections[target.connection_id], n, self._rng)
+            return DemoRequest("PUT", f"{base}/user_connection?user_id={user_id}", body)
         path = f"{base}/{_PLURALS[target.kind]}/{target.ref}/" + {"action": "run", "query": "perform",
                                                                    "trigger": "test"}[target.kind]
-        body: dict[str, Any] = {"user_id": user_id}
+        body = {"user_id": user_id}
         if target.kind == "query":
             body["limit"] = self._rng.choice([3, 5, 10, 20])
-        draw = self._rng.random()
-        if draw < 0.03 and target.select_fields:
-            body["fields"] = {self._rng.choice(target.select_fields): "ultraviolet"}  # not an option
-        elif draw < 0.05:
+        if draw < 0.12 and target.select_options and target.kind != "trigger":  # a one-off override
+            field_id, options = self._rng.choice(target.select_options)
+            body["fields"] = {field_id: self._rng.choice(options)}
+        elif draw < 0.15 and target.select_options:
+            body["fields"] = {target.select_options[0][0]: "ultraviolet"}  # not an option
+        elif draw < 0.17:
             body["user_id"] = f"user-{self._rng.randint(900, 999)}"  # never enabled anything
-        elif draw < 0.06:
+        elif draw < 0.18:
             path = f"{base}/actions/{target.ref.split('.')[0]}.self_destruct/run"  # no such action
-        elif draw < 0.065 and target.kind == "query":
+        elif draw < 0.185 and target.kind == "query":
             body["limit"] = 5000  # out of range
         return DemoRequest("POST", path, body)
 
@@ -106,7 +115,8 @@ def _targets(catalog: Catalog) -> list[_Target]:
                 found = catalog.operation(kind, entry.ref)
                 if found is None:
                     continue
-                selects = tuple(f.id for f in found[1].fields if f.type == "select")
+                selects = tuple((f.id, tuple(o.value for o in f.options or [])) for f in found[1].fields
+                                if f.type == "select" and f.options)
                 weight = {"action": 6, "query": 3, "trigger": 1}[kind]
                 targets.extend([_Target(connection.id, kind, entry.ref, selects)] * weight)
     return targets

@@ -16,6 +16,7 @@ class ConnectionsTable(DataTable[Text]):
         self.add_column("error %", key="share", width=8)
 
     def show(self, counts: list[ConnectionCounts]) -> None:
+        added = False
         for row in counts:
             cells = {
                 "connection": Text(printable(row.connection_id)),
@@ -28,3 +29,6 @@ class ConnectionsTable(DataTable[Text]):
                     self.update_cell(row.connection_id, column, value)
             else:
                 self.add_row(*cells.values(), key=row.connection_id)
+                added = True
+        if added:
+            self.sort("connection", key=lambda cell: cell.plain)

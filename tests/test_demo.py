@@ -1,0 +1,39 @@
+"""The demo: every catalog connection busy, with successes, client errors, service errors and skips."""
+
+from pathlib import Path
+
+import httpx
+
+from protocol import ApiCall, TriggerEvent
+from store import EventLog
+from tests.hubproc import start_hub
+from tests.streams import collect
+
+
+async def test_demo_traffic_reaches_every_connection_with_every_kind_of_answer(tmp_path: Path) -> None:
+    hub = start_hub(tmp_path, traffic_rate=150)
+    try:
+        records = await collect(hub.ws_url, hub.token, lambda rs: len(rs) >= 2500, timeout=60)
+        records += await collect(hub.ws_url, hub.token, lambda rs: len(rs) >= 20, path="/v1/streams/triggers")
+        ops = httpx.get(f"{hub.url}/v1/ops/connections", headers={"Authorization": f"Bearer {hub.token}"}).json()
+    finally:
+        hub.stop()
+
+    inbound = [r for r in records if r["kind"] == "api_call" and r["direction"] == "inbound"]
+    connections = {row["id"] for row in ops["data"]}
+    assert {r["connection_id"] for r in inbound} == connections
+    assert all(row["calls"] > 0 for row in ops["data"])
+    statuses = {r["status_code"] for r in inbound}
+    assert {200, 204} <= statuses  # query performs and action runs
+    assert {404, 422} & statuses and {502} <= statuses
+    assert any(r.get("skipped") for r in inbound)
+    assert any(r["method"] == "PUT" and r["status_code"] == 200 for r in inbound)  # users reconfiguring
+    overridden = [r for r in inbound if r["status_code"] == 204 and (r.get("request_body") or {}).get("fields")]
+    assert overridden  # one-off field overrides in use
+
+    for record in records:  # what the hub writes is what the protocol says
+        model = {"api_call": ApiCall, "trigger_event": TriggerEvent}[record["kind"]]
+        model.model_validate(record)
+
+    log = EventLog(hub.db)
+    assert log.integrity_ok()
