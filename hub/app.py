@@ -4,6 +4,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -23,6 +24,7 @@ from hub.settings import HubSettings
 from hub.streams import stream_routes
 from hub.triggers import TriggerPipeline
 from hub.users import UserConnections
+from protocol import ErrorBody
 
 
 def create_app(settings: HubSettings, hub_url: str) -> Starlette:
@@ -50,17 +52,27 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await recorder.start()
-        if demo:
-            await demo.start()
         try:
-            yield
-        finally:
             if demo:
-                await demo.stop()
-            await services.aclose()
-            await recorder.stop()
+                await demo.start()
+            try:
+                yield
+            finally:
+                if demo:
+                    await demo.stop()
+                await services.aclose()
+        finally:
+            await recorder.stop()  # whatever else failed, what was recorded is written
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        code = {404: "not_found", 405: "invalid_request"}.get(status, "internal_error")
+        body = ErrorBody(code=code, message="No such route" if status == 404 else str(getattr(exc, "detail", "")))
+        headers = getattr(exc, "headers", None) if isinstance(exc, HTTPException) else None
+        return JSONResponse(body.model_dump(), status_code=status if status in (404, 405) else 500, headers=headers)
 
     app = Starlette(
+        exception_handlers={HTTPException: http_error, Exception: http_error},
         routes=[
             Route("/v1/health", health, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),

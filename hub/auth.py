@@ -3,13 +3,15 @@
 import hmac
 
 
+def same_secret(known: str, given: str) -> bool:
+    """Constant-time comparison of a secret with what a client sent (any text, ASCII or not)."""
+    return hmac.compare_digest(known.encode(), given.encode(errors="surrogateescape"))
+
+
 class OperatorTokens:
     def __init__(self, tokens: dict[str, str]) -> None:
         """``tokens`` maps a name to its secret token."""
         self._tokens = dict(tokens)
-
-    def __bool__(self) -> bool:
-        return bool(self._tokens)
 
     def actor(self, authorization: str | None) -> str | None:
         """The name of the token in an ``Authorization: Bearer …`` header, or None if it matches none."""
@@ -19,6 +21,6 @@ class OperatorTokens:
         if scheme.lower() != "bearer" or not token:
             return None
         for name, secret in self._tokens.items():
-            if hmac.compare_digest(secret.encode(), token.strip().encode()):
+            if same_secret(secret, token.strip()):
                 return name
         return None

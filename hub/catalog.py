@@ -2,8 +2,8 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-import hmac
 
+from hub.auth import same_secret
 from hub.errors import ConnectApiError
 from protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, Service
 
@@ -44,7 +44,7 @@ class Catalog:
     def service_for_key(self, key: str | None) -> Service | None:
         if not key:
             return None
-        return next((s for s in self.services.values() if hmac.compare_digest(s.service_key, key)), None)
+        return next((s for s in self.services.values() if same_secret(s.service_key, key)), None)
 
     def operation(self, kind: OperationKind, ref: str) -> tuple[Service, Operation] | None:
         service_id, _, slug = ref.partition(".")

@@ -14,6 +14,7 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field as PydField, ValidationError, model_validator
 
 from hub.catalog import Catalog, feature_entries
+from hub.resolution import value_problem
 from protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, Service
 
 _PLURALS = {"trigger": "triggers", "query": "queries", "action": "actions"}
@@ -123,8 +124,8 @@ class _Builder:
                 self._check_slug(f"{where}.{kind}[{n}].id", op.id)
                 self._check_unique(f"{where}.{kind}[{n}].fields", [f.id for f in op.fields])
                 for m, field in enumerate(op.fields):
-                    if field.type == "select" and not field.options:
-                        self._problem(f"{where}.{kind}[{n}].fields[{m}]", "a select field needs options")
+                    if field.type in ("select", "checkbox_multi") and not field.options:
+                        self._problem(f"{where}.{kind}[{n}].fields[{m}]", f"a {field.type} field needs options")
         key = self._secret(f"{where}.service_key", entry.service_key)
         base_url = self._base_url(f"{where}.base_url", entry.base_url)
         if key is None or base_url is None:
@@ -144,6 +145,8 @@ class _Builder:
         op_ids: list[str] = []
         for n, feature in enumerate(entry.features):
             counters: dict[str, int] = {}
+            refs = [f"{kind}:{op_entry.ref}" for kind, op_entry in feature_entries(feature)]
+            self._check_unique(f"{where}.features[{n}] (operations used)", refs)
             for kind, op_entry in feature_entries(feature):
                 plural = _PLURALS[kind]
                 m = counters[plural] = counters.get(plural, -1) + 1
@@ -151,6 +154,8 @@ class _Builder:
                 self._feature_op(catalog, f"{where}.features[{n}].{plural}[{m}]", kind, op_entry)
         self._check_unique(f"{where}.features (trigger, query and action ids)", op_ids)
         script = self._script(f"{where}.runtime_script", entry.runtime_script)
+        if entry.webhook_url is not None and not entry.webhook_url.startswith(("http://", "https://")):
+            self._problem(f"{where}.webhook_url", "must start with http:// or https://")
         return Connection(
             id=connection_id, name=entry.name, description=entry.description, owner_service=entry.owner_service,
             features=entry.features, configuration=entry.configuration, runtime_script=script,
@@ -167,13 +172,13 @@ class _Builder:
             field = operation.field(field_id)
             if field is None:
                 self._problem(f"{where}.fields.{field_id}", f"{entry.ref} has no field '{field_id}'")
-            elif config.value is not None and field.type == "select":
-                allowed = [o.value for o in field.options or []]
-                if config.value not in allowed:
-                    self._problem(f"{where}.fields.{field_id}", f"'{config.value}' is not one of {allowed}")
+            elif config.value is not None and (message := value_problem(field, config.value)) is not None:
+                self._problem(f"{where}.fields.{field_id}", message)
         for field in operation.fields:
             config = entry.fields.get(field.id)
-            if field.required and config is not None and config.visibility == "developer" and config.value is None:
+            if field.required and config is None:
+                self._problem(f"{where}.fields.{field.id}", "a required field must be configured (developer or user)")
+            elif field.required and config is not None and config.visibility == "developer" and config.value is None:
                 self._problem(f"{where}.fields.{field.id}", "a required developer field needs a value")
 
     def _secret(self, where: str, ref: SecretRef) -> str | None:

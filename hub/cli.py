@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import logging
 import socket
+import sqlite3
 import sys
 
 import uvicorn
@@ -64,6 +65,8 @@ def main(argv: list[str] | None = None) -> None:
         app = create_app(settings, url)
     except CatalogError as exc:
         sys.exit(f"switchroom-hub: the catalog has problems:\n{exc}")
+    except (sqlite3.Error, OSError) as exc:
+        sys.exit(f"switchroom-hub: cannot use the event log {settings.db}: {exc}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     print(f"Switchroom hub on {url}  (hub id {app.state.recorder.hub_id})", flush=True)

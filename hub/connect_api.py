@@ -4,13 +4,13 @@ Bodies keep IFTTT Connect API v2's documented keys so its clients port over unch
 """
 
 from dataclasses import dataclass
-import hmac
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from hub.auth import same_secret
 from hub.catalog import Catalog
 from hub.errors import ConnectApiError, field_error
 from hub.inbound import CallContext, Handler, recorded
@@ -24,10 +24,12 @@ from hub.users import UserConnections
 from hub.wire_bodies import connection_body, field_options_body
 from protocol import loads
 from protocol.catalog import Connection, OperationKind, Service, UserConnection
+from protocol.records import Op
 
 KINDS: dict[str, OperationKind] = {"triggers": "trigger", "queries": "query", "actions": "action"}
 MAX_QUERY_LIMIT = 1000
 DEFAULT_QUERY_LIMIT = 50
+MAX_BODY_BYTES = 1 << 20
 
 
 @dataclass
@@ -95,7 +97,7 @@ class ConnectApi:
         if not targets:
             raise ConnectApiError("not_found", f"Connection '{connection.id}' has no {request.path_params['kind']} "
                                                f"'{ctx.op_id}'")
-        return JSONResponse(field_options_body(targets[0].operation))
+        return JSONResponse(field_options_body(targets[0].operation, targets[0].entry))
 
     # -- operations -------------------------------------------------------------------------------
 
@@ -141,9 +143,9 @@ class ConnectApi:
         if fields is not None and not isinstance(fields, dict):
             raise ConnectApiError("invalid_parameters", "'fields' must be an object",
                                   [field_error("/fields", "must be an object")])
-        self._check_rate(ctx.user_id or "", connection.id)
         run = self.runner.resolve(OperationRequest(connection.id, kind, ctx.op_id, ctx.user_id or "",
                                                    ctx.user_feature_id, fields or {}))
+        self._check_rate(run.user_id, connection.id)  # after resolution: only real users get buckets
         ctx.feature_id, ctx.user_feature_id, ctx.resolved_fields = (
             run.target.feature.id, run.user_feature_id, run.fields
         )
@@ -157,15 +159,19 @@ class ConnectApi:
             raise ConnectApiError("unauthorized", f"Missing or wrong {SERVICE_KEY_HEADER} header")
         return service
 
-    def _connection(self, request: Request, ctx: CallContext, op: str) -> Connection:
-        """The connection named in the path, if the caller's key is its owner's."""
-        ctx.op = op  # type: ignore[assignment]
-        ctx.connection_id = request.path_params["connection_id"]
+    def _connection(self, request: Request, ctx: CallContext, op: Op) -> Connection:
+        """The connection named in the path, if the caller's key is its owner's.
+
+        Only a verified call is recorded against the connection, so that nobody without its key can
+        move its numbers.
+        """
+        ctx.op = op
         self._authenticate(request)
-        connection = self.catalog.connection(ctx.connection_id)
+        connection = self.catalog.connection(request.path_params["connection_id"])
         owner = self.catalog.services[connection.owner_service]
-        if not hmac.compare_digest(owner.service_key, request.headers.get(SERVICE_KEY_HEADER, "")):
+        if not same_secret(owner.service_key, request.headers.get(SERVICE_KEY_HEADER, "")):
             raise ConnectApiError("forbidden", f"Connection '{connection.id}' belongs to another service")
+        ctx.connection_id = connection.id
         return connection
 
     def _connection_body(self, connection: Connection, user_id: str | None) -> dict[str, Any]:
@@ -181,12 +187,12 @@ class ConnectApi:
 
 
 def _raise_for(result: ServiceResult) -> None:
-    if not result.ok:
-        raise ConnectApiError(result.error_code or "service_error", result.error_message or "service call failed")  # type: ignore[arg-type]
+    if result.error_code is not None:
+        raise ConnectApiError(result.error_code, result.error_message or "service call failed")
 
 
 async def _json_object(request: Request) -> dict[str, Any]:
-    raw = await request.body()
+    raw = await _body(request)
     try:
         body = loads(raw) if raw.strip() else {}
     except ValueError:
@@ -194,6 +200,20 @@ async def _json_object(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise ConnectApiError("invalid_request", "The request body must be a JSON object")
     return body
+
+
+async def _body(request: Request) -> bytes:
+    """The request body, refused past ``MAX_BODY_BYTES`` without reading the rest."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise ConnectApiError("invalid_request", f"The request body is larger than {MAX_BODY_BYTES} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise ConnectApiError("invalid_request", f"The request body is larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _string(body: dict[str, Any], key: str, *, required: bool = False) -> str | None:

@@ -55,7 +55,7 @@ def recorded(recorder: Recorder, handler: Handler) -> Callable[[Request], Awaita
         if error is not None:
             response = JSONResponse(error.body.model_dump(), status_code=error.status, headers=error.headers)
         response.headers["X-Request-ID"] = ctx.request_id
-        recorder.record(_record(request, ctx, response, error, started))
+        recorder.record(_record(request, ctx, response, error, started))  # never raises: see capped()
         return response
 
     return endpoint
@@ -69,16 +69,14 @@ def _request_id(request: Request) -> str:
 def _record(request: Request, ctx: CallContext, response: Response, error: ConnectApiError | None,
             started: float) -> dict[str, Any]:
     response_body = error.body.model_dump() if error else _decoded(response)
-    request_body = ctx.request_body
-    if ctx.resolved_fields is not None:
-        request_body = {**(request_body or {}), "resolved_fields": ctx.resolved_fields}
     return api_call_record(
         direction="inbound", method=request.method, path=request.url.path, op=ctx.op, op_id=ctx.op_id,
         connection_id=ctx.connection_id, feature_id=ctx.feature_id, user_id=ctx.user_id,
         user_feature_id=ctx.user_feature_id, status_code=response.status_code, skipped=ctx.skipped,
         latency_ms=round((time.perf_counter() - started) * 1000, 2),
         error_code=error.body.code if error else None, error_message=str(error) if error else None,
-        request_body=capped(request_body), response_body=capped(response_body), source="api",
+        request_body=capped(ctx.request_body), response_body=capped(response_body), source="api",
+        resolved_fields=ctx.resolved_fields,
         request_id=ctx.request_id,
     )
 

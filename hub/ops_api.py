@@ -13,7 +13,7 @@ from hub.catalog import Catalog
 from hub.errors import ConnectApiError, field_error
 from hub.recorder import Recorder
 from hub.users import UserConnections
-from store import connection_stats
+from store import connection_stats, iso_timestamp
 
 DEFAULT_WINDOW_MINUTES = 15
 MAX_WINDOW_MINUTES = 7 * 24 * 60
@@ -36,8 +36,8 @@ class OpsApi:
             minutes = _window_minutes(request.query_params.get("window_minutes"))
         except ConnectApiError as exc:
             return JSONResponse(exc.body.model_dump(), status_code=exc.status)
-        since = (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat(timespec="milliseconds")
-        stats = await self.recorder.read(lambda log: connection_stats(log, since.replace("+00:00", "Z")))
+        since = iso_timestamp(datetime.now(UTC) - timedelta(minutes=minutes))
+        stats = await self.recorder.read(lambda log: connection_stats(log, since))
         return JSONResponse({
             "type": "list",
             "window_minutes": minutes,
@@ -67,7 +67,7 @@ class OpsApi:
 def _window_minutes(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_WINDOW_MINUTES
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_WINDOW_MINUTES:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_WINDOW_MINUTES:
         raise ConnectApiError("invalid_parameters", f"window_minutes must be 1 to {MAX_WINDOW_MINUTES}",
                               [field_error("/window_minutes", f"must be a whole number from 1 to {MAX_WINDOW_MINUTES}")])
     return int(raw)

@@ -8,13 +8,20 @@ MAX_RECORDED_BODY = 8192
 
 
 def capped(body: Any) -> Any:
-    """``body`` itself when its JSON fits, else its JSON text cut at ``MAX_RECORDED_BODY`` characters."""
+    """``body`` itself when its JSON fits, else its JSON text cut at ``MAX_RECORDED_BODY`` characters.
+
+    Bodies nested too deep to store inside a record (the JSON encoder stops at 254 levels) are kept as
+    a note instead.
+    """
     if body is None:
         return None
     if isinstance(body, str):
         text = body
     else:
-        encoded = dumps(body)
+        try:
+            encoded = dumps([[[[body]]]])[4:-4]  # as deep as it will sit inside a record
+        except (TypeError, ValueError):
+            return "[body nested too deep or not JSON; not recorded]"
         if len(encoded) <= MAX_RECORDED_BODY:
             return body
         text = encoded.decode(errors="replace")

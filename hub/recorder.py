@@ -1,7 +1,8 @@
 """The hub's side of the event log: batched appends off the event loop, and change notification.
 
 Callers ``record()`` a body and go on; a single writer thread appends everything queued since its
-last commit in one transaction (batching is what makes 1,000s of records/s cheap). Streams wait on
+last commit in one transaction (batching is what makes 1,000s of records/s cheap). A record that
+cannot be encoded never sinks its batch, and a failing database is retried, never given up on. Streams wait on
 ``wait_past(seq)`` and then read from the log themselves, so every subscriber sees the same order
 and none needs a buffer of its own.
 """
@@ -11,12 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 import asyncio
+import logging
 import threading
 
 from store import EventLog
 
 READ_THREADS = 4
+RETRY_SECONDS = 1.0
 T = TypeVar("T")
+log = logging.getLogger("switchroom.hub")
 
 
 class Recorder:
@@ -28,7 +32,7 @@ class Recorder:
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="eventlog-writer")
         self._read_threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="eventlog-reader")
         self._readers = threading.local()
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[int]]] = []
+        self._pending: list[dict[str, Any]] = []
         self._queued = asyncio.Event()
         self._advanced = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -39,26 +43,27 @@ class Recorder:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await asyncio.gather(self._task, return_exceptions=True)
         await self._flush()
         self._write_thread.shutdown(wait=True)
         self._read_threads.shutdown(wait=False)
+        self._writer.close()
 
-    def record(self, body: dict[str, Any]) -> "asyncio.Future[int]":
-        """Queue a record body for the log; the future resolves to its seq once committed."""
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._pending.append((body, future))
+    def record(self, body: dict[str, Any]) -> None:
+        """Queue a record body for the log; the writer thread commits it with the others queued."""
+        self._pending.append(body)
         self._queued.set()
-        return future
 
     async def _write_loop(self) -> None:
         while True:
             await self._queued.wait()
             self._queued.clear()
-            await self._flush()
+            try:
+                await self._flush()
+            except Exception:  # the database itself failed (disk full, …): keep the batch and retry
+                log.exception("the event log could not be written; retrying")
+                await asyncio.sleep(RETRY_SECONDS)
+                self._queued.set()
 
     async def _flush(self) -> None:
         if not self._pending:
@@ -66,18 +71,27 @@ class Recorder:
         batch, self._pending = self._pending, []
         loop = asyncio.get_running_loop()
         try:
-            records = await loop.run_in_executor(self._write_thread, self._writer.append, [b for b, _ in batch])
-        except Exception as exc:  # a failed commit must not lose the caller's error
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+            records = await loop.run_in_executor(self._write_thread, self._append_safely, batch)
+        except BaseException:
+            self._pending[:0] = batch  # nothing was committed: the batch goes first next time
             raise
-        for record, (_, future) in zip(records, batch):
-            if not future.done():
-                future.set_result(record["seq"])
         self.head_seq = records[-1]["seq"]
         advanced, self._advanced = self._advanced, asyncio.Event()
         advanced.set()
+
+    def _append_safely(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Append a batch; if one record cannot be stored, store the rest and a stand-in for it."""
+        try:
+            return self._writer.append(batch)
+        except (TypeError, ValueError) as exc:  # unencodable content; a database error propagates
+            log.warning("a batch of %d records could not be stored whole (%s); storing one by one", len(batch), exc)
+        records = []
+        for body in batch:
+            try:
+                records += self._writer.append([body])
+            except (TypeError, ValueError) as exc:
+                records += self._writer.append([_stand_in(body, exc)])
+        return records
 
     async def wait_past(self, seq: int, timeout: float) -> bool:
         """Wait until the log's head passes ``seq``; False if ``timeout`` elapsed first."""
@@ -102,3 +116,9 @@ class Recorder:
         if reader is None:
             reader = self._readers.log = EventLog(self.path)
         return query(reader)
+
+
+def _stand_in(body: dict[str, Any], problem: Exception) -> dict[str, Any]:
+    """What is kept of a record that cannot be stored: its plain top-level fields, and why."""
+    kept = {k: v for k, v in body.items() if isinstance(v, str | int | float | bool) or v is None}
+    return {**kept, "unrecordable": f"{type(problem).__name__}: {problem}"[:500]}

@@ -55,22 +55,21 @@ def _pick(field: Field, config: FieldConfig | None, user_values: dict[str, Any],
 
 
 def value_problem(field: Field, value: Any) -> str | None:
-    """What is wrong with ``value`` for ``field`` (its type, or a select value not offered), or None."""
+    """What is wrong with ``value`` for ``field`` (its type, or a choice not offered), or None."""
+    allowed = [option.value for option in field.options or []]
     match field.type:
-        case "text" | "text_area" | "datetime" | "location":
-            ok = isinstance(value, str)
-            expected = "a string"
         case "number":
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
-            expected = "a number"
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return None
+            return f"'{field.id}' must be a number"
         case "select":
             if not isinstance(value, str):
                 return f"'{field.id}' must be a string"
-            allowed = [option.value for option in field.options or []]
-            if value not in allowed:
-                return f"'{field.id}' must be one of: {', '.join(allowed)}"
-            return None
+            return None if value in allowed else f"'{field.id}' must be one of: {', '.join(allowed)}"
         case "checkbox_multi":
-            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
-            expected = "a list of strings"
-    return None if ok else f"'{field.id}' must be {expected}"
+            if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                return f"'{field.id}' must be a list of strings"
+            wrong = [v for v in value if v not in allowed]
+            return f"'{field.id}' may only hold: {', '.join(allowed)}" if wrong else None
+        case _:  # text, text_area, datetime, location
+            return None if isinstance(value, str) else f"'{field.id}' must be a string"

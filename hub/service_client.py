@@ -18,8 +18,10 @@ import aiohttp
 import orjson
 
 from protocol.catalog import Service
+from protocol.errors import ErrorCode
 
 SERVICE_KEY_HEADER = "IFTTT-Service-Key"
+MAX_ANSWER_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class ServiceResult:
     response_body: Any
     latency_ms: float
     skipped: bool = False
-    error_code: str | None = None  # the Connect API code this maps to, when it failed
+    error_code: ErrorCode | None = None  # the Connect API code this maps to, when it failed
     error_message: str | None = None
 
     @property
@@ -86,8 +88,14 @@ class ServiceClient:
                                         total=service.connect_timeout + service.read_timeout)
         started = time.perf_counter()
         try:
-            async with self._http().post(url, json=body, headers=headers, timeout=timeout) as response:
-                status, raw = response.status, await response.read()
+            async with self._http().post(url, json=body, headers=headers, timeout=timeout,
+                                         allow_redirects=False) as response:
+                status, raw = response.status, await response.content.read(MAX_ANSWER_BYTES + 1)
+        except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientConnectorDNSError) as exc:
+            return ServiceResult(
+                "POST", path, body, None, None, _ms_since(started),
+                error_code="service_error", error_message=f"{service.name} cannot be reached: {type(exc).__name__}",
+            )
         except (asyncio.TimeoutError, aiohttp.ClientConnectorError, aiohttp.ServerDisconnectedError) as exc:
             return ServiceResult(
                 "POST", path, body, None, None, _ms_since(started),
@@ -98,6 +106,9 @@ class ServiceClient:
                 "POST", path, body, None, None, _ms_since(started),
                 error_code="service_error", error_message=f"{service.name} call failed: {type(exc).__name__}",
             )
+        if len(raw) > MAX_ANSWER_BYTES:
+            return ServiceResult("POST", path, body, status, None, _ms_since(started), error_code="service_error",
+                                 error_message=f"{service.name} answered more than {MAX_ANSWER_BYTES} bytes")
         return _map_answer(service, path, body, status, _decoded(raw), _ms_since(started))
 
 
@@ -119,6 +130,9 @@ def _map_answer(
                   latency_ms=latency_ms)
     if 200 <= status < 300:
         return ServiceResult(**common)
+    if 300 <= status < 400:  # redirects are not followed: they would carry the service key elsewhere
+        return ServiceResult(**common, error_code="service_error",
+                             error_message=f"{service.name} answered a redirect ({status})")
     first_error = _first_error(payload)
     if status == 400 and first_error.get("status") == "SKIP":
         return ServiceResult(**common, skipped=True, error_message=first_error.get("message"))

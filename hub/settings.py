@@ -33,8 +33,8 @@ class HubSettings:
     service_key: Secret
 
     def catalog_env(self) -> dict[str, str]:
-        """The environment a catalog's secret references are read from, with the demo's key in it."""
-        return {**os.environ, SERVICE_KEY_ENV: self.service_key.value}
+        """The environment a catalog's secret references are read from (with the demo's key, in a demo)."""
+        return {**os.environ, SERVICE_KEY_ENV: self.service_key.value} if self.demo else dict(os.environ)
 
 
 def data_dir() -> Path:
@@ -55,9 +55,10 @@ def load_secrets() -> tuple[Secret, Secret]:
     saved: dict[str, str] = {}
     if saved_path.exists():
         try:
-            saved = json.loads(saved_path.read_text())
+            loaded = json.loads(saved_path.read_text())
         except (OSError, ValueError):
-            saved = {}
+            loaded = None
+        saved = {k: v for k, v in loaded.items() if isinstance(v, str)} if isinstance(loaded, dict) else {}
     made_up = {name: saved.get(name) or secrets.token_urlsafe(24) for name in ("token", "service_key")}
     if made_up != saved and not (os.environ.get(TOKEN_ENV) and os.environ.get(SERVICE_KEY_ENV)):
         saved_path.parent.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ HEARTBEAT_SECONDS = 5.0
 SUBSCRIBE_TIMEOUT = 10.0
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_INTERNAL_ERROR = 1011
 
 
 class StreamEndpoint:
@@ -48,6 +49,9 @@ class StreamEndpoint:
             await _until_first_done(self._stream(websocket, subscribe.after), _client_gone(websocket))
         except (WebSocketDisconnect, OSError, RuntimeError):
             pass  # the client went away; it resumes from its own cursor
+        except Exception:
+            log.exception("stream failed")
+            await self._refuse(websocket, "internal_error", "The stream failed; reconnect to resume", CLOSE_INTERNAL_ERROR)
 
     async def _read_subscribe(self, websocket: WebSocket) -> SubscribeFrame | None:
         try:
@@ -77,7 +81,7 @@ class StreamEndpoint:
         try:
             await websocket.send_text(dumps(ErrorFrame(code=code, message=message)).decode())
             await websocket.close(code=close_code, reason=message[:120])
-        except (WebSocketDisconnect, RuntimeError):
+        except (WebSocketDisconnect, OSError, RuntimeError):
             pass
 
 

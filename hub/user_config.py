@@ -31,11 +31,14 @@ def parse_user_features(catalog: Catalog, connection: Connection, body: dict[str
                               [field_error("/user_features", "must be a list")])
     known_ids = {uf.id for uf in existing.user_features} if existing else set()
     features = {f.id: f for f in connection.features}
-    parsed = []
+    parsed: list[UserFeature] = []
     for n, item in enumerate(raw):
         user_feature = _user_feature(catalog, features, item, f"/user_features/{n}", known_ids, problems)
-        if user_feature is not None:
-            parsed.append(user_feature)
+        if user_feature is None:
+            continue
+        if any(uf.id == user_feature.id for uf in parsed):
+            problems.append(field_error(f"/user_features/{n}/id", "names the same user feature as an earlier entry"))
+        parsed.append(user_feature)
     if problems:
         raise ConnectApiError("invalid_parameters", "The user connection is invalid", problems)
     return parsed
@@ -51,7 +54,7 @@ def _user_feature(catalog: Catalog, features: dict[str, Feature], item: Any, poi
         problems.append(field_error(f"{pointer}/feature_id", "not a feature of this connection"))
         return None
     uf_id = item.get("id")
-    if uf_id is not None and uf_id not in known_ids:
+    if uf_id is not None and (not isinstance(uf_id, str) or uf_id not in known_ids):
         problems.append(field_error(f"{pointer}/id", "not one of this user's features; omit it for a new one"))
     enabled = item.get("enabled", True)
     if not isinstance(enabled, bool):
@@ -65,7 +68,8 @@ def _user_feature(catalog: Catalog, features: dict[str, Feature], item: Any, poi
             continue
         for m, op_item in enumerate(listed):
             where = f"{pointer}/{list_key}/{m}"
-            entry = entries.get(op_item.get(id_key)) if isinstance(op_item, dict) else None
+            op_id = op_item.get(id_key) if isinstance(op_item, dict) else None
+            entry = entries.get(op_id) if isinstance(op_id, str) else None
             if entry is None:
                 problems.append(field_error(f"{where}/{id_key}", f"not one of feature '{feature.id}''s {attribute}"))
                 continue
@@ -91,8 +95,8 @@ def _user_fields(operation: Operation, entry: FeatureOperation, raw: Any, pointe
         config = entry.fields.get(field_id) if isinstance(field_id, str) else None
         if field is None:
             problems.append(field_error(f"{where}/field_id", f"{entry.ref} has no such field"))
-        elif config is not None and config.visibility == "developer":
-            problems.append(field_error(f"{where}/field_id", f"'{field_id}' is set by the developer"))
+        elif config is None or config.visibility != "user":
+            problems.append(field_error(f"{where}/field_id", f"'{field_id}' is not a field users set"))
         elif (message := value_problem(field, item.get("value"))) is not None:
             problems.append(field_error(f"{where}/value", message))
         else:

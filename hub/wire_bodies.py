@@ -3,7 +3,15 @@
 from typing import Any
 
 from hub.catalog import Catalog
-from protocol.catalog import Connection, Feature, FeatureOperation, Operation, UserConnection, UserFeature
+from protocol.catalog import (
+    Connection,
+    Feature,
+    FeatureOperation,
+    Operation,
+    OperationKind,
+    UserConnection,
+    UserFeature,
+)
 
 
 def connection_body(catalog: Catalog, connection: Connection, enabled_count: int,
@@ -20,20 +28,25 @@ def connection_body(catalog: Catalog, connection: Connection, enabled_count: int
         "features": [_feature(f) for f in connection.features],
     }
     if user_connection is not None:
-        body["user_connection"] = _user_connection(connection, user_connection)
+        body["user_connection"] = _user_connection(catalog, connection, user_connection)
     return body
 
 
-def field_options_body(operation: Operation) -> dict[str, Any]:
-    """The options of an operation's select and multi-choice fields."""
+def field_options_body(operation: Operation, entry: FeatureOperation) -> dict[str, Any]:
+    """The options of the choice fields a user sets for this feature operation (not the developer's)."""
     return {
         "type": "field_options",
         "options": {
             f.id: [o.model_dump() for o in f.options or []]
             for f in operation.fields
-            if f.type in ("select", "checkbox_multi")
+            if f.type in ("select", "checkbox_multi") and _user_visible(entry, f.id)
         },
     }
+
+
+def _user_visible(entry: FeatureOperation, field_id: str) -> bool:
+    config = entry.fields.get(field_id)
+    return config is not None and config.visibility == "user"
 
 
 def _services(catalog: Catalog, connection: Connection) -> list[dict[str, Any]]:
@@ -89,24 +102,26 @@ def _feature_op(entry: FeatureOperation, ref_key: str) -> dict[str, Any]:
     }
 
 
-def _user_connection(connection: Connection, user_connection: UserConnection) -> dict[str, Any]:
+def _user_connection(catalog: Catalog, connection: Connection, user_connection: UserConnection) -> dict[str, Any]:
     features = {f.id: f for f in connection.features}
     return {
         "status": user_connection.status,
         "user_features": [
-            _user_feature(features[uf.feature_id], uf) for uf in user_connection.user_features if uf.feature_id in features
+            _user_feature(catalog, features[uf.feature_id], uf)
+            for uf in user_connection.user_features
+            if uf.feature_id in features
         ],
     }
 
 
-def _user_feature(feature: Feature, user_feature: UserFeature) -> dict[str, Any]:
-    def entries(ops: list[FeatureOperation], id_key: str) -> list[dict[str, Any]]:
+def _user_feature(catalog: Catalog, feature: Feature, user_feature: UserFeature) -> dict[str, Any]:
+    def entries(ops: list[FeatureOperation], id_key: str, kind: OperationKind) -> list[dict[str, Any]]:
         return [
             {
                 "id": f"{user_feature.id}.{op.id}",
                 id_key: op.id,
                 "user_fields": [
-                    {"field_id": field_id, "value": value}
+                    {"field_id": field_id, "field_type": _field_type(catalog, kind, op, field_id), "value": value}
                     for field_id, value in user_feature.op_fields.get(op.id, {}).items()
                 ],
             }
@@ -118,7 +133,13 @@ def _user_feature(feature: Feature, user_feature: UserFeature) -> dict[str, Any]
         "feature_id": user_feature.feature_id,
         "enabled": user_feature.enabled,
         "user_fields": [],
-        "user_feature_triggers": entries(feature.triggers, "feature_trigger_id"),
-        "user_feature_queries": entries(feature.queries, "feature_query_id"),
-        "user_feature_actions": entries(feature.actions, "feature_action_id"),
+        "user_feature_triggers": entries(feature.triggers, "feature_trigger_id", "trigger"),
+        "user_feature_queries": entries(feature.queries, "feature_query_id", "query"),
+        "user_feature_actions": entries(feature.actions, "feature_action_id", "action"),
     }
+
+
+def _field_type(catalog: Catalog, kind: OperationKind, entry: FeatureOperation, field_id: str) -> str:
+    found = catalog.operation(kind, entry.ref)
+    field = found[1].field(field_id) if found else None
+    return field.type if field else "text"

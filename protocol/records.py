@@ -12,8 +12,10 @@ Op = Literal["action", "query", "trigger", "webhook", "connection", "user_connec
 class ApiCall(BaseModel):
     """One call into the Connect API or out of the hub to a service or a developer backend.
 
-    ``status_code`` is None when the call was *skipped* (the service answered SKIP) or never got an
-    answer; ``skipped`` tells which. ``error_code`` is the Connect API error code when it failed.
+    ``status_code`` is None when no answer arrived. A call the service *skipped* keeps its status
+    (400 outbound, 204 inbound) with ``skipped`` true. ``error_code`` is the Connect API error code when
+    it failed. ``resolved_fields`` (inbound runs) are the values the operation ran with, kept whole
+    beside the size-capped bodies so the run can be repeated exactly.
     """
 
     model_config = ConfigDict(extra="allow")
@@ -37,6 +39,7 @@ class ApiCall(BaseModel):
     error_message: str | None = None
     request_body: Any = None
     response_body: Any = None
+    resolved_fields: dict[str, Any] | None = None
     source: Source = "api"
     script_run_id: str | None = None
     rerun_of: int | None = None

@@ -1,6 +1,6 @@
 """The event log in SQLite: the hub's authoritative log and the dashboard's replica cache."""
 
-from store.eventlog import EventLog, utc_now_iso
+from store.eventlog import EventLog, iso_timestamp, utc_now_iso
 from store.queries import (
     ConnectionCounts,
     ConnectionStats,
@@ -18,5 +18,6 @@ __all__ = [
     "api_calls_window",
     "connection_counts",
     "connection_stats",
+    "iso_timestamp",
     "utc_now_iso",
 ]

@@ -26,9 +26,13 @@ _COLUMN_TYPES = {"status_code": int, "skipped": int, "latency_ms": float}
 _INSERT_COLUMNS = ("seq", "ts", "kind", *INDEXED, "body")
 
 
-def utc_now_iso() -> str:
+def iso_timestamp(moment: datetime) -> str:
     """The record timestamp format: UTC, millisecond precision, ``Z`` suffix (sorts as text)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def utc_now_iso() -> str:
+    return iso_timestamp(datetime.now(UTC))
 
 
 class EventLog:

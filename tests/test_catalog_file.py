@@ -136,3 +136,24 @@ def test_the_hub_refuses_a_bad_catalog_without_a_traceback(tmp_path: Path) -> No
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert f"{path}: connections.blinker.features[0].actions[0].ref: no action 'lamp.explode'" in result.stderr
+
+
+def test_configured_values_are_type_checked_and_webhooks_are_urls(tmp_path: Path) -> None:
+    text = (MINIMAL.replace('fields.times = { visibility = "developer", value = 3 }',
+                            'fields.times = { visibility = "developer", value = "three" }')
+            .replace('owner_service = "lamp"', 'owner_service = "lamp"\nwebhook_url = "backend.example.com"'))
+    assert problems(tmp_path, text) == [
+        "connections.blinker.features[0].actions[0].fields.times: 'times' must be a number",
+        "connections.blinker.webhook_url: must start with http:// or https://",
+    ]
+
+
+def test_required_fields_must_be_configured_and_an_operation_used_once_per_feature(tmp_path: Path) -> None:
+    text = MINIMAL.replace('fields.times = { visibility = "developer", value = 3 }\n', "") + (
+        '\n[[connections.blinker.features.actions]]\nid = "fa_blink_again"\nref = "lamp.blink"\n'
+        'fields.times = { visibility = "user" }\n'
+    )
+    found = problems(tmp_path, text)
+    assert "connections.blinker.features[0].actions[0].fields.times: a required field must be configured " \
+           "(developer or user)" in found
+    assert any("appears more than once" in p and "features[0]" in p for p in found)

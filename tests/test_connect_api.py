@@ -192,7 +192,7 @@ async def test_enable_then_run_uses_the_users_values_and_reconfigure_replaces_th
     (user_feature,) = body["user_connection"]["user_features"]
     uf_id = user_feature["id"]
     actions = {a["feature_action_id"]: a for a in user_feature["user_feature_actions"]}
-    assert actions["fa_porch_color"]["user_fields"] == [{"field_id": "color", "value": "purple"}]
+    assert actions["fa_porch_color"]["user_fields"] == [{"field_id": "color", "field_type": "select", "value": "purple"}]
 
     first = uuid.uuid4().hex
     run = call(hub, "POST", "/v2/connections/porch-welcome/actions/lights.change_color/run",
@@ -249,7 +249,7 @@ def test_field_options(hub: RunningHub) -> None:
     body = call(hub, "GET", "/v2/connections/evening-glow/actions/lights.change_color/field_options").json()
     assert body["type"] == "field_options"
     assert {o["value"] for o in body["options"]["color"]} >= {"red", "warm_white"}
-    assert "light" in body["options"]
+    assert "light" not in body["options"]  # set by the developer: not the user's choice
     trigger = call(hub, "GET", "/v2/connections/porch-welcome/triggers/lights.light_on/field_options").json()
     assert "porch" in {o["value"] for o in trigger["options"]["light"]}
     for path in ("/v2/connections/evening-glow/queries/lights.change_color/field_options",

@@ -6,35 +6,38 @@ from typing import Any
 import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, settings, strategies as st
-from schemathesis.checks import (
-    content_type_conformance,
-    not_a_server_error,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
 from tests.hubproc import RunningHub
 
 EXAMPLES_PER_OPERATION = 40
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-# Random ids would only ever meet 404s; half the cases use ids the demo catalog really has.
-CONNECTIONS = ["evening-glow", "porch-welcome", "liked-video-texts", "rain-alert", "video-search"]
-TYPE_IDS = ["lights.change_color", "lights.light_on", "lights.list_lights", "messages.send_text",
-            "videos.search_videos", "videos.new_liked_video", "weather.forecast", "weather.rain_tomorrow"]
+# Not schemathesis' "not a server error": 502 and 504 are documented answers (the service failed), and
+# the test itself asserts that no 500 ever comes back.
+CHECKS = [status_code_conformance, content_type_conformance, response_schema_conformance]
+# Random ids would only ever meet 404s; half the cases use a connection and operation that exist together.
+REAL_OPERATIONS = {
+    "actions": [("evening-glow", "lights.change_color"), ("porch-welcome", "messages.send_text"),
+                ("rain-alert", "messages.send_text")],
+    "queries": [("video-search", "videos.search_videos"), ("rain-alert", "weather.forecast")],
+    "triggers": [("porch-welcome", "lights.light_on"), ("rain-alert", "weather.rain_tomorrow")],
+}
 USERS = ["user-001", "user-002", "user-150"]
 
 
-def with_real_ids(case: schemathesis.Case, connection: str, type_id: str, user: str, use: bool) -> schemathesis.Case:
-    if use:
-        params = case.path_parameters or {}
-        if "connection_id" in params:
-            params["connection_id"] = connection
-        if "type_id" in params:
-            params["type_id"] = type_id
-        if isinstance(case.body, dict) and "user_id" in case.body:
-            case.body["user_id"] = user
-        if case.query and "user_id" in case.query:
-            case.query["user_id"] = user
+def with_real_ids(case: schemathesis.Case, pick: int, user: str, use: bool) -> schemathesis.Case:
+    if not use:
+        return case
+    params = case.path_parameters or {}
+    kind = params.get("kind") or next((k for k in REAL_OPERATIONS if f"/{k}/" in case.path), "actions")
+    connection, type_id = REAL_OPERATIONS.get(kind, REAL_OPERATIONS["actions"])[pick % 2]
+    if "connection_id" in params:
+        params["connection_id"] = connection
+    if "type_id" in params:
+        params["type_id"] = type_id
+    if isinstance(case.body, dict) and "user_id" in case.body:
+        case.body["user_id"] = user
+    if case.query and "user_id" in case.query:
+        case.query["user_id"] = user
     return case
 
 
@@ -46,8 +49,8 @@ def test_no_500_and_documented_answers(hub: RunningHub) -> None:
     statuses: set[int] = set()
 
     for operation in operations:
-        cases = st.builds(with_real_ids, operation.as_strategy(), st.sampled_from(CONNECTIONS),
-                          st.sampled_from(TYPE_IDS), st.sampled_from(USERS), st.booleans())
+        cases = st.builds(with_real_ids, operation.as_strategy(), st.integers(0, 1), st.sampled_from(USERS),
+                          st.booleans())
 
         @given(case=cases)
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck),

@@ -387,7 +387,7 @@ async def test_faults_change_over_http_while_running() -> None:
         assert (await client.post(path, json=body)).status_code == 200
         changed = await client.post("/_faults", json={"error_rate": 1.0, "error_status": 500, "unknown": 1})
         assert changed.json() == {"error_rate": 1.0, "error_status": 500, "skip_rate": 0.0, "latency_ms": 0.0,
-                                  "outage": False}
+                                  "outage": False, "outage_every_s": 0.0, "outage_for_s": 0.0}
         assert_error(await client.post(path, json=body), 500)
         await client.post("/_faults", json={"error_rate": 0.0})
         assert (await client.post(path, json=body)).status_code == 200

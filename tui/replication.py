@@ -5,22 +5,24 @@ record; batches and the cursor are committed together (``Cache.replicate``). A h
 than the cache's gets a fresh cache file instead of a mix of two hubs' records.
 """
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 import asyncio
+import functools
 import random
 
 import httpx
 import websockets
-from pydantic import ValidationError
-
 from protocol import BatchFrame, ErrorFrame, HelloFrame, SubscribeFrame, dumps, parse_server_frame
+from protocol.frames import MalformedFrame
 from tui.cache import Cache
 
 LinkStateName = Literal["connecting", "live", "reconnecting", "offline"]
 MAX_FRAME_BYTES = 64 << 20
+MAX_WRITES_IN_FLIGHT = 4
 BACKOFF_CAP = 30.0
 CLOSE_POLICY_VIOLATION = 1008
 
@@ -62,6 +64,7 @@ class Replicator:
         self.cache_dir = cache_dir
         self.cache: Cache | None = None
         self.bad_frames = 0
+        self._writes: deque[asyncio.Future[int]] = deque()
         self._on_cache, self._on_ingest, self._on_link = on_cache, on_ingest, on_link
 
     @property
@@ -103,6 +106,8 @@ class Replicator:
                     await self._handle(message, went_live)
             except websockets.ConnectionClosed:
                 pass
+            finally:
+                await self._finish_writes(0)
             if ws.close_code == CLOSE_POLICY_VIOLATION:
                 raise Unauthorized(ws.close_reason or "the hub refused the operator token")
             raise ConnectionResetError(f"stream closed ({ws.close_code})")
@@ -111,7 +116,7 @@ class Replicator:
         assert self.cache is not None
         try:
             frame = parse_server_frame(message)
-        except ValidationError:
+        except MalformedFrame:
             self.bad_frames += 1
             return
         if isinstance(frame, HelloFrame):
@@ -119,10 +124,25 @@ class Replicator:
                 raise HubChanged(frame.hub_id)
             went_live()
         elif isinstance(frame, BatchFrame):
-            added = await self.cache.replicate(frame.records, frame.through_seq)
-            self._on_ingest(added, frame.through_seq)
+            write = asyncio.ensure_future(self.cache.replicate(frame.records, frame.through_seq))
+            write.add_done_callback(functools.partial(self._written, frame.through_seq))
+            self._writes.append(write)
+            await self._finish_writes(MAX_WRITES_IN_FLIGHT)
         elif isinstance(frame, ErrorFrame) and frame.code == "unauthorized":
             raise Unauthorized(frame.message)
+
+    async def _finish_writes(self, keep: int) -> None:
+        """Wait for cache writes, oldest first, until at most ``keep`` are in flight.
+
+        Writing one batch while the next is received keeps both the socket and the writer busy; the
+        writer thread applies them in order, and the cursor only ever moves with its batch.
+        """
+        while len(self._writes) > keep:
+            await self._writes.popleft()  # a failed write raises here and ends the session
+
+    def _written(self, through_seq: int, write: "asyncio.Future[int]") -> None:
+        if not write.cancelled() and write.exception() is None:
+            self._on_ingest(write.result(), through_seq)
 
     async def _hub_id(self) -> str:
         async with httpx.AsyncClient(timeout=5.0) as http:

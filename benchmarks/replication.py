@@ -1,0 +1,141 @@
+"""Replication: how fast a dashboard copies a hub's event-log backlog into an empty cache.
+
+Builds a hub database of N api_call records (default 1,000,000), starts a real hub on it, and runs the
+dashboard's replicator (real websocket, real cache file) until the cache holds them all. Prints
+records/s end to end, beside a raw SQLite ``executemany`` of the same rows into an empty file in the same
+run (the ceiling for any cache writer).
+
+    .venv/bin/python benchmarks/replication.py [--records 1000000]
+
+The bar (DESIGN §11): ≥ 100,000 records/s end to end.
+"""
+
+from pathlib import Path
+import argparse
+import asyncio
+import os
+import random
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from store import EventLog  # noqa: E402
+from tui.replication import Replicator  # noqa: E402
+
+TOKEN = "bench-token"
+BATCH = 50_000
+
+
+def fake_call(rng: random.Random, n: int) -> dict[str, object]:
+    status = rng.choices([204, 200, 422, 502, 504], weights=[70, 15, 6, 7, 2])[0]
+    return {
+        "kind": "api_call", "direction": rng.choice(["inbound", "outbound"]), "method": "POST",
+        "path": "/v2/connections/evening-glow/actions/lights.change_color/run", "op": "action",
+        "op_id": "lights.change_color", "connection_id": rng.choice(["evening-glow", "porch-welcome", "rain-alert"]),
+        "feature_id": "glow", "user_id": f"user-{rng.randint(1, 300):03d}", "user_feature_id": "uf-001-glow",
+        "status_code": status, "latency_ms": round(rng.uniform(5, 80), 2), "source": "api",
+        "request_body": {"user_id": "user-001", "fields": {"color": "blue"}}, "request_id": f"{n:032x}",
+    }
+
+
+def build_hub_db(path: Path, count: int) -> list[dict[str, object]]:
+    rng = random.Random(1)
+    log = EventLog(path)
+    log.ensure_hub_id()
+    sample: list[dict[str, object]] = []
+    for start in range(0, count, BATCH):
+        records = log.append([fake_call(rng, n) for n in range(start, min(count, start + BATCH))])
+        if not sample:
+            sample = records
+    log.close()
+    return sample
+
+
+def raw_executemany(path: Path, hub_db: Path) -> float:
+    """Copy the same rows with one executemany per batch into an empty file: the writer's ceiling."""
+    source = sqlite3.connect(hub_db)
+    target = EventLog(path)
+    target.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    columns = [row[1] for row in source.execute("PRAGMA table_info(records)")]
+    rows = source.execute(f"SELECT {', '.join(columns)} FROM records ORDER BY seq").fetchall()
+    placeholders = ", ".join("?" for _ in columns)
+    started = time.perf_counter()
+    for start in range(0, len(rows), 2000):
+        conn.execute("BEGIN")
+        conn.executemany(f"INSERT INTO records ({', '.join(columns)}) VALUES ({placeholders})", rows[start:start + 2000])
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    return len(rows) / elapsed
+
+
+async def replicate(hub_url: str, cache_dir: Path, count: int) -> float:
+    done = asyncio.Event()
+    state = {"through": 0}
+
+    def on_ingest(added: int, through_seq: int) -> None:
+        state["through"] = through_seq
+        if through_seq >= count:
+            done.set()
+
+    replicator = Replicator(hub_url, TOKEN, cache_dir, lambda cache: None, on_ingest, lambda link: None)
+    started = time.perf_counter()
+    task = asyncio.create_task(replicator.run())
+    await done.wait()
+    elapsed = time.perf_counter() - started
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert replicator.cache is not None
+    stored = await replicator.cache.read(lambda log: log.execute("SELECT COUNT(*), MAX(seq) FROM records")[0])
+    replicator.cache.close()
+    assert stored == (count, count), f"cache holds {stored}, expected {count}"
+    return count / elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="switchroom-repl-"))
+    hub_db = workdir / "hub.sqlite"
+    t0 = time.perf_counter()
+    build_hub_db(hub_db, args.records)
+    print(f"hub database:       {args.records:,} records built in {time.perf_counter() - t0:.1f} s")
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "SWITCHROOM_TOKEN": TOKEN, "SWITCHROOM_SERVICE_KEY": "k",
+           "XDG_DATA_HOME": str(workdir / "data")}
+    hub = subprocess.Popen([str(Path(sys.executable).with_name("switchroom-hub")), "serve", "--demo",
+                            "--traffic-rate", "0", "--db", str(hub_db), "--port", str(port)],
+                           env=env, stdout=subprocess.DEVNULL)
+    hub_url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{hub_url}/v1/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        rate = asyncio.run(replicate(hub_url, workdir / "cache", args.records))
+    finally:
+        hub.terminate()
+        hub.wait()
+    raw = raw_executemany(workdir / "raw.sqlite", hub_db)
+    print(f"replication:        {rate:,.0f} records/s end to end, hub → websocket → cache  (bar: >= 100,000/s)")
+    print(f"raw executemany:    {raw:,.0f} records/s, same rows, same schema, no network")
+
+
+if __name__ == "__main__":
+    main()
