@@ -3,20 +3,27 @@
 Kept in memory behind this narrow interface so it can move to a database without touching callers.
 """
 
+from collections import Counter
+
 from protocol.catalog import UserConnection
 
 
 class UserConnections:
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, str], UserConnection] = {}
+        self._enabled = Counter[str]()  # connection id → users with it enabled
 
     def get(self, user_id: str, connection_id: str) -> UserConnection | None:
         return self._by_key.get((user_id, connection_id))
 
     def put(self, user_connection: UserConnection) -> None:
-        self._by_key[(user_connection.user_id, user_connection.connection_id)] = user_connection
+        key = (user_connection.user_id, user_connection.connection_id)
+        previous = self._by_key.get(key)
+        if previous is not None and previous.status == "enabled":
+            self._enabled[previous.connection_id] -= 1
+        if user_connection.status == "enabled":
+            self._enabled[user_connection.connection_id] += 1
+        self._by_key[key] = user_connection
 
     def enabled_count(self, connection_id: str) -> int:
-        return sum(
-            1 for (_, cid), uc in self._by_key.items() if cid == connection_id and uc.status == "enabled"
-        )
+        return self._enabled[connection_id]
