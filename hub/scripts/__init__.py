@@ -1,0 +1,12 @@
+"""Runtime scripts (DESIGN §6): JavaScript run once per trigger event in a fresh, sandboxed V8 context."""
+
+from hub.scripts.engine import EngineBusy, ScriptEngine
+from hub.scripts.results import (
+    ConsoleLine, HostCall, Limits, ScriptCall, ScriptError, ScriptJob, ScriptResult, Status,
+)
+from hub.scripts.sandbox import check_script
+
+__all__ = [
+    "ConsoleLine", "EngineBusy", "HostCall", "Limits", "ScriptCall", "ScriptEngine", "ScriptError", "ScriptJob",
+    "ScriptResult", "Status", "check_script",
+]

@@ -1,0 +1,176 @@
+"""One V8 context for one run (DESIGN §6), and the compile check for uploaded scripts.
+
+A context is created and closed off the event loop (both take milliseconds), and driven from it with
+``eval_cancelable`` only: no call here ever waits synchronously on an isolate that may be busy, so a
+script stuck in a loop cannot stall the hub. Nothing but JSON strings and the console buffer (a
+SharedArrayBuffer read as bytes) crosses the boundary.
+"""
+
+from collections.abc import Callable
+from concurrent.futures import Future
+from contextlib import ExitStack
+from importlib import resources
+from typing import Any, TypeVar
+import asyncio
+import json
+import queue
+import sys
+import threading
+
+from py_mini_racer import JSEvalException, init_mini_racer
+from py_mini_racer._context import Context
+from py_mini_racer._mini_racer import _make_context
+
+from hub.scripts.results import LINE_OFFSET, ConsoleLine, Limits, compile_error
+
+PRELUDE = "\n".join(
+    resources.files("hub.scripts").joinpath(name).read_text(encoding="utf-8") for name in ("moment.js", "prelude.js")
+)
+_LEVELS = ("log", "info", "warn", "error")
+T = TypeVar("T")
+
+
+class _V8Threads:
+    """The threads that create and free isolates, started by the thread that initialises V8.
+
+    V8 14 guards its code and dispatch tables with memory protection keys, a per-thread permission that
+    a thread inherits from the one that starts it. Creating or freeing an isolate on a thread without it
+    segfaults (in Isolate::InitializeBuiltinJSDispatchTable or Heap::StartTearDown), so these threads are
+    started only once V8 is initialised, by the thread that initialised it. The isolates' own threads,
+    which run the JavaScript, are started from these in turn.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._count = count
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[..., Any], tuple[Any, ...]]] = queue.SimpleQueue()
+        self._started = threading.Lock()
+
+    def _start(self, count: int) -> None:
+        init_mini_racer(ignore_duplicate_init=True)
+        for n in range(count):
+            threading.Thread(target=self._work, name=f"switchroom-v8-{n}", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            future, function, args = self._jobs.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(function(*args))
+                except BaseException as e:
+                    future.set_exception(e)
+
+    def submit(self, function: Callable[..., T], *args: Any) -> Future[T]:
+        if self._started.acquire(blocking=False):  # first use: start V8 and the threads (never released)
+            threading.Thread(target=self._start, args=(self._count,), name="switchroom-v8-init", daemon=True).start()
+        future: Future[T] = Future()
+        self._jobs.put((future, function, args))
+        return future
+
+
+_v8_threads = _V8Threads(2)
+
+
+def _new_context(loop: asyncio.AbstractEventLoop) -> tuple[ExitStack, Context]:
+    """A bare context answering on ``loop``. mini-racer's public ``MiniRacer`` would also evaluate its own
+    setTimeout shim here, a blocking hop through the loop that halves how fast this thread makes contexts;
+    the prelude brings its own timers, so the engine uses the context underneath (pinned: mini-racer 0.14)."""
+    stack = ExitStack()
+    return stack, stack.enter_context(_make_context(loop))
+
+
+def _free(stack: ExitStack) -> Future[None]:
+    return _v8_threads.submit(stack.close)
+
+
+async def _open(limits_json: str | None) -> tuple[ExitStack, Context, object]:
+    """A fresh context on the running loop with the prelude loaded (and initialised, given limits).
+
+    Never leaves a context to the garbage collector, which could free it on the wrong thread.
+    """
+    loop = asyncio.get_running_loop()
+    made = asyncio.wrap_future(_v8_threads.submit(_new_context, loop))
+    try:
+        stack, racer = await asyncio.shield(made)
+    except asyncio.CancelledError:
+        made.add_done_callback(lambda f: f.cancelled() or f.exception() or _free(f.result()[0]))
+        raise
+    try:
+        init = "0" if limits_json is None else f"__sr.init({json.dumps(limits_json)})"
+        return stack, racer, await racer.eval_cancelable(f"{PRELUDE}\n{init}")
+    except BaseException:
+        _free(stack)
+        raise
+
+
+class Sandbox:
+    """A fresh context with the prelude loaded. Use it for one run, then close it."""
+
+    def __init__(self, stack: ExitStack, racer: Context, console: memoryview) -> None:
+        self._stack = stack
+        self._racer = racer
+        self._console = console
+
+    @classmethod
+    async def open(cls, limits: Limits) -> "Sandbox":
+        """A new sandbox answering on the running loop; the isolate is made off the loop."""
+        settings = json.dumps({
+            "consoleBytes": limits.console_bytes, "consoleLines": limits.console_lines,
+            "maxCalls": limits.max_calls, "maxBodyBytes": limits.max_body_bytes, "maxTimers": limits.max_timers,
+            "lineOffset": LINE_OFFSET,
+        })
+        stack, racer, console = await _open(settings)
+        assert isinstance(console, memoryview)
+        racer.set_hard_memory_limit(limits.memory_bytes)
+        return cls(stack, racer, console)
+
+    async def step(self, code: str) -> str:
+        """Evaluate ``code``, then drain what the script asked for once the microtasks it started have run.
+
+        Both evaluations are queued at once (the isolate runs them in order), saving a round trip.
+        """
+        done, report = await asyncio.gather(
+            self._racer.eval_cancelable(code), self._racer.eval_cancelable("__sr.drain()"), return_exceptions=True,
+        )
+        for outcome in (done, report):
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return str(report)
+
+    @property
+    def out_of_memory(self) -> bool:
+        return self._racer.was_hard_memory_limit_reached()
+
+    def console(self) -> tuple[list[ConsoleLine], int]:
+        """The console lines written so far, and how many were dropped. Safe while the script runs."""
+        view = self._console
+        used = min(int.from_bytes(view[0:4], sys.byteorder, signed=True), len(view) - 8)
+        dropped = int.from_bytes(view[4:8], sys.byteorder, signed=True)
+        data = bytes(view[8:8 + max(used, 0)])
+        lines, pos = [], 0
+        while pos + 5 <= len(data):
+            level, length = data[pos], int.from_bytes(data[pos + 1:pos + 5], "little")
+            text = data[pos + 5:pos + 5 + length].decode("utf-8", "replace")
+            lines.append(ConsoleLine(_LEVELS[level] if level < len(_LEVELS) else "log", text))
+            pos += 5 + length
+        return lines, max(dropped, 0)
+
+    def close(self) -> Future[None]:
+        """Stop whatever JavaScript still runs and free the isolate, off the loop (it takes a millisecond)."""
+        self._console.release()
+        return _free(self._stack)
+
+
+async def check_script(source: str) -> tuple[str, int | None, int | None] | None:
+    """None when ``source`` compiles as a runtime script, else (message, line, column) of the first error.
+
+    Compiles the script exactly as a run does, without running it, in a throwaway context.
+    """
+    stack, racer, _ = await _open(None)
+    try:
+        await racer.eval_cancelable(f"__sr.compile({json.dumps(source)}); 0")
+    except JSEvalException as e:
+        error = compile_error(str(e), source)
+        return error.message, error.line, error.column
+    finally:
+        _free(stack)
+    return None
