@@ -7,11 +7,13 @@ connection (WAL lets them run side by side), so neither ever runs on the UI's ev
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 import asyncio
 
 import platformdirs
 
+from protocol import BatchFrame, parse_server_frame
+from protocol.frames import MalformedFrame
 from store import EventLog
 
 T = TypeVar("T")
@@ -31,10 +33,21 @@ class Cache:
         self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-reader")
         self._reader: EventLog | None = None
 
-    async def replicate(self, records: list[dict[str, Any]], through_seq: int) -> int:
-        """Store a batch and its cursor together; returns how many records were new."""
+    async def store_batch(self, frame_text: str | bytes) -> tuple[int, int]:
+        """Decode a batch frame and store its records and cursor together, all on the writer thread.
+
+        Decoding a frame of thousands of records takes milliseconds; done here, it never holds up the
+        UI's event loop. Returns (records that were new, the seq the batch covers through); raises
+        ``MalformedFrame`` for anything that is not a well-formed batch.
+        """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._write_thread, self._writer.replicate, records, through_seq)
+        return await loop.run_in_executor(self._write_thread, self._store_batch, frame_text)
+
+    def _store_batch(self, frame_text: str | bytes) -> tuple[int, int]:
+        frame = parse_server_frame(frame_text)
+        if not isinstance(frame, BatchFrame):
+            raise MalformedFrame(f"expected a batch frame, got {frame.type}")
+        return self._writer.replicate(frame.records, frame.through_seq), frame.through_seq
 
     async def read(self, query: Callable[[EventLog], T]) -> T:
         """Run ``query`` against the cache on the reader thread."""

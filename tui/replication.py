@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 import asyncio
-import functools
 import random
 
 import httpx
@@ -23,6 +22,9 @@ from tui.cache import Cache
 LinkStateName = Literal["connecting", "live", "reconnecting", "offline"]
 MAX_FRAME_BYTES = 64 << 20
 MAX_WRITES_IN_FLIGHT = 4
+# How the hub starts every batch frame; any other frame is decoded on the event loop.
+BATCH_PREFIXES = ('{"type":"batch"', b'{"type":"batch"')
+BATCH_PREFIX_LENGTH = len(BATCH_PREFIXES[0])
 BACKOFF_CAP = 30.0
 CLOSE_POLICY_VIOLATION = 1008
 
@@ -64,7 +66,7 @@ class Replicator:
         self.cache_dir = cache_dir
         self.cache: Cache | None = None
         self.bad_frames = 0
-        self._writes: deque[asyncio.Future[int]] = deque()
+        self._writes: deque[asyncio.Future[tuple[int, int]]] = deque()
         self._on_cache, self._on_ingest, self._on_link = on_cache, on_ingest, on_link
 
     @property
@@ -114,6 +116,12 @@ class Replicator:
 
     async def _handle(self, message: str | bytes, went_live: Callable[[], None]) -> None:
         assert self.cache is not None
+        if message[:BATCH_PREFIX_LENGTH] in BATCH_PREFIXES:  # the bulk of the bytes: decoded off the loop
+            write = asyncio.ensure_future(self.cache.store_batch(message))
+            write.add_done_callback(self._written)
+            self._writes.append(write)
+            await self._finish_writes(MAX_WRITES_IN_FLIGHT)
+            return
         try:
             frame = parse_server_frame(message)
         except MalformedFrame:
@@ -123,11 +131,8 @@ class Replicator:
             if frame.hub_id != self.cache.hub_id:
                 raise HubChanged(frame.hub_id)
             went_live()
-        elif isinstance(frame, BatchFrame):
-            write = asyncio.ensure_future(self.cache.replicate(frame.records, frame.through_seq))
-            write.add_done_callback(functools.partial(self._written, frame.through_seq))
-            self._writes.append(write)
-            await self._finish_writes(MAX_WRITES_IN_FLIGHT)
+        elif isinstance(frame, BatchFrame):  # a batch whose keys come in another order
+            self._on_ingest(*await self.cache.store_batch(message))
         elif isinstance(frame, ErrorFrame) and frame.code == "unauthorized":
             raise Unauthorized(frame.message)
 
@@ -138,11 +143,18 @@ class Replicator:
         writer thread applies them in order, and the cursor only ever moves with its batch.
         """
         while len(self._writes) > keep:
-            await self._writes.popleft()  # a failed write raises here and ends the session
+            try:
+                await self._writes.popleft()  # a failed write (other than a bad frame) ends the session
+            except MalformedFrame:
+                pass  # counted in _written
 
-    def _written(self, through_seq: int, write: "asyncio.Future[int]") -> None:
-        if not write.cancelled() and write.exception() is None:
-            self._on_ingest(write.result(), through_seq)
+    def _written(self, write: "asyncio.Future[tuple[int, int]]") -> None:
+        if write.cancelled():
+            return
+        if isinstance(write.exception(), MalformedFrame):
+            self.bad_frames += 1
+        elif write.exception() is None:
+            self._on_ingest(*write.result())
 
     async def _hub_id(self) -> str:
         async with httpx.AsyncClient(timeout=5.0) as http:
