@@ -119,3 +119,35 @@ async def test_scrolling_up_pauses_the_tail_and_end_resumes_it(hub: RunningHub, 
         await pilot.press("end")
         await wait_until(pilot, shows_inbound(view, newest))
         assert view.follow
+
+
+async def test_a_hub_restart_is_survived_without_a_gap(tmp_path: Path) -> None:
+    from tests.hubproc import start_hub
+
+    first = start_hub(tmp_path / "hub")
+    app = SwitchroomApp(first.url, first.token, tmp_path / "cache")
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("2")
+            await wait_until(pilot, lambda: app.link.name == "live")
+            before = uuid.uuid4().hex
+            await run_action(first, "user-001", before)
+            view = app.query_one(LogView)
+            await wait_until(pilot, shows_inbound(view, before))
+
+            first.stop()
+            await wait_until(pilot, lambda: app.link.name == "reconnecting")
+            again = start_hub(tmp_path / "hub", db=first.db, token=first.token, service_key=first.service_key,
+                              port=int(first.url.rsplit(":", 1)[1]))
+            try:
+                after = uuid.uuid4().hex
+                await run_action(again, "user-001", after)
+                await wait_until(pilot, shows_inbound(view, after), timeout=40)
+                assert app.link.name == "live"
+                assert app.cache is not None
+                seqs = [r["seq"] for r in EventLog(app.cache.path).read_after(0, 100_000)]
+                assert seqs == list(range(1, len(seqs) + 1))  # nothing missing, nothing twice
+            finally:
+                again.stop()
+    finally:
+        first.stop()
