@@ -8,6 +8,7 @@ delivery to runtime scripts and webhooks build on this.
 from dataclasses import dataclass
 from typing import Any
 
+from hub.record_bodies import capped
 from hub.recorder import Recorder
 from hub.runner import OperationRunner, ResolvedOperation
 from hub.service_client import ServiceResult
@@ -41,6 +42,13 @@ def _event(run: ResolvedOperation, item: dict[str, Any], request_id: str) -> Tri
     return TriggerEvent(
         trigger_id=t.entry.ref, connection_id=t.connection.id, feature_id=t.feature.id, user_id=run.user_id,
         user_feature_id=run.user_feature_id, trigger_identity=run.trigger_identity,
-        meta_id=str(meta.get("id", "")), ingredients={k: v for k, v in item.items() if k != "meta"},
+        meta_id=str(meta.get("id", ""))[:200], ingredients=_ingredients(item),
         source="test", request_id=request_id,
     )
+
+
+def _ingredients(item: dict[str, Any]) -> dict[str, Any]:
+    """An item's ingredients as a record keeps them: whole when they fit, else a cut text of them."""
+    ingredients = {k: v for k, v in item.items() if k != "meta"}
+    kept = capped(ingredients)
+    return kept if isinstance(kept, dict) else {"_truncated": kept}

@@ -115,3 +115,11 @@ async def test_resolved_fields_are_kept_whole_when_bodies_are_cut(hub: RunningHu
     inbound = next(r for r in records if r.get("request_id") == request_id and r["direction"] == "inbound")
     assert isinstance(inbound["request_body"], str) and inbound["request_body"].endswith("[truncated]")
     assert inbound["resolved_fields"]["body"] == text
+
+
+def test_oversized_trigger_ingredients_are_cut() -> None:
+    from hub.triggers import _ingredients
+
+    assert _ingredients({"meta": {"id": "1"}, "title": "short"}) == {"title": "short"}
+    cut = _ingredients({"title": "x" * 20_000})
+    assert set(cut) == {"_truncated"} and cut["_truncated"].endswith("[truncated]")
