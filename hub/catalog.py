@@ -20,6 +20,10 @@ class FeatureOpRef:
     kind: OperationKind
 
 
+PLURALS: dict[OperationKind, str] = {"trigger": "triggers", "query": "queries", "action": "actions"}
+"""How each kind of operation is named in catalog files and Connect API paths."""
+
+
 def feature_entries(feature: Feature) -> Iterator[tuple[OperationKind, FeatureOperation]]:
     """Every trigger, query and action of a feature, with its kind."""
     kinds: tuple[tuple[OperationKind, list[FeatureOperation]], ...] = (

@@ -13,11 +13,10 @@ import tomllib
 
 from pydantic import BaseModel, ConfigDict, Field as PydField, ValidationError, model_validator
 
-from hub.catalog import Catalog, feature_entries
+from hub.catalog import PLURALS, Catalog, feature_entries
 from hub.resolution import value_problem
 from protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, Service
 
-_PLURALS = {"trigger": "triggers", "query": "queries", "action": "actions"}
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 SAMPLE_PREFIX = "sample:"
 
@@ -148,7 +147,7 @@ class _Builder:
             refs = [f"{kind}:{op_entry.ref}" for kind, op_entry in feature_entries(feature)]
             self._check_unique(f"{where}.features[{n}] (operations used)", refs)
             for kind, op_entry in feature_entries(feature):
-                plural = _PLURALS[kind]
+                plural = PLURALS[kind]
                 m = counters[plural] = counters.get(plural, -1) + 1
                 op_ids.append(op_entry.id)
                 self._feature_op(catalog, f"{where}.features[{n}].{plural}[{m}]", kind, op_entry)

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub.auth import same_secret
-from hub.catalog import Catalog
+from hub.catalog import PLURALS, Catalog
 from hub.errors import ConnectApiError, field_error
 from hub.inbound import CallContext, Handler, recorded
 from hub.rate_limit import RateLimiter
@@ -26,7 +26,7 @@ from protocol import loads
 from protocol.catalog import Connection, OperationKind, Service, UserConnection
 from protocol.records import Op
 
-KINDS: dict[str, OperationKind] = {"triggers": "trigger", "queries": "query", "actions": "action"}
+KINDS: dict[str, OperationKind] = {plural: kind for kind, plural in PLURALS.items()}
 MAX_QUERY_LIMIT = 1000
 DEFAULT_QUERY_LIMIT = 50
 MAX_BODY_BYTES = 1 << 20

@@ -2,7 +2,6 @@
 
 from store.eventlog import EventLog, iso_timestamp, utc_now_iso
 from store.queries import (
-    ConnectionCounts,
     ConnectionStats,
     api_call_count,
     api_calls_window,
@@ -11,7 +10,6 @@ from store.queries import (
 )
 
 __all__ = [
-    "ConnectionCounts",
     "ConnectionStats",
     "EventLog",
     "api_call_count",

@@ -13,17 +13,20 @@ FAILED = "((status_code IS NULL OR status_code >= 400) AND skipped IS NOT 1)"
 
 
 @dataclass(frozen=True)
-class ConnectionCounts:
+class ConnectionStats:
+    """Inbound calls of one connection and how many failed; p95 latency where it was asked for."""
+
     connection_id: str
     calls: int
     errors: int
+    p95_latency_ms: float | None = None
 
     @property
     def error_share(self) -> float:
         return self.errors / self.calls if self.calls else 0.0
 
 
-def connection_counts(log: EventLog) -> list[ConnectionCounts]:
+def connection_counts(log: EventLog) -> list[ConnectionStats]:
     """Inbound Connect API calls and failed ones, per connection."""
     rows = log.execute(
         f"""
@@ -33,19 +36,7 @@ def connection_counts(log: EventLog) -> list[ConnectionCounts]:
         GROUP BY connection_id ORDER BY connection_id
         """
     )
-    return [ConnectionCounts(cid, calls, errors or 0) for cid, calls, errors in rows]
-
-
-@dataclass(frozen=True)
-class ConnectionStats:
-    connection_id: str
-    calls: int
-    errors: int
-    p95_latency_ms: float | None
-
-    @property
-    def error_share(self) -> float:
-        return self.errors / self.calls if self.calls else 0.0
+    return [ConnectionStats(cid, calls, errors or 0) for cid, calls, errors in rows]
 
 
 def connection_stats(log: EventLog, since_ts: str) -> dict[str, ConnectionStats]:

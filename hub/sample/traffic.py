@@ -15,14 +15,13 @@ import random
 
 import httpx
 
-from hub.catalog import Catalog, feature_entries
+from hub.catalog import PLURALS, Catalog, feature_entries
 from hub.sample.demo_users import user_connection_body
 from protocol.catalog import OperationKind, UserConnection
 
 log = logging.getLogger("switchroom.demo")
 
 MAX_IN_FLIGHT = 32
-_PLURALS = {"trigger": "triggers", "query": "queries", "action": "actions"}
 
 
 @dataclass(frozen=True)
@@ -87,7 +86,7 @@ class TrafficGenerator:
             n = int(user_id.rsplit("-", 1)[-1]) if user_id[-1].isdigit() else 0
             body = user_connection_body(self._catalog, self._catalog.connections[target.connection_id], n, self._rng)
             return DemoRequest("PUT", f"{base}/user_connection?user_id={user_id}", body)
-        path = f"{base}/{_PLURALS[target.kind]}/{target.ref}/" + {"action": "run", "query": "perform",
+        path = f"{base}/{PLURALS[target.kind]}/{target.ref}/" + {"action": "run", "query": "perform",
                                                                    "trigger": "test"}[target.kind]
         body = {"user_id": user_id}
         if target.kind == "query":

@@ -3,7 +3,7 @@
 from rich.text import Text
 from textual.widgets import DataTable
 
-from store import ConnectionCounts
+from store import ConnectionStats
 from tui.text import printable
 
 
@@ -15,7 +15,7 @@ class ConnectionsTable(DataTable[Text]):
         self.add_column("errors", key="errors", width=8)
         self.add_column("error %", key="share", width=8)
 
-    def show(self, counts: list[ConnectionCounts]) -> None:
+    def show(self, counts: list[ConnectionStats]) -> None:
         added = False
         for row in counts:
             cells = {

@@ -7,6 +7,7 @@ scrolling up pauses it.
 """
 
 from dataclasses import dataclass
+import functools
 from typing import Any
 
 from rich.segment import Segment
@@ -44,7 +45,8 @@ COLUMNS = (
 _DIRECTIONS = {"inbound": "in", "outbound": "out", "webhook": "hook"}
 
 
-def column_widths(width: int) -> list[int]:
+@functools.lru_cache(maxsize=8)
+def column_widths(width: int) -> tuple[int, ...]:
     """Widths for a view ``width`` cells wide: fixed columns keep theirs, flexible ones share the rest."""
     gaps = len(COLUMNS) - 1
     fixed = sum(c.width for c in COLUMNS)
@@ -58,7 +60,7 @@ def column_widths(width: int) -> list[int]:
             w += share + (1 if extra > 0 else 0)
             extra -= 1
         widths.append(w)
-    return widths
+    return tuple(widths)
 
 
 def fit(text: str, width: int, right: bool = False) -> str:
