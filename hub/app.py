@@ -22,9 +22,15 @@ from hub.sample.demo import Demo
 from hub.service_client import ServiceClient
 from hub.settings import HubSettings
 from hub.streams import stream_routes
-from hub.triggers import TriggerPipeline
+from hub.script_runs import ScriptRuns
+from hub.scripts import Limits, ScriptEngine
+from hub.triggers import FiredEvent, Subscriptions, TriggerPipeline
+from hub.webhooks import Webhooks
 from hub.users import UserConnections
 from protocol import ErrorBody
+
+SCRIPT_SLOTS = 16  # runs at once: most of a run is waiting on its calls, not running JavaScript
+WARM_CONTEXTS = 4
 
 
 def create_app(settings: HubSettings, hub_url: str) -> Starlette:
@@ -35,14 +41,29 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     services = ServiceClient()
     users = UserConnections()
     runner = OperationRunner(catalog, users, services, recorder)
-    connect_api = ConnectApi(catalog, users, runner, TriggerPipeline(runner, recorder), recorder,
-                             RateLimiter(settings.user_rate_limit))
+    engine = ScriptEngine(Limits(wall_time_s=settings.script_time_limit), max_concurrent=SCRIPT_SLOTS, warm=WARM_CONTEXTS)
+    scripts = ScriptRuns(engine, catalog, users, runner, recorder)
+    webhooks = Webhooks(catalog, services, recorder)
+
+    async def deliver(event: FiredEvent) -> None:
+        if event.subscription.target.connection.runtime_script:
+            await scripts.run(event)
+        else:
+            await webhooks.deliver(event)
+
+    triggers = TriggerPipeline(runner, recorder, Subscriptions(catalog, users, runner), deliver,
+                               settings.poll_interval)
+    connect_api = ConnectApi(catalog, users, runner, triggers, recorder, RateLimiter(settings.user_rate_limit))
     tokens = OperatorTokens({"default": settings.token.value})
     if demo:
         demo.enable_users(catalog, users)
 
     async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "hub_id": recorder.hub_id, "head_seq": recorder.head_seq})
+        return JSONResponse({
+            "status": "ok", "hub_id": recorder.hub_id, "head_seq": recorder.head_seq,
+            "scripts": {"running": engine.running, "queue_depth": engine.queue_depth,
+                        "time_limit_s": engine.limits.wall_time_s},
+        })
 
     openapi = openapi_document(__version__)
 
@@ -55,11 +76,14 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
         try:
             if demo:
                 await demo.start()
+            await triggers.start()
             try:
                 yield
             finally:
                 if demo:
                     await demo.stop()
+                await triggers.stop()
+                await engine.aclose()
                 await services.aclose()
         finally:
             await recorder.stop()  # whatever else failed, what was recorded is written

@@ -50,6 +50,10 @@ class Catalog:
             return None
         return next((s for s in self.services.values() if same_secret(s.service_key, key)), None)
 
+    def services_for_key(self, key: str | None) -> list[Service]:
+        """Every service with this key (a deployment may give several services one key)."""
+        return [s for s in self.services.values() if key and same_secret(s.service_key, key)]
+
     def operation(self, kind: OperationKind, ref: str) -> tuple[Service, Operation] | None:
         service_id, _, slug = ref.partition(".")
         service = self.services.get(service_id)

@@ -6,8 +6,10 @@ in ``docs/catalog.md``.
 """
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+import asyncio
 import re
 import tomllib
 
@@ -15,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field as PydField, ValidationError, 
 
 from hub.catalog import PLURALS, Catalog, feature_entries
 from hub.resolution import value_problem
+from hub.scripts import check_script
 from protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, Service
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
@@ -153,12 +156,11 @@ class _Builder:
                 self._feature_op(catalog, f"{where}.features[{n}].{plural}[{m}]", kind, op_entry)
         self._check_unique(f"{where}.features (trigger, query and action ids)", op_ids)
         script = self._script(f"{where}.runtime_script", entry.runtime_script)
-        if entry.webhook_url is not None and not entry.webhook_url.startswith(("http://", "https://")):
-            self._problem(f"{where}.webhook_url", "must start with http:// or https://")
+        webhook_url = None if entry.webhook_url is None else self._base_url(f"{where}.webhook_url", entry.webhook_url)
         return Connection(
             id=connection_id, name=entry.name, description=entry.description, owner_service=entry.owner_service,
             features=entry.features, configuration=entry.configuration, runtime_script=script,
-            webhook_url=entry.webhook_url,
+            webhook_url=webhook_url,
         )
 
     def _feature_op(self, catalog: Catalog, where: str, kind: OperationKind, entry: FeatureOperation) -> None:
@@ -208,13 +210,20 @@ class _Builder:
         return base_url
 
     def _script(self, where: str, script_path: str | None) -> str | None:
+        """The script's source, refused unless it compiles (the problem gives its line and column)."""
         if script_path is None:
             return None
         try:
-            return (self.path.parent / script_path).read_text(encoding="utf-8")
+            source = (self.path.parent / script_path).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             self._problem(where, f"cannot read {script_path}: {getattr(exc, 'strerror', None) or exc}")
             return None
+        problem = compile_problem(source)
+        if problem is not None:
+            message, line, column = problem
+            self._problem(where, f"{script_path}:{line}:{column}: {message}")
+            return None
+        return source
 
     def _check_slug(self, where: str, value: str) -> None:
         if not SLUG.match(value):
@@ -226,3 +235,10 @@ class _Builder:
             if value in seen:
                 self._problem(where, f"'{value}' appears more than once")
             seen.add(value)
+
+
+def compile_problem(source: str) -> tuple[str, int | None, int | None] | None:
+    """``check_script`` for synchronous callers: run on a thread of its own with its own event loop, so it
+    works whether or not the caller is inside one."""
+    with ThreadPoolExecutor(1, thread_name_prefix="script-check") as thread:
+        return thread.submit(asyncio.run, check_script(source)).result()

@@ -34,17 +34,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--user-rate-limit", type=float, default=20.0,
                         help="Connect API runs per second allowed per user and connection, bursts of twice "
                              "that (default: 20; 0 turns the limit off)")
+    parser.add_argument("--poll-interval", type=float, default=300.0,
+                        help="seconds between polls of each trigger subscription (default: 300; 0 polls "
+                             "only on realtime notifications)")
+    parser.add_argument("--script-time-limit", type=float, default=10.0,
+                        help="wall-time limit of one runtime-script run, in seconds (default: 10)")
     return parser.parse_args(argv)
 
 
 def settings_from(args: argparse.Namespace) -> HubSettings:
     if not args.demo and args.catalog is None:
         sys.exit("switchroom-hub: nothing to serve: give --catalog FILE, or --demo for the demo catalog")
+    if not 0 < args.script_time_limit <= 600:
+        sys.exit("switchroom-hub: --script-time-limit must be more than 0 and at most 600 seconds")
     token, service_key = load_secrets()
     return HubSettings(
         host=args.host, port=args.port, db=args.db or default_db(args.demo),
         catalog=args.catalog or DEMO_CATALOG, demo=args.demo, traffic_rate=max(0.0, args.traffic_rate),
         user_rate_limit=max(0.0, args.user_rate_limit), token=token, service_key=service_key,
+        poll_interval=max(0.0, args.poll_interval), script_time_limit=args.script_time_limit,
     )
 
 

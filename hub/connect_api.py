@@ -16,9 +16,12 @@ from hub.errors import ConnectApiError, field_error
 from hub.inbound import CallContext, Handler, recorded
 from hub.rate_limit import RateLimiter
 from hub.recorder import Recorder
-from hub.runner import OperationRequest, OperationRunner, ResolvedOperation
-from hub.service_client import SERVICE_KEY_HEADER, ServiceResult
+from hub.runner import (
+    DEFAULT_QUERY_LIMIT, OperationRequest, OperationRunner, ResolvedOperation, query_answer, query_limit, raise_for,
+)
+from hub.service_client import SERVICE_KEY_HEADER
 from hub.triggers import TriggerPipeline
+from hub.scripts.clock import zone_name
 from hub.user_config import parse_user_features
 from hub.users import UserConnections
 from hub.wire_bodies import connection_body, field_options_body
@@ -27,9 +30,8 @@ from protocol.catalog import Connection, OperationKind, Service, UserConnection
 from protocol.records import Op
 
 KINDS: dict[str, OperationKind] = {plural: kind for kind, plural in PLURALS.items()}
-MAX_QUERY_LIMIT = 1000
-DEFAULT_QUERY_LIMIT = 50
 MAX_BODY_BYTES = 1 << 20
+MAX_NOTIFICATION_ITEMS = 1000
 
 
 @dataclass
@@ -55,6 +57,7 @@ class ConnectApi:
             route(base + "/actions/{type_id:str}/run", self.run_action, "POST"),
             route(base + "/queries/{type_id:str}/perform", self.perform_query, "POST"),
             route(base + "/triggers/{type_id:str}/test", self.test_trigger, "POST"),
+            route("/v1/notifications", self.notifications, "POST"),
         ]
 
     # -- identity and connections -----------------------------------------------------------------
@@ -76,7 +79,7 @@ class ConnectApi:
         existing = self.users.get(ctx.user_id, connection.id)
         user_features = parse_user_features(self.catalog, connection, body, existing)
         self.users.put(UserConnection(user_id=ctx.user_id, connection_id=connection.id, status="enabled",
-                                      user_features=user_features))
+                                      timezone=_timezone(body, existing), user_features=user_features))
         return JSONResponse(self._connection_body(connection, ctx.user_id))
 
     async def disable(self, request: Request, ctx: CallContext) -> Response:
@@ -104,32 +107,36 @@ class ConnectApi:
     async def run_action(self, request: Request, ctx: CallContext) -> Response:
         run = await self._resolve(request, ctx, "action")
         result = await self.runner.run_action(run, ctx.request_id)
-        _raise_for(result)
+        raise_for(result)
         ctx.skipped = result.skipped
         return Response(status_code=204)
 
     async def perform_query(self, request: Request, ctx: CallContext) -> Response:
         run = await self._resolve(request, ctx, "query")
         body = ctx.request_body or {}
-        limit = _limit(body.get("limit", DEFAULT_QUERY_LIMIT))
+        limit = query_limit(body.get("limit", DEFAULT_QUERY_LIMIT))
         cursor = body.get("cursor")
         if cursor is not None and not isinstance(cursor, str):
             raise ConnectApiError("invalid_parameters", "'cursor' must be a string",
                                   [field_error("/cursor", "must be a string")])
         result = await self.runner.perform_query(run, limit, cursor, ctx.request_id)
-        _raise_for(result)
-        payload = result.response_body if isinstance(result.response_body, dict) else {}
-        data = payload.get("data") if isinstance(payload.get("data"), list) else []
-        answer: dict[str, Any] = {"type": "list", "data": data}
-        if isinstance(payload.get("cursor"), str) and payload["cursor"]:
-            answer["next"] = {"cursor": payload["cursor"]}
-        return JSONResponse(answer)
+        raise_for(result)
+        return JSONResponse(query_answer(result))
 
     async def test_trigger(self, request: Request, ctx: CallContext) -> Response:
         run = await self._resolve(request, ctx, "trigger", allow_fields=False)
         result = await self.triggers.test(run, ctx.request_id)
-        _raise_for(result)
+        raise_for(result)
         return Response(status_code=204)
+
+    async def notifications(self, request: Request, ctx: CallContext) -> Response:
+        """Realtime API: a service says some subscriptions have new data; the hub polls them now."""
+        ctx.op = "notification"
+        self._authenticate(request)
+        services = {s.id for s in self.catalog.services_for_key(request.headers.get(SERVICE_KEY_HEADER))}
+        body = ctx.request_body = await _json_object(request)
+        items = _notification_items(body.get("data"))
+        return JSONResponse({"type": "notification", "subscriptions": self.triggers.notify(services, items)})
 
     async def _resolve(self, request: Request, ctx: CallContext, kind: OperationKind,
                        allow_fields: bool = True) -> ResolvedOperation:
@@ -186,11 +193,6 @@ class ConnectApi:
                                   headers={"Retry-After": str(retry_after)})
 
 
-def _raise_for(result: ServiceResult) -> None:
-    if result.error_code is not None:
-        raise ConnectApiError(result.error_code, result.error_message or "service call failed")
-
-
 async def _json_object(request: Request) -> dict[str, Any]:
     raw = await _body(request)
     try:
@@ -228,6 +230,23 @@ def _string(body: dict[str, Any], key: str, *, required: bool = False) -> str | 
     return value
 
 
+def _notification_items(data: Any) -> list[dict[str, str]]:
+    """``data`` of a notification: objects each naming a ``trigger_identity`` or a ``user_id``."""
+    if not isinstance(data, list) or not 1 <= len(data) <= MAX_NOTIFICATION_ITEMS:
+        raise ConnectApiError("invalid_parameters", f"'data' must be a list of 1 to {MAX_NOTIFICATION_ITEMS} items",
+                              [field_error("/data", f"must be a list of 1 to {MAX_NOTIFICATION_ITEMS} items")])
+    items, problems = [], []
+    for n, item in enumerate(data):
+        named = {k: item[k] for k in ("trigger_identity", "user_id") if isinstance(item, dict) and k in item}
+        if len(named) == 1 and all(isinstance(v, str) and 0 < len(v) <= 200 for v in named.values()):
+            items.append(named)
+        else:
+            problems.append(field_error(f"/data/{n}", "must be {\"trigger_identity\": …} or {\"user_id\": …}"))
+    if problems:
+        raise ConnectApiError("invalid_parameters", "Some notification items are not valid", problems)
+    return items
+
+
 def _query_user_id(request: Request) -> str:
     user_id = request.query_params.get("user_id")
     if not user_id:
@@ -236,8 +255,12 @@ def _query_user_id(request: Request) -> str:
     return user_id
 
 
-def _limit(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_QUERY_LIMIT:
-        raise ConnectApiError("invalid_parameters", f"'limit' must be a whole number from 1 to {MAX_QUERY_LIMIT}",
-                              [field_error("/limit", f"must be a whole number from 1 to {MAX_QUERY_LIMIT}")])
+def _timezone(body: dict[str, Any], existing: UserConnection | None) -> str:
+    """The user's time zone: ``timezone`` in the body (an IANA name), else what was stored, else UTC."""
+    value = body.get("timezone")
+    if value is None:
+        return existing.timezone if existing else "UTC"
+    if not isinstance(value, str) or zone_name(value) != value:
+        raise ConnectApiError("invalid_parameters", "'timezone' must be an IANA time zone name",
+                              [field_error("/timezone", "must be an IANA time zone name, e.g. Europe/London")])
     return value

@@ -14,7 +14,7 @@ from hub.errors import ConnectApiError
 from hub.recorder import Recorder
 from hub.record_bodies import MAX_RECORDED_BODY, capped
 from protocol import api_call_record, loads
-from protocol.records import Op
+from protocol.records import Op, Source
 
 log = logging.getLogger("switchroom.hub")
 
@@ -69,15 +69,21 @@ def _request_id(request: Request) -> str:
 def _record(request: Request, ctx: CallContext, response: Response, error: ConnectApiError | None,
             started: float) -> dict[str, Any]:
     response_body = error.body.model_dump() if error else _decoded(response)
+    return call_record(request.method, request.url.path, ctx, response.status_code, error, response_body, started)
+
+
+def call_record(method: str, path: str, ctx: CallContext, status_code: int | None, error: ConnectApiError | None,
+                response_body: Any, started: float, source: Source = "api",
+                script_run_id: str | None = None) -> dict[str, Any]:
+    """The ``api_call`` record of a Connect API call, made over HTTP or by a runtime script."""
     return api_call_record(
-        direction="inbound", method=request.method, path=request.url.path, op=ctx.op, op_id=ctx.op_id,
+        direction="inbound", method=method, path=path, op=ctx.op, op_id=ctx.op_id,
         connection_id=ctx.connection_id, feature_id=ctx.feature_id, user_id=ctx.user_id,
-        user_feature_id=ctx.user_feature_id, status_code=response.status_code, skipped=ctx.skipped,
+        user_feature_id=ctx.user_feature_id, status_code=status_code, skipped=ctx.skipped,
         latency_ms=round((time.perf_counter() - started) * 1000, 2),
         error_code=error.body.code if error else None, error_message=str(error) if error else None,
-        request_body=capped(ctx.request_body), response_body=capped(response_body), source="api",
-        resolved_fields=ctx.resolved_fields,
-        request_id=ctx.request_id,
+        request_body=capped(ctx.request_body), response_body=capped(response_body), source=source,
+        script_run_id=script_run_id, resolved_fields=ctx.resolved_fields, request_id=ctx.request_id,
     )
 
 

@@ -33,6 +33,8 @@ class Recorder:
         self._read_threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="eventlog-reader")
         self._readers = threading.local()
         self._pending: list[dict[str, Any]] = []
+        self._pending_seen: list[tuple[str, str]] = []
+        self._seq_waiters: dict[int, asyncio.Future[int]] = {}  # index in _pending → its seq, once stored
         self._queued = asyncio.Event()
         self._advanced = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -54,6 +56,18 @@ class Recorder:
         self._pending.append(body)
         self._queued.set()
 
+    def record_with_seq(self, body: dict[str, Any]) -> "asyncio.Future[int]":
+        """Queue a record body; the future gives its seq once it is committed."""
+        waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._seq_waiters[len(self._pending)] = waiter
+        self.record(body)
+        return waiter
+
+    def remember_seen(self, identity: str, meta_ids: list[str]) -> None:
+        """Queue trigger items as seen; they are committed with the records queued beside them."""
+        self._pending_seen.extend((identity, meta_id) for meta_id in meta_ids)
+        self._queued.set()
+
     async def _write_loop(self) -> None:
         while True:
             await self._queued.wait()
@@ -66,26 +80,37 @@ class Recorder:
                 self._queued.set()
 
     async def _flush(self) -> None:
-        if not self._pending:
+        if not self._pending and not self._pending_seen:
             return
         batch, self._pending = self._pending, []
+        seen, self._pending_seen = self._pending_seen, []
+        waiters, self._seq_waiters = self._seq_waiters, {}
         loop = asyncio.get_running_loop()
         try:
-            records = await loop.run_in_executor(self._write_thread, self._append_safely, batch)
+            records = await loop.run_in_executor(self._write_thread, self._append_safely, batch, seen)
         except BaseException:
-            self._pending[:0] = batch  # nothing was committed: the batch goes first next time
+            # Nothing was committed: the batch goes first next time.
+            self._seq_waiters = {i: w for i, w in waiters.items()} | {
+                i + len(batch): w for i, w in self._seq_waiters.items()
+            }
+            self._pending[:0] = batch
+            self._pending_seen[:0] = seen
             raise
-        self.head_seq = records[-1]["seq"]
-        advanced, self._advanced = self._advanced, asyncio.Event()
-        advanced.set()
+        for index, waiter in waiters.items():
+            if not waiter.done():
+                waiter.set_result(records[index]["seq"])
+        if records:
+            self.head_seq = records[-1]["seq"]
+            advanced, self._advanced = self._advanced, asyncio.Event()
+            advanced.set()
 
-    def _append_safely(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _append_safely(self, batch: list[dict[str, Any]], seen: list[tuple[str, str]]) -> list[dict[str, Any]]:
         """Append a batch; if one record cannot be stored, store the rest and a stand-in for it."""
         try:
-            return self._writer.append(batch)
+            return self._writer.append(batch, seen)
         except (TypeError, ValueError) as exc:  # unencodable content; a database error propagates
             log.warning("a batch of %d records could not be stored whole (%s); storing one by one", len(batch), exc)
-        records = []
+        records = self._writer.append([], seen)
         for body in batch:
             try:
                 records += self._writer.append([body])
@@ -101,6 +126,10 @@ class Recorder:
             except TimeoutError:
                 return self.head_seq > seq
         return True
+
+    async def seen_meta_ids(self, identity: str) -> set[str] | None:
+        """The trigger items already seen for a subscription (None: never polled), as committed."""
+        return await self.read(lambda log: log.seen_meta_ids(identity))
 
     async def read_after_json(self, after: int, limit: int, kinds: tuple[str, ...]) -> tuple[list[str], int]:
         """Raw JSON of records after ``after`` (of the given kinds), read on a reader thread."""

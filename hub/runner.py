@@ -85,19 +85,20 @@ class OperationRunner:
         )
         return ResolvedOperation(target, request.user_id, user_feature.id, fields)
 
-    async def run_action(self, run: ResolvedOperation, request_id: str, source: Source = "api") -> ServiceResult:
+    async def run_action(self, run: ResolvedOperation, request_id: str, source: Source = "api",
+                         script_run_id: str | None = None) -> ServiceResult:
         result = await self.services.run_action(
             run.target.service, run.target.operation.id, run.fields, _user(run), request_id
         )
-        self._record_outbound(run, result, request_id, source)
+        self._record_outbound(run, result, request_id, source, script_run_id)
         return result
 
     async def perform_query(self, run: ResolvedOperation, limit: int, cursor: str | None, request_id: str,
-                            source: Source = "api") -> ServiceResult:
+                            source: Source = "api", script_run_id: str | None = None) -> ServiceResult:
         result = await self.services.perform_query(
             run.target.service, run.target.operation.id, run.fields, limit, cursor, request_id
         )
-        self._record_outbound(run, result, request_id, source)
+        self._record_outbound(run, result, request_id, source, script_run_id)
         return result
 
     async def poll_trigger(self, run: ResolvedOperation, limit: int, request_id: str,
@@ -109,7 +110,8 @@ class OperationRunner:
         self._record_outbound(run, result, request_id, source)
         return result
 
-    def _record_outbound(self, run: ResolvedOperation, result: ServiceResult, request_id: str, source: Source) -> None:
+    def _record_outbound(self, run: ResolvedOperation, result: ServiceResult, request_id: str, source: Source,
+                         script_run_id: str | None = None) -> None:
         t = run.target
         self.recorder.record(
             api_call_record(
@@ -119,10 +121,38 @@ class OperationRunner:
                 status_code=result.status_code, skipped=result.skipped, latency_ms=result.latency_ms,
                 error_code=result.error_code, error_message=result.error_message,
                 request_body=capped(result.request_body), response_body=capped(result.response_body),
-                source=source, request_id=request_id,
+                source=source, script_run_id=script_run_id, request_id=request_id,
             )
         )
 
 
 def _user(run: ResolvedOperation) -> dict[str, str]:
     return {"id": run.user_id, "timezone": "UTC"}
+
+
+MAX_QUERY_LIMIT = 1000
+DEFAULT_QUERY_LIMIT = 50
+
+
+def query_limit(value: Any) -> int:
+    """A query's ``limit`` as the Connect API accepts it; 422 otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_QUERY_LIMIT:
+        raise ConnectApiError("invalid_parameters", f"'limit' must be a whole number from 1 to {MAX_QUERY_LIMIT}",
+                              [field_error("/limit", f"must be a whole number from 1 to {MAX_QUERY_LIMIT}")])
+    return value
+
+
+def raise_for(result: ServiceResult) -> None:
+    """A failed service call as the Connect API error it answers with."""
+    if result.error_code is not None:
+        raise ConnectApiError(result.error_code, result.error_message or "service call failed")
+
+
+def query_answer(result: ServiceResult) -> dict[str, Any]:
+    """A performed query's Connect API answer: ``{type: "list", data, next?: {cursor}}``."""
+    payload = result.response_body if isinstance(result.response_body, dict) else {}
+    data = payload.get("data") if isinstance(payload.get("data"), list) else []
+    answer: dict[str, Any] = {"type": "list", "data": data}
+    if isinstance(payload.get("cursor"), str) and payload["cursor"]:
+        answer["next"] = {"cursor": payload["cursor"]}
+    return answer

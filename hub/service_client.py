@@ -22,6 +22,7 @@ from protocol.errors import ErrorCode
 
 SERVICE_KEY_HEADER = "IFTTT-Service-Key"
 MAX_ANSWER_BYTES = 4 << 20
+WEBHOOK_PATH = "/ifttt/v1/webhooks/trigger_subscription/fired"
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,14 @@ class ServiceClient:
         body = {"trigger_identity": identity, "triggerFields": fields, "limit": limit, "user": user}
         return await self._post(service, f"/ifttt/v1/triggers/{slug}", body, request_id)
 
-    async def _post(self, service: Service, path: str, body: dict[str, Any], request_id: str) -> ServiceResult:
-        url = service.base_url.rstrip("/") + path
+    async def post_webhook(self, base_url: str, owner: Service, body: dict[str, Any], request_id: str) -> ServiceResult:
+        """Deliver a trigger event to a developer's backend (DESIGN §5), with the owner service's key and
+        timeouts; the answer maps like a service's (a SKIP means nothing there)."""
+        return await self._post(owner, WEBHOOK_PATH, body, request_id, base_url)
+
+    async def _post(self, service: Service, path: str, body: dict[str, Any], request_id: str,
+                    base_url: str | None = None) -> ServiceResult:
+        url = (base_url or service.base_url).rstrip("/") + path
         headers = {SERVICE_KEY_HEADER: service.service_key, "X-Request-ID": request_id}
         timeout = aiohttp.ClientTimeout(sock_connect=service.connect_timeout, sock_read=service.read_timeout,
                                         total=service.connect_timeout + service.read_timeout)

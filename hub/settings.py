@@ -31,6 +31,8 @@ class HubSettings:
     user_rate_limit: float
     token: Secret
     service_key: Secret
+    poll_interval: float = 300.0
+    script_time_limit: float = 10.0
 
     def catalog_env(self) -> dict[str, str]:
         """The environment a catalog's secret references are read from (with the demo's key, in a demo)."""

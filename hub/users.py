@@ -4,6 +4,7 @@ Kept in memory behind this narrow interface so it can move to a database without
 """
 
 from collections import Counter
+from collections.abc import Iterator
 
 from protocol.catalog import UserConnection
 
@@ -12,6 +13,8 @@ class UserConnections:
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, str], UserConnection] = {}
         self._enabled = Counter[str]()  # connection id → users with it enabled
+        self.version = 0
+        """Moves on every change, so derived views (trigger subscriptions) know when to rebuild."""
 
     def get(self, user_id: str, connection_id: str) -> UserConnection | None:
         return self._by_key.get((user_id, connection_id))
@@ -24,6 +27,11 @@ class UserConnections:
         if user_connection.status == "enabled":
             self._enabled[user_connection.connection_id] += 1
         self._by_key[key] = user_connection
+        self.version += 1
+
+    def enabled(self) -> Iterator[UserConnection]:
+        """Every user connection that is enabled."""
+        return (uc for uc in self._by_key.values() if uc.status == "enabled")
 
     def enabled_count(self, connection_id: str) -> int:
         return self._enabled[connection_id]

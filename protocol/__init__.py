@@ -13,7 +13,7 @@ from protocol.frames import (
     SubscribeFrame,
     parse_server_frame,
 )
-from protocol.records import ApiCall, Direction, Source, TriggerEvent, api_call_record
+from protocol.records import ApiCall, Direction, ScriptRun, ScriptRunCall, Source, TriggerEvent, api_call_record
 
 __all__ = [
     "PROTOCOL_VERSION",
@@ -29,6 +29,8 @@ __all__ = [
     "ErrorFrame",
     "HeartbeatFrame",
     "HelloFrame",
+    "ScriptRun",
+    "ScriptRunCall",
     "ServerFrame",
     "Source",
     "SubscribeFrame",

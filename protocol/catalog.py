@@ -99,4 +99,6 @@ class UserConnection(BaseModel):
     user_id: str
     connection_id: str
     status: Literal["enabled", "disabled", "pending"] = "enabled"
+    timezone: str = "UTC"
+    """The user's IANA time zone: what a runtime script's ``Meta.currentUserTime`` shows."""
     user_features: list[UserFeature] = PydField(default_factory=list)

@@ -5,8 +5,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 Direction = Literal["inbound", "outbound", "webhook"]
-Source = Literal["api", "script", "rerun", "poll", "test"]
-Op = Literal["action", "query", "trigger", "webhook", "connection", "user_connection", "other"]
+Source = Literal["api", "script", "rerun", "poll", "notification", "test"]
+Op = Literal["action", "query", "trigger", "webhook", "notification", "connection", "user_connection", "other"]
 
 
 class ApiCall(BaseModel):
@@ -42,6 +42,7 @@ class ApiCall(BaseModel):
     resolved_fields: dict[str, Any] | None = None
     source: Source = "api"
     script_run_id: str | None = None
+    trigger_event_id: int | None = None
     rerun_of: int | None = None
     request_id: str
 
@@ -72,5 +73,57 @@ class TriggerEvent(BaseModel):
     meta_id: str
     ingredients: dict[str, Any]
     source: Source = "poll"
+    """How the item was found: an interval ``poll``, a realtime ``notification``, or a trigger ``test``."""
     delivered_to: Literal["script", "webhook", "none"] = "none"
     request_id: str | None = None
+
+
+class ScriptError(BaseModel):
+    message: str
+    stack: str | None = None
+    line: int | None = None
+    column: int | None = None
+
+
+class ConsoleLine(BaseModel):
+    level: Literal["log", "info", "warn", "error"]
+    text: str
+
+
+class ScriptRunCall(BaseModel):
+    """A runAction/performQuery a run made: its Connect API answer and its inbound ``api_call`` record
+    (``api_call_id`` is that record's seq; ``request_id`` links the outbound call too)."""
+
+    kind: Literal["action", "query"]
+    op_id: str
+    request_id: str
+    status_code: int | None = None
+    api_call_id: int | None = None
+
+
+class ScriptRun(BaseModel):
+    """One run of a connection's runtime script for one trigger event (DESIGN §6)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: Literal["script_run"] = "script_run"
+    seq: int | None = None
+    ts: str | None = None
+    script_run_id: str
+    connection_id: str
+    feature_id: str
+    user_id: str
+    user_feature_id: str
+    op_id: str
+    """The trigger that fired (``service.trigger``)."""
+    trigger_event_id: int | None = None
+    status: Literal["ok", "error", "timeout", "oom"]
+    duration_ms: float
+    queued_ms: float = 0.0
+    time_limit_ms: float
+    error: ScriptError | None = None
+    console: list[ConsoleLine] = []
+    console_dropped: int = 0
+    calls: list[ScriptRunCall] = []
+    script_version: str
+    source: Source = "poll"

@@ -54,7 +54,7 @@ class EventLog:
     # -- schema -----------------------------------------------------------------------------------
 
     def _ensure_schema(self) -> None:
-        if "records" in self.db.table_names():
+        if {"records", "trigger_seen"} <= set(self.db.table_names()):
             return
         with self._transaction():
             self.db["records"].create(
@@ -73,6 +73,12 @@ class EventLog:
             self.db["records"].create_index(["kind", "ts"], if_not_exists=True)
             self.db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
             self.db["cursors"].create({"name": str, "seq": int}, pk="name", if_not_exists=True)
+            # Trigger items already turned into events, per subscription (DESIGN §5 dedupe). The
+            # empty meta id marks a subscription whose first poll has been taken as its baseline.
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS trigger_seen (identity TEXT NOT NULL, meta_id TEXT NOT NULL, "
+                "PRIMARY KEY (identity, meta_id)) WITHOUT ROWID"
+            )
 
     def _transaction(self) -> "_Transaction":
         return _Transaction(self._conn)
@@ -99,12 +105,17 @@ class EventLog:
     def head_seq(self) -> int:
         return self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()[0]
 
-    def append(self, bodies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    def append(self, bodies: Sequence[dict[str, Any]],
+               seen: Sequence[tuple[str, str]] = ()) -> list[dict[str, Any]]:
         """Append new records (hub side) in one transaction, assigning the next seqs and ``ts``.
 
+        ``seen`` (trigger identity, meta id) pairs are remembered in the same transaction, so a trigger
+        event and the mark that stops it being delivered again are stored together or not at all.
         Returns the stored records. Seqs stay gap-free because there is one writer per database.
         """
         with self._transaction():
+            if seen:
+                self._conn.executemany("INSERT OR IGNORE INTO trigger_seen (identity, meta_id) VALUES (?, ?)", seen)
             head = self.head_seq()
             records = []
             for offset, body in enumerate(bodies, start=1):
@@ -148,6 +159,11 @@ class EventLog:
         )
 
     # -- reading ----------------------------------------------------------------------------------
+
+    def seen_meta_ids(self, identity: str) -> set[str] | None:
+        """The meta ids already seen for a trigger subscription; None if it was never polled."""
+        rows = self._conn.execute("SELECT meta_id FROM trigger_seen WHERE identity = ?", (identity,)).fetchall()
+        return {row[0] for row in rows} if rows else None
 
     def cursor(self, name: str = "stream") -> int:
         row = self._conn.execute("SELECT seq FROM cursors WHERE name = ?", (name,)).fetchone()

@@ -65,7 +65,7 @@ def hub_command() -> list[str]:
 
 def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | None = None,
               token: str | None = None, service_key: str | None = None, port: int | None = None,
-              extra_args: tuple[str, ...] = ()) -> RunningHub:
+              extra_args: tuple[str, ...] = (), demo: bool = True) -> RunningHub:
     workdir.mkdir(parents=True, exist_ok=True)
     token = token or secrets.token_urlsafe(16)
     service_key = service_key or secrets.token_urlsafe(16)
@@ -81,7 +81,7 @@ def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | None = Non
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*hub_command(), "serve", "--demo", "--port", str(port), "--db", str(db),
+            [*hub_command(), "serve", *(["--demo"] if demo else []), "--port", str(port), "--db", str(db),
              "--traffic-rate", str(traffic_rate), *extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )

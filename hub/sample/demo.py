@@ -14,6 +14,7 @@ DEMO_FAULTS = {
     "messages": dict(error_rate=0.04, error_status=500, latency_ms=30, seed=2),
     "videos": dict(error_rate=0.03, error_status=502, latency_ms=40, seed=3),
     "weather": dict(error_rate=0.05, error_status=500, latency_ms=60, outage_every_s=180, outage_for_s=20, seed=4),
+    "developer": dict(error_rate=0.08, error_status=500, latency_ms=25, outage_every_s=300, outage_for_s=15, seed=6),
 }
 
 

@@ -9,6 +9,8 @@ from protocol.catalog import Connection, Field, FieldConfig, UserConnection, Use
 DEMO_USERS = 300
 ENABLE_SHARE = 0.6
 CITIES = ["London", "Lisbon", "Oslo", "Nairobi", "Lima", "Osaka", "Denver", "Perth"]
+TIME_ZONES = ["Europe/London", "Europe/Lisbon", "Europe/Oslo", "Africa/Nairobi", "America/Lima", "Asia/Tokyo",
+              "America/Denver", "Australia/Perth"]
 SEARCHES = ["lofi", "jazz piano", "synthwave", "field recordings", "bossa nova", "drum and bass"]
 
 
@@ -39,7 +41,8 @@ def _user_connection(catalog: Catalog, connection: Connection, n: int, rng: rand
             if found is not None:
                 op_fields[entry.id] = _values(found[1].fields, entry.fields, n, rng)
         features.append(UserFeature(id=f"uf-{n:03d}-{feature.id}", feature_id=feature.id, op_fields=op_fields))
-    return UserConnection(user_id=demo_user_id(n), connection_id=connection.id, user_features=features)
+    return UserConnection(user_id=demo_user_id(n), connection_id=connection.id,
+                          timezone=TIME_ZONES[n % len(TIME_ZONES)], user_features=features)
 
 
 def user_connection_body(catalog: Catalog, connection: Connection, n: int, rng: random.Random) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
+import hashlib
 import random
 import time
 
@@ -23,9 +24,9 @@ class TriggerFeed:
     """The items of one trigger, per ``trigger_identity``.
 
     An identity appears when it is first polled and gets ``history`` seeded items, spaced about
-    ``spacing`` apart in the past, so a first poll returns something. ``meta.id`` is the feed's
-    creation time (ms) and a running number: unique and stable per item, and not reused when the
-    sample service restarts while the hub still remembers the ids it has seen.
+    ``spacing`` apart in the past, so a first poll returns something. Seeded items' ``meta.id`` comes
+    from the identity, so a restarted sample service gives the same history the same ids; a new item's
+    is the feed's creation time (ms) and a running number, unique and never reused across restarts.
     """
 
     def __init__(self, ingredients: Sequence[str], make_item: ItemMaker, seed: int,
@@ -81,14 +82,16 @@ class TriggerFeed:
         for _ in range(self._history):
             at -= self._spacing * rng.uniform(0.5, 1.5)
             times.append(at.replace(microsecond=0))
-        for at in reversed(times):
-            self._append(subscription, rng, at, {})
+        history_id = hashlib.sha256(f"{self._seed}:{identity}".encode()).hexdigest()[:12]
+        for n, at in enumerate(reversed(times)):
+            self._append(subscription, rng, at, {}, f"h{history_id}-{n}")
 
     def _append(self, subscription: _Subscription, rng: random.Random, at: datetime,
-                overrides: Mapping[str, Any]) -> dict[str, Any]:
+                overrides: Mapping[str, Any], meta_id: str | None = None) -> dict[str, Any]:
         self._count += 1
+        meta_id = meta_id or f"{self._id_prefix}-{self._count}"
         item = {**self._make_item(rng, subscription.fields, at), **overrides,
-                "meta": {"id": f"{self._id_prefix}-{self._count}", "timestamp": int(at.timestamp())}}
+                "meta": {"id": meta_id, "timestamp": int(at.timestamp())}}
         subscription.items.append(item)
         del subscription.items[:-self._keep]
         return item

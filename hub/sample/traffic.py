@@ -22,6 +22,8 @@ from protocol.catalog import OperationKind, UserConnection
 log = logging.getLogger("switchroom.demo")
 
 MAX_IN_FLIGHT = 32
+EVENT_SHARE = 1 / 8  # trigger events made per demo request
+NOTIFY_SHARE = 0.7  # events the service announces at once; the rest wait for the hub's next poll
 
 
 @dataclass(frozen=True)
@@ -46,22 +48,25 @@ class TrafficGenerator:
         self._catalog = catalog
         self._rng = random.Random(seed)
         self._targets = _targets(catalog)
+        self._triggers = [t for t in dict.fromkeys(self._targets) if t.kind == "trigger"]
         self._users = {(uc.user_id, uc.connection_id) for uc in user_connections}
         self._by_connection: dict[str, list[str]] = {}
         for user_id, connection_id in sorted(self._users):
             self._by_connection.setdefault(connection_id, []).append(user_id)
         self._http = httpx.AsyncClient(base_url=hub_url, headers={"IFTTT-Service-Key": service_key}, timeout=15.0)
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         if self.rate > 0 and self._targets:
-            self._task = asyncio.create_task(self._run(), name="demo-traffic")
+            self._tasks.append(asyncio.create_task(self._run(), name="demo-traffic"))
+        if self.rate > 0 and self._triggers:
+            self._tasks.append(asyncio.create_task(self._run_events(), name="demo-trigger-events"))
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._http.aclose()
 
     async def _run(self) -> None:
@@ -70,6 +75,21 @@ class TrafficGenerator:
             await self._slots.acquire()
             task = asyncio.create_task(self._send(self.next_request()))
             task.add_done_callback(lambda _: self._slots.release())
+
+    async def _run_events(self) -> None:
+        """Play the services: new trigger items for users, mostly announced to the hub at once."""
+        while True:
+            await asyncio.sleep(self._rng.expovariate(self.rate * EVENT_SHARE))
+            target = self._rng.choice(self._triggers)
+            user_id = self._rng.choice(self._by_connection.get(target.connection_id) or ["user-unknown"])
+            service = self._catalog.services[target.ref.split(".")[0]]
+            slug = target.ref.split(".", 1)[1]
+            try:
+                await self._http.post(f"{service.base_url}/_events/{slug}", json={"user_id": user_id})
+                if self._rng.random() < NOTIFY_SHARE:
+                    await self._http.post("/v1/notifications", json={"data": [{"user_id": user_id}]})
+            except httpx.HTTPError as exc:
+                log.debug("demo trigger event failed: %s", exc)
 
     async def _send(self, request: DemoRequest) -> None:
         try:
