@@ -39,7 +39,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     catalog = load_catalog(settings.catalog, settings.catalog_env(), demo.sample_urls if demo else None)
     recorder = Recorder(settings.db)
     services = ServiceClient()
-    users = UserConnections()
+    users = UserConnections(recorder.stored_user_connections(), recorder.remember_user_connection)
     runner = OperationRunner(catalog, users, services, recorder)
     engine = ScriptEngine(Limits(wall_time_s=settings.script_time_limit), max_concurrent=SCRIPT_SLOTS, warm=WARM_CONTEXTS)
     scripts = ScriptRuns(engine, catalog, users, runner, recorder)

@@ -15,7 +15,8 @@ import asyncio
 import logging
 import threading
 
-from store import EventLog
+from protocol import UserConnection
+from store import EventLog, StateChanges
 
 READ_THREADS = 4
 RETRY_SECONDS = 1.0
@@ -33,7 +34,7 @@ class Recorder:
         self._read_threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="eventlog-reader")
         self._readers = threading.local()
         self._pending: list[dict[str, Any]] = []
-        self._pending_seen: list[tuple[str, str]] = []
+        self._pending_state = StateChanges()
         self._seq_waiters: dict[int, asyncio.Future[int]] = {}  # index in _pending → its seq, once stored
         self._queued = asyncio.Event()
         self._advanced = asyncio.Event()
@@ -65,8 +66,18 @@ class Recorder:
 
     def remember_seen(self, identity: str, meta_ids: list[str]) -> None:
         """Queue trigger items as seen; they are committed with the records queued beside them."""
-        self._pending_seen.extend((identity, meta_id) for meta_id in meta_ids)
+        self._pending_state.seen.extend((identity, meta_id) for meta_id in meta_ids)
         self._queued.set()
+
+    def remember_user_connection(self, user_connection: UserConnection) -> None:
+        """Queue a user connection to be stored (replacing what was stored for that user and connection)."""
+        key = (user_connection.user_id, user_connection.connection_id)
+        self._pending_state.user_connections[key] = user_connection.model_dump_json()
+        self._queued.set()
+
+    def stored_user_connections(self) -> list[UserConnection]:
+        """The user connections stored by earlier runs; for start-up, before the writer starts."""
+        return [UserConnection.model_validate_json(body) for body in self._writer.user_connections()]
 
     async def _write_loop(self) -> None:
         while True:
@@ -80,21 +91,21 @@ class Recorder:
                 self._queued.set()
 
     async def _flush(self) -> None:
-        if not self._pending and not self._pending_seen:
+        if not self._pending and not self._pending_state:
             return
         batch, self._pending = self._pending, []
-        seen, self._pending_seen = self._pending_seen, []
+        state, self._pending_state = self._pending_state, StateChanges()
         waiters, self._seq_waiters = self._seq_waiters, {}
         loop = asyncio.get_running_loop()
         try:
-            records = await loop.run_in_executor(self._write_thread, self._append_safely, batch, seen)
+            records = await loop.run_in_executor(self._write_thread, self._append_safely, batch, state)
         except BaseException:
-            # Nothing was committed: the batch goes first next time.
-            self._seq_waiters = {i: w for i, w in waiters.items()} | {
-                i + len(batch): w for i, w in self._seq_waiters.items()
-            }
+            # Nothing was committed: the batch goes first next time (newer state changes win).
+            self._seq_waiters = waiters | {i + len(batch): w for i, w in self._seq_waiters.items()}
             self._pending[:0] = batch
-            self._pending_seen[:0] = seen
+            self._pending_state = StateChanges(
+                state.seen + self._pending_state.seen, state.user_connections | self._pending_state.user_connections
+            )
             raise
         for index, waiter in waiters.items():
             if not waiter.done():
@@ -104,13 +115,13 @@ class Recorder:
             advanced, self._advanced = self._advanced, asyncio.Event()
             advanced.set()
 
-    def _append_safely(self, batch: list[dict[str, Any]], seen: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    def _append_safely(self, batch: list[dict[str, Any]], state: StateChanges) -> list[dict[str, Any]]:
         """Append a batch; if one record cannot be stored, store the rest and a stand-in for it."""
         try:
-            return self._writer.append(batch, seen)
+            return self._writer.append(batch, state)
         except (TypeError, ValueError) as exc:  # unencodable content; a database error propagates
             log.warning("a batch of %d records could not be stored whole (%s); storing one by one", len(batch), exc)
-        records = self._writer.append([], seen)
+        records = self._writer.append([], state)
         for body in batch:
             try:
                 records += self._writer.append([body])

@@ -1,25 +1,39 @@
 """Which users enabled which connections, with their per-feature field values.
 
-Kept in memory behind this narrow interface so it can move to a database without touching callers.
+Kept in memory, and stored through ``on_change`` (the hub writes them with its event log), behind this
+narrow interface so the store can change without touching callers.
 """
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from protocol.catalog import UserConnection
 
 
 class UserConnections:
-    def __init__(self) -> None:
+    def __init__(self, stored: Iterable[UserConnection] = (),
+                 on_change: Callable[[UserConnection], None] | None = None) -> None:
+        """``stored``: what earlier runs kept; ``on_change`` is told of every change, to keep it."""
         self._by_key: dict[tuple[str, str], UserConnection] = {}
         self._enabled = Counter[str]()  # connection id → users with it enabled
         self.version = 0
         """Moves on every change, so derived views (trigger subscriptions) know when to rebuild."""
+        for user_connection in stored:
+            self._set(user_connection)
+        self._on_change = on_change
 
     def get(self, user_id: str, connection_id: str) -> UserConnection | None:
         return self._by_key.get((user_id, connection_id))
 
     def put(self, user_connection: UserConnection) -> None:
+        self._set(user_connection)
+        if self._on_change is not None:
+            self._on_change(user_connection)
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def _set(self, user_connection: UserConnection) -> None:
         key = (user_connection.user_id, user_connection.connection_id)
         previous = self._by_key.get(key)
         if previous is not None and previous.status == "enabled":

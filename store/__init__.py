@@ -1,6 +1,6 @@
 """The event log in SQLite: the hub's authoritative log and the dashboard's replica cache."""
 
-from store.eventlog import EventLog, iso_timestamp, utc_now_iso
+from store.eventlog import EventLog, StateChanges, iso_timestamp, utc_now_iso
 from store.queries import (
     ConnectionStats,
     api_call_count,
@@ -12,6 +12,7 @@ from store.queries import (
 __all__ = [
     "ConnectionStats",
     "EventLog",
+    "StateChanges",
     "api_call_count",
     "api_calls_window",
     "connection_counts",

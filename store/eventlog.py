@@ -9,6 +9,7 @@ number of readers (each with its own ``EventLog``) run beside the single writer.
 """
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ class EventLog:
     # -- schema -----------------------------------------------------------------------------------
 
     def _ensure_schema(self) -> None:
-        if {"records", "trigger_seen"} <= set(self.db.table_names()):
+        if {"records", "trigger_seen", "user_connections"} <= set(self.db.table_names()):
             return
         with self._transaction():
             self.db["records"].create(
@@ -78,6 +79,11 @@ class EventLog:
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS trigger_seen (identity TEXT NOT NULL, meta_id TEXT NOT NULL, "
                 "PRIMARY KEY (identity, meta_id)) WITHOUT ROWID"
+            )
+            # The hub's users: who enabled which connection, with what values (JSON of UserConnection).
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS user_connections (user_id TEXT NOT NULL, connection_id TEXT NOT NULL, "
+                "body TEXT NOT NULL, PRIMARY KEY (user_id, connection_id)) WITHOUT ROWID"
             )
 
     def _transaction(self) -> "_Transaction":
@@ -105,17 +111,16 @@ class EventLog:
     def head_seq(self) -> int:
         return self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()[0]
 
-    def append(self, bodies: Sequence[dict[str, Any]],
-               seen: Sequence[tuple[str, str]] = ()) -> list[dict[str, Any]]:
+    def append(self, bodies: Sequence[dict[str, Any]], state: "StateChanges | None" = None) -> list[dict[str, Any]]:
         """Append new records (hub side) in one transaction, assigning the next seqs and ``ts``.
 
-        ``seen`` (trigger identity, meta id) pairs are remembered in the same transaction, so a trigger
-        event and the mark that stops it being delivered again are stored together or not at all.
+        ``state`` changes are written in the same transaction, so that, for instance, a trigger event and
+        the mark that stops it being delivered again are stored together or not at all.
         Returns the stored records. Seqs stay gap-free because there is one writer per database.
         """
         with self._transaction():
-            if seen:
-                self._conn.executemany("INSERT OR IGNORE INTO trigger_seen (identity, meta_id) VALUES (?, ?)", seen)
+            if state:
+                self._write_state(state)
             head = self.head_seq()
             records = []
             for offset, body in enumerate(bodies, start=1):
@@ -124,6 +129,13 @@ class EventLog:
                 records.append(record)
             self._insert(records, or_ignore=False)
         return records
+
+    def _write_state(self, state: "StateChanges") -> None:
+        self._conn.executemany("INSERT OR IGNORE INTO trigger_seen (identity, meta_id) VALUES (?, ?)", state.seen)
+        self._conn.executemany(
+            "INSERT OR REPLACE INTO user_connections (user_id, connection_id, body) VALUES (?, ?, ?)",
+            [(user_id, connection_id, body) for (user_id, connection_id), body in state.user_connections.items()],
+        )
 
     def replicate(self, records: Sequence[dict[str, Any]], through_seq: int, cursor: str = "stream") -> int:
         """Store records copied from a hub (dashboard side) and move the cursor, atomically.
@@ -165,6 +177,10 @@ class EventLog:
         rows = self._conn.execute("SELECT meta_id FROM trigger_seen WHERE identity = ?", (identity,)).fetchall()
         return {row[0] for row in rows} if rows else None
 
+    def user_connections(self) -> list[str]:
+        """Every stored user connection, as JSON."""
+        return [row[0] for row in self._conn.execute("SELECT body FROM user_connections")]
+
     def cursor(self, name: str = "stream") -> int:
         row = self._conn.execute("SELECT seq FROM cursors WHERE name = ?", (name,)).fetchone()
         return row[0] if row else 0
@@ -192,6 +208,19 @@ class EventLog:
 
     def integrity_ok(self) -> bool:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@dataclass
+class StateChanges:
+    """Hub state that is written with the next batch of records, in the same transaction."""
+
+    seen: list[tuple[str, str]] = field(default_factory=list)
+    """(trigger identity, meta id) pairs of trigger items already turned into events."""
+    user_connections: dict[tuple[str, str], str] = field(default_factory=dict)
+    """(user id, connection id) → the user connection as JSON; the latest change wins."""
+
+    def __bool__(self) -> bool:
+        return bool(self.seen or self.user_connections)
 
 
 class _Transaction:

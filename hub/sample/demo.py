@@ -32,10 +32,13 @@ class Demo:
         return {name: server.url for name, server in self.servers.items()}
 
     def enable_users(self, catalog: Catalog, users: UserConnections) -> None:
-        enabled = demo_user_connections(catalog)
-        for user_connection in enabled:
-            users.put(user_connection)
-        self._traffic = TrafficGenerator(self._hub_url, self._service_key, self._traffic_rate, catalog, enabled)
+        """Seed the simulated users (those a stored hub already has keep their settings), and aim the
+        traffic at everyone who has a connection enabled."""
+        for user_connection in demo_user_connections(catalog):
+            if users.get(user_connection.user_id, user_connection.connection_id) is None:
+                users.put(user_connection)
+        self._traffic = TrafficGenerator(self._hub_url, self._service_key, self._traffic_rate, catalog,
+                                         list(users.enabled()))
 
     async def start(self) -> None:
         for server in self.servers.values():
