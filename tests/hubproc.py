@@ -5,6 +5,7 @@ from pathlib import Path
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -50,6 +51,16 @@ class RunningHub:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def write_catalog(workdir: Path, text: str) -> Path:
+    """A catalog file (a variant of the demo catalog) in ``workdir``, with the demo's scripts beside it."""
+    from hub.settings import DEMO_CATALOG
+
+    shutil.copytree(DEMO_CATALOG.parent / "scripts", workdir / "scripts", dirs_exist_ok=True)
+    path = workdir / "catalog.toml"
+    path.write_text(text)
+    return path
 
 
 def free_port() -> int:

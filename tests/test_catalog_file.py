@@ -7,7 +7,7 @@ import pytest
 from hub.catalog_file import CatalogError, load_catalog
 from hub.settings import DEMO_CATALOG
 
-SAMPLES = {name: f"http://127.0.0.1:1/{name}" for name in ("lights", "messages", "videos", "weather")}
+SAMPLES = {name: f"http://127.0.0.1:1/{name}" for name in ("lights", "messages", "videos", "weather", "developer")}
 ENV = {"SWITCHROOM_SERVICE_KEY": "demo-key"}
 
 MINIMAL = """
@@ -59,6 +59,9 @@ def test_the_demo_catalog_loads_with_its_connections() -> None:
     kinds = {kind for c in catalog.connections.values() for f in c.features
              for kind, entries in (("t", f.triggers), ("q", f.queries), ("a", f.actions)) if entries}
     assert kinds == {"t", "q", "a"}
+    scripts = {c.id for c in catalog.connections.values() if c.runtime_script}
+    assert scripts == {"porch-welcome", "liked-video-texts", "rain-alert"}
+    assert catalog.connections["light-log"].webhook_url == SAMPLES["developer"]
 
 
 def test_a_minimal_catalog_loads(tmp_path: Path) -> None:
@@ -144,8 +147,18 @@ def test_configured_values_are_type_checked_and_webhooks_are_urls(tmp_path: Path
             .replace('owner_service = "lamp"', 'owner_service = "lamp"\nwebhook_url = "backend.example.com"'))
     assert problems(tmp_path, text) == [
         "connections.blinker.features[0].actions[0].fields.times: 'times' must be a number",
-        "connections.blinker.webhook_url: must start with http:// or https://",
+        "connections.blinker.webhook_url: must start with http://, https:// or sample:",
     ]
+
+
+def test_a_runtime_script_that_does_not_compile_is_refused_with_its_line_and_column(tmp_path: Path) -> None:
+    (tmp_path / "blink.js").write_text('console.log("ok");\nconst times = [1, 2;\n')
+    text = MINIMAL.replace('owner_service = "lamp"', 'owner_service = "lamp"\nruntime_script = "blink.js"')
+    assert problems(tmp_path, text) == [
+        "connections.blinker.runtime_script: blink.js:2:20: SyntaxError: Unexpected token ';'"]
+    (tmp_path / "blink.js").write_text('const times = [1, 2];\nawait runAction("lamp.blink", {});\n')
+    catalog = load_catalog(tmp_path / "catalog.toml", {"LAMP_KEY": "k"})
+    assert catalog.connections["blinker"].runtime_script.startswith("const times")
 
 
 def test_required_fields_must_be_configured_and_an_operation_used_once_per_feature(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from hub.settings import DEMO_CATALOG
-from tests.hubproc import RunningHub, start_hub
+from tests.hubproc import RunningHub, start_hub, write_catalog
 from tests.streams import collect, with_request_id
 
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
@@ -305,8 +305,7 @@ def test_wrong_owner_is_403(hub: RunningHub, tmp_path_factory: pytest.TempPathFa
         '[services.weather]\nname = "Weather"\nbase_url = "sample:weather"\nservice_key = { value = "weather-key" }',
     )
     workdir = tmp_path_factory.mktemp("owners")
-    (workdir / "catalog.toml").write_text(text)
-    other = start_hub(workdir, extra_args=("--catalog", str(workdir / "catalog.toml")))
+    other = start_hub(workdir, extra_args=("--catalog", str(write_catalog(workdir, text))))
     try:
         response = httpx.get(f"{other.url}/v2/connections/rain-alert", headers={"IFTTT-Service-Key": other.service_key})
         assert_error(response, 403, "forbidden")
@@ -334,8 +333,7 @@ def test_slow_or_unreachable_service_is_504_and_rate_limit_is_429(tmp_path_facto
     text = DEMO_CATALOG.read_text().replace('base_url = "sample:lights"', 'base_url = "sample:lights"\nread_timeout = 0.3')
     text = text.replace("# == connections", GHOST + "\n# == connections")
     workdir = tmp_path_factory.mktemp("limits")
-    (workdir / "catalog.toml").write_text(text)
-    other = start_hub(workdir, extra_args=("--catalog", str(workdir / "catalog.toml"), "--user-rate-limit", "1"))
+    other = start_hub(workdir, extra_args=("--catalog", str(write_catalog(workdir, text)), "--user-rate-limit", "1"))
     try:
         other.set_lights_faults(latency_ms=1500)
         assert_error(post_run(other, {"user_id": "user-001"}), 504, "service_timeout")

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import httpx
 
-from protocol import ApiCall, TriggerEvent
+from protocol import ApiCall, ScriptRun, TriggerEvent
 from store import EventLog
 from tests.hubproc import start_hub
 from tests.streams import collect
@@ -21,7 +21,12 @@ async def test_demo_traffic_reaches_every_connection_with_every_kind_of_answer(t
 
     inbound = [r for r in records if r["kind"] == "api_call" and r["direction"] == "inbound"]
     connections = {row["id"] for row in ops["data"]}
-    assert {r["connection_id"] for r in inbound} == connections
+    assert {r.get("connection_id") for r in inbound} - {None} == connections
+    assert any(r.get("op") == "notification" and r["status_code"] == 200 for r in inbound)  # services signal
+    scripted = [r for r in records if r["kind"] == "script_run"]
+    assert {r["connection_id"] for r in scripted} >= {"liked-video-texts", "rain-alert"}
+    assert any(r["status"] == "ok" and r["calls"] for r in scripted)
+    assert any(r["kind"] == "api_call" and r["direction"] == "webhook" for r in records)
     assert all(row["calls"] > 0 for row in ops["data"])
     statuses = {r["status_code"] for r in inbound}
     assert {200, 204} <= statuses  # query performs and action runs
@@ -32,7 +37,7 @@ async def test_demo_traffic_reaches_every_connection_with_every_kind_of_answer(t
     assert overridden  # one-off field overrides in use
 
     for record in records:  # what the hub writes is what the protocol says
-        model = {"api_call": ApiCall, "trigger_event": TriggerEvent}[record["kind"]]
+        model = {"api_call": ApiCall, "trigger_event": TriggerEvent, "script_run": ScriptRun}[record["kind"]]
         model.model_validate(record)
 
     log = EventLog(hub.db)
