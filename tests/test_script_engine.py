@@ -9,6 +9,7 @@ import json
 import pytest
 
 from hub.scripts import EngineBusy, Limits, ScriptEngine, ScriptJob, ScriptResult, check_script
+from hub.scripts.engine import _Run
 
 LIMITS = Limits(wall_time_s=1.0)
 SHORT = Limits(wall_time_s=0.5)
@@ -499,8 +500,542 @@ async def test_a_full_queue_refuses_more_runs() -> None:
         await engine.aclose()
 
 
-async def test_a_script_that_breaks_the_runtime_only_fails_itself(engine: ScriptEngine) -> None:
-    result = await run(engine, "Object.prototype.toJSON = () => 'hijacked';\nawait runAction('a.b');")
-    assert result.status == "error"
-    assert result.error is not None and result.error.message.startswith("The script broke its runtime")
-    assert (await run(engine, "console.log('fine')")).status == "ok"
+async def test_tampering_with_the_built_ins_the_prelude_relies_on_changes_nothing(engine: ScriptEngine) -> None:
+    host = FakeHost()
+    source = """
+Object.prototype.toJSON = () => "hijacked";
+JSON.stringify = () => "hijacked";
+globalThis.JSON = { stringify: () => "hijacked", parse: () => "hijacked" };
+Array.prototype.push = () => 0;
+await runAction("a.b", { fields: { n: 1 } });
+console.log(JSON.stringify({ ok: true }));
+"""
+    result = await run(engine, source, host)
+    assert result.status == "ok", result.error
+    assert host.calls == [("action", "a.b", {"fields": {"n": 1}})]
+    assert [line.text for line in result.console] == ['{"ok":true}']
+
+
+# Contexts reused after clean runs (DESIGN §6). Each test runs a script that tries to leave something
+# behind, then, in the same context (``context_run`` proves it), one that looks for it.
+
+SECRET = "s3cr3t-7f1e"
+
+
+@pytest.fixture
+async def one_context() -> AsyncIterator[ScriptEngine]:
+    """One run slot and one context kept ready: consecutive runs share it while they end cleanly."""
+    engine = ScriptEngine(LIMITS, max_concurrent=1)
+    yield engine
+    await engine.aclose()
+
+
+async def in_turn(engine: ScriptEngine, first: str, second: str, host: FakeHost | None = None) -> tuple[Any, Any]:
+    """Run ``first``, then ``second`` in the context the first left; what each logged last."""
+    a = await run(engine, first, host, ingredients={"token": SECRET})
+    assert a.status == "ok", a.error
+    b = await run(engine, second, host, ingredients={"token": "other"})
+    assert b.status == "ok", b.error
+    assert b.context_run == a.context_run + 1 > 1, "the second run did not reuse the first one's context"
+    assert all(SECRET not in line.text for line in b.console), b.console
+    return (logged(a) if a.console else None), (logged(b) if b.console else None)
+
+
+GLOBAL_NAMES = "console.log(JSON.stringify(Reflect.ownKeys(globalThis).map(String)))"
+
+
+async def test_globals_a_run_creates_are_gone_in_the_next(one_context: ScriptEngine) -> None:
+    fresh = await run(one_context, GLOBAL_NAMES)
+    assert fresh.context_run == 1
+    leave = """
+const secret = Trigger.ingredients.token;
+globalThis.leakA = secret;
+leakB = secret;
+var leakC = secret;
+Function("leakD = arguments[0]")(secret);
+Function("return this")().leakE = secret;
+(0, eval)("var leakF = 'x'; function leakG() { return 'x'; }");
+Object.defineProperty(globalThis, "leakH", { value: secret, enumerable: false, configurable: true });
+Object.defineProperty(globalThis, "leakI", { get: () => secret, configurable: true });
+globalThis[Symbol.for("leakJ")] = secret;
+globalThis[Symbol.iterator] = function* () { yield secret; };
+globalThis[0] = secret;
+Error.captureStackTrace(globalThis);
+globalThis.toString = () => secret;
+console = { log() {} };
+Meta.leak = Trigger.ingredients.leak = Connection.configuration.leak = secret;
+console.log(JSON.stringify([typeof leakA, typeof leakB, typeof leakD, typeof leakE, typeof leakF, typeof leakG,
+  typeof leakH, typeof leakI, typeof globalThis[0], typeof globalThis.stack]));
+"""
+    look = """
+const names = ["leakA", "leakB", "leakC", "leakD", "leakE", "leakF", "leakG", "leakH", "leakI", "0", "stack"];
+console.log(JSON.stringify({
+  values: names.map((name) => typeof globalThis[name]),
+  symbols: [typeof globalThis[Symbol.for("leakJ")], typeof globalThis[Symbol.iterator]],
+  asText: String(globalThis),
+  names: Reflect.ownKeys(globalThis).map(String),
+  mine: [Meta.leak, Trigger.ingredients, Connection.configuration],
+}));
+"""
+    before, after = await in_turn(one_context, leave, look)
+    assert before == ["string"] * 5 + ["function"] + ["string"] * 4  # each took effect within its own run
+    assert after["values"] == ["undefined"] * 11
+    assert after["symbols"] == ["undefined"] * 2
+    assert after["asText"] == "[object Object]"
+    assert after["names"] == logged(fresh)
+    assert after["mine"] == [None, {"token": "other"}, {}]
+
+
+IRREVERSIBLE = {
+    "a global made non-configurable": "Object.defineProperty(globalThis, 'stuck', { value: Trigger.ingredients.token });",
+    "the global object made non-extensible": "Object.preventExtensions(globalThis);",
+    "the global object sealed": "Object.seal(globalThis);",
+    "the global object frozen": "Object.freeze(globalThis);",
+    "another prototype for the global object": "Object.setPrototypeOf(globalThis, { stuck: Trigger.ingredients.token });",
+    "__proto__ of the global object": "globalThis.__proto__ = { stuck: Trigger.ingredients.token };",
+    "a FinalizationRegistry": (
+        "const registry = new FinalizationRegistry(() => { globalThis.stuck = 'late'; });\n"
+        "registry.register({}, 'held');"
+    ),
+}
+
+
+@pytest.mark.parametrize("source", IRREVERSIBLE.values(), ids=IRREVERSIBLE.keys())
+async def test_a_context_a_run_changed_beyond_repair_is_not_reused(one_context: ScriptEngine, source: str) -> None:
+    first = await run(one_context, source, ingredients={"token": SECRET})
+    assert first.status == "ok", first.error
+    after = await run(one_context, """
+console.log(JSON.stringify([typeof stuck, Object.isExtensible(globalThis), Object.getPrototypeOf(globalThis) === null]));
+""")
+    assert after.context_run == 1
+    assert logged(after) == ["undefined", True, False]
+
+
+TAMPER = r"""
+"use strict";
+const refused = {};
+const attempts = {
+  arrayPrototype: () => { Array.prototype.leak = Trigger.ingredients.token; },
+  objectPrototype: () => { Object.prototype.leak = Trigger.ingredients.token; },
+  defineOnPrototype: () => Object.defineProperty(Array.prototype, "leak", { value: 1 }),
+  replaceMethod: () => { Array.prototype.map = () => "hijacked"; },
+  json: () => { JSON.parse = () => "hijacked"; },
+  jsonGlobal: () => { globalThis.JSON = {}; },
+  math: () => { Math.max = () => "hijacked"; },
+  promiseThen: () => { Promise.prototype.then = function () { return "hijacked"; }; },
+  functionCall: () => { Function.prototype.call = () => "hijacked"; },
+  stringPrototype: () => { String.prototype.trim = () => "hijacked"; },
+  prototypeChain: () => Object.setPrototypeOf(Array.prototype, { leak: 1 }),
+  symbolKey: () => { Object.prototype[Symbol.for("leak")] = 1; },
+  objectToString: () => { Object.prototype.toString = () => "hijacked"; },
+  errorName: () => { Error.prototype.name = "hijacked"; },
+  deleteMethod: () => { delete Array.prototype.includes; },
+  asyncFunctionPrototype: () => { Object.getPrototypeOf(async function () {}).leak = 1; },
+  generatorPrototype: () => { Object.getPrototypeOf(function* () {}).prototype.leak = 1; },
+  arrayIterator: () => { Object.getPrototypeOf([][Symbol.iterator]()).next = () => ({ done: true }); },
+  iteratorHelper: () => { Object.getPrototypeOf([].values().map((x) => x)).leak = 1; },
+  errorStackGetter: () => { Object.getOwnPropertyDescriptor(new Error(), "stack").get.leak = 1; },
+  throwTypeError: () => { Object.getOwnPropertyDescriptor(Function.prototype, "caller").get.leak = 1; },
+  momentPrototype: () => { Object.getPrototypeOf(Meta.currentUserTime).format = () => "hijacked"; },
+  hostFunction: () => { runAction.prototype.leak = 1; },
+  consoleMethod: () => { console.log = () => {}; },
+  consoleObject: () => { console.leak = 1; },
+  globalConsole: () => { globalThis.console = {}; },
+  globalsPrototype: () => { Object.getPrototypeOf(globalThis).leak = 1; },
+  intl: () => { Intl.DateTimeFormat.prototype.format = () => "hijacked"; },
+  regexpExec: () => { RegExp.prototype.exec = () => null; },
+  symbolRegistry: () => { Symbol.for = () => Symbol("hijacked"); },
+};
+for (const [name, attempt] of Object.entries(attempts)) {
+  try {
+    attempt();
+  } catch (e) {
+    refused[name] = e instanceof TypeError;
+  }
+}
+console.log(JSON.stringify(refused));
+"""
+
+
+async def test_built_in_objects_cannot_be_changed_for_the_next_run(one_context: ScriptEngine) -> None:
+    look = r"""
+console.log(JSON.stringify([
+  [].leak, ({}).leak, [1, 2].map((x) => x * 2), JSON.parse("[1]"), Math.max(1, 2), " a ".trim(),
+  Object.getPrototypeOf(Array.prototype) === Object.prototype, ({})[Symbol.for("leak")],
+  Object.prototype.toString.call([]), new Error("x").name, typeof Array.prototype.includes,
+  Object.getPrototypeOf(async function () {}).leak, [...[1, 2]], Meta.currentUserTime.format("YYYY"),
+  runAction.prototype.leak, new Intl.DateTimeFormat("en", { timeZone: "UTC" }).format(0), /a/.exec("a")[0],
+  Object.getPrototypeOf(globalThis).leak, typeof Symbol.for("x"), typeof console.leak,
+  await Promise.resolve("awaited"),
+]));
+"""
+    refused, after = await in_turn(one_context, TAMPER, look)
+    assert len(refused) == TAMPER.count(": () =>") and all(refused.values()), refused
+    assert after == [
+        None, None, [2, 4], [1], 2, "a", True, None, "[object Array]", "Error", "function", None, [1, 2],
+        str(datetime.now(UTC).year), None, "1/1/1970", "a", None, "symbol", "undefined", "awaited",
+    ]
+
+
+# Everything a script can reach that is shared by the runs in a context, found by walking from the
+# global object and from the built-ins only syntax reaches.
+FROZEN_PROBE = r"""
+const hidden = {
+  globalPrototype: Object.getPrototypeOf(globalThis),
+  asyncFunction: Object.getPrototypeOf(async function () {}),
+  generatorFunction: Object.getPrototypeOf(function* () {}),
+  asyncGeneratorFunction: Object.getPrototypeOf(async function* () {}),
+  arrayIterator: Object.getPrototypeOf([][Symbol.iterator]()),
+  mapIterator: Object.getPrototypeOf(new Map().entries()),
+  setIterator: Object.getPrototypeOf(new Set().values()),
+  stringIterator: Object.getPrototypeOf(""[Symbol.iterator]()),
+  regexpStringIterator: Object.getPrototypeOf("a".matchAll(/a/g)),
+  iteratorHelper: Object.getPrototypeOf([].values().filter(Boolean)),
+  wrapForValidIterator: Object.getPrototypeOf(Iterator.from({ next() { return { done: true }; } })),
+  segments: Object.getPrototypeOf(new Intl.Segmenter().segment("a")),
+  segmentIterator: Object.getPrototypeOf(new Intl.Segmenter().segment("a")[Symbol.iterator]()),
+  errorStack: [Object.getOwnPropertyDescriptor(new Error(), "stack")],
+  capturedStack: (() => { const o = {}; Error.captureStackTrace(o); return [Object.getOwnPropertyDescriptor(o, "stack")]; })(),
+  strictArguments: (function () { "use strict"; return [Object.getOwnPropertyDescriptor(arguments, "callee")]; })(),
+  moment: Object.getPrototypeOf(Meta.currentUserTime),
+};
+const perRun = new Set(["Meta", "Trigger", "Connection"]);
+const todo = [];
+const parts = (path, desc) => ["value", "get", "set"].map((part) => [`${path}/${part}`, desc[part]]);
+for (const [name, value] of Object.entries(hidden)) {
+  todo.push(...(Array.isArray(value) ? parts(name, value[0]) : [[name, value]]));
+}
+for (const key of Reflect.ownKeys(globalThis)) {
+  if (!perRun.has(key)) todo.push(...parts(`globalThis.${String(key)}`, Object.getOwnPropertyDescriptor(globalThis, key)));
+}
+const seen = new Set([globalThis]);
+const open = [];
+let count = 0;
+while (todo.length > 0) {
+  const [path, value] = todo.pop();
+  if ((typeof value !== "object" && typeof value !== "function") || value === null || seen.has(value)) continue;
+  seen.add(value);
+  count += 1;
+  if (!Object.isFrozen(value)) open.push(path);
+  todo.push([`${path}.__proto__`, Object.getPrototypeOf(value)]);
+  for (const key of Reflect.ownKeys(value)) todo.push(...parts(`${path}.${String(key)}`, Object.getOwnPropertyDescriptor(value, key)));
+}
+const globals = Reflect.ownKeys(globalThis).filter((key) => !perRun.has(key))
+  .map((key) => [String(key), Object.getOwnPropertyDescriptor(globalThis, key)])
+  .filter(([, desc]) => desc.configurable || desc.writable);
+console.log(JSON.stringify({ count, open: open.slice(0, 20), globals, extensible: Object.isExtensible(globalThis) }));
+"""
+
+
+async def test_every_shared_built_in_is_frozen(one_context: ScriptEngine) -> None:
+    result = await run(one_context, FROZEN_PROBE)
+    assert result.status == "ok", result.error
+    found = logged(result)
+    assert found["count"] > 500  # the walk did reach the built-ins
+    assert found["open"] == []
+    assert found["globals"] == []  # the global object's own properties are frozen too...
+    assert found["extensible"] is True  # ...but a script may still add its own, as in a fresh context
+
+
+async def test_regexp_legacy_statics_do_not_show_the_previous_match(one_context: ScriptEngine) -> None:
+    leave = r"""
+const match = /token=([\w-]+)/.exec(`https://example.com/?token=${Trigger.ingredients.token}&a=1`);
+"x".replace(/x/, Trigger.ingredients.token);
+console.log(JSON.stringify([match[1], typeof RegExp.$1, typeof RegExp.lastMatch, typeof RegExp.input]));
+"""
+    look = r"""
+const statics = ["$1", "$2", "$9", "input", "$_", "lastMatch", "$&", "lastParen", "$+", "leftContext", "$`",
+  "rightContext", "$'"];
+const own = Object.getOwnPropertyNames(RegExp);
+console.log(JSON.stringify({
+  statics: statics.map((name) => RegExp[name] === undefined && !own.includes(name)),
+  everything: own.map((name) => String(RegExp[name])).join(" "),
+}));
+"""
+    before, after = await in_turn(one_context, leave, look)
+    assert before == [SECRET, "undefined", "undefined", "undefined"]
+    assert after["statics"] == [True] * 13
+    assert SECRET not in after["everything"]
+
+
+async def test_stack_trace_hooks_cannot_be_set_for_the_next_run(one_context: ScriptEngine) -> None:
+    leave = r"""
+"use strict";
+const refused = [
+  () => { Error.prepareStackTrace = (error, frames) => Trigger.ingredients.token; },
+  () => { Error.stackTraceLimit = 0; },
+  () => { Error.captureStackTrace = () => {}; },
+  () => Object.defineProperty(Error, "prepareStackTrace", { get: () => () => Trigger.ingredients.token }),
+  () => { Error.prototype.stack = Trigger.ingredients.token; },
+].map((attempt) => { try { attempt(); return false; } catch (e) { return e instanceof TypeError; } });
+console.log(JSON.stringify(refused));
+"""
+    look = """
+const error = new Error("x");
+console.log(JSON.stringify([typeof Error.prepareStackTrace, Error.stackTraceLimit, error.stack.includes("at eval (script.js:")]));
+"""
+    before, after = await in_turn(one_context, leave, look)
+    assert before == [True] * 5
+    assert after == ["undefined", 10, True]
+
+
+async def test_timers_pending_promises_and_counters_start_afresh(one_context: ScriptEngine) -> None:
+    host = FakeHost()
+    leave = """
+const ids = [setTimeout(() => {}, 1), setTimeout(() => {}, 2), setTimeout(() => {}, 3)];
+clearTimeout(ids[1]);
+await runAction("a.b"); await runAction("a.b"); await performQuery("c.d");
+globalThis.release = null;
+const later = new Promise((resolve) => { globalThis.release = resolve; });
+later.then(() => { globalThis.fromA = Trigger.ingredients.token; console.log(Trigger.ingredients.token); });
+new Promise(() => {});
+Promise.resolve().then(() => Promise.resolve()).then(() => { globalThis.chained = Trigger.ingredients.token; });
+console.log(JSON.stringify(ids));
+"""
+    look = """
+const first = setTimeout(() => {}, 1);
+await runAction("e.f");
+console.log(JSON.stringify([first, typeof release, typeof fromA, typeof chained]));
+"""
+    before, after = await in_turn(one_context, leave, look, host)
+    assert before == [1, 2, 3]
+    assert after == [1, "undefined", "undefined", "undefined"]
+    assert [op for _, op, _ in host.calls] == ["a.b", "a.b", "c.d", "e.f"]
+
+
+async def test_the_call_limit_and_console_start_afresh_in_a_reused_context() -> None:
+    engine = ScriptEngine(Limits(wall_time_s=1.0, max_calls=3, console_lines=3), max_concurrent=1)
+    host = FakeHost()
+    try:
+        source = "for (let i = 0; i < 3; i++) await runAction('a.b');\nfor (let i = 0; i < 5; i++) console.log(Trigger.ingredients.token + i);"
+        first = await run(engine, source, host, ingredients={"token": SECRET})
+        second = await run(engine, source, host, ingredients={"token": "b"})
+        assert first.status == second.status == "ok"
+        assert second.context_run == first.context_run + 1
+        assert [line.text for line in first.console] == [f"{SECRET}{i}" for i in range(3)]
+        assert first.console_dropped == 2
+        assert [line.text for line in second.console] == ["b0", "b1", "b2"]
+        assert second.console_dropped == 2
+        assert len(second.calls) == 3 and len(host.calls) == 6
+        quiet = await run(engine, "")
+        assert quiet.console == [] and quiet.console_dropped == 0 and quiet.context_run == 3
+    finally:
+        await engine.aclose()
+
+
+async def test_symbol_registry_and_weak_maps_carry_nothing(one_context: ScriptEngine) -> None:
+    leave = """
+const secret = Trigger.ingredients.token;
+const key = Symbol.for("leak");
+const map = new WeakMap([[Object.prototype, secret], [Array, secret], [Symbol, secret]]);
+const tries = [
+  () => { globalThis[key] = secret; }, () => { globalThis.map = map; },
+  () => { Object.prototype[key] = secret; }, () => { Symbol[key] = secret; }, () => { Object.prototype.map = map; },
+  () => { Array.map = map; }, () => { WeakMap.prototype.map = map; }, () => { JSON.map = map; },
+  () => { Symbol.prototype[key] = secret; }, () => Symbol.for(`leak-${secret}`),
+];
+for (const attempt of tries) { try { attempt(); } catch (e) {} }
+console.log(JSON.stringify(map.get(Array)));
+"""
+    look = """
+const key = Symbol.for("leak");
+console.log(JSON.stringify([
+  globalThis[key], typeof map, ({})[key], Symbol[key], ({}).map, Array.map, WeakMap.prototype.map, JSON.map,
+  Symbol.prototype[key], Object.getOwnPropertySymbols(globalThis).length, Symbol.keyFor(key),
+]));
+"""
+    before, after = await in_turn(one_context, leave, look)
+    assert before == SECRET
+    assert after == [None, "undefined", None, None, None, None, None, None, None, 0, "leak"]
+
+
+async def test_math_random_is_reseeded_for_every_run(one_context: ScriptEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    draw = """
+"use strict";
+let replaced;
+try { Math.random = () => 0.5; replaced = true; } catch (e) { replaced = false; }
+const values = Array.from({ length: Trigger.ingredients.n }, () => Math.random());
+console.log(JSON.stringify({ replaced, first: values.slice(0, 4) }));
+"""
+    one = await run(one_context, draw, ingredients={"n": 4})
+    two = await run(one_context, draw, ingredients={"n": 4})
+    assert logged(one)["replaced"] is logged(two)["replaced"] is False
+    assert logged(one)["first"] != logged(two)["first"]
+    assert all(0 <= v < 1 for v in logged(one)["first"] + logged(two)["first"])
+    # With the seed pinned, a run's numbers depend on nothing a previous run in the context did.
+    monkeypatch.setattr("hub.scripts.engine.os.urandom", lambda n: bytes(range(n)))
+    pinned = [await run(one_context, draw, ingredients={"n": n}) for n in (4, 1000, 4)]
+    assert [r.context_run for r in pinned] == [3, 4, 5]
+    assert logged(pinned[0])["first"] == logged(pinned[1])["first"] == logged(pinned[2])["first"]
+
+
+async def test_the_bridge_cannot_be_reached_by_name(one_context: ScriptEngine) -> None:
+    result = await run(one_context, """
+console.log(JSON.stringify([
+  Function("return typeof __sr")(), (0, eval)("typeof __sr"), (0, eval)("typeof __srMoment"), typeof globalThis.__sr,
+  Function("try { return typeof __sr_0; } catch (e) { return 'error'; }")(),
+]));
+""")
+    assert logged(result) == ["undefined"] * 5
+
+
+async def test_ordinary_assignments_that_shadow_built_ins_still_work(one_context: ScriptEngine) -> None:
+    source = r"""
+%s
+class ValidationError extends Error {
+  constructor(message) { super(message); this.name = "ValidationError"; }
+}
+const error = new ValidationError("bad input");
+const later = new Error();
+later.message = "set later";
+const typed = new TypeError("x");
+typed.name = "Custom";
+const plain = {};
+plain.toString = () => "custom";
+plain.constructor = "mine";
+plain.hasOwnProperty = 1;
+function Shape() {}
+Shape.prototype.toString = function () { return "a shape"; };
+Shape.prototype.constructor = Shape;
+const fn = function () {};
+fn.toString = () => "a function";
+fn.bind = "rebound";
+const list = [1, 2];
+list.toString = () => "a list";
+console.log(JSON.stringify([
+  error.name, String(error), error instanceof ValidationError, later.message, typed.name, `${plain}`,
+  plain.constructor, plain.hasOwnProperty, String(new Shape()), String(fn), fn.bind, `${list}`,
+  Object.keys(plain), ({}).toString(), Error.prototype.name,
+]));
+"""
+    expected = [
+        "ValidationError", "ValidationError: bad input", True, "set later", "Custom", "custom", "mine", 1,
+        "a shape", "a function", "rebound", "a list", ["toString", "constructor", "hasOwnProperty"],
+        "[object Object]", "Error",
+    ]
+    for prologue in ("", '"use strict";'):
+        result = await run(one_context, source % prologue)
+        assert result.status == "ok", result.error
+        assert logged(result) == expected
+
+
+FAILURES = {
+    "busy loop": ("while (true) {}", "timeout"),
+    "await loop": ("while (true) { await null; }", "timeout"),
+    "pending promise": ("await new Promise(() => {});", "timeout"),
+    "thrown error": ("throw new Error('no');", "error"),
+    "rejection with work pending": ("setTimeout(() => { globalThis.late = 1; }, 5);\nawait Promise.reject(new Error('no'));", "error"),
+    "error in a timer": ("setTimeout(() => { null.boom; }, 1);", "error"),
+    "syntax error": ("let = ;", "error"),
+}
+
+
+@pytest.mark.parametrize(("source", "status"), FAILURES.values(), ids=FAILURES.keys())
+async def test_after_a_run_that_did_not_end_cleanly_the_next_gets_a_fresh_context(source: str, status: str) -> None:
+    engine = ScriptEngine(SHORT, max_concurrent=1)
+    try:
+        clean = await run(engine, "globalThis.x = 1;")
+        assert clean.status == "ok" and clean.context_run == 1
+        failed = await run(engine, source)
+        assert failed.status == status
+        assert failed.context_run == 2  # it ran in the context the clean run left
+        after = await run(engine, "console.log(JSON.stringify(typeof late))")
+        assert after.status == "ok" and after.context_run == 1
+        assert logged(after) == "undefined"
+    finally:
+        await engine.aclose()
+
+
+@pytest.mark.parametrize("source", ["throw new Error('no');", "while (true) {}", "setTimeout(() => {}, 10_000);"])
+async def test_a_context_refuses_a_run_unless_it_was_scrubbed_after_a_clean_one(
+    monkeypatch: pytest.MonkeyPatch, source: str,
+) -> None:
+    """Were the engine to offer a context again after a run that did not end cleanly, the prelude would
+    refuse to start another run in it, and the run would go to a fresh context."""
+    execute = _Run.execute
+
+    async def always_reusable(self: _Run) -> Any:
+        outcome = await execute(self)
+        self.reusable = True
+        return outcome
+
+    monkeypatch.setattr(_Run, "execute", always_reusable)
+    engine = ScriptEngine(SHORT, max_concurrent=1)
+    try:
+        assert (await run(engine, "globalThis.x = 1;")).context_run == 1
+        failed = await run(engine, source)
+        assert failed.status != "ok" and failed.context_run == 2
+        after = await run(engine, "console.log(JSON.stringify(typeof x));")
+        assert after.status == "ok" and after.context_run == 1
+    finally:
+        await engine.aclose()
+
+
+async def test_a_run_after_the_engine_is_closed_still_runs() -> None:
+    engine = ScriptEngine(LIMITS, max_concurrent=1)
+    assert (await run(engine, "")).status == "ok"
+    await engine.aclose()
+    late = await run(engine, "console.log('late')")
+    assert late.status == "ok" and late.context_run == 1
+    await engine.aclose()
+
+
+async def test_after_running_out_of_memory_the_next_run_gets_a_fresh_context() -> None:
+    engine = ScriptEngine(Limits(wall_time_s=5.0, memory_bytes=32 * 1024 * 1024), max_concurrent=1)
+    try:
+        assert (await run(engine, "")).context_run == 1
+        result = await run(engine, "const hoard = [];\nwhile (true) hoard.push(new Array(100000).fill(1.5));")
+        assert result.status == "oom" and result.context_run == 2
+        assert (await run(engine, "")).context_run == 1
+    finally:
+        await engine.aclose()
+
+
+async def test_a_run_that_filled_much_of_the_heap_leaves_its_context_unused() -> None:
+    engine = ScriptEngine(Limits(wall_time_s=5.0, memory_bytes=32 * 1024 * 1024), max_concurrent=1)
+    try:
+        assert (await run(engine, "")).context_run == 1
+        big = await run(engine, "const keep = [];\nfor (let i = 0; i < 2000; i++) keep.push(new Array(1000).fill(i + 0.5));")
+        assert big.status == "ok" and big.context_run == 2
+        assert (await run(engine, "")).context_run == 1
+    finally:
+        await engine.aclose()
+
+
+async def test_a_cancelled_run_leaves_its_context_unused(one_context: ScriptEngine) -> None:
+    host = FakeHost()
+    host.gate = asyncio.Event()
+    assert (await run(one_context, "")).context_run == 1
+    task = asyncio.create_task(run(one_context, "await runAction('a.b');", host))
+    while not host.calls:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert (await run(one_context, "")).context_run == 1
+
+
+async def test_a_context_serves_a_bounded_number_of_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("hub.scripts.engine.MAX_RUNS_PER_CONTEXT", 3)
+    engine = ScriptEngine(LIMITS, max_concurrent=1)
+    try:
+        assert [(await run(engine, "")).context_run for _ in range(7)] == [1, 2, 3, 1, 2, 3, 1]
+    finally:
+        await engine.aclose()
+
+
+async def test_contexts_are_reused_under_concurrency_and_results_stay_apart() -> None:
+    engine = ScriptEngine(LIMITS, max_concurrent=3)
+    host = FakeHost()
+    try:
+        source = """
+globalThis.mine = Trigger.ingredients.n;
+await runAction("a.b", { fields: { n: Trigger.ingredients.n } });
+await new Promise((resolve) => setTimeout(resolve, Trigger.ingredients.n % 3));
+console.log(JSON.stringify([mine, Trigger.ingredients.n]));
+"""
+        results = await asyncio.gather(*(run(engine, source, host, ingredients={"n": n}) for n in range(30)))
+        assert [logged(r) for r in results] == [[n, n] for n in range(30)]
+        assert max(r.context_run for r in results) > 1
+    finally:
+        await engine.aclose()

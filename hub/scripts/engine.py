@@ -1,15 +1,20 @@
-"""The script engine (DESIGN §6): a bounded pool that runs each runtime script in a fresh V8 context.
+"""The script engine (DESIGN §6): a bounded pool that runs each runtime script in a sandboxed V8 context.
 
 A run is a sequence of short steps, each an ``eval_cancelable`` followed by a drain of what the script
 asked for (host calls, timers) once its microtasks have run. The host answers and timers come back as
 further steps; the run ends when the script's body has settled and nothing it started is pending, when
-it throws, or at the wall-time limit. Every context is closed after its run, whatever the outcome, so
-nothing a script leaves behind (globals, prototypes, timers, an ``await`` loop) can reach another run.
+it throws, or at the wall-time limit.
 
-Contexts cost a few milliseconds to create, so a few are kept warm, created ahead of need; a trigger
-storm queues for the run slots rather than creating contexts without bound.
+A context costs several milliseconds of CPU to make, so it may serve more than one run, under one rule:
+only after a run that ended ``ok`` with nothing pending, which the prelude then scrubbed (its built-ins
+were frozen when it was made, its global object is put back as it was, its own state reset; see
+prelude.js), and at most MAX_RUNS_PER_CONTEXT times. A context whose run timed out, ran out of memory,
+failed, was cancelled, or could not be scrubbed is closed, never reused, and so is one whose heap grew
+past a quarter of the memory cap. Up to ``warm`` contexts are kept ready, made ahead of need or kept
+after a clean run; a trigger storm queues for the run slots rather than creating contexts without bound.
 """
 
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +22,7 @@ from typing import Any
 import asyncio
 import json
 import logging
+import os
 import time
 
 from py_mini_racer import JSEvalException
@@ -31,14 +37,21 @@ from hub.scripts.sandbox import Sandbox
 log = logging.getLogger(__name__)
 
 _CALL_KINDS: tuple[CallKind, ...] = ("action", "query")
+MAX_RUNS_PER_CONTEXT = 100
+"""Clean runs a context may serve before it is closed and replaced by a fresh one."""
 
 
 class EngineBusy(Exception):
     """The run queue is full; the run was not accepted."""
 
 
+class _NotScrubbed(Exception):
+    """The context refused to start a run: it was not fresh, nor scrubbed after a clean run."""
+
+
 class ScriptEngine:
-    """Runs scripts with at most ``max_concurrent`` at a time; up to ``max_queue`` more wait their turn."""
+    """Runs scripts with at most ``max_concurrent`` at a time; up to ``max_queue`` more wait their turn.
+    Up to ``warm`` contexts (``max_concurrent`` by default) are kept ready between runs."""
 
     def __init__(self, limits: Limits | None = None, max_concurrent: int = 4, max_queue: int = 10_000,
                  warm: int | None = None) -> None:
@@ -47,7 +60,7 @@ class ScriptEngine:
         self._max_queue = max_queue
         self._waiting = 0
         self._running = 0
-        self._contexts = _WarmContexts(self.limits, max_concurrent if warm is None else warm)
+        self._contexts = _Contexts(self.limits, max_concurrent if warm is None else warm)
 
     @property
     def queue_depth(self) -> int:
@@ -72,70 +85,134 @@ class ScriptEngine:
         self._running += 1
         try:
             started = time.perf_counter()
-            sandbox = await self._contexts.take()
-            try:
-                status, error, calls = await _Run(sandbox, job, call, self.limits).execute()
-                console, dropped = sandbox.console()
-            finally:
-                self._contexts.discard(sandbox)
-            return ScriptResult(
-                status, _ms_since(started), error, console, calls, dropped, (started - queued) * 1000,
-            )
+            for fresh in (False, True):
+                sandbox = await self._contexts.take(fresh)
+                reusable = False
+                try:
+                    run = _Run(sandbox, job, call, self.limits)
+                    try:
+                        status, error, calls = await run.execute()
+                    except _NotScrubbed:  # not expected: the engine offers only contexts a clean run left
+                        log.error("script run: a context refused a run (fresh: %s); closed", fresh)
+                        continue
+                    console, dropped = sandbox.console()
+                    reusable = run.reusable
+                finally:
+                    self._contexts.give_back(sandbox, reusable)
+                return ScriptResult(
+                    status, _ms_since(started), error, console, calls, dropped, (started - queued) * 1000,
+                    sandbox.runs,
+                )
+            return ScriptResult("error", _ms_since(started), ScriptError("The engine could not start the run"))
         finally:
             self._running -= 1
             self._slots.release()
 
     async def aclose(self) -> None:
-        """Close the warm contexts. Runs still going are not waited for."""
+        """Close the contexts kept ready. Runs still going are not waited for."""
         await self._contexts.aclose()
 
 
-class _WarmContexts:
-    """Fresh contexts made ahead of need, so a run rarely waits for one."""
+class _Contexts:
+    """Contexts ready for a run: fresh ones made ahead of need, and ones scrubbed after a clean run.
 
-    def __init__(self, limits: Limits, target: int) -> None:
+    At most ``warm`` are kept ready; a run that finds none waits for a fresh one, made for it. The most
+    recently used context is taken first, the one whose code V8 has compiled most recently.
+    """
+
+    def __init__(self, limits: Limits, warm: int) -> None:
         self._limits = limits
-        self._target = target
-        self._ready: asyncio.Queue[Sandbox | BaseException] = asyncio.Queue()
+        self._warm = warm
+        self._ready: list[Sandbox] = []
+        self._waiters: deque[asyncio.Future[Sandbox]] = deque()
         self._creating: set[asyncio.Task[Sandbox]] = set()
+        self._in_use = 0
         self._closing: set[Future[None]] = set()
-        self._takers = 0
+        self._closed = False
 
-    async def take(self) -> Sandbox:
-        self._takers += 1
-        try:
+    async def take(self, fresh: bool = False) -> Sandbox:
+        """A context for a run; with ``fresh``, a new one made for it, never one that served a run."""
+        if fresh:
+            sandbox = await Sandbox.open(self._limits)
+            self._in_use += 1
+        elif self._ready:
+            sandbox = self._ready.pop()
+            self._in_use += 1
+        else:
+            waiter: asyncio.Future[Sandbox] = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
             self._refill()
-            item = await self._ready.get()
-        finally:
-            self._takers -= 1
+            try:
+                sandbox = await waiter
+            except asyncio.CancelledError:
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    self._in_use -= 1  # handed over just as the run was cancelled: still unused
+                    self._offer(waiter.result())
+                raise
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
         self._refill()
-        if isinstance(item, BaseException):
-            raise item
-        return item
+        return sandbox
 
-    def discard(self, sandbox: Sandbox) -> None:
+    def give_back(self, sandbox: Sandbox, reusable: bool) -> None:
+        """Return a context after a run: kept for another only when the run left it ``reusable``."""
+        self._in_use -= 1
+        if reusable and sandbox.runs < MAX_RUNS_PER_CONTEXT:
+            self._offer(sandbox)
+        else:
+            self._close(sandbox)
+        self._refill()
+
+    def _offer(self, sandbox: Sandbox) -> None:
+        """A context ready for a run: to the first run waiting, else kept up to ``warm``, else closed."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(sandbox)
+                self._in_use += 1
+                return
+        if len(self._ready) < self._warm and not self._closed:
+            self._ready.append(sandbox)
+        else:
+            self._close(sandbox)
+
+    def _close(self, sandbox: Sandbox) -> None:
         closing = sandbox.close()
         self._closing.add(closing)
         closing.add_done_callback(self._closing.discard)
 
     def _refill(self) -> None:
-        while self._ready.qsize() + len(self._creating) < self._target + self._takers:
+        """Make contexts for the runs waiting, and enough that ``warm`` will be ready once the runs going
+        give theirs back (none once closed)."""
+        warm = 0 if self._closed else self._warm
+        wanted = max(len(self._waiters), warm - len(self._ready) - self._in_use)
+        while len(self._creating) < wanted:
             task = asyncio.create_task(Sandbox.open(self._limits))
             self._creating.add(task)
             task.add_done_callback(self._created)
 
     def _created(self, task: asyncio.Task[Sandbox]) -> None:
         self._creating.discard(task)
-        if not task.cancelled():
-            self._ready.put_nowait(task.exception() or task.result())
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is None:
+            self._offer(task.result())
+            return
+        while self._waiters:  # a run waiting for a context gets the failure rather than waiting for ever
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_exception(error)
+                return
+        log.error("script engine: could not make a context", exc_info=error)
 
     async def aclose(self) -> None:
-        self._target = 0
+        """Close the contexts kept ready; from now on a context is made only for a run that asks."""
+        self._closed = True
         await asyncio.gather(*self._creating, return_exceptions=True)
-        while not self._ready.empty():
-            item = self._ready.get_nowait()
-            if isinstance(item, Sandbox):
-                self.discard(item)
+        while self._ready:
+            self._close(self._ready.pop())
         # Freed before the loop goes: a context's last callbacks are delivered to it.
         await asyncio.gather(*(asyncio.wrap_future(f) for f in list(self._closing)), return_exceptions=True)
 
@@ -152,6 +229,9 @@ class _Run:
     _events: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
     _pending: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     _timers: dict[int, asyncio.TimerHandle] = field(default_factory=dict)
+    _scrubbed: bool = False
+    reusable: bool = False
+    """Set by execute(): the run ended ok and left its context fit for another (see the module's rule)."""
 
     async def execute(self) -> tuple[Status, ScriptError | None, list[ScriptCall]]:
         try:
@@ -160,7 +240,8 @@ class _Run:
         except TimeoutError:
             status, error = "timeout", None
         except (JSEvalException, ValueError) as e:
-            # Only a script that tampers with the built-ins the prelude relies on gets here.
+            # A bridge call failed or its report made no sense: not expected, the built-ins it uses are
+            # frozen or its own, but the context is not trusted either way.
             status, error = "error", ScriptError(f"The script broke its runtime: {e}")
         finally:
             for task in self._pending.values():
@@ -169,15 +250,21 @@ class _Run:
                 timer.cancel()
         if status != "ok" and self.sandbox.out_of_memory:
             status, error = "oom", None
+        self.reusable = (
+            status == "ok" and self._scrubbed and not self.sandbox.out_of_memory and not self.sandbox.memory_high
+        )
         return status, error, [ScriptCall(**c) for c in self.calls]
 
     async def _drive(self) -> tuple[Status, ScriptError | None]:
         try:
-            report = await self.sandbox.step(f"__sr.start({json.dumps(json.dumps(self._globals()))})")
+            first = await self.sandbox.start(self._globals())
         except JSEvalException as e:
             if self.sandbox.out_of_memory:
                 raise
             return "error", compile_error(str(e), self.job.source)
+        if first is None:
+            raise _NotScrubbed
+        report = first
         while True:
             if self.sandbox.out_of_memory:  # the memory cap stopped microtasks that ran after the step
                 return "oom", None
@@ -200,11 +287,13 @@ class _Run:
         job = self.job
         now = job.now or datetime.now(UTC)
         zone = zone_name(job.timezone)
+        seed = os.urandom(16)  # Math.random's, fresh for every run
         return {
             "source": job.source,
             "now": epoch_ms(now),
             "zone": offset_table(zone, now.astimezone(UTC).date()),
             "zoneName": zone,
+            "seed": [int.from_bytes(seed[i:i + 4], "little") for i in range(0, 16, 4)],
             "trigger": {"id": job.trigger_id, "ingredients": job.ingredients},
             "connection": {
                 "serviceUserId": job.service_user_id, "currentFeatureName": job.feature_name,
@@ -214,6 +303,7 @@ class _Run:
 
     def _absorb(self, report: dict[str, Any]) -> tuple[Status, ScriptError | None] | None:
         """Act on a drain report; the run's end when it has one."""
+        self._scrubbed = report.get("reusable") is True
         requests = report.get("out")
         for request in requests if isinstance(requests, list) else []:
             self._request(request)
@@ -248,7 +338,7 @@ class _Run:
         except ValueError:
             body = None
         if len(self.calls) >= self.limits.max_calls or not isinstance(body, dict) or call_id in self._pending:
-            self._events.put_nowait(f"__sr.fail({call_id}, 'call refused')")
+            self._events.put_nowait(self.sandbox.code("fail", call_id, "call refused"))
             return
         record = {"kind": kind, "op_id": op_id, "body": body, "status_code": None}
         self.calls.append(record)
@@ -259,17 +349,17 @@ class _Run:
         try:
             status_code, response = await self.host(record["kind"], record["op_id"], record["body"])
             status_code = int(status_code)
-            step = f"__sr.settle({call_id}, {status_code}, {json.dumps(json.dumps(response))})"
+            step = self.sandbox.code("settle", call_id, status_code, json.dumps(response))
             record["status_code"] = status_code
         except Exception:
             log.exception("script run: the host call %s %s failed", record["kind"], record["op_id"])
-            step = f"__sr.fail({call_id}, {json.dumps(record['kind'] + ' failed in the hub')})"
+            step = self.sandbox.code("fail", call_id, record["kind"] + " failed in the hub")
         self._events.put_nowait(step)
         del self._pending[call_id]
 
     def _fire(self, timer_id: int) -> None:
         del self._timers[timer_id]
-        self._events.put_nowait(f"__sr.fire({timer_id})")
+        self._events.put_nowait(self.sandbox.code("fire", timer_id))
 
 
 def _text(value: Any) -> str | None:

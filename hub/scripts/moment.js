@@ -4,10 +4,15 @@
 // [fromEpochMs, offsetMinutes] rows that the hub computes with zoneinfo (see hub/scripts/clock.py).
 // Like moment, add() and subtract() mutate the moment and return it; adding days, weeks, months,
 // quarters or years keeps the wall-clock time across a DST change, adding hours or smaller units adds
-// elapsed time. The supported methods are listed in hub/scripts/README.md.
+// elapsed time. The supported methods are listed in docs/runtime-scripts.md.
+//
+// The built-ins it uses are taken from the global object once, when the prelude is evaluated, so a
+// script that replaces a global (`Date = ...`) changes nothing here.
 
 const __srMoment = (() => {
   "use strict";
+
+  const { Date, Math, Number, Set, String, TypeError } = globalThis;
 
   const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
     "October", "November", "December"];

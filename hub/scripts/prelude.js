@@ -1,18 +1,44 @@
 // The runtime-script prelude (DESIGN §6), evaluated once in every fresh V8 context, after moment.js.
 //
-// It defines `__sr`, the bridge the engine drives with short evals: init() once, then start() with the
-// run's input, then drain() after every step to collect what the script asked of the host, and settle(),
-// fail() and fire() to deliver host answers and timers. Everything crossing the boundary is a JSON string.
-// The script itself only sees the IFTTT globals (Meta, Trigger, Connection, runAction, performQuery),
-// console and setTimeout/clearTimeout. The engine treats everything the context says as untrusted.
+// It defines `__sr`, the bridge the engine drives with short evals: init() once, then, for each run,
+// start() with the run's input, drain() after every step to collect what the script asked of the host,
+// and settle(), fail() and fire() to deliver host answers and timers. Everything crossing the boundary
+// is a JSON string. The engine evaluates this file inside a function and binds the bridge to a global
+// name drawn at random per context, so a script cannot name it (not even through `Function` or an
+// indirect eval). The script itself only sees the IFTTT globals (Meta, Trigger, Connection, runAction,
+// performQuery), console and setTimeout/clearTimeout. The engine treats everything the context says as
+// untrusted.
+//
+// A context may serve several runs, one after another, so init() hardens it once and every run that
+// ends cleanly is scrubbed before the next may start:
+// - every built-in object a script can reach (from globalThis, and the ones only syntax reaches, like
+//   the prototype of async functions or of array iterators) is frozen, so no run can change one for
+//   the next; the few inherited names that ordinary code assigns on its own objects (`this.name = ...`
+//   in an Error subclass, `obj.toString = ...`) are turned into accessors that define the property on
+//   the object assigned to, so such code still works (what SES calls taming the override mistake);
+// - RegExp's legacy statics (RegExp.$1, lastMatch, input, ...), which would show the previous run's
+//   matched text, are removed, and Math.random is a generator reseeded by the host for every run;
+// - the global object's own properties (the built-ins, console, setTimeout, runAction, ...) are frozen
+//   too, but the object stays extensible, as in a fresh context: a script may create globals (`x = 1`,
+//   `globalThis.y = 2`, `var` in an indirect eval), and scrub() deletes whatever a run added. Something
+//   that cannot be undone (a global made non-configurable, the global object made non-extensible or given
+//   another prototype), or a FinalizationRegistry registration (its callback could run during a later
+//   run), makes the context unusable: the engine closes it instead.
+// - the bridge's own state (console buffer, call and timer counters, pending calls, timers) is reset by
+//   start().
 
 const __sr = (() => {
   "use strict";
 
   const g = globalThis;
+  // The built-ins the bridge uses, taken now: a script may replace the globals, never these.
+  const { Array, Error, FinalizationRegistry, Iterator, JSON, Map, Math, Object, Promise, RangeError, Reflect, RegExp,
+    Set, SharedArrayBuffer, String, Symbol, TypeError } = g;
   const { parse, stringify } = JSON;
-  const PromiseCtor = Promise;
-  const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+  const { apply, defineProperty, deleteProperty, getOwnPropertyDescriptor, getPrototypeOf, isExtensible, ownKeys } =
+    Reflect;
+  const { freeze, hasOwn } = Object;
+  const AsyncFunction = getPrototypeOf(async function () {}).constructor;
   const objectToString = Object.prototype.toString;
   const LEVELS = { log: 0, info: 1, warn: 2, error: 3 };
 
@@ -25,15 +51,28 @@ const __sr = (() => {
   const pendingCalls = new Map();
   const timers = new Map();
   let timerSeq = 0;
+  // "new" until init(); "ready" when a run may start; "running" from start() until the run is scrubbed;
+  // "spent" when a run left something scrub() cannot undo.
+  let state = "new";
+  let tainted = false;
 
   // Console lines go to a SharedArrayBuffer the engine reads directly, so output written just before a
   // run hangs is kept even though the context is then terminated. Record: level (1 byte), length
   // (4 bytes, little-endian), UTF-8 text. Int32 0 holds the committed length, Int32 1 the dropped lines.
   function initConsole(size) {
     const buffer = new SharedArrayBuffer(8 + size);
-    consoleBytes = new Uint8Array(buffer, 8);
-    consoleState = { header: new Int32Array(buffer, 0, 2), store: Atomics.store, used: 0, lines: 0 };
+    consoleBytes = new g.Uint8Array(buffer, 8);
+    consoleState = { header: new g.Int32Array(buffer, 0, 2), store: g.Atomics.store, used: 0, lines: 0 };
     return buffer;
+  }
+
+  function resetConsole() {
+    const s = consoleState;
+    consoleBytes.fill(0, 0, s.used);
+    s.used = 0;
+    s.lines = 0;
+    s.store(s.header, 1, 0);
+    s.store(s.header, 0, 0);
   }
 
   function utf8Into(text, bytes, start, end) {
@@ -90,9 +129,9 @@ const __sr = (() => {
     if (typeof value !== "object" || value === null) return String(value);
     try {
       const json = stringify(value);
-      return json === undefined ? objectToString.call(value) : json;
+      return json === undefined ? apply(objectToString, value, []) : json;
     } catch (e) {
-      return objectToString.call(value);
+      return apply(objectToString, value, []);
     }
   }
 
@@ -123,7 +162,7 @@ const __sr = (() => {
       const json = stringify(body === undefined ? {} : body);
       if (json.length > limits.maxBodyBytes) throw new RangeError(`${name}: the body is larger than ${limits.maxBodyBytes} bytes`);
       const callId = ++callCount;
-      return new PromiseCtor((resolve, reject) => {
+      return new Promise((resolve, reject) => {
         pendingCalls.set(callId, { resolve, reject });
         outbox.push(["call", callId, kind, id, json]);
       });
@@ -144,9 +183,34 @@ const __sr = (() => {
     if (timers.delete(id)) outbox.push(["clear", id]);
   }
 
-  const console = Object.freeze(Object.fromEntries(
+  const console = Object.fromEntries(
     Object.entries(LEVELS).map(([name, level]) => [name, (...args) => writeConsole(level, args.map(show).join(" "))]),
-  ));
+  );
+
+  // Math.random: xoshiro128**, seeded by the host at every start(). V8's own generator keeps its state
+  // in the context, so a run could learn it and predict the numbers the next run in the context draws.
+  let s0 = 1, s1 = 2, s2 = 3, s3 = 4;
+  const rotl = (x, k) => (x << k) | (x >>> (32 - k));
+
+  function next32() {
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    const t = s1 << 9;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
+    s2 ^= t;
+    s3 = rotl(s3, 11);
+    return result;
+  }
+
+  function seedRandom(seed) {
+    [s0, s1, s2, s3] = seed;
+    if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
+    for (let i = 0; i < 8; i++) next32();
+  }
+
+  const { random } = { random() { return ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992; } };
 
   // Remove what is not ECMAScript or whose memory escapes the isolate's heap limit: ArrayBuffer backing
   // stores (typed arrays, WebAssembly memories) live outside the V8 heap that the hard limit measures.
@@ -154,39 +218,186 @@ const __sr = (() => {
     "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float16Array",
     "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"];
 
+  // RegExp's legacy static accessors read the last match made anywhere in the context.
+  const REGEXP_STATICS = ["input", "$_", "lastMatch", "$&", "lastParen", "$+", "leftContext", "$`", "rightContext",
+    "$'", "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9"];
+
+  // Inherited data properties that ordinary code assigns on its own objects. Frozen as they are, such an
+  // assignment would fail (the "override mistake"), so they become accessors whose setter defines the
+  // property on the object assigned to. "*" means every data property.
+  const ERROR_NAMES = ["constructor", "message", "name"];
+  const ASSIGNABLE = [
+    [Object.prototype, "*"],
+    [Array.prototype, ["toString"]],
+    [Function.prototype, ["constructor", "bind", "toString"]],
+    [Error.prototype, [...ERROR_NAMES, "toString"]],
+    ...["EvalError", "RangeError", "ReferenceError", "SyntaxError", "TypeError", "URIError", "AggregateError",
+      "SuppressedError"].filter((name) => typeof g[name] === "function").map((name) => [g[name].prototype, ERROR_NAMES]),
+  ];
+
+  function makeAssignable(home, key) {
+    const desc = getOwnPropertyDescriptor(home, key);
+    if (desc === undefined || !hasOwn(desc, "value") || !desc.configurable) return;
+    const { value } = desc;
+    const accessors = {
+      get() { return value; },
+      set(newValue) {
+        if (this === home) throw new TypeError(`Cannot assign to read only property '${String(key)}' of a built-in object`);
+        if (typeof this !== "object" && typeof this !== "function") return;
+        const done = hasOwn(this, key)
+          ? Reflect.set(this, key, newValue, this)
+          : defineProperty(this, key, { value: newValue, writable: true, enumerable: true, configurable: true });
+        if (!done) throw new TypeError(`Cannot assign to property '${String(key)}' of a non-extensible object`);
+      },
+    };
+    defineProperty(home, key, { get: accessors.get, set: accessors.set, enumerable: desc.enumerable, configurable: false });
+  }
+
+  // Built-in objects reachable only through syntax or through objects a script creates, not by walking
+  // from globalThis.
+  function hiddenIntrinsics() {
+    const segments = new g.Intl.Segmenter().segment("");
+    const errorStack = getOwnPropertyDescriptor(new Error(), "stack") || {};
+    const capturedStack = {};
+    Error.captureStackTrace(capturedStack);
+    const capturedDesc = getOwnPropertyDescriptor(capturedStack, "stack") || {};
+    return [
+      getPrototypeOf(g),
+      AsyncFunction,
+      getPrototypeOf(function* () {}),
+      getPrototypeOf(async function* () {}),
+      getPrototypeOf([][Symbol.iterator]()),
+      getPrototypeOf(new Map()[Symbol.iterator]()),
+      getPrototypeOf(new Set()[Symbol.iterator]()),
+      getPrototypeOf(""[Symbol.iterator]()),
+      getPrototypeOf("".matchAll(/(?:)/g)),
+      getPrototypeOf([].values().map((x) => x)),
+      getPrototypeOf(Iterator.from({ next() { return { done: true }; } })),
+      getPrototypeOf(segments),
+      getPrototypeOf(segments[Symbol.iterator]()),
+      errorStack.get, errorStack.set, capturedDesc.get, capturedDesc.set,
+      __srMoment(0, [[0, 0]], "UTC"),
+    ];
+  }
+
+  // Freeze everything reachable from `roots` through prototypes and properties (accessors included),
+  // except the global object, which scrub() looks after.
+  function harden(roots) {
+    const seen = new Set([g]);
+    const todo = [...roots];
+    while (todo.length > 0) {
+      const value = todo.pop();
+      if ((typeof value !== "object" && typeof value !== "function") || value === null || seen.has(value)) continue;
+      seen.add(value);
+      freeze(value);
+      todo.push(getPrototypeOf(value));
+      for (const key of ownKeys(value)) {
+        const desc = getOwnPropertyDescriptor(value, key);
+        todo.push(desc.value, desc.get, desc.set);
+      }
+    }
+  }
+
+  // The global object as init() left it: its prototype and its properties, all of them frozen by then.
+  let globalProto = null;
+  let globalKeys = null;
+
+  // Put the global object back as init() left it, deleting what the run added; false when that cannot
+  // be done.
+  function scrub() {
+    if (tainted || !isExtensible(g) || getPrototypeOf(g) !== globalProto) return false;
+    const keys = ownKeys(g);
+    for (let i = 0; i < keys.length; i++) {
+      if (!globalKeys.has(keys[i]) && !deleteProperty(g, keys[i])) return false;
+    }
+    return true;
+  }
+
   function init(settingsJson) {
-    if (limits !== null) throw new Error("already initialised");
+    if (state !== "new") throw new Error("already initialised");
     limits = parse(settingsJson);
     const buffer = initConsole(limits.consoleBytes);
     for (const name of REMOVED) delete g[name];
+    for (const name of REGEXP_STATICS) delete RegExp[name];
+    Math.random = random;
+    const register = FinalizationRegistry.prototype.register;
+    const registering = {
+      register(target, heldValue, ...token) {
+        tainted = true;
+        return apply(register, this, [target, heldValue, ...token]);
+      },
+    };
+    defineProperty(registering.register, "length", { value: register.length });
+    FinalizationRegistry.prototype.register = registering.register;
     Object.assign(g, {
       console, setTimeout, clearTimeout,
       runAction: hostCall("action", "runAction"), performQuery: hostCall("query", "performQuery"),
     });
+    for (const [home, keys] of ASSIGNABLE) {
+      for (const key of keys === "*" ? ownKeys(home) : keys) makeAssignable(home, key);
+    }
+    const roots = [...hiddenIntrinsics()];
+    for (const key of ownKeys(g)) {
+      const desc = getOwnPropertyDescriptor(g, key);
+      roots.push(desc.value, desc.get, desc.set);
+    }
+    harden(roots);
+    for (const key of ownKeys(g)) {
+      const desc = getOwnPropertyDescriptor(g, key);
+      defineProperty(g, key, hasOwn(desc, "value") ? { writable: false, configurable: false } : { configurable: false });
+    }
+    globalProto = getPrototypeOf(g);
+    globalKeys = new Set(ownKeys(g));
+    state = "ready";
     return buffer;
   }
 
-  // The script is the body of an async function whose one parameter hides `__sr` from it. A SyntaxError
-  // thrown here leaves the eval, and the engine reads its line and column from the message.
+  // The script is the body of an async function whose one parameter is named `__sr` (kept so that line
+  // numbers stay as they were). A SyntaxError thrown here leaves the eval, and the engine reads its line
+  // and column from the message.
   function compile(source) {
     return new AsyncFunction("__sr", `${source}\n//# sourceURL=script.js`);
   }
 
+  function defineGlobal(name, value) {
+    defineProperty(g, name, { value, writable: true, enumerable: true, configurable: true });
+  }
+
+  // Start a run; false, running nothing, unless the context is fresh or was scrubbed after a clean run.
   function start(runJson) {
+    if (state !== "ready") return false;
+    state = "running";
     const run = parse(runJson);
-    g.Meta = { currentUserTime: __srMoment(run.now, run.zone, run.zoneName) };
-    g.Trigger = { id: run.trigger.id, ingredients: run.trigger.ingredients };
-    g.Connection = run.connection;
+    outbox = [];
+    outcome = null;
+    callCount = 0;
+    timerSeq = 0;
+    pendingCalls.clear();
+    timers.clear();
+    resetConsole();
+    seedRandom(run.seed);
+    defineGlobal("Meta", { currentUserTime: __srMoment(run.now, run.zone, run.zoneName) });
+    defineGlobal("Trigger", { id: run.trigger.id, ingredients: run.trigger.ingredients });
+    defineGlobal("Connection", run.connection);
     compile(run.source).call(undefined, undefined).then(
       () => { if (outcome === null) outcome = { status: "ok" }; },
       fatal,
     );
+    return true;
   }
 
+  // What the script asked for since the last drain, and its outcome once it has one. When the run has
+  // ended cleanly (its body settled, no call or timer pending) the context is scrubbed here, and
+  // `reusable` says whether another run may start in it.
   function drain() {
-    const report = stringify({ outcome, out: outbox });
+    const report = { outcome, out: outbox };
     outbox = [];
-    return report;
+    if (state === "running" && outcome !== null && outcome.status === "ok" && pendingCalls.size === 0 &&
+        timers.size === 0) {
+      state = scrub() ? "ready" : "spent";
+      report.reusable = state === "ready";
+    }
+    return stringify(report);
   }
 
   function settle(callId, statusCode, responseJson) {
@@ -214,5 +425,5 @@ const __sr = (() => {
     }
   }
 
-  return Object.freeze({ init, compile, start, drain, settle, fail, fire });
+  return freeze({ init, compile, start, drain, settle, fail, fire });
 })();

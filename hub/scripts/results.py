@@ -89,6 +89,8 @@ class ScriptResult:
     console_dropped: int = 0
     """Console lines left out because the run reached its line or byte limit."""
     queued_ms: float = 0.0
+    context_run: int = 1
+    """Which run this was in its V8 context: 1 in a fresh context, n after n - 1 clean runs in it."""
 
 
 def runtime_error(name: str, message: str, stack: str | None) -> ScriptError:

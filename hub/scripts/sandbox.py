@@ -1,9 +1,12 @@
-"""One V8 context for one run (DESIGN §6), and the compile check for uploaded scripts.
+"""One V8 context for script runs (DESIGN §6), and the compile check for uploaded scripts.
 
 A context is created and closed off the event loop (both take milliseconds), and driven from it with
 ``eval_cancelable`` only: no call here ever waits synchronously on an isolate that may be busy, so a
 script stuck in a loop cannot stall the hub. Nothing but JSON strings and the console buffer (a
 SharedArrayBuffer read as bytes) crosses the boundary.
+
+A context serves one run at a time. The prelude hardens it when it is made (see prelude.js), so that after
+a run that ended cleanly it can be scrubbed and serve another; the engine decides when (engine.py).
 """
 
 from collections.abc import Callable
@@ -14,6 +17,7 @@ from typing import Any, TypeVar
 import asyncio
 import json
 import queue
+import secrets
 import sys
 import threading
 
@@ -27,6 +31,9 @@ PRELUDE = "\n".join(
     resources.files("hub.scripts").joinpath(name).read_text(encoding="utf-8") for name in ("moment.js", "prelude.js")
 )
 _LEVELS = ("log", "info", "warn", "error")
+SOFT_MEMORY_SHARE = 4
+"""A context whose heap, at its last garbage collection, held more than 1/SOFT_MEMORY_SHARE of the memory
+cap is not reused, so no run starts with much less memory than a fresh context would give it."""
 T = TypeVar("T")
 
 
@@ -82,8 +89,15 @@ def _free(stack: ExitStack) -> Future[None]:
     return _v8_threads.submit(stack.close)
 
 
-async def _open(limits_json: str | None) -> tuple[ExitStack, Context, object]:
-    """A fresh context on the running loop with the prelude loaded (and initialised, given limits).
+def _prelude(bridge: str) -> str:
+    """The prelude, evaluated inside a function so that only ``bridge``, a name a script cannot guess,
+    reaches the bridge."""
+    return f"const {bridge} = (() => {{\n{PRELUDE}\nreturn __sr;\n}})();\n"
+
+
+async def _open(limits_json: str | None) -> tuple[ExitStack, Context, str, object]:
+    """A fresh context on the running loop with the prelude loaded (and initialised, given limits), the
+    name of its bridge, and what init returned.
 
     Never leaves a context to the garbage collector, which could free it on the wrong thread.
     """
@@ -95,20 +109,25 @@ async def _open(limits_json: str | None) -> tuple[ExitStack, Context, object]:
         made.add_done_callback(lambda f: f.cancelled() or f.exception() or _free(f.result()[0]))
         raise
     try:
-        init = "0" if limits_json is None else f"__sr.init({json.dumps(limits_json)})"
-        return stack, racer, await racer.eval_cancelable(f"{PRELUDE}\n{init}")
+        bridge = f"__sr_{secrets.token_hex(16)}"
+        init = "0" if limits_json is None else f"{bridge}.init({json.dumps(limits_json)})"
+        return stack, racer, bridge, await racer.eval_cancelable(f"{_prelude(bridge)}{init}")
     except BaseException:
         _free(stack)
         raise
 
 
 class Sandbox:
-    """A fresh context with the prelude loaded. Use it for one run, then close it."""
+    """A context with the prelude loaded: one run at a time, and another only after a clean one."""
 
-    def __init__(self, stack: ExitStack, racer: Context, console: memoryview) -> None:
+    def __init__(self, stack: ExitStack, racer: Context, console: memoryview, bridge: str) -> None:
         self._stack = stack
         self._racer = racer
         self._console = console
+        self._bridge = bridge
+        self._drain = f"{bridge}.drain()"
+        self.runs = 0
+        """Runs started in this context."""
 
     @classmethod
     async def open(cls, limits: Limits) -> "Sandbox":
@@ -118,27 +137,46 @@ class Sandbox:
             "maxCalls": limits.max_calls, "maxBodyBytes": limits.max_body_bytes, "maxTimers": limits.max_timers,
             "lineOffset": LINE_OFFSET,
         })
-        stack, racer, console = await _open(settings)
+        stack, racer, bridge, console = await _open(settings)
         assert isinstance(console, memoryview)
         racer.set_hard_memory_limit(limits.memory_bytes)
-        return cls(stack, racer, console)
+        racer.set_soft_memory_limit(limits.memory_bytes // SOFT_MEMORY_SHARE)
+        return cls(stack, racer, console, bridge)
+
+    def code(self, function: str, *args: Any) -> str:
+        """The code that calls the bridge's ``function`` with ``args`` (JSON values)."""
+        return f"{self._bridge}.{function}({', '.join(json.dumps(arg) for arg in args)})"
+
+    async def start(self, run: dict[str, Any]) -> str | None:
+        """Start a run (``run`` is the prelude's start() input) and return the first drain; None, having
+        run nothing, when the context is neither fresh nor scrubbed after a clean run."""
+        self.runs += 1
+        started, report = await self._eval_and_drain(self.code("start", json.dumps(run)))
+        return str(report) if started is True else None
 
     async def step(self, code: str) -> str:
-        """Evaluate ``code``, then drain what the script asked for once the microtasks it started have run.
+        """Evaluate ``code``, then drain what the script asked for once the microtasks it started have run."""
+        return str((await self._eval_and_drain(code))[1])
 
-        Both evaluations are queued at once (the isolate runs them in order), saving a round trip.
-        """
+    async def _eval_and_drain(self, code: str) -> tuple[object, object]:
+        """Both evaluations are queued at once (the isolate runs them in order), saving a round trip."""
         done, report = await asyncio.gather(
-            self._racer.eval_cancelable(code), self._racer.eval_cancelable("__sr.drain()"), return_exceptions=True,
+            self._racer.eval_cancelable(code), self._racer.eval_cancelable(self._drain),
+            return_exceptions=True,
         )
         for outcome in (done, report):
             if isinstance(outcome, BaseException):
                 raise outcome
-        return str(report)
+        return done, report
 
     @property
     def out_of_memory(self) -> bool:
         return self._racer.was_hard_memory_limit_reached()
+
+    @property
+    def memory_high(self) -> bool:
+        """The heap held more than the soft limit at the last garbage collection."""
+        return self._racer.was_soft_memory_limit_reached()
 
     def console(self) -> tuple[list[ConsoleLine], int]:
         """The console lines written so far, and how many were dropped. Safe while the script runs."""
@@ -165,9 +203,9 @@ async def check_script(source: str) -> tuple[str, int | None, int | None] | None
 
     Compiles the script exactly as a run does, without running it, in a throwaway context.
     """
-    stack, racer, _ = await _open(None)
+    stack, racer, bridge, _ = await _open(None)
     try:
-        await racer.eval_cancelable(f"__sr.compile({json.dumps(source)}); 0")
+        await racer.eval_cancelable(f"{bridge}.compile({json.dumps(source)}); 0")
     except JSEvalException as e:
         error = compile_error(str(e), source)
         return error.message, error.line, error.column
