@@ -34,7 +34,7 @@ log = logging.getLogger("switchroom.hub")
 POLL_LIMIT = 50
 TEST_POLL_LIMIT = 1
 POLL_CONCURRENCY = 16
-FIRST_ROUND_SECONDS = 20.0
+FIRST_ROUND_SECONDS = 60.0
 MAX_META_ID = 200
 BASELINE = ""  # the meta id that marks a subscription's baseline as taken
 

@@ -76,7 +76,9 @@ def hub_command() -> list[str]:
 
 def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | None = None,
               token: str | None = None, service_key: str | None = None, port: int | None = None,
-              extra_args: tuple[str, ...] = (), demo: bool = True) -> RunningHub:
+              extra_args: tuple[str, ...] = (), demo: bool = True, poll_interval: float = 0.0) -> RunningHub:
+    """A hub process; by default its trigger subscriptions are polled only when a test asks (a
+    notification or a trigger test), so that background polls do not mix into what a test watches."""
     workdir.mkdir(parents=True, exist_ok=True)
     token = token or secrets.token_urlsafe(16)
     service_key = service_key or secrets.token_urlsafe(16)
@@ -93,7 +95,7 @@ def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | None = Non
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [*hub_command(), "serve", *(["--demo"] if demo else []), "--port", str(port), "--db", str(db),
-             "--traffic-rate", str(traffic_rate), *extra_args],
+             "--traffic-rate", str(traffic_rate), "--poll-interval", str(poll_interval), *extra_args],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )
     hub = RunningHub(f"http://127.0.0.1:{port}", token, service_key, db, log_path, process)

@@ -8,6 +8,7 @@ import threading
 import httpx
 
 from hub.sample.demo import DEMO_FAULTS
+from hub.sample.developer import developer_app
 from hub.sample.faults import Faults
 from hub.sample.server import BackgroundServer
 from hub.sample.services import SAMPLE_APPS
@@ -22,8 +23,9 @@ class SampleServices:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="sample-services", daemon=True)
         self._thread.start()
+        apps = {**SAMPLE_APPS, "developer": developer_app}
         self.servers = {name: BackgroundServer(make_app(service_key, Faults(seed=DEMO_FAULTS[name]["seed"])))
-                        for name, make_app in SAMPLE_APPS.items()}
+                        for name, make_app in apps.items()}
         for server in self.servers.values():
             asyncio.run_coroutine_threadsafe(server.start(), self._loop).result(10)
 

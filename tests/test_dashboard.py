@@ -110,7 +110,7 @@ async def test_scrolling_up_pauses_the_tail_and_end_resumes_it(hub: RunningHub, 
         assert not view.follow
         top_before, total_before = view.visible_rows()[0]["seq"], view.total
         newest = uuid.uuid4().hex
-        await run_action(hub, "user-021", newest)
+        await run_action(hub, "user-001", newest)  # enabled everything: a 204 and an outbound call
         await wait_until(pilot, lambda: view.total >= total_before + 2)  # reloaded with the new run
         await pilot.pause(0.5)
         assert view.visible_rows()[0]["seq"] == top_before  # paused: the view stays put

@@ -118,8 +118,8 @@ async def test_resolved_fields_are_kept_whole_when_bodies_are_cut(hub: RunningHu
 
 
 def test_oversized_trigger_ingredients_are_cut() -> None:
-    from hub.triggers import _ingredients
+    from hub.triggers import _capped_ingredients
 
-    assert _ingredients({"meta": {"id": "1"}, "title": "short"}) == {"title": "short"}
-    cut = _ingredients({"title": "x" * 20_000})
+    assert _capped_ingredients({"title": "short"}) == {"title": "short"}
+    cut = _capped_ingredients({"title": "x" * 20_000})
     assert set(cut) == {"_truncated"} and cut["_truncated"].endswith("[truncated]")

@@ -444,3 +444,27 @@ async def test_unknown_operations_and_methods_answer_in_the_errors_body() -> Non
     assert_error(unknown, 404)
     assert_error(wrong_method, 405)
     assert_error(nowhere, 404)
+
+
+async def test_the_developer_backend_takes_webhooks_checks_them_and_fails_on_demand() -> None:
+    from hub.sample.developer import developer_app
+
+    server = BackgroundServer(developer_app(KEY, Faults()))
+    await server.start()
+    path = "/ifttt/v1/webhooks/trigger_subscription/fired"
+    body = {"sent_at": "2026-11-26T10:00:00.000Z",
+            "data": {"connection_id": "c", "user_id": "u", "trigger_id": "lights.light_on", "feature_id": "f",
+                     "user_feature_id": "uf-1"},
+            "event_data": {"ingredients": {"light": "porch"}}}
+    try:
+        async with httpx.AsyncClient(base_url=server.url, headers={"IFTTT-Service-Key": KEY}) as client:
+            assert (await client.post(path, json=body, headers={"IFTTT-Service-Key": "wrong"})).status_code == 401
+            assert_error(await client.post(path, json={**body, "event_data": {}}), 400)
+            assert_error(await client.post(path, content=b"{"), 400)
+            assert (await client.post(path, json=body)).json() == {"data": {"received": "uf-1"}}
+            assert (await client.get("/_received")).json()["data"] == [body]
+            assert (await client.post("/_faults", json={"error_rate": 1.0, "error_status": 500})).status_code == 200
+            assert_error(await client.post(path, json=body), 500)
+            assert (await client.post("/_faults", json=["not", "an", "object"])).status_code == 400
+    finally:
+        await server.stop()

@@ -194,7 +194,7 @@ async def test_trigger_events_have_their_own_stream(services: SampleServices, tm
 
 def test_polling_delivers_once_also_after_a_restart_and_webhooks_are_recorded(
         services: SampleServices, tmp_path: Path) -> None:
-    hub = start(services, tmp_path / "first", "--poll-interval", "0.5")
+    hub = start(services, tmp_path / "first", "--poll-interval=0.5")
     db = hub.db
     try:
         wait_for(db, polls("light-log"))
@@ -218,7 +218,7 @@ def test_polling_delivers_once_also_after_a_restart_and_webhooks_are_recorded(
 
     # While the hub is down, the light comes on again: the restarted hub delivers that item, and only it.
     later = {a["item"]["meta"]["id"] for a in add_item(services, "lights.light_on", light="porch")}
-    hub = start(services, tmp_path / "second", "--poll-interval", "0.5", db=db, enable=False)  # users were kept
+    hub = start(services, tmp_path / "second", "--poll-interval=0.5", db=db, enable=False)  # users were kept
     try:
         before = len(polls("light-log")(records(db)))
         wait_for(db, polls("light-log"), count=before + 3)

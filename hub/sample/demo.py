@@ -2,6 +2,7 @@
 
 from hub.catalog import Catalog
 from hub.sample.demo_users import demo_user_connections
+from hub.sample.developer import developer_app
 from hub.sample.faults import Faults
 from hub.sample.server import BackgroundServer
 from hub.sample.services import SAMPLE_APPS
@@ -20,9 +21,10 @@ DEMO_FAULTS = {
 
 class Demo:
     def __init__(self, host: str, service_key: str, hub_url: str, traffic_rate: float) -> None:
+        apps = {**SAMPLE_APPS, "developer": developer_app}  # the developer's backend receives webhooks
         self.servers = {
             name: BackgroundServer(make_app(service_key, Faults(**DEMO_FAULTS.get(name, {}))), host)  # type: ignore[arg-type]
-            for name, make_app in SAMPLE_APPS.items()
+            for name, make_app in apps.items()
         }
         self._service_key, self._hub_url, self._traffic_rate = service_key, hub_url, traffic_rate
         self._traffic: TrafficGenerator | None = None

@@ -57,9 +57,12 @@ def developer_app(service_key: str, faults: Faults) -> Starlette:
             return errors_response(401, "Invalid service key")
         if request.method == "POST":
             try:
-                faults.update(json.loads(await request.body()))
-            except (ValueError, AttributeError, TypeError) as exc:
-                return errors_response(400, str(exc) or "expected a JSON object of fault settings")
+                changes = json.loads(await request.body())
+                if not isinstance(changes, dict):
+                    raise ValueError("expected a JSON object of fault settings")
+                faults.update(changes)
+            except (ValueError, RecursionError) as exc:
+                return errors_response(400, str(exc))
         return JSONResponse(faults.as_dict())
 
     return Starlette(routes=[

@@ -4,7 +4,6 @@ from collections.abc import Callable
 
 from starlette.applications import Starlette
 
-from hub.sample.developer import developer_app
 from hub.sample.faults import Faults
 from hub.sample.lights import lights_app
 from hub.sample.messages import messages_app
@@ -16,5 +15,4 @@ SAMPLE_APPS: dict[str, Callable[[str, Faults], Starlette]] = {
     "messages": messages_app,
     "videos": videos_app,
     "weather": weather_app,
-    "developer": developer_app,  # not a service: the demo connections' developer backend, for webhooks
 }
