@@ -10,6 +10,8 @@ from protocol.connect import (
     FieldOptionsResponse,
     ListResponse,
     MeResponse,
+    NotificationRequest,
+    NotificationResponse,
     PerformQueryRequest,
     RunActionRequest,
     TestTriggerRequest,
@@ -18,7 +20,7 @@ from protocol.connect import (
 
 _MODELS: list[type[BaseModel]] = [
     ErrorBody, MeResponse, ConnectionResponse, FieldOptionsResponse, ListResponse, RunActionRequest,
-    PerformQueryRequest, TestTriggerRequest, UserConnectionRequest,
+    PerformQueryRequest, TestTriggerRequest, UserConnectionRequest, NotificationRequest, NotificationResponse,
 ]
 _ERRORS = {
     "400": "invalid_request: the body is not a JSON object",
@@ -113,6 +115,9 @@ def _paths() -> dict[str, Any]:
         base + "/triggers/{type_id}/test": {"post": _operation(
             "Send a test trigger event through the pipeline", _NO_CONTENT, _RUN_ERRORS, body="TestTriggerRequest",
             params=[_CONNECTION, _TYPE])},
+        "/v1/notifications": {"post": _operation(
+            "Realtime API: the service has new trigger data; the hub polls the subscriptions named",
+            _json("NotificationResponse"), ["400", "401", "422"], body="NotificationRequest")},
         "/v1/ops/connections": {"get": {
             "summary": "Connections with live stats", "security": [{"operatorToken": []}],
             "parameters": [{"name": "window_minutes", "in": "query", "required": False,

@@ -53,6 +53,23 @@ class UserFeatureBody(_Body):
 
 class UserConnectionRequest(_Body):
     user_features: list[UserFeatureBody]
+    timezone: str | None = Field(default=None, description="the user's IANA time zone (kept when omitted)")
+
+
+class NotificationItem(_Body):
+    trigger_identity: str | None = Field(default=None, min_length=1, max_length=200)
+    user_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class NotificationRequest(_Body):
+    """Realtime API: each item names one subscription (``trigger_identity``) or a user's subscriptions."""
+
+    data: list[NotificationItem] = Field(min_length=1, max_length=1000)
+
+
+class NotificationResponse(_Body):
+    type: Literal["notification"] = "notification"
+    subscriptions: int = Field(description="how many subscriptions the hub polls now")
 
 
 class MeResponse(_Body):
