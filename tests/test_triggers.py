@@ -8,6 +8,7 @@ users enable connections through the Connect API, as a developer's backend would
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+import json
 import secrets
 import time
 
@@ -48,6 +49,35 @@ fields.light = { visibility = "developer", value = "bedroom" }
 fields.color = { visibility = "user", value = "blue" }
 """
 
+BOMB_SCRIPT = "const hoard = [];\nwhile (true) { hoard.push(new Array(100000).fill(hoard.length)); }\n"
+GLOBALS_SCRIPT = """console.log(JSON.stringify({
+  zone: Meta.currentUserTime.format("Z"), trigger: Trigger.id, light: Trigger.ingredients.light,
+  user: Connection.serviceUserId, feature: Connection.currentFeatureName, userFeature: Connection.userFeatureId,
+  configuration: Connection.configuration,
+}));
+"""
+
+
+def script_connection(connection_id: str, script: str) -> str:
+    """A catalog connection on the light_on trigger whose script is ``scripts/{script}``."""
+    return f"""
+[connections.{connection_id}]
+name = "{connection_id}"
+owner_service = "lights"
+runtime_script = "scripts/{script}"
+configuration = {{ greeting = "hello" }}
+
+[[connections.{connection_id}.features]]
+id = "{connection_id}-feature"
+name = "The {connection_id} feature"
+
+[[connections.{connection_id}.features.triggers]]
+id = "ft_{connection_id}"
+ref = "lights.light_on"
+fields.light = {{ visibility = "user", value = "bedroom" }}
+"""
+
+
 # What USER enables, as PUT .../user_connection bodies (the wire's user_features).
 ENABLE = {
     "liked-video-texts": {"user_features": [{
@@ -62,6 +92,8 @@ ENABLE = {
     }]},
     "light-log": {"user_features": [{"feature_id": "log"}]},
     "hang-on": {"user_features": [{"feature_id": "hang"}]},
+    "bomb": {"user_features": [{"feature_id": "bomb-feature"}]},
+    "globals": {"user_features": [{"feature_id": "globals-feature"}], "timezone": "Asia/Tokyo"},
 }
 
 
@@ -76,8 +108,10 @@ def start(services: SampleServices, workdir: Path, *args: str, db: Path | None =
           enable: bool = True) -> RunningHub:
     """A hub (no demo) over the demo catalog pointed at ``services``, plus the hanging connection; USER
     enables the connections of ENABLE (unless the hub's database already has them)."""
-    catalog = services.demo_catalog(workdir / "catalog", drop_scripts=("porch_welcome.js",), extra=HANG_CONNECTION)
-    (catalog.parent / "scripts" / "hang.js").write_text(HANG_SCRIPT)
+    extra = HANG_CONNECTION + script_connection("bomb", "bomb.js") + script_connection("globals", "globals.js")
+    catalog = services.demo_catalog(workdir / "catalog", drop_scripts=("porch_welcome.js",), extra=extra)
+    for name, script in (("hang.js", HANG_SCRIPT), ("bomb.js", BOMB_SCRIPT), ("globals.js", GLOBALS_SCRIPT)):
+        (catalog.parent / "scripts" / name).write_text(script)
     hub = start_hub(workdir, demo=False, service_key=services.service_key, db=db,
                     extra_args=("--catalog", str(catalog), *args))
     for connection_id, body in ENABLE.items() if enable else ():
@@ -134,9 +168,9 @@ def add_item(services: SampleServices, trigger: str, **ingredients: Any) -> list
 
 def test_liked_video_search_and_texts_end_to_end(services: SampleServices, tmp_path: Path) -> None:
     """The classic: a newly liked video → search videos like it (limit 3) → text each title and URL."""
-    hub = start(services, tmp_path, "--poll-interval", "0")
+    hub = start(services, tmp_path)
     try:
-        assert notify(hub, {"user_id": USER}).json()["subscriptions"] == 4  # one per enabled trigger
+        assert notify(hub, {"user_id": USER}).json()["subscriptions"] == 6  # one per enabled trigger
         wait_for(hub.db, polls("liked-video-texts"))  # the first poll: a baseline, nothing delivered
         title = "Sourdough for beginners"
         [added] = add_item(services, "videos.new_liked_video", title=title)
@@ -176,7 +210,7 @@ def test_liked_video_search_and_texts_end_to_end(services: SampleServices, tmp_p
 
 
 async def test_trigger_events_have_their_own_stream(services: SampleServices, tmp_path: Path) -> None:
-    hub = start(services, tmp_path, "--poll-interval", "0")
+    hub = start(services, tmp_path)
     try:
         response = httpx.post(f"{hub.url}/v2/connections/liked-video-texts/triggers/videos.new_liked_video/test",
                               json={"user_id": USER}, headers=key(hub))
@@ -239,7 +273,7 @@ def test_polling_delivers_once_also_after_a_restart_and_webhooks_are_recorded(
 
 
 def test_a_script_that_throws_fails_with_its_line(services: SampleServices, tmp_path: Path) -> None:
-    hub = start(services, tmp_path, "--poll-interval", "0")
+    hub = start(services, tmp_path)
     try:
         notify(hub, {"user_id": USER})
         wait_for(hub.db, polls("rain-alert"))
@@ -256,7 +290,7 @@ def test_a_script_that_throws_fails_with_its_line(services: SampleServices, tmp_
 
 def test_a_hanging_script_times_out_keeps_what_it_did_and_the_hub_goes_on(
         services: SampleServices, tmp_path: Path) -> None:
-    hub = start(services, tmp_path, "--poll-interval", "0", "--script-time-limit", "1")
+    hub = start(services, tmp_path, "--script-time-limit", "1")
     test_hang = f"{hub.url}/v2/connections/hang-on/triggers/lights.light_on/test"
     try:
         for _ in range(2):
@@ -278,8 +312,31 @@ def test_a_hanging_script_times_out_keeps_what_it_did_and_the_hub_goes_on(
         hub.stop()
 
 
+def test_a_script_sees_its_globals_and_a_memory_bomb_ends_as_oom(services: SampleServices, tmp_path: Path) -> None:
+    hub = start(services, tmp_path)
+    try:
+        for connection_id in ("globals", "bomb", "globals"):
+            response = httpx.post(f"{hub.url}/v2/connections/{connection_id}/triggers/lights.light_on/test",
+                                  json={"user_id": USER}, headers=key(hub))
+            assert response.status_code == 204
+            wait_for(hub.db, of("script_run", connection_id=connection_id))
+        [bomb] = of("script_run", connection_id="bomb")(records(hub.db))
+        assert bomb["status"] == "oom" and bomb["duration_ms"] < 10_000
+        runs = wait_for(hub.db, of("script_run", connection_id="globals"), count=2)
+        [event] = of("trigger_event", connection_id="globals")(records(hub.db))[:1]
+        for run in runs:  # before and after the bomb
+            assert run["status"] == "ok", run.get("error")
+            assert json.loads(run["console"][0]["text"]) == {
+                "zone": "+09:00", "trigger": "lights.light_on", "light": event["ingredients"]["light"],
+                "user": USER, "feature": "The globals feature", "userFeature": event["user_feature_id"],
+                "configuration": {"greeting": "hello"}}
+        assert httpx.get(f"{hub.url}/v1/health").json()["status"] == "ok"
+    finally:
+        hub.stop()
+
+
 def test_notifications_are_checked(services: SampleServices, tmp_path: Path) -> None:
-    hub = start(services, tmp_path, "--poll-interval", "0")
+    hub = start(services, tmp_path)
     url = f"{hub.url}/v1/notifications"
     try:
         assert httpx.post(url, json={"data": [{"user_id": USER}]}).status_code == 401
