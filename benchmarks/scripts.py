@@ -14,7 +14,7 @@ and prints, for each:
   (``--paced-rate``) and for the saturated runs;
 - how many of the runs had a fresh context (the rest reused one).
 
-    .venv/bin/python benchmarks/scripts.py [--runs 2000] [--in-flight 8] [--slots 4] [--paced-rate 100]
+    .venv/bin/python benchmarks/scripts.py [--runs 2000] [--in-flight 8] [--slots 4] [--warm N] [--paced-rate 100]
 
 The bar (DESIGN §11): >= 300 trivial runs/s with p50 overhead <= 3 ms, on the 2-core reference machine.
 """
@@ -86,7 +86,7 @@ def fresh(results: list[ScriptResult]) -> str:
 
 
 async def measure(work: Workload, args: argparse.Namespace) -> None:
-    engine = ScriptEngine(Limits(), max_concurrent=args.slots)
+    engine = ScriptEngine(Limits(), max_concurrent=args.slots, warm=args.warm)
     try:
         await saturated(engine, work, 50, args.in_flight)  # warm-up: V8 start, first contexts
         quiet = await paced(engine, work, args.paced_runs, args.paced_rate)
@@ -100,7 +100,8 @@ async def measure(work: Workload, args: argparse.Namespace) -> None:
 
 
 async def main(args: argparse.Namespace) -> None:
-    print(f"cpus: {os.cpu_count()}, slots: {args.slots}, in flight: {args.in_flight}")
+    warm = args.slots if args.warm is None else args.warm
+    print(f"cpus: {os.cpu_count()}, slots: {args.slots}, contexts kept warm: {warm}, in flight: {args.in_flight}")
     print("bar (DESIGN §11): trivial runs >= 300/s, paced p50 overhead <= 3 ms")
     await measure(Workload("trivial script", TRIVIAL, 0), args)
     await measure(Workload("script making two calls (performQuery, then runAction)", TWO_CALLS, 2), args)
@@ -111,6 +112,7 @@ if __name__ == "__main__":
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--in-flight", type=int, default=8)
     parser.add_argument("--slots", type=int, default=4)
+    parser.add_argument("--warm", type=int, default=None, help="contexts kept ready (default: --slots)")
     parser.add_argument("--paced-rate", type=float, default=100.0)
     parser.add_argument("--paced-runs", type=int, default=300)
     asyncio.run(main(parser.parse_args()))

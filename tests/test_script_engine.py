@@ -1024,6 +1024,23 @@ async def test_a_context_serves_a_bounded_number_of_runs(monkeypatch: pytest.Mon
         await engine.aclose()
 
 
+async def test_contexts_clean_runs_leave_are_kept_for_every_slot_even_beyond_warm() -> None:
+    engine = ScriptEngine(LIMITS, max_concurrent=3, warm=1)
+    host = FakeHost()
+    try:
+        for round_ in (1, 2):
+            host.gate = asyncio.Event()
+            runs = [asyncio.create_task(run(engine, "await runAction('a.b');", host)) for _ in range(3)]
+            while len(host.calls) < 3 * round_:
+                await asyncio.sleep(0.01)
+            host.gate.set()
+            results = await asyncio.gather(*runs)
+            assert [r.status for r in results] == ["ok"] * 3
+        assert sorted(r.context_run for r in results) == [2, 2, 2]
+    finally:
+        await engine.aclose()
+
+
 async def test_contexts_are_reused_under_concurrency_and_results_stay_apart() -> None:
     engine = ScriptEngine(LIMITS, max_concurrent=3)
     host = FakeHost()

@@ -10,8 +10,9 @@ only after a run that ended ``ok`` with nothing pending, which the prelude then 
 were frozen when it was made, its global object is put back as it was, its own state reset; see
 prelude.js), and at most MAX_RUNS_PER_CONTEXT times. A context whose run timed out, ran out of memory,
 failed, was cancelled, or could not be scrubbed is closed, never reused, and so is one whose heap grew
-past a quarter of the memory cap. Up to ``warm`` contexts are kept ready, made ahead of need or kept
-after a clean run; a trigger storm queues for the run slots rather than creating contexts without bound.
+past a quarter of the memory cap. Contexts are made ahead of need (``warm`` of them) and kept after clean
+runs (up to one per run slot); a trigger storm queues for the run slots rather than creating contexts
+without bound.
 """
 
 from collections import deque
@@ -51,7 +52,8 @@ class _NotScrubbed(Exception):
 
 class ScriptEngine:
     """Runs scripts with at most ``max_concurrent`` at a time; up to ``max_queue`` more wait their turn.
-    Up to ``warm`` contexts (``max_concurrent`` by default) are kept ready between runs."""
+    ``warm`` contexts (``max_concurrent`` by default) are made ahead of need; contexts clean runs leave
+    are kept for the next runs, up to ``max(warm, max_concurrent)``."""
 
     def __init__(self, limits: Limits | None = None, max_concurrent: int = 4, max_queue: int = 10_000,
                  warm: int | None = None) -> None:
@@ -60,7 +62,8 @@ class ScriptEngine:
         self._max_queue = max_queue
         self._waiting = 0
         self._running = 0
-        self._contexts = _Contexts(self.limits, max_concurrent if warm is None else warm)
+        warm = max_concurrent if warm is None else warm
+        self._contexts = _Contexts(self.limits, warm, max(warm, max_concurrent))
 
     @property
     def queue_depth(self) -> int:
@@ -116,13 +119,15 @@ class ScriptEngine:
 class _Contexts:
     """Contexts ready for a run: fresh ones made ahead of need, and ones scrubbed after a clean run.
 
-    At most ``warm`` are kept ready; a run that finds none waits for a fresh one, made for it. The most
+    Fresh ones are made so that ``warm`` are ready once the runs going give theirs back; up to ``keep``
+    are kept ready. A run that finds none waits for one made for it (or given back first). The most
     recently used context is taken first, the one whose code V8 has compiled most recently.
     """
 
-    def __init__(self, limits: Limits, warm: int) -> None:
+    def __init__(self, limits: Limits, warm: int, keep: int) -> None:
         self._limits = limits
         self._warm = warm
+        self._keep = keep
         self._ready: list[Sandbox] = []
         self._waiters: deque[asyncio.Future[Sandbox]] = deque()
         self._creating: set[asyncio.Task[Sandbox]] = set()
@@ -165,14 +170,14 @@ class _Contexts:
         self._refill()
 
     def _offer(self, sandbox: Sandbox) -> None:
-        """A context ready for a run: to the first run waiting, else kept up to ``warm``, else closed."""
+        """A context ready for a run: to the first run waiting, else kept up to ``keep``, else closed."""
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(sandbox)
                 self._in_use += 1
                 return
-        if len(self._ready) < self._warm and not self._closed:
+        if len(self._ready) < self._keep and not self._closed:
             self._ready.append(sandbox)
         else:
             self._close(sandbox)
