@@ -34,7 +34,7 @@ class Column:
 
 COLUMNS = (
     Column("time", "ts", 12),
-    Column("dir", "direction", 3),
+    Column("dir", "direction", 4),
     Column("connection", "connection_id", 12, flexible=True),
     Column("feature", "feature_id", 8, flexible=True),
     Column("op", "op_id", 16, flexible=True),
@@ -79,6 +79,8 @@ def cell_text(record: dict[str, Any], key: str) -> str:
         return str(value or "")[11:23]
     if key == "direction":
         return _DIRECTIONS.get(str(value), str(value or ""))
+    if key == "op_id" and value is None:  # calls about no one operation: notifications, user connections
+        return printable(record.get("op") or "")
     if key == "status_code":
         return "skip" if record.get("skipped") else ("---" if value is None else str(value))
     if key == "latency_ms":
