@@ -869,14 +869,31 @@ console.log(JSON.stringify({ replaced, first: values.slice(0, 4) }));
     assert logged(pinned[0])["first"] == logged(pinned[1])["first"] == logged(pinned[2])["first"]
 
 
-async def test_the_bridge_cannot_be_reached_by_name(one_context: ScriptEngine) -> None:
-    result = await run(one_context, """
-console.log(JSON.stringify([
+async def test_the_bridge_cannot_be_reached_by_name_or_through_callers(one_context: ScriptEngine) -> None:
+    result = await run(one_context, r"""
+const names = [
   Function("return typeof __sr")(), (0, eval)("typeof __sr"), (0, eval)("typeof __srMoment"), typeof globalThis.__sr,
   Function("try { return typeof __sr_0; } catch (e) { return 'error'; }")(),
-]));
+];
+// A sloppy function's caller, wherever the prelude calls back into the script.
+const callers = [];
+function look(resolve) {
+  try { callers.push(look.caller === null ? null : String(look.caller)); } catch (e) { callers.push(e.name); }
+  if (typeof resolve === "function") resolve();
+  return 1;
+}
+setTimeout(look, 1);
+console.log({ toJSON: look });
+const body = {};
+Object.defineProperty(body, "fields", { get: look, enumerable: true });
+await runAction("a.b", body);
+setTimeout(() => {}, { valueOf: look });
+await { then: look };
+await new Promise((resolve) => setTimeout(resolve, 5));
+console.log(JSON.stringify({ names, callers }));
 """)
-    assert logged(result) == ["undefined"] * 5
+    assert result.status == "ok", result.error
+    assert logged(result) == {"names": ["undefined"] * 5, "callers": [None] * 5}
 
 
 async def test_ordinary_assignments_that_shadow_built_ins_still_work(one_context: ScriptEngine) -> None:
