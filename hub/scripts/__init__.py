@@ -1,4 +1,5 @@
-"""Runtime scripts (DESIGN §6): JavaScript run once per trigger event in a fresh, sandboxed V8 context."""
+"""Runtime scripts (DESIGN §6): JavaScript run once per trigger event in a sandboxed V8 context (fresh, or
+reused only after a clean run that left nothing behind)."""
 
 from hub.scripts.engine import EngineBusy, ScriptEngine
 from hub.scripts.results import (
