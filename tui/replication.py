@@ -25,6 +25,7 @@ MAX_WRITES_IN_FLIGHT = 4
 # How the hub starts every batch frame; any other frame is decoded on the event loop.
 BATCH_PREFIXES = ('{"type":"batch"', b'{"type":"batch"')
 BATCH_PREFIX_LENGTH = len(BATCH_PREFIXES[0])
+BACKOFF_BASE = 0.1  # the first retry comes after 0.1–0.2 s, then doubling, with jitter
 BACKOFF_CAP = 30.0
 CLOSE_POLICY_VIOLATION = 1008
 
@@ -77,11 +78,16 @@ class Replicator:
     async def run(self) -> None:
         """Replicate until cancelled; a refused token ends it, anything else is retried."""
         attempt = 0
+
+        def went_live() -> None:  # a link that came up starts the backoff over when it drops
+            nonlocal attempt
+            attempt = 0
+            self._on_link(LinkState("live"))
+
         self._on_link(LinkState("connecting"))
         while True:
             try:
-                await self._session(lambda: self._on_link(LinkState("live")))
-                attempt = 0
+                await self._session(went_live)
             except Unauthorized as exc:
                 self._on_link(LinkState("offline", detail=str(exc)))
                 return
@@ -90,7 +96,7 @@ class Replicator:
             except (OSError, TimeoutError, ValueError, KeyError, httpx.HTTPError, websockets.WebSocketException) as exc:
                 attempt += 1
                 self._on_link(LinkState("reconnecting", attempt, detail=type(exc).__name__))
-            await asyncio.sleep(min(BACKOFF_CAP, 0.25 * 2**attempt) * random.uniform(0.5, 1.0))
+            await asyncio.sleep(min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * random.uniform(0.5, 1.0))
 
     async def _session(self, went_live: Callable[[], None]) -> None:
         hub_id = await self._hub_id()
