@@ -151,3 +151,26 @@ async def test_a_hub_restart_is_survived_without_a_gap(tmp_path: Path) -> None:
                 again.stop()
     finally:
         first.stop()
+
+
+async def test_the_cache_of_a_hub_that_is_gone_can_be_browsed(tmp_path: Path) -> None:
+    from tests.hubproc import start_hub
+
+    hub = start_hub(tmp_path / "hub")
+    try:
+        app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("2")
+            await wait_until(pilot, lambda: app.link.name == "live")
+            request_id = uuid.uuid4().hex
+            await run_action(hub, "user-001", request_id)
+            await wait_until(pilot, shows_inbound(app.query_one(LogView), request_id))
+    finally:
+        hub.stop()
+
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")  # the hub is gone; its cache is not
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, shows_inbound(app.query_one(LogView), request_id))
+        await wait_until(pilot, lambda: app.link.name == "reconnecting")
+        assert "reconnecting" in str(app.query_one(StatusLine).render())

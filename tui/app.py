@@ -10,6 +10,7 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 from store import connection_counts
 from themes import APP_CSS
 from tui.cache import Cache
+from tui import known_hubs
 from tui.replication import LinkState, Replicator
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.log_view import LogView, header_text
@@ -27,10 +28,15 @@ class SwitchroomApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, hub_url: str, token: str, cache_dir: Path) -> None:
+    def __init__(self, hub_url: str, token: str, cache_dir: Path, hub_key: str | None = None) -> None:
+        """``hub_key`` names the hub in the cache index (default: its URL), so its cache can be found
+        when it is gone."""
         super().__init__()
         self.hub_url = hub_url
-        self.replicator = Replicator(hub_url, token, cache_dir, self._on_cache, self._on_ingest, self._on_link)
+        self.cache_dir = cache_dir
+        self.hub_key = hub_key or known_hubs.hub_key(hub_url)
+        self.replicator = Replicator(hub_url, token, cache_dir, self._on_cache, self._on_ingest, self._on_link,
+                                     known_hubs.known_hub_id(cache_dir, self.hub_key))
         self.link = LinkState("connecting")
         self.ingest_rate = IngestRate()
         self._dirty = True
@@ -74,6 +80,7 @@ class SwitchroomApp(App[None]):
     # -- replicator callbacks (called on the app's event loop) -------------------------------------
 
     def _on_cache(self, cache: Cache) -> None:
+        known_hubs.remember_hub(self.cache_dir, self.hub_key, cache.hub_id)
         self.log_view.set_cache(cache)
         self._dirty = True
 

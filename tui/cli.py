@@ -7,12 +7,14 @@ import sys
 
 from tui.cache import default_cache_dir
 from tui.embedded import EmbeddedHub, EmbeddedHubError
+from tui.known_hubs import EMBEDDED
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="switchroom",
         description="Watch a Switchroom hub. With no --hub, starts the embedded demo hub and watches it.",
+        epilog="`switchroom logs --help`: print cached records for scripts and pipes.",
     )
     parser.add_argument("--hub", metavar="URL", help="the hub to watch, e.g. http://127.0.0.1:8470")
     parser.add_argument("--token", help="operator token (default: $SWITCHROOM_TOKEN)")
@@ -21,6 +23,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["logs"]:
+        from tui.logs_command import main as logs_main
+
+        sys.exit(logs_main(argv[1:], default_cache_dir()))
     args = parse_args(argv)
     cache_dir = args.cache_dir or default_cache_dir()
     embedded: EmbeddedHub | None = None
@@ -41,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     from tui.app import SwitchroomApp  # imported after the hub is up: Textual takes a moment
 
     try:
-        SwitchroomApp(hub_url, token, cache_dir).run()
+        SwitchroomApp(hub_url, token, cache_dir, EMBEDDED if embedded else None).run()
     finally:
         if embedded is not None:
             embedded.stop()

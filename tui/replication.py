@@ -61,7 +61,10 @@ class Replicator:
         on_cache: Callable[[Cache], None],
         on_ingest: Callable[[int, int], None],
         on_link: Callable[[LinkState], None],
+        known_hub_id: str | None = None,
     ) -> None:
+        """``known_hub_id``: the hub's id when it was last seen; its cache is opened at once, so it can be
+        browsed while the hub cannot be reached."""
         self.hub_url = hub_url.rstrip("/")
         self.token = token
         self.cache_dir = cache_dir
@@ -69,6 +72,7 @@ class Replicator:
         self.bad_frames = 0
         self._writes: deque[asyncio.Future[tuple[int, int]]] = deque()
         self._on_cache, self._on_ingest, self._on_link = on_cache, on_ingest, on_link
+        self._known_hub_id = known_hub_id
 
     @property
     def stream_url(self) -> str:
@@ -85,6 +89,8 @@ class Replicator:
             self._on_link(LinkState("live"))
 
         self._on_link(LinkState("connecting"))
+        if self._known_hub_id is not None and (self.cache_dir / "hubs" / f"{self._known_hub_id}.sqlite").exists():
+            self._open_cache(self._known_hub_id)
         while True:
             try:
                 await self._session(went_live)

@@ -1,0 +1,46 @@
+"""Which cache file holds which hub: ``hubs/index.json`` in the cache directory, hub key → hub id.
+
+A hub is known by its URL (the embedded demo hub, whose port changes, by ``embedded``), so the cache of
+a hub that is gone can still be found and browsed.
+"""
+
+from pathlib import Path
+import json
+import os
+import tempfile
+
+EMBEDDED = "embedded"
+
+
+def _index(cache_dir: Path) -> Path:
+    return cache_dir / "hubs" / "index.json"
+
+
+def hub_key(hub_url: str) -> str:
+    return hub_url.rstrip("/").lower()
+
+
+def known_hub_id(cache_dir: Path, key: str) -> str | None:
+    try:
+        index = json.loads(_index(cache_dir).read_text())
+    except (OSError, ValueError):
+        return None
+    value = index.get(key) if isinstance(index, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def remember_hub(cache_dir: Path, key: str, hub_id: str) -> None:
+    """Record that ``key``'s cache is ``hub_id``'s; written whole and renamed into place."""
+    path = _index(cache_dir)
+    if known_hub_id(cache_dir, key) == hub_id:
+        return
+    try:
+        index = json.loads(path.read_text())
+    except (OSError, ValueError):
+        index = {}
+    index = {**(index if isinstance(index, dict) else {}), key: hub_id}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".index-")
+    with os.fdopen(handle, "w") as file:
+        json.dump(index, file)
+    os.replace(temporary, path)
