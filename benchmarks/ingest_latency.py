@@ -1,0 +1,141 @@
+"""Key press → repaint latency of the dashboard while it ingests records live.
+
+A stand-in hub (health endpoint and log stream, speaking the protocol) streams ``--rate`` records/s in
+batches every 50 ms, as a busy hub does, into the real dashboard app running headless at 80×24 on the
+API log. Meanwhile keys are sent (pause by scrolling up, scroll, End to resume, switch panes), and for
+each the time from sending it until a frame showing its effect has been composed is recorded. Prints
+p50/p95/max and the records/s the API log actually took in.
+
+    .venv/bin/python benchmarks/ingest_latency.py [--rate 10000] [--seconds 20]
+
+The bar (DESIGN §11): p95 ≤ 100 ms while ingesting 10,000 records/s.
+"""
+
+from http import HTTPStatus
+from pathlib import Path
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+
+import websockets
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.http11 import Request, Response
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rich.console import RenderableType  # noqa: E402
+from textual import events  # noqa: E402
+from textual.screen import Screen  # noqa: E402
+from textual.widgets import TabbedContent  # noqa: E402
+
+from tui.app import SwitchroomApp  # noqa: E402
+
+HUB_ID = "latency-bench-hub"
+TICK = 0.05
+KEYS = ["up", "up", "end", "1", "2"]  # each changes what is shown: pause, scroll, resume, switch panes
+
+
+def record(seq: int) -> str:
+    return json.dumps({
+        "seq": seq, "ts": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()), "kind": "api_call",
+        "direction": "inbound" if seq % 2 else "outbound", "method": "POST",
+        "path": "/v2/connections/evening-glow/actions/lights.change_color/run", "op": "action",
+        "op_id": "lights.change_color", "connection_id": ["evening-glow", "porch-welcome", "rain-alert"][seq % 3],
+        "feature_id": "glow", "user_id": f"user-{seq % 300:03d}", "status_code": [204, 200, 502, 422][seq % 4],
+        "latency_ms": 12.5, "source": "api", "request_body": {"user_id": "user-001", "fields": {"color": "blue"}},
+        "request_id": f"{seq:032x}",
+    }, separators=(",", ":"))
+
+
+def stand_in_hub(rate: int) -> tuple:
+    async def stream(websocket: ServerConnection) -> None:
+        try:
+            await send_records(websocket)
+        except websockets.ConnectionClosed:
+            pass  # the dashboard went away
+
+    async def send_records(websocket: ServerConnection) -> None:
+        after = json.loads(await websocket.recv())["after"]
+        await websocket.send(json.dumps({"type": "hello", "hub_id": HUB_ID, "protocol": 1, "head_seq": after}))
+        seq, started, per_tick = after, time.perf_counter(), max(1, int(rate * TICK))
+        while True:
+            records = [record(n) for n in range(seq + 1, seq + per_tick + 1)]
+            seq += per_tick
+            await websocket.send(f'{{"type":"batch","records":[{",".join(records)}],"through_seq":{seq}}}')
+            started += TICK
+            await asyncio.sleep(max(0.0, started - time.perf_counter()))
+
+    def health(connection: ServerConnection, request: Request) -> Response | None:
+        if request.path == "/v1/health":
+            return connection.respond(HTTPStatus.OK, json.dumps({"status": "ok", "hub_id": HUB_ID}) + "\n")
+        return None
+
+    return stream, health
+
+
+class TimedApp(SwitchroomApp):
+    """The dashboard, noting when each frame was composed (headless, nothing is written out)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)  # type: ignore[arg-type]
+        self.last_frame = 0.0
+
+    def _display(self, screen: Screen, renderable: RenderableType | None) -> None:
+        super()._display(screen, renderable)
+        if renderable is not None:
+            self.last_frame = time.perf_counter()
+
+
+def state(app: TimedApp) -> tuple[object, ...]:
+    """What the benchmark's keys change: following or not, the paused scroll position, the pane."""
+    view = app.log_view
+    return view.follow, None if view.follow else view.scroll_y, app.query_one(TabbedContent).active
+
+
+async def press(app: TimedApp, key: str) -> float:
+    """Milliseconds from sending ``key`` until a frame showing its effect was composed."""
+    before = state(app)
+    sent = time.perf_counter()
+    app.post_message(events.Key(key, key if len(key) == 1 else None))
+    while state(app) == before:
+        await asyncio.sleep(0.0005)
+    changed = time.perf_counter()
+    while app.last_frame < changed:
+        await asyncio.sleep(0.0005)
+    return (app.last_frame - sent) * 1000
+
+
+async def main(args: argparse.Namespace) -> None:
+    stream, health = stand_in_hub(args.rate)
+    async with serve(stream, "127.0.0.1", 0, process_request=health, compression=None) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        app = TimedApp(f"http://127.0.0.1:{port}", "token", Path(tempfile.mkdtemp(prefix="switchroom-latency-")))
+        latencies: list[float] = []
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("2")
+            while app.link.name != "live":
+                await pilot.pause(0.05)
+            await asyncio.sleep(1.0)
+            first, started = app.log_view.total, time.perf_counter()
+            n = 0
+            while time.perf_counter() - started < args.seconds:
+                latencies.append(await press(app, KEYS[n % len(KEYS)]))
+                n += 1
+                await asyncio.sleep(0.05)
+            shown = (app.log_view.total - first) / (time.perf_counter() - started)
+    cuts = statistics.quantiles(latencies, n=100)
+    print(f"ingest: {args.rate:,} records/s offered, {shown:,.0f} records/s shown in the API log")
+    print(f"key → repaint over {len(latencies)} presses: p50 {cuts[49]:.1f} ms, p95 {cuts[94]:.1f} ms, "
+          f"max {max(latencies):.1f} ms (bar: p95 <= 100 ms)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rate", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    asyncio.run(main(parser.parse_args()))

@@ -1,0 +1,47 @@
+"""Retention of a cache: the oldest records go, by age and by size, a chunk per transaction.
+
+The cursor is left alone: records dropped for age or size are not fetched again. Each chunk is its own
+short transaction, and one call does at most ``max_chunks`` of them, so a writer thread that trims
+between batches never holds up ingest for long; whatever is left is trimmed on the next call.
+"""
+
+from store.eventlog import EventLog
+
+CHUNK = 10_000
+
+
+def used_bytes(log: EventLog) -> int:
+    """Bytes the database's pages hold, free pages not counted."""
+    conn = log.db.conn
+    pages, free, size = (conn.execute(f"PRAGMA {name}").fetchone()[0]
+                         for name in ("page_count", "freelist_count", "page_size"))
+    return (pages - free) * size
+
+
+def trim(log: EventLog, older_than: str | None = None, max_bytes: int | None = None, *,
+         chunk: int = CHUNK, max_chunks: int = 10) -> int:
+    """Drop records with ``ts`` before ``older_than``, then the oldest while the cache holds more than
+    ``max_bytes``; how many went. Records are in ``seq`` order and ``ts`` grows with ``seq``, so the
+    oldest are always first."""
+    dropped = 0
+    for _ in range(max_chunks):
+        went = _drop_oldest(log, chunk, older_than) if older_than else 0
+        if not went and max_bytes is not None and used_bytes(log) > max_bytes:
+            went = _drop_oldest(log, chunk, None)
+        if not went:
+            break
+        dropped += went
+    if dropped:
+        log.db.conn.execute("PRAGMA incremental_vacuum")  # gives pages back where the file allows it
+    return dropped
+
+
+def _drop_oldest(log: EventLog, count: int, before_ts: str | None) -> int:
+    """Delete among the ``count`` oldest records those before ``before_ts`` (all of them when None)."""
+    conn = log.db.conn
+    oldest = "SELECT seq FROM records ORDER BY seq LIMIT ?"
+    if before_ts is None:
+        cursor = conn.execute(f"DELETE FROM records WHERE seq IN ({oldest})", (count,))
+    else:
+        cursor = conn.execute(f"DELETE FROM records WHERE seq IN ({oldest}) AND ts < ?", (count, before_ts))
+    return cursor.rowcount
