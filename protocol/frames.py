@@ -1,6 +1,7 @@
 """Stream frames (DESIGN §7): JSON text frames on ``/v1/streams/logs`` and ``/v1/streams/triggers``."""
 
 from typing import Annotated, Any, Literal
+import re
 
 import orjson
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
@@ -77,3 +78,59 @@ def _batch(raw: dict[str, Any]) -> BatchFrame:
         if not (isinstance(record, dict) and type(record.get("seq")) is int and isinstance(record.get("kind"), str)):
             raise MalformedFrame("every record needs an integer seq and a kind")
     return BatchFrame.model_construct(records=records, through_seq=through)
+
+
+# The layout in which the hub writes every batch frame: stored record bodies spliced between these, each
+# body starting with its seq (hub/streams.py). ``split_batch`` relies on it and on nothing else.
+_BATCH_HEAD = '{"type":"batch","records":['
+_RECORD_HEAD = '{"seq":'
+_RECORD_JOIN = ',' + _RECORD_HEAD
+_BATCH_TAIL = re.compile(r'\],"through_seq":(0|[1-9][0-9]{0,18})\}\Z')
+_TAIL_SEARCH = 40  # characters from the end within which the tail must start
+
+
+def split_batch(data: bytes | str) -> tuple[list[tuple[str, dict[str, Any]]], int] | None:
+    """A batch frame in the hub's own layout, split into each record's JSON text and its decoded value.
+
+    Records are cut apart at ``,{"seq":`` without decoding the whole frame first, so that each record's
+    exact text can be stored as is rather than encoded again. Outside a JSON string that sequence only
+    ever starts an object whose first key is ``seq``; inside a string it cannot occur at all, since a
+    string's quotes are escaped. A cut can still fall inside a record, where a nested array holds such
+    an object; the piece before it then leaves an array open, is no JSON text on its own, and fails to
+    decode. So when every piece decodes to an object, the pieces are exactly the frame's records.
+
+    Returns ``(records, through_seq)``, or None for anything else — another layout, a piece that does not
+    decode, a record without an integer ``seq`` or a string ``kind`` — which ``parse_server_frame`` then
+    decodes in full (and rejects, if it is malformed).
+    """
+    if isinstance(data, bytes):
+        try:
+            data = data.decode()
+        except UnicodeDecodeError:
+            return None
+    if not data.startswith(_BATCH_HEAD):
+        return None
+    tail = _BATCH_TAIL.search(data, max(len(_BATCH_HEAD), len(data) - _TAIL_SEARCH))
+    if tail is None:
+        return None
+    through = int(tail.group(1))
+    inner = data[len(_BATCH_HEAD):tail.start()]
+    if not inner:
+        return [], through
+    if not inner.startswith(_RECORD_HEAD):
+        return None
+    pieces = inner.split(_RECORD_JOIN)
+    records: list[tuple[str, dict[str, Any]]] = []
+    loads, append = orjson.loads, records.append
+    try:
+        text = pieces[0]
+        for index, piece in enumerate(pieces):
+            if index:
+                text = _RECORD_HEAD + piece
+            record = loads(text)
+            if type(record) is not dict or type(record.get("seq")) is not int or type(record.get("kind")) is not str:
+                return None
+            append((text, record))
+    except orjson.JSONDecodeError:
+        return None
+    return records, through

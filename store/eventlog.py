@@ -6,6 +6,10 @@ Every record keeps its full JSON in ``body``; the columns beside it exist only t
 
 An ``EventLog`` wraps one sqlite3 connection: use it from one thread at a time. WAL mode lets any
 number of readers (each with its own ``EventLog``) run beside the single writer.
+
+A dashboard cache (``replica=True``) keeps only the index its reads use, ``(kind, seq)``, and copies its
+write-ahead log into the database in larger steps: a backlog of a million records is written in seconds,
+and every index and every checkpoint is paid for on each of them.
 """
 
 from collections.abc import Iterable, Sequence
@@ -25,6 +29,14 @@ INDEXED = (
 )
 _COLUMN_TYPES = {"status_code": int, "skipped": int, "latency_ms": float}
 _INSERT_COLUMNS = ("seq", "ts", "kind", *INDEXED, "body")
+# Indexes only the hub's own queries use (store.queries.connection_stats reads (kind, ts)); a dashboard
+# cache goes without them. The dashboard's reads (api_call_count, api_calls_window, connection_counts)
+# need (kind, seq) alone.
+_HUB_ONLY_INDEXES = {"idx_records_connection_id_feature_id": ["connection_id", "feature_id"],
+                     "idx_records_kind_ts": ["kind", "ts"]}
+# WAL pages a cache lets build up before copying them into the database (64 MiB at 4 KiB a page, against
+# SQLite's default 1,000): each checkpoint ends in an fsync, and a catch-up writes hundreds of megabytes.
+REPLICA_WAL_AUTOCHECKPOINT = 16384
 
 
 def iso_timestamp(moment: datetime) -> str:
@@ -37,8 +49,9 @@ def utc_now_iso() -> str:
 
 
 class EventLog:
-    def __init__(self, path: Path | str, *, check_same_thread: bool = True) -> None:
+    def __init__(self, path: Path | str, *, check_same_thread: bool = True, replica: bool = False) -> None:
         self.path = Path(path)
+        self.replica = replica
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=check_same_thread
@@ -46,6 +59,8 @@ class EventLog:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")
+        if replica:
+            self._conn.execute(f"PRAGMA wal_autocheckpoint={REPLICA_WAL_AUTOCHECKPOINT}")
         self.db = sqlite_utils.Database(self._conn)
         self._ensure_schema()
 
@@ -56,6 +71,9 @@ class EventLog:
 
     def _ensure_schema(self) -> None:
         if {"records", "trigger_seen", "user_connections"} <= set(self.db.table_names()):
+            if self.replica:  # a cache made before replicas went without them
+                for name in _HUB_ONLY_INDEXES:
+                    self._conn.execute(f"DROP INDEX IF EXISTS {name}")
             return
         with self._transaction():
             self.db["records"].create(
@@ -70,8 +88,9 @@ class EventLog:
                 if_not_exists=True,
             )
             self.db["records"].create_index(["kind", "seq"], if_not_exists=True)
-            self.db["records"].create_index(["connection_id", "feature_id"], if_not_exists=True)
-            self.db["records"].create_index(["kind", "ts"], if_not_exists=True)
+            if not self.replica:
+                for name, columns in _HUB_ONLY_INDEXES.items():
+                    self.db["records"].create_index(columns, index_name=name, if_not_exists=True)
             self.db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
             self.db["cursors"].create({"name": str, "seq": int}, pk="name", if_not_exists=True)
             # Trigger items already turned into events, per subscription (DESIGN §5 dedupe). The
@@ -142,9 +161,18 @@ class EventLog:
 
         Records already present are ignored (``seq`` is the key). Returns how many were new.
         """
+        return self.replicate_rows((_row(r, orjson.dumps(r).decode()) for r in records), through_seq, cursor)
+
+    def replicate_json(
+        self, records: Iterable[tuple[str, dict[str, Any]]], through_seq: int, cursor: str = "stream"
+    ) -> int:
+        """``replicate`` for records that come with their JSON text, which is stored as is (not encoded again)."""
+        return self.replicate_rows((_row(record, text) for text, record in records), through_seq, cursor)
+
+    def replicate_rows(self, rows: Iterable[Sequence[Any]], through_seq: int, cursor: str = "stream") -> int:
         with self._transaction():
             before = self._conn.total_changes
-            self._insert(records, or_ignore=True)
+            self._conn.executemany(_INSERT_OR_IGNORE, rows)
             added = self._conn.total_changes - before
             self._conn.execute(
                 "INSERT INTO cursors (name, seq) VALUES (?, ?) "
@@ -154,20 +182,8 @@ class EventLog:
         return added
 
     def _insert(self, records: Iterable[dict[str, Any]], *, or_ignore: bool) -> None:
-        verb = "INSERT OR IGNORE" if or_ignore else "INSERT"
-        placeholders = ", ".join("?" for _ in _INSERT_COLUMNS)
         self._conn.executemany(
-            f"{verb} INTO records ({', '.join(_INSERT_COLUMNS)}) VALUES ({placeholders})",
-            (
-                (
-                    r["seq"],
-                    r["ts"],
-                    r["kind"],
-                    *(r.get(name) for name in INDEXED),
-                    orjson.dumps(r).decode(),
-                )
-                for r in records
-            ),
+            _INSERT_OR_IGNORE if or_ignore else _INSERT, (_row(r, orjson.dumps(r).decode()) for r in records)
         )
 
     # -- reading ----------------------------------------------------------------------------------
@@ -208,6 +224,25 @@ class EventLog:
 
     def integrity_ok(self) -> bool:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+_INSERT = f"INSERT INTO records ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})"
+_INSERT_OR_IGNORE = _INSERT.replace("INSERT", "INSERT OR IGNORE", 1)
+
+
+def _row(r: dict[str, Any], body: str) -> tuple[Any, ...]:
+    """A record's row in ``records``, in ``_INSERT_COLUMNS`` order (spelled out: it runs per record)."""
+    get = r.get
+    return (
+        r["seq"], r["ts"], r["kind"], get("direction"), get("connection_id"), get("feature_id"), get("user_id"),
+        get("op_id"), get("status_code"), get("skipped"), get("latency_ms"), body,
+    )
+
+
+assert _INSERT_COLUMNS == (
+    "seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "op_id", "status_code", "skipped",
+    "latency_ms", "body",
+), "_row spells out these columns"
 
 
 @dataclass

@@ -9,11 +9,15 @@ from pathlib import Path
 import asyncio
 import json
 
+import orjson
+import pytest
 import websockets
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
-from store import EventLog
+from protocol.frames import MalformedFrame, split_batch
+from store import EventLog, connection_counts
+from tui.cache import Cache
 from tui.replication import LinkState, Replicator
 
 HUB_ID = "badly-behaved-hub"
@@ -70,3 +74,103 @@ async def test_bad_frames_are_counted_and_the_stream_continues(tmp_path: Path) -
     cache = EventLog(replicator.cache.path)
     assert [r["seq"] for r in cache.read_after(0, 100)] == [1, 2, 3, 4]
     assert cache.cursor() == 4
+
+
+# -- splitting a batch frame into its records' own text ----------------------------------------------
+
+HOSTILE_STRINGS = [
+    '","', "}", "]", "},{", '],"through_seq":9}', ',{"seq":', '{"seq":7,"kind":"x"}', 'say \\"hi\\"', '\\',
+    'a "quoted" word', "line\nbreak\ttab", "é ü 中文 🙂", "\u2028\u2029", "\x00\x1f", "",
+]
+
+
+def hostile_records(start: int) -> list[dict[str, object]]:
+    records: list[dict[str, object]] = []
+    for offset, text in enumerate(HOSTILE_STRINGS):
+        records.append({
+            "seq": start + offset, "ts": "2026-11-26T10:00:00.000Z", "kind": "api_call", "direction": "inbound",
+            "connection_id": text, "user_id": text, "status_code": 204, "skipped": offset % 2 == 0,
+            "latency_ms": 1.5 * offset, "request_body": {"text": text, "nested": {"deeper": [text, {"k": text}]}},
+            text or "empty": [text, 1, None, True],
+        })
+    return records
+
+
+def hub_frame(records: list[dict[str, object]], through: int) -> str:
+    """A batch frame exactly as hub/streams.py writes it: stored bodies spliced between head and tail."""
+    bodies = ",".join(orjson.dumps(r).decode() for r in records)
+    return f'{{"type":"batch","records":[{bodies}],"through_seq":{through}}}'
+
+
+def test_records_split_from_a_frame_are_what_a_full_decode_gives() -> None:
+    records = hostile_records(1)
+    frame = hub_frame(records, through=40)
+    split = split_batch(frame)
+    assert split is not None
+    pieces, through = split
+    assert through == 40
+    assert [record for _, record in pieces] == orjson.loads(frame)["records"] == records
+    assert [text for text, _ in pieces] == [orjson.dumps(r).decode() for r in records]  # each record's own text
+    assert split_batch(frame.encode()) == split
+    assert split_batch('{"type":"batch","records":[],"through_seq":5}') == ([], 5)
+
+
+def test_a_nested_array_holding_a_seq_object_is_decoded_in_full(tmp_path: Path) -> None:
+    records = hostile_records(1)
+    records[3]["items"] = [1, {"seq": 2, "kind": "x"}, {"seq": 3}]  # ',{"seq":' outside any string
+    frame = hub_frame(records, through=len(records))
+    assert split_batch(frame) is None  # the cut inside the array leaves no JSON: the fast path steps aside
+    cache = Cache(tmp_path, "hub")
+    try:
+        assert cache._store_batch(frame) == (len(records), len(records))
+        assert EventLog(cache.path).read_after(0, 100) == records
+    finally:
+        cache.close()
+
+
+def test_split_records_are_stored_as_they_came_and_read_back_equal(tmp_path: Path) -> None:
+    records = hostile_records(1)
+    frame = hub_frame(records, through=20)
+    cache = Cache(tmp_path, "hub")
+    try:
+        assert cache._store_batch(frame) == (len(records), 20)
+        assert cache._store_batch(frame) == (0, 20)  # again: nothing stored twice
+    finally:
+        cache.close()
+    log = EventLog(tmp_path / "hubs" / "hub.sqlite")
+    assert log.read_after(0, 100) == records
+    assert log.read_after_json(0, 100)[0] == [orjson.dumps(r).decode() for r in records]
+    assert log.cursor() == 20
+    rows = log.execute("SELECT connection_id, skipped, latency_ms FROM records ORDER BY seq")
+    assert rows == [(r["connection_id"], int(r["skipped"]), r["latency_ms"]) for r in records]  # type: ignore[call-overload]
+    assert connection_counts(log)[0].calls == sum(1 for r in records if r["connection_id"] == "")
+
+
+MALFORMED_FAST_PATH = [
+    '{"type":"batch","records":[{"seq":1,"kind":"api_call"},{"seq":2,"kind":"api_call"],"through_seq":2}',
+    '{"type":"batch","records":[{"seq":1,"kind":"api_call"},{"seq":2,"kind":"api_call"}',  # truncated
+    '{"type":"batch","records":[{"seq":1,"kind":"api_call"}],"through_seq":1.5}',
+    '{"type":"batch","records":[{"seq":1,"kind":"api_call"}],"through_seq":"1"}',
+    '{"type":"batch","records":[{"seq":1,"kind":"api_call"},{"seq":2}],"through_seq":2}',  # no kind
+    '{"type":"batch","records":[{"seq":1,"kind":"api_call"},{"seq":true,"kind":"x"}],"through_seq":2}',
+    '{"type":"batch","records":[{"seq":1,"kind":"api_call"},{"seq":2,"kind":"x","a":[}],"through_seq":2}',
+    '{"type":"batch","records":[{"seq":1,"kind":"api_call"},{"seq":2,"kind":"x"} {"seq":3}],"through_seq":3}',
+    '{"type":"batch","records":[{"seq":1,"kind":"api_call","s":"\ud800"}],"through_seq":1}',
+    b'{"type":"batch","records":[{"seq":1,"kind":"\xff"}],"through_seq":1}',
+]
+
+
+def test_a_malformed_frame_in_the_hubs_layout_is_refused_whole(tmp_path: Path) -> None:
+    cache = Cache(tmp_path, "hub")
+    try:
+        for frame in MALFORMED_FAST_PATH:
+            assert split_batch(frame) is None
+            with pytest.raises(MalformedFrame):
+                cache._store_batch(frame)
+        assert cache._store_batch(hub_frame([record(1)], through=1)) == (1, 1)  # and the cache goes on
+    finally:
+        cache.close()
+    log = EventLog(tmp_path / "hubs" / "hub.sqlite")
+    assert [r["seq"] for r in log.read_after(0, 100)] == [1]
+    assert log.cursor() == 1
+    assert log.integrity_ok()

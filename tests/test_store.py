@@ -71,3 +71,26 @@ def test_window_reads_the_same_rows_from_either_end(tmp_path: Path) -> None:
         assert [r["request_id"] for r in rows] == [f"r{n}" for n in range(offset, min(offset + 5, 50))]
     assert api_calls_window(log, 48, 5)[-1]["request_id"] == "r49"
     assert api_calls_window(log, 60, 5) == []
+
+
+def test_a_replica_keeps_only_the_index_the_dashboard_reads_use(tmp_path: Path) -> None:
+    def indexes(log: EventLog) -> set[str]:
+        return {name for (name,) in log.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' AND sql IS NOT NULL")}
+
+    hub = EventLog(tmp_path / "hub.sqlite")
+    assert indexes(hub) == {"idx_records_kind_seq", "idx_records_kind_ts", "idx_records_connection_id_feature_id"}
+    records = hub.append([api_call(n, status=502 if n % 3 == 0 else 204, connection=f"c{n % 2}") for n in range(9)])
+    old_cache = EventLog(tmp_path / "old-cache.sqlite")  # made before replicas had their own schema
+    old_cache.replicate(records, through_seq=9)
+    old_cache.close()
+    for path in (tmp_path / "cache.sqlite", tmp_path / "old-cache.sqlite"):
+        cache = EventLog(path, replica=True)
+        cache.replicate(records, through_seq=9)
+        assert indexes(cache) == {"idx_records_kind_seq"}
+        assert [(s.connection_id, s.calls, s.errors) for s in connection_counts(cache)] == [("c0", 5, 2), ("c1", 4, 1)]
+        assert api_calls_window(cache, 6, 3) == records[6:]
+        assert cache.execute("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM records WHERE kind = 'api_call'")[0][3] == (
+            "SEARCH records USING COVERING INDEX idx_records_kind_seq (kind=?)"
+        )
+        cache.close()

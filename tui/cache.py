@@ -1,7 +1,8 @@
 """The dashboard's replica of a hub's event log: one SQLite file per hub id.
 
 Writes go through one writer thread and reads through one reader thread, each with its own
-connection (WAL lets them run side by side), so neither ever runs on the UI's event loop.
+connection (WAL lets them run side by side), so neither ever runs on the UI's event loop. A third
+thread copies the write-ahead log into the database file behind the writer (see ``_Checkpointer``).
 """
 
 from collections.abc import Callable
@@ -9,14 +10,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 import asyncio
+import sqlite3
+import threading
 
 import platformdirs
 
 from protocol import BatchFrame, parse_server_frame
-from protocol.frames import MalformedFrame
+from protocol.frames import MalformedFrame, split_batch
 from store import EventLog
 
 T = TypeVar("T")
+# Frame bytes written between two background checkpoints: about one full batch of the hub's.
+CHECKPOINT_EVERY_BYTES = 1 << 20
 
 
 def default_cache_dir() -> Path:
@@ -27,8 +32,10 @@ class Cache:
     def __init__(self, directory: Path, hub_id: str) -> None:
         self.hub_id = hub_id
         self.path = directory / "hubs" / f"{hub_id}.sqlite"
-        self._writer = EventLog(self.path, check_same_thread=False)
+        self._writer = EventLog(self.path, check_same_thread=False, replica=True)
         self._writer.set_meta("hub_id", hub_id)
+        self._checkpointer = _Checkpointer(self.path)
+        self._unchecked_bytes = 0
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-writer")
         self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-reader")
         self._reader: EventLog | None = None
@@ -44,10 +51,21 @@ class Cache:
         return await loop.run_in_executor(self._write_thread, self._store_batch, frame_text)
 
     def _store_batch(self, frame_text: str | bytes) -> tuple[int, int]:
-        frame = parse_server_frame(frame_text)
-        if not isinstance(frame, BatchFrame):
-            raise MalformedFrame(f"expected a batch frame, got {frame.type}")
-        return self._writer.replicate(frame.records, frame.through_seq), frame.through_seq
+        split = split_batch(frame_text)  # the hub's own layout: each record's text is stored as it came
+        if split is not None:
+            records, through_seq = split
+            added = self._writer.replicate_json(records, through_seq)
+        else:
+            frame = parse_server_frame(frame_text)
+            if not isinstance(frame, BatchFrame):
+                raise MalformedFrame(f"expected a batch frame, got {frame.type}")
+            through_seq = frame.through_seq
+            added = self._writer.replicate(frame.records, through_seq)
+        self._unchecked_bytes += len(frame_text)
+        if self._unchecked_bytes >= CHECKPOINT_EVERY_BYTES:
+            self._unchecked_bytes = 0
+            self._checkpointer.wake()
+        return added, through_seq
 
     async def read(self, query: Callable[[EventLog], T]) -> T:
         """Run ``query`` against the cache on the reader thread."""
@@ -62,6 +80,45 @@ class Cache:
     def close(self) -> None:
         self._write_thread.shutdown(wait=True)
         self._read_thread.shutdown(wait=True)
+        self._checkpointer.close()
         self._writer.close()
         if self._reader is not None:
             self._reader.close()
+
+
+class _Checkpointer:
+    """Copies committed pages from the cache's write-ahead log into its database file, on its own thread.
+
+    A checkpoint is mostly waiting for the disk (it ends in an fsync of the log and of the database);
+    run here, that wait overlaps the writer's next batches instead of stopping them. It never blocks
+    the writer (a PASSIVE checkpoint takes no write lock). The writer's own, rarer checkpoints
+    (``REPLICA_WAL_AUTOCHECKPOINT``) still bound the log: they find little left to copy, and once a
+    checkpoint has caught up, the next transaction starts the log over from its beginning.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._wanted = threading.Event()
+        self._closing = False
+        self._thread = threading.Thread(target=self._run, name="cache-checkpointer", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        self._wanted.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            if self._closing:
+                return
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error:
+                pass  # nothing is lost: the writer's own checkpoints carry on
+
+    def close(self) -> None:
+        self._closing = True
+        self._wanted.set()
+        self._thread.join()
+        self._conn.close()
