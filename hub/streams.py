@@ -24,11 +24,13 @@ log = logging.getLogger("switchroom.hub")
 LOG_KINDS = ("api_call", "script_run", "rerun")
 TRIGGER_KINDS = ("trigger_event",)
 BATCH_LIMIT = 2000
+BATCH_MAX_CHARS = 4 << 20  # a frame stays far below any client's limit (the dashboard takes 64 MiB)
 HEARTBEAT_SECONDS = 5.0
 SUBSCRIBE_TIMEOUT = 10.0
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_INTERNAL_ERROR = 1011
+CLOSE_CURSOR_AHEAD = 4000
 
 
 class StreamEndpoint:
@@ -63,10 +65,15 @@ class StreamEndpoint:
             return None
 
     async def _stream(self, websocket: WebSocket, cursor: int) -> None:
+        if cursor > self.recorder.head_seq:  # the client saw records this log no longer has (a restore)
+            await self._refuse(websocket, "cursor_ahead",
+                               f"This hub's log ends at seq {self.recorder.head_seq}, before your cursor {cursor}: "
+                               "start a fresh cache", CLOSE_CURSOR_AHEAD)
+            return
         hello = HelloFrame(hub_id=self.recorder.hub_id, head_seq=self.recorder.head_seq)
         await websocket.send_text(dumps(hello).decode())
         while True:
-            bodies, through = await self.recorder.read_after_json(cursor, BATCH_LIMIT, self.kinds)
+            bodies, through = await self.recorder.read_after_json(cursor, BATCH_LIMIT, self.kinds, BATCH_MAX_CHARS)
             if through > cursor:
                 cursor = through
                 # Records are already JSON in the log: splice them into the frame without re-encoding.

@@ -201,8 +201,10 @@ class EventLog:
         row = self._conn.execute("SELECT seq FROM cursors WHERE name = ?", (name,)).fetchone()
         return row[0] if row else 0
 
-    def read_after_json(self, after: int, limit: int, kinds: Sequence[str] | None = None) -> tuple[list[str], int]:
-        """Records with ``seq > after`` as raw JSON text, oldest first, at most ``limit`` of them.
+    def read_after_json(self, after: int, limit: int, kinds: Sequence[str] | None = None,
+                        max_chars: int | None = None) -> tuple[list[str], int]:
+        """Records with ``seq > after`` as raw JSON text, oldest first, at most ``limit`` of them and (past
+        the first) at most ``max_chars`` of text in all.
 
         Returns them with the seq they cover through: the last seq looked at, which passes over
         records of other kinds, so a stream's cursor moves past what it does not carry.
@@ -210,9 +212,17 @@ class EventLog:
         rows = self._conn.execute(
             "SELECT seq, kind, body FROM records WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
         ).fetchall()
-        through = rows[-1][0] if rows else after
         wanted = set(kinds) if kinds is not None else None
-        return [body for _, kind, body in rows if wanted is None or kind in wanted], through
+        bodies: list[str] = []
+        through, size = after, 0
+        for seq, kind, body in rows:
+            if wanted is None or kind in wanted:
+                if max_chars is not None and bodies and size + len(body) > max_chars:
+                    break
+                bodies.append(body)
+                size += len(body) + 1
+            through = seq
+        return bodies, through
 
     def read_after(self, after: int, limit: int, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
         bodies, _ = self.read_after_json(after, limit, kinds)

@@ -73,6 +73,17 @@ def test_window_reads_the_same_rows_from_either_end(tmp_path: Path) -> None:
     assert api_calls_window(log, 60, 5) == []
 
 
+def test_reads_for_a_frame_stop_at_the_size_budget_but_never_return_nothing(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "log.sqlite")
+    log.append([{"kind": "api_call", "request_id": str(n), "note": "x" * 1000} for n in range(10)])
+    bodies, through = log.read_after_json(0, 100, max_chars=3500)
+    assert len(bodies) == 3 and through == 3  # the cursor stops where the frame does
+    bodies, through = log.read_after_json(3, 100, max_chars=10)
+    assert len(bodies) == 1 and through == 4  # one record larger than the budget still goes alone
+    bodies, through = log.read_after_json(4, 100)
+    assert len(bodies) == 6 and through == 10
+
+
 def test_a_replica_keeps_only_the_index_the_dashboard_reads_use(tmp_path: Path) -> None:
     def indexes(log: EventLog) -> set[str]:
         return {name for (name,) in log.execute(

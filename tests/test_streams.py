@@ -58,3 +58,29 @@ async def test_hello_names_the_hub_and_its_head(hub: RunningHub) -> None:
         hello = loads(await ws.recv())
     assert hello["type"] == "hello" and hello["protocol"] == 1
     assert hello["hub_id"] == health["hub_id"] and hello["head_seq"] >= health["head_seq"]
+
+
+async def test_many_dashboards_at_once_each_get_the_whole_stream(hub: RunningHub) -> None:
+    async with httpx.AsyncClient(base_url=hub.url, headers={"IFTTT-Service-Key": hub.service_key}) as http:
+        head = httpx.get(f"{hub.url}/v1/health").json()["head_seq"]
+        target = head + 40
+        readers = [asyncio.create_task(collect(hub.ws_url, hub.token, lambda rs: len(rs) >= target, timeout=60))
+                   for _ in range(25)]
+        for _ in range(20):
+            await http.post(RUN, json={"user_id": "user-001"})
+        streams = await asyncio.gather(*readers)
+    first = [r["seq"] for r in streams[0]]
+    assert first[:target] == list(range(1, target + 1))
+    assert all([r["seq"] for r in stream][:target] == first[:target] for stream in streams)
+
+
+async def test_a_cursor_past_the_head_is_refused_as_cursor_ahead(hub: RunningHub) -> None:
+    head = httpx.get(f"{hub.url}/v1/health").json()["head_seq"]
+    headers = {"Authorization": f"Bearer {hub.token}"}
+    async with websockets.connect(hub.ws_url + "/v1/streams/logs", additional_headers=headers) as ws:
+        await ws.send(f'{{"type": "subscribe", "after": {head + 1000}}}')
+        frame = loads(await ws.recv())
+        assert frame["type"] == "error" and frame["code"] == "cursor_ahead"
+        with pytest.raises(websockets.ConnectionClosed):
+            await ws.recv()
+    assert ws.close_code == 4000
