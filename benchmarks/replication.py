@@ -147,7 +147,10 @@ def main() -> None:
     finally:
         hub.terminate()
         hub.wait()
-    raw = raw_executemany(workdir / "raw.sqlite", hub_db)
+    try:
+        raw = raw_executemany(workdir / "raw.sqlite", hub_db)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # a 1M-record run leaves about 2 GB behind otherwise
     print(f"replication:        {rate:,.0f} records/s end to end, hub → websocket → cache  (bar: >= 100,000/s)")
     print(f"raw executemany:    {raw:,.0f} records/s, same rows, same schema, no network")
 
