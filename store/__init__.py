@@ -4,6 +4,7 @@ from store.eventlog import EventLog, StateChanges, iso_timestamp, utc_now_iso
 from store.queries import (
     ConnectionStats,
     api_call_count,
+    api_calls_after,
     api_calls_window,
     connection_counts,
     connection_stats,
@@ -14,6 +15,7 @@ __all__ = [
     "EventLog",
     "StateChanges",
     "api_call_count",
+    "api_calls_after",
     "api_calls_window",
     "connection_counts",
     "connection_stats",

@@ -56,6 +56,8 @@ class EventLog:
         self._conn = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=check_same_thread
         )
+        if replica:  # takes effect in a new file only: retention can then hand freed pages back
+            self._conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA busy_timeout=5000")

@@ -69,6 +69,15 @@ def api_call_count(log: EventLog) -> int:
     return log.execute("SELECT COUNT(*) FROM records WHERE kind = 'api_call'")[0][0]
 
 
+def api_calls_after(log: EventLog, seq: int) -> tuple[int, int]:
+    """How many api_call records lie past ``seq``, and the highest seq among them (``seq`` when none):
+    a count kept up to date without counting the whole log again."""
+    count, highest = log.execute(
+        "SELECT COUNT(*), MAX(seq) FROM records WHERE kind = 'api_call' AND seq > ?", (seq,)
+    )[0]
+    return count, highest or seq
+
+
 def api_calls_window(log: EventLog, offset: int, limit: int, total: int | None = None) -> list[dict[str, Any]]:
     """``limit`` api_call records starting at position ``offset`` (0 = oldest), oldest first.
 

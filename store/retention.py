@@ -5,6 +5,8 @@ short transaction, and one call does at most ``max_chunks`` of them, so a writer
 between batches never holds up ingest for long; whatever is left is trimmed on the next call.
 """
 
+import math
+
 from store.eventlog import EventLog
 
 CHUNK = 10_000
@@ -26,14 +28,20 @@ def trim(log: EventLog, older_than: str | None = None, max_bytes: int | None = N
     dropped = 0
     for _ in range(max_chunks):
         went = _drop_oldest(log, chunk, older_than) if older_than else 0
-        if not went and max_bytes is not None and used_bytes(log) > max_bytes:
-            went = _drop_oldest(log, chunk, None)
+        if not went and max_bytes is not None and (over := used_bytes(log) - max_bytes) > 0:
+            went = _drop_oldest(log, min(chunk, _records_in(log, over)), None)
         if not went:
             break
         dropped += went
     if dropped:
         log.db.conn.execute("PRAGMA incremental_vacuum")  # gives pages back where the file allows it
     return dropped
+
+
+def _records_in(log: EventLog, size: int) -> int:
+    """About how many records take ``size`` bytes, at this cache's average (at least one)."""
+    [(count,)] = log.execute("SELECT COUNT(*) FROM records")
+    return max(1, math.ceil(count * size / max(1, used_bytes(log))))
 
 
 def _drop_oldest(log: EventLog, count: int, before_ts: str | None) -> int:

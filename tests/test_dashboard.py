@@ -174,3 +174,30 @@ async def test_the_cache_of_a_hub_that_is_gone_can_be_browsed(tmp_path: Path) ->
         await wait_until(pilot, shows_inbound(app.query_one(LogView), request_id))
         await wait_until(pilot, lambda: app.link.name == "reconnecting")
         assert "reconnecting" in str(app.query_one(StatusLine).render())
+
+
+async def test_retention_trims_the_cache_and_the_log_view_follows(hub: RunningHub, tmp_path: Path) -> None:
+    from store.retention import used_bytes
+    from tui.config import CacheLimits, Config
+
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await wait_until(pilot, lambda: app.link.name == "live")
+        for n in range(60):
+            await run_action(hub, "user-001", uuid.uuid4().hex)
+        last = uuid.uuid4().hex
+        await run_action(hub, "user-001", last)
+        view = app.query_one(LogView)
+        await wait_until(pilot, shows_inbound(view, last))
+        assert app.cache is not None
+        cache = EventLog(app.cache.path)
+        [(before,)] = cache.execute("SELECT COUNT(*) FROM records")
+        cursor = cache.cursor()
+        full = used_bytes(cache)
+        app.config = Config(cache=CacheLimits(max_age_days=0, max_size_mb=full * 0.9 / (1 << 20)))
+        await app._apply_retention()
+        [(after,)] = cache.execute("SELECT COUNT(*) FROM records WHERE kind = 'api_call'")
+        assert after < before and cache.cursor() == cursor
+        await wait_until(pilot, lambda: view.total == after)  # the view recounted what is left
+        await wait_until(pilot, shows_inbound(view, last))  # and still shows the newest at the bottom

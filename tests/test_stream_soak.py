@@ -138,3 +138,52 @@ async def test_a_hundred_cuts_lose_and_repeat_nothing(tmp_path: Path) -> None:
     assert [seq for seq, _ in cached[:BACKLOG]] == list(range(1, BACKLOG + 1))
     assert len(cached) == len({seq for seq, _ in cached})
     assert cached == original  # none missing, none twice, each exactly as the hub has it
+
+
+async def test_a_hub_restored_from_an_older_copy_gets_a_fresh_cache(tmp_path: Path) -> None:
+    """Same hub id, shorter log: the cache's cursor is past the hub's end. The cache is set aside (kept for
+    a look) and the hub's log copied afresh, so no record of the lost future mixes with the new ones."""
+    db, backup = tmp_path / "hub.sqlite", tmp_path / "backup.sqlite"
+    log = EventLog(db)
+    log.ensure_hub_id()
+    log.append([{"kind": "api_call", "request_id": f"old-{n}"} for n in range(100)])
+    log.db.conn.execute(f"VACUUM INTO '{backup}'")
+    log.append([{"kind": "api_call", "request_id": f"lost-{n}"} for n in range(50)])
+    log.close()
+
+    caches: list[Cache] = []
+    token = "restore-token"
+    replicator = Replicator("http://127.0.0.1:1", token, tmp_path / "cache", caches.append, lambda *_: None,
+                            lambda state: None)
+
+    async def replicate_until(hub_url: str, cursor: int, opened: int) -> None:
+        """Replicate until ``opened`` caches were opened in all and the last holds ``cursor``."""
+        replicator.hub_url = hub_url
+        task = asyncio.create_task(replicator.run())
+        try:
+            async with asyncio.timeout(30):
+                while (len(caches) < opened or caches[-1].closed
+                       or await caches[-1].read(lambda log: log.cursor()) < cursor):
+                    await asyncio.sleep(0.05)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    hub = start_hub(tmp_path / "first", db=db, token=token)
+    try:
+        await replicate_until(hub.url, 150, opened=1)
+    finally:
+        hub.stop()
+    backup.replace(db)
+    for stale in (db.with_name("hub.sqlite-wal"), db.with_name("hub.sqlite-shm")):
+        stale.unlink(missing_ok=True)
+    hub = start_hub(tmp_path / "second", db=db, token=token)
+    try:
+        await replicate_until(hub.url, 100, opened=2)
+    finally:
+        hub.stop()
+
+    [aside] = (tmp_path / "cache" / "hubs").glob("*.ahead-of-hub-*.sqlite")
+    assert EventLog(aside).cursor() == 150
+    fresh = EventLog(caches[-1].path)
+    assert [r["request_id"] for r in fresh.read_after(0, 1000)] == [f"old-{n}" for n in range(100)]

@@ -9,14 +9,16 @@ from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from store import connection_counts
 from themes import APP_CSS
-from tui.cache import Cache
+from tui.cache import Cache, CacheClosed
 from tui import known_hubs
+from tui.config import Config
 from tui.replication import LinkState, Replicator
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.log_view import LogView, header_text
 from tui.widgets.status_line import IngestRate, StatusLine
 
 REFRESH_SECONDS = 0.25
+RETENTION_SECONDS = 30.0
 
 
 class SwitchroomApp(App[None]):
@@ -28,10 +30,12 @@ class SwitchroomApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, hub_url: str, token: str, cache_dir: Path, hub_key: str | None = None) -> None:
+    def __init__(self, hub_url: str, token: str, cache_dir: Path, hub_key: str | None = None,
+                 config: Config | None = None) -> None:
         """``hub_key`` names the hub in the cache index (default: its URL), so its cache can be found
         when it is gone."""
         super().__init__()
+        self.config = config or Config()
         self.hub_url = hub_url
         self.cache_dir = cache_dir
         self.hub_key = hub_key or known_hubs.hub_key(hub_url)
@@ -65,6 +69,7 @@ class SwitchroomApp(App[None]):
     def on_mount(self) -> None:
         self.run_worker(self.replicator.run(), name="replicator", group="replicator")
         self.set_interval(REFRESH_SECONDS, self._refresh_views)
+        self.set_interval(RETENTION_SECONDS, self._apply_retention)
         self._show_status()
 
     def on_resize(self) -> None:
@@ -101,10 +106,19 @@ class SwitchroomApp(App[None]):
         if not self._dirty or self.cache is None:
             return
         self._dirty = False
-        await self.log_view.reload()
-        self.connections_table.show(await self.cache.read(connection_counts))
+        try:
+            await self.log_view.reload()
+            self.connections_table.show(await self.cache.summarise(connection_counts))
+        except CacheClosed:  # the replicator has just opened another cache: the next refresh reads it
+            self._dirty = True
+            return
         self.log_header.update(Text(header_text(self.log_view.row_width)))
         self._show_status()
+
+    async def _apply_retention(self) -> None:
+        if self.cache is not None and not self.cache.closed and await self.cache.trim(self.config.cache):
+            self.log_view.recount()
+            self._dirty = True
 
     def _show_status(self) -> None:
         self.status_line.show(

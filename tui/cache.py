@@ -1,12 +1,15 @@
 """The dashboard's replica of a hub's event log: one SQLite file per hub id.
 
-Writes go through one writer thread and reads through one reader thread, each with its own
-connection (WAL lets them run side by side), so neither ever runs on the UI's event loop. A third
+Writes go through one writer thread, and reads through two reader threads (one for what is on screen,
+one for summaries over many records), each with its own connection (WAL lets them run side by side),
+so none ever runs on the UI's event loop. A third
 thread copies the write-ahead log into the database file behind the writer (see ``_Checkpointer``).
 """
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 import asyncio
@@ -17,11 +20,17 @@ import platformdirs
 
 from protocol import BatchFrame, parse_server_frame
 from protocol.frames import MalformedFrame, split_batch
-from store import EventLog
+from store import EventLog, iso_timestamp
+from store.retention import trim
+from tui.config import CacheLimits
 
 T = TypeVar("T")
 # Frame bytes written between two background checkpoints: about one full batch of the hub's.
 CHECKPOINT_EVERY_BYTES = 1 << 20
+
+
+class CacheClosed(Exception):
+    """A read of a cache that has been closed."""
 
 
 def default_cache_dir() -> Path:
@@ -38,7 +47,10 @@ class Cache:
         self._unchecked_bytes = 0
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-writer")
         self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-reader")
-        self._reader: EventLog | None = None
+        self._summary_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-summaries")
+        self._readers = threading.local()
+        self._opened: list[EventLog] = []
+        self._closed = False
 
     async def store_batch(self, frame_text: str | bytes) -> tuple[int, int]:
         """Decode a batch frame and store its records and cursor together, all on the writer thread.
@@ -68,22 +80,49 @@ class Cache:
         return added, through_seq
 
     async def read(self, query: Callable[[EventLog], T]) -> T:
-        """Run ``query`` against the cache on the reader thread."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._read_thread, self._run_read, query)
+        """Run ``query`` against the cache on the reader thread: for what is on screen, answered quickly.
+        Raises ``CacheClosed`` once the cache is closed (the replicator moved to another file)."""
+        return await self._on(self._read_thread, query)
+
+    async def summarise(self, query: Callable[[EventLog], T]) -> T:
+        """Run a query over much of the cache (counts, breakdowns) on a thread of its own, so that it never
+        holds up the rows a key press asks for."""
+        return await self._on(self._summary_thread, query)
+
+    async def _on(self, thread: ThreadPoolExecutor, query: Callable[[EventLog], T]) -> T:
+        if self._closed:
+            raise CacheClosed(self.path)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(thread, self._run_read, query)
+        except RuntimeError as exc:  # shut down between the check and the call
+            raise CacheClosed(self.path) from exc
 
     def _run_read(self, query: Callable[[EventLog], T]) -> T:
-        if self._reader is None:
-            self._reader = EventLog(self.path, check_same_thread=False)
-        return query(self._reader)
+        reader: EventLog | None = getattr(self._readers, "log", None)
+        if reader is None:
+            reader = self._readers.log = EventLog(self.path, check_same_thread=False)
+            self._opened.append(reader)
+        return query(reader)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def trim(self, limits: CacheLimits) -> int:
+        """Apply the retention limits, on the writer thread between batches; how many records went."""
+        older_than = (iso_timestamp(datetime.now(UTC) - timedelta(seconds=limits.max_age_seconds))
+                      if limits.max_age_seconds else None)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._write_thread, partial(trim, self._writer, older_than, limits.max_bytes))
 
     def close(self) -> None:
-        self._write_thread.shutdown(wait=True)
-        self._read_thread.shutdown(wait=True)
+        self._closed = True
+        for thread in (self._write_thread, self._read_thread, self._summary_thread):
+            thread.shutdown(wait=True)
         self._checkpointer.close()
         self._writer.close()
-        if self._reader is not None:
-            self._reader.close()
+        for reader in self._opened:
+            reader.close()
 
 
 class _Checkpointer:

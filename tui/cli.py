@@ -6,6 +6,7 @@ import os
 import sys
 
 from tui.cache import default_cache_dir
+from tui.config import ConfigError, load_config
 from tui.embedded import EmbeddedHub, EmbeddedHubError
 from tui.known_hubs import EMBEDDED
 
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(logs_main(argv[1:], default_cache_dir()))
     args = parse_args(argv)
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        sys.exit(f"switchroom: the settings file has problems:\n{exc}")
     cache_dir = args.cache_dir or default_cache_dir()
     embedded: EmbeddedHub | None = None
     if args.hub:
@@ -48,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     from tui.app import SwitchroomApp  # imported after the hub is up: Textual takes a moment
 
     try:
-        SwitchroomApp(hub_url, token, cache_dir, EMBEDDED if embedded else None).run()
+        SwitchroomApp(hub_url, token, cache_dir, EMBEDDED if embedded else None, config).run()
     finally:
         if embedded is not None:
             embedded.stop()

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import asyncio
 import ipaddress
 import random
+import time
 
 import httpx
 import websockets
@@ -52,6 +53,10 @@ class Unauthorized(Exception):
 
 class HubChanged(Exception):
     pass
+
+
+class CursorAhead(Exception):
+    """The cache holds records past the end of the hub's log: the hub's database was restored."""
 
 
 class Replicator:
@@ -110,6 +115,9 @@ class Replicator:
                 return
             except HubChanged:
                 continue
+            except CursorAhead:
+                self._set_cache_aside()
+                continue
             except (OSError, TimeoutError, ValueError, KeyError, httpx.HTTPError, websockets.WebSocketException) as exc:
                 attempt += 1
                 self._on_link(LinkState("reconnecting", attempt, detail=type(exc).__name__))
@@ -157,6 +165,8 @@ class Replicator:
             went_live()
         elif isinstance(frame, BatchFrame):  # a batch whose keys come in another order
             self._on_ingest(*await self.cache.store_batch(message))
+        elif isinstance(frame, ErrorFrame) and frame.code == "cursor_ahead":
+            raise CursorAhead(frame.message)
         elif isinstance(frame, ErrorFrame) and frame.code == "unauthorized":
             raise Unauthorized(frame.message)
 
@@ -185,6 +195,19 @@ class Replicator:
             response = await http.get(f"{self.hub_url}/v1/health")
             response.raise_for_status()
             return str(response.json()["hub_id"])
+
+    def _set_cache_aside(self) -> None:
+        """Keep the cache that is ahead of its hub under another name, and start this hub's afresh."""
+        assert self.cache is not None
+        hub_id, path = self.cache.hub_id, self.cache.path
+        self.cache.close()
+        self.cache = None
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        for suffix in ("", "-wal", "-shm"):
+            old = path.with_name(path.name + suffix)
+            if old.exists():
+                old.rename(path.with_name(f"{hub_id}.ahead-of-hub-{stamp}.sqlite{suffix}"))
+        self._open_cache(hub_id)
 
     def _open_cache(self, hub_id: str) -> None:
         if self.cache is not None:

@@ -18,8 +18,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from store import api_call_count, api_calls_window
-from tui.cache import Cache
+from store import api_calls_after, api_calls_window
+from tui.cache import Cache, CacheClosed
 from tui.text import printable
 
 
@@ -120,14 +120,21 @@ class LogView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.cache: Cache | None = None
         self.total = 0
+        self._counted_through = 0
         self._window_start = 0
         self._rows: list[dict[str, Any]] = []
 
     def set_cache(self, cache: Cache) -> None:
         self.cache = cache
-        self.total = 0
+        self.total = self._counted_through = 0
         self._rows = []
         self.virtual_size = Size(self.row_width, 0)
+        self.refresh()
+
+    def recount(self) -> None:
+        """Count the rows from scratch at the next reload (after records left the cache); until then the
+        view shows what it showed."""
+        self._counted_through = 0
         self.refresh()
 
     @property
@@ -145,7 +152,10 @@ class LogView(ScrollView, can_focus=True):
         """Re-read how many rows there are and the rows in view (after new records arrive)."""
         if self.cache is None:
             return
-        self.total = await self.cache.read(api_call_count)
+        after = self._counted_through
+        added, through = await self.cache.read(lambda log: api_calls_after(log, after))
+        if self._counted_through == after:  # else another reload counted these already
+            self.total, self._counted_through = (self.total if after else 0) + added, through
         self.virtual_size = Size(self.row_width, self.total)
         if self.follow:
             self.scroll_to(y=max(0, self.total - self.size.height), animate=False, immediate=True)
@@ -159,22 +169,34 @@ class LogView(ScrollView, can_focus=True):
         self._window_start, self._rows = start, rows
         self.refresh()
 
+    async def _load_window_safely(self) -> None:
+        try:
+            await self._load_window()
+        except CacheClosed:
+            pass  # a new cache arrives with set_cache
+
+    async def _reload_safely(self) -> None:
+        try:
+            await self.reload()
+        except CacheClosed:
+            pass
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if round(old_value) != round(new_value):
-            self.run_worker(self._load_window(), group="log-window", exclusive=True)
+            self.run_worker(self._load_window_safely(), group="log-window", exclusive=True)
 
     def on_resize(self) -> None:
-        self.run_worker(self.reload(), group="log-window", exclusive=True)
+        self.run_worker(self._reload_safely(), group="log-window", exclusive=True)
 
     def action_toggle_follow(self) -> None:
         self.follow = not self.follow
         if self.follow:
-            self.run_worker(self.reload(), group="log-window", exclusive=True)
+            self.run_worker(self._reload_safely(), group="log-window", exclusive=True)
 
     def action_follow_tail(self) -> None:
         self.follow = True
-        self.run_worker(self.reload(), group="log-window", exclusive=True)
+        self.run_worker(self._reload_safely(), group="log-window", exclusive=True)
 
     def action_scroll_home(self) -> None:
         self.follow = False
