@@ -16,7 +16,9 @@ from pathlib import Path
 import argparse
 import asyncio
 import json
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -110,24 +112,43 @@ async def press(app: TimedApp, key: str) -> float:
     return (app.last_frame - sent) * 1000
 
 
+async def serve_stand_in(port: int, rate: int) -> None:
+    stream, health = stand_in_hub(rate)
+    async with serve(stream, "127.0.0.1", port, process_request=health, compression=None):
+        await asyncio.Future()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 async def main(args: argparse.Namespace) -> None:
-    stream, health = stand_in_hub(args.rate)
-    async with serve(stream, "127.0.0.1", 0, process_request=health, compression=None) as server:
-        port = next(iter(server.sockets)).getsockname()[1]
-        app = TimedApp(f"http://127.0.0.1:{port}", "token", Path(tempfile.mkdtemp(prefix="switchroom-latency-")))
-        latencies: list[float] = []
-        async with app.run_test(size=(80, 24)) as pilot:
-            await pilot.press("2")
-            while app.link.name != "live":
-                await pilot.pause(0.05)
-            await asyncio.sleep(1.0)
-            first, started = app.log_view.total, time.perf_counter()
-            n = 0
-            while time.perf_counter() - started < args.seconds:
-                latencies.append(await press(app, KEYS[n % len(KEYS)]))
-                n += 1
-                await asyncio.sleep(0.05)
-            shown = (app.log_view.total - first) / (time.perf_counter() - started)
+    port = free_port()  # the stand-in hub runs in a process of its own, as a real hub does
+    hub = subprocess.Popen([sys.executable, __file__, "--serve", str(port), "--rate", str(args.rate)])
+    try:
+        await measure(port, args)
+    finally:
+        hub.terminate()
+        hub.wait()
+
+
+async def measure(port: int, args: argparse.Namespace) -> None:
+    app = TimedApp(f"http://127.0.0.1:{port}", "token", Path(tempfile.mkdtemp(prefix="switchroom-latency-")))
+    latencies: list[float] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        while app.link.name != "live":
+            await pilot.pause(0.05)
+        await asyncio.sleep(1.0)
+        first, started = app.log_view.total, time.perf_counter()
+        n = 0
+        while time.perf_counter() - started < args.seconds:
+            latencies.append(await press(app, KEYS[n % len(KEYS)]))
+            n += 1
+            await asyncio.sleep(0.05)
+        shown = (app.log_view.total - first) / (time.perf_counter() - started)
     cuts = statistics.quantiles(latencies, n=100)
     print(f"ingest: {args.rate:,} records/s offered, {shown:,.0f} records/s shown in the API log")
     print(f"key → repaint over {len(latencies)} presses: p50 {cuts[49]:.1f} ms, p95 {cuts[94]:.1f} ms, "
@@ -138,4 +159,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rate", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=20.0)
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)  # the stand-in hub
+    arguments = parser.parse_args()
+    if arguments.serve:
+        asyncio.run(serve_stand_in(arguments.serve, arguments.rate))
+    else:
+        asyncio.run(main(arguments))

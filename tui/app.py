@@ -112,7 +112,7 @@ class SwitchroomApp(App[None]):
         except CacheClosed:  # the replicator has just opened another cache: the next refresh reads it
             self._dirty = True
             return
-        self.log_header.update(Text(header_text(self.log_view.row_width)))
+        self.log_header.update(Text(header_text(self.log_view.row_width)), layout=False)
         self._show_status()
 
     async def _apply_retention(self) -> None:

@@ -156,10 +156,29 @@ class LogView(ScrollView, can_focus=True):
         added, through = await self.cache.read(lambda log: api_calls_after(log, after))
         if self._counted_through == after:  # else another reload counted these already
             self.total, self._counted_through = (self.total if after else 0) + added, through
-        self.virtual_size = Size(self.row_width, self.total)
+        self._set_row_count(self.total)
         if self.follow:
             self.scroll_to(y=max(0, self.total - self.size.height), animate=False, immediate=True)
         await self._load_window()
+
+    def _set_row_count(self, rows: int) -> None:
+        """Tell the scroll machinery how many rows there are.
+
+        Setting ``virtual_size`` lays out the whole screen again, which takes tens of milliseconds; done
+        a few times a second while records stream in, that is what a key press would wait behind. The
+        screen only needs laying out when the scrollbar appears or goes (the row count crosses the
+        view's height); otherwise the size is set quietly and the scrollbar updated in place.
+        """
+        size = Size(self.row_width, rows)
+        if size == self.virtual_size:
+            return
+        height = self.size.height
+        if min(rows, self.virtual_size.height) <= height or size.width != self.virtual_size.width:
+            self.virtual_size = size
+            return
+        self.set_reactive(LogView.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
 
     async def _load_window(self) -> None:
         if self.cache is None:

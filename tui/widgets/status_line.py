@@ -42,4 +42,4 @@ class StatusLine(Static):
             text.append(" · paused (End follows)", style="bold yellow")
         if bad_frames:
             text.append(f" · {bad_frames} bad frames", style="bold red")
-        self.update(text)
+        self.update(text, layout=False)  # one line, always: no need to lay the screen out again
