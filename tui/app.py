@@ -5,7 +5,7 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Static, TabbedContent, TabPane
 
 from store import connection_counts
 from themes import APP_CSS
@@ -14,6 +14,7 @@ from tui import known_hubs
 from tui.config import Config
 from tui.replication import LinkState, Replicator
 from tui.widgets.connections_table import ConnectionsTable
+from tui.widgets.key_hints import KeyHints
 from tui.widgets.log_view import LogView, header_text
 from tui.widgets.status_line import IngestRate, StatusLine
 
@@ -64,7 +65,9 @@ class SwitchroomApp(App[None]):
                 yield self.log_header
                 yield self.log_view
         yield self.status_line
-        yield Footer()
+        app_keys = [b for b in self.BINDINGS if isinstance(b, Binding)]
+        yield KeyHints([*(b for b in app_keys if b.action != "quit"), *LogView.BINDINGS,
+                        *(b for b in app_keys if b.action == "quit")])
 
     def on_mount(self) -> None:
         self.run_worker(self.replicator.run(), name="replicator", group="replicator")
