@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from rich.console import RenderableType  # noqa: E402
 from textual import events  # noqa: E402
 from textual.screen import Screen  # noqa: E402
-from textual.widgets import TabbedContent  # noqa: E402
+from textual.widgets import ContentSwitcher  # noqa: E402
 
 from tui.app import SwitchroomApp  # noqa: E402
 
@@ -96,7 +96,7 @@ class TimedApp(SwitchroomApp):
 def state(app: TimedApp) -> tuple[object, ...]:
     """What the benchmark's keys change: following or not, the paused scroll position, the pane."""
     view = app.log_view
-    return view.follow, None if view.follow else view.scroll_y, app.query_one(TabbedContent).active
+    return view.follow, None if view.follow else view.scroll_y, app.query_one(ContentSwitcher).current
 
 
 async def press(app: TimedApp, key: str) -> float:

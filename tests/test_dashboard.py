@@ -201,3 +201,18 @@ async def test_retention_trims_the_cache_and_the_log_view_follows(hub: RunningHu
         assert after < before and cache.cursor() == cursor
         await wait_until(pilot, lambda: view.total == after)  # the view recounted what is left
         await wait_until(pilot, shows_inbound(view, last))  # and still shows the newest at the bottom
+
+
+async def test_panes_switch_by_number_key_and_by_click(hub: RunningHub, tmp_path: Path) -> None:
+    from textual.widgets import ContentSwitcher
+
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(80, 24)) as pilot:
+        switcher = app.query_one(ContentSwitcher)
+        assert switcher.current == "connections"
+        await pilot.press("2")
+        assert switcher.current == "logs" and app.focused is app.query_one(LogView)
+        await pilot.click("#pane-tabs", offset=(3, 0))  # on "1 Connections"
+        assert switcher.current == "connections"
+        await pilot.click("#pane-tabs", offset=(20, 0))  # on "2 API logs"
+        assert switcher.current == "logs"

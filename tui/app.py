@@ -5,7 +5,8 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.containers import Vertical
+from textual.widgets import ContentSwitcher, Static
 
 from store import connection_counts
 from themes import APP_CSS
@@ -15,11 +16,13 @@ from tui.config import Config
 from tui.replication import LinkState, Replicator
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.key_hints import KeyHints
+from tui.widgets.pane_tabs import PaneTabs
 from tui.widgets.log_view import LogView, header_text
 from tui.widgets.status_line import IngestRate, StatusLine
 
 REFRESH_SECONDS = 0.25
 RETENTION_SECONDS = 30.0
+PANES = [("connections", "1", "Connections"), ("logs", "2", "API logs")]
 
 
 class SwitchroomApp(App[None]):
@@ -51,6 +54,7 @@ class SwitchroomApp(App[None]):
         self.log_header = Static(id="log-header")
         self.connections_table = ConnectionsTable(id="connections-table")
         self.status_line = StatusLine(id="status-line")
+        self.pane_tabs = PaneTabs(PANES, "connections", id="pane-tabs")
 
     @property
     def cache(self) -> Cache | None:
@@ -58,10 +62,11 @@ class SwitchroomApp(App[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Switchroom"), id="title")
-        with TabbedContent(initial="connections"):
-            with TabPane("1 Connections", id="connections"):
+        yield self.pane_tabs
+        with ContentSwitcher(initial="connections"):
+            with Vertical(id="connections"):
                 yield self.connections_table
-            with TabPane("2 API logs", id="logs"):
+            with Vertical(id="logs"):
                 yield self.log_header
                 yield self.log_view
         yield self.status_line
@@ -79,7 +84,8 @@ class SwitchroomApp(App[None]):
         self.log_header.update(Text(header_text(self.log_view.row_width)))
 
     def action_show_pane(self, pane: str) -> None:
-        self.query_one(TabbedContent).active = pane
+        self.query_one(ContentSwitcher).current = pane
+        self.pane_tabs.show(pane)
         if pane == "logs":
             self.log_view.focus()
         else:
