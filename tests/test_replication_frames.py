@@ -174,3 +174,39 @@ def test_a_malformed_frame_in_the_hubs_layout_is_refused_whole(tmp_path: Path) -
     assert [r["seq"] for r in log.read_after(0, 100)] == [1]
     assert log.cursor() == 1
     assert log.integrity_ok()
+
+
+async def test_an_oversized_frame_is_counted_and_the_stream_resumes(tmp_path: Path) -> None:
+    """A frame past the dashboard's limit ends that connection (close 1009); it is counted, and the next
+    connection resumes from the cache's cursor."""
+    connections = 0
+
+    async def serve_one_oversized(websocket: ServerConnection) -> None:
+        nonlocal connections
+        connections += 1
+        after = json.loads(await websocket.recv())["after"]
+        await websocket.send(json.dumps({"type": "hello", "hub_id": HUB_ID, "protocol": 1, "head_seq": 4}))
+        if connections == 1:
+            await websocket.send(json.dumps({"type": "batch", "records": [record(1), record(2)], "through_seq": 2}))
+            await websocket.send(json.dumps({"type": "batch", "records": [record(3)] * 3000, "through_seq": 3}))
+        else:
+            assert after == 2
+            await websocket.send(json.dumps({"type": "batch", "records": [record(3), record(4)], "through_seq": 4}))
+        await websocket.wait_closed()
+
+    ingested: list[int] = []
+    async with websockets.serve(serve_one_oversized, "127.0.0.1", 0, process_request=health) as server:
+        port = server.sockets[0].getsockname()[1]
+        replicator = Replicator(f"http://127.0.0.1:{port}", "token", tmp_path, lambda cache: None,
+                                lambda added, through: ingested.append(through), lambda link: None,
+                                max_frame_bytes=64 * 1024)
+        task = asyncio.create_task(replicator.run())
+        async with asyncio.timeout(20):
+            while 4 not in ingested:
+                await asyncio.sleep(0.02)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    assert replicator.bad_frames == 1 and connections == 2
+    assert replicator.cache is not None
+    assert [r["seq"] for r in EventLog(replicator.cache.path).read_after(0, 100)] == [1, 2, 3, 4]

@@ -31,6 +31,7 @@ BATCH_PREFIX_LENGTH = len(BATCH_PREFIXES[0])
 BACKOFF_BASE = 0.1  # the first retry comes after 0.1–0.2 s, then doubling, with jitter
 BACKOFF_CAP = 30.0
 CLOSE_POLICY_VIOLATION = 1008
+CLOSE_MESSAGE_TOO_BIG = 1009
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Replicator:
         on_ingest: Callable[[int, int], None],
         on_link: Callable[[LinkState], None],
         known_hub_id: str | None = None,
+        max_frame_bytes: int = MAX_FRAME_BYTES,
     ) -> None:
         """``known_hub_id``: the hub's id when it was last seen; its cache is opened at once, so it can be
         browsed while the hub cannot be reached."""
@@ -80,6 +82,7 @@ class Replicator:
         self._writes: deque[asyncio.Future[tuple[int, int]]] = deque()
         self._on_cache, self._on_ingest, self._on_link = on_cache, on_ingest, on_link
         self._known_hub_id = known_hub_id
+        self.max_frame_bytes = max_frame_bytes
 
     @property
     def compression(self) -> Literal["deflate"] | None:
@@ -130,7 +133,7 @@ class Replicator:
         assert self.cache is not None
         headers = {"Authorization": f"Bearer {self.token}"}
         async with websockets.connect(
-            self.stream_url, additional_headers=headers, max_size=MAX_FRAME_BYTES, open_timeout=10,
+            self.stream_url, additional_headers=headers, max_size=self.max_frame_bytes, open_timeout=10,
             compression=self.compression,
         ) as ws:
             cursor = await self.cache.read(lambda log: log.cursor())
@@ -138,8 +141,9 @@ class Replicator:
                 await ws.send(dumps(SubscribeFrame(after=cursor)).decode())
                 async for message in ws:
                     await self._handle(message, went_live)
-            except websockets.ConnectionClosed:
-                pass
+            except websockets.ConnectionClosed as closed:
+                if closed.sent is not None and closed.sent.code == CLOSE_MESSAGE_TOO_BIG:
+                    self.bad_frames += 1  # past our limit: counted; the next session asks again from the cursor
             finally:
                 await self._finish_writes(0)
             if ws.close_code == CLOSE_POLICY_VIOLATION:
