@@ -26,8 +26,9 @@ from tests.test_stream_soak import BACKLOG, build_backlog
 KILLS = 20
 
 
-def dashboard(hub_url: str, token: str, cache_dir: Path) -> subprocess.Popen[bytes]:
-    """``switchroom --hub`` in a pseudo-terminal of its own; its screen output is read and dropped."""
+def dashboard(hub_url: str, token: str, cache_dir: Path, screen: bytearray | None = None) -> subprocess.Popen[bytes]:
+    """``switchroom --hub`` in a pseudo-terminal of its own; the tail of its screen output is kept in
+    ``screen`` when given."""
     main, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     command = [str(Path(sys.executable).with_name("switchroom")), "--hub", hub_url, "--token", token,
@@ -35,14 +36,15 @@ def dashboard(hub_url: str, token: str, cache_dir: Path) -> subprocess.Popen[byt
     process = subprocess.Popen(command, stdin=follower, stdout=follower, stderr=follower,
                                env={**os.environ, "TERM": "xterm-256color"}, start_new_session=True)
     os.close(follower)
-    threading.Thread(target=_drain, args=(main,), daemon=True).start()
+    threading.Thread(target=_drain, args=(main, screen if screen is not None else bytearray()), daemon=True).start()
     return process
 
 
-def _drain(fd: int) -> None:
+def _drain(fd: int, screen: bytearray) -> None:
     try:
-        while os.read(fd, 65536):
-            pass
+        while chunk := os.read(fd, 65536):
+            screen.extend(chunk)
+            del screen[:-4096]
     except OSError:
         pass
     finally:
@@ -83,11 +85,14 @@ def test_kill_9_mid_ingest_leaves_a_sound_cache_that_resumes_without_a_gap(tmp_p
             assert count == highest == cursor  # exactly the records up to the cursor: no gap, no extra
             assert not cursors or cursor >= cursors[-1]
             cursors.append(cursor)
-        process = dashboard(hub.url, hub.token, cache_dir)
+        screen = bytearray()
+        process = dashboard(hub.url, hub.token, cache_dir, screen)
         try:
             deadline = time.monotonic() + 120
-            while cache_state(cache_dir)[0] < BACKLOG:
-                assert time.monotonic() < deadline, "the dashboard did not finish the backlog"
+            while (cursor := cache_state(cache_dir)[0]) < BACKLOG:
+                assert time.monotonic() < deadline and process.poll() is None, (
+                    f"the dashboard stopped at {cursor} (exit code {process.poll()}); its screen ended with "
+                    f"{bytes(screen[-1500:])!r}; the hub's log ends with {hub.log_path.read_text()[-1500:]!r}")
                 time.sleep(0.5)
         finally:
             process.kill()
