@@ -20,25 +20,25 @@ def hub_key(hub_url: str) -> str:
     return hub_url.rstrip("/").lower()
 
 
-def known_hub_id(cache_dir: Path, key: str) -> str | None:
+def _read_index(cache_dir: Path) -> dict[str, str]:
     try:
         index = json.loads(_index(cache_dir).read_text())
     except (OSError, ValueError):
-        return None
-    value = index.get(key) if isinstance(index, dict) else None
-    return value if isinstance(value, str) else None
+        return {}
+    return {k: v for k, v in index.items() if isinstance(v, str)} if isinstance(index, dict) else {}
+
+
+def known_hub_id(cache_dir: Path, key: str) -> str | None:
+    return _read_index(cache_dir).get(key)
 
 
 def remember_hub(cache_dir: Path, key: str, hub_id: str) -> None:
     """Record that ``key``'s cache is ``hub_id``'s; written whole and renamed into place."""
     path = _index(cache_dir)
-    if known_hub_id(cache_dir, key) == hub_id:
+    index = _read_index(cache_dir)
+    if index.get(key) == hub_id:
         return
-    try:
-        index = json.loads(path.read_text())
-    except (OSError, ValueError):
-        index = {}
-    index = {**(index if isinstance(index, dict) else {}), key: hub_id}
+    index[key] = hub_id
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".index-")
     with os.fdopen(handle, "w") as file:
