@@ -54,7 +54,7 @@ def test_no_500_and_documented_answers(hub: RunningHub) -> None:
 
         @given(case=cases)
         @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck),
-                  database=None)
+                  database=None, derandomize=True)
         def fuzz(case: schemathesis.Case) -> None:
             response = case.call_and_validate(headers=headers, checks=CHECKS)
             statuses.add(response.status_code)
