@@ -129,4 +129,15 @@ def _paths() -> dict[str, Any]:
                 "422": {"description": _ERRORS["422"],
                         "content": {"application/json": {"schema": _ref("ErrorBody")}}}},
         }},
+        "/v1/ops/connections/{connection_id}": {"get": {
+            "summary": "How a connection is defined: features, fields with visibility and value, "
+                       "configuration, runtime script and its version",
+            "security": [{"operatorToken": []}], "parameters": [_CONNECTION],
+            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
+                "type": "object", "required": ["type", "id", "name", "features", "runtime_script"]}}}},
+                "401": {"description": _ERRORS["401"].replace("IFTTT-Service-Key", "operator token"),
+                        "content": {"application/json": {"schema": _ref("ErrorBody")}}},
+                "404": {"description": _ERRORS["404"],
+                        "content": {"application/json": {"schema": _ref("ErrorBody")}}}},
+        }},
     }

@@ -8,10 +8,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from protocol.catalog import Connection, FeatureOperation, OperationKind
+
 from hub.auth import OperatorTokens
 from hub.catalog import Catalog
 from hub.errors import ConnectApiError, field_error
 from hub.recorder import Recorder
+from hub.script_runs import script_version
 from hub.users import UserConnections
 from store import connection_stats, iso_timestamp
 
@@ -27,7 +30,8 @@ class OpsApi:
     tokens: OperatorTokens
 
     def routes(self) -> list[Route]:
-        return [Route("/v1/ops/connections", self.connections, methods=["GET"])]
+        return [Route("/v1/ops/connections", self.connections, methods=["GET"]),
+                Route("/v1/ops/connections/{connection_id}", self.definition, methods=["GET"])]
 
     async def connections(self, request: Request) -> JSONResponse:
         """Every connection with live stats over the last ``window_minutes`` (default 15)."""
@@ -43,6 +47,18 @@ class OpsApi:
             "window_minutes": minutes,
             "data": [self._connection(cid, stats.get(cid)) for cid in self.catalog.connections],
         })
+
+    async def definition(self, request: Request) -> JSONResponse:
+        """How one connection is defined: features, every operation's fields with their visibility and
+        value (or default), the connection-level configuration and the runtime script with its version."""
+        try:
+            self._authorize(request)
+            connection = self.catalog.connections.get(request.path_params["connection_id"])
+            if connection is None:
+                raise ConnectApiError("not_found", "No such connection")
+        except ConnectApiError as exc:
+            return JSONResponse(exc.body.model_dump(), status_code=exc.status)
+        return JSONResponse(connection_definition(self.catalog, connection))
 
     def _connection(self, connection_id: str, stats: Any) -> dict[str, Any]:
         connection = self.catalog.connections[connection_id]
@@ -62,6 +78,43 @@ class OpsApi:
         if actor is None:
             raise ConnectApiError("unauthorized", "Missing or wrong operator token (Authorization: Bearer …)")
         return actor
+
+
+def connection_definition(catalog: Catalog, connection: Connection) -> dict[str, Any]:
+    """A connection as an operator sees it; service keys and webhook secrets stay out."""
+    script = connection.runtime_script
+    return {
+        "type": "connection_definition",
+        "id": connection.id,
+        "name": connection.name,
+        "description": connection.description,
+        "configuration": connection.configuration,
+        "runtime_script": script,
+        "script_version": script_version(script) if script is not None else None,
+        "delivery": "script" if script is not None else ("webhook" if connection.webhook_url else "none"),
+        "features": [
+            {"id": feature.id, "name": feature.name,
+             "operations": [_operation(catalog, kind, entry)
+                            for kind, entries in (("trigger", feature.triggers), ("query", feature.queries),
+                                                  ("action", feature.actions))
+                            for entry in entries]}
+            for feature in connection.features
+        ],
+    }
+
+
+def _operation(catalog: Catalog, kind: OperationKind, entry: FeatureOperation) -> dict[str, Any]:
+    found = catalog.operation(kind, entry.ref)
+    fields = found[1].fields if found else []
+    return {
+        "kind": kind, "id": entry.id, "ref": entry.ref, "label": found[1].label if found else entry.ref,
+        "fields": [
+            {"id": field.id, "label": field.label, "type": field.type, "required": field.required,
+             "visibility": entry.fields[field.id].visibility if field.id in entry.fields else "user",
+             "value": entry.fields[field.id].value if field.id in entry.fields else None}
+            for field in fields
+        ],
+    }
 
 
 def _window_minutes(raw: str | None) -> int:

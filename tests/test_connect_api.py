@@ -359,7 +359,8 @@ def test_openapi_is_served_and_names_every_call(hub: RunningHub) -> None:
                  "/v2/connections/{connection_id}/{kind}/{type_id}/field_options",
                  "/v2/connections/{connection_id}/actions/{type_id}/run",
                  "/v2/connections/{connection_id}/queries/{type_id}/perform",
-                 "/v2/connections/{connection_id}/triggers/{type_id}/test", "/v1/ops/connections"):
+                 "/v2/connections/{connection_id}/triggers/{type_id}/test", "/v1/ops/connections",
+                 "/v1/ops/connections/{connection_id}"):
         assert path in paths
     assert "ErrorBody" in document["components"]["schemas"]
 
@@ -377,3 +378,22 @@ def test_ops_connections_lists_live_stats(hub: RunningHub) -> None:
     bad = httpx.get(f"{hub.url}/v1/ops/connections", params={"window_minutes": "soon"},
                     headers={"Authorization": f"Bearer {hub.token}"})
     assert_error(bad, 422, "invalid_parameters")
+
+
+def test_ops_connection_definition_shows_fields_and_script(hub: RunningHub) -> None:
+    url = f"{hub.url}/v1/ops/connections/rain-alert"
+    assert_error(httpx.get(url), 401, "unauthorized")
+    auth = {"Authorization": f"Bearer {hub.token}"}
+    assert_error(httpx.get(f"{hub.url}/v1/ops/connections/nope", headers=auth), 404, "not_found")
+    body = httpx.get(url, headers=auth).json()
+    assert body["delivery"] == "script" and "runAction" in body["runtime_script"]
+    assert len(body["script_version"]) == 12
+    [feature] = body["features"]
+    operations = {op["id"]: op for op in feature["operations"]}
+    assert [op["kind"] for op in feature["operations"]] == ["trigger", "query", "action"]
+    fields = {f["id"]: f for f in operations["fa_rain_text"]["fields"]}
+    assert fields["body"] == {**fields["body"], "visibility": "developer", "value": "Rain tomorrow: take an umbrella."}
+    assert fields["phone"]["visibility"] == "user" and fields["phone"]["value"] is None
+    assert hub.service_key not in httpx.get(url, headers=auth).text
+    light_log = httpx.get(f"{hub.url}/v1/ops/connections/light-log", headers=auth).json()
+    assert light_log["delivery"] == "webhook" and light_log["runtime_script"] is None
