@@ -3,22 +3,22 @@
 from store.eventlog import EventLog, StateChanges, iso_timestamp, utc_now_iso
 from store.queries import (
     ConnectionStats,
-    api_call_count,
-    api_calls_after,
-    api_calls_window,
     connection_counts,
     connection_stats,
+    kind_count,
+    records_after,
+    records_window,
 )
 
 __all__ = [
     "ConnectionStats",
     "EventLog",
     "StateChanges",
-    "api_call_count",
-    "api_calls_after",
-    "api_calls_window",
     "connection_counts",
     "connection_stats",
     "iso_timestamp",
+    "kind_count",
+    "records_after",
+    "records_window",
     "utc_now_iso",
 ]

@@ -30,7 +30,7 @@ INDEXED = (
 _COLUMN_TYPES = {"status_code": int, "skipped": int, "latency_ms": float}
 _INSERT_COLUMNS = ("seq", "ts", "kind", *INDEXED, "body")
 # Indexes only the hub's own queries use (store.queries.connection_stats reads (kind, ts)); a dashboard
-# cache goes without them. The dashboard's reads (api_call_count, api_calls_window, connection_counts)
+# cache goes without them. The dashboard's reads (kind_count, records_window, connection_counts)
 # need (kind, seq) alone.
 _HUB_ONLY_INDEXES = {"idx_records_connection_id_feature_id": ["connection_id", "feature_id"],
                      "idx_records_kind_ts": ["kind", "ts"]}

@@ -65,28 +65,27 @@ def _p95(log: EventLog, connection_id: str, since_ts: str, count: int) -> float 
     return rows[0][0] if rows else None
 
 
-def api_call_count(log: EventLog) -> int:
-    return log.execute("SELECT COUNT(*) FROM records WHERE kind = 'api_call'")[0][0]
+def kind_count(log: EventLog, kind: str = "api_call") -> int:
+    return log.execute("SELECT COUNT(*) FROM records WHERE kind = ?", (kind,))[0][0]
 
 
-def api_calls_after(log: EventLog, seq: int) -> tuple[int, int]:
-    """How many api_call records lie past ``seq``, and the highest seq among them (``seq`` when none):
+def records_after(log: EventLog, seq: int, kind: str = "api_call") -> tuple[int, int]:
+    """How many records of ``kind`` lie past ``seq``, and the highest seq among them (``seq`` when none):
     a count kept up to date without counting the whole log again."""
-    count, highest = log.execute(
-        "SELECT COUNT(*), MAX(seq) FROM records WHERE kind = 'api_call' AND seq > ?", (seq,)
-    )[0]
+    count, highest = log.execute("SELECT COUNT(*), MAX(seq) FROM records WHERE kind = ? AND seq > ?", (kind, seq))[0]
     return count, highest or seq
 
 
-def api_calls_window(log: EventLog, offset: int, limit: int, total: int | None = None) -> list[dict[str, Any]]:
-    """``limit`` api_call records starting at position ``offset`` (0 = oldest), oldest first.
+def records_window(log: EventLog, offset: int, limit: int, total: int | None = None,
+                   kind: str = "api_call") -> list[dict[str, Any]]:
+    """``limit`` records of ``kind`` starting at position ``offset`` (0 = oldest), oldest first.
 
     Windows in the newer half are read backwards from the tail, so following the live end stays
     cheap however long the log is.
     """
     if limit <= 0:
         return []
-    total = api_call_count(log) if total is None else total
+    total = kind_count(log, kind) if total is None else total
     offset = max(0, min(offset, total))
     limit = min(limit, total - offset)
     if limit <= 0:
@@ -94,13 +93,9 @@ def api_calls_window(log: EventLog, offset: int, limit: int, total: int | None =
     if offset >= total // 2:
         from_end = total - offset - limit
         rows = log.execute(
-            "SELECT body FROM records WHERE kind = 'api_call' ORDER BY seq DESC LIMIT ? OFFSET ?",
-            (limit, from_end),
+            "SELECT body FROM records WHERE kind = ? ORDER BY seq DESC LIMIT ? OFFSET ?", (kind, limit, from_end)
         )
         rows.reverse()
     else:
-        rows = log.execute(
-            "SELECT body FROM records WHERE kind = 'api_call' ORDER BY seq LIMIT ? OFFSET ?",
-            (limit, offset),
-        )
+        rows = log.execute("SELECT body FROM records WHERE kind = ? ORDER BY seq LIMIT ? OFFSET ?", (kind, limit, offset))
     return [orjson.loads(body) for (body,) in rows]

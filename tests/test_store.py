@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from store import EventLog, api_calls_window, connection_counts
+from store import EventLog, records_window, connection_counts
 
 
 def api_call(n: int, status: int | None = 204, connection: str = "c1", **extra: object) -> dict[str, object]:
@@ -67,10 +67,10 @@ def test_window_reads_the_same_rows_from_either_end(tmp_path: Path) -> None:
     log.append([api_call(n) for n in range(50)])
     log.append([{"kind": "trigger_event"}])  # not an api_call: not in the window
     for offset in (0, 10, 24, 25, 40, 45):
-        rows = api_calls_window(log, offset, 5)
+        rows = records_window(log, offset, 5)
         assert [r["request_id"] for r in rows] == [f"r{n}" for n in range(offset, min(offset + 5, 50))]
-    assert api_calls_window(log, 48, 5)[-1]["request_id"] == "r49"
-    assert api_calls_window(log, 60, 5) == []
+    assert records_window(log, 48, 5)[-1]["request_id"] == "r49"
+    assert records_window(log, 60, 5) == []
 
 
 def test_reads_for_a_frame_stop_at_the_size_budget_but_never_return_nothing(tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_a_replica_keeps_only_the_index_the_dashboard_reads_use(tmp_path: Path) 
         cache.replicate(records, through_seq=9)
         assert indexes(cache) == {"idx_records_kind_seq"}
         assert [(s.connection_id, s.calls, s.errors) for s in connection_counts(cache)] == [("c0", 5, 2), ("c1", 4, 1)]
-        assert api_calls_window(cache, 6, 3) == records[6:]
+        assert records_window(cache, 6, 3) == records[6:]
         assert cache.execute("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM records WHERE kind = 'api_call'")[0][3] == (
             "SEARCH records USING COVERING INDEX idx_records_kind_seq (kind=?)"
         )

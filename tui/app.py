@@ -17,7 +17,7 @@ from tui.replication import LinkState, Replicator
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.pane_tabs import PaneTabs
-from tui.widgets.log_view import LogView, header_text
+from tui.widgets.log_view import LogView
 from tui.widgets.status_line import IngestRate, StatusLine
 
 REFRESH_SECONDS = 0.25
@@ -81,7 +81,7 @@ class SwitchroomApp(App[None]):
         self._show_status()
 
     def on_resize(self) -> None:
-        self.log_header.update(Text(header_text(self.log_view.row_width)))
+        self.log_header.update(Text(self.log_view.header_text()))
 
     def action_show_pane(self, pane: str) -> None:
         self.query_one(ContentSwitcher).current = pane
@@ -121,7 +121,7 @@ class SwitchroomApp(App[None]):
         except CacheClosed:  # the replicator has just opened another cache: the next refresh reads it
             self._dirty = True
             return
-        self.log_header.update(Text(header_text(self.log_view.row_width)), layout=False)
+        self.log_header.update(Text(self.log_view.header_text()), layout=False)
         self._show_status()
 
     async def _apply_retention(self) -> None:

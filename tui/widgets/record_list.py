@@ -1,0 +1,316 @@
+"""A live list of one kind of record: virtual over the cache, drawn line by line, with a row cursor.
+
+Nothing but the visible window of rows is ever loaded: the widget knows how many records of its kind
+the cache holds (its virtual height) and, whenever the view moves or new records arrive, reads just
+the rows on screen from the cache's reader thread. Following keeps the tail in view and the cursor on
+the newest row; moving up pauses it; End resumes it. Enter posts ``RecordList.Chosen`` for the row
+under the cursor. Subclasses say which kind they list and how its columns read.
+"""
+
+from dataclasses import dataclass
+import functools
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from store import records_after, records_window
+from tui.cache import Cache, CacheClosed
+from tui.text import printable
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    key: str
+    width: int
+    flexible: bool = False
+    right: bool = False
+
+
+@functools.lru_cache(maxsize=32)
+def column_widths(columns: tuple[Column, ...], width: int) -> tuple[int, ...]:
+    """Widths for a view ``width`` cells wide: fixed columns keep theirs, flexible ones share the rest."""
+    gaps = len(columns) - 1
+    fixed = sum(c.width for c in columns)
+    spare = max(0, width - fixed - gaps)
+    flexible = [c for c in columns if c.flexible]
+    share, extra = divmod(spare, len(flexible)) if flexible else (0, 0)
+    widths = []
+    for column in columns:
+        w = column.width
+        if column.flexible:
+            w += share + (1 if extra > 0 else 0)
+            extra -= 1
+        widths.append(w)
+    return tuple(widths)
+
+
+def fit(text: str, width: int, right: bool = False) -> str:
+    if len(text) > width:
+        return text[: max(0, width - 1)] + "…" if width > 1 else text[:width]
+    return text.rjust(width) if right else text.ljust(width)
+
+
+def time_of_day(record: dict[str, Any]) -> str:
+    return str(record.get("ts") or "")[11:23]
+
+
+class RecordList(ScrollView, can_focus=True):
+    KIND: ClassVar[str] = "api_call"
+    COLUMNS: ClassVar[tuple[Column, ...]] = ()
+    COMPONENT_CLASSES = {
+        "record-list--ok", "record-list--warning", "record-list--error", "record-list--muted",
+        "record-list--cursor",
+    }
+    DEFAULT_CSS = """
+    RecordList { height: 1fr; overflow-x: hidden; }
+    RecordList > .record-list--ok { color: $success; }
+    RecordList > .record-list--warning { color: $warning; }
+    RecordList > .record-list--error { color: $error; text-style: bold; }
+    RecordList > .record-list--muted { color: $text-muted; }
+    RecordList > .record-list--cursor { background: $boost; text-style: bold; }
+    RecordList:focus > .record-list--cursor { background: $accent 40%; }
+    """
+    BINDINGS = [
+        Binding("f", "toggle_follow", "Follow"),
+        Binding("enter", "choose", "Detail"),
+        Binding("up,k", "cursor_up", "Up", show=False),
+        Binding("down,j", "cursor_down", "Down", show=False),
+        Binding("pageup", "cursor_page_up", "Page up", show=False),
+        Binding("pagedown", "cursor_page_down", "Page down", show=False),
+        Binding("end,G", "follow_tail", "Tail", show=False),
+        Binding("home,g", "cursor_home", "Top", show=False),
+    ]
+
+    follow: reactive[bool] = reactive(True)
+
+    class Chosen(Message):
+        """Enter on a row: show this record's detail."""
+
+        def __init__(self, record: dict[str, Any]) -> None:
+            super().__init__()
+            self.record = record
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.cache: Cache | None = None
+        self.total = 0
+        self.cursor = 0
+        """The row under the cursor (0 = oldest); the newest row while following."""
+        self._counted_through = 0
+        self._window_start = 0
+        self._rows: list[dict[str, Any]] = []
+
+    # -- what a row shows (subclasses) -------------------------------------------------------------
+
+    def cell_text(self, record: dict[str, Any], key: str) -> str:
+        value = record.get(key)
+        if key == "ts":
+            return time_of_day(record)
+        return printable(value) if value is not None else ""
+
+    def row_class(self, record: dict[str, Any]) -> str | None:
+        """The component class of the row's highlighted column (status colours); None for none."""
+        return None
+
+    highlighted_key: ClassVar[str] = ""
+    """The column drawn in ``row_class``'s colour."""
+
+    def header_text(self, width: int | None = None) -> str:
+        width = self.row_width if width is None else width
+        return " ".join(fit(c.title, w, c.right) for c, w in zip(self.COLUMNS, column_widths(self.COLUMNS, width)))
+
+    # -- data ---------------------------------------------------------------------------------------
+
+    def set_cache(self, cache: Cache) -> None:
+        self.cache = cache
+        self.total = self._counted_through = self.cursor = 0
+        self._rows = []
+        self.virtual_size = Size(self.row_width, 0)
+        self.refresh()
+
+    def recount(self) -> None:
+        """Count the rows from scratch at the next reload (after records left the cache); until then the
+        view shows what it showed."""
+        self._counted_through = 0
+        self.refresh()
+
+    @property
+    def row_width(self) -> int:
+        """Cells a row may use: the view's width less its scrollbar."""
+        return self.scrollable_content_region.width
+
+    def visible_rows(self) -> list[dict[str, Any]]:
+        """The records on screen right now, top to bottom."""
+        top = round(self.scroll_y)
+        start = top - self._window_start
+        return self._rows[max(0, start): max(0, start + self.size.height)]
+
+    @property
+    def chosen_record(self) -> dict[str, Any] | None:
+        """The record under the cursor, when it is on screen."""
+        index = self.cursor - self._window_start
+        return self._rows[index] if 0 <= index < len(self._rows) else None
+
+    async def reload(self) -> None:
+        """Re-read how many rows there are and the rows in view (after new records arrive)."""
+        if self.cache is None:
+            return
+        after, kind = self._counted_through, self.KIND
+        added, through = await self.cache.read(lambda log: records_after(log, after, kind))
+        if self._counted_through == after:  # else another reload counted these already
+            self.total, self._counted_through = (self.total if after else 0) + added, through
+        self._set_row_count(self.total)
+        if self.follow:
+            self.cursor = max(0, self.total - 1)
+            self.scroll_to(y=max(0, self.total - self.size.height), animate=False, immediate=True)
+        else:
+            self.cursor = min(self.cursor, max(0, self.total - 1))
+        await self._load_window()
+
+    def _set_row_count(self, rows: int) -> None:
+        """Tell the scroll machinery how many rows there are.
+
+        Setting ``virtual_size`` lays out the whole screen again, which takes tens of milliseconds; done
+        a few times a second while records stream in, that is what a key press would wait behind. The
+        screen only needs laying out when the scrollbar appears or goes (the row count crosses the
+        view's height); otherwise the size is set quietly and the scrollbar updated in place.
+        """
+        size = Size(self.row_width, rows)
+        if size == self.virtual_size:
+            return
+        height = self.size.height
+        if min(rows, self.virtual_size.height) <= height or size.width != self.virtual_size.width:
+            self.virtual_size = size
+            return
+        self.set_reactive(RecordList.virtual_size, size)
+        self._scroll_update(size)
+        self.refresh()
+
+    async def _load_window(self) -> None:
+        if self.cache is None:
+            return
+        start, height, total, kind = round(self.scroll_y), max(1, self.size.height), self.total, self.KIND
+        rows = await self.cache.read(lambda log: records_window(log, start, height, total, kind))
+        self._window_start, self._rows = start, rows
+        self.refresh()
+
+    async def _load_window_safely(self) -> None:
+        try:
+            await self._load_window()
+        except CacheClosed:
+            pass  # a new cache arrives with set_cache
+
+    async def _reload_safely(self) -> None:
+        try:
+            await self.reload()
+        except CacheClosed:
+            pass
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self.run_worker(self._load_window_safely(), group="record-window", exclusive=True)
+
+    def on_resize(self) -> None:
+        self.run_worker(self._reload_safely(), group="record-window", exclusive=True)
+
+    # -- keys ---------------------------------------------------------------------------------------
+
+    def action_toggle_follow(self) -> None:
+        self.follow = not self.follow
+        if self.follow:
+            self.run_worker(self._reload_safely(), group="record-window", exclusive=True)
+
+    def action_follow_tail(self) -> None:
+        self.follow = True
+        self.run_worker(self._reload_safely(), group="record-window", exclusive=True)
+
+    def action_cursor_home(self) -> None:
+        self.follow = False
+        self._move_cursor_to(0)
+
+    def action_cursor_up(self) -> None:
+        self.follow = False
+        self._move_cursor_to(self.cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self._move_cursor_to(self.cursor + 1)
+
+    def action_cursor_page_up(self) -> None:
+        self.follow = False
+        self._move_cursor_to(self.cursor - max(1, self.size.height - 1))
+
+    def action_cursor_page_down(self) -> None:
+        self._move_cursor_to(self.cursor + max(1, self.size.height - 1))
+
+    def action_choose(self) -> None:
+        record = self.chosen_record
+        if record is not None:
+            self.post_message(self.Chosen(record))
+
+    def jump_to(self, position: int) -> None:
+        """Put the cursor on row ``position`` (0 = oldest), pausing the follow."""
+        self.follow = False
+        self._move_cursor_to(position)
+
+    def _move_cursor_to(self, position: int) -> None:
+        """Move the cursor, scrolling just enough to keep it in view."""
+        self.cursor = max(0, min(position, self.total - 1))
+        top, height = round(self.scroll_y), max(1, self.size.height)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        self.follow = False
+        self._move_cursor_to(round(self.scroll_y) + event.y)
+
+    def on_mouse_scroll_up(self) -> None:
+        self.follow = False
+
+    # -- drawing ------------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.row_width
+        position = round(self.scroll_y) + y
+        index = position - self._window_start
+        if not 0 <= index < len(self._rows):
+            return Strip.blank(width)
+        return self._render_row(self._rows[index], width, position == self.cursor)
+
+    def _render_row(self, record: dict[str, Any], width: int, under_cursor: bool) -> Strip:
+        base = self.rich_style
+        if under_cursor:
+            base = base + self.get_component_rich_style("record-list--cursor")
+        row_class = self.row_class(record)
+        highlight: Style = base + self.get_component_rich_style(row_class) if row_class else base
+        segments: list[Segment] = []
+        for column, w in zip(self.COLUMNS, column_widths(self.COLUMNS, width)):
+            if segments:
+                segments.append(Segment(" ", base))
+            style = highlight if column.key == self.highlighted_key else base
+            segments.append(Segment(fit(self.cell_text(record, column.key), w, column.right), style))
+        return Strip(segments).crop_extend(0, width, base)
+
+
+def status_class(code: int | None, skipped: bool = False) -> str:
+    """The colour class of an HTTP status: ok, warning (4xx), error (5xx or no answer), muted (skipped)."""
+    if skipped:
+        return "record-list--muted"
+    if code is None or code >= 500:
+        return "record-list--error"
+    if code >= 400:
+        return "record-list--warning"
+    return "record-list--ok"
+
