@@ -1,19 +1,23 @@
 """The Switchroom dashboard app: panes over the local cache, fed by the replicator."""
 
 from pathlib import Path
+import os
 
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Static
 
 from store import connection_counts
-from themes import APP_CSS
+from themes import APP_CSS, load_themes
+from tui.actions import APP, bindings
+from tui.commands import ActionCommands
 from tui.cache import Cache, CacheClosed
 from tui import known_hubs
-from tui.config import Config
+from tui.config import Config, config_path, themes_dir
+from tui.panes import PANES
 from tui.replication import LinkState, Replicator
+from tui.screens.help import HelpScreen
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.pane_tabs import PaneTabs
@@ -22,24 +26,26 @@ from tui.widgets.status_line import IngestRate, StatusLine
 
 REFRESH_SECONDS = 0.25
 RETENTION_SECONDS = 30.0
-PANES = [("connections", "1", "Connections"), ("logs", "2", "API logs")]
 
 
 class SwitchroomApp(App[None]):
     TITLE = "Switchroom"
     CSS_PATH = str(APP_CSS)
-    BINDINGS = [
-        Binding("1", "show_pane('connections')", "Connections"),
-        Binding("2", "show_pane('logs')", "API logs"),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS = bindings(APP)  # every key comes from tui/actions.py; the user's [keys] rebind them
+    COMMANDS = {ActionCommands}
 
     def __init__(self, hub_url: str, token: str, cache_dir: Path, hub_key: str | None = None,
                  config: Config | None = None) -> None:
         """``hub_key`` names the hub in the cache index (default: its URL), so its cache can be found
         when it is gone."""
-        super().__init__()
+        # NO_COLOR: Textual then strips every colour; in ANSI mode it keeps the terminal's own (not grey)
+        super().__init__(ansi_color=True if os.environ.get("NO_COLOR") is not None else None)
         self.config = config or Config()
+        for theme in load_themes(themes_dir()).values():
+            self.register_theme(theme)
+        self.theme = self.config.theme
+        self.key_map = self.config.keymap
+        self.set_keymap(self.key_map.textual_keymap())
         self.hub_url = hub_url
         self.cache_dir = cache_dir
         self.hub_key = hub_key or known_hubs.hub_key(hub_url)
@@ -54,7 +60,8 @@ class SwitchroomApp(App[None]):
         self.log_header = Static(id="log-header")
         self.connections_table = ConnectionsTable(id="connections-table")
         self.status_line = StatusLine(id="status-line")
-        self.pane_tabs = PaneTabs(PANES, "connections", id="pane-tabs")
+        self.pane_tabs = PaneTabs([(pane.id, self.key_map.label(f"show_pane_{n}"), pane.title)
+                                   for n, pane in enumerate(PANES, start=1)], PANES[0].id, id="pane-tabs")
 
     @property
     def cache(self) -> Cache | None:
@@ -70,9 +77,7 @@ class SwitchroomApp(App[None]):
                 yield self.log_header
                 yield self.log_view
         yield self.status_line
-        app_keys = [b for b in self.BINDINGS if isinstance(b, Binding)]
-        yield KeyHints([*(b for b in app_keys if b.action != "quit"), *LogView.BINDINGS,
-                        *(b for b in app_keys if b.action == "quit")])
+        yield KeyHints(self.key_map)
 
     def on_mount(self) -> None:
         self.run_worker(self.replicator.run(), name="replicator", group="replicator")
@@ -82,6 +87,10 @@ class SwitchroomApp(App[None]):
 
     def on_resize(self) -> None:
         self.log_header.update(Text(self.log_view.header_text()))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.key_map, str(config_path())))
 
     def action_show_pane(self, pane: str) -> None:
         self.query_one(ContentSwitcher).current = pane

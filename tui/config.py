@@ -3,17 +3,33 @@
 ``$SWITCHROOM_CONFIG`` names another file. A missing file means the defaults; a file with problems is
 refused with every problem named (file, key, what is wrong), never a traceback. ::
 
+    theme = "switchroom-dark"   # or switchroom-light, switchroom-high-contrast, one of Textual's
+                                # (textual-dark, nord, …) or one of yours in themes/ beside this file
+
     [cache]
     max_age_days = 30     # records older than this are dropped from the local cache
     max_size_mb = 2048    # and the oldest go first once the cache holds more than this
+
+    [keys]                # action id = a key or a list of keys (the ids are in the ? help screen)
+    help = ["f1", "?"]
+    toggle_follow = "space"
+
+User themes are TOML files in a ``themes`` folder beside this file (``themes/__init__.py`` shows the
+format); a theme file with problems is refused like this file is. Keys are named as Textual names
+them (``tui/keymap.py``); an unknown action id, a key that is no key, or a key that would then run two
+actions is refused.
 """
 
 from pathlib import Path
+from typing import Annotated
 import os
 import tomllib
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from themes import DEFAULT_THEME, ThemeError, load_themes
+from tui.keymap import KeyMap, check_action_id, check_clashes, parse_keys
 
 CONFIG_ENV = "SWITCHROOM_CONFIG"
 
@@ -41,13 +57,35 @@ class CacheLimits(_Section):
         return int(self.max_size_mb * 1024 * 1024) if self.max_size_mb else None
 
 
+ActionId = Annotated[str, AfterValidator(check_action_id)]
+Keys = Annotated[str | list[str], AfterValidator(parse_keys)]
+
+
 class Config(_Section):
+    theme: str = DEFAULT_THEME
     cache: CacheLimits = CacheLimits()
+    keys: dict[ActionId, Keys] = {}
+    """Action id → its keys in Textual's long form (a tuple once validated)."""
+
+    @field_validator("keys")
+    @classmethod
+    def _no_key_runs_two_actions(cls, keys: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        check_clashes(keys)
+        return keys
+
+    @property
+    def keymap(self) -> KeyMap:
+        return KeyMap(self.keys)  # type: ignore[arg-type]  # validated into tuples of keys
 
 
 def config_path() -> Path:
     given = os.environ.get(CONFIG_ENV)
     return Path(given) if given else Path(platformdirs.user_config_dir("switchroom", appauthor=False)) / "config.toml"
+
+
+def themes_dir(path: Path | None = None) -> Path:
+    """Where the user's own themes live: ``themes/`` beside the settings file."""
+    return (path or config_path()).parent / "themes"
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -62,7 +100,20 @@ def load_config(path: Path | None = None) -> Config:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     try:
-        return Config.model_validate(raw)
+        config = Config.model_validate(raw)
     except ValidationError as exc:
-        problems = [f"{path}: {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise ConfigError("\n".join(problems)) from None
+        raise ConfigError("\n".join(f"{path}: {_where(e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+                                     for e in exc.errors())) from None
+    try:
+        themes = load_themes(themes_dir(path))
+    except ThemeError as exc:
+        raise ConfigError(str(exc)) from None
+    if config.theme not in themes:
+        raise ConfigError(f"{path}: theme: no theme is named {config.theme!r}; "
+                          f"the themes are: {', '.join(sorted(themes))}")
+    return config
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as a TOML key path (``keys.help``)."""
+    return ".".join(str(part) for part in loc if part != "[key]")

@@ -1,14 +1,26 @@
 """The line of keys at the bottom of the screen, drawn once.
 
 Textual's ``Footer`` composes itself again whenever focus moves, which made every pane switch tens of
-milliseconds slower; the keys worth showing here hardly change, so they are one static line.
+milliseconds slower; the keys worth showing here hardly change, so they are one static line, made from
+the action registry (the actions with a ``hint``) and showing the keys as the user has bound them.
 """
 
-from collections.abc import Iterable
-
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import Static
+
+from tui.actions import ACTIONS
+from tui.keymap import KeyMap
+
+
+def hints_text(keymap: KeyMap) -> Text:
+    text = Text()
+    for action in ACTIONS:
+        if action.hint is not None:
+            if text:
+                text.append("  ")
+            text.append(keymap.label(action.id), style="bold")
+            text.append(f" {action.hint}")
+    return text
 
 
 class KeyHints(Static):
@@ -16,12 +28,5 @@ class KeyHints(Static):
     KeyHints { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
     """
 
-    def __init__(self, bindings: Iterable[Binding], *, id: str | None = None) -> None:
-        text = Text()
-        for binding in bindings:
-            if binding.show:
-                text.append(binding.key_display or binding.key.split(",")[0], style="bold")
-                text.append(f" {binding.description}  ")
-        text.append("^p", style="bold")
-        text.append(" palette")
-        super().__init__(text, id=id)
+    def __init__(self, keymap: KeyMap, *, id: str | None = None) -> None:
+        super().__init__(hints_text(keymap), id=id)

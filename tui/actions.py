@@ -1,0 +1,92 @@
+"""Every user-facing action of the dashboard, named once.
+
+The key bindings of the app and its widgets, the ``?`` help screen, the command palette, the key-hint
+line and the ``[keys]`` overrides of the settings file are all made from ``ACTIONS``; nothing else
+declares a key. To add an action, add an ``Action`` to ``ACTIONS`` and give its scope (the app, or the
+widget class whose ``BINDINGS = bindings("ThatWidget")``) an ``action_<name>`` method.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+from tui.panes import PANES
+
+APP = "app"
+"""The scope of actions that work everywhere: their bindings sit on the app."""
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    """The name users rebind it by in ``[keys]``, e.g. ``toggle_follow``."""
+    description: str
+    """What it does, as the help screen and the palette say it."""
+    keys: tuple[str, ...]
+    """Its default keys, in Textual's names (``question_mark``, ``ctrl+p``, ``G``)."""
+    group: str
+    """The heading it is listed under in the help screen."""
+    run: str
+    """The Textual action string it runs in its scope, e.g. ``show_pane('logs')``."""
+    scope: str = APP
+    """``APP``, or the class name of the widget (or screen) whose bindings carry it."""
+    hint: str | None = None
+    """The word shown beside its key in the key-hint line; ``None`` keeps it out of that line."""
+    priority: bool = False
+    """Answer the key even when a focused widget has a binding of its own for it."""
+
+
+def _pane_actions() -> Iterator[Action]:
+    for number, pane in enumerate(PANES, start=1):
+        yield Action(f"show_pane_{number}", f"Show the {pane.title} pane", (str(number),), "Panes",
+                     f"show_pane('{pane.id}')")  # the pane bar shows these keys
+
+
+def _record_list_actions() -> Iterator[Action]:
+    """The keys of every list of records (the API log, and the lists of the other panes)."""
+    for action_id, description, keys, hint in (
+        ("toggle_follow", "Follow the newest records, or pause", ("f",), "follow"),
+        ("choose", "Show the selected record's detail", ("enter",), "detail"),
+        ("cursor_up", "Select the record above (pauses)", ("up", "k"), None),
+        ("cursor_down", "Select the record below", ("down", "j"), None),
+        ("cursor_page_up", "Select a page up (pauses)", ("pageup",), None),
+        ("cursor_page_down", "Select a page down", ("pagedown",), None),
+        ("follow_tail", "Jump to the newest record and follow", ("end", "G"), None),
+        ("cursor_home", "Jump to the oldest record (pauses)", ("home", "g"), None),
+    ):
+        yield Action(action_id, description, keys, "Record lists", action_id, scope="RecordList", hint=hint)
+
+
+ACTIONS: tuple[Action, ...] = (
+    *_pane_actions(),
+    *_record_list_actions(),
+    Action("help", "Show the keys and what they do", ("question_mark",), "Everywhere", "help", hint="help"),
+    Action("palette", "Search and run any action", ("ctrl+p",), "Everywhere", "command_palette",
+           hint="palette", priority=True),
+    Action("change_theme", "Switch to another colour theme", ("ctrl+t",), "Everywhere", "change_theme"),
+    Action("quit", "Quit the dashboard", ("q",), "Everywhere", "quit", hint="quit"),
+)
+
+BY_ID: dict[str, Action] = {action.id: action for action in ACTIONS}
+assert len(BY_ID) == len(ACTIONS), "action ids must be unique"
+
+
+def bindings(scope: str) -> list[Binding]:
+    """The ``BINDINGS`` of ``scope`` (``APP`` or a widget class name), with their default keys.
+
+    Each binding carries its action's id, so the app's keymap (the user's ``[keys]``) rebinds it.
+    """
+    return [
+        Binding(",".join(action.keys), action.run, action.description, show=action.hint is not None,
+                id=action.id, priority=action.priority)
+        for action in ACTIONS if action.scope == scope
+    ]
+
+
+def groups() -> dict[str, list[Action]]:
+    """The actions by help-screen heading, both in registry order."""
+    grouped: dict[str, list[Action]] = {}
+    for action in ACTIONS:
+        grouped.setdefault(action.group, []).append(action)
+    return grouped

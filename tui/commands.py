@@ -1,0 +1,47 @@
+"""The command palette (ctrl+p): the actions of the registry, searchable, run where their keys would run."""
+
+from collections.abc import Iterator
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.dom import DOMNode
+
+from tui.actions import ACTIONS, APP, Action
+from tui.keymap import KeyMap
+
+
+class ActionCommands(Provider):
+    """Lists every action that has somewhere to run on the screen the palette was opened from."""
+
+    def _target(self, scope: str) -> DOMNode | None:
+        """Where an action of ``scope`` runs: the app, else the focused widget of that type, else the
+        first one on the screen."""
+        if scope == APP:
+            return self.app
+        widgets = list(self.screen.query(scope))
+        if self.focused in widgets:
+            return self.focused
+        return widgets[0] if widgets else None
+
+    def _available(self) -> Iterator[tuple[Action, DOMNode]]:
+        for action in ACTIONS:
+            target = self._target(action.scope)
+            if target is not None:
+                yield action, target
+
+    def _help(self, action: Action) -> str:
+        keymap: KeyMap = getattr(self.app, "key_map", None) or KeyMap()  # the user's keys in our app
+        return f"{keymap.label(action.id)} · {action.group}"
+
+    async def discover(self) -> Hits:
+        for action, target in self._available():
+            yield DiscoveryHit(action.description, partial(self.app.run_action, action.run, target),
+                               help=self._help(action))
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for action, target in self._available():
+            score = matcher.match(f"{action.description} {action.id}")
+            if score > 0:
+                yield Hit(score, matcher.highlight(action.description),
+                          partial(self.app.run_action, action.run, target), help=self._help(action))

@@ -1,0 +1,63 @@
+"""The ``?`` help screen: every action of the registry, by group, with the keys that run it now."""
+
+from rich.table import Table
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui.actions import groups
+from tui.keymap import KeyMap
+
+
+def help_table(keymap: KeyMap) -> Table:
+    """One row per action under its group's heading: keys, what it does, the id to rebind it by."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column("keys", style="bold", no_wrap=True)
+    table.add_column("description")
+    table.add_column("id", style="dim", no_wrap=True)
+    for index, (group, actions) in enumerate(groups().items()):
+        if index:
+            table.add_row()
+        table.add_row(Text(group, style="bold underline"))
+        for action in actions:
+            table.add_row(keymap.label(action.id), action.description, action.id)
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: auto; max-width: 100%; height: auto; max-height: 100%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    HelpScreen > VerticalScroll > Static { width: auto; }
+    HelpScreen #help-footer { color: $text-muted; margin-top: 1; }
+    """
+
+    def __init__(self, keymap: KeyMap, config_file: str) -> None:
+        super().__init__()
+        self.keymap = keymap
+        self.config_file = config_file
+        self._close_keys = {"escape", *keymap.keys("help"), *keymap.keys("quit")}
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as scroll:
+            scroll.border_title = "Keys"
+            yield Static(help_table(self.keymap), id="help-table")
+            yield Static(Text(
+                f"Change a key in {self.config_file}, e.g. [keys] help = \"f1\" (the ids are on the right).\n"
+                f"Esc, {self.keymap.label('help')} or {self.keymap.label('quit')} closes this; "
+                "up/down/pgup/pgdn scroll.",
+            ), id="help-footer")
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in self._close_keys:
+            event.stop()
+            self.dismiss()
