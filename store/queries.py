@@ -99,3 +99,51 @@ def records_window(log: EventLog, offset: int, limit: int, total: int | None = N
     else:
         rows = log.execute("SELECT body FROM records WHERE kind = ? ORDER BY seq LIMIT ? OFFSET ?", (kind, limit, offset))
     return [orjson.loads(body) for (body,) in rows]
+
+
+DURATION_SHARES = (0.1, 0.25, 0.5, 0.75, 1.0)
+"""Upper edges of the duration histogram's buckets, as shares of the run's time limit; a last bucket
+holds the runs stopped at the limit."""
+
+
+@dataclass(frozen=True)
+class ScriptStats:
+    """Runs of one connection's script for one feature: how each ended, and how long they took."""
+
+    connection_id: str
+    feature_id: str
+    outcomes: dict[str, int]
+    """ok / error / timeout / oom → runs."""
+    durations: tuple[int, ...]
+    """Runs per bucket of ``DURATION_SHARES`` of the time limit, then the runs that reached the limit."""
+
+    @property
+    def runs(self) -> int:
+        return sum(self.outcomes.values())
+
+    @property
+    def failures(self) -> int:
+        return self.runs - self.outcomes.get("ok", 0)
+
+
+def script_summary(log: EventLog, since_ts: str | None = None) -> list[ScriptStats]:
+    """Script runs per connection and feature (since ``since_ts`` when given), with a duration histogram."""
+    buckets = " ".join(f"WHEN duration < {share} * time_limit THEN {n}" for n, share in enumerate(DURATION_SHARES))
+    rows = log.execute(
+        f"""
+        SELECT connection_id, feature_id, status, bucket, COUNT(*) FROM (
+            SELECT connection_id, feature_id, json_extract(body, '$.status') AS status,
+                   CASE {buckets} ELSE {len(DURATION_SHARES)} END AS bucket
+            FROM (SELECT connection_id, feature_id, body, json_extract(body, '$.duration_ms') AS duration,
+                         json_extract(body, '$.time_limit_ms') AS time_limit
+                  FROM records WHERE kind = 'script_run' AND (? IS NULL OR ts >= ?)))
+        GROUP BY connection_id, feature_id, status, bucket
+        """,
+        (since_ts, since_ts),
+    )
+    found: dict[tuple[str, str], tuple[dict[str, int], list[int]]] = {}
+    for connection_id, feature_id, status, bucket, count in rows:
+        outcomes, durations = found.setdefault((connection_id, feature_id), ({}, [0] * (len(DURATION_SHARES) + 1)))
+        outcomes[status] = outcomes.get(status, 0) + count
+        durations[bucket] += count
+    return [ScriptStats(c, f, outcomes, tuple(durations)) for (c, f), (outcomes, durations) in sorted(found.items())]

@@ -1,0 +1,38 @@
+"""The Scripts pane's list: every runtime-script run, with its outcome and how long it took."""
+
+from typing import Any
+
+from tui.text import printable
+from tui.widgets.record_list import Column, RecordList, time_of_day
+
+_STATUS_CLASSES = {"ok": "record-list--ok", "error": "record-list--error", "timeout": "record-list--error",
+                   "oom": "record-list--error"}
+
+
+class ScriptRunList(RecordList):
+    KIND = "script_run"
+    COLUMNS = (
+        Column("time", "ts", 12),
+        Column("connection", "connection_id", 14, flexible=True),
+        Column("feature", "feature_id", 8, flexible=True),
+        Column("status", "status", 7),
+        Column("ms", "duration_ms", 6, right=True),
+        Column("user", "user_id", 8),
+        Column("error", "error", 10, flexible=True),
+    )
+    highlighted_key = "status"
+
+    def cell_text(self, record: dict[str, Any], key: str) -> str:
+        if key == "ts":
+            return time_of_day(record)
+        if key == "duration_ms":
+            return f"{float(record.get('duration_ms') or 0):.0f}"
+        if key == "error":
+            error = record.get("error") or {}
+            where = f"L{error['line']}: " if error.get("line") else ""
+            return printable(f"{where}{error.get('message', '')}") if error else ""
+        value = record.get(key)
+        return printable(value) if value is not None else ""
+
+    def row_class(self, record: dict[str, Any]) -> str | None:
+        return _STATUS_CLASSES.get(str(record.get("status")))

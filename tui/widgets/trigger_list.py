@@ -1,0 +1,33 @@
+"""The Triggers pane's list: every trigger event as it is found, and where it was delivered."""
+
+from typing import Any
+
+import orjson
+
+from tui.text import printable
+from tui.widgets.record_list import Column, RecordList, time_of_day
+
+
+class TriggerList(RecordList):
+    KIND = "trigger_event"
+    COLUMNS = (
+        Column("time", "ts", 12),
+        Column("connection", "connection_id", 12, flexible=True),
+        Column("trigger", "trigger_id", 14, flexible=True),
+        Column("user", "user_id", 8),
+        Column("by", "source", 6),
+        Column("to", "delivered_to", 7),
+        Column("ingredients", "ingredients", 10, flexible=True),
+    )
+    highlighted_key = "delivered_to"
+
+    def cell_text(self, record: dict[str, Any], key: str) -> str:
+        if key == "ts":
+            return time_of_day(record)
+        if key == "ingredients":
+            return printable(orjson.dumps(record.get("ingredients") or {}).decode())
+        value = record.get(key)
+        return printable(value) if value is not None else ""
+
+    def row_class(self, record: dict[str, Any]) -> str | None:
+        return "record-list--muted" if record.get("delivered_to") == "none" else "record-list--ok"
