@@ -3,7 +3,7 @@
 from collections import deque
 import time
 
-from rich.text import Text
+from textual.content import Content
 from textual.widgets import Static
 
 from tui.replication import LinkState
@@ -32,14 +32,14 @@ class IngestRate:
 class StatusLine(Static):
     def show(self, hub_url: str, link: LinkState, rate: float, records: int, bad_frames: int,
              following: bool = True) -> None:
-        style = {"live": "bold green", "offline": "bold red"}.get(link.name, "bold yellow")
-        text = Text()
-        text.append(printable(hub_url))
-        text.append(" · ")
-        text.append(link.describe(), style=style)
-        text.append(f" · {rate:,.1f} rec/s · {records:,} calls")
+        """Colours are the theme's ($success, $warning, $error), so every theme and NO_COLOR work."""
+        style = {"live": "bold $success", "offline": "bold $error"}.get(link.name, "bold $warning")
+        parts: list[str | tuple[str, str]] = [
+            printable(hub_url), " · ", (link.describe(), style), f" · {rate:,.1f} rec/s · {records:,} calls",
+        ]
         if not following:
-            text.append(" · paused (End follows)", style="bold yellow")
+            parts.append((" · paused (End follows)", "bold $warning"))
         if bad_frames:
-            text.append(f" · {bad_frames} bad frames", style="bold red")
-        self.update(text, layout=False)  # one line, always: no need to lay the screen out again
+            parts.append((f" · {bad_frames} bad frames", "bold $error"))
+        # Content.assemble takes the text literally (no markup): the hub URL is the user's to write.
+        self.update(Content.assemble(*parts), layout=False)  # one line: no need to lay the screen out again
