@@ -14,7 +14,7 @@ from tests.test_dashboard import wait_until
 from tui.actions import ACTIONS, APP
 from tui.app import SwitchroomApp
 from tui.config import Config, ConfigError, load_config
-from tui.keymap import KeyMap
+from tui.keymap import KeyMap, parse_keys
 from tui.panes import PANES
 from tui.screens.help import HelpScreen
 from tui.widgets.key_hints import KeyHints
@@ -257,3 +257,12 @@ async def test_no_color_draws_no_colour_at_all(hub: RunningHub, tmp_path: Path,
         assert any(s.style is not None and s.style.bold for s in screen_segments(app))  # emphasis stays
         await pilot.press("2", "question_mark")
         assert coloured(app) == []
+
+
+def test_the_docs_list_every_action_with_its_default_keys() -> None:
+    docs = (Path(__file__).parent.parent / "docs" / "dashboard.md").read_text(encoding="utf-8")
+    table = docs.split("### Keys", 1)[1].split("```", 1)[0]
+    rows = [line.split("|")[1:3] for line in table.splitlines() if line.startswith("| `")]
+    documented = {ids.strip().strip("`"): parse_keys([k.strip().strip("`") for k in keys.split(",")])
+                  for keys, ids in rows}
+    assert documented == {action.id: KeyMap().keys(action.id) for action in ACTIONS}
