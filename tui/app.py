@@ -9,20 +9,27 @@ from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Static
 
 from store import connection_counts
+from store.queries import script_summary
 from themes import APP_CSS, load_themes
 from tui.actions import APP, bindings
 from tui.commands import ActionCommands
 from tui.cache import Cache, CacheClosed
 from tui import known_hubs
 from tui.config import Config, config_path, themes_dir
+from tui.definitions import Definitions
 from tui.panes import PANES
 from tui.replication import LinkState, Replicator
 from tui.screens.help import HelpScreen
+from tui.screens.record_detail import RecordDetail
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.pane_tabs import PaneTabs
 from tui.widgets.log_view import LogView
+from tui.widgets.record_list import RecordList
+from tui.widgets.script_list import ScriptRunList
+from tui.widgets.script_summary import ScriptSummary
 from tui.widgets.status_line import IngestRate, StatusLine
+from tui.widgets.trigger_list import TriggerList
 
 REFRESH_SECONDS = 0.25
 RETENTION_SECONDS = 30.0
@@ -56,8 +63,16 @@ class SwitchroomApp(App[None]):
         self._dirty = True
         # The panes' widgets, made here so that replicator callbacks can reach them at any moment,
         # also while the app is still composing or already shutting down.
+        self.definitions = Definitions(hub_url, token, cache_dir)
         self.log_view = LogView(id="log-view")
-        self.log_header = Static(id="log-header")
+        self.script_list = ScriptRunList(id="script-list")
+        self.trigger_list = TriggerList(id="trigger-list")
+        self.lists: dict[str, RecordList] = {"logs": self.log_view, "scripts": self.script_list,
+                                             "triggers": self.trigger_list}
+        """Each pane's list of records, by pane id."""
+        self.headers = {pane: Static(classes="list-header") for pane in self.lists}
+        self.script_summary = ScriptSummary(id="script-summary")
+        self.current_pane = PANES[0].id
         self.connections_table = ConnectionsTable(id="connections-table")
         self.status_line = StatusLine(id="status-line")
         self.pane_tabs = PaneTabs([(pane.id, self.key_map.label(f"show_pane_{n}"), pane.title)
@@ -74,8 +89,15 @@ class SwitchroomApp(App[None]):
             with Vertical(id="connections"):
                 yield self.connections_table
             with Vertical(id="logs"):
-                yield self.log_header
+                yield self.headers["logs"]
                 yield self.log_view
+            with Vertical(id="scripts"):
+                yield self.script_summary
+                yield self.headers["scripts"]
+                yield self.script_list
+            with Vertical(id="triggers"):
+                yield self.headers["triggers"]
+                yield self.trigger_list
         yield self.status_line
         yield KeyHints(self.key_map)
 
@@ -86,7 +108,15 @@ class SwitchroomApp(App[None]):
         self._show_status()
 
     def on_resize(self) -> None:
-        self.log_header.update(Text(self.log_view.header_text()))
+        self._show_headers(layout=True)
+
+    def _show_headers(self, layout: bool = False) -> None:
+        for pane, header in self.headers.items():
+            header.update(Text(self.lists[pane].header_text()), layout=layout)
+
+    def on_record_list_chosen(self, message: RecordList.Chosen) -> None:
+        if self.cache is not None:
+            self.push_screen(RecordDetail(message.record, self.cache, self.definitions))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -94,17 +124,18 @@ class SwitchroomApp(App[None]):
 
     def action_show_pane(self, pane: str) -> None:
         self.query_one(ContentSwitcher).current = pane
+        self.current_pane = pane
         self.pane_tabs.show(pane)
-        if pane == "logs":
-            self.log_view.focus()
-        else:
-            self.connections_table.focus()
+        (self.lists.get(pane) or self.connections_table).focus()
+        self.run_worker(self._show_pane_contents(pane), group="pane", exclusive=True)
+        self._show_headers()
 
     # -- replicator callbacks (called on the app's event loop) -------------------------------------
 
     def _on_cache(self, cache: Cache) -> None:
         known_hubs.remember_hub(self.cache_dir, self.hub_key, cache.hub_id)
-        self.log_view.set_cache(cache)
+        for records in self.lists.values():
+            records.set_cache(cache)
         self._dirty = True
 
     def _on_ingest(self, added: int, through_seq: int) -> None:
@@ -125,21 +156,40 @@ class SwitchroomApp(App[None]):
             return
         self._dirty = False
         try:
-            await self.log_view.reload()
-            self.connections_table.show(await self.cache.summarise(connection_counts))
+            await self._refresh_pane(self.current_pane)
         except CacheClosed:  # the replicator has just opened another cache: the next refresh reads it
             self._dirty = True
             return
-        self.log_header.update(Text(self.log_view.header_text()), layout=False)
+        self._show_headers()
         self._show_status()
+
+    async def _show_pane_contents(self, pane: str) -> None:
+        if self.cache is not None:
+            try:
+                await self._refresh_pane(pane)
+            except CacheClosed:
+                self._dirty = True
+
+    async def _refresh_pane(self, pane: str) -> None:
+        """Re-read what the pane on screen shows; the others are read when they are shown."""
+        assert self.cache is not None
+        records = self.lists.get(pane)
+        if records is not None:
+            await records.reload()
+        if pane == "connections":
+            self.connections_table.show(await self.cache.summarise(connection_counts))
+        elif pane == "scripts":
+            self.script_summary.show(await self.cache.summarise(script_summary))
 
     async def _apply_retention(self) -> None:
         if self.cache is not None and not self.cache.closed and await self.cache.trim(self.config.cache):
-            self.log_view.recount()
+            for records in self.lists.values():
+                records.recount()
             self._dirty = True
 
     def _show_status(self) -> None:
+        shown = self.lists.get(self.current_pane, self.log_view)
         self.status_line.show(
-            self.hub_url, self.link, self.ingest_rate.per_second(), self.log_view.total, self.replicator.bad_frames,
-            self.log_view.follow,
+            self.hub_url, self.link, self.ingest_rate.per_second(), f"{shown.total:,} {shown.NOUN}",
+            self.replicator.bad_frames, shown.follow,
         )

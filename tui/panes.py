@@ -18,4 +18,6 @@ class Pane:
 PANES: tuple[Pane, ...] = (
     Pane("connections", "Connections"),
     Pane("logs", "API logs"),
+    Pane("scripts", "Scripts"),
+    Pane("triggers", "Triggers"),
 )

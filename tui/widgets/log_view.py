@@ -10,6 +10,7 @@ _DIRECTIONS = {"inbound": "in", "outbound": "out", "webhook": "hook"}
 
 class LogView(RecordList):
     KIND = "api_call"
+    NOUN = "calls"
     COLUMNS = (
         Column("time", "ts", 12),
         Column("dir", "direction", 4),

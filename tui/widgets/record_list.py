@@ -14,7 +14,6 @@ from typing import Any, ClassVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -22,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from store import records_after, records_window
+from tui.actions import bindings
 from tui.cache import Cache, CacheClosed
 from tui.text import printable
 
@@ -65,6 +65,8 @@ def time_of_day(record: dict[str, Any]) -> str:
 
 class RecordList(ScrollView, can_focus=True):
     KIND: ClassVar[str] = "api_call"
+    NOUN: ClassVar[str] = "records"
+    """What the status line calls the rows, e.g. ``calls``."""
     COLUMNS: ClassVar[tuple[Column, ...]] = ()
     COMPONENT_CLASSES = {
         "record-list--ok", "record-list--warning", "record-list--error", "record-list--muted",
@@ -79,16 +81,7 @@ class RecordList(ScrollView, can_focus=True):
     RecordList > .record-list--cursor { background: $boost; text-style: bold; }
     RecordList:focus > .record-list--cursor { background: $accent 40%; }
     """
-    BINDINGS = [
-        Binding("f", "toggle_follow", "Follow"),
-        Binding("enter", "choose", "Detail"),
-        Binding("up,k", "cursor_up", "Up", show=False),
-        Binding("down,j", "cursor_down", "Down", show=False),
-        Binding("pageup", "cursor_page_up", "Page up", show=False),
-        Binding("pagedown", "cursor_page_down", "Page down", show=False),
-        Binding("end,G", "follow_tail", "Tail", show=False),
-        Binding("home,g", "cursor_home", "Top", show=False),
-    ]
+    BINDINGS = bindings("RecordList")  # keys from tui/actions.py
 
     follow: reactive[bool] = reactive(True)
 

@@ -11,6 +11,7 @@ _STATUS_CLASSES = {"ok": "record-list--ok", "error": "record-list--error", "time
 
 class ScriptRunList(RecordList):
     KIND = "script_run"
+    NOUN = "script runs"
     COLUMNS = (
         Column("time", "ts", 12),
         Column("connection", "connection_id", 14, flexible=True),

@@ -8,8 +8,8 @@ from store.queries import DURATION_SHARES, ScriptStats
 from tui.text import printable
 
 BARS = " ▁▂▃▄▅▆▇█"
-HISTOGRAM_LEGEND = ("time used, one bar per share of the limit: "
-                    + " · ".join(f"<{share:.0%}" for share in DURATION_SHARES) + " · stopped at it")
+HISTOGRAM_LEGEND = ("durations: bars for " + " ".join(f"<{share:.0%}" for share in DURATION_SHARES)
+                    + " of the limit, stopped")
 
 
 def histogram(durations: tuple[int, ...]) -> str:
@@ -29,14 +29,14 @@ class ScriptSummary(Static):
 
     def show(self, stats: list[ScriptStats]) -> None:
         text = Text()
-        text.append(f"{'connection':<18} {'feature':<10} {'runs':>6} {'ok':>6} {'error':>6} {'timeout':>7} "
-                    f"{'oom':>4}  time used of the limit", style="bold")
+        text.append(f"{'connection':<18} {'feature':<10} {'runs':>6} {'ok':>6} {'error':>5} {'timeout':>7} "
+                    f"{'oom':>4}  durations", style="bold")
         if not stats:
             text.append("\nno script runs in the cache yet", style="dim")
         for row in stats:
             text.append("\n" + printable(f"{row.connection_id[:18]:<18} {row.feature_id[:10]:<10} {row.runs:>6,} "))
             text.append(f"{row.outcomes.get('ok', 0):>6,} ", style="green")
-            for status, width in (("error", 6), ("timeout", 7), ("oom", 4)):
+            for status, width in (("error", 5), ("timeout", 7), ("oom", 4)):
                 count = row.outcomes.get(status, 0)
                 text.append(f"{count:>{width},} ", style="bold red" if count else "dim")
             text.append(" " + histogram(row.durations), style="cyan")

@@ -30,12 +30,13 @@ class IngestRate:
 
 
 class StatusLine(Static):
-    def show(self, hub_url: str, link: LinkState, rate: float, records: int, bad_frames: int,
+    def show(self, hub_url: str, link: LinkState, rate: float, shown: str, bad_frames: int,
              following: bool = True) -> None:
+        """``shown``: what the pane on screen holds, e.g. ``1,234 calls``."""
         """Colours are the theme's ($success, $warning, $error), so every theme and NO_COLOR work."""
         style = {"live": "bold $success", "offline": "bold $error"}.get(link.name, "bold $warning")
         parts: list[str | tuple[str, str]] = [
-            printable(hub_url), " · ", (link.describe(), style), f" · {rate:,.1f} rec/s · {records:,} calls",
+            printable(hub_url), " · ", (link.describe(), style), f" · {rate:,.1f} rec/s · {shown}",
         ]
         if not following:
             parts.append((" · paused (End follows)", "bold $warning"))

@@ -10,6 +10,7 @@ from tui.widgets.record_list import Column, RecordList, time_of_day
 
 class TriggerList(RecordList):
     KIND = "trigger_event"
+    NOUN = "trigger events"
     COLUMNS = (
         Column("time", "ts", 12),
         Column("connection", "connection_id", 12, flexible=True),
