@@ -1,22 +1,54 @@
-"""Which records to show: a filter over the event log's indexed columns, turned into SQL.
+"""Which records to show: the dashboard's filter language and the CLI's options, as a ``RecordFilter``
+that turns into SQL.
 
-The dashboard's filter language and the CLI's options both come down to a ``RecordFilter``.
+The language (``parse_filter``), words separated by spaces::
+
+    status:5xx status:503 status:skipped   a class, a code, or skipped (several: status:502,504)
+    code:503 code:service_timeout          a status code, an api_call's error code, a script run's
+                                           outcome (ok, error, timeout, oom) or a trigger event's delivery
+    feature:glow conn:evening-glow user:user-001 op:lights.change_color
+    kind:script_run                        api_call, script_run, trigger_event, rerun, or all
+    dir:outbound                           inbound, outbound or webhook
+    since:15m                              90s, 15m, 1h, 2d, 1w ago, or a time: 2026-11-26T13:00
+    anything else                          free text, every word must occur; "quoted words" as a phrase
+
+``status:`` and ``code:`` words are alternatives (any of them matches); every other word narrows the
+filter further. Free text matches the strings in a record's body: paths, ids, error codes and messages,
+request and response bodies, script errors and console output, trigger ingredients. Text with a colon
+in it goes in quotes. A word that means nothing raises ``FilterError`` with its column.
 """
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import re
 
+from store.derived import OUTCOME_FIELD
 from store.eventlog import EventLog, iso_timestamp
 
+KINDS = ("api_call", "script_run", "trigger_event", "rerun")
+DIRECTIONS = ("inbound", "outbound", "webhook")
 _DURATION = re.compile(r"^(\d{1,7})([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _STATUS = re.compile(r"^(?:([1-5])xx|([1-5]\d\d)|(skipped))$")
+_OUTCOME = re.compile(r"^[a-z][a-z_]*$")
+_TOKEN = re.compile(r'"[^"]*"?|[^\s"]+')
+_KEY = re.compile(r"^([A-Za-z_]+):(.*)$", re.DOTALL)
+_KEYS = {"status": "status", "code": "code", "feature": "feature_id", "conn": "connection_id",
+         "connection": "connection_id", "user": "user_id", "op": "op_id", "kind": "kind", "since": "since",
+         "dir": "direction"}
+_RAW_OUTCOME = "CASE kind " + " ".join(f"WHEN '{kind}' THEN json_extract(body, '$.{name}')"
+                                       for kind, name in OUTCOME_FIELD.items()) + " END"
 
 
 class FilterError(ValueError):
-    """A filter value that means nothing; the message says what would."""
+    """A filter that means nothing; the message says what would, and ``column`` (1-based) where the
+    word in question starts, when it came from the filter language."""
+
+    def __init__(self, message: str, column: int | None = None) -> None:
+        super().__init__(f"column {column}: {message}" if column else message)
+        self.reason = message
+        self.column = column
 
 
 @dataclass(frozen=True)
@@ -45,12 +77,18 @@ def parse_status(text: str) -> StatusMatch:
 
 
 def parse_since(text: str, now: datetime | None = None) -> str:
-    """``90s``, ``15m``, ``1h``, ``2d``, ``1w`` ago, as a record timestamp."""
+    """``90s``, ``15m``, ``1h``, ``2d``, ``1w`` ago, or a time (``2026-11-26T13:00``, UTC unless it says),
+    as a record timestamp."""
     match = _DURATION.match(text.strip())
-    if match is None:
-        raise FilterError(f"'{text}' is not a duration: use a number and s, m, h, d or w, like 15m or 1h")
-    delta = timedelta(**{_UNITS[match[2]]: int(match[1])})
-    return iso_timestamp((now or datetime.now(UTC)) - delta)
+    if match is not None:
+        delta = timedelta(**{_UNITS[match[2]]: int(match[1])})
+        return iso_timestamp((now or datetime.now(UTC)) - delta)
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise FilterError(f"'{text}' is not a duration or a time: use a number and s, m, h, d or w, like 15m "
+                          "or 1h, or a time like 2026-11-26T13:00") from None
+    return iso_timestamp(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
 @dataclass(frozen=True)
@@ -58,28 +96,131 @@ class RecordFilter:
     kinds: tuple[str, ...] = ("api_call",)
     since_ts: str | None = None
     statuses: tuple[StatusMatch, ...] = ()
+    outcomes: tuple[str, ...] = ()
+    """Error codes, script outcomes or trigger deliveries; alternatives to ``statuses``."""
     connection_id: str | None = None
     feature_id: str | None = None
     user_id: str | None = None
     op_id: str | None = None
     direction: str | None = None
+    text: tuple[str, ...] = ()
+    """Free text: words or phrases that must all occur in a record's strings."""
     limit: int | None = None
     """The newest ``limit`` matches (still given oldest first); all when None."""
 
-    def where(self) -> tuple[str, list[object]]:
+    def where(self, indexed: bool = False) -> tuple[str, list[object]]:
+        """The SQL condition and its parameters: over ``records`` (free text as ``LIKE`` on the body), or
+        with ``indexed`` over the indexer's ``derived_entries`` (free text through its FTS index)."""
         clauses = [f"kind IN ({', '.join('?' for _ in self.kinds)})"]
         params: list[object] = list(self.kinds)
         if self.since_ts:
             clauses.append("ts >= ?")
             params.append(self.since_ts)
-        if self.statuses:
-            clauses.append("(" + " OR ".join(s.sql() for s in self.statuses) + ")")
+        answers = [s.sql() for s in self.statuses]
+        if self.outcomes:
+            answers.append(f"{'outcome' if indexed else _RAW_OUTCOME} IN ({', '.join('?' for _ in self.outcomes)})")
+            params.extend(self.outcomes)
+        if answers:
+            clauses.append("(" + " OR ".join(answers) + ")")
         for column in ("connection_id", "feature_id", "user_id", "op_id", "direction"):
             value = getattr(self, column)
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
+        if self.text and indexed:
+            clauses.append("seq IN (SELECT rowid FROM derived_text WHERE derived_text MATCH ?)")
+            params.append(" ".join('"' + phrase.replace('"', '""') + '"' for phrase in self.text))
+        elif self.text:
+            clauses.extend("body LIKE ? ESCAPE '\\'" for _ in self.text)
+            params.extend("%" + re.sub(r"([\\%_])", r"\\\1", phrase) + "%" for phrase in self.text)
         return " AND ".join(clauses), params
+
+
+def parse_filter(text: str, base: RecordFilter = RecordFilter(), now: datetime | None = None) -> RecordFilter:
+    """The filter the language in ``text`` says, on top of ``base`` (the pane's own kinds and focus)."""
+    fields: dict[str, object] = {}
+    statuses: list[StatusMatch] = []
+    outcomes: list[str] = []
+    words: list[str] = []
+    for token, column in _tokens(text):
+        keyed = _KEY.match(token)
+        if token.startswith('"'):
+            words.append(_phrase(token[1:-1], column))
+        elif keyed is None:
+            words.append(_phrase(token, column))
+        else:
+            key, value = keyed[1].lower(), keyed[2]
+            if key not in _KEYS:
+                raise FilterError(f"'{keyed[1]}:' is not a filter: use {', '.join(k + ':' for k in _KEYS)}, "
+                                  "or put text with a colon in quotes", column)
+            if not value:
+                raise FilterError(f"'{key}:' needs a value, like {_EXAMPLES[key]}", column)
+            try:
+                _read(key, value, fields, statuses, outcomes, now)
+            except FilterError as exc:
+                raise FilterError(exc.reason, column) from None
+    return replace(base, **fields, statuses=(*base.statuses, *statuses), outcomes=(*base.outcomes, *outcomes),
+                   text=(*base.text, *words))
+
+
+_EXAMPLES = {"status": "status:5xx", "code": "code:503", "feature": "feature:glow", "conn": "conn:evening-glow",
+             "connection": "connection:evening-glow", "user": "user:user-001", "op": "op:lights.change_color",
+             "kind": "kind:script_run", "since": "since:1h", "dir": "dir:inbound"}
+
+
+def _tokens(text: str) -> Iterator[tuple[str, int]]:
+    for match in _TOKEN.finditer(text):
+        token, column = match[0], match.start() + 1
+        if token.startswith('"') and (len(token) == 1 or not token.endswith('"')):
+            raise FilterError('this quote (") is not closed', column)
+        yield token, column
+
+
+def _phrase(text: str, column: int) -> str:
+    if not any(c.isalnum() for c in text):
+        raise FilterError(f"'{text}' has no letters or digits to search for", column)
+    return text
+
+
+def _read(key: str, value: str, fields: dict[str, object], statuses: list[StatusMatch], outcomes: list[str],
+          now: datetime | None) -> None:
+    """Add what ``key:value`` says to ``fields`` (single values) or ``statuses``/``outcomes`` (alternatives)."""
+    name = _KEYS[key]
+    if name == "status":
+        statuses.extend(parse_status(part) for part in _parts(value))
+    elif name == "code":
+        for part in _parts(value):
+            if _STATUS.match(part.lower()) and not part.lower().endswith("xx"):
+                statuses.append(parse_status(part))
+            elif _OUTCOME.match(part):
+                outcomes.append(part)
+            else:
+                raise FilterError(f"'{part}' is not a code: use a status like 503, an error code like "
+                                  "service_timeout, or a script outcome like timeout")
+    elif name == "kind":
+        kinds = tuple(k for part in _parts(value) for k in (KINDS if part == "all" else (part,)))
+        if unknown := [k for k in kinds if k not in KINDS]:
+            raise FilterError(f"'{unknown[0]}' is not a kind: use {', '.join(KINDS)} or all")
+        _set(fields, "kinds", tuple(dict.fromkeys(kinds)), key)
+    elif name == "since":
+        _set(fields, "since_ts", parse_since(value, now), key)
+    elif name == "direction" and value not in DIRECTIONS:
+        raise FilterError(f"'{value}' is not a direction: use {', '.join(DIRECTIONS)}")
+    else:
+        _set(fields, name, value, key)
+
+
+def _parts(value: str) -> list[str]:
+    parts = value.split(",")
+    if not all(parts):
+        raise FilterError(f"'{value}' has an empty value between commas")
+    return parts
+
+
+def _set(fields: dict[str, object], name: str, value: object, key: str) -> None:
+    if name in fields:
+        raise FilterError(f"'{key}:' is given twice: a record has one {key}")
+    fields[name] = value
 
 
 def matching_records(log: EventLog, record_filter: RecordFilter) -> Iterator[str]:

@@ -2,11 +2,14 @@
 
 The cursor is left alone: records dropped for age or size are not fetched again. Each chunk is its own
 short transaction, and one call does at most ``max_chunks`` of them, so a writer thread that trims
-between batches never holds up ingest for long; whatever is left is trimmed on the next call.
+between batches never holds up ingest for long; whatever is left is trimmed on the next call. Where the
+indexer has built derived data (``store.derived``), the dropped records leave it in the same
+transaction, so counts, search and the filtered log never show a record the cache no longer holds.
 """
 
 import math
 
+from store import derived
 from store.eventlog import EventLog
 
 CHUNK = 10_000
@@ -45,11 +48,16 @@ def _records_in(log: EventLog, size: int) -> int:
 
 
 def _drop_oldest(log: EventLog, count: int, before_ts: str | None) -> int:
-    """Delete among the ``count`` oldest records those before ``before_ts`` (all of them when None)."""
+    """Delete among the ``count`` oldest records those before ``before_ts`` (all of them when None), and
+    their derived data."""
     conn = log.db.conn
     oldest = "SELECT seq FROM records ORDER BY seq LIMIT ?"
-    if before_ts is None:
-        cursor = conn.execute(f"DELETE FROM records WHERE seq IN ({oldest})", (count,))
-    else:
-        cursor = conn.execute(f"DELETE FROM records WHERE seq IN ({oldest}) AND ts < ?", (count, before_ts))
-    return cursor.rowcount
+    before, params = ("AND ts < ?", (count, before_ts)) if before_ts else ("", (count,))
+    with derived.write_transaction(conn):
+        if not derived.present(conn):
+            return conn.execute(f"DELETE FROM records WHERE seq IN ({oldest}) {before}", params).rowcount
+        dropped = conn.execute(f"SELECT seq, body FROM records WHERE seq IN ({oldest}) {before}", params).fetchall()
+        conn.executemany("DELETE FROM records WHERE seq = ?", [(seq,) for seq, _ in dropped])
+        remaining = conn.execute("SELECT seq, ts FROM records ORDER BY seq LIMIT 1").fetchone()
+        derived.forget(conn, dropped, remaining)
+    return len(dropped)

@@ -1,0 +1,152 @@
+"""The dashboard's data layer on a generated 1M-record cache: indexer speed and the summary queries.
+
+    .venv/bin/python benchmarks/dashboard.py [--records 1000000] [--keep PATH] [--runs 30]
+
+Builds a cache file (``build_cache``: a day of realistic records written straight into an EventLog
+replica), runs the indexer over it and prints how long that took per 1M records, then times (p50/p95
+over ``--runs``): the per-feature breakdown (bar: < 20 ms, DESIGN §11) with its EXPLAIN QUERY PLAN, the
+grouped failures, filtered counts and windows (near both ends and in the middle, free text included)
+and the Connections pane's stats.
+"""
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from store.eventlog import EventLog, iso_timestamp  # noqa: E402
+
+CONNECTIONS = {
+    "evening-glow": ("glow", "dim"), "porch-welcome": ("welcome", "goodbye"), "rain-alert": ("alert", "digest"),
+    "video-digest": ("digest", "highlights"), "weather-brief": ("brief", "storm"),
+    "message-relay": ("relay", "archive"),
+}
+OPS = ("lights.change_color", "messages.send", "videos.list_new", "weather.forecast")
+INBOUND = {204: 62, 200: 14, 422: 6, 429: 3, 502: 6, 504: 2, 401: 1}
+ERROR_CODES = {401: "unauthorized", 422: "invalid_parameters", 429: "rate_limited", 502: "service_error",
+               504: "service_timeout"}
+WORDS = ("blue", "red", "porch", "kitchen", "rain", "storm", "hello", "sunset", "coffee", "garage")
+BATCH = 20_000
+
+
+def build_cache(path: Path, count: int, seed: int = 1) -> None:
+    """A replica cache of ``count`` records spread over the day before now: about 82 % api_calls
+    (inbound and outbound, codes 204/200/422/429/502/504, skipped ones), 9 % script runs (some errors,
+    timeouts and an oom now and then), 9 % trigger events; written with ``executemany`` in batches."""
+    rng = random.Random(seed)
+    log = EventLog(path, replica=True)
+    conn = log.db.conn
+    start = datetime.now(UTC) - timedelta(days=1)
+    step = 86_400 / count
+    columns = "seq, ts, kind, direction, connection_id, feature_id, user_id, op_id, status_code, skipped, " \
+              "latency_ms, body"
+    for low in range(1, count + 1, BATCH):
+        rows = [_row(rng, seq, iso_timestamp(start + timedelta(seconds=seq * step)))
+                for seq in range(low, min(count, low + BATCH - 1) + 1)]
+        conn.execute("BEGIN")
+        conn.executemany(f"INSERT INTO records ({columns}) VALUES ({', '.join('?' * 12)})", rows)
+        conn.execute("INSERT INTO cursors (name, seq) VALUES ('stream', ?) "
+                     "ON CONFLICT(name) DO UPDATE SET seq = excluded.seq", (rows[-1][0],))
+        conn.execute("COMMIT")
+    log.close()
+
+
+def _row(rng: random.Random, seq: int, ts: str) -> tuple[object, ...]:
+    connection = rng.choice(tuple(CONNECTIONS))
+    feature = rng.choice(CONNECTIONS[connection])
+    user = f"user-{rng.randint(1, 300):03d}"
+    op = OPS[hash(connection) % len(OPS)]
+    roll = rng.random()
+    if roll < 0.09:
+        body = _script_run(rng, connection, feature, user, op)
+        return (seq, ts, "script_run", None, connection, feature, user, op, None, None, None,
+                orjson.dumps({"seq": seq, "ts": ts, **body}).decode())
+    if roll < 0.18:
+        body = {"kind": "trigger_event", "trigger_id": op, "connection_id": connection, "feature_id": feature,
+                "user_id": user, "user_feature_id": f"uf-{user}-{feature}", "trigger_identity": f"{user}:{feature}",
+                "meta_id": f"{seq:x}", "ingredients": {"text": " ".join(rng.sample(WORDS, 3))},
+                "delivered_to": "script"}
+        return (seq, ts, "trigger_event", None, connection, feature, user, op, None, None, None,
+                orjson.dumps({"seq": seq, "ts": ts, **body}).decode())
+    inbound = rng.random() < 0.6
+    status: int | None = rng.choices(tuple(INBOUND), tuple(INBOUND.values()))[0]
+    skipped = False
+    error = ERROR_CODES.get(status or 0)
+    if not inbound:
+        status = {502: 503, 504: None}.get(status, status)  # what the service answered
+        skipped = status == 422
+        status = 400 if skipped else status
+        error = None if skipped else error
+    latency = round(rng.lognormvariate(3.2, 0.6) if status != 504 and status is not None else 10_000.0, 2)
+    body = {"kind": "api_call", "direction": "inbound" if inbound else "outbound", "method": "POST",
+            "path": f"/v2/connections/{connection}/actions/{op}/run", "op": "action", "op_id": op,
+            "connection_id": connection, "feature_id": feature, "user_id": user, "user_feature_id": f"uf-{user}",
+            "status_code": status, "skipped": skipped, "latency_ms": latency, "source": "api",
+            "request_body": {"user_id": user, "fields": {"color": rng.choice(WORDS)}}, "request_id": f"{seq:032x}",
+            **({"error_code": error, "error_message": f"{error} for {user}"} if error else {})}
+    return (seq, ts, "api_call", body["direction"], connection, feature, user, op, status, skipped, latency,
+            orjson.dumps({"seq": seq, "ts": ts, **body}).decode())
+
+
+def _script_run(rng: random.Random, connection: str, feature: str, user: str, op: str) -> dict[str, object]:
+    status = rng.choices(("ok", "error", "timeout", "oom"), (88, 8, 3, 1))[0]
+    error = {"message": "TypeError: cannot read properties of undefined (reading 'temp')", "line": 7,
+             "column": 12} if status == "error" else None
+    return {"kind": "script_run", "script_run_id": f"run-{rng.getrandbits(48):x}", "connection_id": connection,
+            "feature_id": feature, "user_id": user, "user_feature_id": f"uf-{user}", "op_id": op,
+            "status": status, "duration_ms": 10_000.0 if status == "timeout" else round(rng.uniform(2, 40), 2),
+            "time_limit_ms": 10_000.0, "error": error,
+            "console": [{"level": "log", "text": f"checking {rng.choice(WORDS)}"}], "script_version": "v3"}
+
+
+def timed(action: Callable[[], object], runs: int) -> tuple[float, float]:
+    """p50 and p95 of ``runs`` calls of ``action``, in milliseconds."""
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(0, int(0.95 * len(times)) - 1)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, help="build (or reuse) the cache at this path and keep it")
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        path = args.keep or Path(scratch) / "cache.sqlite"
+        if not path.exists():
+            started = time.perf_counter()
+            build_cache(path, args.records)
+            print(f"built {args.records:,} records in {time.perf_counter() - started:.1f} s")
+        report(path, args.runs)
+
+
+def report(path: Path, runs: int) -> None:
+    from store.derived import Indexer
+
+    indexer = Indexer(path)
+    started = time.perf_counter()
+    indexed = indexer.catch_up()
+    elapsed = time.perf_counter() - started
+    indexer.close()
+    if indexed:
+        print(f"indexer: {indexed:,} records in {elapsed:.1f} s = {elapsed * 1_000_000 / indexed:.1f} s per 1M "
+              f"({indexed / elapsed:,.0f} records/s)")
+
+
+if __name__ == "__main__":
+    main()

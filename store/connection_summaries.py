@@ -1,0 +1,92 @@
+"""The Connections pane's figures per connection over a window: inbound calls, calls/min, error %, p95
+latency, script runs and failures, the last error, and sparkline series of calls and errors.
+
+Totals come from the indexer's aggregates (exact, like ``store.breakdowns``); the sparklines from its
+per-minute activity, so their buckets are whole minutes. Calls are the Connect API calls a connection
+answered (``direction = inbound``), as in ``store.queries.connection_stats``.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+import math
+
+from store.aggregates import Tally, window_sums
+from store.derived import KEY_COLUMNS, is_failure
+from store.eventlog import EventLog
+from store.failures import FailureGroup, groups_of
+from store.latency import BINS, percentile
+
+
+@dataclass(frozen=True)
+class ConnectionSummary:
+    connection_id: str
+    calls: int
+    errors: int
+    calls_per_minute: float
+    p95_ms: float | None
+    script_runs: int
+    script_failures: int
+    last_error: FailureGroup | None
+    """The group of the most recent failure (api_call or script run), with its latest seq."""
+    calls_series: tuple[int, ...]
+    errors_series: tuple[int, ...]
+    """Inbound calls and failed ones per bucket of the window, oldest first."""
+
+    @property
+    def error_share(self) -> float:
+        return self.errors / self.calls if self.calls else 0.0
+
+
+def connection_summaries(log: EventLog, since_ts: str, now_ts: str, points: int = 30) -> list[ConnectionSummary]:
+    """Every connection with calls or script runs in ``[since_ts, now_ts]``, in id order; series of
+    ``points`` buckets of whole minutes (fewer when the window has fewer minutes)."""
+    conn = log.db.conn
+    sums = window_sums(conn, since_ts, KEY_COLUMNS)
+    minutes = max(1.0, (_moment(now_ts) - _moment(since_ts)).total_seconds() / 60)
+    totals: dict[str, list[int]] = {}
+    histograms: dict[str, list[int]] = {}
+    for (kind, conn_id, _, _, direction, status, skipped, outcome), tally in sums.groups.items():
+        if not conn_id or not (kind == "script_run" or direction == "inbound"):
+            continue
+        counts = totals.setdefault(conn_id, [0, 0, 0, 0])  # calls, errors, script runs, script failures
+        column = 2 if kind == "script_run" else 0
+        counts[column] += tally.count
+        counts[column + 1] += tally.count if is_failure(kind, status, skipped, outcome) else 0
+        if kind == "api_call":
+            histograms[conn_id] = _added(histograms.get(conn_id), tally)
+    last_errors: dict[str, FailureGroup] = {}
+    for group in groups_of(sums):  # newest first
+        last_errors.setdefault(group.connection_id, group)
+    series = _series(log, since_ts, now_ts, points)
+    return [
+        ConnectionSummary(conn_id, calls, errors, calls / minutes,
+                          percentile(histograms.get(conn_id, [0] * BINS), 0.95), runs, failures,
+                          last_errors.get(conn_id), *series.get(conn_id, ((), ())))
+        for conn_id, (calls, errors, runs, failures) in sorted(totals.items())
+    ]
+
+
+def _added(histogram: list[int] | None, tally: Tally) -> list[int]:
+    return list(tally.histogram) if histogram is None else [a + b for a, b in zip(histogram, tally.histogram)]
+
+
+def _moment(ts: str) -> datetime:
+    return datetime.fromisoformat(ts.replace("Z", "+00:00"))
+
+
+def _series(log: EventLog, since_ts: str, now_ts: str, points: int
+            ) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
+    """connection → (calls, errors) per bucket, from the per-minute activity."""
+    start = _moment(since_ts[:16] + ":00Z")
+    minutes = int((_moment(now_ts) - start).total_seconds() // 60) + 1
+    width = max(1, math.ceil(minutes / max(1, points)))
+    buckets = math.ceil(minutes / width)
+    series: dict[str, tuple[list[int], list[int]]] = {}
+    rows = log.execute("SELECT bucket, connection_id, calls, errors FROM derived_activity "
+                       "WHERE bucket >= ? AND bucket <= ?", (since_ts[:16], now_ts[:16]))
+    for bucket, conn_id, calls, errors in rows:
+        index = min(buckets - 1, int((_moment(bucket + ":00Z") - start).total_seconds() // 60) // width)
+        calls_list, errors_list = series.setdefault(conn_id, ([0] * buckets, [0] * buckets))
+        calls_list[index] += calls
+        errors_list[index] += errors
+    return {conn_id: (tuple(c), tuple(e)) for conn_id, (c, e) in series.items()}

@@ -1,0 +1,316 @@
+"""Derived data of a cache, kept up to date behind ingest by an indexer with its own cursor.
+
+A dashboard cache has one index, ``(kind, seq)``, so that replication writes a backlog at 100k records/s:
+every index and every per-record step at insert would cost there. What the dashboard's summaries,
+filters and search need is built here instead, on the indexer's own connection, reading records past
+its cursor (``cursors.name = 'derived'``) a chunk at a time:
+
+- ``derived_entries``: a narrow copy of each record's filterable columns (plus ``outcome``: the
+  api_call's error code, the script run's status, the trigger event's delivery), with the indexes the
+  filtered log view needs. Its rows say which records have been indexed.
+- ``derived_text``: an FTS5 index of each record's text (every string in its body but ``ts`` and
+  ``kind``), rowid = seq. Contentless (the text lives once, in ``records.body``), so deleting a row
+  means handing FTS5 the same text again: retention does that through ``forget``.
+- ``derived_counts``: api_calls and script runs counted per minute (``span`` 'm') and per hour
+  (``span`` 'h') × kind × connection × feature × op × direction × status × skipped × outcome, with
+  the first and last ``ts`` and last seq and a latency histogram (``store.latency``). Summaries over a
+  window read the hours it covers whole, the minutes at its start, and the records of its first,
+  partial minute (``store.aggregates``): a day of a feature is a few hundred rows, whatever the
+  record count. Aggregates rather than a covering index over the records: an index still reads
+  every record of the window (80k for one feature over a day of 1M), and a percentile needs them
+  sorted; a histogram sums.
+- ``derived_minutes``: the first and last seq of each minute, to turn a ``since`` into a seq range.
+- ``derived_activity``: per minute and connection, inbound calls and failures and script runs and
+  failures, for the Connections pane's sparklines.
+
+Writes are short: a chunk is read and worked out before the write transaction starts, so the
+replication writer waits at most for one chunk's inserts. Retention (``store.retention``) takes derived
+rows out together with their records, in the same transaction (``forget``).
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+import sqlite3
+
+import orjson
+
+from store.latency import BINS, COLUMNS as HIST, bin_of
+
+CURSOR = "derived"
+CHUNK = 5_000
+OUTCOME_FIELD = {"api_call": "error_code", "script_run": "status", "trigger_event": "delivered_to",
+                 "rerun": "outcome"}
+"""The body field each kind's ``outcome`` comes from."""
+COUNTED_KINDS = ("api_call", "script_run")
+ENTRY_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "op_id",
+                 "status_code", "skipped", "latency_ms", "outcome")
+KEY_COLUMNS = ("kind", "connection_id", "feature_id", "op_id", "direction", "status_code", "skipped", "outcome")
+"""The columns a ``derived_counts`` row is counted by, besides its span and bucket. Missing values are
+stored as '' (text) and 0 (status: no answer; skipped: no), so that they can be part of the key."""
+Entry = tuple[Any, ...]
+"""A row of ``derived_entries``, in ``ENTRY_COLUMNS`` order."""
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS derived_entries (seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, kind TEXT NOT NULL, "
+    "direction TEXT, connection_id TEXT, feature_id TEXT, user_id TEXT, op_id TEXT, status_code INTEGER, "
+    "skipped INTEGER, latency_ms REAL, outcome TEXT)",
+    "CREATE INDEX IF NOT EXISTS derived_entries_kind ON derived_entries (kind, seq)",
+    "CREATE INDEX IF NOT EXISTS derived_entries_connection ON derived_entries (connection_id, seq)",
+    "CREATE INDEX IF NOT EXISTS derived_entries_feature ON derived_entries (feature_id, seq)",
+    "CREATE INDEX IF NOT EXISTS derived_entries_status ON derived_entries (status_code, seq)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS derived_text USING fts5(text, content='', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TABLE IF NOT EXISTS derived_counts (span TEXT NOT NULL, bucket TEXT NOT NULL, "
+    + "".join(f"{c} {'INTEGER' if c in ('status_code', 'skipped') else 'TEXT'} NOT NULL, " for c in KEY_COLUMNS)
+    + "count INTEGER NOT NULL, first_ts TEXT NOT NULL, last_ts TEXT NOT NULL, last_seq INTEGER NOT NULL, "
+    + "".join(f"{h} INTEGER NOT NULL DEFAULT 0, " for h in HIST)
+    + f"PRIMARY KEY (span, bucket, {', '.join(KEY_COLUMNS)})) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS derived_counts_feature ON derived_counts (feature_id, span, bucket)",
+    "CREATE INDEX IF NOT EXISTS derived_counts_connection ON derived_counts (connection_id, span, bucket)",
+    "CREATE TABLE IF NOT EXISTS derived_minutes (bucket TEXT PRIMARY KEY, first_seq INTEGER NOT NULL, "
+    "last_seq INTEGER NOT NULL) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS derived_activity (bucket TEXT NOT NULL, connection_id TEXT NOT NULL, "
+    "calls INTEGER NOT NULL, errors INTEGER NOT NULL, script_runs INTEGER NOT NULL, "
+    "script_failures INTEGER NOT NULL, PRIMARY KEY (bucket, connection_id)) WITHOUT ROWID",
+)
+
+_COUNT_COLUMNS = ("span", "bucket", *KEY_COLUMNS, "count", "first_ts", "last_ts", "last_seq", *HIST)
+_ADD_COUNTS = (
+    f"INSERT INTO derived_counts ({', '.join(_COUNT_COLUMNS)}) VALUES ({', '.join('?' for _ in _COUNT_COLUMNS)}) "
+    "ON CONFLICT DO UPDATE SET count = count + excluded.count, first_ts = MIN(first_ts, excluded.first_ts), "
+    "last_ts = MAX(last_ts, excluded.last_ts), last_seq = MAX(last_seq, excluded.last_seq), "
+    + ", ".join(f"{h} = {h} + excluded.{h}" for h in HIST)
+)
+_KEY_MATCH = " AND ".join(f"{c} = ?" for c in ("span", "bucket", *KEY_COLUMNS))
+_SUBTRACT_COUNTS = (
+    "UPDATE derived_counts SET count = count - ?, " + ", ".join(f"{h} = {h} - ?" for h in HIST)
+    + f" WHERE {_KEY_MATCH}"
+)
+_ADD_ACTIVITY = (
+    "INSERT INTO derived_activity (bucket, connection_id, calls, errors, script_runs, script_failures) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, "
+    "errors = errors + excluded.errors, script_runs = script_runs + excluded.script_runs, "
+    "script_failures = script_failures + excluded.script_failures"
+)
+
+
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error) on an autocommit connection."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def ensure_schema(conn: sqlite3.Connection) -> None:
+    with write_transaction(conn):
+        for statement in _SCHEMA:
+            conn.execute(statement)
+
+
+def present(conn: sqlite3.Connection) -> bool:
+    """Whether this database has derived tables (a cache the indexer has run on)."""
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'derived_entries'").fetchone() is not None
+
+
+def derived_cursor(conn: sqlite3.Connection) -> int:
+    """The last seq the indexer has looked at (0 before it first ran)."""
+    row = conn.execute("SELECT seq FROM cursors WHERE name = ?", (CURSOR,)).fetchone()
+    return row[0] if row else 0
+
+
+def is_failure(kind: str, status_code: int | None, skipped: Any, outcome: str | None) -> bool:
+    """An api_call that got no answer or an error status (skipped ones are not failures), or a script
+    run that did not end ``ok``."""
+    if kind == "script_run":
+        return outcome not in (None, "", "ok")
+    return kind == "api_call" and not skipped and (not status_code or status_code >= 400)
+
+
+# -- the indexer --------------------------------------------------------------------------------------
+
+
+class Indexer:
+    """Brings a cache's derived data up to date with its records, on a connection of its own."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._conn.execute("PRAGMA busy_timeout=5000")
+        ensure_schema(self._conn)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def cursor(self) -> int:
+        return derived_cursor(self._conn)
+
+    def step(self, chunk: int = CHUNK) -> int:
+        """Index the next ``chunk`` records past the cursor; how many there were (0: caught up)."""
+        after = self.cursor()
+        rows = self._conn.execute(
+            "SELECT seq, ts, kind, direction, connection_id, feature_id, user_id, op_id, status_code, skipped, "
+            "latency_ms, body FROM records WHERE seq > ? ORDER BY seq LIMIT ?", (after, chunk)
+        ).fetchall()
+        if not rows:
+            return 0
+        work = [(entry_of(row, record), searchable_text(record)) for row in rows
+                for record in (orjson.loads(row[-1]),)]
+        with write_transaction(self._conn):
+            # retention may have dropped some of these since they were read
+            kept = {seq for (seq,) in self._conn.execute(
+                "SELECT seq FROM records WHERE seq BETWEEN ? AND ?", (rows[0][0], rows[-1][0]))}
+            work = [(entry, text) for entry, text in work if entry[0] in kept]
+            entries = [entry for entry, _ in work]
+            self._conn.executemany(
+                f"INSERT OR IGNORE INTO derived_entries VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)})", entries)
+            self._conn.executemany("INSERT INTO derived_text (rowid, text) VALUES (?, ?)",
+                                   [(entry[0], text) for entry, text in work])
+            apply(self._conn, entries, +1)
+            self._conn.execute(
+                "INSERT INTO cursors (name, seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq",
+                (CURSOR, rows[-1][0]))
+        return len(rows)
+
+    def catch_up(self, stop: Callable[[], bool] = lambda: False, chunk: int = CHUNK) -> int:
+        """Index until no records are left past the cursor (or ``stop()``); how many were indexed."""
+        done = 0
+        while not stop() and (went := self.step(chunk)):
+            done += went
+        return done
+
+
+def entry_of(row: Sequence[Any], record: dict[str, Any]) -> Entry:
+    """A record's ``derived_entries`` row, from its ``records`` row (body last) and its parsed body."""
+    seq, ts, kind, direction, connection_id, feature_id, user_id, op_id, status_code, skipped, latency = row[:11]
+    if latency is None and kind == "script_run":
+        latency = record.get("duration_ms")
+    outcome = record.get(OUTCOME_FIELD.get(kind, ""))
+    return (seq, ts, kind, direction, connection_id, feature_id, user_id, op_id, status_code,
+            1 if skipped else 0, latency, outcome if isinstance(outcome, str) else None)
+
+
+def searchable_text(record: dict[str, Any]) -> str:
+    """The text free-text search finds a record by: every string in its body but ``ts`` and ``kind``."""
+    parts: list[str] = []
+    _strings(record, parts, top=True)
+    return "\n".join(parts)
+
+
+def _strings(value: Any, into: list[str], top: bool = False) -> None:
+    if isinstance(value, str):
+        into.append(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not (top and key in ("ts", "kind")):
+                _strings(item, into)
+    elif isinstance(value, list):
+        for item in value:
+            _strings(item, into)
+
+
+# -- aggregates, added by the indexer and taken out by retention ----------------------------------------
+
+
+def count_key(entry: Entry) -> tuple[Any, ...]:
+    """An entry's ``KEY_COLUMNS`` values as ``derived_counts`` stores them (no NULLs)."""
+    _, _, kind, direction, connection_id, feature_id, _, op_id, status_code, skipped, _, outcome = entry
+    return (kind, connection_id or "", feature_id or "", op_id or "", direction or "", status_code or 0,
+            skipped, outcome or "")
+
+
+def tally(entries: Iterable[Entry], buckets: Callable[[str], Iterable[tuple[str, str]]]
+          ) -> dict[tuple[Any, ...], list[Any]]:
+    """Entries counted by (span, bucket, *key): [count, first ts, last ts, last seq, *histogram]."""
+    tallies: dict[tuple[Any, ...], list[Any]] = {}
+    for entry in entries:
+        if entry[2] not in COUNTED_KINDS:
+            continue
+        seq, ts, latency = entry[0], entry[1], entry[10]
+        key = count_key(entry)
+        for span, bucket in buckets(ts):
+            found = tallies.get((span, bucket, *key))
+            if found is None:
+                found = tallies[(span, bucket, *key)] = [0, ts, ts, seq, *([0] * BINS)]
+            found[0] += 1
+            found[1], found[2], found[3] = min(found[1], ts), max(found[2], ts), max(found[3], seq)
+            found[4 + bin_of(latency)] += 1
+    return tallies
+
+
+def minute_and_hour(ts: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    return ("m", ts[:16]), ("h", ts[:13])
+
+
+def apply(conn: sqlite3.Connection, entries: Sequence[Entry], sign: int) -> None:
+    """Add entries to the aggregates (``sign`` +1), or take them out (-1), inside the caller's transaction."""
+    tallies = tally(entries, minute_and_hour)
+    if sign > 0:
+        conn.executemany(_ADD_COUNTS, [(*key, *value) for key, value in tallies.items()])
+    else:
+        conn.executemany(_SUBTRACT_COUNTS, [(value[0], *value[4:], *key) for key, value in tallies.items()])
+        conn.executemany(f"DELETE FROM derived_counts WHERE {_KEY_MATCH} AND count <= 0", list(tallies))
+    activity = _activity(entries)
+    conn.executemany(_ADD_ACTIVITY, [(*key, *(sign * n for n in value)) for key, value in activity.items()])
+    if sign < 0:
+        conn.executemany("DELETE FROM derived_activity WHERE bucket = ? AND connection_id = ? AND calls <= 0 "
+                         "AND script_runs <= 0", list(activity))
+    seqs = _minute_seqs(entries)
+    if sign > 0:
+        conn.executemany(
+            "INSERT INTO derived_minutes (bucket, first_seq, last_seq) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
+            "first_seq = MIN(first_seq, excluded.first_seq), last_seq = MAX(last_seq, excluded.last_seq)",
+            [(bucket, low, high) for bucket, (low, high) in seqs.items()])
+
+
+def _activity(entries: Iterable[Entry]) -> dict[tuple[str, str], list[int]]:
+    """(minute, connection) → [inbound calls, inbound failures, script runs, script failures]."""
+    activity: dict[tuple[str, str], list[int]] = {}
+    for entry in entries:
+        kind, direction = entry[2], entry[3]
+        if not (kind == "script_run" or (kind == "api_call" and direction == "inbound")):
+            continue
+        counts = activity.setdefault((entry[1][:16], entry[4] or ""), [0, 0, 0, 0])
+        column = 0 if kind == "api_call" else 2
+        counts[column] += 1
+        counts[column + 1] += is_failure(kind, entry[8], entry[9], entry[11])
+    return activity
+
+
+def _minute_seqs(entries: Iterable[Entry]) -> dict[str, tuple[int, int]]:
+    seqs: dict[str, tuple[int, int]] = {}
+    for entry in entries:
+        bucket = entry[1][:16]
+        low, high = seqs.get(bucket, (entry[0], entry[0]))
+        seqs[bucket] = (min(low, entry[0]), max(high, entry[0]))
+    return seqs
+
+
+def forget(conn: sqlite3.Connection, dropped: Sequence[tuple[int, str]], oldest: tuple[int, str] | None) -> None:
+    """Take records that retention is dropping, as (seq, body), out of the derived data, in the caller's
+    transaction. ``oldest`` is the (seq, ts) of the oldest record that stays, if any."""
+    if not dropped:
+        return
+    low, high = min(seq for seq, _ in dropped), max(seq for seq, _ in dropped)
+    wanted = {seq for seq, _ in dropped}
+    entries = [e for e in conn.execute("SELECT * FROM derived_entries WHERE seq BETWEEN ? AND ?", (low, high))
+               if e[0] in wanted]
+    indexed = {e[0] for e in entries}
+    conn.executemany("INSERT INTO derived_text (derived_text, rowid, text) VALUES ('delete', ?, ?)",
+                     [(seq, searchable_text(orjson.loads(body))) for seq, body in dropped if seq in indexed])
+    conn.executemany("DELETE FROM derived_entries WHERE seq = ?", [(seq,) for seq in indexed])
+    apply(conn, entries, -1)
+    if oldest is None:
+        conn.execute("DELETE FROM derived_minutes")
+        return
+    seq, ts = oldest
+    conn.execute("DELETE FROM derived_minutes WHERE last_seq < ?", (seq,))
+    conn.execute("UPDATE derived_minutes SET first_seq = ? WHERE first_seq < ?", (seq, seq))
+    for span, bucket in minute_and_hour(ts):  # what was seen first in the oldest buckets has gone
+        conn.execute("UPDATE derived_counts SET first_ts = ? WHERE span = ? AND bucket <= ? AND first_ts < ?",
+                     (ts, span, bucket, ts))

@@ -1,0 +1,64 @@
+"""Failures grouped into issues: identical failures as one row with first seen, last seen and count.
+
+Identical means the same kind, connection, feature, op, direction and answer: the status (or no
+answer) with its error code for an api_call, the outcome (error, timeout, oom) for a script run. A
+storm of 10,000 503s is one row. Read from the indexer's aggregates (``store.aggregates``), so the
+cost follows the number of distinct failures in the window, not the number of records.
+"""
+
+from dataclasses import dataclass
+
+from store.aggregates import WindowSums, window_sums
+from store.derived import KEY_COLUMNS, is_failure
+from store.eventlog import EventLog
+from store.status_codes import code_meaning, outcome_meaning, status_key
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    kind: str
+    connection_id: str
+    feature_id: str
+    op_id: str
+    direction: str
+    """'' for script runs."""
+    code: str
+    """The status key (``503``, ``none``) of an api_call; the outcome (``timeout``) of a script run."""
+    error_code: str
+    """The api_call's error code ('' when it has none); '' for script runs."""
+    count: int
+    first_seen: str
+    last_seen: str
+    last_seq: int
+    """The latest failure of the group, to open its detail."""
+
+    @property
+    def meaning(self) -> str:
+        if self.kind == "script_run":
+            return outcome_meaning(self.code)
+        return code_meaning(self.code, self.direction)
+
+
+def failure_groups(log: EventLog, since_ts: str | None = None, connection_id: str | None = None,
+                   feature_id: str | None = None) -> list[FailureGroup]:
+    """The failures at or after ``since_ts`` (of one connection or feature when given), grouped, the
+    most recently seen first."""
+    where = {**({"connection_id": connection_id} if connection_id is not None else {}),
+             **({"feature_id": feature_id} if feature_id is not None else {})}
+    return groups_of(window_sums(log.db.conn, since_ts, KEY_COLUMNS, where, latency=False))
+
+
+def groups_of(sums: WindowSums) -> list[FailureGroup]:
+    """The failure groups among sums grouped by every one of ``KEY_COLUMNS``, newest first."""
+    groups = []
+    for (kind, conn_id, feature, op, direction, status, skipped, outcome), tally in sums.groups.items():
+        if not is_failure(kind, status, skipped, outcome):
+            continue
+        if kind == "script_run":
+            code, error_code = outcome, ""
+        else:
+            code, error_code = status_key(status, bool(skipped)), outcome
+        groups.append(FailureGroup(kind, conn_id, feature, op, direction, code, error_code, tally.count,
+                                   tally.first_ts, tally.last_ts, tally.last_seq))
+    groups.sort(key=lambda group: group.last_seen, reverse=True)
+    return groups

@@ -1,0 +1,96 @@
+"""Windows over filtered records, for the virtual log view: how many match, and the rows at a position.
+
+Records the indexer has reached are found through ``derived_entries`` and its indexes (free text
+through its FTS index); the few past its cursor, through ``records`` itself (free text as ``LIKE``).
+Both parts are split at the ``through_seq`` of the count, so a count and the windows read against it
+agree however far the indexer has gone meanwhile. A window nearer the newest end is read backwards
+from there, and the skipping walks an index only, never the records' bodies: reading a window at
+either end of a million matches touches a window's worth of rows.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+import sqlite3
+
+import orjson
+
+from store import derived
+from store.eventlog import EventLog
+from store.filters import RecordFilter
+
+
+@dataclass(frozen=True)
+class Matches:
+    """How many records a filter matches: ``indexed`` up to ``through_seq``, ``tail`` past it."""
+
+    indexed: int
+    tail: int
+    through_seq: int
+    limit: int | None = None
+
+    @property
+    def total(self) -> int:
+        found = self.indexed + self.tail
+        return found if self.limit is None else min(found, self.limit)
+
+    @property
+    def skipped(self) -> int:
+        """Older matches left out by the filter's ``limit`` (newest N)."""
+        return self.indexed + self.tail - self.total
+
+
+def count_matches(log: EventLog, record_filter: RecordFilter) -> Matches:
+    conn = log.db.conn
+    through = derived.derived_cursor(conn) if derived.present(conn) else 0
+    indexed = 0
+    if through:
+        where, params = _indexed_where(conn, record_filter, through)
+        [(indexed,)] = conn.execute(f"SELECT COUNT(*) FROM derived_entries WHERE {where}", params).fetchall()
+    where, params = record_filter.where()
+    [(tail,)] = conn.execute(f"SELECT COUNT(*) FROM records WHERE seq > ? AND {where}", [through, *params]).fetchall()
+    return Matches(indexed, tail, through, record_filter.limit)
+
+
+def window(log: EventLog, record_filter: RecordFilter, matches: Matches, offset: int, limit: int
+           ) -> list[dict[str, Any]]:
+    """The records at positions ``offset`` … ``offset + limit - 1`` (0 = the oldest match), oldest first."""
+    conn = log.db.conn
+    start = max(0, min(offset, matches.total)) + matches.skipped
+    end = min(start + max(0, limit), matches.indexed + matches.tail)
+    seqs: list[int] = []
+    if start < matches.indexed:
+        seqs = _indexed_seqs(conn, record_filter, matches, start, min(end, matches.indexed))
+    bodies = [body for (body,) in conn.execute(
+        f"SELECT body FROM records WHERE seq IN ({', '.join('?' for _ in seqs)}) ORDER BY seq", seqs)] if seqs else []
+    if end > matches.indexed:
+        where, params = record_filter.where()
+        first = max(start, matches.indexed) - matches.indexed
+        bodies += [body for (body,) in conn.execute(
+            f"SELECT body FROM records WHERE seq > ? AND {where} ORDER BY seq LIMIT ? OFFSET ?",
+            [matches.through_seq, *params, end - matches.indexed - first, first])]
+    return [orjson.loads(body) for body in bodies]
+
+
+def _indexed_seqs(conn: sqlite3.Connection, record_filter: RecordFilter, matches: Matches, start: int,
+                  end: int) -> list[int]:
+    where, params = _indexed_where(conn, record_filter, matches.through_seq)
+    if start >= matches.indexed - end:  # nearer the newest end: read backwards from there
+        rows = conn.execute(f"SELECT seq FROM derived_entries WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+                            [*params, end - start, matches.indexed - end]).fetchall()
+        rows.reverse()
+    else:
+        rows = conn.execute(f"SELECT seq FROM derived_entries WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",
+                            [*params, end - start, start]).fetchall()
+    return [seq for (seq,) in rows]
+
+
+def _indexed_where(conn: sqlite3.Connection, record_filter: RecordFilter, through: int) -> tuple[str, list[object]]:
+    """The filter over ``derived_entries`` up to ``through``; a ``since`` also bounds the seqs, from the
+    indexer's per-minute seq ranges, so that the older entries are never looked at."""
+    where, params = record_filter.where(indexed=True)
+    low = 0
+    if record_filter.since_ts:
+        [(low,)] = conn.execute("SELECT MIN(first_seq) FROM derived_minutes WHERE bucket >= ?",
+                                (record_filter.since_ts[:16],)).fetchall()
+        low = through + 1 if low is None else low
+    return f"seq BETWEEN ? AND ? AND {where}", [low, through, *params]

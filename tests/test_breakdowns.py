@@ -1,0 +1,212 @@
+"""The indexer's derived data and the summaries read from it: breakdowns, grouped failures, connection
+stats; each checked against a plain SQL count over the same records."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+import math
+import random
+import threading
+
+import pytest
+
+from store import EventLog, iso_timestamp
+from store.breakdowns import breakdowns, feature_breakdown
+from store.connection_summaries import connection_summaries
+from store.derived import Indexer
+from store.failures import failure_groups
+from store.retention import trim
+from store.status_codes import status_class, status_key
+from tui.indexing import IndexRunner
+
+START = datetime(2026, 11, 26, 9, 58, 30, tzinfo=UTC)
+CODES = (204, 204, 204, 200, 422, 429, 502, 504, None, 400)
+
+
+def records(count: int, first_seq: int = 1, seed: int = 7, start: datetime = START) -> list[dict[str, object]]:
+    """api_calls (inbound and outbound, every kind of answer) and script runs, 1.7 s apart."""
+    rng = random.Random(seed)
+    made: list[dict[str, object]] = []
+    for n in range(count):
+        seq = first_seq + n
+        ts = iso_timestamp(start + timedelta(seconds=1.7 * (seq - 1)))
+        connection = rng.choice(("evening-glow", "porch-welcome"))
+        feature = rng.choice(("glow", "dim"))
+        if rng.random() < 0.1:
+            made.append({"seq": seq, "ts": ts, "kind": "script_run", "connection_id": connection,
+                         "feature_id": feature, "op_id": "weather.rain", "user_id": "u1",
+                         "status": rng.choice(("ok", "ok", "error", "timeout")), "duration_ms": rng.uniform(1, 50)})
+            continue
+        status = rng.choice(CODES)
+        skipped = status == 400 and rng.random() < 0.5
+        made.append({"seq": seq, "ts": ts, "kind": "api_call", "connection_id": connection, "feature_id": feature,
+                     "direction": rng.choice(("inbound", "inbound", "outbound")), "op_id": "lights.change_color",
+                     "user_id": f"user-{rng.randint(1, 5)}", "status_code": status, "skipped": skipped,
+                     "latency_ms": round(rng.lognormvariate(3, 0.8), 2),
+                     **({"error_code": "service_error"} if status in (502, None) else {})})
+    return made
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Iterator[EventLog]:
+    cache = EventLog(tmp_path / "cache.sqlite", replica=True)
+    yield cache
+    cache.close()
+
+
+def indexed(log: EventLog) -> int:
+    indexer = Indexer(log.path)
+    try:
+        return indexer.catch_up(chunk=700)
+    finally:
+        indexer.close()
+
+
+def sql_codes(log: EventLog, feature_id: str, since_ts: str, through_seq: int) -> dict[str, int]:
+    rows = log.execute(
+        "SELECT status_code, skipped, COUNT(*) FROM records WHERE kind = 'api_call' AND feature_id = ? "
+        "AND ts >= ? AND seq <= ? GROUP BY status_code, skipped", (feature_id, since_ts, through_seq))
+    counts: dict[str, int] = {}
+    for code, skipped, count in rows:
+        counts[status_key(code, bool(skipped))] = counts.get(status_key(code, bool(skipped)), 0) + count
+    return counts
+
+
+@pytest.mark.parametrize("since", [None, "2026-11-26T10:17:43.210Z", "2026-11-26T11:00:00.000Z",
+                                   "2026-11-26T11:41:00.000Z", "2026-11-26T09:00:00.000Z"])
+def test_breakdown_counts_equal_a_sql_count_over_the_same_records(log: EventLog, since: str | None) -> None:
+    log.replicate(records(6000), 6000)  # 2 h 50 min, across three hour boundaries
+    indexed(log)
+    for feature in ("glow", "dim"):
+        breakdown = feature_breakdown(log, feature, since)
+        assert breakdown.through_seq == 6000
+        expected = sql_codes(log, feature, since or "", 6000)
+        assert {share.key: share.count for share in breakdown.codes} == expected
+        assert breakdown.total == sum(expected.values())
+        by_class: dict[str, int] = {}
+        for key, count in expected.items():
+            by_class[status_class(key)] = by_class.get(status_class(key), 0) + count
+        assert {share.key: share.count for share in breakdown.classes} == by_class
+        assert sum(share.share for share in breakdown.codes) == pytest.approx(1.0)
+    per_feature = {(b.connection_id, b.feature_id): b.total for b in breakdowns(log, since)}
+    rows = log.execute("SELECT connection_id, feature_id, COUNT(*) FROM records WHERE kind = 'api_call' AND ts >= ? "
+                       "GROUP BY connection_id, feature_id", (since or "",))
+    assert per_feature == {(c, f): n for c, f, n in rows}
+
+
+def test_percentiles_are_within_the_histograms_precision(log: EventLog) -> None:
+    log.replicate(records(4000), 4000)
+    indexed(log)
+    breakdown = feature_breakdown(log, "glow", "2026-11-26T10:30:05.500Z", connection_id="evening-glow",
+                                  direction="inbound")
+    latencies = [row[0] for row in log.execute(
+        "SELECT latency_ms FROM records WHERE kind = 'api_call' AND feature_id = 'glow' AND connection_id = "
+        "'evening-glow' AND direction = 'inbound' AND ts >= '2026-11-26T10:30:05.500Z' ORDER BY latency_ms")]
+    assert breakdown.total == len(latencies) > 100
+    for fraction, read in ((0.5, breakdown.p50_ms), (0.95, breakdown.p95_ms)):
+        exact = latencies[math.ceil(fraction * len(latencies)) - 1]
+        assert read is not None and abs(read - exact) / exact <= 0.091
+    assert breakdown.codes[0].meaning  # every code is labelled
+
+
+def test_the_indexer_catches_up_incrementally_counting_each_record_once(log: EventLog) -> None:
+    made = records(3000)
+    log.replicate(made[:1200], 1200)
+    assert indexed(log) == 1200
+    log.replicate(made[1200:], 3000)
+    assert indexed(log) == 1800
+    assert indexed(log) == 0
+    [(entries,)] = log.execute("SELECT COUNT(*) FROM derived_entries")
+    assert entries == 3000
+    breakdown = feature_breakdown(log, "dim")
+    assert {s.key: s.count for s in breakdown.codes} == sql_codes(log, "dim", "", 3000)
+
+
+def test_retention_takes_derived_data_out_with_the_records(log: EventLog) -> None:
+    made = records(5000)
+    made[10]["error_message"] = "zanzibar unreachable"
+    log.replicate(made, 5000)
+    indexed(log)
+    cutoff = "2026-11-26T10:40:00.000Z"
+    dropped = trim(log, older_than=cutoff, chunk=600)
+    assert dropped > 1000
+    [(entries,)] = log.execute("SELECT COUNT(*) FROM derived_entries")
+    [(kept,)] = log.execute("SELECT COUNT(*) FROM records")
+    assert entries == kept == 5000 - dropped
+    for feature in ("glow", "dim"):
+        assert {s.key: s.count for s in feature_breakdown(log, feature).codes} == sql_codes(log, feature, "", 5000)
+    assert log.execute("SELECT COUNT(*) FROM derived_text WHERE derived_text MATCH 'zanzibar'") == [(0,)]
+    assert all(group.first_seen >= cutoff for group in failure_groups(log))
+    [(counted,)] = log.execute("SELECT SUM(count) FROM derived_counts WHERE span = 'h'")
+    [(countable,)] = log.execute("SELECT COUNT(*) FROM records WHERE kind IN ('api_call', 'script_run')")
+    assert counted == countable
+    assert log.integrity_ok()
+
+
+def test_a_storm_of_identical_failures_is_one_group(log: EventLog) -> None:
+    storm = [{"seq": n, "ts": iso_timestamp(START + timedelta(milliseconds=40 * n)), "kind": "api_call",
+              "direction": "outbound", "connection_id": "rain-alert", "feature_id": "alert", "op_id": "messages.send",
+              "status_code": 503, "latency_ms": 12.0, "error_code": "service_error"} for n in range(1, 10_001)]
+    timeouts = [{"seq": 10_000 + n, "ts": iso_timestamp(START + timedelta(minutes=7, seconds=n)), "kind": "script_run",
+                 "connection_id": "rain-alert", "feature_id": "alert", "op_id": "weather.rain",
+                 "status": "timeout", "duration_ms": 10_000.0} for n in range(1, 4)]
+    fine = {"seq": 10_004, "ts": iso_timestamp(START + timedelta(minutes=8)), "kind": "api_call",
+            "direction": "inbound", "connection_id": "rain-alert", "feature_id": "alert", "op_id": "messages.send",
+            "status_code": 204, "latency_ms": 3.0}
+    log.replicate([*storm, *timeouts, fine], 10_004)
+    indexed(log)
+    groups = failure_groups(log)
+    assert [(g.kind, g.code, g.count) for g in groups] == [("script_run", "timeout", 3), ("api_call", "503", 10_000)]
+    script, storm_group = groups
+    assert (storm_group.first_seen, storm_group.last_seen, storm_group.last_seq) == (
+        storm[0]["ts"], storm[-1]["ts"], 10_000)
+    assert storm_group.error_code == "service_error" and storm_group.meaning == "the service is unavailable"
+    assert script.meaning == "the script was stopped at its time limit"
+    since = iso_timestamp(START + timedelta(seconds=200.5))
+    [(later,)] = log.execute("SELECT COUNT(*) FROM records WHERE status_code = 503 AND ts >= ?", (since,))
+    assert [g.count for g in failure_groups(log, since) if g.kind == "api_call"] == [later]
+
+
+def test_connection_summaries_count_inbound_calls_and_script_failures(log: EventLog) -> None:
+    log.replicate(records(3000), 3000)
+    indexed(log)
+    since, now = "2026-11-26T10:30:00.000Z", "2026-11-26T11:29:59.999Z"
+    summaries = {s.connection_id: s for s in connection_summaries(log, since, now, points=12)}
+    for conn_id, summary in summaries.items():
+        [(calls, errors)] = log.execute(
+            "SELECT COUNT(*), SUM((status_code IS NULL OR status_code >= 400) AND skipped IS NOT 1) FROM records "
+            "WHERE kind = 'api_call' AND direction = 'inbound' AND connection_id = ? AND ts >= ?", (conn_id, since))
+        [(runs, failures)] = log.execute(
+            "SELECT COUNT(*), SUM(json_extract(body, '$.status') != 'ok') FROM records "
+            "WHERE kind = 'script_run' AND connection_id = ? AND ts >= ?", (conn_id, since))
+        [(in_window,)] = log.execute(
+            "SELECT COUNT(*) FROM records WHERE kind = 'api_call' AND direction = 'inbound' AND connection_id = ? "
+            "AND ts >= ? AND ts <= ?", (conn_id, since, now))
+        assert (summary.calls, summary.errors, summary.script_runs, summary.script_failures) == (
+            calls, errors, runs, failures)
+        assert len(summary.calls_series) == 12 and sum(summary.calls_series) == in_window
+        assert summary.calls_per_minute == pytest.approx(calls / 60, rel=0.01)
+        assert summary.p95_ms is not None and summary.last_error is not None
+        assert summary.last_error.connection_id == conn_id
+
+
+def test_the_runner_indexes_what_arrives_when_woken(log: EventLog) -> None:
+    made = records(2000)
+    log.replicate(made[:1000], 1000)
+    reached: list[int] = []
+    caught_up = threading.Event()
+
+    def progress(cursor: int) -> None:
+        reached.append(cursor)
+        if cursor == 2000:
+            caught_up.set()
+
+    runner = IndexRunner(log.path, progress, chunk=300)
+    runner.start()
+    log.replicate(made[1000:], 2000)
+    runner.wake()
+    assert caught_up.wait(120)  # a safety net against a hang, not a timing check
+    runner.stop()
+    assert reached == sorted(reached) and reached[-1] == 2000
+    [(entries,)] = log.execute("SELECT COUNT(*) FROM derived_entries")
+    assert entries == 2000
