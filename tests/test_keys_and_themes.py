@@ -7,7 +7,7 @@ from rich.segment import Segment
 from textual.command import CommandPalette
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import ContentSwitcher
+from textual.widgets import ContentSwitcher, OptionList
 
 from tests.hubproc import RunningHub
 from tests.test_dashboard import wait_until
@@ -149,20 +149,28 @@ def test_keys_moved_out_of_each_others_way_are_accepted(tmp_path: Path, monkeypa
 # -- the command palette --------------------------------------------------------------------------
 
 
+def palette_entries(app: SwitchroomApp) -> list[str]:
+    entries = app.screen.query_one(OptionList)
+    return [str(entries.get_option_at_index(i).prompt).splitlines()[0] for i in range(entries.option_count)]
+
+
 async def test_the_palette_finds_and_runs_actions(hub: RunningHub, tmp_path: Path) -> None:
     app = make_app(hub, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"api logs")
-        await wait_until(pilot, lambda: app.screen.query_one("CommandList").option_count > 0)
+        await pilot.press(*"show the")
+        await wait_until(pilot, lambda: "Show the keys and what they do" in palette_entries(app))
+        assert "Show the selected record's detail" not in palette_entries(app)  # no list has focus here
+        await pilot.press(*["backspace"] * len("show the"), *"api logs")
+        await wait_until(pilot, lambda: app.screen.query_one(OptionList).option_count > 0)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.query_one(ContentSwitcher).current == "logs")
 
         view = app.query_one(LogView)
         assert view.follow
         await pilot.press("ctrl+p", *"follow the newest")
-        await wait_until(pilot, lambda: app.screen.query_one("CommandList").option_count > 0)
+        await wait_until(pilot, lambda: app.screen.query_one(OptionList).option_count > 0)
         await pilot.press("enter")
         await wait_until(pilot, lambda: not view.follow)  # run on the list, as its key would
 
@@ -171,11 +179,11 @@ async def test_the_palette_switches_theme(hub: RunningHub, tmp_path: Path) -> No
     app = make_app(hub, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("ctrl+p", *"colour theme")
-        await wait_until(pilot, lambda: app.screen.query_one("CommandList").option_count > 0)
+        await wait_until(pilot, lambda: app.screen.query_one(OptionList).option_count > 0)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))  # now the theme picker
         await pilot.press(*"switchroom-high-contrast")
-        await wait_until(pilot, lambda: app.screen.query_one("CommandList").option_count > 0)
+        await wait_until(pilot, lambda: app.screen.query_one(OptionList).option_count > 0)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.theme == "switchroom-high-contrast")
 

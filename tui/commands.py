@@ -11,17 +11,18 @@ from tui.keymap import KeyMap
 
 
 class ActionCommands(Provider):
-    """Lists every action that has somewhere to run on the screen the palette was opened from."""
+    """Lists the actions whose keys work where the palette was opened (the app's, and the focused
+    widget's), and runs the chosen one there."""
 
     def _target(self, scope: str) -> DOMNode | None:
-        """Where an action of ``scope`` runs: the app, else the focused widget of that type, else the
-        first one on the screen."""
+        """Where an action of ``scope`` runs, as its key would: the app, or the focused widget (or the
+        nearest of its containers) of that type; ``None`` when its key would do nothing now."""
         if scope == APP:
             return self.app
-        widgets = list(self.screen.query(scope))
-        if self.focused in widgets:
-            return self.focused
-        return widgets[0] if widgets else None
+        for node in self.focused.ancestors_with_self if self.focused is not None else ():
+            if any(cls.__name__ == scope for cls in type(node).__mro__):
+                return node
+        return None
 
     def _available(self) -> Iterator[tuple[Action, DOMNode]]:
         for action in ACTIONS:

@@ -31,10 +31,9 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: auto; max-width: 100%; height: auto; max-height: 100%;
-        border: round $primary; background: $surface; padding: 0 1;
+        width: 80; max-width: 100%; height: auto; max-height: 100%;
+        border: round $primary; border-subtitle-color: $text-muted; background: $surface; padding: 0 1;
     }
-    HelpScreen > VerticalScroll > Static { width: auto; }
     HelpScreen #help-footer { color: $text-muted; margin-top: 1; }
     """
 
@@ -47,12 +46,11 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             scroll.border_title = "Keys"
+            closers = f"esc {self.keymap.label('help')} {self.keymap.label('quit')}"
+            scroll.border_subtitle = f"{closers} close · ↑↓ pgup pgdn scroll"
             yield Static(help_table(self.keymap), id="help-table")
-            yield Static(Text(
-                f"Change a key in {self.config_file}, e.g. [keys] help = \"f1\" (the ids are on the right).\n"
-                f"Esc, {self.keymap.label('help')} or {self.keymap.label('quit')} closes this; "
-                "up/down/pgup/pgdn scroll.",
-            ), id="help-footer")
+            yield Static(Text(f"To rebind a key, name its action's id in the [keys] table of {self.config_file}, "
+                              'e.g. help = "f1".'), id="help-footer")
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
