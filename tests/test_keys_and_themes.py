@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from rich.segment import Segment
+from textual.color import Color
 from textual.command import CommandPalette
 from textual.geometry import Region
 from textual.widget import Widget
@@ -11,6 +12,7 @@ from textual.widgets import ContentSwitcher, OptionList
 
 from tests.hubproc import RunningHub
 from tests.test_dashboard import wait_until
+from themes import load_themes
 from tui.actions import ACTIONS, APP
 from tui.app import SwitchroomApp
 from tui.config import Config, ConfigError, load_config
@@ -274,3 +276,24 @@ def test_the_docs_list_every_action_with_its_default_keys() -> None:
     documented = {ids.strip().strip("`"): parse_keys([k.strip().strip("`") for k in keys.split(",")])
                   for keys, ids in rows}
     assert documented == {action.id: KeyMap().keys(action.id) for action in ACTIONS}
+
+
+def contrast(one: Color, other: Color) -> float:
+    """The WCAG 2 contrast ratio of two opaque colours (1 to 21)."""
+    def luminance(colour: Color) -> float:
+        r, g, b = ((c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4)
+                   for c in (colour.r, colour.g, colour.b))
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+    high, low = sorted((luminance(one), luminance(other)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize(("theme", "text_bar", "status_bar"), [
+    ("switchroom-dark", 7.0, 4.5), ("switchroom-light", 7.0, 4.5), ("switchroom-high-contrast", 15.0, 7.0),
+])
+def test_shipped_themes_keep_text_and_status_colours_readable(theme: str, text_bar: float,
+                                                              status_bar: float) -> None:
+    colours = load_themes()[theme].to_color_system()
+    assert contrast(colours.foreground, colours.background) >= text_bar
+    for status in (colours.success, colours.warning, colours.error):
+        assert contrast(status, colours.background) >= status_bar

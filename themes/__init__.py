@@ -85,7 +85,10 @@ def load_theme(path: Path) -> Theme:
             f"{path}: {'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
             for e in exc.errors()
         )) from None
-    return Theme(**{**theme.model_dump(), "name": theme.name or path.stem})
+    fields = theme.model_dump()
+    if theme.boost:  # Textual ignores ``boost`` when ``panel`` is given too; as a variable it always counts
+        fields["variables"] = {"boost": theme.boost, **theme.variables}
+    return Theme(**{**fields, "name": theme.name or path.stem})
 
 
 def load_themes(user_dir: Path | None = None) -> dict[str, Theme]:
