@@ -130,6 +130,7 @@ async def test_a_key_override_changes_binding_help_and_key_hints(hub: RunningHub
     ('help = "hyperspace"', "keys.help: 'hyperspace' is not a key"),
     ('help = "banana+x"', "keys.help: 'banana+x' is not a key: 'banana' is not a modifier"),
     ("help = []", "keys.help: give at least one key"),
+    ("help = 5", 'keys.help: give a key or a list of keys, e.g. "f1" or ["f1", "?"]'),
     ('help = ","', "keys.help: ',' is not a key: write space, comma or plus by name"),
     ('help = "q"', "keys: 'q' would run both 'help' and 'quit'"),
     ('show_pane_1 = "f"', "keys: 'f' would run both 'show_pane_1' and 'toggle_follow'"),

@@ -26,7 +26,7 @@ import os
 import tomllib
 
 import platformdirs
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from themes import DEFAULT_THEME, ThemeError, load_themes
 from tui.keymap import KeyMap, check_action_id, check_clashes, parse_keys
@@ -57,15 +57,21 @@ class CacheLimits(_Section):
         return int(self.max_size_mb * 1024 * 1024) if self.max_size_mb else None
 
 
+def _keys(value: object) -> tuple[str, ...]:
+    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(key, str) for key in value)):
+        return parse_keys(value)
+    raise ValueError("give a key or a list of keys, e.g. \"f1\" or [\"f1\", \"?\"]")
+
+
 ActionId = Annotated[str, AfterValidator(check_action_id)]
-Keys = Annotated[str | list[str], AfterValidator(parse_keys)]
+Keys = Annotated[tuple[str, ...], BeforeValidator(_keys)]
 
 
 class Config(_Section):
     theme: str = DEFAULT_THEME
     cache: CacheLimits = CacheLimits()
     keys: dict[ActionId, Keys] = {}
-    """Action id → its keys in Textual's long form (a tuple once validated)."""
+    """Action id → its keys, in Textual's long form."""
 
     @field_validator("keys")
     @classmethod
@@ -75,7 +81,7 @@ class Config(_Section):
 
     @property
     def keymap(self) -> KeyMap:
-        return KeyMap(self.keys)  # type: ignore[arg-type]  # validated into tuples of keys
+        return KeyMap(self.keys)
 
 
 def config_path() -> Path:
