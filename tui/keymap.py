@@ -7,6 +7,7 @@ Keys are written as Textual names them: a printable character (``?``, ``/``, ``R
 
 from collections.abc import Iterable, Mapping
 
+# _character_to_key is how Textual names a typed character ("?" → "question_mark") in its own keymaps.
 from textual.keys import Keys, _character_to_key, format_key, key_to_character
 
 from tui.actions import ACTIONS, APP, BY_ID, Action
