@@ -94,6 +94,15 @@ async def test_help_scrolls_at_80x24_and_closes_with_escape_question_mark_or_q(h
         assert app.is_running  # q closed the help, it did not quit
 
 
+async def test_the_key_hints_show_the_keys_that_work_where_the_focus_is(hub: RunningHub, tmp_path: Path) -> None:
+    app = make_app(hub, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        hints = app.query_one(KeyHints)
+        assert str(hints.render()) == "? help  ^p palette  q quit"  # on the Connections pane
+        await pilot.press("2")
+        assert str(hints.render()) == "f follow  ⏎ detail  ? help  ^p palette  q quit"
+
+
 # -- key overrides --------------------------------------------------------------------------------
 
 
@@ -102,9 +111,11 @@ async def test_a_key_override_changes_binding_help_and_key_hints(hub: RunningHub
     write_config(tmp_path, monkeypatch, '[keys]\nhelp = "f1"\nshow_pane_2 = ["x", "2"]\ntoggle_follow = "space"\n')
     app = make_app(hub, tmp_path, load_config())
     async with app.run_test(size=(120, 50)) as pilot:
+        assert "x/2 API logs" in str(app.query_one(PaneTabs).render())
+        await pilot.press("x")
+        assert app.query_one(ContentSwitcher).current == "logs"
         hints = str(app.query_one(KeyHints).render())
         assert "f1 help" in hints and "space follow" in hints and "? help" not in hints
-        assert "x/2 API logs" in str(app.query_one(PaneTabs).render())
 
         await pilot.press("question_mark")  # no longer the help key
         assert not isinstance(app.screen, HelpScreen)
@@ -115,8 +126,6 @@ async def test_a_key_override_changes_binding_help_and_key_hints(hub: RunningHub
         await pilot.press("f1")  # the help key closes the help too
         assert not isinstance(app.screen, HelpScreen)
 
-        await pilot.press("x")
-        assert app.query_one(ContentSwitcher).current == "logs"
         view = app.query_one(LogView)
         assert view.follow
         await pilot.press("space")

@@ -1,21 +1,33 @@
-"""The line of keys at the bottom of the screen, drawn once.
+"""The line of keys at the bottom of the screen.
 
 Textual's ``Footer`` composes itself again whenever focus moves, which made every pane switch tens of
-milliseconds slower; the keys worth showing here hardly change, so they are one static line, made from
-the action registry (the actions with a ``hint``) and showing the keys as the user has bound them.
+milliseconds slower. This line is one ``Static`` made from the action registry (the actions with a
+``hint``), showing the keys as the user has bound them: the app's, and those of the focused widget,
+rewritten in place when focus moves.
 """
 
 from rich.text import Text
+from textual.dom import DOMNode
+from textual.widget import Widget
 from textual.widgets import Static
 
-from tui.actions import ACTIONS
+from tui.actions import ACTIONS, APP
 from tui.keymap import KeyMap
 
 
-def hints_text(keymap: KeyMap) -> Text:
+def scopes_of(focused: DOMNode | None) -> set[str]:
+    """The scopes whose keys work with ``focused`` focused: the app's, and every class name of the
+    focused widget and of its containers."""
+    scopes = {APP}
+    for node in focused.ancestors_with_self if focused is not None else ():
+        scopes.update(cls.__name__ for cls in type(node).__mro__)
+    return scopes
+
+
+def hints_text(keymap: KeyMap, scopes: set[str]) -> Text:
     text = Text()
     for action in ACTIONS:
-        if action.hint is not None:
+        if action.hint is not None and action.scope in scopes:
             if text:
                 text.append("  ")
             text.append(keymap.label(action.id), style="bold")
@@ -29,4 +41,11 @@ class KeyHints(Static):
     """
 
     def __init__(self, keymap: KeyMap, *, id: str | None = None) -> None:
-        super().__init__(hints_text(keymap), id=id)
+        super().__init__(hints_text(keymap, {APP}), id=id)
+        self.keymap = keymap
+
+    def on_mount(self) -> None:
+        self.watch(self.screen, "focused", self._show_for)
+
+    def _show_for(self, focused: Widget | None) -> None:
+        self.update(hints_text(self.keymap, scopes_of(focused)), layout=False)
