@@ -15,6 +15,8 @@ from hub.catalog_file import load_catalog
 from hub.connect_api import ConnectApi
 from hub.openapi import openapi_document
 from hub.ops_api import OpsApi
+from hub.rerun_api import RerunApi
+from hub.reruns import Reruns
 from hub.rate_limit import RateLimiter
 from hub.recorder import Recorder
 from hub.runner import OperationRunner
@@ -44,6 +46,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     engine = ScriptEngine(Limits(wall_time_s=settings.script_time_limit), max_concurrent=SCRIPT_SLOTS, warm=WARM_CONTEXTS)
     scripts = ScriptRuns(engine, catalog, users, runner, recorder)
     webhooks = Webhooks(catalog, services, recorder)
+    reruns = Reruns(catalog, runner, recorder)
 
     async def deliver(event: FiredEvent) -> None:
         if event.subscription.target.connection.runtime_script:
@@ -74,6 +77,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await recorder.start()
         try:
+            await reruns.load()
             if demo:
                 await demo.start()
             await triggers.start()
@@ -83,6 +87,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
                 if demo:
                     await demo.stop()
                 await triggers.stop()
+                await reruns.stop()
                 await engine.aclose()
                 await services.aclose()
         finally:
@@ -102,6 +107,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
             Route("/openapi.json", openapi_json, methods=["GET"]),
             *connect_api.routes(),
             *OpsApi(catalog, users, recorder, tokens).routes(),
+            *RerunApi(reruns, tokens).routes(),
             *stream_routes(recorder, tokens),
         ],
         lifespan=lifespan,

@@ -75,7 +75,7 @@ class ConnectApi:
     async def put_user_connection(self, request: Request, ctx: CallContext) -> Response:
         connection = self._connection(request, ctx, "user_connection")
         ctx.user_id = _query_user_id(request)
-        body = ctx.request_body = await _json_object(request)
+        body = ctx.request_body = await json_object(request)
         existing = self.users.get(ctx.user_id, connection.id)
         user_features = parse_user_features(self.catalog, connection, body, existing)
         self.users.put(UserConnection(user_id=ctx.user_id, connection_id=connection.id, status="enabled",
@@ -134,7 +134,7 @@ class ConnectApi:
         ctx.op = "notification"
         self._authenticate(request)
         services = {s.id for s in self.catalog.services_for_key(request.headers.get(SERVICE_KEY_HEADER))}
-        body = ctx.request_body = await _json_object(request)
+        body = ctx.request_body = await json_object(request)
         items = _notification_items(body.get("data"))
         return JSONResponse({"type": "notification", "subscriptions": self.triggers.notify(services, items)})
 
@@ -143,7 +143,7 @@ class ConnectApi:
         ctx.op = kind
         connection = self._connection(request, ctx, kind)
         ctx.op_id = request.path_params["type_id"]
-        body = ctx.request_body = await _json_object(request)
+        body = ctx.request_body = await json_object(request)
         ctx.user_id = _string(body, "user_id", required=True)
         ctx.user_feature_id = _string(body, "user_feature_id")
         fields = body.get("fields") if allow_fields else None
@@ -193,7 +193,7 @@ class ConnectApi:
                                   headers={"Retry-After": str(retry_after)})
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
     raw = await _body(request)
     try:
         body = loads(raw) if raw.strip() else {}

@@ -74,7 +74,7 @@ def _record(request: Request, ctx: CallContext, response: Response, error: Conne
 
 def call_record(method: str, path: str, ctx: CallContext, status_code: int | None, error: ConnectApiError | None,
                 response_body: Any, started: float, source: Source = "api",
-                script_run_id: str | None = None) -> dict[str, Any]:
+                script_run_id: str | None = None, rerun_of: int | None = None) -> dict[str, Any]:
     """The ``api_call`` record of a Connect API call, made over HTTP or by a runtime script."""
     return api_call_record(
         direction="inbound", method=method, path=path, op=ctx.op, op_id=ctx.op_id,
@@ -83,7 +83,8 @@ def call_record(method: str, path: str, ctx: CallContext, status_code: int | Non
         latency_ms=round((time.perf_counter() - started) * 1000, 2),
         error_code=error.body.code if error else None, error_message=str(error) if error else None,
         request_body=capped(ctx.request_body), response_body=capped(response_body), source=source,
-        script_run_id=script_run_id, resolved_fields=ctx.resolved_fields, request_id=ctx.request_id,
+        script_run_id=script_run_id, resolved_fields=ctx.resolved_fields, rerun_of=rerun_of,
+        request_id=ctx.request_id,
     )
 
 

@@ -14,6 +14,9 @@ ErrorCode = Literal[
     "internal_error",
     "service_error",
     "service_timeout",
+    "not_rerunnable",
+    "already_rerun",
+    "conflict",
 ]
 
 STATUS_FOR_CODE: dict[str, int] = {
@@ -26,6 +29,10 @@ STATUS_FOR_CODE: dict[str, int] = {
     "internal_error": 500,
     "service_error": 502,
     "service_timeout": 504,
+    # Reruns (DESIGN §9): the record cannot be rerun, was rerun before, or the idempotency key is in use.
+    "not_rerunnable": 409,
+    "already_rerun": 409,
+    "conflict": 409,
 }
 
 

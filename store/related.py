@@ -48,12 +48,12 @@ def _for_call(log: EventLog, call: dict[str, Any]) -> list[Related]:
     found = _by_seq(log, [("original call (this is a rerun of it)", call.get("rerun_of")),
                           ("trigger event", call.get("trigger_event_id"))])
     if call.get("request_id"):
-        found += [Related(f"{other.get('direction', '')} half of this call", other) for other in _search(
+        found += [Related(f"{other.get('direction', '')} half of this call", other) for other in records_near(
             log, "api_call", "request_id", call["request_id"], seq - LOOK_AROUND, seq + LOOK_AROUND, skip=seq)]
     if call.get("script_run_id"):
-        found += [Related("script run that made this call", run) for run in _search(
+        found += [Related("script run that made this call", run) for run in records_near(
             log, "script_run", "script_run_id", call["script_run_id"], seq, seq + LOOK_AHEAD, limit=1)]
-    found += [Related("rerun of this call", rerun) for rerun in _search(
+    found += [Related("rerun of this call", rerun) for rerun in records_near(
         log, "api_call", "rerun_of", seq, seq, seq + LOOK_AHEAD)]
     return found
 
@@ -67,8 +67,8 @@ def _for_script_run(log: EventLog, run: dict[str, Any]) -> list[Related]:
 
 def _for_trigger_event(log: EventLog, event: dict[str, Any]) -> list[Related]:
     seq = int(event["seq"])
-    runs = _search(log, "script_run", "trigger_event_id", seq, seq, seq + LOOK_AHEAD, limit=1)
-    hooks = _search(log, "api_call", "trigger_event_id", seq, seq, seq + LOOK_AHEAD)
+    runs = records_near(log, "script_run", "trigger_event_id", seq, seq, seq + LOOK_AHEAD, limit=1)
+    hooks = records_near(log, "api_call", "trigger_event_id", seq, seq, seq + LOOK_AHEAD)
     return [Related("delivery: script run", run) for run in runs] + [
         Related("delivery: webhook call", hook) for hook in hooks]
 
@@ -82,8 +82,8 @@ def _by_seq(log: EventLog, links: list[tuple[str, Any]]) -> list[Related]:
     return found
 
 
-def _search(log: EventLog, kind: str, key: str, value: object, low: int, high: int,
-            skip: int | None = None, limit: int = 20) -> list[dict[str, Any]]:
+def records_near(log: EventLog, kind: str, key: str, value: object, low: int, high: int,
+                 skip: int | None = None, limit: int = 20) -> list[dict[str, Any]]:
     """Records of ``kind`` with ``seq`` in [low, high] whose body has ``key`` = ``value``, oldest first."""
     rows = log.execute(
         "SELECT body FROM records WHERE kind = ? AND seq BETWEEN ? AND ? AND seq IS NOT ? "

@@ -1,0 +1,160 @@
+"""``POST /v1/ops/reruns`` and its bulk status and cancel routes (DESIGN §9), over ``hub.reruns``.
+
+A request names one ``api_call_id`` or a ``filter`` (the dashboard's filter language); ``fields``
+override resolved values, ``reason`` goes in the audit, ``dry_run`` only counts, ``force`` reruns what
+succeeded or was rerun before, ``rate`` caps a bulk's reruns per second. Anything that runs needs an
+``Idempotency-Key`` header: the same key is answered the same, and never runs twice.
+"""
+
+from dataclasses import dataclass, replace
+from typing import Any
+import asyncio
+import uuid
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from hub.auth import OperatorTokens
+from hub.connect_api import json_object
+from hub.errors import ConnectApiError, field_error
+from hub.reruns import DEFAULT_RATE, MAX_RATE, RerunOrder, Reruns
+from store.filters import FilterError, RecordFilter, parse_filter
+
+MAX_KEY_LENGTH = 200
+MAX_REASON_LENGTH = 1_000
+
+
+@dataclass(frozen=True)
+class RerunRequest:
+    order: RerunOrder
+    api_call_id: int | None
+    filter_text: str | None
+    dry_run: bool
+    rate: float
+
+
+@dataclass
+class RerunApi:
+    reruns: Reruns
+    tokens: OperatorTokens
+
+    def routes(self) -> list[Route]:
+        return [Route("/v1/ops/reruns", self.post, methods=["POST"]),
+                Route("/v1/ops/reruns/{bulk_id}", self.status, methods=["GET"]),
+                Route("/v1/ops/reruns/{bulk_id}/cancel", self.cancel, methods=["POST"])]
+
+    async def post(self, request: Request) -> JSONResponse:
+        try:
+            actor = self._authorize(request)
+            asked = parse_rerun_request(await json_object(request), actor, request.headers.get("idempotency-key"))
+            if asked.dry_run:
+                return JSONResponse(await self._dry_run(asked))
+        except ConnectApiError as exc:
+            return _error(exc)
+        key = asked.order.idempotency_key
+        assert key is not None
+        previous = await self.reruns.once(key)
+        if previous is not None:
+            return JSONResponse(previous[1], previous[0], headers={"Idempotent-Replayed": "true"})
+        status, body, keep = 500, {}, False
+        try:
+            status, body, keep = await self._run(asked)
+        except ConnectApiError as exc:
+            status, body = exc.status, exc.body.model_dump()
+        finally:
+            self.reruns.answered(key, status, body, remember=keep)
+        return JSONResponse(body, status)
+
+    async def _run(self, asked: RerunRequest) -> tuple[int, dict[str, Any], bool]:
+        """Status, body, and whether anything ran (then the key keeps this answer for good)."""
+        if asked.api_call_id is not None:
+            original = await self.reruns.original(asked.api_call_id, asked.order)
+            await self.reruns.requested(asked.order, {"original": asked.api_call_id})
+            item = await self.reruns.rerun(original, asked.order)
+            return 200, {"type": "rerun", **item.as_json()}, True
+        order = replace(asked.order, bulk_id=uuid.uuid4().hex)
+        plan = await self.reruns.plan(_filter(asked.filter_text), order)
+        await self.reruns.requested(order, {"filter": asked.filter_text})
+        bulk = self.reruns.start_bulk(plan, order, asked.rate)
+        return 202, {**bulk.as_json(with_items=False), "refused_before_start": dict(plan.refused)}, True
+
+    async def _dry_run(self, asked: RerunRequest) -> dict[str, Any]:
+        if asked.api_call_id is not None:
+            original = await self.reruns.original(asked.api_call_id, asked.order)  # refusals raise
+            return {"type": "rerun_plan", "count": 1, "refused": {}, "api_call_ids": [original["seq"]]}
+        return (await self.reruns.plan(_filter(asked.filter_text), asked.order)).as_json()
+
+    async def status(self, request: Request) -> JSONResponse:
+        try:
+            self._authorize(request)
+            bulk = self.reruns.bulks.get(request.path_params["bulk_id"])
+            if bulk is None:
+                raise ConnectApiError("not_found", "No such bulk rerun")
+        except ConnectApiError as exc:
+            return _error(exc)
+        return JSONResponse(bulk.as_json())
+
+    async def cancel(self, request: Request) -> JSONResponse:
+        try:
+            self._authorize(request)
+            bulk = self.reruns.cancel(request.path_params["bulk_id"])
+            if bulk is None:
+                raise ConnectApiError("not_found", "No such bulk rerun")
+        except ConnectApiError as exc:
+            return _error(exc)
+        if bulk.task is not None:
+            await asyncio.gather(bulk.task, return_exceptions=True)
+        return JSONResponse(bulk.as_json(with_items=False))
+
+    def _authorize(self, request: Request) -> str:
+        actor = self.tokens.actor(request.headers.get("authorization"))
+        if actor is None:
+            raise ConnectApiError("unauthorized", "Missing or wrong operator token (Authorization: Bearer …)")
+        return actor
+
+
+def parse_rerun_request(body: dict[str, Any], actor: str, key: str | None) -> RerunRequest:
+    """The request's parts, each checked; every problem a 422 (400 for a missing key) with its pointer."""
+    api_call_id, filter_text = body.get("api_call_id"), body.get("filter")
+    if (api_call_id is None) == (filter_text is None):
+        raise _bad("/api_call_id", "name one api_call_id or a filter")
+    if api_call_id is not None and (type(api_call_id) is not int or not 0 < api_call_id < 1 << 63):
+        raise _bad("/api_call_id", "must be a record's seq (a positive whole number)")
+    if filter_text is not None and (not isinstance(filter_text, str) or not filter_text.strip()):
+        raise _bad("/filter", "must be a non-empty filter, e.g. 'status:5xx feature:glow since:1h'")
+    fields = body.get("fields", {})
+    if not isinstance(fields, dict):
+        raise _bad("/fields", "must be an object of field values")
+    reason = body.get("reason", "")
+    if not isinstance(reason, str) or len(reason) > MAX_REASON_LENGTH:
+        raise _bad("/reason", f"must be text of at most {MAX_REASON_LENGTH} characters")
+    flags = {name: body.get(name, False) for name in ("dry_run", "force")}
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise _bad(f"/{name}", "must be true or false")
+    rate = body.get("rate", DEFAULT_RATE)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 < rate <= MAX_RATE:
+        raise _bad("/rate", f"must be reruns per second, more than 0 and at most {MAX_RATE:,.0f}")
+    if not flags["dry_run"] and (not key or len(key) > MAX_KEY_LENGTH or not key.isprintable()):
+        raise ConnectApiError("invalid_request", "A rerun needs an Idempotency-Key header (printable, at most "
+                              f"{MAX_KEY_LENGTH} characters): the same key never runs twice",
+                              [field_error("/headers/Idempotency-Key", "is required")])
+    order = RerunOrder(actor, reason, fields, flags["force"], key)
+    return RerunRequest(order, api_call_id, filter_text, flags["dry_run"], float(rate))
+
+
+def _filter(text: str | None) -> RecordFilter:
+    try:
+        return parse_filter(text or "", RecordFilter(kinds=("api_call",)))
+    except FilterError as exc:
+        raise _bad("/filter", str(exc)) from None
+
+
+def _bad(pointer: str, message: str) -> ConnectApiError:
+    return ConnectApiError("invalid_parameters", f"{pointer.lstrip('/')}: {message}", [field_error(pointer, message)])
+
+
+def _error(exc: ConnectApiError) -> JSONResponse:
+    return JSONResponse(exc.body.model_dump(), status_code=exc.status, headers=exc.headers)
+
