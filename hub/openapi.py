@@ -5,6 +5,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from protocol import ErrorBody
+from protocol.ops import RerunRequest
 from protocol.connect import (
     ConnectionResponse,
     FieldOptionsResponse,
@@ -21,6 +22,7 @@ from protocol.connect import (
 _MODELS: list[type[BaseModel]] = [
     ErrorBody, MeResponse, ConnectionResponse, FieldOptionsResponse, ListResponse, RunActionRequest,
     PerformQueryRequest, TestTriggerRequest, UserConnectionRequest, NotificationRequest, NotificationResponse,
+    RerunRequest,
 ]
 _ERRORS = {
     "400": "invalid_request: the body is not a JSON object",
@@ -77,6 +79,29 @@ def _operation(summary: str, ok: dict[str, Any], errors: list[str], *, body: str
     return operation
 
 
+_OPS_ERRORS = {**_ERRORS, "401": "unauthorized: missing or wrong operator token",
+               "404": "not_found: no such connection, record or bulk rerun",
+               "409": "not_rerunnable, already_rerun, or conflict (an interrupted request's Idempotency-Key)"}
+
+
+def _ops(summary: str, required: list[str], errors: list[str], *, body: str | None = None,
+         params: list[dict[str, Any]] | None = None, ok_status: str = "200",
+         extra_ok: dict[str, str] | None = None) -> dict[str, Any]:
+    """An ops API operation: operator-token auth, a JSON object answer with ``required`` keys."""
+    answer = {"content": {"application/json": {"schema": {"type": "object", "required": required}}}}
+    responses: dict[str, Any] = {ok_status: {"description": "OK", **answer}}
+    for status, description in (extra_ok or {}).items():
+        responses[status] = {"description": description, **answer}
+    for status in errors:
+        responses[status] = {"description": _OPS_ERRORS[status],
+                             "content": {"application/json": {"schema": _ref("ErrorBody")}}}
+    operation: dict[str, Any] = {"summary": summary, "security": [{"operatorToken": []}],
+                                 "parameters": list(params or []), "responses": responses}
+    if body:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+    return operation
+
+
 def _json(name: str, description: str = "OK") -> dict[str, Any]:
     return {"200": {"description": description, "content": {"application/json": {"schema": _ref(name)}}}}
 
@@ -118,26 +143,24 @@ def _paths() -> dict[str, Any]:
         "/v1/notifications": {"post": _operation(
             "Realtime API: the service has new trigger data; the hub polls the subscriptions named",
             _json("NotificationResponse"), ["400", "401", "422"], body="NotificationRequest")},
-        "/v1/ops/connections": {"get": {
-            "summary": "Connections with live stats", "security": [{"operatorToken": []}],
-            "parameters": [{"name": "window_minutes", "in": "query", "required": False,
-                            "schema": {"type": "integer", "minimum": 1, "maximum": 10080}}],
-            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
-                "type": "object", "required": ["type", "window_minutes", "data"]}}}},
-                "401": {"description": _ERRORS["401"].replace("IFTTT-Service-Key", "operator token"),
-                        "content": {"application/json": {"schema": _ref("ErrorBody")}}},
-                "422": {"description": _ERRORS["422"],
-                        "content": {"application/json": {"schema": _ref("ErrorBody")}}}},
-        }},
-        "/v1/ops/connections/{connection_id}": {"get": {
-            "summary": "How a connection is defined: features, fields with visibility and value, "
-                       "configuration, runtime script and its version",
-            "security": [{"operatorToken": []}], "parameters": [_CONNECTION],
-            "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": {
-                "type": "object", "required": ["type", "id", "name", "features", "runtime_script"]}}}},
-                "401": {"description": _ERRORS["401"].replace("IFTTT-Service-Key", "operator token"),
-                        "content": {"application/json": {"schema": _ref("ErrorBody")}}},
-                "404": {"description": _ERRORS["404"],
-                        "content": {"application/json": {"schema": _ref("ErrorBody")}}}},
-        }},
+        "/v1/ops/connections": {"get": _ops(
+            "Connections with live stats", ["type", "window_minutes", "data"], ["401", "422"],
+            params=[{"name": "window_minutes", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 10080}}])},
+        "/v1/ops/connections/{connection_id}": {"get": _ops(
+            "How a connection is defined: features, fields with visibility and value, configuration, runtime "
+            "script and its version", ["type", "id", "name", "features", "runtime_script"], ["401", "404"],
+            params=[_CONNECTION])},
+        "/v1/ops/reruns": {"post": _ops(
+            "Rerun a failed action call, or every one a filter shows (200 for one, 202 for a bulk; dry_run "
+            "counts)", ["type"], ["400", "401", "404", "409", "422"], body="RerunRequest", ok_status="200",
+            extra_ok={"202": "A bulk rerun started; follow it at /v1/ops/reruns/{id}"},
+            params=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 200}}])},
+        "/v1/ops/reruns/{bulk_id}": {"get": _ops(
+            "A bulk rerun's progress and per-item results", ["type", "id", "state", "total", "items"],
+            ["401", "404"], params=[{"name": "bulk_id", **_PATH}])},
+        "/v1/ops/reruns/{bulk_id}/cancel": {"post": _ops(
+            "Cancel a bulk rerun: what has not started does not", ["type", "id", "state"], ["401", "404"],
+            params=[{"name": "bulk_id", **_PATH}])},
     }

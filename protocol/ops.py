@@ -1,0 +1,18 @@
+"""Bodies of the ops API (DESIGN §9–10) that are documented in the hub's OpenAPI."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class RerunRequest(BaseModel):
+    """Rerun one failed action call (``api_call_id``) or every one a ``filter`` shows (the dashboard's
+    filter language). Anything but a dry run needs an ``Idempotency-Key`` header."""
+
+    api_call_id: int | None = Field(default=None, description="the seq of the call to rerun")
+    filter: str | None = Field(default=None, description="e.g. 'feature:glow status:5xx since:1h'")
+    fields: dict[str, Any] = Field(default_factory=dict, description="field values to send instead")
+    reason: str = Field(default="", max_length=1000, description="kept in the audit record")
+    dry_run: bool = Field(default=False, description="only count what would be rerun")
+    force: bool = Field(default=False, description="also rerun calls that succeeded or were rerun before")
+    rate: float = Field(default=500.0, gt=0, le=20000, description="a bulk's reruns started per second, at most")
