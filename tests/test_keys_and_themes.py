@@ -18,6 +18,7 @@ from tui.app import SwitchroomApp
 from tui.config import Config, ConfigError, load_config
 from tui.keymap import KeyMap, parse_keys
 from tui.panes import PANES
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.log_view import LogView
@@ -156,6 +157,36 @@ def test_keys_moved_out_of_each_others_way_are_accepted(tmp_path: Path, monkeypa
     write_config(tmp_path, monkeypatch, '[keys]\nhelp = "q"\nquit = "ctrl+x"\n')
     keymap = load_config().keymap
     assert keymap.label("help") == "q" and keymap.label("quit") == "^x"
+
+
+# -- questions ------------------------------------------------------------------------------------
+
+
+async def test_a_question_is_answered_by_its_keys_and_shown_literally(hub: RunningHub, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config(tmp_path, monkeypatch, '[keys]\nconfirm = "ctrl+y"\n')
+    app = make_app(hub, tmp_path, load_config())
+    answers: list[bool | None] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        question = ConfirmScreen("Rerun [bold]12[/] calls?", "of evening-glow\x1b[2J\nsince 1h", yes="rerun 12 calls")
+        app.push_screen(question, answers.append)
+        await pilot.pause()
+        screen = app.screen
+        assert str(screen.query_one("#confirm-question").render()) == "Rerun [bold]12[/] calls?"
+        assert str(screen.query_one("#confirm-detail").render()) == "of evening-glow\nsince 1h"
+        assert str(screen.query_one("#confirm-keys").render()) == "^y rerun 12 calls   n/esc cancel"
+        await pilot.press("y")  # rebound: no longer an answer
+        assert app.screen is screen and answers == []
+        await pilot.press("1", "q")  # nor do the app's keys act behind the question
+        assert app.screen is screen and app.is_running
+        await pilot.press("ctrl+y")
+        assert answers == [True]
+
+        app.push_screen(ConfirmScreen("Rerun?"), answers.append)
+        await pilot.pause()
+        await pilot.press("escape")
+        assert answers == [True, False]
+        assert app.query_one(ContentSwitcher).current == "connections"
 
 
 # -- the command palette --------------------------------------------------------------------------

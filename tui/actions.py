@@ -61,6 +61,9 @@ def _record_list_actions() -> Iterator[Action]:
 ACTIONS: tuple[Action, ...] = (
     *_pane_actions(),
     *_record_list_actions(),
+    Action("confirm", "Answer yes to the question asked", ("y", "enter"), "Questions", "confirm",
+           scope="ConfirmScreen"),
+    Action("cancel", "Answer no: nothing is done", ("n", "escape"), "Questions", "cancel", scope="ConfirmScreen"),
     Action("help", "Show the keys and what they do", ("question_mark",), "Everywhere", "help", hint="help"),
     Action("palette", "Search and run any action", ("ctrl+p",), "Everywhere", "command_palette",
            hint="palette", priority=True),

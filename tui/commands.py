@@ -7,7 +7,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
 from tui.actions import ACTIONS, APP, Action
-from tui.keymap import KeyMap
+from tui.keymap import keymap_of
 
 
 class ActionCommands(Provider):
@@ -31,8 +31,7 @@ class ActionCommands(Provider):
                 yield action, target
 
     def _help(self, action: Action) -> str:
-        keymap: KeyMap = getattr(self.app, "key_map", None) or KeyMap()  # the user's keys in our app
-        return f"{keymap.label(action.id)} · {action.group}"
+        return f"{keymap_of(self.app).label(action.id)} · {action.group}"
 
     async def discover(self) -> Hits:
         for action, target in self._available():

@@ -6,8 +6,10 @@ Keys are written as Textual names them: a printable character (``?``, ``/``, ``R
 """
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 # _character_to_key is how Textual names a typed character ("?" → "question_mark") in its own keymaps.
+from textual.app import App
 from textual.keys import Keys, _character_to_key, format_key, key_to_character
 
 from tui.actions import ACTIONS, APP, BY_ID, Action
@@ -66,6 +68,12 @@ class KeyMap:
     def textual_keymap(self) -> dict[str, str]:
         """The overrides as ``App.set_keymap`` takes them."""
         return {action_id: ",".join(keys) for action_id, keys in self.overrides.items()}
+
+
+def keymap_of(app: App[Any]) -> KeyMap:
+    """The keys in force in ``app``: the user's in the dashboard, the defaults in any other app."""
+    keymap = getattr(app, "key_map", None)
+    return keymap if isinstance(keymap, KeyMap) else KeyMap()
 
 
 def parse_keys(value: str | Iterable[str]) -> tuple[str, ...]:
