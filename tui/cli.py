@@ -15,7 +15,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="switchroom",
         description="Watch a Switchroom hub. With no --hub, starts the embedded demo hub and watches it.",
-        epilog="`switchroom logs --help`: print cached records for scripts and pipes.",
+        epilog="`switchroom logs --help`: print cached records for scripts and pipes. `switchroom rerun --help`: "
+               "rerun failed action calls, one or every one a filter shows.",
     )
     parser.add_argument("--hub", metavar="URL", help="the hub to watch, e.g. http://127.0.0.1:8470")
     parser.add_argument("--token", help="operator token (default: $SWITCHROOM_TOKEN)")
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> None:
         from tui.logs_command import main as logs_main
 
         sys.exit(logs_main(argv[1:], default_cache_dir()))
+    if argv[:1] == ["rerun"]:
+        from tui.rerun_command import main as rerun_main
+
+        sys.exit(rerun_main(argv[1:]))
     args = parse_args(argv)
     try:
         config = load_config()
