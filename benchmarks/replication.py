@@ -21,6 +21,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import httpx
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from store import EventLog  # noqa: E402
+from store.eventlog import _INSERT_COLUMNS  # noqa: E402
 from tui.replication import Replicator  # noqa: E402
 
 TOKEN = "bench-token"
@@ -60,36 +62,62 @@ def build_hub_db(path: Path, count: int) -> list[dict[str, object]]:
     return sample
 
 
-def raw_executemany(path: Path, hub_db: Path) -> float:
-    """Copy the same rows with one executemany per batch into an empty file: the writer's ceiling."""
+def raw_insert(path: Path, hub_db: Path) -> float:
+    """Store the same rows, already in the cache's column order, 2,000 to a transaction, into an empty cache
+    file with the cache's schema and settings, the way the cache writer does (``replicate_rows``: records
+    and cursor in one transaction, many rows to a statement): the ceiling for the writer, with no network
+    and no decoding. Only the inserts are timed, not reading the rows from the hub's file."""
     source = sqlite3.connect(hub_db)
-    target = EventLog(path)
+    target = EventLog(path, replica=True)
+    columns = ", ".join(_INSERT_COLUMNS)
+    elapsed, count, after = 0.0, 0, 0
+    while rows := source.execute(f"SELECT {columns} FROM records WHERE seq > ? ORDER BY seq LIMIT 2000",
+                                 (after,)).fetchall():
+        after = rows[-1][0]
+        started = time.perf_counter()
+        target.replicate_rows(rows, after)
+        elapsed += time.perf_counter() - started
+        count += len(rows)
     target.close()
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    columns = [row[1] for row in source.execute("PRAGMA table_info(records)")]
-    rows = source.execute(f"SELECT {', '.join(columns)} FROM records ORDER BY seq").fetchall()
-    placeholders = ", ".join("?" for _ in columns)
-    started = time.perf_counter()
-    for start in range(0, len(rows), 2000):
-        conn.execute("BEGIN")
-        conn.executemany(f"INSERT INTO records ({', '.join(columns)}) VALUES ({placeholders})", rows[start:start + 2000])
-        conn.execute("COMMIT")
-    elapsed = time.perf_counter() - started
-    return len(rows) / elapsed
+    source.close()
+    return count / elapsed
 
 
-async def replicate(hub_url: str, cache_dir: Path, count: int) -> float:
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds so far of each of this process's threads, by Python thread name."""
+    names = {thread.native_id: thread.name for thread in threading.enumerate()}
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = names.get(int(task.name), "other")
+        name = "event loop" if name == "MainThread" else name.rsplit("_", 1)[0]
+        seconds[name] = seconds.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def process_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def replicate(hub_url: str, cache_dir: Path, count: int) -> tuple[float, dict[str, float]]:
+    """Records/s end to end, and the dashboard side's CPU seconds by thread while it ran."""
     done = asyncio.Event()
     state = {"through": 0}
+    threads: dict[str, float] = {}
 
     def on_ingest(added: int, through_seq: int) -> None:
         state["through"] = through_seq
         if through_seq >= count:
+            threads.update(thread_cpu())  # before the cache closes and its threads end
             done.set()
 
     replicator = Replicator(hub_url, TOKEN, cache_dir, lambda cache: None, on_ingest, lambda link: None)
+    before = thread_cpu()
     started = time.perf_counter()
     task = asyncio.create_task(replicator.run())
     await done.wait()
@@ -103,7 +131,7 @@ async def replicate(hub_url: str, cache_dir: Path, count: int) -> float:
     )
     replicator.cache.close()
     assert stored == (count, count), f"cache holds {stored} of the backlog, expected {count}"
-    return count / elapsed
+    return count / elapsed, {name: cpu - before.get(name, 0.0) for name, cpu in threads.items()}
 
 
 def main() -> None:
@@ -143,16 +171,26 @@ def main() -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        rate = asyncio.run(replicate(hub_url, workdir / "cache", args.records))
+        hub_cpu_before = process_cpu(hub.pid)
+        load_before = os.getloadavg()[0]
+        rate, threads = asyncio.run(replicate(hub_url, workdir / "cache", args.records))
+        hub_cpu = process_cpu(hub.pid) - hub_cpu_before
     finally:
         hub.terminate()
         hub.wait()
     try:
-        raw = raw_executemany(workdir / "raw.sqlite", hub_db)
+        raw = raw_insert(workdir / "raw.sqlite", hub_db)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)  # a 1M-record run leaves about 2 GB behind otherwise
+    per_record = 1e6 / args.records
     print(f"replication:        {rate:,.0f} records/s end to end, hub → websocket → cache  (bar: >= 100,000/s)")
-    print(f"raw executemany:    {raw:,.0f} records/s, same rows, same schema, no network")
+    print(f"raw insert:         {raw:,.0f} records/s, the same rows into the same schema and pragmas, the cache's "
+          "own executemany path, no network, no decoding")
+    print(f"CPU per record:     hub {hub_cpu * per_record:.1f} µs; dashboard "
+          + ", ".join(f"{name} {cpu * per_record:.1f} µs" for name, cpu in sorted(threads.items(), key=lambda i: -i[1])
+                      if cpu * per_record >= 0.05))
+    print(f"load average:       {load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after "
+          f"({os.cpu_count()} cores; other work on the machine lowers every figure)")
 
 
 if __name__ == "__main__":

@@ -210,3 +210,51 @@ async def test_an_oversized_frame_is_counted_and_the_stream_resumes(tmp_path: Pa
     assert replicator.bad_frames == 1 and connections == 2
     assert replicator.cache is not None
     assert [r["seq"] for r in EventLog(replicator.cache.path).read_after(0, 100)] == [1, 2, 3, 4]
+
+
+def test_records_whose_columns_have_unusual_values_are_stored_with_what_fits(tmp_path: Path) -> None:
+    """Values a column cannot hold are left out of the column (the record's text keeps them all); no
+    record can make a batch fail to store, which would end the session and ask for it again forever."""
+    records: list[dict[str, object]] = [
+        {**record(1), "status_code": "teapot", "connection_id": {"nested": True}, "latency_ms": [1, 2]},
+        {**record(2), "status_code": 1 << 63, "skipped": "yes", "user_id": 7},  # past SQLite's integers
+        {key: value for key, value in record(3).items() if key != "ts"},  # no ts
+        record(4),
+    ]
+    frame = hub_frame(records, through=4)
+    cache = Cache(tmp_path, "hub")
+    try:
+        assert cache._store_batch(frame) == (4, 4)
+    finally:
+        cache.close()
+    log = EventLog(tmp_path / "hubs" / "hub.sqlite")
+    assert log.read_after(0, 100) == records
+    rows = log.execute("SELECT seq, ts, status_code, connection_id, latency_ms, skipped, user_id FROM records ORDER BY seq")
+    assert rows[0] == (1, "2026-11-26T10:00:00.000Z", "teapot", None, None, None, None)
+    assert rows[1] == (2, "2026-11-26T10:00:00.000Z", None, None, None, "yes", "7")
+    assert rows[2][:3] == (3, None, 204)
+    assert rows[3] == (4, "2026-11-26T10:00:00.000Z", 204, None, None, None, None)
+
+
+def test_a_seq_past_what_sqlite_holds_makes_the_frame_malformed(tmp_path: Path) -> None:
+    cache = Cache(tmp_path, "hub")
+    try:
+        for seq in (1 << 63, -1):
+            with pytest.raises(MalformedFrame):
+                cache._store_batch(hub_frame([record(1), {**record(2), "seq": seq}], through=2))
+    finally:
+        cache.close()
+    assert EventLog(tmp_path / "hubs" / "hub.sqlite").read_after(0, 10) == []
+
+
+def test_a_large_frame_is_stored_whole_in_many_row_statements(tmp_path: Path) -> None:
+    records = [record(seq) for seq in range(1, 1235)]  # several statements of many rows, and the rest one by one
+    cache = Cache(tmp_path, "hub")
+    try:
+        assert cache._store_batch(hub_frame(records[:1000], through=1000)) == (1000, 1000)
+        assert cache._store_batch(hub_frame(records[990:], through=1234)) == (234, 1234)  # 10 again: ignored
+    finally:
+        cache.close()
+    log = EventLog(tmp_path / "hubs" / "hub.sqlite")
+    assert log.read_after(0, 2000) == records
+    assert log.execute("PRAGMA page_size") == [(16384,)]

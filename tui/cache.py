@@ -7,11 +7,11 @@ thread copies the write-ahead log into the database file behind the writer (see 
 """
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 import asyncio
 import sqlite3
 import threading
@@ -19,8 +19,9 @@ import threading
 import platformdirs
 
 from protocol import BatchFrame, parse_server_frame
-from protocol.frames import MalformedFrame, split_batch
+from protocol.frames import MalformedFrame, cut_batch
 from store import EventLog, iso_timestamp
+from store.eventlog import dict_rows, record_rows
 from store.retention import trim
 from tui.config import CacheLimits
 
@@ -45,6 +46,7 @@ class Cache:
         self._writer.set_meta("hub_id", hub_id)
         self._checkpointer = _Checkpointer(self.path)
         self._unchecked_bytes = 0
+        self._decode_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-decoder")
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-writer")
         self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-reader")
         self._summary_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-summaries")
@@ -53,27 +55,31 @@ class Cache:
         self._closed = False
 
     async def store_batch(self, frame_text: str | bytes) -> tuple[int, int]:
-        """Decode a batch frame and store its records and cursor together, all on the writer thread.
+        """Decode a batch frame on the decoder thread, then store its records and cursor together on the
+        writer thread.
 
-        Decoding a frame of thousands of records takes milliseconds; done here, it never holds up the
-        UI's event loop. Returns (records that were new, the seq the batch covers through); raises
-        ``MalformedFrame`` for anything that is not a well-formed batch.
+        Decoding a frame of thousands of records takes milliseconds; done off the UI's event loop, it
+        never holds it up, and done on a thread of its own, it overlaps the writing of the frame before
+        (SQLite lets go of Python's lock while it works). Frames are written in the order they came.
+        Returns (records that were new, the seq the batch covers through); raises ``MalformedFrame``
+        for anything that is not a well-formed batch.
         """
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._write_thread, self._store_batch, frame_text)
+        write = await loop.run_in_executor(self._decode_thread, self._decode_and_queue, frame_text)
+        return await asyncio.wrap_future(write)
+
+    def _decode_and_queue(self, frame_text: str | bytes) -> "Future[tuple[int, int]]":
+        rows, through_seq = _decode(frame_text)
+        # Queued from this one thread, so writes keep the order of the frames.
+        return self._write_thread.submit(self._write, rows, through_seq, len(frame_text))
 
     def _store_batch(self, frame_text: str | bytes) -> tuple[int, int]:
-        split = split_batch(frame_text)  # the hub's own layout: each record's text is stored as it came
-        if split is not None:
-            records, through_seq = split
-            added = self._writer.replicate_json(records, through_seq)
-        else:
-            frame = parse_server_frame(frame_text)
-            if not isinstance(frame, BatchFrame):
-                raise MalformedFrame(f"expected a batch frame, got {frame.type}")
-            through_seq = frame.through_seq
-            added = self._writer.replicate(frame.records, through_seq)
-        self._unchecked_bytes += len(frame_text)
+        """``store_batch`` on the calling thread."""
+        return self._write(*_decode(frame_text), len(frame_text))
+
+    def _write(self, rows: list[tuple[Any, ...]], through_seq: int, frame_size: int) -> tuple[int, int]:
+        added = self._writer.replicate_rows(rows, through_seq)
+        self._unchecked_bytes += frame_size
         if self._unchecked_bytes >= CHECKPOINT_EVERY_BYTES:
             self._unchecked_bytes = 0
             self._checkpointer.wake()
@@ -117,12 +123,25 @@ class Cache:
 
     def close(self) -> None:
         self._closed = True
-        for thread in (self._write_thread, self._read_thread, self._summary_thread):
+        for thread in (self._decode_thread, self._write_thread, self._read_thread, self._summary_thread):
             thread.shutdown(wait=True)
         self._checkpointer.close()
         self._writer.close()
         for reader in self._opened:
             reader.close()
+
+
+def _decode(frame_text: str | bytes) -> tuple[list[tuple[Any, ...]], int]:
+    """A batch frame's rows for the cache and the seq it covers through; ``MalformedFrame`` if it is none."""
+    # The hub's own layout: each record's text is stored as it came, and only its indexed columns decoded.
+    cut = cut_batch(frame_text)
+    rows = record_rows(cut[0]) if cut is not None else None
+    if cut is not None and rows is not None:
+        return rows, cut[1]
+    frame = parse_server_frame(frame_text)  # any other layout: decoded whole
+    if not isinstance(frame, BatchFrame):
+        raise MalformedFrame(f"expected a batch frame, got {frame.type}")
+    return dict_rows(frame.records), frame.through_seq
 
 
 class _Checkpointer:
@@ -131,7 +150,7 @@ class _Checkpointer:
     A checkpoint is mostly waiting for the disk (it ends in an fsync of the log and of the database);
     run here, that wait overlaps the writer's next batches instead of stopping them. It never blocks
     the writer (a PASSIVE checkpoint takes no write lock). The writer's own, rarer checkpoints
-    (``REPLICA_WAL_AUTOCHECKPOINT``) still bound the log: they find little left to copy, and once a
+    (``REPLICA_WAL_AUTOCHECKPOINT_BYTES``) still bound the log: they find little left to copy, and once a
     checkpoint has caught up, the next transaction starts the log over from its beginning.
     """
 
