@@ -101,7 +101,7 @@ async def test_the_key_hints_show_the_keys_that_work_where_the_focus_is(hub: Run
         hints = app.query_one(KeyHints)
         assert str(hints.render()) == "? help  ^p palette  q quit"  # on the Connections pane
         await pilot.press("2")
-        assert str(hints.render()) == "f follow  ⏎ detail  ? help  ^p palette  q quit"
+        assert str(hints.render()) == "f follow  ⏎ detail  r rerun  ? help  ^p palette  q quit"
 
 
 # -- key overrides --------------------------------------------------------------------------------

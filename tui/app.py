@@ -20,12 +20,16 @@ from tui.definitions import Definitions
 from tui.panes import PANES
 from tui.replication import LinkState, Replicator
 from tui.screens.help import HelpScreen
+from tui.ops_client import OpsClient
+from tui.screens.bulk_rerun import BulkRerun
 from tui.screens.record_detail import RecordDetail
+from tui.screens.rerun_dialog import RerunDialog
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.pane_tabs import PaneTabs
 from tui.widgets.log_view import LogView
 from tui.widgets.record_list import RecordList
+from tui.widgets.rerun_list import RerunList
 from tui.widgets.script_list import ScriptRunList
 from tui.widgets.script_summary import ScriptSummary
 from tui.widgets.status_line import IngestRate, StatusLine
@@ -64,11 +68,13 @@ class SwitchroomApp(App[None]):
         # The panes' widgets, made here so that replicator callbacks can reach them at any moment,
         # also while the app is still composing or already shutting down.
         self.definitions = Definitions(hub_url, token, cache_dir)
+        self.ops = OpsClient(hub_url, token)
         self.log_view = LogView(id="log-view")
         self.script_list = ScriptRunList(id="script-list")
         self.trigger_list = TriggerList(id="trigger-list")
+        self.rerun_list = RerunList(id="rerun-list")
         self.lists: dict[str, RecordList] = {"logs": self.log_view, "scripts": self.script_list,
-                                             "triggers": self.trigger_list}
+                                             "triggers": self.trigger_list, "reruns": self.rerun_list}
         """Each pane's list of records, by pane id."""
         self.headers = {pane: Static(classes="list-header") for pane in self.lists}
         self.script_summary = ScriptSummary(id="script-summary")
@@ -98,6 +104,9 @@ class SwitchroomApp(App[None]):
             with Vertical(id="triggers"):
                 yield self.headers["triggers"]
                 yield self.trigger_list
+            with Vertical(id="reruns"):
+                yield self.headers["reruns"]
+                yield self.rerun_list
         yield self.status_line
         yield KeyHints(self.key_map)
 
@@ -117,6 +126,25 @@ class SwitchroomApp(App[None]):
     def on_record_list_chosen(self, message: RecordList.Chosen) -> None:
         if self.cache is not None:
             self.push_screen(RecordDetail(message.record, self.cache, self.definitions))
+
+    def on_record_list_rerun_asked(self, message: RecordList.RerunAsked) -> None:
+        record = message.record
+        if record.get("kind") != "api_call" or record.get("op") != "action":
+            self.notify("Only action calls are rerun; pick a failed action in the API log or a script's calls.",
+                        severity="warning")
+        elif self.cache is not None:
+            self.push_screen(RerunDialog(record, self.cache, self.ops))
+
+    def action_rerun_all(self) -> None:
+        filter_text = self.pane_filter_text()
+        if not filter_text:
+            self.notify("Set a filter first (/): R reruns the failed actions it shows.", severity="warning")
+            return
+        self.push_screen(BulkRerun(filter_text, self.ops))
+
+    def pane_filter_text(self) -> str:
+        """The filter of the pane on screen, in the filter language ('' for none)."""
+        return ""
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

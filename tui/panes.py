@@ -20,4 +20,5 @@ PANES: tuple[Pane, ...] = (
     Pane("logs", "API logs"),
     Pane("scripts", "Scripts"),
     Pane("triggers", "Triggers"),
+    Pane("reruns", "Reruns"),
 )

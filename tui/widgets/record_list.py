@@ -245,10 +245,22 @@ class RecordList(ScrollView, can_focus=True):
     def action_cursor_page_down(self) -> None:
         self._move_cursor_to(self.cursor + max(1, self.size.height - 1))
 
+    class RerunAsked(Message):
+        """``r`` on a row: rerun this record."""
+
+        def __init__(self, record: dict[str, Any]) -> None:
+            super().__init__()
+            self.record = record
+
     def action_choose(self) -> None:
         record = self.chosen_record
         if record is not None:
             self.post_message(self.Chosen(record))
+
+    def action_rerun(self) -> None:
+        record = self.chosen_record
+        if record is not None:
+            self.post_message(self.RerunAsked(record))
 
     def jump_to(self, position: int) -> None:
         """Put the cursor on row ``position`` (0 = oldest), pausing the follow."""

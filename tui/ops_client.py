@@ -1,0 +1,69 @@
+"""The dashboard's client of the hub's rerun API (``/v1/ops/reruns``, DESIGN §9), over HTTP.
+
+Every answer comes back as ``OpsAnswer`` (status and body), errors included: the caller shows the
+hub's own message. Only a hub that cannot be reached raises (``OpsUnreachable``).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+import uuid
+
+import httpx
+
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+
+
+class OpsUnreachable(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class OpsAnswer:
+    status: int
+    body: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.status < 400
+
+    @property
+    def message(self) -> str:
+        """The hub's error message with the first detail, or '' for a success."""
+        if self.ok:
+            return ""
+        details = self.body.get("details") or []
+        detail = f" ({details[0].get('parameter')}: {details[0].get('message')})" if details else ""
+        return f"{self.body.get('message', 'the hub refused')}{detail}"
+
+
+def new_idempotency_key() -> str:
+    return uuid.uuid4().hex
+
+
+class OpsClient:
+    def __init__(self, hub_url: str, token: str) -> None:
+        self.hub_url = hub_url.rstrip("/")
+        self._headers = {"Authorization": f"Bearer {token}"}
+
+    async def rerun(self, body: dict[str, Any], idempotency_key: str | None) -> OpsAnswer:
+        """``POST /v1/ops/reruns``; a dry run needs no key."""
+        headers = {**self._headers, **({"Idempotency-Key": idempotency_key} if idempotency_key else {})}
+        return await self._call("POST", "/v1/ops/reruns", json=body, headers=headers)
+
+    async def bulk(self, bulk_id: str) -> OpsAnswer:
+        return await self._call("GET", f"/v1/ops/reruns/{bulk_id}", headers=self._headers)
+
+    async def cancel(self, bulk_id: str) -> OpsAnswer:
+        return await self._call("POST", f"/v1/ops/reruns/{bulk_id}/cancel", headers=self._headers)
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> OpsAnswer:
+        try:
+            async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+                response = await http.request(method, self.hub_url + path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise OpsUnreachable(f"the hub at {self.hub_url} did not answer: {type(exc).__name__}") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {"message": response.text[:200]}
+        return OpsAnswer(response.status_code, body if isinstance(body, dict) else {"message": str(body)[:200]})

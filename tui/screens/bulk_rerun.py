@@ -1,0 +1,128 @@
+"""Rerun everything a filter shows (``R``): the hub's dry-run count first, then a confirmation, then a
+progress bar while the hub works through the bulk, and the per-item results. Escape cancels the bulk
+on the hub (what has not started does not run) and reports what ran."""
+
+from typing import Any
+import asyncio
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import ProgressBar, Static
+
+from tui.actions import bindings
+from tui.ops_client import OpsAnswer, OpsClient, OpsUnreachable, new_idempotency_key
+from tui.screens.confirm import ConfirmScreen
+from tui.text import printable
+
+POLL_SECONDS = 0.5
+SHOWN_ITEMS = 200
+
+
+def plan_text(filter_text: str, plan: dict[str, Any]) -> str:
+    refused = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(plan.get("refused", {}).items()))
+    return (f"filter: {filter_text}\n{plan.get('count', 0):,} failed action calls would be rerun"
+            + (f"; not rerun: {refused}" if refused else ""))
+
+
+def item_line(item: dict[str, Any]) -> str:
+    return (f"#{item.get('original')} → {item.get('outcome')} {item.get('status_code', '')} "
+            f"{item.get('error_code') or ''}{' new #' + str(item['api_call_id']) if item.get('api_call_id') else ''}")
+
+
+class BulkRerun(ModalScreen[None]):
+    DEFAULT_CSS = """
+    BulkRerun { align: center middle; }
+    BulkRerun > Vertical { width: 100%; max-width: 100; height: 100%; border: round $warning;
+                           background: $surface; padding: 0 1; }
+    BulkRerun #bulk-title { text-style: bold; }
+    BulkRerun #bulk-items { height: 1fr; overflow-y: auto; }
+    BulkRerun #bulk-keys { color: $text-muted; }
+    """
+    BINDINGS = bindings("BulkRerun")  # keys from tui/actions.py
+
+    def __init__(self, filter_text: str, client: OpsClient, reason: str = "") -> None:
+        super().__init__()
+        self.filter_text, self.client, self.reason = filter_text, client, reason
+        self.idempotency_key = new_idempotency_key()
+        self.bulk_id: str | None = None
+        self.state = "planning"
+        self.final: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text("Rerun everything the filter shows"), id="bulk-title")
+            yield Static(id="bulk-plan")
+            yield ProgressBar(id="bulk-progress", show_eta=True)
+            yield Static(id="bulk-counts")
+            yield Static(id="bulk-items")
+            yield Static(Text("escape cancels the bulk (what has not started does not run), or closes"), id="bulk-keys")
+
+    def on_mount(self) -> None:
+        self._run()
+
+    def _show(self, widget_id: str, text: str, style: str = "") -> None:
+        literal = "\n".join(printable(line) for line in text.splitlines())
+        self.query_one(widget_id, Static).update(Text(literal, style=style))
+
+    @work(exclusive=True, group="bulk")
+    async def _run(self) -> None:
+        try:
+            plan = await self.client.rerun({"filter": self.filter_text, "dry_run": True}, None)
+            if not plan.ok:
+                return self._finish(f"Refused: {plan.message}")
+            self._show("#bulk-plan", plan_text(self.filter_text, plan.body))
+            count = int(plan.body.get("count", 0))
+            if not count:
+                return self._finish("Nothing to rerun.")
+            confirm = ConfirmScreen(f"Rerun {count:,} failed calls?", plan_text(self.filter_text, plan.body),
+                                    yes=f"rerun {count:,} calls")
+            if not await self.app.push_screen_wait(confirm):
+                return self._finish("Not run.")
+            started = await self.client.rerun({"filter": self.filter_text, "reason": self.reason},
+                                              self.idempotency_key)
+            if not started.ok:
+                return self._finish(f"Refused: {started.message}")
+            self.bulk_id, self.state = str(started.body["id"]), "running"
+            await self._follow()
+        except OpsUnreachable as exc:
+            self._finish(str(exc))
+
+    async def _follow(self) -> None:
+        assert self.bulk_id is not None
+        progress = self.query_one(ProgressBar)
+        while True:
+            status = await self.client.bulk(self.bulk_id)
+            self._show_progress(status, progress)
+            if status.body.get("state") != "running":
+                self.final = status.body
+                return self._finish(f"Bulk {status.body.get('state')}.")
+            await asyncio.sleep(POLL_SECONDS)
+
+    def _show_progress(self, status: OpsAnswer, progress: ProgressBar) -> None:
+        body = status.body
+        progress.update(total=max(1, int(body.get("total", 0))), progress=int(body.get("done", 0)))
+        self._show("#bulk-counts", f"{body.get('done', 0):,} of {body.get('total', 0):,} · ok {body.get('ok', 0):,}"
+                                   f" · failed again {body.get('failed', 0):,} · refused {body.get('refused', 0):,}")
+        items = body.get("items") or []
+        self._show("#bulk-items", "\n".join(item_line(item) for item in items[-SHOWN_ITEMS:]))
+
+    def _finish(self, message: str) -> None:
+        self.state = "done"
+        self._show("#bulk-title", message + " Escape closes.", "bold")
+
+    async def action_stop(self) -> None:
+        if self.state == "running" and self.bulk_id is not None:
+            self.state = "cancelling"
+            try:
+                cancelled = await self.client.cancel(self.bulk_id)
+                self._show("#bulk-title", f"Cancelled after {cancelled.body.get('done', 0):,} of "
+                                          f"{cancelled.body.get('total', 0):,}. Escape closes.", "bold")
+            except OpsUnreachable as exc:
+                self._show("#bulk-title", str(exc), "bold red")
+            return
+        if self.state != "cancelling":
+            self.dismiss(None)
+

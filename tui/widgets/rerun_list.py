@@ -1,0 +1,43 @@
+"""The Reruns pane's list: the audit trail of reruns — each request, each call rerun with its outcome,
+and a bulk's progress — with who asked and why."""
+
+from typing import Any
+
+from tui.text import printable
+from tui.widgets.record_list import Column, RecordList, status_class, time_of_day
+
+
+class RerunList(RecordList):
+    KIND = "rerun"
+    NOUN = "rerun records"
+    COLUMNS = (
+        Column("time", "ts", 12),
+        Column("what", "phase", 9),
+        Column("original", "original", 8, right=True),
+        Column("outcome", "outcome", 8),
+        Column("code", "status_code", 4, right=True),
+        Column("new call", "api_call_id", 8, right=True),
+        Column("by", "actor", 8),
+        Column("reason", "reason", 10, flexible=True),
+    )
+    highlighted_key = "outcome"
+
+    def cell_text(self, record: dict[str, Any], key: str) -> str:
+        if key == "ts":
+            return time_of_day(record)
+        if key == "phase":
+            return "replay" if record.get("replay") else str(record.get("phase", ""))
+        if key == "outcome" and record.get("phase") == "bulk":
+            return f"{record.get('state', '')} {record.get('done', 0)}/{record.get('total', 0)}"
+        if key == "original" and record.get("phase") == "requested" and record.get("filter"):
+            return printable(record["filter"])
+        value = record.get(key)
+        return printable(value) if value is not None else ""
+
+    def row_class(self, record: dict[str, Any]) -> str | None:
+        outcome = record.get("outcome")
+        if outcome == "ok":
+            return status_class(200)
+        if outcome in ("failed", "refused"):
+            return status_class(record.get("status_code"))
+        return None
