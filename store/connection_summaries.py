@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 import math
 
-from store.aggregates import Tally, window_sums
+from store.aggregates import window_sums
 from store.derived import KEY_COLUMNS, is_failure
 from store.eventlog import EventLog
 from store.failures import FailureGroup, groups_of
-from store.latency import BINS, percentile
+from store.latency import percentile
 
 
 @dataclass(frozen=True)
@@ -41,10 +41,10 @@ def connection_summaries(log: EventLog, since_ts: str, now_ts: str, points: int 
     """Every connection with calls or script runs in ``[since_ts, now_ts]``, in id order; series of
     ``points`` buckets of whole minutes (fewer when the window has fewer minutes)."""
     conn = log.db.conn
-    sums = window_sums(conn, since_ts, KEY_COLUMNS)
+    sums = window_sums(conn, since_ts, KEY_COLUMNS, latency=False)
+    latencies = window_sums(conn, since_ts, ("connection_id",), {"kind": "api_call", "direction": "inbound"}).groups
     minutes = max(1.0, (_moment(now_ts) - _moment(since_ts)).total_seconds() / 60)
     totals: dict[str, list[int]] = {}
-    histograms: dict[str, list[int]] = {}
     for (kind, conn_id, _, _, direction, status, skipped, outcome), tally in sums.groups.items():
         if not conn_id or not (kind == "script_run" or direction == "inbound"):
             continue
@@ -52,22 +52,16 @@ def connection_summaries(log: EventLog, since_ts: str, now_ts: str, points: int 
         column = 2 if kind == "script_run" else 0
         counts[column] += tally.count
         counts[column + 1] += tally.count if is_failure(kind, status, skipped, outcome) else 0
-        if kind == "api_call":
-            histograms[conn_id] = _added(histograms.get(conn_id), tally)
     last_errors: dict[str, FailureGroup] = {}
     for group in groups_of(sums):  # newest first
         last_errors.setdefault(group.connection_id, group)
     series = _series(log, since_ts, now_ts, points)
     return [
         ConnectionSummary(conn_id, calls, errors, calls / minutes,
-                          percentile(histograms.get(conn_id, [0] * BINS), 0.95), runs, failures,
-                          last_errors.get(conn_id), *series.get(conn_id, ((), ())))
+                          percentile(latencies[(conn_id,)].histogram, 0.95) if (conn_id,) in latencies else None,
+                          runs, failures, last_errors.get(conn_id), *series.get(conn_id, ((), ())))
         for conn_id, (calls, errors, runs, failures) in sorted(totals.items())
     ]
-
-
-def _added(histogram: list[int] | None, tally: Tally) -> list[int]:
-    return list(tally.histogram) if histogram is None else [a + b for a, b in zip(histogram, tally.histogram)]
 
 
 def _moment(ts: str) -> datetime:
@@ -82,10 +76,14 @@ def _series(log: EventLog, since_ts: str, now_ts: str, points: int
     width = max(1, math.ceil(minutes / max(1, points)))
     buckets = math.ceil(minutes / width)
     series: dict[str, tuple[list[int], list[int]]] = {}
+    positions: dict[str, int] = {}  # minute → its bucket, worked out once for every connection
     rows = log.execute("SELECT bucket, connection_id, calls, errors FROM derived_activity "
                        "WHERE bucket >= ? AND bucket <= ?", (since_ts[:16], now_ts[:16]))
     for bucket, conn_id, calls, errors in rows:
-        index = min(buckets - 1, int((_moment(bucket + ":00Z") - start).total_seconds() // 60) // width)
+        index = positions.get(bucket)
+        if index is None:
+            minute = int((_moment(bucket + ":00Z") - start).total_seconds() // 60)
+            index = positions[bucket] = min(buckets - 1, minute // width)
         calls_list, errors_list = series.setdefault(conn_id, ([0] * buckets, [0] * buckets))
         calls_list[index] += calls
         errors_list[index] += errors

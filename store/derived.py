@@ -11,11 +11,11 @@ its cursor (``cursors.name = 'derived'``) a chunk at a time:
 - ``derived_text``: an FTS5 index of each record's text (every string in its body but ``ts`` and
   ``kind``), rowid = seq. Contentless (the text lives once, in ``records.body``), so deleting a row
   means handing FTS5 the same text again: retention does that through ``forget``.
-- ``derived_counts``: api_calls and script runs counted per minute (``span`` 'm') and per hour
-  (``span`` 'h') × kind × connection × feature × op × direction × status × skipped × outcome, with
+- ``derived_counts``: api_calls and script runs counted per minute (``span`` 'm'), per ten minutes
+  ('t') and per hour ('h') × kind × connection × feature × op × direction × status × skipped × outcome, with
   the first and last ``ts`` and last seq and a latency histogram (``store.latency``). Summaries over a
-  window read the hours it covers whole, the minutes at its start, and the records of its first,
-  partial minute (``store.aggregates``): a day of a feature is a few hundred rows, whatever the
+  window read the hours it covers whole, the ten-minutes and minutes before its first whole hour,
+  and the records of its first, partial minute (``store.aggregates``): a day of a feature is a few hundred rows, whatever the
   record count. Aggregates rather than a covering index over the records: an index still reads
   every record of the window (80k for one feature over a day of 1M), and a percentile needs them
   sorted; a histogram sums.
@@ -56,12 +56,16 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS derived_entries (seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, kind TEXT NOT NULL, "
     "direction TEXT, connection_id TEXT, feature_id TEXT, user_id TEXT, op_id TEXT, status_code INTEGER, "
     "skipped INTEGER, latency_ms REAL, outcome TEXT)",
-    "CREATE INDEX IF NOT EXISTS derived_entries_kind ON derived_entries (kind, seq)",
-    "CREATE INDEX IF NOT EXISTS derived_entries_connection ON derived_entries (connection_id, seq)",
-    "CREATE INDEX IF NOT EXISTS derived_entries_feature ON derived_entries (feature_id, seq)",
-    "CREATE INDEX IF NOT EXISTS derived_entries_status ON derived_entries (status_code, seq)",
+    # Indexes for the filters, each followed by kind (every filter names kinds) and seq (the rowid: the
+    # order the log is shown in), so a window near either end of a filter's matches is found without
+    # walking the records that do not match; ``store.record_windows`` names the one to use.
+    "CREATE INDEX IF NOT EXISTS derived_entries_kind ON derived_entries (kind)",
+    "CREATE INDEX IF NOT EXISTS derived_entries_status ON derived_entries (status_code, skipped, kind)",
+    "CREATE INDEX IF NOT EXISTS derived_entries_feature ON derived_entries (feature_id, kind)",
+    "CREATE INDEX IF NOT EXISTS derived_entries_connection ON derived_entries (connection_id, kind)",
+    "CREATE INDEX IF NOT EXISTS derived_entries_user ON derived_entries (user_id, kind)",
     "CREATE VIRTUAL TABLE IF NOT EXISTS derived_text USING fts5(text, content='', "
-    "tokenize='unicode61 remove_diacritics 2')",
+    "tokenize='unicode61 remove_diacritics 2', columnsize=0)",
     "CREATE TABLE IF NOT EXISTS derived_counts (span TEXT NOT NULL, bucket TEXT NOT NULL, "
     + "".join(f"{c} {'INTEGER' if c in ('status_code', 'skipped') else 'TEXT'} NOT NULL, " for c in KEY_COLUMNS)
     + "count INTEGER NOT NULL, first_ts TEXT NOT NULL, last_ts TEXT NOT NULL, last_seq INTEGER NOT NULL, "
@@ -106,6 +110,20 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+@contextmanager
+def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """Several reads that see the database as of one moment (WAL), however far the indexer gets
+    meanwhile; inside a transaction already open, that one's."""
+    if conn.in_transaction:
+        yield conn
+        return
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
@@ -172,9 +190,7 @@ class Indexer:
             self._conn.executemany("INSERT INTO derived_text (rowid, text) VALUES (?, ?)",
                                    [(entry[0], text) for entry, text in work])
             apply(self._conn, entries, +1)
-            self._conn.execute(
-                "INSERT INTO cursors (name, seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq",
-                (CURSOR, rows[-1][0]))
+            _set_cursor(self._conn, CURSOR, rows[-1][0])
         return len(rows)
 
     def catch_up(self, stop: Callable[[], bool] = lambda: False, chunk: int = CHUNK) -> int:
@@ -183,6 +199,11 @@ class Indexer:
         while not stop() and (went := self.step(chunk)):
             done += went
         return done
+
+
+def _set_cursor(conn: sqlite3.Connection, name: str, seq: int) -> None:
+    conn.execute("INSERT INTO cursors (name, seq) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET seq = excluded.seq",
+                 (name, seq))
 
 
 def entry_of(row: Sequence[Any], record: dict[str, Any]) -> Entry:
@@ -228,28 +249,36 @@ def tally(entries: Iterable[Entry], buckets: Callable[[str], Iterable[tuple[str,
           ) -> dict[tuple[Any, ...], list[Any]]:
     """Entries counted by (span, bucket, *key): [count, first ts, last ts, last seq, *histogram]."""
     tallies: dict[tuple[Any, ...], list[Any]] = {}
+    empty = [0] * BINS
     for entry in entries:
         if entry[2] not in COUNTED_KINDS:
             continue
-        seq, ts, latency = entry[0], entry[1], entry[10]
+        seq, ts = entry[0], entry[1]
         key = count_key(entry)
-        for span, bucket in buckets(ts):
-            found = tallies.get((span, bucket, *key))
+        slot = 4 + bin_of(entry[10])
+        for bucket in buckets(ts):
+            found = tallies.get((*bucket, *key))
             if found is None:
-                found = tallies[(span, bucket, *key)] = [0, ts, ts, seq, *([0] * BINS)]
+                found = tallies[(*bucket, *key)] = [0, ts, ts, seq, *empty]
             found[0] += 1
-            found[1], found[2], found[3] = min(found[1], ts), max(found[2], ts), max(found[3], seq)
-            found[4 + bin_of(latency)] += 1
+            if ts < found[1]:
+                found[1] = ts
+            if ts > found[2]:
+                found[2] = ts
+            if seq > found[3]:
+                found[3] = seq
+            found[slot] += 1
     return tallies
 
 
-def minute_and_hour(ts: str) -> tuple[tuple[str, str], tuple[str, str]]:
-    return ("m", ts[:16]), ("h", ts[:13])
+def spans_of(ts: str) -> tuple[tuple[str, str], ...]:
+    """The buckets a record is counted in: its minute, its ten minutes and its hour (``ts`` prefixes)."""
+    return ("m", ts[:16]), ("t", ts[:15]), ("h", ts[:13])
 
 
 def apply(conn: sqlite3.Connection, entries: Sequence[Entry], sign: int) -> None:
     """Add entries to the aggregates (``sign`` +1), or take them out (-1), inside the caller's transaction."""
-    tallies = tally(entries, minute_and_hour)
+    tallies = tally(entries, spans_of)
     if sign > 0:
         conn.executemany(_ADD_COUNTS, [(*key, *value) for key, value in tallies.items()])
     else:
@@ -311,6 +340,6 @@ def forget(conn: sqlite3.Connection, dropped: Sequence[tuple[int, str]], oldest:
     seq, ts = oldest
     conn.execute("DELETE FROM derived_minutes WHERE last_seq < ?", (seq,))
     conn.execute("UPDATE derived_minutes SET first_seq = ? WHERE first_seq < ?", (seq, seq))
-    for span, bucket in minute_and_hour(ts):  # what was seen first in the oldest buckets has gone
+    for span, bucket in spans_of(ts):  # what was seen first in the oldest buckets has gone
         conn.execute("UPDATE derived_counts SET first_ts = ? WHERE span = ? AND bucket <= ? AND first_ts < ?",
                      (ts, span, bucket, ts))

@@ -59,6 +59,11 @@ class StatusMatch:
     high: int = 0
     skipped: bool = False
 
+    def matches(self, status_code: int | None, skipped: bool) -> bool:
+        if self.skipped:
+            return skipped
+        return not skipped and status_code is not None and self.low <= status_code <= self.high
+
     def sql(self) -> str:
         if self.skipped:
             return "skipped = 1"

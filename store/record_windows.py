@@ -15,6 +15,8 @@ import sqlite3
 import orjson
 
 from store import derived
+from store.aggregates import window_sums
+from store.derived import COUNTED_KINDS
 from store.eventlog import EventLog
 from store.filters import RecordFilter
 
@@ -40,21 +42,53 @@ class Matches:
 
 
 def count_matches(log: EventLog, record_filter: RecordFilter) -> Matches:
-    conn = log.db.conn
+    with derived.read_snapshot(log.db.conn) as conn:
+        return _count_matches(conn, record_filter)
+
+
+def _count_matches(conn: sqlite3.Connection, record_filter: RecordFilter) -> Matches:
     through = derived.derived_cursor(conn) if derived.present(conn) else 0
     indexed = 0
     if through:
-        where, params = _indexed_where(conn, record_filter, through)
-        [(indexed,)] = conn.execute(f"SELECT COUNT(*) FROM derived_entries WHERE {where}", params).fetchall()
+        counted = _counted(conn, record_filter)
+        if counted is not None:
+            indexed = counted
+        else:
+            where, params = _indexed_where(conn, record_filter, through)
+            [(indexed,)] = conn.execute(f"SELECT COUNT(*) FROM {_entries(record_filter)} WHERE {where}",
+                                        params).fetchall()
     where, params = record_filter.where()
     [(tail,)] = conn.execute(f"SELECT COUNT(*) FROM records WHERE seq > ? AND {where}", [through, *params]).fetchall()
     return Matches(indexed, tail, through, record_filter.limit)
 
 
+def _counted(conn: sqlite3.Connection, record_filter: RecordFilter) -> int | None:
+    """The indexed matches from the indexer's counts (in the caller's snapshot: up to the same seq), for a filter they can answer: api_calls and
+    script runs by connection, feature, op, direction, status, outcome and time. A few hundred rows
+    instead of every matching entry; None for filters by user or text, or of other kinds."""
+    if record_filter.user_id is not None or record_filter.text or not set(record_filter.kinds) <= set(COUNTED_KINDS):
+        return None
+    where = {column: value for column in ("connection_id", "feature_id", "op_id", "direction")
+             if (value := getattr(record_filter, column)) is not None}
+    sums = window_sums(conn, record_filter.since_ts, ("kind", "status_code", "skipped", "outcome"), where, latency=False)
+    total = 0
+    for (kind, status, skipped, outcome), tally in sums.groups.items():
+        answers = record_filter.statuses or record_filter.outcomes
+        if kind in record_filter.kinds and (not answers or outcome in record_filter.outcomes or any(
+                match.matches(status or None, bool(skipped)) for match in record_filter.statuses)):
+            total += tally.count
+    return total
+
+
 def window(log: EventLog, record_filter: RecordFilter, matches: Matches, offset: int, limit: int
            ) -> list[dict[str, Any]]:
     """The records at positions ``offset`` … ``offset + limit - 1`` (0 = the oldest match), oldest first."""
-    conn = log.db.conn
+    with derived.read_snapshot(log.db.conn) as conn:
+        return _window(conn, record_filter, matches, offset, limit)
+
+
+def _window(conn: sqlite3.Connection, record_filter: RecordFilter, matches: Matches, offset: int, limit: int
+            ) -> list[dict[str, Any]]:
     start = max(0, min(offset, matches.total)) + matches.skipped
     end = min(start + max(0, limit), matches.indexed + matches.tail)
     seqs: list[int] = []
@@ -75,11 +109,11 @@ def _indexed_seqs(conn: sqlite3.Connection, record_filter: RecordFilter, matches
                   end: int) -> list[int]:
     where, params = _indexed_where(conn, record_filter, matches.through_seq)
     if start >= matches.indexed - end:  # nearer the newest end: read backwards from there
-        rows = conn.execute(f"SELECT seq FROM derived_entries WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+        rows = conn.execute(f"SELECT seq FROM {_entries(record_filter)} WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
                             [*params, end - start, matches.indexed - end]).fetchall()
         rows.reverse()
     else:
-        rows = conn.execute(f"SELECT seq FROM derived_entries WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",
+        rows = conn.execute(f"SELECT seq FROM {_entries(record_filter)} WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",
                             [*params, end - start, start]).fetchall()
     return [seq for (seq,) in rows]
 
@@ -88,9 +122,27 @@ def _indexed_where(conn: sqlite3.Connection, record_filter: RecordFilter, throug
     """The filter over ``derived_entries`` up to ``through``; a ``since`` also bounds the seqs, from the
     indexer's per-minute seq ranges, so that the older entries are never looked at."""
     where, params = record_filter.where(indexed=True)
-    low = 0
-    if record_filter.since_ts:
-        [(low,)] = conn.execute("SELECT MIN(first_seq) FROM derived_minutes WHERE bucket >= ?",
-                                (record_filter.since_ts[:16],)).fetchall()
-        low = through + 1 if low is None else low
-    return f"seq BETWEEN ? AND ? AND {where}", [low, through, *params]
+    if not record_filter.since_ts:
+        return f"+seq <= ? AND {where}", [through, *params]  # (+: not a reason to walk the rowids)
+    [(low,)] = conn.execute("SELECT MIN(first_seq) FROM derived_minutes WHERE bucket >= ?",
+                            (record_filter.since_ts[:16],)).fetchall()
+    return f"seq >= ? AND +seq <= ? AND {where}", [through + 1 if low is None else low, through, *params]
+
+
+def _entries(record_filter: RecordFilter) -> str:
+    """``derived_entries`` with the index that finds a filter's matches among the fewest entries: the
+    user's, the feature's, the connection's, the status's, or the kind's. Named rather than left to
+    the planner, which without statistics (gathering them takes seconds on a large cache) takes the
+    kind's for most filters and walks every entry of that kind. Free text alone is left to the planner:
+    it looks the FTS matches up by seq."""
+    if record_filter.user_id is not None:
+        return "derived_entries INDEXED BY derived_entries_user"
+    if record_filter.feature_id is not None:
+        return "derived_entries INDEXED BY derived_entries_feature"
+    if record_filter.connection_id is not None:
+        return "derived_entries INDEXED BY derived_entries_connection"
+    if record_filter.statuses and not record_filter.outcomes and not any(s.skipped for s in record_filter.statuses):
+        return "derived_entries INDEXED BY derived_entries_status"
+    if record_filter.text:
+        return "derived_entries"
+    return "derived_entries INDEXED BY derived_entries_kind"
