@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -15,6 +16,8 @@ from hub.catalog_file import load_catalog
 from hub.connect_api import ConnectApi
 from hub.openapi import openapi_document
 from hub.ops_api import OpsApi
+from hub.replay_api import ReplayApi
+from hub.replays import Replays
 from hub.rerun_api import RerunApi
 from hub.reruns import Reruns
 from hub.rate_limit import RateLimiter
@@ -48,14 +51,13 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     webhooks = Webhooks(catalog, services, recorder)
     reruns = Reruns(catalog, runner, recorder)
 
-    async def deliver(event: FiredEvent) -> None:
+    async def deliver(event: FiredEvent) -> dict[str, Any]:
         if event.subscription.target.connection.runtime_script:
-            await scripts.run(event)
-        else:
-            await webhooks.deliver(event)
+            return await scripts.run(event)
+        return await webhooks.deliver(event)
 
-    triggers = TriggerPipeline(runner, recorder, Subscriptions(catalog, users, runner), deliver,
-                               settings.poll_interval)
+    subscriptions = Subscriptions(catalog, users, runner)
+    triggers = TriggerPipeline(runner, recorder, subscriptions, deliver, settings.poll_interval)
     connect_api = ConnectApi(catalog, users, runner, triggers, recorder, RateLimiter(settings.user_rate_limit))
     tokens = OperatorTokens({"default": settings.token.value})
     if demo:
@@ -108,6 +110,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
             *connect_api.routes(),
             *OpsApi(catalog, users, recorder, tokens).routes(),
             *RerunApi(reruns, tokens).routes(),
+            *ReplayApi(Replays(reruns, subscriptions, deliver, recorder), reruns, tokens).routes(),
             *stream_routes(recorder, tokens),
         ],
         lifespan=lifespan,

@@ -5,7 +5,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from protocol import ErrorBody
-from protocol.ops import RerunRequest
+from protocol.ops import ReplayRequest, RerunRequest
 from protocol.connect import (
     ConnectionResponse,
     FieldOptionsResponse,
@@ -22,7 +22,7 @@ from protocol.connect import (
 _MODELS: list[type[BaseModel]] = [
     ErrorBody, MeResponse, ConnectionResponse, FieldOptionsResponse, ListResponse, RunActionRequest,
     PerformQueryRequest, TestTriggerRequest, UserConnectionRequest, NotificationRequest, NotificationResponse,
-    RerunRequest,
+    RerunRequest, ReplayRequest,
 ]
 _ERRORS = {
     "400": "invalid_request: the body is not a JSON object",
@@ -163,4 +163,9 @@ def _paths() -> dict[str, Any]:
         "/v1/ops/reruns/{bulk_id}/cancel": {"post": _ops(
             "Cancel a bulk rerun: what has not started does not", ["type", "id", "state"], ["401", "404"],
             params=[{"name": "bulk_id", **_PATH}])},
+        "/v1/ops/replays": {"post": _ops(
+            "Replay a trigger event through its connection's runtime script (or webhook), waiting for the "
+            "delivery; dry_run only checks", ["type"], ["400", "401", "404", "409", "422"], body="ReplayRequest",
+            params=[{"name": "Idempotency-Key", "in": "header", "required": False,
+                     "schema": {"type": "string", "minLength": 1, "maxLength": 200}}])},
     }

@@ -211,12 +211,12 @@ class Reruns:
             started, "rerun", rerun_of=original["seq"]))
         item = ItemResult(original["seq"], "failed" if error else "ok", status, seq,
                           error.body.code if error else None, str(error) if error else None)
-        self._audit(item, original, order)
+        self.audit(item, original, order)
         return item
 
     def refused(self, original: int, refusal: Refusal, order: RerunOrder) -> ItemResult:
         item = ItemResult(original, "refused", refusal.status, None, refusal.body.code, str(refusal))
-        self._audit(item, {"seq": original}, order)
+        self.audit(item, {"seq": original}, order)
         return item
 
     def start_bulk(self, plan: Plan, order: RerunOrder, rate: float) -> Bulk:
@@ -287,13 +287,18 @@ class Reruns:
         fields = resolve_fields(target.operation, {}, {}, {**original["resolved_fields"], **overrides})
         return ResolvedOperation(target, str(original["user_id"]), str(original["user_feature_id"]), fields)
 
-    def _audit(self, item: ItemResult, original: dict[str, Any], order: RerunOrder) -> None:
+    def was_rerun(self, seq: int) -> bool:
+        """Whether record ``seq`` was rerun (or replayed) before, by any request."""
+        return self._rerun[seq] > 0
+
+    def audit(self, item: ItemResult, original: dict[str, Any], order: RerunOrder, **extra: Any) -> None:
+        """Write the ``rerun`` record of phase ``item`` (``extra``: what a replay adds) and count it."""
         record = {
             "kind": "rerun", "phase": "item", "actor": order.actor, "reason": order.reason,
             "idempotency_key": order.idempotency_key, "bulk_id": order.bulk_id, "fields": order.fields,
             "force": order.force, "connection_id": original.get("connection_id"),
             "feature_id": original.get("feature_id"), "user_id": original.get("user_id"),
-            "op_id": original.get("op_id"), **item.as_json(),
+            "op_id": original.get("op_id"), **item.as_json(), **extra,
         }
         self._recorder.record({k: v for k, v in record.items() if v is not None})
         self._remember(record)
@@ -315,7 +320,8 @@ class Reruns:
                 self.bulks.setdefault(record["bulk_id"], Bulk(record["bulk_id"], 0, "interrupted"))
                 self._answers[key] = (202, {"type": "rerun_bulk", "id": record["bulk_id"]})
         elif phase == "item" and not record.get("bulk_id"):
-            self._answers[key] = (200, {"type": "rerun", **_item_fields(record)})
+            answer_type = "replay" if record.get("replay") else "rerun"
+            self._answers[key] = (200, {"type": answer_type, **_item_fields(record)})
         elif phase == "bulk":
             bulk = Bulk(record["bulk_id"], record.get("total", 0),
                         record.get("state") if record.get("state") != "running" else "interrupted",
@@ -324,8 +330,8 @@ class Reruns:
 
 
 def _item_fields(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: record[k] for k in ("original", "outcome", "status_code", "api_call_id", "error_code", "message")
-            if k in record}
+    return {k: record[k] for k in ("original", "outcome", "status_code", "api_call_id", "error_code", "message",
+                                   "delivered_to", "script_run_id") if k in record}
 
 
 def _rerun_records(log: EventLog) -> list[dict[str, Any]]:

@@ -50,8 +50,8 @@ class ScriptRuns:
     runner: OperationRunner
     recorder: Recorder
 
-    async def run(self, event: FiredEvent) -> None:
-        """Run the connection's script for ``event`` and record the ``script_run``."""
+    async def run(self, event: FiredEvent) -> dict[str, Any]:
+        """Run the connection's script for ``event``; record the ``script_run`` and give its body back."""
         sub = event.subscription
         t = sub.target
         source = t.connection.runtime_script or ""
@@ -68,7 +68,7 @@ class ScriptRuns:
         except EngineBusy as exc:
             result = ScriptResult("error", 0.0, ScriptError(f"Not run: {exc}"))
         made = await calls.made()
-        self.recorder.record(ScriptRun(
+        body = ScriptRun(
             script_run_id=calls.script_run_id, connection_id=t.connection.id, feature_id=t.feature.id,
             user_id=sub.user_id, user_feature_id=sub.user_feature_id, op_id=t.entry.ref,
             trigger_event_id=event.seq, status=result.status, duration_ms=round(result.duration_ms, 2),
@@ -76,7 +76,9 @@ class ScriptRuns:
             error=asdict(result.error) if result.error else None,
             console=[asdict(line) for line in result.console], console_dropped=result.console_dropped,
             calls=made, script_version=script_version(source), source=event.record.get("source", "poll"),
-        ).model_dump(exclude_none=True))
+        ).model_dump(exclude_none=True)
+        self.recorder.record(body)
+        return body
 
 
 class _ScriptCalls:

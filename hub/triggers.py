@@ -52,7 +52,9 @@ class FiredEvent:
     """Whole, as the service sent them (the record keeps a size-capped copy)."""
 
 
-Deliver = Callable[[FiredEvent], Awaitable[None]]
+Deliver = Callable[[FiredEvent], Awaitable[dict[str, Any]]]
+"""Delivers an event to its connection's script or webhook; gives back that delivery's record (a
+``script_run``, or a ``webhook`` api_call), which a replay reports."""
 
 
 class Subscriptions:

@@ -16,3 +16,13 @@ class RerunRequest(BaseModel):
     dry_run: bool = Field(default=False, description="only count what would be rerun")
     force: bool = Field(default=False, description="also rerun calls that succeeded or were rerun before")
     rate: float = Field(default=500.0, gt=0, le=20000, description="a bulk's reruns started per second, at most")
+
+
+class ReplayRequest(BaseModel):
+    """Replay one trigger event through its connection's runtime script (or webhook). Anything but a dry
+    run needs an ``Idempotency-Key`` header (the same key space as reruns')."""
+
+    trigger_event_id: int = Field(description="the seq of the trigger event to replay")
+    reason: str = Field(default="", max_length=1000, description="kept in the audit record")
+    dry_run: bool = Field(default=False, description="only check that it would be replayed")
+    force: bool = Field(default=False, description="also replay events delivered successfully or replayed before")

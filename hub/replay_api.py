@@ -1,0 +1,77 @@
+"""``POST /v1/ops/replays`` (DESIGN §9), over ``hub.replays``: replay one trigger event.
+
+The body is ``{trigger_event_id, reason?, dry_run?, force?}``; anything but a dry run needs an
+``Idempotency-Key`` header, from the same key space as the reruns': the same key is answered the same
+and never runs twice, also across a restart. The answer waits for the delivery (a script run takes up
+to its time limit) and says how it went: ``{type: "replay", original, outcome, delivered_to,
+script_run_id?, status_code?, error_code?, message?}``.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from hub.auth import OperatorTokens
+from hub.connect_api import json_object
+from hub.errors import ConnectApiError, field_error
+from hub.replays import Replays
+from hub.rerun_api import parse_rerun_request
+from hub.reruns import Reruns
+
+
+@dataclass
+class ReplayApi:
+    replays: Replays
+    reruns: Reruns
+    tokens: OperatorTokens
+
+    def routes(self) -> list[Route]:
+        return [Route("/v1/ops/replays", self.post, methods=["POST"])]
+
+    async def post(self, request: Request) -> JSONResponse:
+        try:
+            actor = self.tokens.actor(request.headers.get("authorization"))
+            if actor is None:
+                raise ConnectApiError("unauthorized", "Missing or wrong operator token (Authorization: Bearer …)")
+            body = await json_object(request)
+            seq = _event_seq(body)
+            # The rerun request's checks of what the two share, the event standing where a call would.
+            shared = {k: body[k] for k in ("reason", "dry_run", "force") if k in body}
+            asked = parse_rerun_request({**shared, "api_call_id": seq}, actor, request.headers.get("idempotency-key"))
+            if asked.dry_run:
+                target = await self.replays.target(seq, asked.order)
+                return JSONResponse({"type": "replay_plan", "count": 1, "trigger_event_id": seq,
+                                     "delivered_to": target.delivered_to})
+        except ConnectApiError as exc:
+            return _error(exc)
+        key = asked.order.idempotency_key
+        assert key is not None
+        previous = await self.reruns.once(key)
+        if previous is not None:
+            return JSONResponse(previous[1], previous[0], headers={"Idempotent-Replayed": "true"})
+        status, answer, keep = 500, {}, False
+        try:
+            target = await self.replays.target(seq, asked.order)
+            await self.reruns.requested(asked.order, {"original": seq, "replay": True})
+            status, answer, keep = 200, await self.replays.replay(target, asked.order), True
+        except ConnectApiError as exc:
+            status, answer = exc.status, exc.body.model_dump()
+        finally:
+            self.reruns.answered(key, status, answer, remember=keep)
+        return JSONResponse(answer, status)
+
+
+def _error(exc: ConnectApiError) -> JSONResponse:
+    return JSONResponse(exc.body.model_dump(), status_code=exc.status, headers=exc.headers)
+
+
+def _event_seq(body: dict[str, Any]) -> int:
+    seq = body.get("trigger_event_id")
+    if type(seq) is not int or not 0 < seq < 1 << 63:
+        message = "must be a trigger event's seq (a positive whole number)"
+        raise ConnectApiError("invalid_parameters", f"trigger_event_id: {message}",
+                              [field_error("/trigger_event_id", message)])
+    return seq
