@@ -61,7 +61,7 @@ class SwitchroomApp(App[None]):
         self.cache_dir = cache_dir
         self.hub_key = hub_key or known_hubs.hub_key(hub_url)
         self.replicator = Replicator(hub_url, token, cache_dir, self._on_cache, self._on_ingest, self._on_link,
-                                     known_hubs.known_hub_id(cache_dir, self.hub_key))
+                                     known_hubs.known_hub_id(cache_dir, self.hub_key), streams=("logs", "triggers"))
         self.link = LinkState("connecting")
         self.ingest_rate = IngestRate()
         self._dirty = True

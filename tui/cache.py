@@ -30,6 +30,10 @@ T = TypeVar("T")
 CHECKPOINT_EVERY_BYTES = 1 << 20
 
 
+LOG_CURSOR = "stream"
+"""The cursor of the log stream (api calls, script runs, reruns); the trigger stream keeps its own."""
+
+
 class CacheClosed(Exception):
     """A read of a cache that has been closed."""
 
@@ -54,7 +58,7 @@ class Cache:
         self._opened: list[EventLog] = []
         self._closed = False
 
-    async def store_batch(self, frame_text: str | bytes) -> tuple[int, int]:
+    async def store_batch(self, frame_text: str | bytes, cursor: str = LOG_CURSOR) -> tuple[int, int]:
         """Decode a batch frame on the decoder thread, then store its records and cursor together on the
         writer thread.
 
@@ -62,23 +66,24 @@ class Cache:
         never holds it up, and done on a thread of its own, it overlaps the writing of the frame before
         (SQLite lets go of Python's lock while it works). Frames are written in the order they came.
         Returns (records that were new, the seq the batch covers through); raises ``MalformedFrame``
-        for anything that is not a well-formed batch.
+        for anything that is not a well-formed batch. ``cursor`` names the stream the frame came on.
         """
         loop = asyncio.get_running_loop()
-        write = await loop.run_in_executor(self._decode_thread, self._decode_and_queue, frame_text)
+        write = await loop.run_in_executor(self._decode_thread, self._decode_and_queue, frame_text, cursor)
         return await asyncio.wrap_future(write)
 
-    def _decode_and_queue(self, frame_text: str | bytes) -> "Future[tuple[int, int]]":
+    def _decode_and_queue(self, frame_text: str | bytes, cursor: str) -> "Future[tuple[int, int]]":
         rows, through_seq = _decode(frame_text)
         # Queued from this one thread, so writes keep the order of the frames.
-        return self._write_thread.submit(self._write, rows, through_seq, len(frame_text))
+        return self._write_thread.submit(self._write, rows, through_seq, len(frame_text), cursor)
 
     def _store_batch(self, frame_text: str | bytes) -> tuple[int, int]:
         """``store_batch`` on the calling thread."""
         return self._write(*_decode(frame_text), len(frame_text))
 
-    def _write(self, rows: list[tuple[Any, ...]], through_seq: int, frame_size: int) -> tuple[int, int]:
-        added = self._writer.replicate_rows(rows, through_seq)
+    def _write(self, rows: list[tuple[Any, ...]], through_seq: int, frame_size: int,
+               cursor: str = LOG_CURSOR) -> tuple[int, int]:
+        added = self._writer.replicate_rows(rows, through_seq, cursor)
         self._unchecked_bytes += frame_size
         if self._unchecked_bytes >= CHECKPOINT_EVERY_BYTES:
             self._unchecked_bytes = 0

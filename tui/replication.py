@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 import asyncio
+import functools
 import ipaddress
 import random
 import time
@@ -20,7 +21,7 @@ import httpx
 import websockets
 from protocol import BatchFrame, ErrorFrame, HelloFrame, SubscribeFrame, dumps, parse_server_frame
 from protocol.frames import MalformedFrame
-from tui.cache import Cache
+from tui.cache import LOG_CURSOR, Cache
 
 LinkStateName = Literal["connecting", "live", "reconnecting", "offline"]
 MAX_FRAME_BYTES = 64 << 20
@@ -32,6 +33,8 @@ BACKOFF_BASE = 0.1  # the first retry comes after 0.1–0.2 s, then doubling, wi
 BACKOFF_CAP = 30.0
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_MESSAGE_TOO_BIG = 1009
+STREAM_CURSORS = {"logs": LOG_CURSOR, "triggers": "triggers"}
+"""Each of the hub's streams (``/v1/streams/<name>``) and the cache cursor it resumes from."""
 
 
 @dataclass(frozen=True)
@@ -71,9 +74,12 @@ class Replicator:
         on_link: Callable[[LinkState], None],
         known_hub_id: str | None = None,
         max_frame_bytes: int = MAX_FRAME_BYTES,
+        streams: tuple[str, ...] = ("logs",),
     ) -> None:
         """``known_hub_id``: the hub's id when it was last seen; its cache is opened at once, so it can be
-        browsed while the hub cannot be reached."""
+        browsed while the hub cannot be reached. ``streams``: which of the hub's streams to copy, side by
+        side into the one cache, each resuming from its own cursor (``STREAM_CURSORS``); ``on_ingest``
+        is told the log stream's cursor whichever stream a batch came on."""
         self.hub_url = hub_url.rstrip("/")
         self.token = token
         self.cache_dir = cache_dir
@@ -83,6 +89,8 @@ class Replicator:
         self._on_cache, self._on_ingest, self._on_link = on_cache, on_ingest, on_link
         self._known_hub_id = known_hub_id
         self.max_frame_bytes = max_frame_bytes
+        self.streams = streams
+        self._log_through = 0
 
     @property
     def compression(self) -> Literal["deflate"] | None:
@@ -93,10 +101,9 @@ class Replicator:
         """
         return None if _is_loopback(urlsplit(self.hub_url).hostname) else "deflate"
 
-    @property
-    def stream_url(self) -> str:
+    def stream_url(self, name: str = "logs") -> str:
         scheme, _, rest = self.hub_url.partition("://")
-        return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/v1/streams/logs"
+        return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/v1/streams/{name}"
 
     async def run(self) -> None:
         """Replicate until cancelled; a refused token ends it, anything else is retried."""
@@ -130,17 +137,28 @@ class Replicator:
         hub_id = await self._hub_id()
         if self.cache is None or self.cache.hub_id != hub_id:
             self._open_cache(hub_id)
+        if len(self.streams) == 1:
+            return await self._stream(self.streams[0], went_live)
+        try:  # the streams run side by side; when one ends, the others are stopped and all start over
+            async with asyncio.TaskGroup() as group:
+                for name in self.streams:
+                    group.create_task(self._stream(name, went_live))
+        except BaseExceptionGroup as failed:
+            raise _first_cause(failed) from None
+
+    async def _stream(self, name: str, went_live: Callable[[], None]) -> None:
         assert self.cache is not None
+        cursor_name = STREAM_CURSORS[name]
         headers = {"Authorization": f"Bearer {self.token}"}
         async with websockets.connect(
-            self.stream_url, additional_headers=headers, max_size=self.max_frame_bytes, open_timeout=10,
+            self.stream_url(name), additional_headers=headers, max_size=self.max_frame_bytes, open_timeout=10,
             compression=self.compression,
         ) as ws:
-            cursor = await self.cache.read(lambda log: log.cursor())
+            cursor = await self.cache.read(lambda log: log.cursor(cursor_name))
             try:
                 await ws.send(dumps(SubscribeFrame(after=cursor)).decode())
                 async for message in ws:
-                    await self._handle(message, went_live)
+                    await self._handle(message, went_live, cursor_name)
             except websockets.ConnectionClosed as closed:
                 if closed.sent is not None and closed.sent.code == CLOSE_MESSAGE_TOO_BIG:
                     self.bad_frames += 1  # past our limit: counted; the next session asks again from the cursor
@@ -150,11 +168,11 @@ class Replicator:
                 raise Unauthorized(ws.close_reason or "the hub refused the operator token")
             raise ConnectionResetError(f"stream closed ({ws.close_code})")
 
-    async def _handle(self, message: str | bytes, went_live: Callable[[], None]) -> None:
+    async def _handle(self, message: str | bytes, went_live: Callable[[], None], cursor: str = LOG_CURSOR) -> None:
         assert self.cache is not None
         if message[:BATCH_PREFIX_LENGTH] in BATCH_PREFIXES:  # the bulk of the bytes: decoded off the loop
-            write = asyncio.ensure_future(self.cache.store_batch(message))
-            write.add_done_callback(self._written)
+            write = asyncio.ensure_future(self.cache.store_batch(message, cursor))
+            write.add_done_callback(functools.partial(self._written, cursor))
             self._writes.append(write)
             await self._finish_writes(MAX_WRITES_IN_FLIGHT)
             return
@@ -168,7 +186,7 @@ class Replicator:
                 raise HubChanged(frame.hub_id)
             went_live()
         elif isinstance(frame, BatchFrame):  # a batch whose keys come in another order
-            self._on_ingest(*await self.cache.store_batch(message))
+            self._ingested(cursor, *await self.cache.store_batch(message, cursor))
         elif isinstance(frame, ErrorFrame) and frame.code == "cursor_ahead":
             raise CursorAhead(frame.message)
         elif isinstance(frame, ErrorFrame) and frame.code == "unauthorized":
@@ -186,13 +204,18 @@ class Replicator:
             except MalformedFrame:
                 pass  # counted in _written
 
-    def _written(self, write: "asyncio.Future[tuple[int, int]]") -> None:
+    def _written(self, cursor: str, write: "asyncio.Future[tuple[int, int]]") -> None:
         if write.cancelled():
             return
         if isinstance(write.exception(), MalformedFrame):
             self.bad_frames += 1
         elif write.exception() is None:
-            self._on_ingest(*write.result())
+            self._ingested(cursor, *write.result())
+
+    def _ingested(self, cursor: str, added: int, through_seq: int) -> None:
+        if cursor == LOG_CURSOR:
+            self._log_through = through_seq
+        self._on_ingest(added, self._log_through)
 
     async def _hub_id(self) -> str:
         async with httpx.AsyncClient(timeout=5.0) as http:
@@ -218,6 +241,13 @@ class Replicator:
             self.cache.close()
         self.cache = Cache(self.cache_dir, hub_id)
         self._on_cache(self.cache)
+
+
+def _first_cause(failed: BaseExceptionGroup) -> BaseException:
+    """The first failure among a group's that is not the cancelling of a stream that was still fine."""
+    causes = [exc for exc in failed.exceptions if not isinstance(exc, asyncio.CancelledError)]
+    first = causes[0] if causes else failed.exceptions[0]
+    return _first_cause(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _is_loopback(host: str | None) -> bool:

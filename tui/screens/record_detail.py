@@ -32,3 +32,149 @@ class RecordDetail(ModalScreen[None]):
     RecordDetail #detail-keys { height: 1; color: $text-muted; padding: 0 1; }
     """
     BINDINGS = bindings("RecordDetail")  # keys from tui/actions.py
+
+    def __init__(self, record: dict[str, Any], cache: Cache, definitions: Definitions | None = None) -> None:
+        super().__init__()
+        self.record = record
+        self.cache = cache
+        self.definitions = definitions
+        self.related: list[Related] = []
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(title(self.record)), id="detail-title")
+            yield VerticalScroll(id="detail-body")
+            yield OptionList(id="detail-related")
+            yield Static(Text("↑↓ scroll · tab to the linked records, enter opens one · escape back"), id="detail-keys")
+
+    async def on_mount(self) -> None:
+        try:
+            self.related = await self.cache.read(lambda log: related_records(log, self.record))
+        except CacheClosed:
+            self.related = []
+        source = await self._script_source()
+        body = self.query_one("#detail-body", VerticalScroll)
+        for heading, text in sections(self.record, self.related, source):
+            await body.mount(Static(Text(heading), classes="detail-heading"), Static(text))
+        links = self.query_one("#detail-related", OptionList)
+        links.add_options([Option(Text(f"{r.label}: {title(r.record)}")) for r in self.related])
+        links.display = bool(self.related)
+        body.focus()
+
+    async def _script_source(self) -> dict[str, Any] | None:
+        if self.record.get("kind") != "script_run" or self.definitions is None:
+            return None
+        return await self.definitions.get(self.cache.hub_id, str(self.record.get("connection_id")))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.app.push_screen(RecordDetail(self.related[event.option_index].record, self.cache, self.definitions))
+
+
+def title(record: dict[str, Any]) -> str:
+    kind = record.get("kind", "record")
+    what = {
+        "api_call": lambda: f"{record.get('direction', '')} {record.get('op_id') or record.get('op', '')} → "
+                            f"{'skipped' if record.get('skipped') else record.get('status_code', 'no answer')}",
+        "script_run": lambda: f"{record.get('connection_id', '')} script {record.get('status', '')}",
+        "trigger_event": lambda: f"{record.get('trigger_id', '')} for {record.get('user_id', '')}",
+    }.get(str(kind), lambda: "")()
+    return printable(f"{kind} #{record.get('seq', '?')} · {str(record.get('ts', ''))[:23]} · {what}")
+
+
+def sections(record: dict[str, Any], related: list[Related], definition: dict[str, Any] | None) -> list[Section]:
+    kind = record.get("kind")
+    if kind == "api_call":
+        return _call_sections(record)
+    if kind == "script_run":
+        return _script_run_sections(record, related, definition)
+    if kind == "trigger_event":
+        return _trigger_sections(record, related)
+    return [("Record", json_block(record))]
+
+
+def _call_sections(call: dict[str, Any]) -> list[Section]:
+    status = "skipped" if call.get("skipped") else call.get("status_code", "no answer")
+    found = [("Call", field_lines([
+        ("request", f"{call.get('method', '')} {call.get('path', '')}"), ("direction", call.get("direction")),
+        ("status", status), ("latency", f"{float(call.get('latency_ms') or 0):.1f} ms"),
+        ("error", " ".join(str(p) for p in (call.get("error_code"), call.get("error_message")) if p)),
+        ("operation", f"{call.get('op', '')} {call.get('op_id') or ''}"), ("connection", call.get("connection_id")),
+        ("feature", call.get("feature_id")), ("user", call.get("user_id")),
+        ("user feature", call.get("user_feature_id")), ("source", call.get("source")),
+        ("request id", call.get("request_id")), ("script run", call.get("script_run_id")),
+        ("rerun of", call.get("rerun_of")), ("trigger event", call.get("trigger_event_id")),
+    ])), ("Headers", _headers(call))]
+    found.append(("Request body", json_block(call.get("request_body"))))
+    found.append(("Response body", json_block(call.get("response_body"))))
+    if call.get("resolved_fields") is not None:
+        found.append(("Resolved fields (what a rerun sends)", json_block(call["resolved_fields"])))
+    return found
+
+
+def _headers(call: dict[str, Any]) -> Text:
+    """The headers such a call carries; keys and tokens are never recorded, so they show as redacted."""
+    sent = [("X-Request-ID", call.get("request_id"))]
+    if call.get("direction") in ("outbound", "inbound") and call.get("source") != "script":
+        sent.insert(0, ("IFTTT-Service-Key", "[redacted]"))
+    return field_lines(sent)
+
+
+def _script_run_sections(run: dict[str, Any], related: list[Related],
+                         definition: dict[str, Any] | None) -> list[Section]:
+    error = run.get("error") or {}
+    found = [("Run", field_lines([
+        ("status", run.get("status")),
+        ("duration", f"{float(run.get('duration_ms') or 0):.1f} ms of {float(run.get('time_limit_ms') or 0):.0f} ms"),
+        ("queued", f"{float(run.get('queued_ms') or 0):.1f} ms"), ("connection", run.get("connection_id")),
+        ("feature", run.get("feature_id")), ("user", run.get("user_id")), ("trigger", run.get("op_id")),
+        ("script version", run.get("script_version")), ("run id", run.get("script_run_id")),
+    ]))]
+    if error:
+        where = f"line {error['line']}, column {error.get('column') or '?'}" if error.get("line") else ""
+        found.append(("Error", field_lines([("message", error.get("message")), ("where", where)])))
+        if error.get("stack"):
+            found.append(("Stack", Text("\n".join(printable(line) for line in str(error["stack"]).splitlines()))))
+    found.append(("Script", _source(run, error, definition)))
+    found.append(("Console", console_lines(run.get("console") or [], int(run.get("console_dropped") or 0))))
+    event = next((r.record for r in related if r.record.get("kind") == "trigger_event"), None)
+    found.append(("Trigger ingredients", json_block(event.get("ingredients")) if event
+                  else Text("(the trigger event is not in the cache)", style="dim")))
+    found.append(("Calls made", _calls(run.get("calls") or [])))
+    return found
+
+
+def _source(run: dict[str, Any], error: dict[str, Any], definition: dict[str, Any] | None) -> Text:
+    if definition is None or not definition.get("runtime_script"):
+        return Text("(the script's source is not available: the hub did not answer and it was never fetched)",
+                    style="dim")
+    text = script_source(definition["runtime_script"], error.get("line"), error.get("column"))
+    if definition.get("script_version") != run.get("script_version"):
+        text.append(f"\nNote: this is version {definition.get('script_version')}; the run ran version "
+                    f"{run.get('script_version')}, so lines may have moved.", style="yellow")
+    return text
+
+
+def _calls(calls: list[dict[str, Any]]) -> Text:
+    if not calls:
+        return Text("(none)", style="dim")
+    return Text("\n".join(
+        printable(f"{n}. {c.get('kind', '')} {c.get('op_id', '')} → {c.get('status_code', 'no answer')}"
+                  f"   api_call #{c.get('api_call_id', '?')}")
+        for n, c in enumerate(calls, start=1)))
+
+
+def _trigger_sections(event: dict[str, Any], related: list[Related]) -> list[Section]:
+    deliveries = [r.record for r in related if r.label.startswith("delivery")]
+    outcome = ", ".join(
+        f"script run {d.get('status')}" if d.get("kind") == "script_run" else f"webhook → {d.get('status_code', 'no answer')}"
+        for d in deliveries) or ("not found in the cache yet" if event.get("delivered_to") != "none" else "not delivered")
+    return [
+        ("Event", field_lines([
+            ("trigger", event.get("trigger_id")), ("connection", event.get("connection_id")),
+            ("feature", event.get("feature_id")), ("user", event.get("user_id")),
+            ("user feature", event.get("user_feature_id")), ("identity", event.get("trigger_identity")),
+            ("item id", event.get("meta_id")), ("found by", event.get("source")),
+            ("delivered to", event.get("delivered_to")), ("outcome", outcome),
+        ])),
+        ("Ingredients", json_block(event.get("ingredients"))),
+    ]

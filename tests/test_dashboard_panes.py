@@ -1,0 +1,101 @@
+"""The Scripts and Triggers panes and record detail, headless, against a real hub whose runtime scripts
+ran for real (V8) on trigger items from the sample services over HTTP."""
+
+from pathlib import Path
+import uuid
+
+from textual.widgets import Input, OptionList, Static
+
+from store import EventLog
+from tests.hubproc import RunningHub
+from tests.test_dashboard import run_action, shows_inbound, wait_until
+from tests.test_triggers import USER, add_item, notify, of, polls, services, start, wait_for  # noqa: F401
+from tests.sample_services import SampleServices
+from tui.app import SwitchroomApp
+from tui.screens.record_detail import RecordDetail
+from tui.screens.rerun_dialog import RerunDialog
+from tui.widgets.log_view import LogView
+from tui.widgets.script_list import ScriptRunList
+from tui.widgets.script_summary import ScriptSummary
+
+RAIN_SCRIPT = Path(__file__).parent.parent / "hub" / "sample" / "scripts" / "rain_alert.js"
+
+
+def detail_text(screen: RecordDetail) -> str:
+    return "\n".join(str(static.render()) for static in screen.query("#detail-body Static").results(Static))
+
+
+async def test_a_failed_script_run_shows_its_error_and_the_failing_line_marked(
+        services: SampleServices, tmp_path: Path) -> None:
+    hub = start(services, tmp_path / "hub")
+    try:
+        notify(hub, {"user_id": USER})
+        wait_for(hub.db, polls("rain-alert"))
+        add_item(services, "weather.rain_tomorrow", date="2001-01-01", rain_chance="[bold red]x[/]\x1b[2J")
+        notify(hub, {"user_id": USER})
+        [run] = wait_for(hub.db, of("script_run", connection_id="rain-alert"))
+        assert run["status"] == "error" and run["error"]["line"] == 7
+
+        app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("3")
+            runs = app.query_one(ScriptRunList)
+            await wait_until(pilot, lambda: any(r.get("status") == "error" for r in runs.visible_rows()))
+            await wait_until(pilot, lambda: "rain-alert" in str(app.query_one(ScriptSummary).render()))
+            summary = str(app.query_one(ScriptSummary).render())
+            row = next(line for line in summary.splitlines() if line.startswith("rain-alert"))
+            assert row.split()[2:5] == ["1", "0", "1"]  # runs, ok, error
+
+            runs.jump_to(next(i for i, r in enumerate(runs.visible_rows()) if r.get("status") == "error"))
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, RecordDetail) and "Script" in detail_text(app.screen))
+            text = detail_text(app.screen)
+            failing_line = RAIN_SCRIPT.read_text().splitlines()[6]
+            marked = [line for line in text.splitlines() if line.startswith("▶")]
+            assert marked == [f"▶ 7 │ {failing_line}"]
+            assert "TypeError: Cannot read properties of undefined (reading 'high_c')" in text
+            assert "weather.forecast → 200" in text  # the call it made
+
+            links = app.screen.query_one(OptionList)
+            await wait_until(pilot, lambda: links.option_count >= 1)
+            labels = [str(links.get_option_at_index(i).prompt) for i in range(links.option_count)]
+            assert any(label.startswith("call 1: query weather.forecast") for label in labels)
+            assert any(label.startswith("trigger event that started it") for label in labels), labels
+            assert '"rain_chance": "[bold red]x[/]\\u001b[2J"' in text  # the ingredient, literally
+            await pilot.press("escape")
+            assert not isinstance(app.screen, RecordDetail)
+    finally:
+        hub.stop()
+
+
+async def test_r_on_a_failed_action_shows_the_exact_body_and_reruns_it_once(hub: RunningHub, tmp_path: Path) -> None:
+    hub.set_lights_faults(outage=True)
+    request_id = uuid.uuid4().hex
+    assert (await run_action(hub, "user-001", request_id)).status_code == 502
+    hub.set_lights_faults()
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("2")
+        view = app.query_one(LogView)
+        await wait_until(pilot, shows_inbound(view, request_id))
+        rows = view.visible_rows()
+        view.jump_to(view.total - len(rows) + next(
+            i for i, r in enumerate(rows) if r.get("request_id") == request_id and r["direction"] == "inbound"))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, RerunDialog) and bool(app.screen.query("#rerun-fields Input")))
+        dialog = app.screen
+        assert isinstance(dialog, RerunDialog)
+        color = next(i for i in dialog.query("#rerun-fields Input").results(Input) if i.name == "color")
+        color.value = "blue"
+        await pilot.click("#rerun-reason")
+        await pilot.press(*"lights back", "enter", "enter", "ctrl+s")  # three presses, one rerun
+        preview = str(dialog.query_one("#rerun-preview", Static).render())
+        original = dialog.original
+        assert original is not None
+        assert '"api_call_id": %d' % original["seq"] in preview and '"color": "blue"' in preview
+        assert '"reason": "lights back"' in preview
+        await wait_until(pilot, lambda: "Rerun ok" in str(dialog.query_one("#rerun-result", Static).render()))
+    reruns = [r for r in EventLog(hub.db).read_after(0, 1_000_000) if r.get("source") == "rerun"
+              and r.get("direction") == "inbound"]
+    assert len(reruns) == 1 and reruns[0]["rerun_of"] == original["seq"]
+    assert reruns[0]["resolved_fields"]["color"] == "blue"
