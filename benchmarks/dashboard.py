@@ -14,9 +14,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import argparse
 import random
+import sqlite3
 import statistics
 import sys
 import tempfile
+import threading
 import time
 
 import orjson
@@ -136,16 +138,107 @@ def main() -> None:
 
 
 def report(path: Path, runs: int) -> None:
+    indexing(path)
+    log = EventLog(path, replica=True)
+    try:
+        queries(log, runs)
+    finally:
+        log.close()
+
+
+def indexing(path: Path) -> None:
+    """Run the indexer over the cache while a stand-in replication writer stores 2,000-record batches
+    at 10,000 records/s beside it (DESIGN §11 live ingest); print the indexer's speed and how long the
+    writer's transactions took meanwhile (the indexer's write transactions are what it may wait for)."""
     from store.derived import Indexer
 
     indexer = Indexer(path)
-    started = time.perf_counter()
+    head = indexer._conn.execute("SELECT MAX(seq) FROM records").fetchone()[0] or 0
+    if indexer.cursor() >= head:
+        indexer.close()
+        return
+    done = threading.Event()
+    waits: list[float] = []
+    writer = threading.Thread(target=_live_writer, args=(path, head, done, waits))
+    writer.start()
+    started, cpu = time.perf_counter(), time.process_time()
     indexed = indexer.catch_up()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    done.set()
+    writer.join()
     indexer.close()
-    if indexed:
-        print(f"indexer: {indexed:,} records in {elapsed:.1f} s = {elapsed * 1_000_000 / indexed:.1f} s per 1M "
-              f"({indexed / elapsed:,.0f} records/s)")
+    print(f"indexer: {indexed:,} records in {elapsed:.1f} s = {elapsed * 1_000_000 / indexed:.1f} s per 1M "
+          f"({indexed / elapsed:,.0f} records/s; process CPU {cpu:.1f} s, the writer's included)")
+    waits.sort()
+    if waits:
+        print(f"live writer beside it: {len(waits)} batches of 2,000, transaction p50 {statistics.median(waits):.1f} ms, "
+              f"p95 {waits[int(0.95 * len(waits)) - 1]:.1f} ms, max {waits[-1]:.1f} ms")
+
+
+def _live_writer(path: Path, head: int, done: threading.Event, waits: list[float]) -> None:
+    """Batches like the replication writer's, into a table of the same shape as ``records`` beside it
+    (the same file, so the same lock), which is dropped afterwards: the cache measured stays as built."""
+    rng = random.Random(2)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_live AS SELECT * FROM records WHERE 0")
+    conn.execute("CREATE INDEX IF NOT EXISTS bench_live_kind ON bench_live (kind, seq)")
+    seq = head
+    while not done.wait(0.2):
+        rows = [_row(rng, n, iso_timestamp(datetime.now(UTC))) for n in range(seq + 1, seq + 2001)]
+        started = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(f"INSERT INTO bench_live VALUES ({', '.join('?' * 12)})", rows)
+        conn.execute("COMMIT")
+        waits.append((time.perf_counter() - started) * 1000)
+        seq += 2000
+    conn.execute("DROP TABLE bench_live")
+    conn.close()
+
+
+def queries(log: EventLog, runs: int) -> None:
+    from store.aggregates import counts_query
+    from store.breakdowns import breakdowns, feature_breakdown
+    from store.connection_summaries import connection_summaries
+    from store.failures import failure_groups
+    from store.filters import parse_filter
+    from store.record_windows import count_matches, window
+
+    [(newest,)] = log.execute("SELECT MAX(ts) FROM records")
+    now = datetime.fromisoformat(newest.replace("Z", "+00:00"))
+    windows = {"1h": iso_timestamp(now - timedelta(hours=1, seconds=17.5)),
+               "24h": iso_timestamp(now - timedelta(days=1, seconds=17.5)), "all": None}
+    for name, since in windows.items():
+        p50, p95 = timed(lambda: feature_breakdown(log, "glow", since, connection_id="evening-glow"), runs)
+        print(f"breakdown, one feature, {name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms (bar < 20 ms)")
+    p50, p95 = timed(lambda: breakdowns(log, windows["24h"]), runs)
+    print(f"breakdowns, every feature, 24h: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    print("EXPLAIN QUERY PLAN of the breakdown's sums (the same plan for its minutes, ten-minutes and hours):")
+    where = {"kind": "api_call", "feature_id": "glow", "connection_id": "evening-glow"}
+    sql, params = counts_query("h", windows["24h"][:13], None, ("status_code", "skipped"), where)
+    for row in log.execute(f"EXPLAIN QUERY PLAN {sql}", params):
+        print("   ", row[-1])
+    for name, since in windows.items():
+        p50, p95 = timed(lambda: failure_groups(log, since), runs)
+        print(f"failure groups, {name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms ({len(failure_groups(log, since))} groups)")
+    for name in ("1h", "24h"):
+        p50, p95 = timed(lambda: connection_summaries(log, windows[name], iso_timestamp(now), 40), runs)
+        print(f"connection stats, {name}, 40-point sparklines: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    for text in ("", "status:5xx", "feature:glow code:504", "conn:rain-alert since:1h", "kind:script_run code:timeout",
+                 "garage", "kind:all sunset coffee", "user:user-042 status:4xx"):
+        record_filter = parse_filter(text, now=now)
+        p50, p95 = timed(lambda: count_matches(log, record_filter), max(3, runs // 3))
+        matches = count_matches(log, record_filter)
+        print(f"filter {text or '(none)'!r}: {matches.total:,} matches; count p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        for where, offset in (("oldest", 0), ("middle", matches.total // 2), ("newest", matches.total - 50)):
+            p50, p95 = timed(lambda: window(log, record_filter, matches, max(0, offset), 50), max(3, runs // 3))
+            print(f"    50-row window at the {where}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    app_figures(log)
+
+
+def app_figures(log: EventLog) -> None:
+    """TIME TO FIRST SCREEN and PEAK RSS of the app on this cache (bars: < 1 s, < 250 MB): to be added
+    here, with the app opened headless on ``log.path``."""
 
 
 if __name__ == "__main__":

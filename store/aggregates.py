@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 import sqlite3
 
-from store.derived import COUNTED_KINDS, KEY_COLUMNS, count_key, derived_cursor, read_snapshot, tally
+from store.derived import COUNTED_KINDS, KEY_COLUMNS, count_key, derived_cursor, present, read_snapshot, tally
 from store.latency import COLUMNS as HIST
 
 
@@ -52,6 +52,8 @@ def window_sums(conn: sqlite3.Connection, since_ts: str | None, group: Sequence[
     """Counted api_calls and script runs at or after ``since_ts`` (all when None), grouped by ``group``
     (columns of ``KEY_COLUMNS``) and restricted to ``where`` (column → value, among ``KEY_COLUMNS``;
     values as stored: '' for none). Without ``latency`` the histograms are left empty (cheaper)."""
+    if not present(conn):
+        return WindowSums({}, 0)
     with read_snapshot(conn):
         return _window_sums(conn, since_ts, group, where or {}, latency)
 

@@ -9,9 +9,9 @@ histograms and are within 9 % (``store.latency``).
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-import sqlite3
 
 from store.aggregates import Tally, window_sums
+from store.derived import attach
 from store.eventlog import EventLog
 from store.latency import BINS, percentile
 from store.status_codes import CLASSES, class_meaning, code_meaning, status_class, status_key
@@ -53,7 +53,7 @@ def feature_breakdown(log: EventLog, feature_id: str, since_ts: str | None = Non
     where = {"kind": "api_call", "feature_id": feature_id,
              **({"connection_id": connection_id} if connection_id is not None else {}),
              **({"direction": direction} if direction is not None else {})}
-    sums = window_sums(_conn(log), since_ts, ("status_code", "skipped"), where)
+    sums = window_sums(attach(log), since_ts, ("status_code", "skipped"), where)
     return _breakdown(connection_id or "", feature_id, sums.groups.items(), sums.through_seq, direction)
 
 
@@ -62,16 +62,12 @@ def breakdowns(log: EventLog, since_ts: str | None = None, connection_id: str | 
     """A breakdown per (connection, feature) that had api_calls at or after ``since_ts``, in id order."""
     where = {"kind": "api_call", **({"connection_id": connection_id} if connection_id is not None else {}),
              **({"direction": direction} if direction is not None else {})}
-    sums = window_sums(_conn(log), since_ts, _GROUP, where)
+    sums = window_sums(attach(log), since_ts, _GROUP, where)
     per_feature: dict[tuple[str, str], list[tuple[tuple[int, int], Tally]]] = {}
     for (conn_id, feature, code, skipped), value in sums.groups.items():
         per_feature.setdefault((conn_id, feature), []).append(((code, skipped), value))
     return [_breakdown(conn_id, feature, items, sums.through_seq, direction)
             for (conn_id, feature), items in sorted(per_feature.items())]
-
-
-def _conn(log: EventLog) -> sqlite3.Connection:
-    return log.db.conn
 
 
 def _breakdown(connection_id: str, feature_id: str, items: Iterable[tuple[tuple[int, int], Tally]],

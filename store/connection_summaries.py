@@ -11,7 +11,7 @@ from datetime import datetime
 import math
 
 from store.aggregates import window_sums
-from store.derived import KEY_COLUMNS, is_failure
+from store.derived import KEY_COLUMNS, attach, is_failure, present
 from store.eventlog import EventLog
 from store.failures import FailureGroup, groups_of
 from store.latency import percentile
@@ -40,7 +40,9 @@ class ConnectionSummary:
 def connection_summaries(log: EventLog, since_ts: str, now_ts: str, points: int = 30) -> list[ConnectionSummary]:
     """Every connection with calls or script runs in ``[since_ts, now_ts]``, in id order; series of
     ``points`` buckets of whole minutes (fewer when the window has fewer minutes)."""
-    conn = log.db.conn
+    conn = attach(log)
+    if not present(conn):
+        return []
     sums = window_sums(conn, since_ts, KEY_COLUMNS, latency=False)
     latencies = window_sums(conn, since_ts, ("connection_id",), {"kind": "api_call", "direction": "inbound"}).groups
     minutes = max(1.0, (_moment(now_ts) - _moment(since_ts)).total_seconds() / 60)

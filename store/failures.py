@@ -9,7 +9,7 @@ cost follows the number of distinct failures in the window, not the number of re
 from dataclasses import dataclass
 
 from store.aggregates import WindowSums, window_sums
-from store.derived import KEY_COLUMNS, is_failure
+from store.derived import KEY_COLUMNS, attach, is_failure
 from store.eventlog import EventLog
 from store.status_codes import code_meaning, outcome_meaning, status_key
 
@@ -45,7 +45,7 @@ def failure_groups(log: EventLog, since_ts: str | None = None, connection_id: st
     most recently seen first."""
     where = {**({"connection_id": connection_id} if connection_id is not None else {}),
              **({"feature_id": feature_id} if feature_id is not None else {})}
-    return groups_of(window_sums(log.db.conn, since_ts, KEY_COLUMNS, where, latency=False))
+    return groups_of(window_sums(attach(log), since_ts, KEY_COLUMNS, where, latency=False))
 
 
 def groups_of(sums: WindowSums) -> list[FailureGroup]:

@@ -42,7 +42,7 @@ class Matches:
 
 
 def count_matches(log: EventLog, record_filter: RecordFilter) -> Matches:
-    with derived.read_snapshot(log.db.conn) as conn:
+    with derived.read_snapshot(derived.attach(log)) as conn:
         return _count_matches(conn, record_filter)
 
 
@@ -83,7 +83,7 @@ def _counted(conn: sqlite3.Connection, record_filter: RecordFilter) -> int | Non
 def window(log: EventLog, record_filter: RecordFilter, matches: Matches, offset: int, limit: int
            ) -> list[dict[str, Any]]:
     """The records at positions ``offset`` … ``offset + limit - 1`` (0 = the oldest match), oldest first."""
-    with derived.read_snapshot(log.db.conn) as conn:
+    with derived.read_snapshot(derived.attach(log)) as conn:
         return _window(conn, record_filter, matches, offset, limit)
 
 

@@ -3,8 +3,8 @@
 The cursor is left alone: records dropped for age or size are not fetched again. Each chunk is its own
 short transaction, and one call does at most ``max_chunks`` of them, so a writer thread that trims
 between batches never holds up ingest for long; whatever is left is trimmed on the next call. Where the
-indexer has built derived data (``store.derived``), the dropped records leave it in the same
-transaction, so counts, search and the filtered log never show a record the cache no longer holds.
+indexer has built derived data (``store.derived``), each chunk leaves it right after, so counts,
+search and the filtered log do not show records the cache no longer holds.
 """
 
 import math
@@ -53,11 +53,11 @@ def _drop_oldest(log: EventLog, count: int, before_ts: str | None) -> int:
     conn = log.db.conn
     oldest = "SELECT seq FROM records ORDER BY seq LIMIT ?"
     before, params = ("AND ts < ?", (count, before_ts)) if before_ts else ("", (count,))
+    if not derived.derived_path(log.path).exists():
+        return conn.execute(f"DELETE FROM records WHERE seq IN ({oldest}) {before}", params).rowcount
     with derived.write_transaction(conn):
-        if not derived.present(conn):
-            return conn.execute(f"DELETE FROM records WHERE seq IN ({oldest}) {before}", params).rowcount
         dropped = conn.execute(f"SELECT seq, body FROM records WHERE seq IN ({oldest}) {before}", params).fetchall()
         conn.executemany("DELETE FROM records WHERE seq = ?", [(seq,) for seq, _ in dropped])
         remaining = conn.execute("SELECT seq, ts FROM records ORDER BY seq LIMIT 1").fetchone()
-        derived.forget(conn, dropped, remaining)
+    derived.forget_dropped(log.path, dropped, remaining)
     return len(dropped)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import math
 import random
+import sqlite3
 import threading
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from store import EventLog, iso_timestamp
 from store.breakdowns import breakdowns, feature_breakdown
 from store.connection_summaries import connection_summaries
-from store.derived import Indexer
+from store.derived import Indexer, attach
 from store.failures import failure_groups
 from store.retention import trim
 from store.status_codes import status_class, status_key
@@ -60,6 +61,7 @@ def indexed(log: EventLog) -> int:
         return indexer.catch_up(chunk=700)
     finally:
         indexer.close()
+        attach(log)  # the derived tables, for the checks below
 
 
 def sql_codes(log: EventLog, feature_id: str, since_ts: str, through_seq: int) -> dict[str, int]:
@@ -208,5 +210,46 @@ def test_the_runner_indexes_what_arrives_when_woken(log: EventLog) -> None:
     assert caught_up.wait(120)  # a safety net against a hang, not a timing check
     runner.stop()
     assert reached == sorted(reached) and reached[-1] == 2000
+    attach(log)
     [(entries,)] = log.execute("SELECT COUNT(*) FROM derived_entries")
     assert entries == 2000
+
+
+def test_the_indexer_never_takes_the_caches_write_lock(log: EventLog) -> None:
+    log.replicate(records(1500), 1500)
+    indexer = Indexer(log.path)
+    writer = sqlite3.connect(log.path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # the replication writer, mid-transaction
+    try:
+        assert indexer.catch_up() == 1500
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+        indexer.close()
+
+
+def test_records_dropped_behind_the_indexers_back_leave_the_derived_data_on_its_next_step(log: EventLog) -> None:
+    log.replicate(records(2000), 2000)
+    indexed(log)
+    log.execute("DELETE FROM records WHERE seq <= 700")  # as if retention had stopped before forgetting them
+    log.replicate(records(100, first_seq=2001), 2100)
+    assert indexed(log) == 100
+    [(entries, lowest)] = log.execute("SELECT COUNT(*), MIN(seq) FROM derived_entries")
+    assert (entries, lowest) == (1400, 701)
+    assert {s.key: s.count for s in feature_breakdown(log, "glow").codes} == sql_codes(log, "glow", "", 2100)
+
+
+def test_a_cache_started_afresh_under_the_same_name_gets_its_derived_data_afresh(log: EventLog, tmp_path: Path) -> None:
+    log.replicate(records(1000), 1000)
+    indexed(log)
+    log.close()
+    for suffix in ("", "-wal", "-shm"):  # set aside, as the dashboard does with a cache ahead of its hub
+        if (tmp_path / f"cache.sqlite{suffix}").exists():
+            (tmp_path / f"cache.sqlite{suffix}").rename(tmp_path / f"old.sqlite{suffix}")
+    fresh = EventLog(tmp_path / "cache.sqlite", replica=True)
+    try:
+        fresh.replicate(records(300, seed=99), 300)
+        assert indexed(fresh) == 300
+        assert {s.key: s.count for s in feature_breakdown(fresh, "dim").codes} == sql_codes(fresh, "dim", "", 300)
+    finally:
+        fresh.close()

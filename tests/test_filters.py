@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from store import EventLog
-from store.derived import Indexer
+from store.derived import Indexer, attach
 from store.filters import FilterError, RecordFilter, StatusMatch, matching_records, parse_filter
 from store.record_windows import count_matches, window
 from tests.test_breakdowns import records
@@ -87,6 +87,7 @@ def log(tmp_path: Path) -> Iterator[EventLog]:
     indexer = Indexer(cache.path)
     indexer.catch_up()
     indexer.close()
+    attach(cache)
     cache.replicate(made[3800:], 4000)  # a tail the indexer has not reached
     yield cache
     cache.close()
