@@ -158,8 +158,10 @@ def _paths() -> dict[str, Any]:
             params=[{"name": "Idempotency-Key", "in": "header", "required": False,
                      "schema": {"type": "string", "minLength": 1, "maxLength": 200}}])},
         "/v1/ops/reruns/{bulk_id}": {"get": _ops(
-            "A bulk rerun's progress and per-item results", ["type", "id", "state", "total", "items"],
-            ["401", "404"], params=[{"name": "bulk_id", **_PATH}])},
+            "A bulk rerun's progress and per-item results (those past the first `after`, in the order they "
+            "finished)", ["type", "id", "state", "total", "items"], ["401", "404", "422"],
+            params=[{"name": "bulk_id", **_PATH}, {"name": "after", "in": "query", "required": False,
+                                                    "schema": {"type": "integer", "minimum": 0}}])},
         "/v1/ops/reruns/{bulk_id}/cancel": {"post": _ops(
             "Cancel a bulk rerun: what has not started does not", ["type", "id", "state"], ["401", "404"],
             params=[{"name": "bulk_id", **_PATH}])},

@@ -91,9 +91,12 @@ class RerunApi:
             bulk = self.reruns.bulks.get(request.path_params["bulk_id"])
             if bulk is None:
                 raise ConnectApiError("not_found", "No such bulk rerun")
+            after = request.query_params.get("after", "0")
+            if not after.isdigit() or len(after) > 18:
+                raise _bad("/after", "must be how many items the caller has already (a whole number)")
         except ConnectApiError as exc:
             return _error(exc)
-        return JSONResponse(bulk.as_json())
+        return JSONResponse(bulk.as_json(after=int(after)))
 
     async def cancel(self, request: Request) -> JSONResponse:
         try:

@@ -90,11 +90,14 @@ class Bulk:
     items: list[ItemResult] = field(default_factory=list)
     task: "asyncio.Task[None] | None" = None
 
-    def as_json(self, with_items: bool = True) -> dict[str, Any]:
+    def as_json(self, with_items: bool = True, after: int = 0) -> dict[str, Any]:
+        """Counts, and the item results past the first ``after`` (a poller asks only for what is new: the
+        list only grows, in the order the items finished)."""
         body: dict[str, Any] = {"type": "rerun_bulk", "id": self.id, "state": self.state, "total": self.total,
                                 "done": sum(self.counts.values()), **{k: self.counts[k] for k in ("ok", "failed", "refused")}}
         if with_items:
-            body["items"] = [item.as_json() for item in self.items]
+            body["items_after"] = after
+            body["items"] = [item.as_json() for item in self.items[after:]]
         return body
 
 

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from tests.hubproc import RunningHub, start_hub
@@ -108,6 +109,13 @@ def test_a_bulk_piped_needs_yes_and_prints_one_line_per_item(hub: RunningHub) ->
     assert all(i["outcome"] == "ok" and i["status_code"] == 204 for i in items)
     assert summary["type"] == "rerun_summary" and summary["state"] == "finished"
     assert (summary["total"], summary["ok"], summary["failed"]) == (plan["count"], plan["count"], 0)
+
+    status = f"{hub.url}/v1/ops/reruns/{summary['id']}"
+    newest = httpx.get(status, params={"after": len(items) - 3}, headers={"Authorization": f"Bearer {hub.token}"})
+    assert newest.json()["items_after"] == len(items) - 3
+    assert [i["original"] for i in newest.json()["items"]] == [i["original"] for i in items[-3:]]
+    bad = httpx.get(status, params={"after": "-1"}, headers={"Authorization": f"Bearer {hub.token}"})
+    assert bad.status_code == 422 and bad.json()["details"][0]["parameter"] == "/after"
 
     nothing_left = switchroom_rerun(hub, "--filter", filter_text, "--yes")
     assert nothing_left.returncode == 0 and lines(nothing_left.stdout)[0]["count"] == 0

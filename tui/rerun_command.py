@@ -15,8 +15,9 @@ from typing import Any, TextIO
 import argparse
 import json
 import os
+import signal
 import sys
-import time
+import threading
 import uuid
 
 import httpx
@@ -99,8 +100,9 @@ class HubClient:
     def post(self, body: dict[str, Any], key: str | None = None) -> Answer:
         return self._call("POST", "/v1/ops/reruns", json=body, headers={"Idempotency-Key": key} if key else {})
 
-    def bulk(self, bulk_id: str) -> dict[str, Any]:
-        return self._call("GET", f"/v1/ops/reruns/{bulk_id}").body
+    def bulk(self, bulk_id: str, after: int = 0) -> dict[str, Any]:
+        """The bulk's counts and its item results past the first ``after``."""
+        return self._call("GET", f"/v1/ops/reruns/{bulk_id}", params={"after": after}).body
 
     def cancel(self, bulk_id: str) -> dict[str, Any]:
         return self._call("POST", f"/v1/ops/reruns/{bulk_id}/cancel").body
@@ -139,6 +141,8 @@ class Output:
 
     def __init__(self, as_json: bool, key: str, out: TextIO = sys.stdout) -> None:
         self.as_json, self.key, self.out = as_json, key, out
+        self.failures: list[dict[str, Any]] = []
+        """Items that did not succeed, listed after a bulk in text output."""
 
     def line(self, body: dict[str, Any]) -> None:
         self.out.write(json.dumps(body) + "\n")
@@ -176,7 +180,7 @@ def main(argv: list[str]) -> int:
         if str(stop):
             print(f"switchroom rerun: {stop}", file=sys.stderr)
         return stop.code
-    except KeyboardInterrupt:  # before a bulk was followed (that is cancelled in ``follow``)
+    except KeyboardInterrupt:  # before a bulk was followed (following, Ctrl-C cancels the bulk instead)
         print(f"switchroom rerun: interrupted; to see what it did, run the same command again with "
               f"--idempotency-key {output.key}", file=sys.stderr)
         return EXIT_FAILED
@@ -256,26 +260,21 @@ def _confirm(count: int, refused: str) -> None:
 def follow(client: HubClient, bulk_id: str, started: dict[str, Any], output: Output) -> int:
     """Poll the bulk until it ends, reporting each item once; Ctrl-C cancels it on the hub."""
     seen = 0
-    status = started
-    with _progress(output, int(started.get("total", 0))) as advance:
-        try:
-            while True:
-                status = client.bulk(bulk_id)
-                seen = _report(status, seen, output, advance)
-                if status.get("state") != "running":
-                    break
-                time.sleep(POLL_SECONDS)
-        except KeyboardInterrupt:
-            client.cancel(bulk_id)
-            status = client.bulk(bulk_id)
+    with _progress(output, int(started.get("total", 0))) as advance, _ctrl_c() as pressed:
+        while True:
+            status = client.bulk(bulk_id, seen)
             seen = _report(status, seen, output, advance)
+            if status.get("state") != "running":
+                break
+            if pressed.wait(POLL_SECONDS):
+                client.cancel(bulk_id)  # answers once the bulk has stopped: the next poll sees how it ended
     summary = {"type": "rerun_summary", **{k: status.get(k) for k in (
         "id", "state", "total", "done", "ok", "failed", "refused")},
         "refused_before_start": started.get("refused_before_start", {}), "idempotency_key": output.key}
     if output.as_json:
         output.line(summary)
     else:
-        failures = [i for i in status.get("items", []) if i.get("outcome") != "ok"]
+        failures = output.failures
         for item in failures[:SHOWN_FAILURES]:
             output.say(_item_text(item))
         if len(failures) > SHOWN_FAILURES:
@@ -287,13 +286,27 @@ def follow(client: HubClient, bulk_id: str, started: dict[str, Any], output: Out
 
 
 def _report(status: dict[str, Any], seen: int, output: Output, advance: Callable[[dict[str, Any]], None]) -> int:
-    """Report the items past the first ``seen`` (the hub's list only grows); how many are seen now."""
+    """Report the new items (the hub sends those past the first ``seen``); how many are seen now."""
     items = status.get("items", [])
-    for item in items[seen:]:
+    for item in items:
         if output.as_json:
             output.line({"type": "rerun_item", **item})
+        elif item.get("outcome") != "ok":
+            output.failures.append(item)
     advance(status)
-    return len(items)
+    return seen + len(items)
+
+
+@contextmanager
+def _ctrl_c() -> Iterator[threading.Event]:
+    """Ctrl-C sets the event, to be acted on between polls, instead of raising wherever the command is
+    (which could report an item twice, or not at all)."""
+    pressed = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.set())
+    try:
+        yield pressed
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager
