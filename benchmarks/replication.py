@@ -120,7 +120,11 @@ async def replicate(hub_url: str, cache_dir: Path, count: int) -> tuple[float, d
     before = thread_cpu()
     started = time.perf_counter()
     task = asyncio.create_task(replicator.run())
-    await done.wait()
+    waiting = asyncio.create_task(done.wait())
+    await asyncio.wait([task, waiting], return_when=asyncio.FIRST_COMPLETED)
+    if task.done():  # the replicator gave up: say why rather than wait for ever
+        waiting.cancel()
+        raise RuntimeError(f"the replicator stopped at seq {state['through']}") from task.exception()
     elapsed = time.perf_counter() - started
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)

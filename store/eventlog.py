@@ -64,12 +64,14 @@ class EventLog:
         self._conn = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=check_same_thread
         )
+        # First, so that the statements below wait too: a database another process opens at the same
+        # moment (recovering its log after a kill, say) is briefly locked, and would fail them at once.
+        self._conn.execute("PRAGMA busy_timeout=5000")
         if replica:  # these two take effect in a new file only (the page size first)
             self._conn.execute(f"PRAGMA page_size={REPLICA_PAGE_SIZE}")
             self._conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # retention can then hand freed pages back
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA busy_timeout=5000")
         if replica:
             page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
             self._conn.execute(f"PRAGMA wal_autocheckpoint={REPLICA_WAL_AUTOCHECKPOINT_BYTES // page_size}")

@@ -8,6 +8,7 @@ from http import HTTPStatus
 from pathlib import Path
 import asyncio
 import json
+import sqlite3
 
 import orjson
 import pytest
@@ -258,3 +259,43 @@ def test_a_large_frame_is_stored_whole_in_many_row_statements(tmp_path: Path) ->
     log = EventLog(tmp_path / "hubs" / "hub.sqlite")
     assert log.read_after(0, 2000) == records
     assert log.execute("PRAGMA page_size") == [(16384,)]
+
+
+async def test_a_cache_write_that_fails_is_retried_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache that is briefly locked (another process recovering it after a kill, say) makes the session
+    start over from the cursor; the replicator itself carries on."""
+    async def serve(websocket: ServerConnection) -> None:
+        after = json.loads(await websocket.recv())["after"]
+        await websocket.send(json.dumps({"type": "hello", "hub_id": HUB_ID, "protocol": 1, "head_seq": 2}))
+        records = [record(seq) for seq in (1, 2) if seq > after]
+        await websocket.send(hub_frame(records, through=2))
+        while True:  # as a hub does, when it has nothing new
+            await websocket.send(json.dumps({"type": "heartbeat", "head_seq": 2}))
+            await asyncio.sleep(0.1)
+
+    failures = [sqlite3.OperationalError("database is locked")]
+    write = Cache._write
+
+    def flaky_write(self: Cache, *args: object, **kwargs: object) -> tuple[int, int]:
+        if failures:
+            raise failures.pop()
+        return write(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Cache, "_write", flaky_write)
+    ingested: list[int] = []
+    links: list[LinkState] = []
+    async with websockets.serve(serve, "127.0.0.1", 0, process_request=health) as server:
+        port = server.sockets[0].getsockname()[1]
+        replicator = Replicator(f"http://127.0.0.1:{port}", "token", tmp_path, lambda cache: None,
+                                lambda added, through: ingested.append(through), links.append)
+        task = asyncio.create_task(replicator.run())
+        async with asyncio.timeout(20):
+            while 2 not in ingested:
+                assert not task.done(), task
+                await asyncio.sleep(0.02)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    assert [link.detail for link in links if link.name == "reconnecting"] == ["OperationalError"]
+    assert replicator.cache is not None
+    assert [r["seq"] for r in EventLog(replicator.cache.path).read_after(0, 10)] == [1, 2]

@@ -7,7 +7,7 @@ thread copies the write-ahead log into the database file behind the writer (see 
 """
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -38,6 +38,11 @@ class CacheClosed(Exception):
     """A read of a cache that has been closed."""
 
 
+class WriteRefused(Exception):
+    """A batch not stored because one before it failed to: storing it would move the cursor past the
+    records that failed, and lose them. The stream must start over from the cursor (``resume_writes``)."""
+
+
 def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("switchroom", appauthor=False))
 
@@ -50,45 +55,52 @@ class Cache:
         self._writer.set_meta("hub_id", hub_id)
         self._checkpointer = _Checkpointer(self.path)
         self._unchecked_bytes = 0
-        self._decode_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-decoder")
         self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-writer")
         self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-reader")
         self._summary_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-summaries")
         self._readers = threading.local()
         self._opened: list[EventLog] = []
         self._closed = False
+        self._write_failure: BaseException | None = None
 
     async def store_batch(self, frame_text: str | bytes, cursor: str = LOG_CURSOR) -> tuple[int, int]:
-        """Decode a batch frame on the decoder thread, then store its records and cursor together on the
-        writer thread.
+        """Decode a batch frame and store its records and cursor together, all on the writer thread.
 
-        Decoding a frame of thousands of records takes milliseconds; done off the UI's event loop, it
-        never holds it up, and done on a thread of its own, it overlaps the writing of the frame before
-        (SQLite lets go of Python's lock while it works). Frames are written in the order they came.
-        Returns (records that were new, the seq the batch covers through); raises ``MalformedFrame``
-        for anything that is not a well-formed batch. ``cursor`` names the stream the frame came on.
+        Decoding a frame of thousands of records takes milliseconds; done there, it never holds up the
+        UI's event loop. (Decoding on a thread of its own, beside the writer, was tried: the two threads
+        taking Python's lock in turn cost more CPU than the overlap saved, and on two cores shared with
+        the hub CPU is what runs out.) Frames are written in the order they came. Returns (records that
+        were new, the seq the batch covers through); raises ``MalformedFrame`` for anything that is not
+        a well-formed batch. ``cursor`` names the stream the frame came on.
+
+        A frame handed over here is written even if the caller stops waiting (is cancelled): dropping
+        one still queued while a later one got written would leave a gap.
         """
-        loop = asyncio.get_running_loop()
-        write = await loop.run_in_executor(self._decode_thread, self._decode_and_queue, frame_text, cursor)
-        return await asyncio.wrap_future(write)
+        write = self._write_thread.submit(self._store_batch, frame_text, cursor)
+        return await asyncio.shield(asyncio.wrap_future(write))
 
-    def _decode_and_queue(self, frame_text: str | bytes, cursor: str) -> "Future[tuple[int, int]]":
-        rows, through_seq = _decode(frame_text)
-        # Queued from this one thread, so writes keep the order of the frames.
-        return self._write_thread.submit(self._write, rows, through_seq, len(frame_text), cursor)
-
-    def _store_batch(self, frame_text: str | bytes) -> tuple[int, int]:
-        """``store_batch`` on the calling thread."""
-        return self._write(*_decode(frame_text), len(frame_text))
+    def _store_batch(self, frame_text: str | bytes, cursor: str = LOG_CURSOR) -> tuple[int, int]:
+        return self._write(*_decode(frame_text), len(frame_text), cursor)
 
     def _write(self, rows: list[tuple[Any, ...]], through_seq: int, frame_size: int,
                cursor: str = LOG_CURSOR) -> tuple[int, int]:
-        added = self._writer.replicate_rows(rows, through_seq, cursor)
+        if self._write_failure is not None:
+            raise WriteRefused("a batch before this one failed to store") from self._write_failure
+        try:
+            added = self._writer.replicate_rows(rows, through_seq, cursor)
+        except Exception as exc:  # the cache locked, the disk full, ...: nothing after it may be stored
+            self._write_failure = exc
+            raise
         self._unchecked_bytes += frame_size
         if self._unchecked_bytes >= CHECKPOINT_EVERY_BYTES:
             self._unchecked_bytes = 0
             self._checkpointer.wake()
         return added, through_seq
+
+    def resume_writes(self) -> None:
+        """Store batches again after one failed to: for a stream starting over from the cursor, once no
+        batch of the stream before is still on its way to the writer."""
+        self._write_failure = None
 
     async def read(self, query: Callable[[EventLog], T]) -> T:
         """Run ``query`` against the cache on the reader thread: for what is on screen, answered quickly.
@@ -128,7 +140,7 @@ class Cache:
 
     def close(self) -> None:
         self._closed = True
-        for thread in (self._decode_thread, self._write_thread, self._read_thread, self._summary_thread):
+        for thread in (self._write_thread, self._read_thread, self._summary_thread):
             thread.shutdown(wait=True)
         self._checkpointer.close()
         self._writer.close()

@@ -15,13 +15,14 @@ import asyncio
 import functools
 import ipaddress
 import random
+import sqlite3
 import time
 
 import httpx
 import websockets
 from protocol import BatchFrame, ErrorFrame, HelloFrame, SubscribeFrame, dumps, parse_server_frame
 from protocol.frames import MalformedFrame
-from tui.cache import LOG_CURSOR, Cache
+from tui.cache import LOG_CURSOR, Cache, WriteRefused
 
 LinkStateName = Literal["connecting", "live", "reconnecting", "offline"]
 MAX_FRAME_BYTES = 64 << 20
@@ -91,6 +92,7 @@ class Replicator:
         self.max_frame_bytes = max_frame_bytes
         self.streams = streams
         self._log_through = 0
+        self._write_failure: BaseException | None = None
 
     @property
     def compression(self) -> Literal["deflate"] | None:
@@ -128,7 +130,8 @@ class Replicator:
             except CursorAhead:
                 self._set_cache_aside()
                 continue
-            except (OSError, TimeoutError, ValueError, KeyError, httpx.HTTPError, websockets.WebSocketException) as exc:
+            except (OSError, TimeoutError, ValueError, KeyError, httpx.HTTPError, websockets.WebSocketException,
+                    sqlite3.Error, WriteRefused) as exc:  # the cache busy, or briefly locked (recovering from a kill)
                 attempt += 1
                 self._on_link(LinkState("reconnecting", attempt, detail=type(exc).__name__))
             await asyncio.sleep(min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * random.uniform(0.5, 1.0))
@@ -137,6 +140,11 @@ class Replicator:
         hub_id = await self._hub_id()
         if self.cache is None or self.cache.hub_id != hub_id:
             self._open_cache(hub_id)
+        assert self.cache is not None
+        while self._writes:  # writes of a session stopped midway: done before the cursor is read again
+            await asyncio.gather(self._writes.popleft(), return_exceptions=True)
+        self._write_failure = None
+        self.cache.resume_writes()
         if len(self.streams) == 1:
             return await self._stream(self.streams[0], went_live)
         try:  # the streams run side by side; when one ends, the others are stopped and all start over
@@ -170,6 +178,8 @@ class Replicator:
 
     async def _handle(self, message: str | bytes, went_live: Callable[[], None], cursor: str = LOG_CURSOR) -> None:
         assert self.cache is not None
+        if self._write_failure is not None:  # start over from the cursor (frames come at least every heartbeat)
+            await self._finish_writes(0)
         if message[:BATCH_PREFIX_LENGTH] in BATCH_PREFIXES:  # the bulk of the bytes: decoded off the loop
             write = asyncio.ensure_future(self.cache.store_batch(message, cursor))
             write.add_done_callback(functools.partial(self._written, cursor))
@@ -198,11 +208,16 @@ class Replicator:
         Writing one batch while the next is received keeps both the socket and the writer busy; the
         writer thread applies them in order, and the cursor only ever moves with its batch.
         """
+        failure: Exception | None = None
         while len(self._writes) > keep:
             try:
-                await self._writes.popleft()  # a failed write (other than a bad frame) ends the session
+                await self._writes.popleft()
             except MalformedFrame:
                 pass  # counted in _written
+            except Exception as exc:  # a failed write ends the session, once every write in flight is done
+                failure, keep = failure or exc, 0
+        if failure is not None:
+            raise failure
 
     def _written(self, cursor: str, write: "asyncio.Future[tuple[int, int]]") -> None:
         if write.cancelled():
@@ -211,6 +226,8 @@ class Replicator:
             self.bad_frames += 1
         elif write.exception() is None:
             self._ingested(cursor, *write.result())
+        elif self._write_failure is None:  # the cache stores nothing more; the next frame ends the session
+            self._write_failure = write.exception()
 
     def _ingested(self, cursor: str, added: int, through_seq: int) -> None:
         if cursor == LOG_CURSOR:
