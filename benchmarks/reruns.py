@@ -143,6 +143,7 @@ def main() -> None:
         finished = wait_finished(db, bulk_id)
         elapsed = time.perf_counter() - started
         service_cpu, cpu = (cpu_seconds(process.pid) - before for process, before in zip(processes, cpu_before))
+        load = os.getloadavg()[0]
         if args.profile:
             processes[1].send_signal(signal.SIGUSR2)
         status = httpx.get(f"{hub_url}/v1/ops/reruns/{bulk_id}", headers=ops, timeout=120).json()
@@ -166,8 +167,14 @@ def main() -> None:
           f"{cpu / elapsed:.0%} of a core); the lights service's: {service_cpu:.2f} s ({service_cpu / elapsed:.0%})")
     print(f"recorded:           {audited:,} audit items, {new_calls:,} new inbound calls "
           f"({'every item recorded' if audited == new_calls == status['done'] else 'MISMATCH'})")
-    print(f"Sidekiq:            {SIDEKIQ[0]:,} dead jobs retried in {SIDEKIQ[1]} s = {sidekiq:,.0f}/s; "
-          f"this bulk ran at {rate / sidekiq:.0%} of that")
+    per_cpu = status["done"] / max(cpu, 1e-9)
+    print(f"per hub CPU second: {per_cpu:,.0f} reruns (what one core free for the hub would do; load average "
+          f"{load:.1f} on {os.cpu_count()} cores while it ran)")
+    print(f"Sidekiq:            {SIDEKIQ[0]:,} dead jobs retried in {SIDEKIQ[1]} s = {sidekiq:,.0f}/s; this bulk "
+          f"ran at {rate / sidekiq:.0%} of that end to end, {per_cpu / sidekiq:.0%} per core.")
+    print(f"                    But Sidekiq's retry puts jobs back on their queues; the like step here is the plan "
+          f"(the POST): {status['total'] / answered:,.0f}/s. Each rerun also runs the action (an HTTP call to "
+          f"the service) and writes three records.")
     if args.profile:
         print("\nThe hub's event loop during the bulk, under cProfile (so slower than above):")
         stats = pstats.Stats(str(profile))

@@ -71,7 +71,8 @@ class Replays:
             item, script_run_id = _outcome(event["seq"], await self._deliver(fired))
         except Exception:  # a fault of the hub's own: a failed replay, the traceback in the hub's log
             log.exception("replay of #%s failed in the hub", event["seq"])
-            item, script_run_id = ItemResult(event["seq"], "failed", 500, None, "internal_error", "Internal error"), None
+            item = ItemResult(event["seq"], "failed", 500, None, "internal_error", "Internal error")
+            script_run_id = None
         extra = {"delivered_to": target.delivered_to, **({"script_run_id": script_run_id} if script_run_id else {})}
         self._reruns.audit(item, event, order, replay=True, **extra)
         return {"type": "replay", **item.as_json(), **extra}

@@ -74,7 +74,8 @@ def test_a_failed_script_run_is_replayed_through_the_script(services: SampleServ
         assert no_key.status_code == 400 and no_key.json()["details"][0]["parameter"] == "/headers/Idempotency-Key"
         assert httpx.post(f"{hub.url}/v1/ops/replays", json={"trigger_event_id": seq}).status_code == 401
 
-        disabled = httpx.post(f"{hub.url}/v2/connections/rain-alert/disable", params={"user_id": USER}, headers=key(hub))
+        disabled = httpx.post(f"{hub.url}/v2/connections/rain-alert/disable", params={"user_id": USER},
+                              headers=key(hub))
         assert disabled.status_code == 200, disabled.text
         gone = replay(hub, {"trigger_event_id": seq, "force": True})
         assert gone.status_code == 409 and "no longer has the subscription" in gone.json()["message"]
