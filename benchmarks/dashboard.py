@@ -148,15 +148,24 @@ def report(path: Path, runs: int) -> None:
 
 def indexing(path: Path) -> None:
     """Run the indexer over the cache while a stand-in replication writer stores 2,000-record batches
-    at 10,000 records/s beside it (DESIGN §11 live ingest); print the indexer's speed and how long the
-    writer's transactions took meanwhile (the indexer's write transactions are what it may wait for)."""
+    at up to 10,000 records/s beside it (DESIGN §11 live ingest); print the indexer's speed and how long
+    the writer's transactions took, alone for 15 s first and then beside the indexer."""
     from store.derived import Indexer
 
+    cache = EventLog(path, replica=True)
+    head = cache.head_seq()
+    cache.close()
     indexer = Indexer(path)
-    head = indexer._conn.execute("SELECT MAX(seq) FROM records").fetchone()[0] or 0
     if indexer.cursor() >= head:
         indexer.close()
         return
+    alone: list[float] = []
+    done = threading.Event()
+    writer = threading.Thread(target=_live_writer, args=(path, head, done, alone))
+    writer.start()
+    time.sleep(15)
+    done.set()
+    writer.join()
     done = threading.Event()
     waits: list[float] = []
     writer = threading.Thread(target=_live_writer, args=(path, head, done, waits))
@@ -169,10 +178,10 @@ def indexing(path: Path) -> None:
     indexer.close()
     print(f"indexer: {indexed:,} records in {elapsed:.1f} s = {elapsed * 1_000_000 / indexed:.1f} s per 1M "
           f"({indexed / elapsed:,.0f} records/s; process CPU {cpu:.1f} s, the writer's included)")
-    waits.sort()
-    if waits:
-        print(f"live writer beside it: {len(waits)} batches of 2,000, transaction p50 {statistics.median(waits):.1f} ms, "
-              f"p95 {waits[int(0.95 * len(waits)) - 1]:.1f} ms, max {waits[-1]:.1f} ms")
+    for name, times in (("alone", alone), ("beside the indexer", waits)):
+        times.sort()
+        print(f"live writer {name}: {len(times)} batches of 2,000 records, transaction p50 "
+              f"{statistics.median(times):.1f} ms, p95 {times[int(0.95 * len(times)) - 1]:.1f} ms, max {times[-1]:.1f} ms")
 
 
 def _live_writer(path: Path, head: int, done: threading.Event, waits: list[float]) -> None:
@@ -202,7 +211,7 @@ def queries(log: EventLog, runs: int) -> None:
     from store.connection_summaries import connection_summaries
     from store.failures import failure_groups
     from store.filters import parse_filter
-    from store.record_windows import count_matches, window
+    from store.record_windows import Anchor, count_matches, window
 
     [(newest,)] = log.execute("SELECT MAX(ts) FROM records")
     now = datetime.fromisoformat(newest.replace("Z", "+00:00"))
@@ -233,6 +242,12 @@ def queries(log: EventLog, runs: int) -> None:
         for where, offset in (("oldest", 0), ("middle", matches.total // 2), ("newest", matches.total - 50)):
             p50, p95 = timed(lambda: window(log, record_filter, matches, max(0, offset), 50), max(3, runs // 3))
             print(f"    50-row window at the {where}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        middle = window(log, record_filter, matches, matches.total // 2, 1)
+        if middle:
+            anchor = Anchor(matches.total // 2, middle[0]["seq"])
+            p50, p95 = timed(lambda: window(log, record_filter, matches, anchor.offset + 50, 50, anchor),
+                             max(3, runs // 3))
+            print(f"    a page down from there (50 rows, from an anchor): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     app_figures(log)
 
 

@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 import sqlite3
 
-from store.derived import COUNTED_KINDS, KEY_COLUMNS, count_key, derived_cursor, present, read_snapshot, tally
+from store.derived import derived_cursor, present, read_snapshot
+from store.derived_counts import COUNTED_KINDS, KEY_COLUMNS, count_key, tally
 from store.latency import COLUMNS as HIST
 
 

@@ -11,10 +11,12 @@ from datetime import datetime
 import math
 
 from store.aggregates import window_sums
-from store.derived import KEY_COLUMNS, attach, is_failure, present
+from store.derived import attach, present
+from store.derived_counts import KEY_COLUMNS
 from store.eventlog import EventLog
 from store.failures import FailureGroup, groups_of
 from store.latency import percentile
+from store.status_codes import is_failure
 
 
 @dataclass(frozen=True)

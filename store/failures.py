@@ -9,9 +9,10 @@ cost follows the number of distinct failures in the window, not the number of re
 from dataclasses import dataclass
 
 from store.aggregates import WindowSums, window_sums
-from store.derived import KEY_COLUMNS, attach, is_failure
+from store.derived import attach
+from store.derived_counts import KEY_COLUMNS
 from store.eventlog import EventLog
-from store.status_codes import code_meaning, outcome_meaning, status_key
+from store.status_codes import code_meaning, is_failure, outcome_meaning, status_key
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ through its FTS index); the few past its cursor, through ``records`` itself (fre
 Both parts are split at the ``through_seq`` of the count, so a count and the windows read against it
 agree however far the indexer has gone meanwhile. A window nearer the newest end is read backwards
 from there, and the skipping walks an index only, never the records' bodies: reading a window at
-either end of a million matches touches a window's worth of rows.
+either end of a million matches touches a window's worth of rows; in the middle, a window is read
+from an ``Anchor`` (a match of the window before) when there is one.
 """
 
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import orjson
 
 from store import derived
 from store.aggregates import window_sums
-from store.derived import COUNTED_KINDS
+from store.derived_counts import COUNTED_KINDS
 from store.eventlog import EventLog
 from store.filters import RecordFilter
 
@@ -80,20 +81,34 @@ def _counted(conn: sqlite3.Connection, record_filter: RecordFilter) -> int | Non
     return total
 
 
-def window(log: EventLog, record_filter: RecordFilter, matches: Matches, offset: int, limit: int
-           ) -> list[dict[str, Any]]:
-    """The records at positions ``offset`` … ``offset + limit - 1`` (0 = the oldest match), oldest first."""
+@dataclass(frozen=True)
+class Anchor:
+    """A match already read: its position (as ``window`` counts them) and its seq. A window near it is
+    read from it, so that scrolling in the middle of a million matches costs what it does at the ends."""
+
+    offset: int
+    seq: int
+
+
+def window(log: EventLog, record_filter: RecordFilter, matches: Matches, offset: int, limit: int,
+           anchor: Anchor | None = None) -> list[dict[str, Any]]:
+    """The records at positions ``offset`` … ``offset + limit - 1`` (0 = the oldest match), oldest first.
+    ``anchor``: a record of an earlier window read against the same ``matches``."""
     with derived.read_snapshot(derived.attach(log)) as conn:
-        return _window(conn, record_filter, matches, offset, limit)
+        return _window(conn, record_filter, matches, offset, limit, anchor)
 
 
-def _window(conn: sqlite3.Connection, record_filter: RecordFilter, matches: Matches, offset: int, limit: int
-            ) -> list[dict[str, Any]]:
+def _window(conn: sqlite3.Connection, record_filter: RecordFilter, matches: Matches, offset: int, limit: int,
+            anchor: Anchor | None) -> list[dict[str, Any]]:
     start = max(0, min(offset, matches.total)) + matches.skipped
     end = min(start + max(0, limit), matches.indexed + matches.tail)
     seqs: list[int] = []
     if start < matches.indexed:
-        seqs = _indexed_seqs(conn, record_filter, matches, start, min(end, matches.indexed))
+        if anchor is not None and anchor.seq <= matches.through_seq:
+            anchor = Anchor(anchor.offset + matches.skipped, anchor.seq)
+        else:
+            anchor = None
+        seqs = _indexed_seqs(conn, record_filter, matches, start, min(end, matches.indexed), anchor)
     bodies = [body for (body,) in conn.execute(
         f"SELECT body FROM records WHERE seq IN ({', '.join('?' for _ in seqs)}) ORDER BY seq", seqs)] if seqs else []
     if end > matches.indexed:
@@ -106,14 +121,29 @@ def _window(conn: sqlite3.Connection, record_filter: RecordFilter, matches: Matc
 
 
 def _indexed_seqs(conn: sqlite3.Connection, record_filter: RecordFilter, matches: Matches, start: int,
-                  end: int) -> list[int]:
+                  end: int, anchor: Anchor | None) -> list[int]:
+    """The seqs of the indexed matches at positions ``start`` … ``end - 1``, counted from the nearest
+    of the oldest match, the newest and the anchor (the index is walked over as many entries)."""
     where, params = _indexed_where(conn, record_filter, matches.through_seq)
-    if start >= matches.indexed - end:  # nearer the newest end: read backwards from there
-        rows = conn.execute(f"SELECT seq FROM {_entries(record_filter)} WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
-                            [*params, end - start, matches.indexed - end]).fetchall()
+    entries = _entries(record_filter)
+    from_end = matches.indexed - end
+    if anchor is not None and abs(start - anchor.offset) < min(start, from_end):
+        if start >= anchor.offset:
+            sql = f"SELECT seq FROM {entries} WHERE {where} AND seq >= ? ORDER BY seq LIMIT 1 OFFSET ?"
+            found = conn.execute(sql, [*params, anchor.seq, start - anchor.offset]).fetchone()
+        else:
+            sql = f"SELECT seq FROM {entries} WHERE {where} AND seq < ? ORDER BY seq DESC LIMIT 1 OFFSET ?"
+            found = conn.execute(sql, [*params, anchor.seq, anchor.offset - start - 1]).fetchone()
+        if found is not None:
+            rows = conn.execute(f"SELECT seq FROM {entries} WHERE {where} AND seq >= ? ORDER BY seq LIMIT ?",
+                                [*params, found[0], end - start]).fetchall()
+            return [seq for (seq,) in rows]
+    if start >= from_end:  # nearer the newest end: read backwards from there
+        rows = conn.execute(f"SELECT seq FROM {entries} WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+                            [*params, end - start, from_end]).fetchall()
         rows.reverse()
     else:
-        rows = conn.execute(f"SELECT seq FROM {_entries(record_filter)} WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",
+        rows = conn.execute(f"SELECT seq FROM {entries} WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",
                             [*params, end - start, start]).fetchall()
     return [seq for (seq,) in rows]
 

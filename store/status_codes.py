@@ -6,6 +6,8 @@ service answered the hub (the hub maps those onto 502/504 for its own client); w
 developer's backend answered.
 """
 
+from typing import Any
+
 NO_ANSWER = "none"
 """The status key of a call that got no answer at all (a refused connection or a timeout)."""
 SKIPPED = "skipped"
@@ -93,3 +95,11 @@ def code_meaning(key: str, direction: str | None = "inbound") -> str:
 def outcome_meaning(outcome: str) -> str:
     """What an error code (``service_timeout``) or a script outcome (``timeout``) means."""
     return _ERROR_CODES.get(outcome) or _SCRIPT_OUTCOMES.get(outcome, "")
+
+
+def is_failure(kind: str, status_code: int | None, skipped: Any, outcome: str | None) -> bool:
+    """An api_call that got no answer or an error status (skipped ones are not failures), or a script
+    run that did not end ``ok``."""
+    if kind == "script_run":
+        return outcome not in (None, "", "ok")
+    return kind == "api_call" and not skipped and (not status_code or status_code >= 400)

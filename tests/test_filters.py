@@ -9,7 +9,7 @@ import pytest
 from store import EventLog
 from store.derived import Indexer, attach
 from store.filters import FilterError, RecordFilter, StatusMatch, matching_records, parse_filter
-from store.record_windows import count_matches, window
+from store.record_windows import Anchor, count_matches, window
 from tests.test_breakdowns import records
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -111,6 +111,12 @@ def test_counts_and_windows_match_sql_over_the_records(log: EventLog, text: str)
     for offset in (0, 1, len(expected) // 2, len(expected) - 7, len(expected) - 1):
         got = [r["seq"] for r in window(log, record_filter, matches, max(0, offset), 20)]
         assert got == expected[max(0, offset):max(0, offset) + 20]
+    if len(expected) > 100:  # scrolling from an anchor in the middle, a page down and a page up
+        middle = len(expected) // 2
+        anchor = Anchor(middle, expected[middle])
+        for offset in (middle - 30, middle - 5, middle, middle + 1, middle + 20):
+            got = [r["seq"] for r in window(log, record_filter, matches, offset, 20, anchor)]
+            assert got == expected[offset:offset + 20]
 
 
 def test_free_text_is_found_through_the_index_and_in_the_tail(log: EventLog) -> None:
