@@ -126,8 +126,9 @@ class ScriptStats:
         return self.runs - self.outcomes.get("ok", 0)
 
 
-def script_summary(log: EventLog, since_ts: str | None = None) -> list[ScriptStats]:
-    """Script runs per connection and feature (since ``since_ts`` when given), with a duration histogram."""
+def script_summary(log: EventLog, since_ts: str | None = None, connection_id: str | None = None) -> list[ScriptStats]:
+    """Script runs per connection and feature (since ``since_ts``, of ``connection_id``, when given), with
+    a duration histogram."""
     buckets = " ".join(f"WHEN duration < {share} * time_limit THEN {n}" for n, share in enumerate(DURATION_SHARES))
     rows = log.execute(
         f"""
@@ -136,10 +137,11 @@ def script_summary(log: EventLog, since_ts: str | None = None) -> list[ScriptSta
                    CASE {buckets} ELSE {len(DURATION_SHARES)} END AS bucket
             FROM (SELECT connection_id, feature_id, body, json_extract(body, '$.duration_ms') AS duration,
                          json_extract(body, '$.time_limit_ms') AS time_limit
-                  FROM records WHERE kind = 'script_run' AND (? IS NULL OR ts >= ?)))
+                  FROM records WHERE kind = 'script_run' AND (? IS NULL OR ts >= ?)
+                                                     AND (? IS NULL OR connection_id = ?)))
         GROUP BY connection_id, feature_id, status, bucket
         """,
-        (since_ts, since_ts),
+        (since_ts, since_ts, connection_id, connection_id),
     )
     found: dict[tuple[str, str], tuple[dict[str, int], list[int]]] = {}
     for connection_id, feature_id, status, bucket, count in rows:

@@ -99,9 +99,9 @@ async def test_the_key_hints_show_the_keys_that_work_where_the_focus_is(hub: Run
     app = make_app(hub, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         hints = app.query_one(KeyHints)
-        assert str(hints.render()) == "? help  ^p palette  q quit"  # on the Connections pane
+        assert str(hints.render()) == "/ filter  w window  ⏎ focus  ? help  ^p palette  q quit"  # Connections
         await pilot.press("2")
-        assert str(hints.render()) == "f follow  ⏎ detail  r rerun  ? help  ^p palette  q quit"
+        assert str(hints.render()) == "f follow  ⏎ detail  / filter  w window  r rerun  ? help  ^p palette  q quit"
 
 
 # -- key overrides --------------------------------------------------------------------------------

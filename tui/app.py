@@ -1,22 +1,33 @@
 """The Switchroom dashboard app: panes over the local cache, fed by the replicator."""
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 import os
+import time
 
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Static
 
-from store import connection_counts
+from store import EventLog, derived, iso_timestamp
+from store.breakdowns import breakdowns
+from store.connection_summaries import connection_summaries
+from store.failures import failure_groups
+from store.filters import FilterError, RecordFilter
 from store.queries import script_summary
 from themes import APP_CSS, load_themes
 from tui.actions import APP, bindings
+from tui.alerts import ErrorRateAlert
 from tui.commands import ActionCommands
 from tui.cache import Cache, CacheClosed
 from tui import known_hubs
 from tui.config import Config, config_path, themes_dir
 from tui.definitions import Definitions
+from tui.export import export_records
+from tui.indexing import IndexRunner
 from tui.panes import PANES
 from tui.replication import LinkState, Replicator
 from tui.screens.help import HelpScreen
@@ -24,7 +35,11 @@ from tui.ops_client import OpsClient
 from tui.screens.bulk_rerun import BulkRerun
 from tui.screens.record_detail import RecordDetail
 from tui.screens.rerun_dialog import RerunDialog
+from tui.view_state import ViewState
+from tui.widgets.breakdown_view import BreakdownView
 from tui.widgets.connections_table import ConnectionsTable
+from tui.widgets.failure_table import FailureTable, group_filter
+from tui.widgets.filter_bar import FilterBar
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.pane_tabs import PaneTabs
 from tui.widgets.log_view import LogView
@@ -35,8 +50,17 @@ from tui.widgets.script_summary import ScriptSummary
 from tui.widgets.status_line import IngestRate, StatusLine
 from tui.widgets.trigger_list import TriggerList
 
+T = TypeVar("T")
 REFRESH_SECONDS = 0.25
+SUMMARY_SECONDS = 2.0
+"""How often the summaries (breakdowns, connection stats, failure groups) are read again."""
 RETENTION_SECONDS = 30.0
+ALERT_SECONDS = 5.0
+
+
+def indexed(query: Callable[[EventLog], list[T]]) -> Callable[[EventLog], list[T]]:
+    """``query`` over the indexer's derived tables, answering nothing until the indexer has made them."""
+    return lambda log: query(log) if derived.present(derived.attach(log)) else []
 
 
 class SwitchroomApp(App[None]):
@@ -64,7 +88,12 @@ class SwitchroomApp(App[None]):
                                      known_hubs.known_hub_id(cache_dir, self.hub_key), streams=("logs", "triggers"))
         self.link = LinkState("connecting")
         self.ingest_rate = IngestRate()
+        self.view = ViewState()
+        self.alert = ErrorRateAlert(self.config.alert.error_rate, self.config.alert.min_calls)
+        self.indexer: IndexRunner | None = None
         self._dirty = True
+        self._summarised_at = 0.0
+        self._summaries_due = True
         # The panes' widgets, made here so that replicator callbacks can reach them at any moment,
         # also while the app is still composing or already shutting down.
         self.definitions = Definitions(hub_url, token, cache_dir)
@@ -78,8 +107,13 @@ class SwitchroomApp(App[None]):
         """Each pane's list of records, by pane id."""
         self.headers = {pane: Static(classes="list-header") for pane in self.lists}
         self.script_summary = ScriptSummary(id="script-summary")
+        self.breakdown_view = BreakdownView(id="breakdown")
         self.current_pane = PANES[0].id
         self.connections_table = ConnectionsTable(id="connections-table")
+        self.failure_table = FailureTable(id="failure-table")
+        self.filter_bar = FilterBar(id="filter-bar")
+        self.title_line = Static(Text("Switchroom"), id="title")
+        self.alert_banner = Static(id="alert-banner")
         self.status_line = StatusLine(id="status-line")
         self.pane_tabs = PaneTabs([(pane.id, self.key_map.label(f"show_pane_{n}"), pane.title)
                                    for n, pane in enumerate(PANES, start=1)], PANES[0].id, id="pane-tabs")
@@ -89,12 +123,16 @@ class SwitchroomApp(App[None]):
         return self.replicator.cache
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Switchroom"), id="title")
+        yield self.title_line
+        yield self.alert_banner
         yield self.pane_tabs
         with ContentSwitcher(initial="connections"):
             with Vertical(id="connections"):
                 yield self.connections_table
+                yield Static(Text("Failures, grouped (enter: show them · r: rerun them)"), classes="list-header")
+                yield self.failure_table
             with Vertical(id="logs"):
+                yield self.breakdown_view
                 yield self.headers["logs"]
                 yield self.log_view
             with Vertical(id="scripts"):
@@ -107,6 +145,7 @@ class SwitchroomApp(App[None]):
             with Vertical(id="reruns"):
                 yield self.headers["reruns"]
                 yield self.rerun_list
+        yield self.filter_bar
         yield self.status_line
         yield KeyHints(self.key_map)
 
@@ -114,7 +153,13 @@ class SwitchroomApp(App[None]):
         self.run_worker(self.replicator.run(), name="replicator", group="replicator")
         self.set_interval(REFRESH_SECONDS, self._refresh_views)
         self.set_interval(RETENTION_SECONDS, self._apply_retention)
+        self.set_interval(ALERT_SECONDS, self._check_alert)
         self._show_status()
+        self._show_title()
+
+    def on_unmount(self) -> None:
+        if self.indexer is not None:
+            self.indexer.stop()
 
     def on_resize(self) -> None:
         self._show_headers(layout=True)
@@ -136,15 +181,94 @@ class SwitchroomApp(App[None]):
             self.push_screen(RerunDialog(record, self.cache, self.ops))
 
     def action_rerun_all(self) -> None:
-        filter_text = self.pane_filter_text()
+        filter_text = self.view.filter_language("logs" if self.current_pane == "connections" else self.current_pane)
         if not filter_text:
             self.notify("Set a filter first (/): R reruns the failed actions it shows.", severity="warning")
             return
         self.push_screen(BulkRerun(filter_text, self.ops))
 
-    def pane_filter_text(self) -> str:
-        """The filter of the pane on screen, in the filter language ('' for none)."""
-        return ""
+    # -- focus, filters, window, export --------------------------------------------------------------
+
+    def on_connections_table_focused(self, message: ConnectionsTable.Focused) -> None:
+        self.view.connection_id = message.connection_id
+        self._apply_filters()
+        self.action_show_pane("logs")
+
+    def action_clear_focus(self) -> None:
+        if self.view.connection_id is not None:
+            self.view.connection_id = None
+            self._apply_filters()
+
+    def on_failure_table_chosen(self, message: FailureTable.Chosen) -> None:
+        text = group_filter(message.group)
+        if message.rerun:
+            self.push_screen(BulkRerun(text, self.ops))
+            return
+        pane = "scripts" if message.group.kind == "script_run" else "logs"
+        self.view.filters[pane] = text
+        self._apply_filters()
+        self.action_show_pane(pane)
+
+    def on_breakdown_view_code_chosen(self, message: BreakdownView.CodeChosen) -> None:
+        self.view.filters["logs"] = message.choice.filter_text()
+        self._apply_filters()
+        self.log_view.focus()
+
+    def action_filter(self) -> None:
+        pane = "logs" if self.current_pane == "connections" else self.current_pane
+        if pane != self.current_pane:
+            self.action_show_pane(pane)
+        self.filter_bar.open(pane, self.view.filters.get(pane, ""), self.view.base(self.lists[pane].KIND))
+
+    def on_filter_bar_applied(self, message: FilterBar.Applied) -> None:
+        self.view.filters[message.pane] = message.text
+        self._apply_filters()
+        self.lists[message.pane].focus()
+
+    def on_filter_bar_closed(self) -> None:
+        (self.lists.get(self.current_pane) or self.connections_table).focus()
+
+    def _apply_filters(self) -> None:
+        """Give every list the filter its pane now has (its own words and the connection in focus)."""
+        for pane, records in self.lists.items():
+            try:
+                records.set_filter(self.view.record_filter(pane, records.KIND))
+            except FilterError as exc:  # a pane's filter that no longer parses: shown, and dropped
+                self.view.filters.pop(pane, None)
+                self.notify(f"{pane} filter dropped: {exc}", severity="warning")
+                records.set_filter(self.view.record_filter(pane, records.KIND))
+        self._summarised_at = 0.0
+        self._dirty = True
+        self._show_title()
+
+    def action_time_window(self) -> None:
+        self.view.next_window()
+        self._summarised_at = 0.0
+        self._dirty = True
+        self._show_title()
+
+    def action_export(self, suffix: str = "jsonl") -> None:
+        records = self.lists.get(self.current_pane, self.log_view)
+        pane = next(p for p, r in self.lists.items() if r is records)
+        record_filter = records.record_filter or self.view.base(records.KIND)
+        path = Path.cwd() / f"switchroom-{pane}-{time.strftime('%Y%m%dT%H%M%S')}.{suffix}"
+        self.run_worker(self._export(record_filter, path), group="export")
+
+    def action_export_csv(self) -> None:
+        self.action_export("csv")
+
+    async def _export(self, record_filter: RecordFilter, path: Path) -> None:
+        if self.cache is None:
+            return
+        try:
+            count = await self.cache.summarise(lambda log: export_records(log, record_filter, path))
+        except OSError as exc:
+            self.notify(f"Export failed: {exc}", severity="error")
+            return
+        self.notify(f"Exported {count:,} records to {path}")
+
+    def _show_title(self) -> None:
+        self.title_line.update(Text(self.view.breadcrumb(self.current_pane)), layout=False)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -155,21 +279,34 @@ class SwitchroomApp(App[None]):
         self.current_pane = pane
         self.pane_tabs.show(pane)
         (self.lists.get(pane) or self.connections_table).focus()
+        self._summarised_at = 0.0
         self.run_worker(self._show_pane_contents(pane), group="pane", exclusive=True)
         self._show_headers()
+        self._show_title()
 
     # -- replicator callbacks (called on the app's event loop) -------------------------------------
 
     def _on_cache(self, cache: Cache) -> None:
         known_hubs.remember_hub(self.cache_dir, self.hub_key, cache.hub_id)
+        if self.indexer is not None:
+            self.indexer.stop()
+        self.indexer = IndexRunner(cache.path, on_progress=self._on_indexed)
+        self.indexer.start()
         for records in self.lists.values():
             records.set_cache(cache)
+        self._apply_filters()
+        self._dirty = True
+
+    def _on_indexed(self, cursor: int) -> None:
+        """Called on the indexer's thread: the summaries have moved on."""
         self._dirty = True
 
     def _on_ingest(self, added: int, through_seq: int) -> None:
         self.ingest_rate.add(added)
         if added:
             self._dirty = True
+            if self.indexer is not None:
+                self.indexer.wake()
 
     def _on_link(self, link: LinkState) -> None:
         self.link = link
@@ -180,7 +317,11 @@ class SwitchroomApp(App[None]):
     async def _refresh_views(self) -> None:
         """Redraw from the cache at most a few times a second, however fast records arrive."""
         self._show_status()
-        if not self._dirty or self.cache is None:
+        if self.cache is None:
+            return
+        if self._dirty:
+            self._summaries_due = True
+        elif not (self._summaries_due and time.monotonic() - self._summarised_at >= SUMMARY_SECONDS):
             return
         self._dirty = False
         try:
@@ -199,15 +340,39 @@ class SwitchroomApp(App[None]):
                 self._dirty = True
 
     async def _refresh_pane(self, pane: str) -> None:
-        """Re-read what the pane on screen shows; the others are read when they are shown."""
+        """Re-read what the pane on screen shows; the others are read when they are shown. Its list
+        follows every change; its summaries at most every ``SUMMARY_SECONDS``."""
         assert self.cache is not None
         records = self.lists.get(pane)
         if records is not None:
             await records.reload()
+        if time.monotonic() - self._summarised_at < SUMMARY_SECONDS:
+            return  # read at a later refresh: _summaries_due stays set
+        self._summarised_at, self._summaries_due = time.monotonic(), False
+        since, focus, now = self.view.since_ts(), self.view.connection_id, iso_timestamp(datetime.now(UTC))
         if pane == "connections":
-            self.connections_table.show(await self.cache.summarise(connection_counts))
+            self.connections_table.show(await self.cache.summarise(indexed(lambda log: connection_summaries(
+                log, since, now))))
+            self.failure_table.show(await self.cache.summarise(indexed(lambda log: failure_groups(log, since, focus))))
+        elif pane == "logs":
+            self.breakdown_view.show(await self.cache.summarise(
+                indexed(lambda log: breakdowns(log, since, connection_id=focus, direction="inbound"))))
         elif pane == "scripts":
-            self.script_summary.show(await self.cache.summarise(script_summary))
+            self.script_summary.show(await self.cache.summarise(lambda log: script_summary(log, since, focus)))
+
+    async def _check_alert(self) -> None:
+        if self.cache is None or self.cache.closed:
+            return
+        since = iso_timestamp(datetime.now(UTC) - timedelta(minutes=self.config.alert.window_minutes))
+        try:
+            latest = await self.cache.summarise(indexed(lambda log: breakdowns(log, since, direction="inbound")))
+        except CacheClosed:
+            return
+        if self.alert.update(latest):
+            self.bell()
+        self.alert_banner.display = bool(self.alert.alerting)
+        if self.alert.alerting:
+            self.alert_banner.update(Text(self.alert.banner(f"{self.config.alert.window_minutes} min")))
 
     async def _apply_retention(self) -> None:
         if self.cache is not None and not self.cache.closed and await self.cache.trim(self.config.cache):
@@ -216,8 +381,8 @@ class SwitchroomApp(App[None]):
             self._dirty = True
 
     def _show_status(self) -> None:
-        shown = self.lists.get(self.current_pane, self.log_view)
-        self.status_line.show(
-            self.hub_url, self.link, self.ingest_rate.per_second(), f"{shown.total:,} {shown.NOUN}",
-            self.replicator.bad_frames, shown.follow,
-        )
+        shown = self.lists.get(self.current_pane)
+        counted = (f"{shown.total:,} {shown.NOUN}" if shown is not None
+                   else f"{self.connections_table.row_count:,} connections")
+        self.status_line.show(self.hub_url, self.link, self.ingest_rate.per_second(), counted,
+                              self.replicator.bad_frames, shown is None or shown.follow)

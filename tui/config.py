@@ -10,6 +10,11 @@ refused with every problem named (file, key, what is wrong), never a traceback. 
     max_age_days = 30     # records older than this are dropped from the local cache
     max_size_mb = 2048    # and the oldest go first once the cache holds more than this
 
+    [alert]
+    error_rate = 0.25     # a feature whose calls fail (5xx, no answer) this often: banner and bell
+    window_minutes = 5
+    min_calls = 20        # fewer calls than this in the window never alert
+
     [keys]                # action id = a key or a list of keys (the ids are in the ? help screen)
     help = ["f1", "?"]
     toggle_follow = "space"
@@ -67,9 +72,19 @@ ActionId = Annotated[str, AfterValidator(check_action_id)]
 Keys = Annotated[tuple[str, ...], BeforeValidator(_keys)]
 
 
+class AlertSettings(_Section):
+    """When a feature's share of failed calls (5xx or no answer) over the last ``window_minutes``
+    reaches ``error_rate`` — with at least ``min_calls`` calls — a banner shows and the bell rings once."""
+
+    error_rate: float = Field(default=0.25, gt=0, le=1)
+    window_minutes: int = Field(default=5, ge=1, le=1440)
+    min_calls: int = Field(default=20, ge=1)
+
+
 class Config(_Section):
     theme: str = DEFAULT_THEME
     cache: CacheLimits = CacheLimits()
+    alert: AlertSettings = AlertSettings()
     keys: dict[ActionId, Keys] = {}
     """Action id → its keys, in Textual's long form."""
 

@@ -21,6 +21,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from store import records_after, records_window
+from store.filters import RecordFilter
+from store.record_windows import Matches, count_matches, window
 from tui.actions import bindings
 from tui.cache import Cache, CacheClosed
 from tui.text import printable
@@ -101,6 +103,10 @@ class RecordList(ScrollView, can_focus=True):
         self._counted_through = 0
         self._window_start = 0
         self._rows: list[dict[str, Any]] = []
+        self.record_filter: RecordFilter | None = None
+        """What the list shows when filtered (the filter language, the focused connection); None: every
+        record of its kind, counted incrementally."""
+        self._matches: Matches | None = None
 
     # -- what a row shows (subclasses) -------------------------------------------------------------
 
@@ -130,6 +136,15 @@ class RecordList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.row_width, 0)
         self.refresh()
 
+    def set_filter(self, record_filter: RecordFilter | None) -> None:
+        """Show only what ``record_filter`` matches (its kinds are this list's), from the newest end."""
+        self.record_filter = record_filter
+        self._matches = None
+        self.total = self._counted_through = 0
+        self.follow = True
+        if self.is_mounted:  # else the app's next refresh reads it
+            self.run_worker(self._reload_safely(), group="record-window", exclusive=True)
+
     def recount(self) -> None:
         """Count the rows from scratch at the next reload (after records left the cache); until then the
         view shows what it showed."""
@@ -157,10 +172,15 @@ class RecordList(ScrollView, can_focus=True):
         """Re-read how many rows there are and the rows in view (after new records arrive)."""
         if self.cache is None:
             return
-        after, kind = self._counted_through, self.KIND
-        added, through = await self.cache.read(lambda log: records_after(log, after, kind))
-        if self._counted_through == after:  # else another reload counted these already
-            self.total, self._counted_through = (self.total if after else 0) + added, through
+        if self.record_filter is not None:
+            record_filter = self.record_filter
+            self._matches = await self.cache.read(lambda log: count_matches(log, record_filter))
+            self.total = self._matches.total
+        else:
+            after, kind = self._counted_through, self.KIND
+            added, through = await self.cache.read(lambda log: records_after(log, after, kind))
+            if self._counted_through == after:  # else another reload counted these already
+                self.total, self._counted_through = (self.total if after else 0) + added, through
         self._set_row_count(self.total)
         if self.follow:
             self.cursor = max(0, self.total - 1)
@@ -192,7 +212,11 @@ class RecordList(ScrollView, can_focus=True):
         if self.cache is None:
             return
         start, height, total, kind = round(self.scroll_y), max(1, self.size.height), self.total, self.KIND
-        rows = await self.cache.read(lambda log: records_window(log, start, height, total, kind))
+        record_filter, matches = self.record_filter, self._matches
+        if record_filter is not None and matches is not None:
+            rows = await self.cache.read(lambda log: window(log, record_filter, matches, start, height))
+        else:
+            rows = await self.cache.read(lambda log: records_window(log, start, height, total, kind))
         self._window_start, self._rows = start, rows
         self.refresh()
 

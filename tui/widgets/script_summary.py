@@ -6,18 +6,10 @@ from textual.widgets import Static
 
 from store.queries import DURATION_SHARES, ScriptStats
 from tui.text import printable
+from tui.widgets.sparkline import sparkline
 
-BARS = " ▁▂▃▄▅▆▇█"
 HISTOGRAM_LEGEND = ("durations: bars for " + " ".join(f"<{share:.0%}" for share in DURATION_SHARES)
                     + " of the limit, stopped")
-
-
-def histogram(durations: tuple[int, ...]) -> str:
-    """One bar per bucket, scaled to the fullest; an empty bucket is a blank, any run at least ▁."""
-    top = max(durations, default=0)
-    if not top:
-        return " " * len(durations)
-    return "".join(BARS[0] if n == 0 else BARS[max(1, round(n / top * (len(BARS) - 1)))] for n in durations)
 
 
 class ScriptSummary(Static):
@@ -39,7 +31,7 @@ class ScriptSummary(Static):
             for status, width in (("error", 5), ("timeout", 7), ("oom", 4)):
                 count = row.outcomes.get(status, 0)
                 text.append(f"{count:>{width},} ", style="bold red" if count else "dim")
-            text.append(" " + histogram(row.durations), style="cyan")
+            text.append(" " + sparkline(row.durations), style="cyan")
         text.append(f"\n{HISTOGRAM_LEGEND}", style="dim")
         lines = len(stats) + 2
         self.update(text, layout=lines != self._lines)  # a new height needs the screen laid out again

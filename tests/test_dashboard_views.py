@@ -1,0 +1,143 @@
+"""The dashboard's breakdown, filter, focus, export and alert, headless against a real hub and its
+sample services, checked against SQL over the same cache."""
+
+from pathlib import Path
+import json
+import uuid
+
+import pytest
+from textual.widgets import Static
+
+from store import EventLog
+from tests.hubproc import RunningHub
+from tests.test_dashboard import run_action, wait_until
+from tui.app import SwitchroomApp
+from tui.config import AlertSettings, Config
+from tui.widgets.breakdown_view import BreakdownView
+from tui.widgets.connections_table import ConnectionsTable
+from tui.widgets.log_view import LogView
+
+
+async def make_calls(hub: RunningHub, failing: int, ok: int) -> int:
+    """Runs of evening-glow: ``failing`` while the lights are down, then ``ok``; how many got a 502."""
+    hub.set_lights_faults(outage=True)
+    failed = [(await run_action(hub, f"user-{n + 1:03d}", uuid.uuid4().hex)).status_code for n in range(failing)]
+    hub.set_lights_faults()
+    for n in range(ok):
+        await run_action(hub, f"user-{n + 1:03d}", uuid.uuid4().hex)
+    return failed.count(502)
+
+
+def sql(app: SwitchroomApp, query: str, params: tuple = ()) -> list[tuple]:
+    assert app.cache is not None
+    log = EventLog(app.cache.path)
+    try:
+        return log.execute(query, params)
+    finally:
+        log.close()
+
+
+async def test_breakdown_counts_match_sql_and_choosing_a_code_filters_the_log(hub: RunningHub, tmp_path: Path) -> None:
+    failed = await make_calls(hub, failing=12, ok=20)
+    assert failed >= 6
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.press("2")
+        view = app.query_one(BreakdownView)
+
+        def glow_502s() -> int:
+            glow = next((b for b in view._shown if b.feature_id == "glow"), None)
+            return next((c.count for c in glow.codes if c.key == "502"), 0) if glow else 0
+
+        await wait_until(pilot, lambda: glow_502s() >= failed)
+        breakdown = next(b for b in view._shown if b.feature_id == "glow")
+        [(total,)] = sql(app, "SELECT COUNT(*) FROM records WHERE kind = 'api_call' AND direction = 'inbound' "
+                              "AND connection_id = 'evening-glow' AND feature_id = 'glow' AND seq <= ?",
+                         (breakdown.through_seq,))
+        assert breakdown.total == total
+        by_code = dict(sql(app, "SELECT status_code, COUNT(*) FROM records WHERE kind = 'api_call' AND direction = "
+                                "'inbound' AND feature_id = 'glow' AND connection_id = 'evening-glow' AND seq <= ? "
+                                "GROUP BY status_code", (breakdown.through_seq,)))
+        assert {int(c.key): c.count for c in breakdown.codes} == by_code
+        assert by_code[502] >= failed
+
+        index = next(i for i, choice in enumerate(view._choices)
+                     if choice is not None and choice.feature_id == "glow" and choice.key == "502")
+        view.focus()
+        view.highlighted = index
+        await pilot.press("enter")
+        log_view = app.query_one(LogView)
+        await wait_until(pilot, lambda: log_view.record_filter is not None and log_view.total == by_code[502])
+        rows = log_view.visible_rows()
+        assert rows and all(r["status_code"] == 502 and r["feature_id"] == "glow" for r in rows)
+        assert "status:502" in str(app.title_line.render())
+
+
+async def test_the_filter_line_shows_mistakes_inline_and_applies_good_filters(hub: RunningHub, tmp_path: Path) -> None:
+    await make_calls(hub, failing=3, ok=3)
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2", "slash")
+        await pilot.press(*"status:9xx", "enter")
+        error = str(app.query_one("#filter-error", Static).render())
+        assert "'9xx' is not a status" in error and error.lstrip().startswith("^")
+        assert app.query_one(LogView).record_filter is None  # not applied
+        await pilot.press("ctrl+a", "ctrl+k", *"status:5xx user:user-001", "enter")
+        log_view = app.query_one(LogView)
+        await wait_until(pilot, lambda: log_view.record_filter is not None and log_view.total >= 1)
+        assert all(r["user_id"] == "user-001" and r["status_code"] >= 500 for r in log_view.visible_rows())
+
+
+async def test_focusing_a_connection_focuses_every_pane(hub: RunningHub, tmp_path: Path) -> None:
+    await make_calls(hub, failing=2, ok=2)
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(ConnectionsTable)
+        await wait_until(pilot, lambda: "evening-glow" in table.rows)
+        table.focus()
+        table.move_cursor(row=table.get_row_index("evening-glow"))
+        await pilot.press("enter")
+        assert app.current_pane == "logs" and app.view.connection_id == "evening-glow"
+        assert all(records.record_filter is not None and records.record_filter.connection_id == "evening-glow"
+                   for records in app.lists.values())
+        assert "Switchroom › evening-glow" in str(app.title_line.render())
+        log_view = app.query_one(LogView)
+        await wait_until(pilot, lambda: log_view.total > 0)
+        assert {r["connection_id"] for r in log_view.visible_rows()} == {"evening-glow"}
+        await pilot.press("backspace")
+        assert app.view.connection_id is None and log_view.record_filter is None
+
+
+async def test_export_writes_exactly_the_filtered_rows(hub: RunningHub, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    await make_calls(hub, failing=4, ok=4)
+    monkeypatch.chdir(tmp_path)
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2", "slash", *"status:502 dir:inbound", "enter")
+        log_view = app.query_one(LogView)
+        await wait_until(pilot, lambda: log_view.record_filter is not None and log_view.total >= 4)
+        await pilot.press("e", "E")
+        await wait_until(pilot, lambda: len(list(tmp_path.glob("switchroom-logs-*.jsonl"))) == 1
+                         and len(list(tmp_path.glob("switchroom-logs-*.csv"))) == 1)
+        expected = [seq for (seq,) in sql(app, "SELECT seq FROM records WHERE kind = 'api_call' AND status_code = 502 "
+                                               "AND skipped IS NOT 1 AND direction = 'inbound' ORDER BY seq")]
+    [jsonl] = tmp_path.glob("switchroom-logs-*.jsonl")
+    assert [json.loads(line)["seq"] for line in jsonl.read_text().splitlines()] == expected
+    [csv_file] = tmp_path.glob("switchroom-logs-*.csv")
+    lines = csv_file.read_text().splitlines()
+    assert lines[0].startswith("seq,ts,kind") and [int(line.split(",")[0]) for line in lines[1:]] == expected
+
+
+async def test_an_error_rate_alert_shows_a_banner_and_rings_once(hub: RunningHub, tmp_path: Path) -> None:
+    await make_calls(hub, failing=10, ok=2)
+    config = Config(alert=AlertSettings(error_rate=0.5, window_minutes=60, min_calls=5))
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache", config=config)
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.alert_banner.display, timeout=30)
+        assert "evening-glow/glow" in str(app.alert_banner.render())
+        await app._check_alert()
+        await app._check_alert()
+        assert bells == [1]

@@ -1,0 +1,42 @@
+"""Export of what a pane shows to a file: JSON lines (each record whole) or CSV (its flat fields)."""
+
+from pathlib import Path
+from typing import Any
+import csv
+
+import orjson
+
+from store import EventLog
+from store.filters import RecordFilter, matching_records
+
+CSV_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "user_feature_id", "op",
+               "op_id", "status_code", "skipped", "latency_ms", "error_code", "error_message", "status",
+               "duration_ms", "source", "request_id", "script_run_id", "rerun_of", "trigger_id", "delivered_to")
+
+
+def export_records(log: EventLog, record_filter: RecordFilter, path: Path) -> int:
+    """Write every record the filter matches, oldest first, to ``path`` (``.csv`` or else JSON lines);
+    how many were written. The file is written beside and then moved into place."""
+    partial = path.with_name(path.name + ".partial")
+    count = 0
+    with partial.open("w", encoding="utf-8", newline="") as out:
+        if path.suffix == ".csv":
+            writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            for body in matching_records(log, record_filter):
+                writer.writerow(_flat(orjson.loads(body)))
+                count += 1
+        else:
+            for body in matching_records(log, record_filter):
+                out.write(body)
+                out.write("\n")
+                count += 1
+    partial.replace(path)
+    return count
+
+
+def _flat(record: dict[str, Any]) -> dict[str, Any]:
+    error = record.get("error")
+    if isinstance(error, dict):  # a script run's error
+        record = {**record, "error_message": error.get("message")}
+    return {key: record.get(key) for key in CSV_COLUMNS}

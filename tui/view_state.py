@@ -1,0 +1,55 @@
+"""What the panes are narrowed to: the connection in focus, each pane's filter, and the time window
+of the summaries — in one place, so that every pane follows the same focus."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from store import iso_timestamp
+from store.filters import RecordFilter, parse_filter
+
+WINDOWS = (("15m", 15), ("1h", 60), ("6h", 360), ("24h", 1440), ("7d", 10080))
+"""The time windows the window key steps through: (label, minutes)."""
+
+
+@dataclass
+class ViewState:
+    connection_id: str | None = None
+    filters: dict[str, str] = field(default_factory=dict)
+    """Pane id → its filter, in the filter language."""
+    window: int = 1
+    """Index into ``WINDOWS``."""
+
+    @property
+    def window_label(self) -> str:
+        return WINDOWS[self.window][0]
+
+    def next_window(self) -> None:
+        self.window = (self.window + 1) % len(WINDOWS)
+
+    def since_ts(self, now: datetime | None = None) -> str:
+        return iso_timestamp((now or datetime.now(UTC)) - timedelta(minutes=WINDOWS[self.window][1]))
+
+    def base(self, kind: str) -> RecordFilter:
+        """A pane's own kind, narrowed to the connection in focus."""
+        return RecordFilter(kinds=(kind,), connection_id=self.connection_id)
+
+    def record_filter(self, pane: str, kind: str) -> RecordFilter | None:
+        """What the pane's list shows; None when it shows every record of its kind. Raises ``FilterError``."""
+        text = self.filters.get(pane, "")
+        if not text and self.connection_id is None:
+            return None
+        return parse_filter(text, self.base(kind))
+
+    def filter_language(self, pane: str) -> str:
+        """The pane's filter with the focus written in, as the hub's rerun API takes it."""
+        focus = f"conn:{self.connection_id} " if self.connection_id else ""
+        return (focus + self.filters.get(pane, "")).strip()
+
+    def breadcrumb(self, pane: str) -> str:
+        parts = ["Switchroom"]
+        if self.connection_id:
+            parts.append(self.connection_id)
+        line = " › ".join(parts)
+        if self.filters.get(pane):
+            line += f"  / {self.filters[pane]}"
+        return f"{line}  · window {self.window_label}"

@@ -1,0 +1,79 @@
+"""The ``/`` filter: one line to type the filter language into, with what is wrong shown under it as
+you type (the column of the word in question marked), applied with Enter, left with Escape."""
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from store.filters import FilterError, RecordFilter, parse_filter
+from tui.actions import bindings
+from tui.text import printable
+
+PLACEHOLDER = "status:5xx code:503 feature:… conn:… user:… op:… since:1h  free text"
+
+
+class FilterBar(Vertical):
+    DEFAULT_CSS = """
+    FilterBar { height: auto; display: none; background: $panel; }
+    FilterBar.-open { display: block; }
+    FilterBar Input, FilterBar Input:focus { border: none; height: 1; padding: 0 1; }
+    FilterBar #filter-error { height: auto; padding: 0 1; color: $error; }
+    """
+    BINDINGS = bindings("FilterBar")
+
+    class Applied(Message):
+        def __init__(self, pane: str, text: str, record_filter: RecordFilter) -> None:
+            super().__init__()
+            self.pane, self.text, self.record_filter = pane, text, record_filter
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.pane = ""
+        self.base = RecordFilter()
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=PLACEHOLDER, id="filter-input")
+        yield Static(id="filter-error")
+
+    def open(self, pane: str, text: str, base: RecordFilter) -> None:
+        """Edit the filter of ``pane`` (starting from ``text``); ``base`` is the pane's own kinds and focus."""
+        self.pane, self.base = pane, base
+        field = self.query_one(Input)
+        field.value = text
+        self.add_class("-open")
+        self._check(text)
+        field.focus()
+
+    def action_close(self) -> None:
+        self.remove_class("-open")
+        self.post_message(self.Closed())
+
+    class Closed(Message):
+        """Left without applying."""
+
+    @on(Input.Changed, "#filter-input")
+    def _changed(self, event: Input.Changed) -> None:
+        self._check(event.value)
+
+    @on(Input.Submitted, "#filter-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        record_filter = self._check(event.value)
+        if record_filter is not None:
+            self.remove_class("-open")
+            self.post_message(self.Applied(self.pane, event.value.strip(), record_filter))
+
+    def _check(self, text: str) -> RecordFilter | None:
+        """The filter ``text`` says, or None with the problem shown under it."""
+        error = self.query_one("#filter-error", Static)
+        try:
+            record_filter = parse_filter(text, self.base)
+        except FilterError as exc:
+            marker = Text(" " * max(0, (exc.column or 1) - 1) + "^ ") if exc.column else Text()
+            marker.append(printable(exc.reason))
+            error.update(marker)
+            return None
+        error.update("")
+        return record_filter
