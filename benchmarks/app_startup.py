@@ -1,0 +1,95 @@
+"""The dashboard app on a big cache whose hub is gone: time to first screen, key → repaint of jumps
+and page moves in the API log, and peak memory. Runs in a process of its own, so that the interpreter's
+start and every import count, and the memory is the app's alone.
+
+    .venv/bin/python benchmarks/app_startup.py CACHE.sqlite
+
+The cache (and its ``-derived`` file, if the indexer ran) is linked into a scratch cache directory
+under a hub id, and the app is pointed at a hub address nothing answers on: it opens the cache at
+once for offline browsing, as it does when a hub is down. Bars (DESIGN §11): first screen < 1 s,
+peak RSS < 250 MB.
+"""
+
+import time
+
+STARTED = time.perf_counter()  # before the imports: they are part of opening the dashboard
+
+from pathlib import Path  # noqa: E402
+import asyncio  # noqa: E402
+import resource  # noqa: E402
+import statistics  # noqa: E402
+import sqlite3  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from store.derived import derived_path  # noqa: E402
+from tui import known_hubs  # noqa: E402
+from tui.app import SwitchroomApp  # noqa: E402
+from tui.widgets.log_view import LogView  # noqa: E402
+
+GONE_HUB = "http://127.0.0.1:9"
+SIZE = (80, 24)
+KEYS = ("home", "end", "pageup", "pageup", "pageup", "pagedown", "home", "pagedown", "end") * 3
+
+
+def link_cache(cache: Path, cache_dir: Path) -> str:
+    """Make ``cache`` the cache of a known hub in ``cache_dir``; its hub id."""
+    conn = sqlite3.connect(cache)
+    row = conn.execute("SELECT value FROM meta WHERE key = 'hub_id'").fetchone()
+    hub_id = row[0] if row else "benchmark-hub"
+    conn.close()
+    hubs = cache_dir / "hubs"
+    hubs.mkdir(parents=True)
+    for source, name in ((cache, f"{hub_id}.sqlite"), (derived_path(cache), derived_path(hubs / f"{hub_id}.sqlite").name)):
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{source}{suffix}").exists():
+                (hubs / f"{name}{suffix}").symlink_to(Path(f"{source}{suffix}").resolve())
+    known_hubs.remember_hub(cache_dir, known_hubs.hub_key(GONE_HUB), hub_id)
+    return hub_id
+
+
+async def until(condition: object, pilot: object) -> None:
+    while not condition():  # type: ignore[operator]
+        await pilot.pause(0.002)  # type: ignore[attr-defined]
+
+
+async def measure(cache_dir: Path) -> None:
+    app = SwitchroomApp(GONE_HUB, "no-token", cache_dir)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.connections_table.row_count > 0, pilot)
+        first_screen = time.perf_counter() - STARTED
+        print(f"time to first screen (Connections pane, {SIZE[0]}×{SIZE[1]}): {first_screen * 1000:.0f} ms "
+              f"(bar < 1,000 ms)")
+        started = time.perf_counter()
+        await pilot.press("2")
+        view = app.query_one(LogView)
+        await until(lambda: view.total > 0 and len(view.visible_rows()) > 0, pilot)
+        print(f"API log shown after pressing 2: {(time.perf_counter() - started) * 1000:.0f} ms "
+              f"({view.total:,} calls)")
+        times = []
+        for key in KEYS:
+            before = (round(view.scroll_y), view.cursor)
+            started = time.perf_counter()
+            await pilot.press(key)
+            await until(lambda: (round(view.scroll_y), view.cursor) != before
+                        and view._window_start == round(view.scroll_y), pilot)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        print(f"log view jumps and page moves (home/end/pageup/pagedown, {len(times)} keys): "
+              f"p50 {statistics.median(times):.0f} ms, p95 {times[int(0.95 * len(times)) - 1]:.0f} ms")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS: {rss:.0f} MB (bar < 250 MB)")
+
+
+def main() -> None:
+    cache = Path(sys.argv[1]).resolve()
+    with tempfile.TemporaryDirectory() as scratch:
+        link_cache(cache, Path(scratch))
+        asyncio.run(measure(Path(scratch)))
+
+
+if __name__ == "__main__":
+    main()
