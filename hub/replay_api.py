@@ -18,7 +18,7 @@ from hub.auth import OperatorTokens
 from hub.connect_api import json_object
 from hub.errors import ConnectApiError, field_error
 from hub.replays import Replays
-from hub.rerun_api import parse_rerun_request
+from hub.rerun_api import error_response, parse_rerun_request
 from hub.reruns import Reruns
 
 
@@ -46,7 +46,7 @@ class ReplayApi:
                 return JSONResponse({"type": "replay_plan", "count": 1, "trigger_event_id": seq,
                                      "delivered_to": target.delivered_to})
         except ConnectApiError as exc:
-            return _error(exc)
+            return error_response(exc)
         key = asked.order.idempotency_key
         assert key is not None
         previous = await self.reruns.once(key)
@@ -62,10 +62,6 @@ class ReplayApi:
         finally:
             self.reruns.answered(key, status, answer, remember=keep)
         return JSONResponse(answer, status)
-
-
-def _error(exc: ConnectApiError) -> JSONResponse:
-    return JSONResponse(exc.body.model_dump(), status_code=exc.status, headers=exc.headers)
 
 
 def _event_seq(body: dict[str, Any]) -> int:

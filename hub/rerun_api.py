@@ -51,7 +51,7 @@ class RerunApi:
             if asked.dry_run:
                 return JSONResponse(await self._dry_run(asked))
         except ConnectApiError as exc:
-            return _error(exc)
+            return error_response(exc)
         key = asked.order.idempotency_key
         assert key is not None
         previous = await self.reruns.once(key)
@@ -95,7 +95,7 @@ class RerunApi:
             if not after.isdigit() or len(after) > 18:
                 raise _bad("/after", "must be how many items the caller has already (a whole number)")
         except ConnectApiError as exc:
-            return _error(exc)
+            return error_response(exc)
         return JSONResponse(bulk.as_json(after=int(after)))
 
     async def cancel(self, request: Request) -> JSONResponse:
@@ -105,7 +105,7 @@ class RerunApi:
             if bulk is None:
                 raise ConnectApiError("not_found", "No such bulk rerun")
         except ConnectApiError as exc:
-            return _error(exc)
+            return error_response(exc)
         if bulk.task is not None:
             await asyncio.gather(bulk.task, return_exceptions=True)
         return JSONResponse(bulk.as_json(with_items=False))
@@ -158,6 +158,6 @@ def _bad(pointer: str, message: str) -> ConnectApiError:
     return ConnectApiError("invalid_parameters", f"{pointer.lstrip('/')}: {message}", [field_error(pointer, message)])
 
 
-def _error(exc: ConnectApiError) -> JSONResponse:
+def error_response(exc: ConnectApiError) -> JSONResponse:
     return JSONResponse(exc.body.model_dump(), status_code=exc.status, headers=exc.headers)
 

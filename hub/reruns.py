@@ -32,7 +32,7 @@ from store.related import LOOK_AROUND, record_at, records_near
 
 log = logging.getLogger("switchroom.hub")
 
-BULK_CONCURRENCY = 16
+BULK_CONCURRENCY = 64
 """Reruns of one bulk in flight at once."""
 DEFAULT_RATE = 500.0
 """Reruns per second a bulk starts at most, unless the request asks for another rate."""

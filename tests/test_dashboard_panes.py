@@ -12,6 +12,7 @@ from tests.test_dashboard import run_action, shows_inbound, wait_until
 from tests.test_triggers import USER, add_item, notify, of, polls, services, start, wait_for  # noqa: F401
 from tests.sample_services import SampleServices
 from tui.app import SwitchroomApp
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.record_detail import RecordDetail
 from tui.screens.rerun_dialog import RerunDialog
 from tui.widgets.log_view import LogView
@@ -64,6 +65,14 @@ async def test_a_failed_script_run_shows_its_error_and_the_failing_line_marked(
             assert '"rain_chance": "[bold red]x[/]\\u001b[2J"' in text  # the ingredient, literally
             await pilot.press("escape")
             assert not isinstance(app.screen, RecordDetail)
+
+            await pilot.press("r")  # on the failed run: replay its trigger event through the script
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await pilot.press("y")
+            [replayed] = wait_for(hub.db, of("script_run", connection_id="rain-alert", source="rerun"))
+            assert replayed["trigger_event_id"] == run["trigger_event_id"] and replayed["status"] == "error"
+            [audit] = wait_for(hub.db, of("rerun", phase="item", replay=True))
+            assert audit["original"] == run["trigger_event_id"]
     finally:
         hub.stop()
 

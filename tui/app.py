@@ -3,11 +3,12 @@
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 import os
 import time
 
 from rich.text import Text
+from textual import work
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Static
@@ -31,8 +32,9 @@ from tui.indexing import IndexRunner
 from tui.panes import PANES
 from tui.replication import LinkState, Replicator
 from tui.screens.help import HelpScreen
-from tui.ops_client import OpsClient
+from tui.ops_client import OpsClient, OpsUnreachable, new_idempotency_key
 from tui.screens.bulk_rerun import BulkRerun
+from tui.screens.confirm import ConfirmScreen
 from tui.screens.record_detail import RecordDetail
 from tui.screens.rerun_dialog import RerunDialog
 from tui.view_state import ViewState
@@ -174,11 +176,35 @@ class SwitchroomApp(App[None]):
 
     def on_record_list_rerun_asked(self, message: RecordList.RerunAsked) -> None:
         record = message.record
-        if record.get("kind") != "api_call" or record.get("op") != "action":
-            self.notify("Only action calls are rerun; pick a failed action in the API log or a script's calls.",
-                        severity="warning")
+        if record.get("kind") in ("script_run", "trigger_event"):
+            self._replay(record)
+        elif record.get("kind") != "api_call" or record.get("op") != "action":
+            self.notify("Only action calls are rerun (and trigger events replayed); pick a failed action, "
+                        "a script run or a trigger event.", severity="warning")
         elif self.cache is not None:
             self.push_screen(RerunDialog(record, self.cache, self.ops))
+
+    @work(group="replay")
+    async def _replay(self, record: dict[str, Any]) -> None:
+        """Replay the trigger event of a script run (or the event itself) through its delivery, once."""
+        seq = record.get("trigger_event_id") if record.get("kind") == "script_run" else record.get("seq")
+        if not isinstance(seq, int):
+            self.notify("This run has no trigger event to replay.", severity="warning")
+            return
+        key = new_idempotency_key()
+        question = ConfirmScreen(f"Replay trigger event #{seq}?", f"{record.get('connection_id', '')}: its script "
+                                 "(or webhook) runs again with the same ingredients", yes="replay it")
+        if not await self.push_screen_wait(question):
+            return
+        try:
+            answer = await self.ops.replay({"trigger_event_id": seq, "reason": "replayed from the dashboard"}, key)
+        except OpsUnreachable as exc:
+            self.notify(str(exc), severity="error")
+            return
+        if answer.ok:
+            self.notify(f"Replayed #{seq}: {answer.body.get('outcome')} ({answer.body.get('delivered_to', '')})")
+        else:
+            self.notify(f"Not replayed: {answer.message}", severity="warning")
 
     def action_rerun_all(self) -> None:
         filter_text = self.view.filter_language("logs" if self.current_pane == "connections" else self.current_pane)

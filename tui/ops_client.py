@@ -50,6 +50,11 @@ class OpsClient:
         headers = {**self._headers, **({"Idempotency-Key": idempotency_key} if idempotency_key else {})}
         return await self._call("POST", "/v1/ops/reruns", json=body, headers=headers)
 
+    async def replay(self, body: dict[str, Any], idempotency_key: str) -> OpsAnswer:
+        """``POST /v1/ops/replays``: a trigger event through its delivery again."""
+        headers = {**self._headers, "Idempotency-Key": idempotency_key}
+        return await self._call("POST", "/v1/ops/replays", json=body, headers=headers)
+
     async def bulk(self, bulk_id: str) -> OpsAnswer:
         return await self._call("GET", f"/v1/ops/reruns/{bulk_id}", headers=self._headers)
 
