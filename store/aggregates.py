@@ -16,7 +16,7 @@ from typing import Any
 import sqlite3
 
 from store.derived import derived_cursor, present, read_snapshot
-from store.derived_counts import COUNTED_KINDS, KEY_COLUMNS, count_key, tally
+from store.derived_counts import COUNTED_KINDS, KEY_COLUMNS, tally
 from store.latency import COLUMNS as HIST
 
 
@@ -120,19 +120,20 @@ def _index_for(where: dict[str, Any]) -> str:
 
 def _partial_minute(conn: sqlite3.Connection, since_ts: str, group: Sequence[str], where: dict[str, Any]
                     ) -> Iterable[tuple[tuple[Any, ...], Tally]]:
-    """The counted records of ``since_ts``'s own minute from ``since_ts`` on, read from the entries."""
+    """The counted records of ``since_ts``'s own minute from ``since_ts`` on, read from the entries over
+    that minute's seqs (``NOT INDEXED``: by seq, never through an index of every entry of a kind)."""
     minute = since_ts[:16]
     span = conn.execute("SELECT first_seq, last_seq FROM derived_minutes WHERE bucket = ?", (minute,)).fetchone()
     if span is None:
         return []
+    matches = "".join(f" AND IFNULL({column}, '') = ?" for column in where)
     entries = conn.execute(
-        f"SELECT * FROM derived_entries WHERE seq BETWEEN ? AND ? AND ts >= ? AND substr(ts, 1, 16) = ? "
-        f"AND kind IN ({', '.join('?' for _ in COUNTED_KINDS)})", (*span, since_ts, minute, *COUNTED_KINDS))
-    wanted = [(KEY_COLUMNS.index(c), v) for c, v in where.items()]
+        f"SELECT * FROM derived_entries NOT INDEXED WHERE seq BETWEEN ? AND ? AND ts >= ? AND substr(ts, 1, 16) = ? "
+        f"AND kind IN ({', '.join('?' for _ in COUNTED_KINDS)}){matches}",
+        (*span, since_ts, minute, *COUNTED_KINDS, *where.values()))
     positions = [KEY_COLUMNS.index(c) for c in group]
-    matching = [e for e in entries if all(count_key(e)[i] == v for i, v in wanted)]
     found: dict[tuple[Any, ...], Tally] = {}
-    for key, value in tally(matching, lambda ts: [("", "")]).items():
+    for key, value in tally(entries, lambda ts: [("", "")]).items():
         _merge(found, [(tuple(key[2 + i] for i in positions), Tally(*value[:4], list(value[4:])))])
     return found.items()
 

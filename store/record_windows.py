@@ -127,7 +127,7 @@ def _indexed_seqs(conn: sqlite3.Connection, record_filter: RecordFilter, matches
     where, params = _indexed_where(conn, record_filter, matches.through_seq)
     entries = _entries(record_filter)
     from_end = matches.indexed - end
-    if anchor is not None and abs(start - anchor.offset) < min(start, from_end):
+    if anchor is not None and _in_seq_order(record_filter) and abs(start - anchor.offset) < min(start, from_end):
         if start >= anchor.offset:
             sql = f"SELECT seq FROM {entries} WHERE {where} AND seq >= ? ORDER BY seq LIMIT 1 OFFSET ?"
             found = conn.execute(sql, [*params, anchor.seq, start - anchor.offset]).fetchone()
@@ -157,6 +157,13 @@ def _indexed_where(conn: sqlite3.Connection, record_filter: RecordFilter, throug
     [(low,)] = conn.execute("SELECT MIN(first_seq) FROM derived_minutes WHERE bucket >= ?",
                             (record_filter.since_ts[:16],)).fetchall()
     return f"seq >= ? AND +seq <= ? AND {where}", [through + 1 if low is None else low, through, *params]
+
+
+def _in_seq_order(record_filter: RecordFilter) -> bool:
+    """Whether the index ``_entries`` names holds the filter's matches in seq order (one kind, found by
+    equality), so that a window can be read on from an anchor; the status index (a range of codes)
+    and free text would sort every match first."""
+    return len(record_filter.kinds) == 1 and not record_filter.text and "status" not in _entries(record_filter)
 
 
 def _entries(record_filter: RecordFilter) -> str:
