@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
+import abc
 import sqlite3
 import uuid
 
@@ -183,12 +184,15 @@ class EventLog:
         """``replicate`` for records that come with their JSON text, which is stored as is (not encoded again)."""
         return self.replicate_rows((_loose_row(record, text) for text, record in records), through_seq, cursor)
 
-    def replicate_rows(self, rows: Iterable[Sequence[Any]], through_seq: int, cursor: str = "stream") -> int:
-        """``replicate`` for rows already in ``records``' column order (``record_rows`` makes them)."""
+    def replicate_rows(self, rows: Iterable[Sequence[Any]], through_seq: int, cursor: str = "stream",
+                       coded: Sequence[Sequence[Any]] = ()) -> int:
+        """``replicate`` for rows already in ``records``' column order; ``coded`` rows are those of
+        ``record_rows``, whose absent values are coded (see ``_Columns``)."""
         rows = rows if isinstance(rows, list) else list(rows)
         with self._transaction():
             before = self._conn.total_changes
-            _insert_rows(self._conn, rows)
+            _insert_rows(self._conn, rows, _INSERT_MANY, _INSERT_OR_IGNORE)
+            _insert_rows(self._conn, coded, _INSERT_MANY_CODED, _INSERT_CODED)
             added = self._conn.total_changes - before
             self._conn.execute(
                 "INSERT INTO cursors (name, seq) VALUES (?, ?) "
@@ -268,31 +272,65 @@ def _row(r: dict[str, Any], body: str) -> tuple[Any, ...]:
 _INT64 = Annotated[int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1)]  # what SQLite can hold
 
 
+class _Flag(abc.ABC):
+    """A JSON boolean, decoded as the int 1 or 0 (``_flag``): Python's ``sqlite3`` binds an exact int
+    at once, but sends a ``bool`` (and ``None``) through its adapter lookup, which cost 8% of the cache
+    writer's time in a catch-up, one value a record."""
+
+
+_Flag.register(int)  # so that the ints _flag gives are taken as _Flag
+
+# What _Columns holds for a field the record does not have, rather than None (see ``_Flag``): a value of
+# a type the column never gets from the decoder, turned back into NULL by ``_CODED`` in SQL.
+_ABSENT_TEXT: Any = 0
+_ABSENT_INTEGER: Any = 0.5
+_ABSENT_REAL: Any = ""
+
+
 class _Columns(msgspec.Struct, gc=False, kw_only=True):
     """The indexed columns of one record, in ``_INSERT_COLUMNS`` order: all that a replica decodes of it.
 
     Its other fields are skipped by the decoder (checked to be JSON, never made into Python objects),
-    which is what makes ``record_rows`` several times cheaper than decoding each record whole.
+    which is what makes ``record_rows`` several times cheaper than decoding each record whole. A field
+    the record does not have comes out as its column's ``_ABSENT_*`` value; one that is ``null``, as None.
     """
 
     seq: Annotated[int, msgspec.Meta(ge=0, le=(1 << 63) - 1)]  # as protocol.frames.is_seq
-    ts: str | None = None
+    ts: str | None = _ABSENT_TEXT
     kind: str
-    direction: str | None = None
-    connection_id: str | None = None
-    feature_id: str | None = None
-    user_id: str | None = None
-    op_id: str | None = None
-    status_code: _INT64 | None = None
-    skipped: bool | None = None
-    latency_ms: float | None = None
+    direction: str | None = _ABSENT_TEXT
+    connection_id: str | None = _ABSENT_TEXT
+    feature_id: str | None = _ABSENT_TEXT
+    user_id: str | None = _ABSENT_TEXT
+    op_id: str | None = _ABSENT_TEXT
+    status_code: _INT64 | None = _ABSENT_INTEGER
+    skipped: _Flag | None = _ABSENT_INTEGER
+    latency_ms: float | None = _ABSENT_REAL
 
 
-_decode_columns = msgspec.json.Decoder(_Columns).decode
+def _flag(kind: type, value: Any) -> Any:
+    if kind is _Flag and type(value) is bool:
+        return 1 if value else 0
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+# Each column's placeholder in a coded row: a text column never gets an integer from the decoder, an
+# integer column never a float, a real column never text, so only an absent value is turned to NULL.
+_CODED = {"ts": f"NULLIF(?, {_ABSENT_TEXT})", **{name: f"NULLIF(?, {_ABSENT_TEXT})" for name in INDEXED[:5]},
+          "status_code": f"NULLIF(?, {_ABSENT_INTEGER})", "skipped": f"NULLIF(?, {_ABSENT_INTEGER})",
+          "latency_ms": "NULLIF(?, '')"}
+_decode_columns = msgspec.json.Decoder(_Columns, dec_hook=_flag).decode
 _astuple = msgspec.structs.astuple
 
 
-def record_rows(texts: Sequence[str]) -> list[tuple[Any, ...]] | None:
+class RecordRows(NamedTuple):
+    coded: list[tuple[Any, ...]]
+    """Rows as ``_Columns`` gives them (see ``EventLog.replicate_rows``)."""
+    plain: list[tuple[Any, ...]]
+    """Rows of records whose indexed fields have unusual types, decoded whole."""
+
+
+def record_rows(texts: Sequence[str]) -> RecordRows | None:
     """Rows of ``records`` for records given as their JSON text (each text stored as is).
 
     None unless every text is one JSON object with an integer ``seq`` and a string ``kind`` — which is
@@ -300,8 +338,9 @@ def record_rows(texts: Sequence[str]) -> list[tuple[Any, ...]] | None:
     whose indexed fields have unusual types (a ``status_code`` that is text, say) is decoded whole and
     stored with what fits in each column.
     """
-    rows: list[tuple[Any, ...]] = []
-    append, decode, astuple = rows.append, _decode_columns, _astuple
+    coded: list[tuple[Any, ...]] = []
+    plain: list[tuple[Any, ...]] = []
+    append, decode, astuple = coded.append, _decode_columns, _astuple
     for text in texts:
         try:
             append((*astuple(decode(text)), text))
@@ -312,10 +351,10 @@ def record_rows(texts: Sequence[str]) -> list[tuple[Any, ...]] | None:
                 return None
             if type(record) is not dict or not is_seq(record.get("seq")) or type(record.get("kind")) is not str:
                 return None
-            append(_loose_row(record, text))
+            plain.append(_loose_row(record, text))
         except (msgspec.DecodeError, UnicodeError):
             return None
-    return rows
+    return RecordRows(coded, plain)
 
 
 def dict_rows(records: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -349,17 +388,27 @@ def _rows_per_insert() -> int:
 
 
 _ROWS_PER_INSERT = _rows_per_insert()
-_INSERT_MANY = (f"INSERT OR IGNORE INTO records ({', '.join(_INSERT_COLUMNS)}) VALUES "
-                + ", ".join([f"({', '.join('?' for _ in _INSERT_COLUMNS)})"] * _ROWS_PER_INSERT))
 
 
-def _insert_rows(conn: sqlite3.Connection, rows: list[Sequence[Any]]) -> None:
+def _insert_statement(placeholders: Sequence[str], rows: int) -> str:
+    return (f"INSERT OR IGNORE INTO records ({', '.join(_INSERT_COLUMNS)}) VALUES "
+            + ", ".join([f"({', '.join(placeholders)})"] * rows))
+
+
+_PLAIN_PLACEHOLDERS = ["?"] * len(_INSERT_COLUMNS)
+_CODED_PLACEHOLDERS = [_CODED.get(name, "?") for name in _INSERT_COLUMNS]
+_INSERT_MANY = _insert_statement(_PLAIN_PLACEHOLDERS, _ROWS_PER_INSERT)
+_INSERT_MANY_CODED = _insert_statement(_CODED_PLACEHOLDERS, _ROWS_PER_INSERT)
+_INSERT_CODED = _insert_statement(_CODED_PLACEHOLDERS, 1)
+
+
+def _insert_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], many: str, one: str) -> None:
     whole = len(rows) - len(rows) % _ROWS_PER_INSERT
     if whole:
-        conn.executemany(_INSERT_MANY, [tuple(chain.from_iterable(rows[start:start + _ROWS_PER_INSERT]))
-                                        for start in range(0, whole, _ROWS_PER_INSERT)])
+        conn.executemany(many, [tuple(chain.from_iterable(rows[start:start + _ROWS_PER_INSERT]))
+                                for start in range(0, whole, _ROWS_PER_INSERT)])
     if whole < len(rows):
-        conn.executemany(_INSERT_OR_IGNORE, rows[whole:])
+        conn.executemany(one, rows[whole:])
 
 
 assert _INSERT_COLUMNS == (

@@ -299,3 +299,25 @@ async def test_a_cache_write_that_fails_is_retried_not_fatal(tmp_path: Path, mon
     assert [link.detail for link in links if link.name == "reconnecting"] == ["OperationalError"]
     assert replicator.cache is not None
     assert [r["seq"] for r in EventLog(replicator.cache.path).read_after(0, 10)] == [1, 2]
+
+
+def test_absent_and_null_fields_both_leave_their_columns_null(tmp_path: Path) -> None:
+    records: list[dict[str, object]] = [
+        {"seq": 1, "kind": "script_run"},  # every indexed field but seq and kind absent
+        {"seq": 2, "kind": "api_call", **{name: None for name in ("ts", "direction", "connection_id", "feature_id",
+                                                                  "user_id", "op_id", "status_code", "skipped",
+                                                                  "latency_ms")}},
+        {**record(3), "skipped": False, "latency_ms": 0, "status_code": 0, "connection_id": "0", "op_id": ""},
+    ]
+    cache = Cache(tmp_path, "hub")
+    try:
+        assert cache._store_batch(hub_frame(records, through=3)) == (3, 3)
+    finally:
+        cache.close()
+    log = EventLog(tmp_path / "hubs" / "hub.sqlite")
+    rows = log.execute("SELECT seq, ts, kind, direction, connection_id, feature_id, user_id, op_id, status_code, "
+                       "skipped, latency_ms FROM records ORDER BY seq")
+    assert rows[0] == (1, None, "script_run", *[None] * 8)
+    assert rows[1] == (2, None, "api_call", *[None] * 8)
+    assert rows[2] == (3, "2026-11-26T10:00:00.000Z", "api_call", "inbound", "0", None, None, "", 0, 0, 0.0)
+    assert log.execute("SELECT typeof(skipped), typeof(latency_ms) FROM records WHERE seq = 3") == [("integer", "real")]

@@ -21,7 +21,7 @@ import platformdirs
 from protocol import BatchFrame, parse_server_frame
 from protocol.frames import MalformedFrame, cut_batch
 from store import EventLog, iso_timestamp
-from store.eventlog import dict_rows, record_rows
+from store.eventlog import RecordRows, dict_rows, record_rows
 from store.retention import trim
 from tui.config import CacheLimits
 
@@ -82,14 +82,14 @@ class Cache:
         return await asyncio.shield(asyncio.wrap_future(write))
 
     def _store_batch(self, frame_text: str | bytes, cursor: str = LOG_CURSOR) -> tuple[int, int]:
-        return self._write(*_decode(frame_text), len(frame_text), cursor)
+        rows, through_seq = _decode(frame_text)
+        return self._write(rows, through_seq, len(frame_text), cursor)
 
-    def _write(self, rows: list[tuple[Any, ...]], through_seq: int, frame_size: int,
-               cursor: str = LOG_CURSOR) -> tuple[int, int]:
+    def _write(self, rows: RecordRows, through_seq: int, frame_size: int, cursor: str = LOG_CURSOR) -> tuple[int, int]:
         if self._write_failure is not None:
             raise WriteRefused("a batch before this one failed to store") from self._write_failure
         try:
-            added = self._writer.replicate_rows(rows, through_seq, cursor)
+            added = self._writer.replicate_rows(rows.plain, through_seq, cursor, coded=rows.coded)
         except Exception as exc:  # the cache locked, the disk full, ...: nothing after it may be stored
             self._write_failure = exc
             raise
@@ -150,7 +150,7 @@ class Cache:
             reader.close()
 
 
-def _decode(frame_text: str | bytes) -> tuple[list[tuple[Any, ...]], int]:
+def _decode(frame_text: str | bytes) -> tuple[RecordRows, int]:
     """A batch frame's rows for the cache and the seq it covers through; ``MalformedFrame`` if it is none."""
     # The hub's own layout: each record's text is stored as it came, and only its indexed columns decoded.
     cut = cut_batch(frame_text)
@@ -160,7 +160,7 @@ def _decode(frame_text: str | bytes) -> tuple[list[tuple[Any, ...]], int]:
     frame = parse_server_frame(frame_text)  # any other layout: decoded whole
     if not isinstance(frame, BatchFrame):
         raise MalformedFrame(f"expected a batch frame, got {frame.type}")
-    return dict_rows(frame.records), frame.through_seq
+    return RecordRows([], dict_rows(frame.records)), frame.through_seq
 
 
 class _Checkpointer:
