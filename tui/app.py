@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 import os
@@ -278,7 +279,7 @@ class SwitchroomApp(App[None]):
         pane = next(p for p, r in self.lists.items() if r is records)
         record_filter = records.record_filter or self.view.base(records.KIND)
         path = Path.cwd() / f"switchroom-{pane}-{time.strftime('%Y%m%dT%H%M%S')}.{suffix}"
-        self.run_worker(self._export(record_filter, path), group="export")
+        self.run_worker(partial(self._export, record_filter, path), group="export")
 
     def action_export_csv(self) -> None:
         self.action_export("csv")
@@ -306,7 +307,7 @@ class SwitchroomApp(App[None]):
         self.pane_tabs.show(pane)
         (self.lists.get(pane) or self.connections_table).focus()
         self._summarised_at = 0.0
-        self.run_worker(self._show_pane_contents(pane), group="pane", exclusive=True)
+        self.run_worker(partial(self._show_pane_contents, pane), group="pane", exclusive=True)
         self._show_headers()
         self._show_title()
 

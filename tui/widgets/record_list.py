@@ -143,7 +143,7 @@ class RecordList(ScrollView, can_focus=True):
         self.total = self._counted_through = 0
         self.follow = True
         if self.is_mounted:  # else the app's next refresh reads it
-            self.run_worker(self._reload_safely(), group="record-window", exclusive=True)
+            self.run_worker(self._reload_safely, group="record-window", exclusive=True)
 
     def recount(self) -> None:
         """Count the rows from scratch at the next reload (after records left the cache); until then the
@@ -235,21 +235,21 @@ class RecordList(ScrollView, can_focus=True):
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if round(old_value) != round(new_value):
-            self.run_worker(self._load_window_safely(), group="record-window", exclusive=True)
+            self.run_worker(self._load_window_safely, group="record-window", exclusive=True)
 
     def on_resize(self) -> None:
-        self.run_worker(self._reload_safely(), group="record-window", exclusive=True)
+        self.run_worker(self._reload_safely, group="record-window", exclusive=True)
 
     # -- keys ---------------------------------------------------------------------------------------
 
     def action_toggle_follow(self) -> None:
         self.follow = not self.follow
         if self.follow:
-            self.run_worker(self._reload_safely(), group="record-window", exclusive=True)
+            self.run_worker(self._reload_safely, group="record-window", exclusive=True)
 
     def action_follow_tail(self) -> None:
         self.follow = True
-        self.run_worker(self._reload_safely(), group="record-window", exclusive=True)
+        self.run_worker(self._reload_safely, group="record-window", exclusive=True)
 
     def action_cursor_home(self) -> None:
         self.follow = False
