@@ -235,8 +235,11 @@ def _cache_id(cache_path: Path) -> str:
     conn = sqlite3.connect(cache_path, isolation_level=None)
     try:
         conn.execute("PRAGMA busy_timeout=5000")
-        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('derived_id', ?)", (uuid.uuid4().hex,))
-        return conn.execute("SELECT value FROM meta WHERE key = 'derived_id'").fetchone()[0]
+        found = conn.execute("SELECT value FROM meta WHERE key = 'derived_id'").fetchone()
+        if found is None:  # the one write to the cache, once in its life
+            conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('derived_id', ?)", (uuid.uuid4().hex,))
+            found = conn.execute("SELECT value FROM meta WHERE key = 'derived_id'").fetchone()
+        return found[0]
     finally:
         conn.close()
 

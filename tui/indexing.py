@@ -24,7 +24,7 @@ class IndexRunner:
         self._on_progress = on_progress
         self._chunk = chunk
         self._wanted = threading.Event()
-        self._stopping = False
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="cache-indexer", daemon=True)
 
     def start(self) -> None:
@@ -38,27 +38,39 @@ class IndexRunner:
 
     def stop(self) -> None:
         """Stop after the chunk in hand (each chunk is its own transaction) and wait for the thread."""
-        self._stopping = True
+        self._stopping.set()
         self._wanted.set()
         if self._thread.is_alive():
             self._thread.join()
 
     def _run(self) -> None:
-        indexer = Indexer(self.path)
+        indexer = self._open()
+        if indexer is None:
+            return
         try:
-            while not self._stopping:
+            while not self._stopping.is_set():
                 self._wanted.wait()
                 self._wanted.clear()
                 self._catch_up(indexer)
         finally:
             indexer.close()
 
+    def _open(self) -> Indexer | None:
+        """The indexer, once the cache lets it open (it may be busy past the timeout); None if stopped first."""
+        while not self._stopping.is_set():
+            try:
+                return Indexer(self.path)
+            except sqlite3.OperationalError as exc:
+                log.warning("cache indexer: %s; retrying", exc)
+                self._stopping.wait(RETRY_SECONDS)
+        return None
+
     def _catch_up(self, indexer: Indexer) -> None:
         try:
-            while not self._stopping and indexer.step(self._chunk):
+            while not self._stopping.is_set() and indexer.step(self._chunk):
                 if self._on_progress:
                     self._on_progress(indexer.cursor())
         except sqlite3.OperationalError as exc:  # the cache was busy past the timeout: try again shortly
             log.warning("cache indexer: %s; retrying", exc)
-            if not self._stopping:
+            if not self._stopping.is_set():
                 threading.Timer(RETRY_SECONDS, self._wanted.set).start()
