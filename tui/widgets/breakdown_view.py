@@ -49,6 +49,12 @@ def share_line(share: StatusShare, indent: str) -> Text:
     return line
 
 
+def _worst_first(item: Breakdown) -> tuple[bool, bool, float, str, str]:
+    """Features of a connection before calls of none, the largest share of 5xx / no answer first."""
+    failed = sum(share.share for share in item.classes if share.key in ("5xx", "none"))
+    return not item.connection_id, not item.feature_id, -failed, item.connection_id, item.feature_id
+
+
 class BreakdownView(OptionList):
     DEFAULT_CSS = """
     BreakdownView { height: 1fr; max-height: 14; border: none; border-bottom: solid $panel; padding: 0;
@@ -75,7 +81,7 @@ class BreakdownView(OptionList):
         if not breakdowns:
             options.append(Option(Text("no calls in the window yet", style="dim"), disabled=True))
             self._choices.append(None)
-        for item in breakdowns:
+        for item in sorted(breakdowns, key=_worst_first):
             head = Text(printable(f"{item.connection_id or '(no connection)'} / {item.feature_id or '–'}"),
                         style="bold", no_wrap=True, overflow="ellipsis")
             head.append(f"  {item.total:,} calls  p50 {_ms(item.p50_ms)} p95 {_ms(item.p95_ms)} ms")
