@@ -2,10 +2,13 @@
 
 Builds a hub database of N api_call records (default 1,000,000), starts a real hub on it, and runs the
 dashboard's replicator (real websocket, real cache file) until the cache holds them all. Prints
-records/s end to end, beside a raw SQLite ``executemany`` of the same rows into an empty file in the same
-run (the ceiling for any cache writer).
+records/s end to end, beside a raw insert of the same rows into an empty cache file with the cache's
+schema and pragmas, by the cache's own ``executemany`` path, in the same run (the ceiling for the cache
+writer, without network or decoding); then the CPU time per record of the hub and of each of the
+dashboard side's threads, and the load average (the machine is shared: other work lowers every rate,
+the CPU per record much less).
 
-    .venv/bin/python benchmarks/replication.py [--records 1000000]
+    .venv/bin/python benchmarks/replication.py [--records 1000000] [--hub-db /tmp/repl-hub-1m.sqlite]
 
 The bar (DESIGN §11): ≥ 100,000 records/s end to end.
 """
