@@ -37,7 +37,6 @@ _ADD_ACTIVITY = (
 )
 
 
-
 def count_key(entry: Entry) -> tuple[Any, ...]:
     """An entry's ``KEY_COLUMNS`` values as ``derived_counts`` stores them (no NULLs)."""
     _, _, kind, direction, connection_id, feature_id, _, op_id, status_code, skipped, _, outcome = entry
