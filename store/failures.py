@@ -12,6 +12,7 @@ from store.aggregates import WindowSums, window_sums
 from store.derived import attach
 from store.derived_counts import KEY_COLUMNS
 from store.eventlog import EventLog
+from store.filters import RecordFilter, parse_status
 from store.status_codes import code_meaning, is_failure, outcome_meaning, status_key
 
 
@@ -32,6 +33,15 @@ class FailureGroup:
     last_seen: str
     last_seq: int
     """The latest failure of the group, to open its detail."""
+
+    def record_filter(self) -> RecordFilter:
+        """The filter that shows this group's records (an api_call group's by its status alone: the filter
+        language takes statuses and error codes as alternatives, and a status nearly always comes with
+        the one error code)."""
+        answer = {"outcomes": (self.code,)} if self.kind == "script_run" else {"statuses": (parse_status(self.code),)}
+        return RecordFilter(kinds=(self.kind,), connection_id=self.connection_id or None,
+                            feature_id=self.feature_id or None, op_id=self.op_id or None,
+                            direction=self.direction or None, **answer)
 
     @property
     def meaning(self) -> str:

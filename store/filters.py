@@ -3,7 +3,8 @@ that turns into SQL.
 
 The language (``parse_filter``), words separated by spaces::
 
-    status:5xx status:503 status:skipped   a class, a code, or skipped (several: status:502,504)
+    status:5xx status:503 status:skipped   a class, a code, skipped, or none: no answer at all
+                                           (several: status:502,504)
     code:503 code:service_timeout          a status code, an api_call's error code, a script run's
                                            outcome (ok, error, timeout, oom) or a trigger event's delivery
     feature:glow conn:evening-glow user:user-001 op:lights.change_color
@@ -25,6 +26,7 @@ import re
 
 from store.derived import OUTCOME_FIELD
 from store.eventlog import EventLog, iso_timestamp
+from store.status_codes import NO_ANSWER
 
 KINDS = ("api_call", "script_run", "trigger_event", "rerun")
 DIRECTIONS = ("inbound", "outbound", "webhook")
@@ -53,27 +55,36 @@ class FilterError(ValueError):
 
 @dataclass(frozen=True)
 class StatusMatch:
-    """A status class (``5xx``), one code (``503``), or ``skipped``."""
+    """A status class (``5xx``), one code (``503``), ``skipped``, or ``none``: no answer at all."""
 
     low: int = 0
     high: int = 0
     skipped: bool = False
+    no_answer: bool = False
 
     def matches(self, status_code: int | None, skipped: bool) -> bool:
         if self.skipped:
             return skipped
+        if self.no_answer:
+            return status_code is None and not skipped
         return not skipped and status_code is not None and self.low <= status_code <= self.high
 
     def sql(self) -> str:
         if self.skipped:
             return "skipped = 1"
+        if self.no_answer:
+            return "(status_code IS NULL AND skipped IS NOT 1)"
         return f"(status_code BETWEEN {self.low} AND {self.high} AND skipped IS NOT 1)"
 
 
 def parse_status(text: str) -> StatusMatch:
+    """A status as the filter language and the breakdown's keys write it (``store.status_codes``)."""
+    if text.strip().lower() == NO_ANSWER:
+        return StatusMatch(no_answer=True)
     match = _STATUS.match(text.strip().lower())
     if match is None:
-        raise FilterError(f"'{text}' is not a status: use a class like 5xx, a code like 503, or skipped")
+        raise FilterError(f"'{text}' is not a status: use a class like 5xx, a code like 503, skipped, or none "
+                          "(no answer)")
     if match[1]:
         return StatusMatch(int(match[1]) * 100, int(match[1]) * 100 + 99)
     if match[2]:

@@ -16,6 +16,8 @@ from store.breakdowns import breakdowns, feature_breakdown
 from store.connection_summaries import connection_summaries
 from store.derived import Indexer, attach
 from store.failures import failure_groups
+from store.filters import RecordFilter, parse_status
+from store.record_windows import count_matches
 from store.retention import trim
 from store.status_codes import status_class, status_key
 from tui.indexing import IndexRunner
@@ -90,6 +92,9 @@ def test_breakdown_counts_equal_a_sql_count_over_the_same_records(log: EventLog,
             by_class[status_class(key)] = by_class.get(status_class(key), 0) + count
         assert {share.key: share.count for share in breakdown.classes} == by_class
         assert sum(share.share for share in breakdown.codes) == pytest.approx(1.0)
+        for share in (*breakdown.codes, *breakdown.classes):  # selecting a bar filters the log to its calls
+            shown = RecordFilter(feature_id=feature, since_ts=since, statuses=(parse_status(share.key),))
+            assert count_matches(log, shown).total == share.count
     per_feature = {(b.connection_id, b.feature_id): b.total for b in breakdowns(log, since)}
     rows = log.execute("SELECT connection_id, feature_id, COUNT(*) FROM records WHERE kind = 'api_call' AND ts >= ? "
                        "GROUP BY connection_id, feature_id", (since or "",))
@@ -164,6 +169,9 @@ def test_a_storm_of_identical_failures_is_one_group(log: EventLog) -> None:
         storm[0]["ts"], storm[-1]["ts"], 10_000)
     assert storm_group.error_code == "service_error" and storm_group.meaning == "the service is unavailable"
     assert script.meaning == "the script was stopped at its time limit"
+    for group in groups:  # each group's filter shows exactly its records
+        where, params = group.record_filter().where()
+        assert log.execute(f"SELECT COUNT(*) FROM records WHERE {where}", params) == [(group.count,)]
     since = iso_timestamp(START + timedelta(seconds=200.5))
     [(later,)] = log.execute("SELECT COUNT(*) FROM records WHERE status_code = 503 AND ts >= ?", (since,))
     assert [g.count for g in failure_groups(log, since) if g.kind == "api_call"] == [later]

@@ -20,6 +20,7 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     ("status:503", {"statuses": (StatusMatch(503, 503),)}),
     ("status:skipped", {"statuses": (StatusMatch(skipped=True),)}),
     ("status:502,504", {"statuses": (StatusMatch(502, 502), StatusMatch(504, 504))}),
+    ("status:none", {"statuses": (StatusMatch(no_answer=True),)}),
     ("code:503", {"statuses": (StatusMatch(503, 503),)}),
     ("code:service_timeout", {"outcomes": ("service_timeout",)}),
     ("code:timeout,oom", {"outcomes": ("timeout", "oom")}),
@@ -99,7 +100,7 @@ def sql_seqs(log: EventLog, record_filter: RecordFilter) -> list[int]:
 
 
 @pytest.mark.parametrize("text", [
-    "", "status:5xx", "code:503 status:skipped", "code:service_error feature:glow", "conn:porch-welcome dir:inbound",
+    "", "status:5xx", "code:503 status:skipped", "status:none dir:outbound", "code:service_error feature:glow", "conn:porch-welcome dir:inbound",
     "user:user-3 since:2026-11-26T11:00", "kind:script_run code:timeout", "kind:all since:2026-11-26T10:33:17.5",
     "zanzibar", "code:502 zanzibar", "lights change_color", '"change_color"',
 ])
