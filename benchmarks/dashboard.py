@@ -185,7 +185,8 @@ def indexing(path: Path) -> None:
     runner.stop()
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(f"indexer: {head:,} records in {elapsed:.1f} s = {elapsed * 1_000_000 / head:.1f} s per 1M "
-          f"({head / elapsed:,.0f} records/s; its process used {cpu.ru_utime + cpu.ru_stime:.1f} s of CPU)")
+          f"({head / elapsed:,.0f} records/s; its process used {cpu.ru_utime + cpu.ru_stime:.1f} s of CPU, "
+          f"peak RSS {cpu.ru_maxrss / 1024:.0f} MB)")
     for name, times in (("alone", alone), ("beside the indexer", waits)):
         times.sort()
         print(f"live writer {name}: {len(times)} batches of 2,000 records, transaction p50 "
