@@ -17,6 +17,7 @@ from pathlib import Path
 import logging
 import multiprocessing
 import sqlite3
+import sys
 import threading
 
 from store.derived import CHUNK, Indexer
@@ -39,7 +40,13 @@ class IndexRunner:
 
     def start(self) -> None:
         """Start the process; it catches up with what the cache already holds at once."""
-        self._process.start()
+        # Under Textual, sys.stderr is a capture whose fileno() is -1; multiprocessing hands that fd to the
+        # resource tracker it starts with the first process, which fails ("bad value(s) in fds_to_keep").
+        stderr, sys.stderr = sys.stderr, sys.__stderr__ or sys.stderr
+        try:
+            self._process.start()
+        finally:
+            sys.stderr = stderr
         self._listener.start()
 
     def wake(self) -> None:
