@@ -1,7 +1,7 @@
 """Inbound Connect API calls: answered in the §3 error shape whatever happens, and recorded."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 import logging
 import time

@@ -2,13 +2,15 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field as PydField
+from pydantic import ConfigDict, Field as PydField
+
+from protocol.base import ProtocolModel
 
 FieldType = Literal["text", "text_area", "select", "checkbox_multi", "number", "datetime", "location"]
 OperationKind = Literal["trigger", "query", "action"]
 
 
-class CatalogModel(BaseModel):
+class CatalogModel(ProtocolModel):
     """Catalog objects are read from files people write: an unknown key is a mistake, not noise."""
 
     model_config = ConfigDict(extra="forbid")
@@ -39,7 +41,7 @@ class Operation(CatalogModel):
         return next((f for f in self.fields if f.id == field_id), None)
 
 
-class Service(BaseModel):
+class Service(ProtocolModel):
     id: str
     name: str
     base_url: str
@@ -74,7 +76,7 @@ class Feature(CatalogModel):
     actions: list[FeatureOperation] = PydField(default_factory=list)
 
 
-class Connection(BaseModel):
+class Connection(ProtocolModel):
     id: str
     name: str
     description: str = ""
@@ -85,7 +87,7 @@ class Connection(BaseModel):
     webhook_url: str | None = None
 
 
-class UserFeature(BaseModel):
+class UserFeature(ProtocolModel):
     """A user's copy of a feature; ``op_fields`` holds the user's field values per feature
     operation id (the wire's ``user_feature_actions[].user_fields`` and friends)."""
 
@@ -95,7 +97,7 @@ class UserFeature(BaseModel):
     op_fields: dict[str, dict[str, Any]] = PydField(default_factory=dict)
 
 
-class UserConnection(BaseModel):
+class UserConnection(ProtocolModel):
     user_id: str
     connection_id: str
     status: Literal["enabled", "disabled", "pending"] = "enabled"

@@ -6,10 +6,12 @@ the published shape of those bodies (unknown keys are allowed and ignored).
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from protocol.base import ProtocolModel
 
 
-class _Body(BaseModel):
+class _Body(ProtocolModel):
     model_config = ConfigDict(extra="allow")
 
 

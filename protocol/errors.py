@@ -2,7 +2,9 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from protocol.base import ProtocolModel
 
 ErrorCode = Literal[
     "invalid_request",
@@ -36,12 +38,12 @@ STATUS_FOR_CODE: dict[str, int] = {
 }
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(ProtocolModel):
     parameter: str
     message: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(ProtocolModel):
     type: Literal["error"] = "error"
     code: ErrorCode
     message: str

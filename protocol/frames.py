@@ -4,24 +4,26 @@ from typing import Annotated, Any, Literal
 import re
 
 import orjson
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
+
+from protocol.base import ProtocolModel
 
 PROTOCOL_VERSION = 1
 
 
-class SubscribeFrame(BaseModel):
+class SubscribeFrame(ProtocolModel):
     type: Literal["subscribe"] = "subscribe"
     after: int = Field(default=0, ge=0, lt=1 << 63)  # a seq is a SQLite integer
 
 
-class HelloFrame(BaseModel):
+class HelloFrame(ProtocolModel):
     type: Literal["hello"] = "hello"
     hub_id: str
     protocol: int = PROTOCOL_VERSION
     head_seq: int
 
 
-class BatchFrame(BaseModel):
+class BatchFrame(ProtocolModel):
     """Records in seq order; ``through_seq`` is the cursor after this frame, which may lie past the
     last record shown when records of kinds the stream does not carry were passed over."""
 
@@ -30,12 +32,12 @@ class BatchFrame(BaseModel):
     through_seq: int
 
 
-class HeartbeatFrame(BaseModel):
+class HeartbeatFrame(ProtocolModel):
     type: Literal["heartbeat"] = "heartbeat"
     head_seq: int
 
 
-class ErrorFrame(BaseModel):
+class ErrorFrame(ProtocolModel):
     type: Literal["error"] = "error"
     code: str
     message: str

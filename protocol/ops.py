@@ -2,10 +2,12 @@
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from protocol.base import ProtocolModel
 
 
-class RerunRequest(BaseModel):
+class RerunRequest(ProtocolModel):
     """Rerun one failed action call (``api_call_id``) or every one a ``filter`` shows (the dashboard's
     filter language). Anything but a dry run needs an ``Idempotency-Key`` header."""
 
@@ -18,7 +20,7 @@ class RerunRequest(BaseModel):
     rate: float = Field(default=500.0, gt=0, le=20000, description="a bulk's reruns started per second, at most")
 
 
-class ReplayRequest(BaseModel):
+class ReplayRequest(ProtocolModel):
     """Replay one trigger event through its connection's runtime script (or webhook). Anything but a dry
     run needs an ``Idempotency-Key`` header (the same key space as reruns')."""
 

@@ -2,14 +2,16 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
+
+from protocol.base import ProtocolModel
 
 Direction = Literal["inbound", "outbound", "webhook"]
 Source = Literal["api", "script", "rerun", "poll", "notification", "test"]
 Op = Literal["action", "query", "trigger", "webhook", "notification", "connection", "user_connection", "other"]
 
 
-class ApiCall(BaseModel):
+class ApiCall(ProtocolModel):
     """One call into the Connect API or out of the hub to a service or a developer backend.
 
     ``status_code`` is None when no answer arrived. A call the service *skipped* keeps its status
@@ -56,7 +58,7 @@ def api_call_record(**fields: Any) -> dict[str, Any]:
     return {"kind": "api_call", **{name: value for name, value in fields.items() if value is not None}}
 
 
-class TriggerEvent(BaseModel):
+class TriggerEvent(ProtocolModel):
     """One new item from a service's trigger, for one user feature's subscription."""
 
     model_config = ConfigDict(extra="allow")
@@ -78,19 +80,19 @@ class TriggerEvent(BaseModel):
     request_id: str | None = None
 
 
-class ScriptError(BaseModel):
+class ScriptError(ProtocolModel):
     message: str
     stack: str | None = None
     line: int | None = None
     column: int | None = None
 
 
-class ConsoleLine(BaseModel):
+class ConsoleLine(ProtocolModel):
     level: Literal["log", "info", "warn", "error"]
     text: str
 
 
-class ScriptRunCall(BaseModel):
+class ScriptRunCall(ProtocolModel):
     """A runAction/performQuery a run made: its Connect API answer and its inbound ``api_call`` record
     (``api_call_id`` is that record's seq; ``request_id`` links the outbound call too)."""
 
@@ -101,7 +103,7 @@ class ScriptRunCall(BaseModel):
     api_call_id: int | None = None
 
 
-class ScriptRun(BaseModel):
+class ScriptRun(ProtocolModel):
     """One run of a connection's runtime script for one trigger event (DESIGN §6)."""
 
     model_config = ConfigDict(extra="allow")

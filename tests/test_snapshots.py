@@ -81,6 +81,7 @@ def settled(app: SwitchroomApp, pane: str) -> Callable[[Pilot[None]], Any]:
         for _ in range(400):
             ready = app.link.name == "reconnecting" and (
                 app.connections_table.row_count > 0 if shown is None else len(shown.visible_rows()) > 0)
+            ready = ready and app.focused is (shown or app.connections_table)
             if pane == "logs":
                 ready = ready and len(app.breakdown_view._shown) > 0
             if pane == "scripts":
@@ -89,6 +90,7 @@ def settled(app: SwitchroomApp, pane: str) -> Callable[[Pilot[None]], Any]:
                 break
             await pilot.pause(0.05)
         await pilot.pause(0.3)
+        await pilot.wait_for_scheduled_animations()
     return run_before
 
 

@@ -109,6 +109,8 @@ class SwitchroomApp(App[None]):
                                              "triggers": self.trigger_list, "reruns": self.rerun_list}
         """Each pane's list of records, by pane id."""
         self.headers = {pane: Static(classes="list-header") for pane in self.lists}
+        for pane, header in self.headers.items():
+            self.lists[pane].header = header
         self.script_summary = ScriptSummary(id="script-summary")
         self.breakdown_view = BreakdownView(id="breakdown")
         self.current_pane = PANES[0].id
@@ -318,11 +320,12 @@ class SwitchroomApp(App[None]):
         if self.indexer is not None:
             self.indexer.stop()
         self.indexer = IndexRunner(cache.path, on_progress=self._on_indexed)
-        self.indexer.start()
+        self.run_worker(self.indexer.start, thread=True, group="indexer")  # starting a process takes a while
         for records in self.lists.values():
             records.set_cache(cache)
         self._apply_filters()
         self._dirty = True
+        self.call_later(self._refresh_views)  # the first screen, without waiting for the refresh timer
 
     def _on_indexed(self, cursor: int) -> None:
         """Called on the indexer's thread: the summaries have moved on."""

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import orjson
 
+from tui.http import hub_client
+
 FETCH_TIMEOUT = 5.0
 
 
@@ -25,7 +27,7 @@ class Definitions:
     async def get(self, hub_id: str, connection_id: str) -> dict[str, Any] | None:
         """The connection's definition: from the hub when it answers, else as last saved; None if neither."""
         try:
-            async with httpx.AsyncClient(timeout=FETCH_TIMEOUT) as http:
+            async with hub_client(self.hub_url, FETCH_TIMEOUT) as http:
                 response = await http.get(f"{self.hub_url}/v1/ops/connections/{connection_id}", headers=self._headers)
         except httpx.HTTPError:
             return self._saved(hub_id).get(connection_id)

@@ -18,6 +18,7 @@ import httpx
 from store import EventLog
 from store.filters import FilterError, RecordFilter, matching_records, parse_since, parse_status
 from protocol import loads
+from tui.http import hub_client
 from tui.cache import Cache
 from tui.known_hubs import EMBEDDED, hub_key, known_hub_id, remember_hub
 from tui.replication import LinkState, Replicator
@@ -103,7 +104,7 @@ def _filter(args: argparse.Namespace) -> RecordFilter:
 async def catch_up(hub_url: str, token: str, cache_dir: Path, timeout: float = CATCH_UP_SECONDS) -> None:
     """Replicate until the cache holds everything the hub had when this began."""
     try:
-        async with httpx.AsyncClient(timeout=5.0) as http:
+        async with hub_client(hub_url, 5.0) as http:
             health = (await http.get(f"{hub_url.rstrip('/')}/v1/health")).raise_for_status().json()
     except (httpx.HTTPError, ValueError) as exc:
         raise Unreachable(f"the hub at {hub_url} cannot be reached ({type(exc).__name__})") from None

@@ -10,6 +10,8 @@ import uuid
 
 import httpx
 
+from tui.http import hub_client
+
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 
 
@@ -63,7 +65,7 @@ class OpsClient:
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> OpsAnswer:
         try:
-            async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+            async with hub_client(self.hub_url, TIMEOUT) as http:
                 response = await http.request(method, self.hub_url + path, **kwargs)
         except httpx.HTTPError as exc:
             raise OpsUnreachable(f"the hub at {self.hub_url} did not answer: {type(exc).__name__}") from None

@@ -23,6 +23,7 @@ import websockets
 from protocol import BatchFrame, ErrorFrame, HelloFrame, SubscribeFrame, dumps, parse_server_frame
 from protocol.frames import MalformedFrame
 from tui.cache import LOG_CURSOR, Cache, WriteRefused
+from tui.http import hub_client
 
 LinkStateName = Literal["connecting", "live", "reconnecting", "offline"]
 MAX_FRAME_BYTES = 64 << 20
@@ -235,7 +236,7 @@ class Replicator:
         self._on_ingest(added, self._log_through)
 
     async def _hub_id(self) -> str:
-        async with httpx.AsyncClient(timeout=5.0) as http:
+        async with hub_client(self.hub_url, 5.0) as http:
             response = await http.get(f"{self.hub_url}/v1/health")
             response.raise_for_status()
             return str(response.json()["hub_id"])

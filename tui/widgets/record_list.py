@@ -12,6 +12,7 @@ import functools
 from typing import Any, ClassVar
 
 from rich.segment import Segment
+from rich.text import Text
 from rich.style import Style
 from textual import events
 from textual.geometry import Size
@@ -19,6 +20,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Static
 
 from store import records_after, records_window
 from store.filters import RecordFilter
@@ -107,6 +109,8 @@ class RecordList(ScrollView, can_focus=True):
         """What the list shows when filtered (the filter language, the focused connection); None: every
         record of its kind, counted incrementally."""
         self._matches: Matches | None = None
+        self.header: Static | None = None
+        """The line above the list that names its columns, kept as wide as the list's rows."""
 
     # -- what a row shows (subclasses) -------------------------------------------------------------
 
@@ -238,6 +242,8 @@ class RecordList(ScrollView, can_focus=True):
             self.run_worker(self._load_window_safely, group="record-window", exclusive=True)
 
     def on_resize(self) -> None:
+        if self.header is not None:  # the columns' widths follow the list's own
+            self.header.update(Text(self.header_text()))
         self.run_worker(self._reload_safely, group="record-window", exclusive=True)
 
     # -- keys ---------------------------------------------------------------------------------------
