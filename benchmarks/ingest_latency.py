@@ -64,6 +64,9 @@ def stand_in_hub(rate: int) -> tuple:
     async def send_records(websocket: ServerConnection) -> None:
         after = json.loads(await websocket.recv())["after"]
         await websocket.send(json.dumps({"type": "hello", "hub_id": HUB_ID, "protocol": 1, "head_seq": after}))
+        if websocket.request is not None and websocket.request.path.endswith("/triggers"):
+            await websocket.wait_closed()  # no trigger events here: the stream stays quiet
+            return
         seq, started, per_tick = after, time.perf_counter(), max(1, int(rate * TICK))
         while True:
             records = [record(n) for n in range(seq + 1, seq + per_tick + 1)]
@@ -94,9 +97,10 @@ class TimedApp(SwitchroomApp):
 
 
 def state(app: TimedApp) -> tuple[object, ...]:
-    """What the benchmark's keys change: following or not, the paused scroll position, the pane."""
+    """What the benchmark's keys change: following or not, the paused cursor and scroll position, the pane."""
     view = app.log_view
-    return view.follow, None if view.follow else view.scroll_y, app.query_one(ContentSwitcher).current
+    return (view.follow, None if view.follow else (view.cursor, view.scroll_y),
+            app.query_one(ContentSwitcher).current)
 
 
 async def press(app: TimedApp, key: str) -> float:
