@@ -125,10 +125,10 @@ class Reruns:
     async def once(self, key: str) -> tuple[int, dict[str, Any]] | None:
         """The answer already given to ``key`` (waiting for it while that request still runs); None if the
         key is new, in which case this request holds it until ``answered``."""
+        if key in self._running:  # before the answers: a running request's key is already marked spent
+            return await asyncio.shield(self._running[key])
         if key in self._answers:
             return self._answers[key]
-        if key in self._running:
-            return await asyncio.shield(self._running[key])
         self._running[key] = asyncio.get_running_loop().create_future()
         return None
 
