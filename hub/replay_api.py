@@ -18,7 +18,7 @@ from hub.auth import OperatorTokens
 from hub.connect_api import json_object
 from hub.errors import ConnectApiError, field_error
 from hub.replays import Replays
-from hub.rerun_api import error_response, parse_rerun_request
+from hub.rerun_api import Outcome, error_response, parse_rerun_request, run_once
 from hub.reruns import Reruns
 
 
@@ -47,21 +47,13 @@ class ReplayApi:
                                      "delivered_to": target.delivered_to})
         except ConnectApiError as exc:
             return error_response(exc)
-        key = asked.order.idempotency_key
-        assert key is not None
-        previous = await self.reruns.once(key)
-        if previous is not None:
-            return JSONResponse(previous[1], previous[0], headers={"Idempotent-Replayed": "true"})
-        status, answer, keep = 500, {}, False
-        try:
+
+        async def replay() -> Outcome:
             target = await self.replays.target(seq, asked.order)
             await self.reruns.requested(asked.order, {"original": seq, "replay": True})
-            status, answer, keep = 200, await self.replays.replay(target, asked.order), True
-        except ConnectApiError as exc:
-            status, answer = exc.status, exc.body.model_dump()
-        finally:
-            self.reruns.answered(key, status, answer, remember=keep)
-        return JSONResponse(answer, status)
+            return 200, await self.replays.replay(target, asked.order), True
+
+        return await run_once(self.reruns, asked.order, replay)
 
 
 def _event_seq(body: dict[str, Any]) -> int:

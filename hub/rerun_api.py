@@ -6,6 +6,7 @@ succeeded or was rerun before, ``rate`` caps a bulk's reruns per second. Anythin
 ``Idempotency-Key`` header: the same key is answered the same, and never runs twice.
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 import asyncio
@@ -23,6 +24,10 @@ from store.filters import FilterError, RecordFilter, parse_filter
 
 MAX_KEY_LENGTH = 200
 MAX_REASON_LENGTH = 1_000
+
+
+Outcome = tuple[int, dict[str, Any], bool]
+"""An answer's status and body, and whether anything ran (then its key keeps the answer for good)."""
 
 
 @dataclass(frozen=True)
@@ -52,22 +57,9 @@ class RerunApi:
                 return JSONResponse(await self._dry_run(asked))
         except ConnectApiError as exc:
             return error_response(exc)
-        key = asked.order.idempotency_key
-        assert key is not None
-        previous = await self.reruns.once(key)
-        if previous is not None:
-            return JSONResponse(previous[1], previous[0], headers={"Idempotent-Replayed": "true"})
-        status, body, keep = 500, {}, False
-        try:
-            status, body, keep = await self._run(asked)
-        except ConnectApiError as exc:
-            status, body = exc.status, exc.body.model_dump()
-        finally:
-            self.reruns.answered(key, status, body, remember=keep)
-        return JSONResponse(body, status)
+        return await run_once(self.reruns, asked.order, lambda: self._run(asked))
 
-    async def _run(self, asked: RerunRequest) -> tuple[int, dict[str, Any], bool]:
-        """Status, body, and whether anything ran (then the key keeps this answer for good)."""
+    async def _run(self, asked: RerunRequest) -> Outcome:
         if asked.api_call_id is not None:
             original = await self.reruns.original(asked.api_call_id, asked.order)
             await self.reruns.requested(asked.order, {"original": asked.api_call_id})
@@ -115,6 +107,24 @@ class RerunApi:
         if actor is None:
             raise ConnectApiError("unauthorized", "Missing or wrong operator token (Authorization: Bearer …)")
         return actor
+
+
+async def run_once(reruns: Reruns, order: RerunOrder, work: Callable[[], Awaitable[Outcome]]) -> JSONResponse:
+    """Do ``work`` for the order's idempotency key, unless that key was answered (or is being answered)
+    already: then the same answer again, marked ``Idempotent-Replayed``."""
+    key = order.idempotency_key
+    assert key is not None
+    previous = await reruns.once(key)
+    if previous is not None:
+        return JSONResponse(previous[1], previous[0], headers={"Idempotent-Replayed": "true"})
+    status, body, keep = 500, {}, False
+    try:
+        status, body, keep = await work()
+    except ConnectApiError as exc:
+        status, body = exc.status, exc.body.model_dump()
+    finally:
+        reruns.answered(key, status, body, remember=keep)
+    return JSONResponse(body, status)
 
 
 def parse_rerun_request(body: dict[str, Any], actor: str, key: str | None) -> RerunRequest:
