@@ -49,7 +49,7 @@ def build_cache(path: Path, count: int, seed: int = 1) -> None:
     timeouts and an oom now and then), 9 % trigger events; written with ``executemany`` in batches."""
     rng = random.Random(seed)
     log = EventLog(path, replica=True)
-    conn = log.db.conn
+    conn = log.conn
     start = datetime.now(UTC) - timedelta(days=1)
     step = 86_400 / count
     columns = "seq, ts, kind, direction, connection_id, feature_id, user_id, op_id, status_code, skipped, " \

@@ -1,42 +1,38 @@
-"""The wire contract between hub and dashboard: the only package both sides import."""
+"""The wire contract between hub and dashboard: the only package both sides import.
 
-from protocol.catalog import Connection, Feature, Service, UserConnection
-from protocol.codec import dumps, loads
-from protocol.errors import ErrorBody, ErrorDetail
-from protocol.frames import (
-    PROTOCOL_VERSION,
-    BatchFrame,
-    ErrorFrame,
-    HeartbeatFrame,
-    HelloFrame,
-    ServerFrame,
-    SubscribeFrame,
-    parse_server_frame,
-)
-from protocol.records import ApiCall, Direction, ScriptRun, ScriptRunCall, Source, TriggerEvent, api_call_record
+Its names are loaded on first use (PEP 562), so that importing one pydantic-free part of it — the batch
+cutting in ``protocol.batches``, say — does not import pydantic and every model with it.
+"""
 
-__all__ = [
-    "PROTOCOL_VERSION",
-    "ApiCall",
-    "Connection",
-    "Feature",
-    "Service",
-    "UserConnection",
-    "BatchFrame",
-    "Direction",
-    "ErrorBody",
-    "ErrorDetail",
-    "ErrorFrame",
-    "HeartbeatFrame",
-    "HelloFrame",
-    "ScriptRun",
-    "ScriptRunCall",
-    "ServerFrame",
-    "Source",
-    "SubscribeFrame",
-    "api_call_record",
-    "TriggerEvent",
-    "dumps",
-    "loads",
-    "parse_server_frame",
-]
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+_HOMES = {
+    "protocol.catalog": ("Connection", "Feature", "Service", "UserConnection"),
+    "protocol.codec": ("dumps", "loads"),
+    "protocol.errors": ("ErrorBody", "ErrorDetail"),
+    "protocol.frames": ("PROTOCOL_VERSION", "BatchFrame", "ErrorFrame", "HeartbeatFrame", "HelloFrame", "ServerFrame",
+                        "SubscribeFrame", "parse_server_frame"),
+    "protocol.records": ("ApiCall", "Direction", "ScriptRun", "ScriptRunCall", "Source", "TriggerEvent",
+                         "api_call_record"),
+}
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+__all__ = sorted(_HOME_OF)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME_OF:
+        raise AttributeError(f"module 'protocol' has no attribute {name!r}")
+    value = getattr(import_module(_HOME_OF[name]), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:  # the names, for type checkers and editors
+    from protocol.catalog import Connection, Feature, Service, UserConnection  # noqa: F401
+    from protocol.codec import dumps, loads  # noqa: F401
+    from protocol.errors import ErrorBody, ErrorDetail  # noqa: F401
+    from protocol.frames import (PROTOCOL_VERSION, BatchFrame, ErrorFrame, HeartbeatFrame, HelloFrame, ServerFrame,
+                                 SubscribeFrame, parse_server_frame)  # noqa: F401
+    from protocol.records import (ApiCall, Direction, ScriptRun, ScriptRunCall, Source, TriggerEvent,
+                                  api_call_record)  # noqa: F401

@@ -124,7 +124,7 @@ def derived_path(cache_path: Path | str) -> Path:
 def attach(log: EventLog) -> sqlite3.Connection:
     """The connection of ``log`` (a cache) with its derived file attached as ``derived``, once there is
     one: the derived tables can then be named as if they were the cache's own."""
-    conn = log.db.conn
+    conn = log.conn
     if not _attached(conn) and derived_path(log.path).exists():
         conn.execute("ATTACH DATABASE ? AS derived", (str(derived_path(log.path)),))
     return conn

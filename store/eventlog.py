@@ -24,9 +24,9 @@ import uuid
 
 import msgspec
 import orjson
-import sqlite_utils
 
-from protocol.frames import is_seq
+from protocol.batches import is_seq
+
 
 # Columns copied out of each record for indexing, in insert order after seq, ts, kind.
 INDEXED = (
@@ -76,8 +76,11 @@ class EventLog:
         if replica:
             page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
             self._conn.execute(f"PRAGMA wal_autocheckpoint={REPLICA_WAL_AUTOCHECKPOINT_BYTES // page_size}")
-        self.db = sqlite_utils.Database(self._conn)
         self._ensure_schema()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self._conn
 
     def close(self) -> None:
         self._conn.close()
@@ -85,13 +88,20 @@ class EventLog:
     # -- schema -----------------------------------------------------------------------------------
 
     def _ensure_schema(self) -> None:
-        if {"records", "trigger_seen", "user_connections"} <= set(self.db.table_names()):
+        tables = {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if {"records", "trigger_seen", "user_connections"} <= tables:
             if self.replica:  # a cache made before replicas went without them
                 for name in _HUB_ONLY_INDEXES:
                     self._conn.execute(f"DROP INDEX IF EXISTS {name}")
             return
+        self._create_schema()
+
+    def _create_schema(self) -> None:
+        import sqlite_utils  # here, not at the top: opening an existing log (the dashboard's start) skips it
+
+        db = sqlite_utils.Database(self._conn)
         with self._transaction():
-            self.db["records"].create(
+            db["records"].create(
                 {
                     "seq": int,
                     "ts": str,
@@ -102,12 +112,12 @@ class EventLog:
                 pk="seq",
                 if_not_exists=True,
             )
-            self.db["records"].create_index(["kind", "seq"], if_not_exists=True)
+            db["records"].create_index(["kind", "seq"], if_not_exists=True)
             if not self.replica:
                 for name, columns in _HUB_ONLY_INDEXES.items():
-                    self.db["records"].create_index(columns, index_name=name, if_not_exists=True)
-            self.db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
-            self.db["cursors"].create({"name": str, "seq": int}, pk="name", if_not_exists=True)
+                    db["records"].create_index(columns, index_name=name, if_not_exists=True)
+            db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+            db["cursors"].create({"name": str, "seq": int}, pk="name", if_not_exists=True)
             # Trigger items already turned into events, per subscription (DESIGN §5 dedupe). The
             # empty meta id marks a subscription whose first poll has been taken as its baseline.
             self._conn.execute(
@@ -144,6 +154,11 @@ class EventLog:
 
     def head_seq(self) -> int:
         return self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()[0]
+
+    def newest_ts(self) -> str | None:
+        """When the last record held was written; None for an empty log."""
+        row = self._conn.execute("SELECT ts FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+        return row[0] if row else None
 
     def append(self, bodies: Sequence[dict[str, Any]], state: "StateChanges | None" = None) -> list[dict[str, Any]]:
         """Append new records (hub side) in one transaction, assigning the next seqs and ``ts``.
@@ -295,7 +310,7 @@ class _Columns(msgspec.Struct, gc=False, kw_only=True):
     the record does not have comes out as its column's ``_ABSENT_*`` value; one that is ``null``, as None.
     """
 
-    seq: Annotated[int, msgspec.Meta(ge=0, le=(1 << 63) - 1)]  # as protocol.frames.is_seq
+    seq: Annotated[int, msgspec.Meta(ge=0, le=(1 << 63) - 1)]  # as protocol.batches.is_seq
     ts: str | None = _ABSENT_TEXT
     kind: str
     direction: str | None = _ABSENT_TEXT
@@ -334,7 +349,7 @@ def record_rows(texts: Sequence[str]) -> RecordRows | None:
     """Rows of ``records`` for records given as their JSON text (each text stored as is).
 
     None unless every text is one JSON object with an integer ``seq`` and a string ``kind`` — which is
-    also what tells ``protocol.frames.cut_batch``'s pieces are exactly a frame's records. A record
+    also what tells ``protocol.batches.cut_batch``'s pieces are exactly a frame's records. A record
     whose indexed fields have unusual types (a ``status_code`` that is text, say) is decoded whole and
     stored with what fits in each column.
     """
@@ -363,7 +378,7 @@ def dict_rows(records: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
 
 
 def _loose_row(r: dict[str, Any], body: str) -> tuple[Any, ...]:
-    """``_row`` for a record from elsewhere, whose ``seq`` has been checked (``protocol.frames.is_seq``): a
+    """``_row`` for a record from elsewhere, whose ``seq`` has been checked (``protocol.batches.is_seq``): a
     column whose value SQLite cannot hold (an object, a list, an integer past 64 bits) is left empty, and
     so is a missing ``ts``, so that no record can make a batch fail to store."""
     get = r.get

@@ -17,7 +17,7 @@ CHUNK = 10_000
 
 def used_bytes(log: EventLog) -> int:
     """Bytes the database's pages hold, free pages not counted."""
-    conn = log.db.conn
+    conn = log.conn
     pages, free, size = (conn.execute(f"PRAGMA {name}").fetchone()[0]
                          for name in ("page_count", "freelist_count", "page_size"))
     return (pages - free) * size
@@ -37,7 +37,7 @@ def trim(log: EventLog, older_than: str | None = None, max_bytes: int | None = N
             break
         dropped += went
     if dropped:
-        log.db.conn.execute("PRAGMA incremental_vacuum")  # gives pages back where the file allows it
+        log.conn.execute("PRAGMA incremental_vacuum")  # gives pages back where the file allows it
     return dropped
 
 
@@ -50,7 +50,7 @@ def _records_in(log: EventLog, size: int) -> int:
 def _drop_oldest(log: EventLog, count: int, before_ts: str | None) -> int:
     """Delete among the ``count`` oldest records those before ``before_ts`` (all of them when None), and
     their derived data."""
-    conn = log.db.conn
+    conn = log.conn
     oldest = "SELECT seq FROM records ORDER BY seq LIMIT ?"
     before, params = ("AND ts < ?", (count, before_ts)) if before_ts else ("", (count,))
     if not derived.derived_path(log.path).exists():

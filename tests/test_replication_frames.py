@@ -16,7 +16,7 @@ import websockets
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
-from protocol.frames import MalformedFrame, split_batch
+from protocol.batches import MalformedFrame, split_batch
 from store import EventLog, connection_counts
 from tui.cache import Cache
 from tui.replication import LinkState, Replicator

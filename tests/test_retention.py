@@ -56,7 +56,7 @@ def test_config_defaults_file_values_and_problems(tmp_path: Path, monkeypatch: p
     with pytest.raises(ConfigError) as problems:
         load_config(path)
     assert f"{path}: cache.max_age_days:" in str(problems.value)
-    assert f"{path}: cache.max_sise_mb: Extra inputs are not permitted" in str(problems.value)
+    assert f"{path}: cache.max_sise_mb: no such setting" in str(problems.value)
     path.write_text("[cache\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(path)

@@ -147,7 +147,7 @@ async def test_a_hub_restored_from_an_older_copy_gets_a_fresh_cache(tmp_path: Pa
     log = EventLog(db)
     log.ensure_hub_id()
     log.append([{"kind": "api_call", "request_id": f"old-{n}"} for n in range(100)])
-    log.db.conn.execute(f"VACUUM INTO '{backup}'")
+    log.conn.execute(f"VACUUM INTO '{backup}'")
     log.append([{"kind": "api_call", "request_id": f"lost-{n}"} for n in range(50)])
     log.close()
 

@@ -21,74 +21,68 @@ user's, so any of them is a starting point for one. ::
 """
 
 from pathlib import Path
+from typing import Any
 import tomllib
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from textual.color import Color, ColorParseError
 from textual.theme import BUILTIN_THEMES, Theme
 
 THEMES_DIR = Path(__file__).parent
 APP_CSS = THEMES_DIR / "switchroom.tcss"
 DEFAULT_THEME = "switchroom-dark"
+COLOURS = ("primary", "secondary", "accent", "foreground", "background", "surface", "panel", "boost", "success",
+           "warning", "error")
+"""The colour keys of a theme file (those of ``textual.theme.Theme``); ``primary`` is required."""
+SHARES = ("luminosity_spread", "text_alpha")
+"""Its keys that are numbers from 0 to 1."""
 
 
 class ThemeError(Exception):
     pass
 
 
-def _colour(value: str | None) -> str | None:
-    if value is not None:
-        try:
-            Color.parse(value)
-        except ColorParseError:
-            raise ValueError(f"{value!r} is not a colour (e.g. '#5fafff', 'rgb(95,175,255)', 'ansi_red')") from None
-    return value
-
-
-class ThemeFile(BaseModel):
-    """The keys a theme file may have: those of ``textual.theme.Theme``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str | None = None
-    dark: bool = True
-    primary: str
-    secondary: str | None = None
-    accent: str | None = None
-    foreground: str | None = None
-    background: str | None = None
-    surface: str | None = None
-    panel: str | None = None
-    boost: str | None = None
-    success: str | None = None
-    warning: str | None = None
-    error: str | None = None
-    luminosity_spread: float = Field(default=0.15, ge=0, le=1)
-    text_alpha: float = Field(default=0.95, ge=0, le=1)
-    variables: dict[str, str] = {}
-
-    _check_colours = field_validator("primary", "secondary", "accent", "foreground", "background", "surface",
-                                     "panel", "boost", "success", "warning", "error")(_colour)
-
-
 def load_theme(path: Path) -> Theme:
-    """The theme in ``path``; ``ThemeError`` naming the file and the key when it is not one."""
+    """The theme in ``path``; ``ThemeError`` naming the file and every bad key when it is not one."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        theme = ThemeFile.model_validate(raw)
     except OSError as exc:
         raise ThemeError(f"{path}: cannot read the file: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ThemeError(f"{path}: not valid TOML: {exc}") from None
-    except ValidationError as exc:
-        raise ThemeError("\n".join(
-            f"{path}: {'.'.join(str(p) for p in e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-            for e in exc.errors()
-        )) from None
-    fields = theme.model_dump()
-    if theme.boost:  # Textual ignores ``boost`` when ``panel`` is given too; as a variable it always counts
-        fields["variables"] = {"boost": theme.boost, **theme.variables}
-    return Theme(**{**fields, "name": theme.name or path.stem})
+    problems = [f"{path}: {key}: {problem}" for key, value in raw.items() if (problem := _problem(key, value))]
+    if "primary" not in raw:
+        problems.append(f"{path}: primary: a theme needs at least its primary colour")
+    if problems:
+        raise ThemeError("\n".join(problems))
+    fields = {"name": path.stem, **raw}
+    if raw.get("boost"):  # Textual ignores ``boost`` when ``panel`` is given too; as a variable it always counts
+        fields["variables"] = {"boost": fields.pop("boost"), **raw.get("variables", {})}
+    return Theme(**fields)
+
+
+def _problem(key: str, value: Any) -> str | None:
+    """What is wrong with one key of a theme file, if anything."""
+    if key in COLOURS:
+        return None if isinstance(value, str) and _is_colour(value) else \
+            f"{value!r} is not a colour (e.g. '#5fafff', 'rgb(95,175,255)', 'ansi_red')"
+    if key in SHARES:
+        return None if type(value) in (int, float) and 0 <= value <= 1 else "give a number from 0 to 1"
+    if key == "name":
+        return None if isinstance(value, str) and value else "give the theme's name"
+    if key == "dark":
+        return None if isinstance(value, bool) else "give true or false"
+    if key == "variables":
+        return None if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()) else \
+            "a table of Textual theme variables, each a text"
+    return f"no such key; a theme has: name, dark, {', '.join(COLOURS)}, {', '.join(SHARES)}, variables"
+
+
+def _is_colour(value: str) -> bool:
+    try:
+        Color.parse(value)
+    except ColorParseError:
+        return False
+    return True
 
 
 def load_themes(user_dir: Path | None = None) -> dict[str, Theme]:

@@ -18,8 +18,7 @@ import threading
 
 import platformdirs
 
-from protocol import BatchFrame, parse_server_frame
-from protocol.frames import MalformedFrame, cut_batch
+from protocol.batches import cut_batch, parse_batch
 from store import EventLog, iso_timestamp
 from store.eventlog import RecordRows, dict_rows, record_rows
 from store.retention import trim
@@ -52,7 +51,7 @@ def default_cache_dir() -> Path:
 class Cache:
     def __init__(self, directory: Path, hub_id: str) -> None:
         self.hub_id = hub_id
-        self.path = directory / "hubs" / f"{hub_id}.sqlite"
+        self.path = self.path_of(directory, hub_id)
         self._writer = EventLog(self.path, check_same_thread=False, replica=True)
         self._writer.set_meta("hub_id", hub_id)
         self._checkpointer = _Checkpointer(self.path)
@@ -64,6 +63,14 @@ class Cache:
         self._opened: list[EventLog] = []
         self._closed = False
         self._write_failure: BaseException | None = None
+
+    @staticmethod
+    def path_of(directory: Path, hub_id: str) -> Path:
+        return directory / "hubs" / f"{hub_id}.sqlite"
+
+    @staticmethod
+    def exists(directory: Path, hub_id: str) -> bool:
+        return Cache.path_of(directory, hub_id).exists()
 
     async def store_batch(self, frame_text: str | bytes, cursor: str = LOG_CURSOR) -> tuple[int, int]:
         """Decode a batch frame and store its records and cursor together, all on the writer thread.
@@ -157,10 +164,8 @@ def _decode(frame_text: str | bytes) -> tuple[RecordRows, int]:
     rows = record_rows(cut[0]) if cut is not None else None
     if cut is not None and rows is not None:
         return rows, cut[1]
-    frame = parse_server_frame(frame_text)  # any other layout: decoded whole
-    if not isinstance(frame, BatchFrame):
-        raise MalformedFrame(f"expected a batch frame, got {frame.type}")
-    return RecordRows([], dict_rows(frame.records)), frame.through_seq
+    records, through_seq = parse_batch(frame_text)  # any other layout: decoded whole
+    return RecordRows([], dict_rows(records)), through_seq
 
 
 class _Checkpointer:

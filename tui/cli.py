@@ -7,7 +7,6 @@ import sys
 
 from tui.cache import default_cache_dir
 from tui.config import ConfigError, load_config
-from tui.embedded import EmbeddedHub, EmbeddedHubError
 from tui.known_hubs import EMBEDDED
 
 
@@ -40,13 +39,15 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         sys.exit(f"switchroom: the settings file has problems:\n{exc}")
     cache_dir = args.cache_dir or default_cache_dir()
-    embedded: EmbeddedHub | None = None
+    embedded = None
     if args.hub:
         hub_url = args.hub
         token = args.token or os.environ.get("SWITCHROOM_TOKEN")
         if not token:
             sys.exit("switchroom: --hub needs an operator token: pass --token or set SWITCHROOM_TOKEN")
     else:
+        from tui.embedded import EmbeddedHub, EmbeddedHubError  # a hub you name needs none of it
+
         embedded = EmbeddedHub(cache_dir / "demo-hub.log")
         print("Starting the embedded demo hub…", file=sys.stderr, flush=True)
         try:

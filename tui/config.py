@@ -25,13 +25,14 @@ them (``tui/keymap.py``); an unknown action id, a key that is no key, or a key t
 actions is refused.
 """
 
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, get_type_hints
 import os
 import tomllib
 
+import msgspec
 import platformdirs
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
 from themes import DEFAULT_THEME, ThemeError, load_themes
 from tui.keymap import KeyMap, check_action_id, check_clashes, parse_keys
@@ -43,15 +44,12 @@ class ConfigError(Exception):
     pass
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class CacheLimits(_Section):
+@dataclass(frozen=True)
+class CacheLimits:
     """Retention of the local cache, by age and by size (0 turns either off)."""
 
-    max_age_days: float = Field(default=30.0, ge=0)
-    max_size_mb: float = Field(default=2048.0, ge=0)
+    max_age_days: Annotated[float, msgspec.Meta(ge=0)] = 30.0
+    max_size_mb: Annotated[float, msgspec.Meta(ge=0)] = 2048.0
 
     @property
     def max_age_seconds(self) -> float | None:
@@ -62,37 +60,23 @@ class CacheLimits(_Section):
         return int(self.max_size_mb * 1024 * 1024) if self.max_size_mb else None
 
 
-def _keys(value: object) -> tuple[str, ...]:
-    if isinstance(value, str) or (isinstance(value, list) and all(isinstance(key, str) for key in value)):
-        return parse_keys(value)
-    raise ValueError("give a key or a list of keys, e.g. \"f1\" or [\"f1\", \"?\"]")
-
-
-ActionId = Annotated[str, AfterValidator(check_action_id)]
-Keys = Annotated[tuple[str, ...], BeforeValidator(_keys)]
-
-
-class AlertSettings(_Section):
+@dataclass(frozen=True)
+class AlertSettings:
     """When a feature's share of failed calls (5xx or no answer) over the last ``window_minutes``
     reaches ``error_rate`` — with at least ``min_calls`` calls — a banner shows and the bell rings once."""
 
-    error_rate: float = Field(default=0.25, gt=0, le=1)
-    window_minutes: int = Field(default=5, ge=1, le=1440)
-    min_calls: int = Field(default=20, ge=1)
+    error_rate: Annotated[float, msgspec.Meta(gt=0, le=1)] = 0.25
+    window_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 5
+    min_calls: Annotated[int, msgspec.Meta(ge=1)] = 20
 
 
-class Config(_Section):
+@dataclass(frozen=True)
+class Config:
     theme: str = DEFAULT_THEME
     cache: CacheLimits = CacheLimits()
     alert: AlertSettings = AlertSettings()
-    keys: dict[ActionId, Keys] = {}
+    keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Action id → its keys, in Textual's long form."""
-
-    @field_validator("keys")
-    @classmethod
-    def _no_key_runs_two_actions(cls, keys: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-        check_clashes(keys)
-        return keys
 
     @property
     def keymap(self) -> KeyMap:
@@ -120,11 +104,10 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}: cannot read the file: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    try:
-        config = Config.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError("\n".join(f"{path}: {_where(e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
-                                     for e in exc.errors())) from None
+    problems: list[str] = []
+    config = _config(raw, problems)
+    if problems:
+        raise ConfigError("\n".join(f"{path}: {problem}" for problem in problems))
     try:
         themes = load_themes(themes_dir(path))
     except ThemeError as exc:
@@ -135,6 +118,60 @@ def load_config(path: Path | None = None) -> Config:
     return config
 
 
-def _where(loc: tuple[int | str, ...]) -> str:
-    """A pydantic error location as a TOML key path (``keys.help``)."""
-    return ".".join(str(part) for part in loc if part != "[key]")
+def _config(raw: dict[str, Any], problems: list[str]) -> Config:
+    """The settings in a parsed file, adding every problem found to ``problems`` (as ``key: what``)."""
+    sections = {"cache": CacheLimits, "alert": AlertSettings}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "theme" and isinstance(value, str):
+            values[key] = value
+        elif key == "theme":
+            problems.append('theme: give a theme\'s name, e.g. "switchroom-light"')
+        elif key == "keys":
+            values[key] = _keys(value, problems)
+        elif key in sections and isinstance(value, dict):
+            values[key] = sections[key](**_values(sections[key], value, f"{key}.", problems))
+        elif key in sections:
+            problems.append(f"{key}: a table is needed ([{key}])")
+        else:
+            problems.append(f"{key}: no such setting; the settings are: theme, {', '.join(sections)}, keys")
+    return Config(**values)
+
+
+def _values(section: type, table: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
+    """The values in ``table`` for the fields of dataclass ``section``, each checked against its type and
+    bounds; unknown keys and bad values are problems."""
+    hints = get_type_hints(section, include_extras=True)
+    values = {}
+    for key, value in table.items():
+        if key not in hints:
+            problems.append(f"{where}{key}: no such setting; the settings here are: {', '.join(hints)}")
+            continue
+        try:
+            values[key] = msgspec.convert(value, hints[key])
+        except msgspec.ValidationError as exc:
+            problems.append(f"{where}{key}: {exc}")
+    return values
+
+
+def _keys(table: object, problems: list[str]) -> dict[str, tuple[str, ...]]:
+    """``[keys]``: action id → a key or a list of keys; every id known, every key a key, no key running two
+    actions."""
+    if not isinstance(table, dict):
+        problems.append("keys: a table is needed ([keys])")
+        return {}
+    keys: dict[str, tuple[str, ...]] = {}
+    for action_id, value in table.items():
+        try:
+            check_action_id(action_id)
+            if not (isinstance(value, str) or (isinstance(value, list) and all(isinstance(k, str) for k in value))):
+                raise ValueError("give a key or a list of keys, e.g. \"f1\" or [\"f1\", \"?\"]")
+            keys[action_id] = parse_keys(value)
+        except ValueError as exc:
+            problems.append(f"keys.{action_id}: {exc}")
+    if len(keys) == len(table):
+        try:
+            check_clashes(keys)
+        except ValueError as exc:
+            problems.append(f"keys: {exc}")
+    return keys

@@ -5,10 +5,9 @@ script's source can still be shown when the hub is gone."""
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 
-from tui.http import hub_client
+from tui.http import HubUnreachable, hub_request
 
 FETCH_TIMEOUT = 5.0
 
@@ -27,9 +26,9 @@ class Definitions:
     async def get(self, hub_id: str, connection_id: str) -> dict[str, Any] | None:
         """The connection's definition: from the hub when it answers, else as last saved; None if neither."""
         try:
-            async with hub_client(self.hub_url, FETCH_TIMEOUT) as http:
-                response = await http.get(f"{self.hub_url}/v1/ops/connections/{connection_id}", headers=self._headers)
-        except httpx.HTTPError:
+            response = await hub_request(self.hub_url, "GET", f"/v1/ops/connections/{connection_id}", FETCH_TIMEOUT,
+                                         FETCH_TIMEOUT, headers=self._headers)
+        except HubUnreachable:
             return self._saved(hub_id).get(connection_id)
         if response.status_code != 200:
             return self._saved(hub_id).get(connection_id)

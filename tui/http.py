@@ -1,16 +1,22 @@
-"""HTTP clients for talking to a hub, made cheaply.
+"""HTTP to a hub, made cheaply.
 
 Every ``httpx.AsyncClient`` loads the system's CA certificates into a new TLS context unless it is
 given one, which takes tens of milliseconds on the event loop — paid on each reconnect attempt and
 each detail view. A hub on ``http://`` needs no TLS at all; one on ``https://`` shares one context,
-made the first time it is needed.
+made the first time it is needed. httpx itself is imported on first use: it takes a tenth of a second,
+which the dashboard's first screen does not wait for.
 """
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 import ssl
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
+
+
+class HubUnreachable(Exception):
+    """The hub did not answer (refused, timed out, the link broke)."""
 
 
 @cache
@@ -18,7 +24,21 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def hub_client(hub_url: str, timeout: float | httpx.Timeout, **kwargs: Any) -> httpx.AsyncClient:
+def hub_client(hub_url: str, timeout: "float | httpx.Timeout", **kwargs: Any) -> "httpx.AsyncClient":
     """A client for requests to the hub at ``hub_url`` (certificates checked whenever TLS is used)."""
+    import httpx
+
     verify: ssl.SSLContext | bool = _tls_context() if hub_url.startswith("https:") else False
     return httpx.AsyncClient(timeout=timeout, verify=verify, **kwargs)
+
+
+async def hub_request(hub_url: str, method: str, path: str, timeout: float, connect_timeout: float,
+                      **kwargs: Any) -> "httpx.Response":
+    """One request to the hub at ``hub_url``; ``HubUnreachable`` when it does not answer."""
+    import httpx
+
+    try:
+        async with hub_client(hub_url, httpx.Timeout(timeout, connect=connect_timeout)) as http:
+            return await http.request(method, hub_url.rstrip("/") + path, **kwargs)
+    except httpx.HTTPError as exc:
+        raise HubUnreachable(f"the hub at {hub_url} did not answer: {type(exc).__name__}") from None

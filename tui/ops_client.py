@@ -1,22 +1,16 @@
 """The dashboard's client of the hub's rerun API (``/v1/ops/reruns``, DESIGN §9), over HTTP.
 
 Every answer comes back as ``OpsAnswer`` (status and body), errors included: the caller shows the
-hub's own message. Only a hub that cannot be reached raises (``OpsUnreachable``).
+hub's own message. Only a hub that cannot be reached raises (``tui.http.HubUnreachable``).
 """
 
 from dataclasses import dataclass
 from typing import Any
 import uuid
 
-import httpx
+from tui.http import hub_request
 
-from tui.http import hub_client
-
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
-
-
-class OpsUnreachable(Exception):
-    pass
+TIMEOUT, CONNECT_TIMEOUT = 30.0, 5.0
 
 
 @dataclass(frozen=True)
@@ -64,11 +58,7 @@ class OpsClient:
         return await self._call("POST", f"/v1/ops/reruns/{bulk_id}/cancel", headers=self._headers)
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> OpsAnswer:
-        try:
-            async with hub_client(self.hub_url, TIMEOUT) as http:
-                response = await http.request(method, self.hub_url + path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise OpsUnreachable(f"the hub at {self.hub_url} did not answer: {type(exc).__name__}") from None
+        response = await hub_request(self.hub_url, method, path, TIMEOUT, CONNECT_TIMEOUT, **kwargs)
         try:
             body = response.json()
         except ValueError:

@@ -13,7 +13,8 @@ from textual.screen import ModalScreen
 from textual.widgets import ProgressBar, Static
 
 from tui.actions import bindings
-from tui.ops_client import OpsAnswer, OpsClient, OpsUnreachable, new_idempotency_key
+from tui.http import HubUnreachable
+from tui.ops_client import OpsAnswer, OpsClient, new_idempotency_key
 from tui.screens.confirm import ConfirmScreen
 from tui.text import printable
 
@@ -87,7 +88,7 @@ class BulkRerun(ModalScreen[None]):
                 return self._finish(f"Refused: {started.message}")
             self.bulk_id, self.state = str(started.body["id"]), "running"
             await self._follow()
-        except OpsUnreachable as exc:
+        except HubUnreachable as exc:
             self._finish(str(exc))
 
     async def _follow(self) -> None:
@@ -120,7 +121,7 @@ class BulkRerun(ModalScreen[None]):
                 cancelled = await self.client.cancel(self.bulk_id)
                 self._show("#bulk-title", f"Cancelled after {cancelled.body.get('done', 0):,} of "
                                           f"{cancelled.body.get('total', 0):,}. Escape closes.", "bold")
-            except OpsUnreachable as exc:
+            except HubUnreachable as exc:
                 self._show("#bulk-title", str(exc), "bold red")
             return
         if self.state != "cancelling":

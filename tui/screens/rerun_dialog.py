@@ -18,7 +18,8 @@ from textual.widgets import Input, Label, Static
 from store.related import LOOK_AROUND, records_near
 from tui.actions import bindings
 from tui.cache import Cache, CacheClosed
-from tui.ops_client import OpsClient, OpsUnreachable, new_idempotency_key
+from tui.http import HubUnreachable
+from tui.ops_client import OpsClient, new_idempotency_key
 from tui.record_text import json_block
 from tui.text import printable
 
@@ -146,7 +147,7 @@ class RerunDialog(ModalScreen[None]):
         result.update(Text("sending…"))
         try:
             answer = await self.client.rerun(body, self.idempotency_key)
-        except OpsUnreachable as exc:
+        except HubUnreachable as exc:
             result.update(Text(str(exc), style="bold red"))
             self.sending = False
             return
