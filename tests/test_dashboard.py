@@ -67,7 +67,8 @@ async def test_a_run_through_the_connect_api_reaches_cache_and_screen(hub: Runni
         await pilot.press("1")
         table = app.query_one(ConnectionsTable)
         await wait_until(pilot, lambda: table.row_count == 1)
-        assert str(table.get_row("evening-glow")[0]) == "evening-glow"
+        row = table.row_of("evening-glow")
+        assert row is not None and row.cells[0].text == "evening-glow"
 
 
 async def test_untrusted_text_is_shown_literally(hub: RunningHub, tmp_path: Path) -> None:

@@ -93,9 +93,9 @@ async def test_focusing_a_connection_focuses_every_pane(hub: RunningHub, tmp_pat
     app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.query_one(ConnectionsTable)
-        await wait_until(pilot, lambda: "evening-glow" in table.rows)
+        await wait_until(pilot, lambda: table.row_of("evening-glow") is not None)
         table.focus()
-        table.move_cursor(row=table.get_row_index("evening-glow"))
+        table.select("evening-glow")
         await pilot.press("enter")
         assert app.current_pane == "logs" and app.view.connection_id == "evening-glow"
         assert all(records.record_filter is not None and records.record_filter.connection_id == "evening-glow"

@@ -43,23 +43,31 @@ def _pane_actions() -> Iterator[Action]:
                      f"show_pane('{pane.id}')")  # the pane bar shows these keys
 
 
+def _cursor_actions() -> Iterator[Action]:
+    """The keys that move the cursor of every list and table."""
+    for action_id, description, keys in (
+        ("cursor_up", "Select the row above (pauses a list)", ("up", "k")),
+        ("cursor_down", "Select the row below", ("down", "j")),
+        ("cursor_page_up", "Select a page up (pauses a list)", ("pageup",)),
+        ("cursor_page_down", "Select a page down", ("pagedown",)),
+        ("follow_tail", "Jump to the last row (and follow)", ("end", "G")),
+        ("cursor_home", "Jump to the first row (pauses)", ("home", "g")),
+    ):
+        yield Action(action_id, description, keys, "Lists", action_id, scope="CursorRows")
+
+
 def _record_list_actions() -> Iterator[Action]:
     """The keys of every list of records (the API log, and the lists of the other panes)."""
     for action_id, description, keys, hint in (
         ("toggle_follow", "Follow the newest records, or pause", ("f",), "follow"),
         ("choose", "Show the selected record's detail", ("enter",), "detail"),
-        ("cursor_up", "Select the record above (pauses)", ("up", "k"), None),
-        ("cursor_down", "Select the record below", ("down", "j"), None),
-        ("cursor_page_up", "Select a page up (pauses)", ("pageup",), None),
-        ("cursor_page_down", "Select a page down", ("pagedown",), None),
-        ("follow_tail", "Jump to the newest record and follow", ("end", "G"), None),
-        ("cursor_home", "Jump to the oldest record (pauses)", ("home", "g"), None),
     ):
-        yield Action(action_id, description, keys, "Record lists", action_id, scope="RecordList", hint=hint)
+        yield Action(action_id, description, keys, "Lists", action_id, scope="RecordList", hint=hint)
 
 
 ACTIONS: tuple[Action, ...] = (
     *_pane_actions(),
+    *_cursor_actions(),
     *_record_list_actions(),
     Action("filter", "Filter what the pane shows", ("slash",), "Everywhere", "filter", hint="filter"),
     Action("filter_close", "Leave the filter unchanged", ("escape",), "Everywhere", "close", scope="FilterBar"),
@@ -84,7 +92,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("rerun_close", "Close the rerun dialog", ("escape",), "Reruns", "dismiss", scope="RerunDialog"),
     Action("bulk_stop", "Cancel the bulk rerun, or close it", ("escape",), "Reruns", "stop",
            scope="BulkRerun"),
-    Action("detail_close", "Close the record's detail", ("escape",), "Record lists", "dismiss",
+    Action("detail_close", "Close the record's detail", ("escape",), "Lists", "dismiss",
            scope="RecordDetail"),
     Action("confirm", "Answer yes to the question asked", ("y", "enter"), "Questions", "confirm",
            scope="ConfirmScreen"),

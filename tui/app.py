@@ -4,7 +4,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+import asyncio
+import importlib
 import os
 import time
 
@@ -31,9 +33,10 @@ from tui.definitions import Definitions
 from tui.export import export_records
 from tui.indexing import IndexRunner
 from tui.panes import PANES
-from tui.replication import LinkState, Replicator
+from tui.link import LinkState
 from tui.screens.help import HelpScreen
-from tui.ops_client import OpsClient, OpsUnreachable, new_idempotency_key
+from tui.http import HubUnreachable
+from tui.ops_client import OpsClient, new_idempotency_key
 from tui.screens.bulk_rerun import BulkRerun
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.record_detail import RecordDetail
@@ -52,6 +55,9 @@ from tui.widgets.script_list import ScriptRunList
 from tui.widgets.script_summary import ScriptSummary
 from tui.widgets.status_line import IngestRate, StatusLine
 from tui.widgets.trigger_list import TriggerList
+
+if TYPE_CHECKING:
+    from tui.replication import Replicator
 
 T = TypeVar("T")
 REFRESH_SECONDS = 0.25
@@ -87,8 +93,11 @@ class SwitchroomApp(App[None]):
         self.hub_url = hub_url
         self.cache_dir = cache_dir
         self.hub_key = hub_key or known_hubs.hub_key(hub_url)
-        self.replicator = Replicator(hub_url, token, cache_dir, self._on_cache, self._on_ingest, self._on_link,
-                                     known_hubs.known_hub_id(cache_dir, self.hub_key), streams=("logs", "triggers"))
+        self.token = token
+        self.replicator: Replicator | None = None
+        """Made once the first screen is shown (``_replicate``)."""
+        self._cache: Cache | None = None
+        self._first_screen = asyncio.Event()
         self.link = LinkState("connecting")
         self.ingest_rate = IngestRate()
         self.view = ViewState()
@@ -125,7 +134,7 @@ class SwitchroomApp(App[None]):
 
     @property
     def cache(self) -> Cache | None:
-        return self.replicator.cache
+        return self._cache
 
     def compose(self) -> ComposeResult:
         yield self.title_line
@@ -155,12 +164,30 @@ class SwitchroomApp(App[None]):
         yield KeyHints(self.key_map)
 
     def on_mount(self) -> None:
-        self.run_worker(self.replicator.run(), name="replicator", group="replicator")
+        known = known_hubs.known_hub_id(self.cache_dir, self.hub_key)
+        if known is not None and Cache.exists(self.cache_dir, known):
+            self._on_cache(Cache(self.cache_dir, known))  # browsable at once, hub or no hub
+        else:
+            self._first_screen.set()  # nothing to show before the hub has answered
+        self.run_worker(self._replicate(), name="replicator", group="replicator")
         self.set_interval(REFRESH_SECONDS, self._refresh_views)
         self.set_interval(RETENTION_SECONDS, self._apply_retention)
         self.set_interval(ALERT_SECONDS, self._check_alert)
         self._show_status()
         self._show_title()
+
+    async def _replicate(self) -> None:
+        """Copy the hub's streams into the cache, from the moment the first screen is shown.
+
+        The replicator's modules (websockets, httpx, pydantic) take a quarter second to import; a
+        thread imports them, so that neither the first screen nor the keys wait for them.
+        """
+        await self._first_screen.wait()
+        replication = await asyncio.to_thread(importlib.import_module, "tui.replication")
+        self.replicator = replication.Replicator(
+            self.hub_url, self.token, self.cache_dir, self._on_cache, self._on_ingest, self._on_link,
+            known_hubs.known_hub_id(self.cache_dir, self.hub_key), streams=("logs", "triggers"), cache=self._cache)
+        await self.replicator.run()
 
     def on_unmount(self) -> None:
         if self.indexer is not None:
@@ -201,7 +228,7 @@ class SwitchroomApp(App[None]):
             return
         try:
             answer = await self.ops.replay({"trigger_event_id": seq, "reason": "replayed from the dashboard"}, key)
-        except OpsUnreachable as exc:
+        except HubUnreachable as exc:
             self.notify(str(exc), severity="error")
             return
         if answer.ok:
@@ -316,6 +343,7 @@ class SwitchroomApp(App[None]):
     # -- replicator callbacks (called on the app's event loop) -------------------------------------
 
     def _on_cache(self, cache: Cache) -> None:
+        self._cache = cache
         known_hubs.remember_hub(self.cache_dir, self.hub_key, cache.hub_id)
         if self.indexer is not None:
             self.indexer.stop()
@@ -361,6 +389,7 @@ class SwitchroomApp(App[None]):
             return
         self._show_headers()
         self._show_status()
+        self._first_screen.set()
 
     async def _show_pane_contents(self, pane: str) -> None:
         if self.cache is not None:
@@ -379,7 +408,9 @@ class SwitchroomApp(App[None]):
         if time.monotonic() - self._summarised_at < SUMMARY_SECONDS:
             return  # read at a later refresh: _summaries_due stays set
         self._summarised_at, self._summaries_due = time.monotonic(), False
-        since, focus, now = self.view.since_ts(), self.view.connection_id, iso_timestamp(datetime.now(UTC))
+        await self._place_window()
+        now = self.view.window_end or iso_timestamp(datetime.now(UTC))
+        since, focus = self.view.since_ts(datetime.fromisoformat(now)), self.view.connection_id
         if pane == "connections":
             self.connections_table.show(await self.cache.summarise(indexed(lambda log: connection_summaries(
                 log, since, now))))
@@ -389,6 +420,14 @@ class SwitchroomApp(App[None]):
                 indexed(lambda log: breakdowns(log, since, connection_id=focus, direction="inbound"))))
         elif pane == "scripts":
             self.script_summary.show(await self.cache.summarise(lambda log: script_summary(log, since, focus)))
+
+    async def _place_window(self) -> None:
+        """End the window now while the hub is live, else at the newest record the cache holds."""
+        assert self.cache is not None
+        end = None if self.link.name == "live" else await self.cache.summarise(lambda log: log.newest_ts())
+        if end != self.view.window_end:
+            self.view.window_end = end
+            self._show_title()
 
     async def _check_alert(self) -> None:
         if self.cache is None or self.cache.closed:
@@ -415,4 +454,4 @@ class SwitchroomApp(App[None]):
         counted = (f"{shown.total:,} {shown.NOUN}" if shown is not None
                    else f"{self.connections_table.row_count:,} connections")
         self.status_line.show(self.hub_url, self.link, self.ingest_rate.per_second(), counted,
-                              self.replicator.bad_frames, shown is None or shown.follow)
+                              self.replicator.bad_frames if self.replicator else 0, shown is None or shown.follow)

@@ -7,7 +7,6 @@ than the cache's gets a fresh cache file instead of a mix of two hubs' records.
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -21,11 +20,11 @@ import time
 import httpx
 import websockets
 from protocol import BatchFrame, ErrorFrame, HelloFrame, SubscribeFrame, dumps, parse_server_frame
-from protocol.frames import MalformedFrame
+from protocol.batches import MalformedFrame
 from tui.cache import LOG_CURSOR, Cache, WriteRefused
 from tui.http import hub_client
+from tui.link import LinkState
 
-LinkStateName = Literal["connecting", "live", "reconnecting", "offline"]
 MAX_FRAME_BYTES = 64 << 20
 MAX_WRITES_IN_FLIGHT = 4
 # How the hub starts every batch frame; any other frame is decoded on the event loop.
@@ -37,20 +36,6 @@ CLOSE_POLICY_VIOLATION = 1008
 CLOSE_MESSAGE_TOO_BIG = 1009
 STREAM_CURSORS = {"logs": LOG_CURSOR, "triggers": "triggers"}
 """Each of the hub's streams (``/v1/streams/<name>``) and the cache cursor it resumes from."""
-
-
-@dataclass(frozen=True)
-class LinkState:
-    name: LinkStateName
-    attempt: int = 0
-    detail: str = ""
-
-    def describe(self) -> str:
-        if self.name == "reconnecting":
-            return f"reconnecting {self.attempt}"
-        if self.name == "offline":
-            return f"offline, browsing the cache{': ' + self.detail if self.detail else ''}"
-        return self.name
 
 
 class Unauthorized(Exception):
@@ -77,15 +62,17 @@ class Replicator:
         known_hub_id: str | None = None,
         max_frame_bytes: int = MAX_FRAME_BYTES,
         streams: tuple[str, ...] = ("logs",),
+        cache: Cache | None = None,
     ) -> None:
         """``known_hub_id``: the hub's id when it was last seen; its cache is opened at once, so it can be
         browsed while the hub cannot be reached. ``streams``: which of the hub's streams to copy, side by
         side into the one cache, each resuming from its own cursor (``STREAM_CURSORS``); ``on_ingest``
-        is told the log stream's cursor whichever stream a batch came on."""
+        is told the log stream's cursor whichever stream a batch came on. ``cache``: this hub's cache, when
+        the caller has opened it already (the dashboard does, to show its first screen sooner)."""
         self.hub_url = hub_url.rstrip("/")
         self.token = token
         self.cache_dir = cache_dir
-        self.cache: Cache | None = None
+        self.cache = cache
         self.bad_frames = 0
         self._writes: deque[asyncio.Future[tuple[int, int]]] = deque()
         self._on_cache, self._on_ingest, self._on_link = on_cache, on_ingest, on_link
@@ -118,7 +105,7 @@ class Replicator:
             self._on_link(LinkState("live"))
 
         self._on_link(LinkState("connecting"))
-        if self._known_hub_id is not None and (self.cache_dir / "hubs" / f"{self._known_hub_id}.sqlite").exists():
+        if self.cache is None and self._known_hub_id is not None and Cache.exists(self.cache_dir, self._known_hub_id):
             self._open_cache(self._known_hub_id)
         while True:
             try:

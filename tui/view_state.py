@@ -18,6 +18,9 @@ class ViewState:
     """Pane id → its filter, in the filter language."""
     window: int = 1
     """Index into ``WINDOWS``."""
+    window_end: str | None = None
+    """Where the window ends when it is not now: the newest cached record's time while the hub is
+    not live, so that an offline cache shows the last hour it saw instead of an empty one."""
 
     @property
     def window_label(self) -> str:
@@ -52,4 +55,5 @@ class ViewState:
         line = " › ".join(parts)
         if self.filters.get(pane):
             line += f"  / {self.filters[pane]}"
-        return f"{line}  · window {self.window_label}"
+        end = f" to {self.window_end[:16].replace('T', ' ')} (cache)" if self.window_end else ""
+        return f"{line}  · window {self.window_label}{end}"

@@ -2,17 +2,12 @@
 one row with how many, first and last seen — a storm of 10,000 503s is one line. Enter shows the
 group's calls in the API log; ``r`` reruns them."""
 
-from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 
 from store.failures import FailureGroup
 from tui.actions import bindings
-from tui.text import printable
-
-COLUMNS = (("count", 7), ("last seen", 9), ("first seen", 11), ("connection", 16), ("feature", 10),
-           ("op", 20), ("code", 16), ("what it means", 40))
-
+from tui.widgets.record_list import Column
+from tui.widgets.row_table import Cell, Row, RowTable
 
 def group_filter(group: FailureGroup) -> str:
     """The filter language for the group's records."""
@@ -27,8 +22,13 @@ def group_filter(group: FailureGroup) -> str:
     return " ".join(words)
 
 
-class FailureTable(DataTable[Text]):
+class FailureTable(RowTable):
     BINDINGS = bindings("FailureTable")
+    COLUMNS = (Column("count", "count", 6, right=True), Column("code", "code", 17),
+               Column("connection", "connection", 14), Column("feature", "feature", 10),
+               Column("last", "last_seen", 8), Column("first", "first_seen", 11), Column("op", "op", 16),
+               Column("what it means", "meaning", 12, flexible=True))
+    """The code and where first: at 80 columns the operation and what the code means are cut short."""
 
     class Chosen(Message):
         def __init__(self, group: FailureGroup, rerun: bool) -> None:
@@ -36,36 +36,28 @@ class FailureTable(DataTable[Text]):
             self.group, self.rerun = group, rerun
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row")
+        super().__init__(id=id)
         self.groups: list[FailureGroup] = []
 
-    def on_mount(self) -> None:
-        for title, width in COLUMNS:
-            self.add_column(title, key=title, width=width)
-
     def show(self, groups: list[FailureGroup]) -> None:
-        if groups == self.groups:
-            return
-        row = self.cursor_row
         self.groups = groups
-        self.clear()
-        for group in groups:
-            code = group.code if group.kind == "script_run" else f"{group.code} {group.error_code}".strip()
-            self.add_row(
-                Text(f"{group.count:,}", justify="right", style="bold red"), Text(group.last_seen[11:19]),
-                Text(group.first_seen[5:16].replace("T", " ")), Text(printable(group.connection_id)),
-                Text(printable(group.feature_id)), Text(printable(group.op_id or group.kind)),
-                Text(printable(code), style="red"), Text(printable(group.meaning), style="dim"),
-            )
-        if groups:
-            self.move_cursor(row=min(row, len(groups) - 1))
+        self.set_rows([_row(group) for group in groups])
 
     def _chosen(self, rerun: bool) -> None:
-        if self.groups and 0 <= self.cursor_row < len(self.groups):
-            self.post_message(self.Chosen(self.groups[self.cursor_row], rerun))
+        if self.groups and 0 <= self.cursor < len(self.groups):
+            self.post_message(self.Chosen(self.groups[self.cursor], rerun))
 
     def action_show_failures(self) -> None:
         self._chosen(False)
 
     def action_rerun_failures(self) -> None:
         self._chosen(True)
+
+
+def _row(group: FailureGroup) -> Row:
+    code = group.code if group.kind == "script_run" else f"{group.code} {group.error_code}".strip()
+    return Row(group_filter(group), (
+        Cell(f"{group.count:,}", "error"), Cell.of(code, "error"), Cell.of(group.connection_id),
+        Cell.of(group.feature_id), Cell(group.last_seen[11:19]), Cell(group.first_seen[5:16].replace("T", " ")),
+        Cell.of(group.op_id or group.kind), Cell.of(group.meaning, "muted"),
+    ))

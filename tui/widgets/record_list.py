@@ -18,7 +18,6 @@ from textual import events
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
@@ -28,6 +27,7 @@ from store.record_windows import Matches, count_matches, window
 from tui.actions import bindings
 from tui.cache import Cache, CacheClosed
 from tui.text import printable
+from tui.widgets.cursor_rows import CursorRows
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def time_of_day(record: dict[str, Any]) -> str:
     return str(record.get("ts") or "")[11:23]
 
 
-class RecordList(ScrollView, can_focus=True):
+class RecordList(CursorRows):
     KIND: ClassVar[str] = "api_call"
     NOUN: ClassVar[str] = "records"
     """What the status line calls the rows, e.g. ``calls``."""
@@ -85,7 +85,7 @@ class RecordList(ScrollView, can_focus=True):
     RecordList > .record-list--cursor { background: $boost; text-style: bold; }
     RecordList:focus > .record-list--cursor { background: $accent 40%; }
     """
-    BINDINGS = bindings("RecordList")  # keys from tui/actions.py
+    BINDINGS = bindings("RecordList")  # keys from tui/actions.py, besides the cursor's (CursorRows)
 
     follow: reactive[bool] = reactive(True)
 
@@ -100,8 +100,8 @@ class RecordList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.cache: Cache | None = None
         self.total = 0
-        self.cursor = 0
-        """The row under the cursor (0 = oldest); the newest row while following."""
+        """How many records the list holds (0 = oldest is the first row); the cursor is on the newest
+        while following."""
         self._counted_through = 0
         self._window_start = 0
         self._rows: list[dict[str, Any]] = []
@@ -154,6 +154,10 @@ class RecordList(ScrollView, can_focus=True):
         view shows what it showed."""
         self._counted_through = 0
         self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        return self.total
 
     @property
     def row_width(self) -> int:
@@ -259,21 +263,15 @@ class RecordList(ScrollView, can_focus=True):
 
     def action_cursor_home(self) -> None:
         self.follow = False
-        self._move_cursor_to(0)
+        super().action_cursor_home()
 
     def action_cursor_up(self) -> None:
         self.follow = False
-        self._move_cursor_to(self.cursor - 1)
-
-    def action_cursor_down(self) -> None:
-        self._move_cursor_to(self.cursor + 1)
+        super().action_cursor_up()
 
     def action_cursor_page_up(self) -> None:
         self.follow = False
-        self._move_cursor_to(self.cursor - max(1, self.size.height - 1))
-
-    def action_cursor_page_down(self) -> None:
-        self._move_cursor_to(self.cursor + max(1, self.size.height - 1))
+        super().action_cursor_page_up()
 
     class RerunAsked(Message):
         """``r`` on a row: rerun this record."""
@@ -296,16 +294,6 @@ class RecordList(ScrollView, can_focus=True):
         """Put the cursor on row ``position`` (0 = oldest), pausing the follow."""
         self.follow = False
         self._move_cursor_to(position)
-
-    def _move_cursor_to(self, position: int) -> None:
-        """Move the cursor, scrolling just enough to keep it in view."""
-        self.cursor = max(0, min(position, self.total - 1))
-        top, height = round(self.scroll_y), max(1, self.size.height)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
-        self.refresh()
 
     def on_click(self, event: events.Click) -> None:
         self.follow = False

@@ -6,7 +6,7 @@ import time
 from textual.content import Content
 from textual.widgets import Static
 
-from tui.replication import LinkState
+from tui.link import LinkState
 from tui.text import printable
 
 RATE_WINDOW = 5.0

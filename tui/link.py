@@ -1,0 +1,20 @@
+"""The state of the dashboard's link to its hub, as the status line shows it (DESIGN §8)."""
+
+from dataclasses import dataclass
+from typing import Literal
+
+LinkStateName = Literal["connecting", "live", "reconnecting", "offline"]
+
+
+@dataclass(frozen=True)
+class LinkState:
+    name: LinkStateName
+    attempt: int = 0
+    detail: str = ""
+
+    def describe(self) -> str:
+        if self.name == "reconnecting":
+            return f"reconnecting {self.attempt}"
+        if self.name == "offline":
+            return f"offline, browsing the cache{': ' + self.detail if self.detail else ''}"
+        return self.name

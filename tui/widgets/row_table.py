@@ -1,0 +1,118 @@
+"""A small table drawn line by line: rows held in memory (tens to hundreds — connections, failure
+groups), a line of column titles that stays put, and a row cursor.
+
+Textual's ``DataTable`` measures every cell and lays itself out again as rows change; the two on the
+Connections pane took about a quarter second of the dashboard's first screen and a good part of every
+switch back to that pane. This table only draws the lines on screen, each from cells already made.
+"""
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Size
+from textual.strip import Strip
+
+from tui.text import printable
+from tui.widgets.cursor_rows import CursorRows
+from tui.widgets.record_list import Column, column_widths, fit
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    tone: str = ""
+    """How it is coloured: "" plain, or ``ok``, ``warning``, ``error``, ``muted`` (the theme's colours)."""
+
+    @classmethod
+    def of(cls, value: object, tone: str = "") -> "Cell":
+        """A cell showing ``value`` literally (untrusted text: no markup, no control characters)."""
+        return cls(printable(value), tone)
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    cells: tuple[Cell, ...]
+
+
+class RowTable(CursorRows):
+    COLUMNS: ClassVar[tuple[Column, ...]] = ()
+    HEADER_LINES = 1
+    COMPONENT_CLASSES = {"row-table--header", "row-table--cursor", "row-table--ok", "row-table--warning",
+                         "row-table--error", "row-table--muted"}
+    DEFAULT_CSS = """
+    RowTable { height: 1fr; overflow-x: hidden; }
+    RowTable > .row-table--header { color: $text-muted; text-style: bold; background: $boost; }
+    RowTable > .row-table--cursor { background: $boost; text-style: bold; }
+    RowTable:focus > .row-table--cursor { background: $accent 40%; }
+    RowTable > .row-table--ok { color: $success; }
+    RowTable > .row-table--warning { color: $warning; }
+    RowTable > .row-table--error { color: $error; text-style: bold; }
+    RowTable > .row-table--muted { color: $text-muted; }
+    RowTable:nocolor > .row-table--cursor { text-style: reverse; }
+    RowTable:nocolor > .row-table--error { text-style: bold underline; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.rows: list[Row] = []
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def cursor_key(self) -> str | None:
+        """The key of the row under the cursor."""
+        return self.rows[self.cursor].key if 0 <= self.cursor < len(self.rows) else None
+
+    def set_rows(self, rows: list[Row]) -> None:
+        """Show ``rows``, the cursor staying on the row of the same key when there still is one."""
+        if rows == self.rows:
+            return
+        keys = [row.key for row in rows]
+        key = self.cursor_key
+        self.rows = rows
+        self.cursor = keys.index(key) if key in keys else min(self.cursor, max(0, len(rows) - 1))
+        self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + self.HEADER_LINES)
+        self.refresh()
+
+    def row_of(self, key: str) -> Row | None:
+        return next((row for row in self.rows if row.key == key), None)
+
+    def select(self, key: str) -> None:
+        """Put the cursor on the row of ``key``."""
+        self._move_cursor_to(next(index for index, row in enumerate(self.rows) if row.key == key))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= self.HEADER_LINES:
+            self._move_cursor_to(round(self.scroll_y) + event.y - self.HEADER_LINES)
+
+    # -- drawing ------------------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if y < self.HEADER_LINES:
+            style = base + self.get_component_rich_style("row-table--header")
+            return self._strip([Cell(c.title) for c in self.COLUMNS], width, style, {})
+        index = round(self.scroll_y) + y - self.HEADER_LINES
+        if not 0 <= index < len(self.rows):
+            return Strip.blank(width, base)
+        if index == self.cursor:
+            base = base + self.get_component_rich_style("row-table--cursor")
+        tones = {tone: base + self.get_component_rich_style(f"row-table--{tone}")
+                 for tone in {cell.tone for cell in self.rows[index].cells} if tone}
+        return self._strip(self.rows[index].cells, width, base, tones)
+
+    def _strip(self, cells: "list[Cell] | tuple[Cell, ...]", width: int, base: Style,
+               tones: dict[str, Style]) -> Strip:
+        segments: list[Segment] = []
+        for column, cell, w in zip(self.COLUMNS, cells, column_widths(self.COLUMNS, width)):
+            if segments:
+                segments.append(Segment(" ", base))
+            segments.append(Segment(fit(cell.text, w, column.right), tones.get(cell.tone, base)))
+        return Strip(segments).crop_extend(0, width, base)
