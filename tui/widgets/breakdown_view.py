@@ -94,8 +94,7 @@ class BreakdownView(OptionList):
                     if code.key not in ("skipped", "none") and code.key[0] == share.key[0] and share.key.endswith("xx"):
                         options.append(Option(share_line(code, "    ")))
                         self._choices.append(CodeChoice(item.connection_id, item.feature_id, code.key))
-        self.clear_options()
-        self.add_options(options)
+        self.set_options(options)  # unlike clear + add, lays the screen out again only if the lines' count changed
         if highlighted is not None and options:
             self.highlighted = min(highlighted, len(options) - 1)
 

@@ -2,7 +2,10 @@
 ``tui/actions.py``) — up, down, a page, the first and the last row — and the scrolling that keeps the
 cursor in view. The record lists and the small tables both build on it."""
 
+from rich.style import Style
+from textual.geometry import Region
 from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from tui.actions import bindings
 
@@ -16,6 +19,8 @@ class CursorRows(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.cursor = 0
         """The row under the cursor, from 0."""
+        self._line_style = Style()
+        """The widget's own style, for ``render_line``; read once a repaint, since reading it walks the DOM."""
 
     @property
     def row_count(self) -> int:
@@ -25,6 +30,10 @@ class CursorRows(ScrollView, can_focus=True):
     def page(self) -> int:
         """How many rows a page key moves: the rows in view, less one kept for context."""
         return max(1, self.size.height - self.HEADER_LINES - 1)
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._line_style = self.rich_style
+        return super().render_lines(crop)
 
     def action_cursor_up(self) -> None:
         self._move_cursor_to(self.cursor - 1)

@@ -190,12 +190,16 @@ class RecordList(CursorRows):
             if self._counted_through == after:  # else another reload counted these already
                 self.total, self._counted_through = (self.total if after else 0) + added, through
         self._set_row_count(self.total)
-        if self.follow:
-            self.cursor = max(0, self.total - 1)
-            self.scroll_to(y=max(0, self.total - self.size.height), animate=False, immediate=True)
-        else:
+        if not self.follow:
             self.cursor = min(self.cursor, max(0, self.total - 1))
-        await self._load_window()
+            await self._load_window(round(self.scroll_y))
+            return
+        # The newest rows are read first and then scrolled to, so that one repaint shows them (scrolling
+        # first would paint the old rows moved up, then read the window a second time).
+        top = max(0, self.total - self.size.height)
+        await self._load_window(top)
+        self.cursor = max(0, self.total - 1)
+        self.scroll_to(y=top, animate=False, immediate=True)
 
     def _set_row_count(self, rows: int) -> None:
         """Tell the scroll machinery how many rows there are.
@@ -216,10 +220,11 @@ class RecordList(CursorRows):
         self._scroll_update(size)
         self.refresh()
 
-    async def _load_window(self) -> None:
+    async def _load_window(self, start: int) -> None:
+        """Read the rows from position ``start`` down, a view's height of them."""
         if self.cache is None:
             return
-        start, height, total, kind = round(self.scroll_y), max(1, self.size.height), self.total, self.KIND
+        height, total, kind = max(1, self.size.height), self.total, self.KIND
         record_filter, matches = self.record_filter, self._matches
         if record_filter is not None and matches is not None:
             rows = await self.cache.read(lambda log: window(log, record_filter, matches, start, height))
@@ -230,7 +235,7 @@ class RecordList(CursorRows):
 
     async def _load_window_safely(self) -> None:
         try:
-            await self._load_window()
+            await self._load_window(round(self.scroll_y))
         except CacheClosed:
             pass  # a new cache arrives with set_cache
 
@@ -242,7 +247,7 @@ class RecordList(CursorRows):
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        if round(old_value) != round(new_value):
+        if round(new_value) != self._window_start:  # else that window is the one loaded
             self.run_worker(self._load_window_safely, group="record-window", exclusive=True)
 
     def on_resize(self) -> None:
@@ -313,7 +318,7 @@ class RecordList(CursorRows):
         return self._render_row(self._rows[index], width, position == self.cursor)
 
     def _render_row(self, record: dict[str, Any], width: int, under_cursor: bool) -> Strip:
-        base = self.rich_style
+        base = self._line_style
         if under_cursor:
             base = base + self.get_component_rich_style("record-list--cursor")
         row_class = self.row_class(record)

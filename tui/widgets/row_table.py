@@ -95,7 +95,7 @@ class RowTable(CursorRows):
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._line_style
         if y < self.HEADER_LINES:
             style = base + self.get_component_rich_style("row-table--header")
             return self._strip([Cell(c.title) for c in self.COLUMNS], width, style, {})
