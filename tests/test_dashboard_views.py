@@ -67,7 +67,8 @@ async def test_breakdown_counts_match_sql_and_choosing_a_code_filters_the_log(hu
         view.highlighted = index
         await pilot.press("enter")
         log_view = app.query_one(LogView)
-        await wait_until(pilot, lambda: log_view.record_filter is not None and log_view.total == by_code[502])
+        await wait_until(pilot, lambda: log_view.record_filter is not None and log_view.total == by_code[502]
+                         and len(log_view.visible_rows()) > 0)
         rows = log_view.visible_rows()
         assert rows and all(r["status_code"] == 502 and r["feature_id"] == "glow" for r in rows)
         assert "status:502" in str(app.title_line.render())
@@ -84,7 +85,7 @@ async def test_the_filter_line_shows_mistakes_inline_and_applies_good_filters(hu
         assert app.query_one(LogView).record_filter is None  # not applied
         await pilot.press("ctrl+a", "ctrl+k", *"status:5xx user:user-001", "enter")
         log_view = app.query_one(LogView)
-        await wait_until(pilot, lambda: log_view.record_filter is not None and log_view.total >= 1)
+        await wait_until(pilot, lambda: log_view.record_filter is not None and len(log_view.visible_rows()) > 0)
         assert all(r["user_id"] == "user-001" and r["status_code"] >= 500 for r in log_view.visible_rows())
 
 
@@ -102,7 +103,7 @@ async def test_focusing_a_connection_focuses_every_pane(hub: RunningHub, tmp_pat
                    for records in app.lists.values())
         assert "Switchroom › evening-glow" in str(app.title_line.render())
         log_view = app.query_one(LogView)
-        await wait_until(pilot, lambda: log_view.total > 0)
+        await wait_until(pilot, lambda: log_view.total > 0 and len(log_view.visible_rows()) > 0)
         assert {r["connection_id"] for r in log_view.visible_rows()} == {"evening-glow"}
         await pilot.press("backspace")
         assert app.view.connection_id is None and log_view.record_filter is None

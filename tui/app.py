@@ -1,10 +1,9 @@
 """The Switchroom dashboard app: panes over the local cache, fed by the replicator."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 import asyncio
 import importlib
 import os
@@ -59,7 +58,6 @@ from tui.widgets.trigger_list import TriggerList
 if TYPE_CHECKING:
     from tui.replication import Replicator
 
-T = TypeVar("T")
 REFRESH_SECONDS = 0.25
 SUMMARY_SECONDS = 2.0
 """How often the summaries (breakdowns, connection stats, failure groups) are read again."""
@@ -67,9 +65,9 @@ RETENTION_SECONDS = 30.0
 ALERT_SECONDS = 5.0
 
 
-def indexed(query: Callable[[EventLog], list[T]]) -> Callable[[EventLog], list[T]]:
-    """``query`` over the indexer's derived tables, answering nothing until the indexer has made them."""
-    return lambda log: query(log) if derived.present(derived.attach(log)) else []
+def indexed(log: EventLog) -> bool:
+    """Whether the indexer has made the derived tables the summaries read (before that they show nothing)."""
+    return derived.present(derived.attach(log))
 
 
 class SwitchroomApp(App[None]):
@@ -101,6 +99,10 @@ class SwitchroomApp(App[None]):
         self.link = LinkState("connecting")
         self.ingest_rate = IngestRate()
         self.view = ViewState()
+        self._known_cache = self._open_known_cache()
+        self._first_summaries = None if self._known_cache is None else self._known_cache.summarise_soon(
+            partial(self._pane_summaries, pane=PANES[0].id, live=False, focus=None))
+        """The first screen's summaries, read while Textual starts (the hub has not answered yet)."""
         self.alert = ErrorRateAlert(self.config.alert.error_rate, self.config.alert.min_calls)
         self.indexer: IndexRunner | None = None
         self._dirty = True
@@ -163,10 +165,15 @@ class SwitchroomApp(App[None]):
         yield self.status_line
         yield KeyHints(self.key_map)
 
-    def on_mount(self) -> None:
+    def _open_known_cache(self) -> Cache | None:
+        """The cache of this hub from an earlier run, if there is one: browsable at once, hub or no hub."""
         known = known_hubs.known_hub_id(self.cache_dir, self.hub_key)
-        if known is not None and Cache.exists(self.cache_dir, known):
-            self._on_cache(Cache(self.cache_dir, known))  # browsable at once, hub or no hub
+        return Cache(self.cache_dir, known) if known is not None and Cache.exists(self.cache_dir, known) else None
+
+    def on_mount(self) -> None:
+        if self._known_cache is not None:
+            self._on_cache(self._known_cache)
+            self._show_early_summaries()
         else:
             self._first_screen.set()  # nothing to show before the hub has answered
         self.run_worker(self._replicate(), name="replicator", group="replicator")
@@ -348,12 +355,19 @@ class SwitchroomApp(App[None]):
         if self.indexer is not None:
             self.indexer.stop()
         self.indexer = IndexRunner(cache.path, on_progress=self._on_indexed)
-        self.run_worker(self.indexer.start, thread=True, group="indexer")  # starting a process takes a while
+        self.run_worker(self._start_indexer(self.indexer), group="indexer")
         for records in self.lists.values():
             records.set_cache(cache)
         self._apply_filters()
         self._dirty = True
         self.call_later(self._refresh_views)  # the first screen, without waiting for the refresh timer
+
+    async def _start_indexer(self, indexer: IndexRunner) -> None:
+        """Start the indexer's process once the first screen is up: starting it takes the time of a
+        Python start-up, which the first screen would otherwise share the two cores with."""
+        await self._first_screen.wait()
+        if indexer is self.indexer:  # not already replaced by another cache's
+            await asyncio.to_thread(indexer.start)
 
     def _on_indexed(self, cursor: int) -> None:
         """Called on the indexer's thread: the summaries have moved on."""
@@ -408,33 +422,57 @@ class SwitchroomApp(App[None]):
         if time.monotonic() - self._summarised_at < SUMMARY_SECONDS:
             return  # read at a later refresh: _summaries_due stays set
         self._summarised_at, self._summaries_due = time.monotonic(), False
-        await self._place_window()
-        now = self.view.window_end or iso_timestamp(datetime.now(UTC))
-        since, focus = self.view.since_ts(datetime.fromisoformat(now)), self.view.connection_id
-        if pane == "connections":
-            self.connections_table.show(await self.cache.summarise(indexed(lambda log: connection_summaries(
-                log, since, now))))
-            self.failure_table.show(await self.cache.summarise(indexed(lambda log: failure_groups(log, since, focus))))
-        elif pane == "logs":
-            self.breakdown_view.show(await self.cache.summarise(
-                indexed(lambda log: breakdowns(log, since, connection_id=focus, direction="inbound"))))
-        elif pane == "scripts":
-            self.script_summary.show(await self.cache.summarise(lambda log: script_summary(log, since, focus)))
+        live, focus = self.link.name == "live", self.view.connection_id
+        # One read on the summaries' thread for all a pane shows: each read waits for the event loop to
+        # take its answer, which at start-up (or under a stream of records) is what takes the time.
+        first, self._first_summaries = self._first_summaries, None
+        if first is not None and (pane, live, focus) == (PANES[0].id, False, None):
+            end, summaries = await asyncio.wrap_future(first)
+        else:
+            end, summaries = await self.cache.summarise(lambda log: self._pane_summaries(log, pane, live, focus))
+        self._show_summaries(pane, end, summaries)
 
-    async def _place_window(self) -> None:
-        """End the window now while the hub is live, else at the newest record the cache holds."""
-        assert self.cache is not None
-        end = None if self.link.name == "live" else await self.cache.summarise(lambda log: log.newest_ts())
+    def _show_early_summaries(self) -> None:
+        """Show the first screen's summaries at once if they were read while Textual started, so that its
+        first paint (the slowest: everything in it is new) has them, instead of a second paint."""
+        first = self._first_summaries
+        if first is not None and first.done() and first.exception() is None:
+            self._first_summaries, self._summarised_at, self._summaries_due = None, time.monotonic(), False
+            self._show_summaries(PANES[0].id, *first.result())
+
+    def _show_summaries(self, pane: str, end: str | None, summaries: list[Any]) -> None:
         if end != self.view.window_end:
             self.view.window_end = end
             self._show_title()
+        if pane == "connections":
+            self.connections_table.show(summaries[0])
+            self.failure_table.show(summaries[1])
+        elif pane == "logs":
+            self.breakdown_view.show(summaries[0])
+        elif pane == "scripts":
+            self.script_summary.show(summaries[0])
+
+    def _pane_summaries(self, log: EventLog, pane: str, live: bool, focus: str | None) -> tuple[str | None, list[Any]]:
+        """Where the window ends (None: now, while the hub is live; else at the newest record the cache
+        holds, so that an offline cache shows what it saw last) and the summaries ``pane`` shows over it."""
+        end = None if live else log.newest_ts()
+        now = end or iso_timestamp(datetime.now(UTC))
+        since = self.view.since_ts(datetime.fromisoformat(now))
+        if pane == "scripts":
+            return end, [script_summary(log, since, focus)]
+        if pane not in ("connections", "logs") or not indexed(log):
+            return end, [[], []]
+        if pane == "connections":
+            return end, [connection_summaries(log, since, now), failure_groups(log, since, focus)]
+        return end, [breakdowns(log, since, connection_id=focus, direction="inbound")]
 
     async def _check_alert(self) -> None:
         if self.cache is None or self.cache.closed:
             return
         since = iso_timestamp(datetime.now(UTC) - timedelta(minutes=self.config.alert.window_minutes))
         try:
-            latest = await self.cache.summarise(indexed(lambda log: breakdowns(log, since, direction="inbound")))
+            latest = await self.cache.summarise(
+                lambda log: breakdowns(log, since, direction="inbound") if indexed(log) else [])
         except CacheClosed:
             return
         if self.alert.update(latest):

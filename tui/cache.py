@@ -7,7 +7,7 @@ thread copies the write-ahead log into the database file behind the writer (see 
 """
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -120,6 +120,11 @@ class Cache:
         """Run a query over much of the cache (counts, breakdowns) on a thread of its own, so that it never
         holds up the rows a key press asks for."""
         return await self._on(self._summary_thread, query)
+
+    def summarise_soon(self, query: Callable[[EventLog], T]) -> "Future[T]":
+        """Start ``query`` on the summaries' thread at once, from any thread and before any event loop runs:
+        the dashboard asks for its first screen's summaries while Textual is still starting."""
+        return self._summary_thread.submit(self._run_read, query)
 
     async def _on(self, thread: ThreadPoolExecutor, query: Callable[[EventLog], T]) -> T:
         if self._closed:

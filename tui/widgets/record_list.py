@@ -145,9 +145,10 @@ class RecordList(CursorRows):
         self.record_filter = record_filter
         self._matches = None
         self.total = self._counted_through = 0
+        self._rows = []  # another filter's rows: never shown under this one
         self.follow = True
         if self.is_mounted:  # else the app's next refresh reads it
-            self.run_worker(self._reload_safely, group="record-window", exclusive=True)
+            self.run_worker(self.reload_safely, group="record-window", exclusive=True)
 
     def recount(self) -> None:
         """Count the rows from scratch at the next reload (after records left the cache); until then the
@@ -197,9 +198,13 @@ class RecordList(CursorRows):
         # The newest rows are read first and then scrolled to, so that one repaint shows them (scrolling
         # first would paint the old rows moved up, then read the window a second time).
         top = max(0, self.total - self.size.height)
-        await self._load_window(top)
+        rows = await self._read_window(top)
+        if not self.follow:  # paused while they were read: the pause stays where it was put
+            return
+        self._window_start, self._rows = top, rows
         self.cursor = max(0, self.total - 1)
         self.scroll_to(y=top, animate=False, immediate=True)
+        self.refresh()
 
     def _set_row_count(self, rows: int) -> None:
         """Tell the scroll machinery how many rows there are.
@@ -221,17 +226,20 @@ class RecordList(CursorRows):
         self.refresh()
 
     async def _load_window(self, start: int) -> None:
-        """Read the rows from position ``start`` down, a view's height of them."""
+        """Show the rows from position ``start`` down."""
+        rows = await self._read_window(start)
+        self._window_start, self._rows = start, rows
+        self.refresh()
+
+    async def _read_window(self, start: int) -> list[dict[str, Any]]:
+        """The rows from position ``start`` down, a view's height of them."""
         if self.cache is None:
-            return
+            return []
         height, total, kind = max(1, self.size.height), self.total, self.KIND
         record_filter, matches = self.record_filter, self._matches
         if record_filter is not None and matches is not None:
-            rows = await self.cache.read(lambda log: window(log, record_filter, matches, start, height))
-        else:
-            rows = await self.cache.read(lambda log: records_window(log, start, height, total, kind))
-        self._window_start, self._rows = start, rows
-        self.refresh()
+            return await self.cache.read(lambda log: window(log, record_filter, matches, start, height))
+        return await self.cache.read(lambda log: records_window(log, start, height, total, kind))
 
     async def _load_window_safely(self) -> None:
         try:
@@ -239,7 +247,8 @@ class RecordList(CursorRows):
         except CacheClosed:
             pass  # a new cache arrives with set_cache
 
-    async def _reload_safely(self) -> None:
+    async def reload_safely(self) -> None:
+        """``reload``, unless the cache closes meanwhile (a new one arrives with ``set_cache``)."""
         try:
             await self.reload()
         except CacheClosed:
@@ -253,18 +262,18 @@ class RecordList(CursorRows):
     def on_resize(self) -> None:
         if self.header is not None:  # the columns' widths follow the list's own
             self.header.update(Text(self.header_text()))
-        self.run_worker(self._reload_safely, group="record-window", exclusive=True)
+        self.run_worker(self.reload_safely, group="record-window", exclusive=True)
 
     # -- keys ---------------------------------------------------------------------------------------
 
     def action_toggle_follow(self) -> None:
         self.follow = not self.follow
         if self.follow:
-            self.run_worker(self._reload_safely, group="record-window", exclusive=True)
+            self.run_worker(self.reload_safely, group="record-window", exclusive=True)
 
     def action_follow_tail(self) -> None:
         self.follow = True
-        self.run_worker(self._reload_safely, group="record-window", exclusive=True)
+        self.run_worker(self.reload_safely, group="record-window", exclusive=True)
 
     def action_cursor_home(self) -> None:
         self.follow = False
