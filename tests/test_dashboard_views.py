@@ -64,7 +64,7 @@ async def test_breakdown_counts_match_sql_and_choosing_a_code_filters_the_log(hu
         index = next(i for i, choice in enumerate(view._choices)
                      if choice is not None and choice.feature_id == "glow" and choice.key == "502")
         view.focus()
-        view.highlighted = index
+        view.highlight(index)
         await pilot.press("enter")
         log_view = app.query_one(LogView)
         await wait_until(pilot, lambda: log_view.record_filter is not None and log_view.total == by_code[502]

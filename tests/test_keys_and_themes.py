@@ -20,6 +20,7 @@ from tui.keymap import KeyMap, parse_keys
 from tui.panes import PANES
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
+from tui.widgets.breakdown_view import BreakdownView
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.cursor_rows import CursorRows
 from tui.widgets.failure_table import FailureTable
@@ -64,7 +65,8 @@ def help_line(text: str, action_id: str) -> str:
 
 def test_every_binding_of_the_app_and_its_lists_comes_from_the_registry() -> None:
     for owner, scope in ((SwitchroomApp, APP), (RecordList, "RecordList"), (CursorRows, "CursorRows"),
-                         (ConnectionsTable, "ConnectionsTable"), (FailureTable, "FailureTable")):
+                         (ConnectionsTable, "ConnectionsTable"), (FailureTable, "FailureTable"),
+                         (BreakdownView, "BreakdownView")):
         registered = {action.id for action in ACTIONS if action.scope == scope}
         assert {binding.id for binding in owner.BINDINGS} == registered  # type: ignore[union-attr]
     assert [a.keys for a in ACTIONS if a.id.startswith("show_pane_")] == [(str(n + 1),) for n in range(len(PANES))]

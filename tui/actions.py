@@ -77,6 +77,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("export_csv", "Export what the pane shows (CSV)", ("E",), "Everywhere", "export_csv"),
     Action("focus_connection", "Focus every pane on this connection", ("enter",), "Connections",
            "focus_connection", scope="ConnectionsTable", hint="focus"),
+    Action("choose_code", "Filter the log to the selected code", ("enter",), "Lists", "choose_code",
+           scope="BreakdownView", hint="show"),
     Action("show_failures", "Show this group's failures in its list", ("enter",), "Connections", "show_failures",
            scope="FailureTable", hint="show"),
     Action("rerun_failures", "Rerun this group's failed actions", ("r",), "Reruns", "rerun_failures",
