@@ -239,7 +239,7 @@ def test_the_indexer_never_takes_the_caches_write_lock(log: EventLog) -> None:
 def test_records_dropped_behind_the_indexers_back_leave_the_derived_data_on_its_next_step(log: EventLog) -> None:
     log.replicate(records(2000), 2000)
     indexed(log)
-    log.execute("DELETE FROM records WHERE seq <= 700")  # as if retention had stopped before forgetting them
+    log.execute(f"DELETE FROM {log.stored_table} WHERE seq <= 700")  # as if retention had stopped before forgetting them
     log.replicate(records(100, first_seq=2001), 2100)
     assert indexed(log) == 100
     [(entries, lowest)] = log.execute("SELECT COUNT(*), MIN(seq) FROM derived_entries")
