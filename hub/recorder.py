@@ -142,10 +142,10 @@ class Recorder:
         """The trigger items already seen for a subscription (None: never polled), as committed."""
         return await self.read(lambda log: log.seen_meta_ids(identity))
 
-    async def read_joined_json(self, after: int, limit: int, kinds: tuple[str, ...], max_chars: int) -> tuple[str, int]:
-        """Raw JSON of records after ``after`` (of the given kinds), joined with commas, read on a reader
-        thread (``EventLog.read_joined_json``)."""
-        return await self.read(lambda log: log.read_joined_json(after, limit, kinds, max_chars))
+    async def read_after_json(self, after: int, limit: int, kinds: tuple[str, ...],
+                              max_chars: int | None = None) -> tuple[list[str], int]:
+        """Raw JSON of records after ``after`` (of the given kinds), read on a reader thread."""
+        return await self.read(lambda log: log.read_after_json(after, limit, kinds, max_chars))
 
     async def read(self, query: Callable[[EventLog], T]) -> T:
         """Run a read-only ``query`` on one of the reader threads, each with its own connection."""

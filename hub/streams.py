@@ -73,11 +73,11 @@ class StreamEndpoint:
         hello = HelloFrame(hub_id=self.recorder.hub_id, head_seq=self.recorder.head_seq)
         await websocket.send_text(dumps(hello).decode())
         while True:
-            joined, through = await self.recorder.read_joined_json(cursor, BATCH_LIMIT, self.kinds, BATCH_MAX_CHARS)
+            bodies, through = await self.recorder.read_after_json(cursor, BATCH_LIMIT, self.kinds, BATCH_MAX_CHARS)
             if through > cursor:
                 cursor = through
                 # Records are already JSON in the log: splice them into the frame without re-encoding.
-                frame = f'{{"type":"batch","records":[{joined}],"through_seq":{through}}}'
+                frame = f'{{"type":"batch","records":[{",".join(bodies)}],"through_seq":{through}}}'
                 await websocket.send_text(frame)
                 continue
             if not await self.recorder.wait_past(cursor, HEARTBEAT_SECONDS):

@@ -302,26 +302,6 @@ class EventLog:
             through = seq
         return bodies, through
 
-    def read_joined_json(self, after: int, limit: int, kinds: Sequence[str], max_chars: int) -> tuple[str, int]:
-        """``read_after_json``'s records joined with commas (a batch frame's list), and the seq they cover
-        through (``after`` when there are none).
-
-        SQLite joins them (``group_concat``): a string per record made and joined in Python cost the hub
-        more than a third of its time in a backlog. Records past ``max_chars`` are left to
-        ``read_after_json``, which cuts them where the budget says.
-        """
-        wanted = f"kind IN ({', '.join('?' for _ in kinds)})"
-        # The subquery keeps its order: with its LIMIT, SQLite cannot merge it into the aggregate.
-        joined, size, through = self._conn.execute(
-            f"SELECT group_concat(CASE WHEN {wanted} THEN body END, ','), SUM(CASE WHEN {wanted} THEN length(body) + 1 END), "
-            "MAX(seq) FROM (SELECT seq, kind, body FROM records WHERE seq > ? ORDER BY seq LIMIT ?)",
-            (*kinds, *kinds, after, limit),
-        ).fetchone()
-        if size is not None and size - 1 > max_chars:
-            bodies, through = self.read_after_json(after, limit, kinds, max_chars)
-            return ",".join(bodies), through
-        return joined or "", through or after
-
     def read_after(self, after: int, limit: int, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
         bodies, _ = self.read_after_json(after, limit, kinds)
         return [orjson.loads(body) for body in bodies]

@@ -109,13 +109,3 @@ def test_a_replica_keeps_only_texts_and_the_index_the_dashboard_reads_use(tmp_pa
     reader = EventLog(tmp_path / "old-cache.sqlite")  # a reader of a cache sees the same records
     assert reader.keeps_texts and records_window(reader, 6, 3) == records[6:]
 
-
-def test_joined_reads_give_what_reads_record_by_record_give(tmp_path: Path) -> None:
-    log = EventLog(tmp_path / "log.sqlite")
-    log.append([{"kind": "trigger_event" if n % 3 == 0 else "api_call", "request_id": str(n), "note": "é" * (n * 100)}
-                for n in range(12)])
-    kinds = ("api_call", "script_run", "rerun")
-    for after, limit, max_chars in ((0, 100, 1 << 20), (0, 5, 1 << 20), (2, 100, 2500), (0, 100, 10), (12, 100, 100)):
-        bodies, through = log.read_after_json(after, limit, kinds, max_chars)
-        assert log.read_joined_json(after, limit, kinds, max_chars) == (",".join(bodies), through)
-    assert log.read_joined_json(0, 1, ("api_call",), 1 << 20) == ("", 1)  # only a trigger event: passed over
