@@ -28,7 +28,6 @@ import msgspec
 import orjson
 
 
-
 # Columns copied out of each record for indexing, in insert order after seq, ts, kind.
 INDEXED = (
     "direction", "connection_id", "feature_id", "user_id", "op_id", "status_code", "skipped", "latency_ms",
@@ -116,8 +115,7 @@ class EventLog:
                 elif self._schema_wanting(names):
                     self._keep_texts_only()
             names = self._schema_names()
-        self.keeps_texts = TEXTS_TABLE in names
-        """Whether records are stored as ``TEXT_COLUMNS`` only, under the ``records`` view (a replica)."""
+        self.keeps_texts = TEXTS_TABLE in names  # records stored as TEXT_COLUMNS only, under the view
 
     def _schema_names(self) -> set[str]:
         return {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
