@@ -1,7 +1,7 @@
 """Derived data of a cache, kept up to date behind ingest by an indexer with its own cursor.
 
 A dashboard cache stores each record's seq, kind and text only, with one index, ``(kind, seq)``, so that
-replication writes a backlog fast (1M records at 120,000–134,000/s end to end on the 2-core reference
+replication writes a backlog fast (1M records at 116,000–141,000/s end to end on the 2-core reference
 machine, nearly idle; ``benchmarks/replication.py``): every column, index and per-record step at insert
 would cost there. What the dashboard's summaries, filters and search need is built here instead, by an
 indexer reading the records past its cursor a chunk at a time, into a file of its own beside the cache
