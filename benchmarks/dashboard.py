@@ -46,26 +46,20 @@ BATCH = 20_000
 def build_cache(path: Path, count: int, seed: int = 1) -> None:
     """A replica cache of ``count`` records spread over the day before now: about 82 % api_calls
     (inbound and outbound, codes 204/200/422/429/502/504, skipped ones), 9 % script runs (some errors,
-    timeouts and an oom now and then), 9 % trigger events; written with ``executemany`` in batches."""
+    timeouts and an oom now and then), 9 % trigger events; written as the cache writer writes them, in batches."""
     rng = random.Random(seed)
     log = EventLog(path, replica=True)
-    conn = log.conn
     start = datetime.now(UTC) - timedelta(days=1)
     step = 86_400 / count
-    columns = "seq, ts, kind, direction, connection_id, feature_id, user_id, op_id, status_code, skipped, " \
-              "latency_ms, body"
     for low in range(1, count + 1, BATCH):
         rows = [_row(rng, seq, iso_timestamp(start + timedelta(seconds=seq * step)))
                 for seq in range(low, min(count, low + BATCH - 1) + 1)]
-        conn.execute("BEGIN")
-        conn.executemany(f"INSERT INTO records ({columns}) VALUES ({', '.join('?' * 12)})", rows)
-        conn.execute("INSERT INTO cursors (name, seq) VALUES ('stream', ?) "
-                     "ON CONFLICT(name) DO UPDATE SET seq = excluded.seq", (rows[-1][0],))
-        conn.execute("COMMIT")
+        log.replicate_rows(rows, rows[-1][0])
     log.close()
 
 
-def _row(rng: random.Random, seq: int, ts: str) -> tuple[object, ...]:
+def _row(rng: random.Random, seq: int, ts: str) -> tuple[int, str, str]:
+    """A record as a cache stores it: seq, kind, text."""
     connection = rng.choice(tuple(CONNECTIONS))
     feature = rng.choice(CONNECTIONS[connection])
     user = f"user-{rng.randint(1, 300):03d}"
@@ -73,15 +67,13 @@ def _row(rng: random.Random, seq: int, ts: str) -> tuple[object, ...]:
     roll = rng.random()
     if roll < 0.09:
         body = _script_run(rng, connection, feature, user, op)
-        return (seq, ts, "script_run", None, connection, feature, user, op, None, None, None,
-                orjson.dumps({"seq": seq, "ts": ts, **body}).decode())
+        return seq, "script_run", orjson.dumps({"seq": seq, "ts": ts, **body}).decode()
     if roll < 0.18:
         body = {"kind": "trigger_event", "trigger_id": op, "connection_id": connection, "feature_id": feature,
                 "user_id": user, "user_feature_id": f"uf-{user}-{feature}", "trigger_identity": f"{user}:{feature}",
                 "meta_id": f"{seq:x}", "ingredients": {"text": " ".join(rng.sample(WORDS, 3))},
                 "delivered_to": "script"}
-        return (seq, ts, "trigger_event", None, connection, feature, user, op, None, None, None,
-                orjson.dumps({"seq": seq, "ts": ts, **body}).decode())
+        return seq, "trigger_event", orjson.dumps({"seq": seq, "ts": ts, **body}).decode()
     inbound = rng.random() < 0.6
     status: int | None = rng.choices(tuple(INBOUND), tuple(INBOUND.values()))[0]
     skipped = False
@@ -98,8 +90,7 @@ def _row(rng: random.Random, seq: int, ts: str) -> tuple[object, ...]:
             "status_code": status, "skipped": skipped, "latency_ms": latency, "source": "api",
             "request_body": {"user_id": user, "fields": {"color": rng.choice(WORDS)}}, "request_id": f"{seq:032x}",
             **({"error_code": error, "error_message": f"{error} for {user}"} if error else {})}
-    return (seq, ts, "api_call", body["direction"], connection, feature, user, op, status, skipped, latency,
-            orjson.dumps({"seq": seq, "ts": ts, **body}).decode())
+    return seq, "api_call", orjson.dumps({"seq": seq, "ts": ts, **body}).decode()
 
 
 def _script_run(rng: random.Random, connection: str, feature: str, user: str, op: str) -> dict[str, object]:
@@ -195,19 +186,19 @@ def indexing(path: Path) -> None:
 
 
 def _live_writer(path: Path, head: int, done: threading.Event, waits: list[float]) -> None:
-    """Batches like the replication writer's, into a table of the same shape as ``records`` beside it
-    (the same file, so the same lock), which is dropped afterwards: the cache measured stays as built."""
+    """Batches like the replication writer's, into a table of the same shape as the cache's ``record_texts``
+    beside it (the same file, so the same lock), which is dropped afterwards: the cache measured stays as built."""
     rng = random.Random(2)
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA busy_timeout=5000")
-    conn.execute("CREATE TABLE IF NOT EXISTS bench_live AS SELECT * FROM records WHERE 0")
+    conn.execute("CREATE TABLE IF NOT EXISTS bench_live AS SELECT * FROM record_texts WHERE 0")
     conn.execute("CREATE INDEX IF NOT EXISTS bench_live_kind ON bench_live (kind, seq)")
     seq = head
     while not done.wait(0.2):
         rows = [_row(rng, n, iso_timestamp(datetime.now(UTC))) for n in range(seq + 1, seq + 2001)]
         started = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
-        conn.executemany(f"INSERT INTO bench_live VALUES ({', '.join('?' * 12)})", rows)
+        conn.executemany("INSERT INTO bench_live VALUES (?, ?, ?)", rows)
         conn.execute("COMMIT")
         waits.append((time.perf_counter() - started) * 1000)
         seq += 2000
@@ -223,7 +214,7 @@ def queries(log: EventLog, runs: int) -> None:
     from store.filters import parse_filter
     from store.record_windows import Anchor, count_matches, window
 
-    [(newest,)] = log.execute("SELECT MAX(ts) FROM records")
+    [(newest,)] = log.execute("SELECT ts FROM records ORDER BY seq DESC LIMIT 1")
     now = datetime.fromisoformat(newest.replace("Z", "+00:00"))
     windows = {"1h": iso_timestamp(now - timedelta(hours=1, seconds=17.5)),
                "24h": iso_timestamp(now - timedelta(days=1, seconds=17.5)), "all": None}

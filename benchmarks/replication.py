@@ -3,7 +3,7 @@
 Builds a hub database of N api_call records (default 1,000,000), starts a real hub on it, and runs the
 dashboard's replicator (real websocket, real cache file) until the cache holds them all. Prints
 records/s end to end, beside a raw insert of the same rows into an empty cache file with the cache's
-schema and pragmas, by the cache's own ``executemany`` path, in the same run (the ceiling for the cache
+schema and pragmas, by the cache's own insert path, in the same run (the ceiling for the cache
 writer, without network or decoding); then the CPU time per record of the hub and of each of the
 dashboard side's threads, and the load average (the machine is shared: other work lowers every rate,
 the CPU per record much less).
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from store import EventLog  # noqa: E402
-from store.eventlog import _INSERT_COLUMNS  # noqa: E402
+from store.eventlog import TEXT_COLUMNS  # noqa: E402
 from tui.replication import Replicator  # noqa: E402
 
 TOKEN = "bench-token"
@@ -66,13 +66,13 @@ def build_hub_db(path: Path, count: int) -> list[dict[str, object]]:
 
 
 def raw_insert(path: Path, hub_db: Path) -> float:
-    """Store the same rows, already in the cache's column order, 2,000 to a transaction, into an empty cache
+    """Store the same rows, already as the cache stores them (seq, kind, text), 2,000 to a transaction, into an empty cache
     file with the cache's schema and settings, the way the cache writer does (``replicate_rows``: records
     and cursor in one transaction, many rows to a statement): the ceiling for the writer, with no network
     and no decoding. Only the inserts are timed, not reading the rows from the hub's file."""
     source = sqlite3.connect(hub_db)
     target = EventLog(path, replica=True)
-    columns = ", ".join(_INSERT_COLUMNS)
+    columns = ", ".join(TEXT_COLUMNS)
     elapsed, count, after = 0.0, 0, 0
     while rows := source.execute(f"SELECT {columns} FROM records WHERE seq > ? ORDER BY seq LIMIT 2000",
                                  (after,)).fetchall():
@@ -192,7 +192,7 @@ def main() -> None:
     per_record = 1e6 / args.records
     print(f"replication:        {rate:,.0f} records/s end to end, hub → websocket → cache  (bar: >= 100,000/s)")
     print(f"raw insert:         {raw:,.0f} records/s, the same rows into the same schema and pragmas, the cache's "
-          "own executemany path, no network, no decoding")
+          "own insert path, no network, no decoding")
     print(f"CPU per record:     hub {hub_cpu * per_record:.1f} µs; dashboard "
           + ", ".join(f"{name} {cpu * per_record:.1f} µs" for name, cpu in sorted(threads.items(), key=lambda i: -i[1])
                       if cpu * per_record >= 0.05))

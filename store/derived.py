@@ -1,10 +1,11 @@
 """Derived data of a cache, kept up to date behind ingest by an indexer with its own cursor.
 
-A dashboard cache has one index, ``(kind, seq)``, so that replication writes a backlog at 100k records/s:
-every index and every per-record step at insert would cost there. What the dashboard's summaries,
-filters and search need is built here instead, by an indexer reading the records past its cursor a
-chunk at a time, into a file of its own beside the cache (``derived_path``: ``<cache>-derived``), so
-that its writes never hold the lock the replication writer takes (measured in the same file: the
+A dashboard cache stores each record's seq, kind and text only, with one index, ``(kind, seq)``, so that
+replication writes a backlog fast (1M records at 116,000–141,000/s end to end on the 2-core reference
+machine, nearly idle; ``benchmarks/replication.py``): every column, index and per-record step at insert
+would cost there. What the dashboard's summaries, filters and search need is built here instead, by an
+indexer reading the records past its cursor a chunk at a time, into a file of its own beside the cache
+(``derived_path``: ``<cache>-derived``), so that its writes never hold the lock the replication writer takes (measured in the same file: the
 writer's 2,000-record transactions waited 0.5 s at the median, 1.8 s at worst, behind the indexer's):
 
 - ``derived_entries``: a narrow copy of each record's filterable columns (plus ``outcome``: the
@@ -44,7 +45,7 @@ import uuid
 import orjson
 
 from store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
-from store.eventlog import EventLog
+from store.eventlog import INDEXED, EventLog
 from store.latency import COLUMNS as HIST
 
 CURSOR = "derived"
@@ -57,6 +58,8 @@ SQLite's 1,000): each checkpoint ends in an fsync, and an indexer catching up wr
 OUTCOME_FIELD = {"api_call": "error_code", "script_run": "status", "trigger_event": "delivered_to",
                  "rerun": "outcome"}
 """The body field each kind's ``outcome`` comes from."""
+_RECORD_FIELDS = ("ts", *INDEXED)
+"""The fields an entry copies from its record, in ``entry_of``'s order."""
 ENTRY_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "op_id",
                  "status_code", "skipped", "latency_ms", "outcome")
 
@@ -188,12 +191,13 @@ class Indexer:
     def step(self, chunk: int = CHUNK) -> int:
         """Index the next ``chunk`` records past the cursor; how many there were (0: caught up)."""
         after = self.cursor()
+        # Only the stored columns: a cache's other columns are read out of the text (``store.eventlog``),
+        # which is parsed here anyway.
         rows = self._conn.execute(
-            "SELECT seq, ts, kind, direction, connection_id, feature_id, user_id, op_id, status_code, skipped, "
-            "latency_ms, body FROM cache.records WHERE seq > ? ORDER BY seq LIMIT ?", (after, chunk)
+            "SELECT seq, kind, body FROM cache.records WHERE seq > ? ORDER BY seq LIMIT ?", (after, chunk)
         ).fetchall()
-        work = [(entry_of(row, record), searchable_text(record)) for row in rows
-                for record in (orjson.loads(row[-1]),)]
+        work = [(entry_of(seq, kind, record), searchable_text(record)) for seq, kind, body in rows
+                for record in (orjson.loads(body),)]
         with write_transaction(self._conn):
             if self.cursor() != after:  # another indexer of this cache got there first
                 return len(rows)
@@ -250,14 +254,31 @@ def _set_cursor(conn: sqlite3.Connection, name: str, seq: int) -> None:
                  (name, seq))
 
 
-def entry_of(row: Sequence[Any], record: dict[str, Any]) -> Entry:
-    """A record's ``derived_entries`` row, from its ``records`` row (body last) and its parsed body."""
-    seq, ts, kind, direction, connection_id, feature_id, user_id, op_id, status_code, skipped, latency = row[:11]
+def entry_of(seq: int, kind: str, record: dict[str, Any]) -> Entry:
+    """A record's ``derived_entries`` row, from its seq, its kind and its parsed text."""
+    ts, direction, connection_id, feature_id, user_id, op_id, status_code, skipped, latency = map(
+        column_value, map(record.get, _RECORD_FIELDS))
     if latency is None and kind == "script_run":
         latency = record.get("duration_ms")
+    if type(latency) not in (int, float):  # not a number (text, say): no latency to count in a histogram
+        latency = None
     outcome = record.get(OUTCOME_FIELD.get(kind, ""))
     return (seq, ts, kind, direction, connection_id, feature_id, user_id, op_id, status_code,
             1 if skipped else 0, latency, outcome if isinstance(outcome, str) else None)
+
+
+def column_value(value: Any) -> Any:
+    """A record's field as a cache's ``records`` view reads it (SQLite's ``json_extract``): true and false as
+    1 and 0, an integer past 64 bits as a real, an object or an array as its JSON text (a string with a NUL in
+    it is the one difference: SQLite 3.40's ``json_extract`` ends it there)."""
+    kind = type(value)
+    if kind is str or kind is float or value is None:
+        return value
+    if kind is bool:
+        return int(value)
+    if kind is int:
+        return value if -(1 << 63) <= value < 1 << 63 else float(value)
+    return orjson.dumps(value).decode()
 
 
 def searchable_text(record: dict[str, Any]) -> str:

@@ -7,9 +7,11 @@ Every record keeps its full JSON in ``body``; the columns beside it exist only t
 An ``EventLog`` wraps one sqlite3 connection: use it from one thread at a time. WAL mode lets any
 number of readers (each with its own ``EventLog``) run beside the single writer.
 
-A dashboard cache (``replica=True``) keeps only the index its reads use, ``(kind, seq)``, and copies its
-write-ahead log into the database in larger steps: a backlog of a million records is written in seconds,
-and every index and every checkpoint is paid for on each of them.
+A dashboard cache (``replica=True``) stores each record as its ``seq``, ``kind`` and text only (table
+``record_texts``, with the one index its reads use, ``(kind, seq)``); ``records`` is there a view that reads
+the other columns out of the text, when a query asks for them. It copies its write-ahead log into the
+database in larger steps. A backlog of a million records is written in seconds, and every column, every
+index and every checkpoint is paid for on each of them.
 """
 
 from collections.abc import Iterable, Sequence
@@ -17,15 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple
-import abc
+from typing import Annotated, Any
+import functools
 import sqlite3
 import uuid
 
 import msgspec
 import orjson
-
-from protocol.batches import is_seq
 
 
 # Columns copied out of each record for indexing, in insert order after seq, ts, kind.
@@ -34,6 +34,19 @@ INDEXED = (
 )
 _COLUMN_TYPES = {"status_code": int, "skipped": int, "latency_ms": float}
 _INSERT_COLUMNS = ("seq", "ts", "kind", *INDEXED, "body")
+TEXTS_TABLE = "record_texts"
+"""Where a replica stores its records: each one's ``TEXT_COLUMNS`` only."""
+TEXT_COLUMNS = ("seq", "kind", "body")
+# A replica's ``records`` is a view with the hub's columns, the others read out of each record's text.
+# Copied into columns at insert, they cost the cache writer more than half its insert (about 4 µs a record
+# of 7.5: Python's sqlite3 binds each value on its own, and absent ones had to be coded and turned back
+# into NULL in SQL); read from the text, they cost a reader about 2 µs a record more for a scan that
+# filters on them, and nothing for one by kind and seq (kind stays a column, for its index).
+_RECORDS_VIEW = (
+    "CREATE VIEW IF NOT EXISTS records AS SELECT seq, json_extract(body, '$.ts') AS ts, kind, "
+    + "".join(f"json_extract(body, '$.{name}') AS {name}, " for name in INDEXED)
+    + f"body FROM {TEXTS_TABLE}"
+)
 # Indexes only the hub's own queries use (store.queries.connection_stats reads (kind, ts)); a dashboard
 # cache goes without them. The dashboard's reads (kind_count, records_window, connection_counts)
 # need (kind, seq) alone.
@@ -82,53 +95,88 @@ class EventLog:
     def conn(self) -> sqlite3.Connection:
         return self._conn
 
+    @property
+    def stored_table(self) -> str:
+        """The table that holds the records (``records`` itself, but in a replica): the one to delete from."""
+        return TEXTS_TABLE if self.keeps_texts else "records"
+
     def close(self) -> None:
         self._conn.close()
 
     # -- schema -----------------------------------------------------------------------------------
 
     def _ensure_schema(self) -> None:
-        tables = {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if {"records", "trigger_seen", "user_connections"} <= tables:
-            if self.replica:  # a cache made before replicas went without them
-                for name in _HUB_ONLY_INDEXES:
-                    self._conn.execute(f"DROP INDEX IF EXISTS {name}")
-            return
-        self._create_schema()
+        names = self._schema_names()
+        if self._schema_wanting(names):
+            with self._transaction():  # looked at again under the write lock: another process may be at it
+                names = self._schema_names()
+                if not {"records", "trigger_seen", "user_connections"} <= names:
+                    self._create_schema()
+                elif self._schema_wanting(names):
+                    self._keep_texts_only()
+            names = self._schema_names()
+        self.keeps_texts = TEXTS_TABLE in names  # records stored as TEXT_COLUMNS only, under the view
+
+    def _schema_names(self) -> set[str]:
+        return {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+
+    def _schema_wanting(self, names: set[str]) -> bool:
+        """Whether the file lacks the schema, or is a cache made before replicas stored texts only."""
+        return not {"records", "trigger_seen", "user_connections"} <= names or (self.replica and TEXTS_TABLE not in names)
+
+    def _keep_texts_only(self) -> None:
+        """Turn a cache made before replicas stored texts only into one that does, in place and at once:
+        its table becomes ``record_texts`` (the rows it has keep their columns, which no one reads any
+        more; new rows leave them empty), with the ``records`` view beside it."""
+        for name in _HUB_ONLY_INDEXES:  # older still: made before caches went without them
+            self._conn.execute(f"DROP INDEX IF EXISTS {name}")
+        self._conn.execute(f"ALTER TABLE records RENAME TO {TEXTS_TABLE}")
+        self._conn.execute(_RECORDS_VIEW)
 
     def _create_schema(self) -> None:
+        """Every table, in the caller's transaction; a replica's records as ``record_texts`` and a view."""
         import sqlite_utils  # here, not at the top: opening an existing log (the dashboard's start) skips it
 
         db = sqlite_utils.Database(self._conn)
-        with self._transaction():
-            db["records"].create(
-                {
-                    "seq": int,
-                    "ts": str,
-                    "kind": str,
-                    **{name: _COLUMN_TYPES.get(name, str) for name in INDEXED},
-                    "body": str,
-                },
-                pk="seq",
-                if_not_exists=True,
-            )
-            db["records"].create_index(["kind", "seq"], if_not_exists=True)
-            if not self.replica:
-                for name, columns in _HUB_ONLY_INDEXES.items():
-                    db["records"].create_index(columns, index_name=name, if_not_exists=True)
-            db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
-            db["cursors"].create({"name": str, "seq": int}, pk="name", if_not_exists=True)
-            # Trigger items already turned into events, per subscription (DESIGN §5 dedupe). The
-            # empty meta id marks a subscription whose first poll has been taken as its baseline.
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS trigger_seen (identity TEXT NOT NULL, meta_id TEXT NOT NULL, "
-                "PRIMARY KEY (identity, meta_id)) WITHOUT ROWID"
-            )
-            # The hub's users: who enabled which connection, with what values (JSON of UserConnection).
-            self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS user_connections (user_id TEXT NOT NULL, connection_id TEXT NOT NULL, "
-                "body TEXT NOT NULL, PRIMARY KEY (user_id, connection_id)) WITHOUT ROWID"
-            )
+        if self.replica:
+            self._create_texts_table()
+        else:
+            self._create_records_table(db)
+        db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
+        db["cursors"].create({"name": str, "seq": int}, pk="name", if_not_exists=True)
+        # Trigger items already turned into events, per subscription (DESIGN §5 dedupe). The
+        # empty meta id marks a subscription whose first poll has been taken as its baseline.
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS trigger_seen (identity TEXT NOT NULL, meta_id TEXT NOT NULL, "
+            "PRIMARY KEY (identity, meta_id)) WITHOUT ROWID"
+        )
+        # The hub's users: who enabled which connection, with what values (JSON of UserConnection).
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS user_connections (user_id TEXT NOT NULL, connection_id TEXT NOT NULL, "
+            "body TEXT NOT NULL, PRIMARY KEY (user_id, connection_id)) WITHOUT ROWID"
+        )
+
+    @staticmethod
+    def _create_records_table(db: Any) -> None:
+        db["records"].create(
+            {
+                "seq": int,
+                "ts": str,
+                "kind": str,
+                **{name: _COLUMN_TYPES.get(name, str) for name in INDEXED},
+                "body": str,
+            },
+            pk="seq",
+            if_not_exists=True,
+        )
+        db["records"].create_index(["kind", "seq"], if_not_exists=True)
+        for name, columns in _HUB_ONLY_INDEXES.items():
+            db["records"].create_index(columns, index_name=name, if_not_exists=True)
+
+    def _create_texts_table(self) -> None:
+        self._conn.execute(f"CREATE TABLE IF NOT EXISTS {TEXTS_TABLE} (seq INTEGER PRIMARY KEY, kind TEXT, body TEXT)")
+        self._conn.execute(f"CREATE INDEX IF NOT EXISTS idx_records_kind_seq ON {TEXTS_TABLE} (kind, seq)")
+        self._conn.execute(_RECORDS_VIEW)
 
     def _transaction(self) -> "_Transaction":
         return _Transaction(self._conn)
@@ -176,7 +224,7 @@ class EventLog:
                 record = {"seq": head + offset, "ts": body.get("ts") or utc_now_iso()}
                 record.update((k, v) for k, v in body.items() if k not in record)
                 records.append(record)
-            self._insert(records, or_ignore=False)
+            self._insert(records)
         return records
 
     def _write_state(self, state: "StateChanges") -> None:
@@ -191,23 +239,15 @@ class EventLog:
 
         Records already present are ignored (``seq`` is the key). Returns how many were new.
         """
-        return self.replicate_rows(dict_rows(records), through_seq, cursor)
+        return self.replicate_rows(text_rows(records) if self.keeps_texts else dict_rows(records), through_seq, cursor)
 
-    def replicate_json(
-        self, records: Iterable[tuple[str, dict[str, Any]]], through_seq: int, cursor: str = "stream"
-    ) -> int:
-        """``replicate`` for records that come with their JSON text, which is stored as is (not encoded again)."""
-        return self.replicate_rows((_loose_row(record, text) for text, record in records), through_seq, cursor)
-
-    def replicate_rows(self, rows: Iterable[Sequence[Any]], through_seq: int, cursor: str = "stream",
-                       coded: Sequence[Sequence[Any]] = ()) -> int:
-        """``replicate`` for rows already in ``records``' column order; ``coded`` rows are those of
-        ``record_rows``, whose absent values are coded (see ``_Columns``)."""
-        rows = rows if isinstance(rows, list) else list(rows)
+    def replicate_rows(self, rows: Sequence[Sequence[Any]], through_seq: int, cursor: str = "stream") -> int:
+        """``replicate`` for rows already in the order of the columns this log stores: ``TEXT_COLUMNS`` in a
+        replica (``record_rows`` gives them), the hub's ``records`` columns otherwise."""
+        table, columns = (TEXTS_TABLE, TEXT_COLUMNS) if self.keeps_texts else ("records", _INSERT_COLUMNS)
         with self._transaction():
             before = self._conn.total_changes
-            _insert_rows(self._conn, rows, _INSERT_MANY, _INSERT_OR_IGNORE)
-            _insert_rows(self._conn, coded, _INSERT_MANY_CODED, _INSERT_CODED)
+            _insert_rows(self._conn, rows, table, columns)
             added = self._conn.total_changes - before
             self._conn.execute(
                 "INSERT INTO cursors (name, seq) VALUES (?, ?) "
@@ -216,10 +256,11 @@ class EventLog:
             )
         return added
 
-    def _insert(self, records: Iterable[dict[str, Any]], *, or_ignore: bool) -> None:
-        self._conn.executemany(
-            _INSERT_OR_IGNORE if or_ignore else _INSERT, (_row(r, orjson.dumps(r).decode()) for r in records)
-        )
+    def _insert(self, records: Sequence[dict[str, Any]]) -> None:
+        if self.keeps_texts:
+            self._conn.executemany(_INSERT_TEXTS, text_rows(records))
+        else:
+            self._conn.executemany(_INSERT, (_row(r, orjson.dumps(r).decode()) for r in records))
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -272,7 +313,7 @@ class EventLog:
 
 
 _INSERT = f"INSERT INTO records ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})"
-_INSERT_OR_IGNORE = _INSERT.replace("INSERT", "INSERT OR IGNORE", 1)
+_INSERT_TEXTS = f"INSERT INTO {TEXTS_TABLE} ({', '.join(TEXT_COLUMNS)}) VALUES (?, ?, ?)"
 
 
 def _row(r: dict[str, Any], body: str) -> tuple[Any, ...]:
@@ -284,92 +325,37 @@ def _row(r: dict[str, Any], body: str) -> tuple[Any, ...]:
     )
 
 
-_INT64 = Annotated[int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1)]  # what SQLite can hold
-
-
-class _Flag(abc.ABC):
-    """A JSON boolean, decoded as the int 1 or 0 (``_flag``): Python's ``sqlite3`` binds an exact int
-    at once, but sends a ``bool`` (and ``None``) through its adapter lookup, which cost 8% of the cache
-    writer's time in a catch-up, one value a record."""
-
-
-_Flag.register(int)  # so that the ints _flag gives are taken as _Flag
-
-# What _Columns holds for a field the record does not have, rather than None (see ``_Flag``): a value of
-# a type the column never gets from the decoder, turned back into NULL by ``_CODED`` in SQL.
-_ABSENT_TEXT: Any = 0
-_ABSENT_INTEGER: Any = 0.5
-_ABSENT_REAL: Any = ""
-
-
-class _Columns(msgspec.Struct, gc=False, kw_only=True):
-    """The indexed columns of one record, in ``_INSERT_COLUMNS`` order: all that a replica decodes of it.
-
-    Its other fields are skipped by the decoder (checked to be JSON, never made into Python objects),
-    which is what makes ``record_rows`` several times cheaper than decoding each record whole. A field
-    the record does not have comes out as its column's ``_ABSENT_*`` value; one that is ``null``, as None.
-    """
+class _Key(msgspec.Struct, gc=False):
+    """All that a replica decodes of a record (``record_rows``): its other fields are skipped by the
+    decoder (checked to be JSON, never made into Python objects)."""
 
     seq: Annotated[int, msgspec.Meta(ge=0, le=(1 << 63) - 1)]  # as protocol.batches.is_seq
-    ts: str | None = _ABSENT_TEXT
     kind: str
-    direction: str | None = _ABSENT_TEXT
-    connection_id: str | None = _ABSENT_TEXT
-    feature_id: str | None = _ABSENT_TEXT
-    user_id: str | None = _ABSENT_TEXT
-    op_id: str | None = _ABSENT_TEXT
-    status_code: _INT64 | None = _ABSENT_INTEGER
-    skipped: _Flag | None = _ABSENT_INTEGER
-    latency_ms: float | None = _ABSENT_REAL
 
 
-def _flag(kind: type, value: Any) -> Any:
-    if kind is _Flag and type(value) is bool:
-        return 1 if value else 0
-    raise ValueError(f"expected true or false, got {value!r}")
+_decode_key = msgspec.json.Decoder(_Key).decode
 
 
-# Each column's placeholder in a coded row: a text column never gets an integer from the decoder, an
-# integer column never a float, a real column never text, so only an absent value is turned to NULL.
-_CODED = {"ts": f"NULLIF(?, {_ABSENT_TEXT})", **{name: f"NULLIF(?, {_ABSENT_TEXT})" for name in INDEXED[:5]},
-          "status_code": f"NULLIF(?, {_ABSENT_INTEGER})", "skipped": f"NULLIF(?, {_ABSENT_INTEGER})",
-          "latency_ms": "NULLIF(?, '')"}
-_decode_columns = msgspec.json.Decoder(_Columns, dec_hook=_flag).decode
-_astuple = msgspec.structs.astuple
-
-
-class RecordRows(NamedTuple):
-    coded: list[tuple[Any, ...]]
-    """Rows as ``_Columns`` gives them (see ``EventLog.replicate_rows``)."""
-    plain: list[tuple[Any, ...]]
-    """Rows of records whose indexed fields have unusual types, decoded whole."""
-
-
-def record_rows(texts: Sequence[str]) -> RecordRows | None:
-    """Rows of ``records`` for records given as their JSON text (each text stored as is).
+def record_rows(texts: Sequence[str]) -> list[tuple[int, str, str]] | None:
+    """A replica's rows (``TEXT_COLUMNS``) for records given as their JSON text, each text stored as is.
 
     None unless every text is one JSON object with an integer ``seq`` and a string ``kind`` — which is
-    also what tells ``protocol.batches.cut_batch``'s pieces are exactly a frame's records. A record
-    whose indexed fields have unusual types (a ``status_code`` that is text, say) is decoded whole and
-    stored with what fits in each column.
+    also what tells ``protocol.batches.cut_batch``'s pieces are exactly a frame's records.
     """
-    coded: list[tuple[Any, ...]] = []
-    plain: list[tuple[Any, ...]] = []
-    append, decode, astuple = coded.append, _decode_columns, _astuple
-    for text in texts:
-        try:
-            append((*astuple(decode(text)), text))
-        except msgspec.ValidationError:
-            try:
-                record = orjson.loads(text)
-            except orjson.JSONDecodeError:
-                return None
-            if type(record) is not dict or not is_seq(record.get("seq")) or type(record.get("kind")) is not str:
-                return None
-            plain.append(_loose_row(record, text))
-        except (msgspec.DecodeError, UnicodeError):
-            return None
-    return RecordRows(coded, plain)
+    rows: list[tuple[int, str, str]] = []
+    append, decode = rows.append, _decode_key
+    try:
+        for text in texts:
+            key = decode(text)
+            append((key.seq, key.kind, text))
+    except (msgspec.DecodeError, UnicodeError, RecursionError):  # RecursionError: nested past msgspec's depth
+        return None
+    return rows
+
+
+def text_rows(records: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """A replica's rows for decoded records (each encoded again for its ``body``)."""
+    return [(r["seq"], r["kind"], orjson.dumps(r).decode()) for r in records]
 
 
 def dict_rows(records: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -392,45 +378,37 @@ def _fits(value: Any) -> bool:
     return kind is str or kind is float or kind is bool or value is None
 
 
-def _rows_per_insert() -> int:
+@functools.cache
+def _rows_per_insert(columns: int) -> int:
     """Rows bound per INSERT statement: one statement of many rows costs Python's sqlite3 about a third
     less per record than one per row, and SQLite runs each statement with Python's lock let go, so the
     fewer times the writer has to take that lock back, the more its work overlaps other threads'."""
     conn = sqlite3.connect(":memory:")
     parameters = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # 32,766 by default, 999 before 3.32
     conn.close()
-    return max(1, min(500, parameters // len(_INSERT_COLUMNS)))
+    return max(1, min(500, parameters // columns))
 
 
-_ROWS_PER_INSERT = _rows_per_insert()
+@functools.cache
+def _insert_statement(table: str, columns: tuple[str, ...], rows: int) -> str:
+    return (f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) VALUES "
+            + ", ".join([f"({', '.join('?' for _ in columns)})"] * rows))
 
 
-def _insert_statement(placeholders: Sequence[str], rows: int) -> str:
-    return (f"INSERT OR IGNORE INTO records ({', '.join(_INSERT_COLUMNS)}) VALUES "
-            + ", ".join([f"({', '.join(placeholders)})"] * rows))
-
-
-_PLAIN_PLACEHOLDERS = ["?"] * len(_INSERT_COLUMNS)
-_CODED_PLACEHOLDERS = [_CODED.get(name, "?") for name in _INSERT_COLUMNS]
-_INSERT_MANY = _insert_statement(_PLAIN_PLACEHOLDERS, _ROWS_PER_INSERT)
-_INSERT_MANY_CODED = _insert_statement(_CODED_PLACEHOLDERS, _ROWS_PER_INSERT)
-_INSERT_CODED = _insert_statement(_CODED_PLACEHOLDERS, 1)
-
-
-def _insert_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], many: str, one: str) -> None:
-    whole = len(rows) - len(rows) % _ROWS_PER_INSERT
+def _insert_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], table: str, columns: tuple[str, ...]) -> None:
+    per_insert = _rows_per_insert(len(columns))
+    whole = len(rows) - len(rows) % per_insert
     if whole:
-        conn.executemany(many, [tuple(chain.from_iterable(rows[start:start + _ROWS_PER_INSERT]))
-                                for start in range(0, whole, _ROWS_PER_INSERT)])
+        conn.executemany(_insert_statement(table, columns, per_insert),
+                         [tuple(chain.from_iterable(rows[start:start + per_insert])) for start in range(0, whole, per_insert)])
     if whole < len(rows):
-        conn.executemany(one, rows[whole:])
+        conn.executemany(_insert_statement(table, columns, 1), rows[whole:])
 
 
 assert _INSERT_COLUMNS == (
     "seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "op_id", "status_code", "skipped",
     "latency_ms", "body",
-), "_row and _Columns spell out these columns"
-assert _Columns.__struct_fields__ == _INSERT_COLUMNS[:-1]
+), "_row spells out these columns"
 
 
 @dataclass

@@ -50,14 +50,14 @@ def _records_in(log: EventLog, size: int) -> int:
 def _drop_oldest(log: EventLog, count: int, before_ts: str | None) -> int:
     """Delete among the ``count`` oldest records those before ``before_ts`` (all of them when None), and
     their derived data."""
-    conn = log.conn
+    conn, table = log.conn, log.stored_table
     oldest = "SELECT seq FROM records ORDER BY seq LIMIT ?"
     before, params = ("AND ts < ?", (count, before_ts)) if before_ts else ("", (count,))
     if not derived.derived_path(log.path).exists():
-        return conn.execute(f"DELETE FROM records WHERE seq IN ({oldest}) {before}", params).rowcount
+        return conn.execute(f"DELETE FROM {table} WHERE seq IN ({oldest}) {before}", params).rowcount
     with derived.write_transaction(conn):
         dropped = conn.execute(f"SELECT seq, body FROM records WHERE seq IN ({oldest}) {before}", params).fetchall()
-        conn.executemany("DELETE FROM records WHERE seq = ?", [(seq,) for seq, _ in dropped])
+        conn.executemany(f"DELETE FROM {table} WHERE seq = ?", [(seq,) for seq, _ in dropped])
         remaining = conn.execute("SELECT seq, ts FROM records ORDER BY seq LIMIT 1").fetchone()
     derived.forget_dropped(log.path, dropped, remaining)
     return len(dropped)

@@ -84,13 +84,13 @@ def test_reads_for_a_frame_stop_at_the_size_budget_but_never_return_nothing(tmp_
     assert len(bodies) == 6 and through == 10
 
 
-def test_a_replica_keeps_only_the_index_the_dashboard_reads_use(tmp_path: Path) -> None:
-    def indexes(log: EventLog) -> set[str]:
+def test_a_replica_keeps_only_texts_and_the_index_the_dashboard_reads_use(tmp_path: Path) -> None:
+    def indexes(log: EventLog, table: str = "record_texts") -> set[str]:
         return {name for (name,) in log.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' AND sql IS NOT NULL")}
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL", (table,))}
 
     hub = EventLog(tmp_path / "hub.sqlite")
-    assert indexes(hub) == {"idx_records_kind_seq", "idx_records_kind_ts", "idx_records_connection_id_feature_id"}
+    assert indexes(hub, "records") == {"idx_records_kind_seq", "idx_records_kind_ts", "idx_records_connection_id_feature_id"}
     records = hub.append([api_call(n, status=502 if n % 3 == 0 else 204, connection=f"c{n % 2}") for n in range(9)])
     old_cache = EventLog(tmp_path / "old-cache.sqlite")  # made before replicas had their own schema
     old_cache.replicate(records, through_seq=9)
@@ -102,6 +102,10 @@ def test_a_replica_keeps_only_the_index_the_dashboard_reads_use(tmp_path: Path) 
         assert [(s.connection_id, s.calls, s.errors) for s in connection_counts(cache)] == [("c0", 5, 2), ("c1", 4, 1)]
         assert records_window(cache, 6, 3) == records[6:]
         assert cache.execute("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM records WHERE kind = 'api_call'")[0][3] == (
-            "SEARCH records USING COVERING INDEX idx_records_kind_seq (kind=?)"
+            "SEARCH record_texts USING COVERING INDEX idx_records_kind_seq (kind=?)"
         )
+        assert cache.execute("SELECT type FROM sqlite_master WHERE name = 'records'") == [("view",)]
         cache.close()
+    reader = EventLog(tmp_path / "old-cache.sqlite")  # a reader of a cache sees the same records
+    assert reader.keeps_texts and records_window(reader, 6, 3) == records[6:]
+

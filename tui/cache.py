@@ -20,7 +20,7 @@ import platformdirs
 
 from protocol.batches import cut_batch, parse_batch
 from store import EventLog, iso_timestamp
-from store.eventlog import RecordRows, dict_rows, record_rows
+from store.eventlog import record_rows, text_rows
 from store.retention import trim
 from tui.config import CacheLimits
 
@@ -92,11 +92,12 @@ class Cache:
         rows, through_seq = _decode(frame_text)
         return self._write(rows, through_seq, len(frame_text), cursor)
 
-    def _write(self, rows: RecordRows, through_seq: int, frame_size: int, cursor: str = LOG_CURSOR) -> tuple[int, int]:
+    def _write(self, rows: list[tuple[int, str, str]], through_seq: int, frame_size: int,
+               cursor: str = LOG_CURSOR) -> tuple[int, int]:
         if self._write_failure is not None:
             raise WriteRefused("a batch before this one failed to store") from self._write_failure
         try:
-            added = self._writer.replicate_rows(rows.plain, through_seq, cursor, coded=rows.coded)
+            added = self._writer.replicate_rows(rows, through_seq, cursor)
         except Exception as exc:  # the cache locked, the disk full, ...: nothing after it may be stored
             self._write_failure = exc
             raise
@@ -162,15 +163,16 @@ class Cache:
             reader.close()
 
 
-def _decode(frame_text: str | bytes) -> tuple[RecordRows, int]:
-    """A batch frame's rows for the cache and the seq it covers through; ``MalformedFrame`` if it is none."""
-    # The hub's own layout: each record's text is stored as it came, and only its indexed columns decoded.
+def _decode(frame_text: str | bytes) -> tuple[list[tuple[int, str, str]], int]:
+    """A batch frame's rows for the cache (seq, kind, text) and the seq it covers through;
+    ``MalformedFrame`` if it is none."""
+    # The hub's own layout: each record's text is stored as it came, and only its seq and kind decoded.
     cut = cut_batch(frame_text)
     rows = record_rows(cut[0]) if cut is not None else None
     if cut is not None and rows is not None:
         return rows, cut[1]
     records, through_seq = parse_batch(frame_text)  # any other layout: decoded whole
-    return RecordRows([], dict_rows(records)), through_seq
+    return text_rows(records), through_seq
 
 
 class _Checkpointer:
