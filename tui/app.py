@@ -1,5 +1,6 @@
 """The Switchroom dashboard app: panes over the local cache, fed by the replicator."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -16,11 +17,11 @@ from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Static
 
 from store import EventLog, derived, iso_timestamp
-from store.breakdowns import breakdowns
-from store.connection_summaries import connection_summaries
-from store.failures import failure_groups
+from store.breakdowns import Breakdown, breakdowns
+from store.connection_summaries import ConnectionSummary, connection_summaries
+from store.failures import FailureGroup, failure_groups
 from store.filters import FilterError, RecordFilter
-from store.queries import script_summary
+from store.queries import ScriptStats, script_summary
 from themes import APP_CSS, load_themes
 from tui.actions import APP, bindings
 from tui.alerts import ErrorRateAlert
@@ -63,6 +64,18 @@ SUMMARY_SECONDS = 2.0
 """How often the summaries (breakdowns, connection stats, failure groups) are read again."""
 RETENTION_SECONDS = 30.0
 ALERT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class PaneSummaries:
+    """What one read gives a pane besides its list: each of its summaries (None: one it does not show)."""
+
+    window_end: str | None
+    """Where the time window ends; None: now."""
+    connections: list[ConnectionSummary] | None = None
+    failures: list[FailureGroup] | None = None
+    breakdowns: list[Breakdown] | None = None
+    scripts: list[ScriptStats] | None = None
 
 
 def indexed(log: EventLog) -> bool:
@@ -427,10 +440,10 @@ class SwitchroomApp(App[None]):
         # take its answer, which at start-up (or under a stream of records) is what takes the time.
         first, self._first_summaries = self._first_summaries, None
         if first is not None and (pane, live, focus) == (PANES[0].id, False, None):
-            end, summaries = await asyncio.wrap_future(first)
+            summaries = await asyncio.wrap_future(first)
         else:
-            end, summaries = await self.cache.summarise(lambda log: self._pane_summaries(log, pane, live, focus))
-        self._show_summaries(pane, end, summaries)
+            summaries = await self.cache.summarise(lambda log: self._pane_summaries(log, pane, live, focus))
+        self._show_summaries(summaries)
 
     def _show_early_summaries(self) -> None:
         """Show the first screen's summaries at once if they were read while Textual started, so that its
@@ -438,33 +451,37 @@ class SwitchroomApp(App[None]):
         first = self._first_summaries
         if first is not None and first.done() and first.exception() is None:
             self._first_summaries, self._summarised_at, self._summaries_due = None, time.monotonic(), False
-            self._show_summaries(PANES[0].id, *first.result())
+            self._show_summaries(first.result())
 
-    def _show_summaries(self, pane: str, end: str | None, summaries: list[Any]) -> None:
-        if end != self.view.window_end:
-            self.view.window_end = end
+    def _show_summaries(self, summaries: PaneSummaries) -> None:
+        if summaries.window_end != self.view.window_end:
+            self.view.window_end = summaries.window_end
             self._show_title()
-        if pane == "connections":
-            self.connections_table.show(summaries[0])
-            self.failure_table.show(summaries[1])
-        elif pane == "logs":
-            self.breakdown_view.show(summaries[0])
-        elif pane == "scripts":
-            self.script_summary.show(summaries[0])
+        if summaries.connections is not None:
+            self.connections_table.show(summaries.connections)
+        if summaries.failures is not None:
+            self.failure_table.show(summaries.failures)
+        if summaries.breakdowns is not None:
+            self.breakdown_view.show(summaries.breakdowns)
+        if summaries.scripts is not None:
+            self.script_summary.show(summaries.scripts)
 
-    def _pane_summaries(self, log: EventLog, pane: str, live: bool, focus: str | None) -> tuple[str | None, list[Any]]:
-        """Where the window ends (None: now, while the hub is live; else at the newest record the cache
-        holds, so that an offline cache shows what it saw last) and the summaries ``pane`` shows over it."""
+    def _pane_summaries(self, log: EventLog, pane: str, live: bool, focus: str | None) -> PaneSummaries:
+        """The summaries ``pane`` shows, over a window that ends now while the hub is live, and else at the
+        newest record the cache holds (so that an offline cache shows what it saw last)."""
         end = None if live else log.newest_ts()
         now = end or iso_timestamp(datetime.now(UTC))
         since = self.view.since_ts(datetime.fromisoformat(now))
-        if pane == "scripts":
-            return end, [script_summary(log, since, focus)]
-        if pane not in ("connections", "logs") or not indexed(log):
-            return end, [[], []]
+        ready = indexed(log)  # before the indexer has made its tables, the summaries it feeds show nothing
         if pane == "connections":
-            return end, [connection_summaries(log, since, now), failure_groups(log, since, focus)]
-        return end, [breakdowns(log, since, connection_id=focus, direction="inbound")]
+            return PaneSummaries(end, connections=connection_summaries(log, since, now) if ready else [],
+                                 failures=failure_groups(log, since, focus) if ready else [])
+        if pane == "logs":
+            return PaneSummaries(end, breakdowns=breakdowns(log, since, connection_id=focus, direction="inbound")
+                                 if ready else [])
+        if pane == "scripts":
+            return PaneSummaries(end, scripts=script_summary(log, since, focus))
+        return PaneSummaries(end)
 
     async def _check_alert(self) -> None:
         if self.cache is None or self.cache.closed:
