@@ -3,21 +3,21 @@
 A window ``[since, …)`` is read in parts: the records of its first minute from ``since`` on when
 ``since`` falls inside a minute (from ``derived_entries``, over that minute's seq range), then from
 ``derived_counts`` the minutes up to the next whole ten minutes, the ten-minutes up to the next whole
-hour, and the hours from there: at most 9 + 5 rows, plus one an hour, per combination counted. Every record counted by the
-indexer is counted exactly once, so the sums equal a count over the records themselves
+hour, and the hours from there: at most 9 + 5 rows, plus one an hour, per combination counted, all
+summed by one statement (``window_query``). Every record counted by the indexer is counted exactly once, so the sums equal a count over the records themselves
 (``seq <= through_seq``). Records past the indexer's cursor are not in them yet; ``through_seq`` says
 how far they go.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 import sqlite3
 
 from store.derived import derived_cursor, present, read_snapshot
-from store.derived_counts import COUNTED_KINDS, KEY_COLUMNS, tally
-from store.latency import COLUMNS as HIST
+from store.derived_counts import COUNTED_KINDS, KEY_COLUMNS
+from store.latency import BIN_SQL, BINS, COLUMNS as HIST, with_log2
 
 
 @dataclass
@@ -30,14 +30,6 @@ class Tally:
     last_seq: int
     histogram: list[int] = field(default_factory=list)
     """Counts per ``store.latency`` bin; empty when latency was not asked for."""
-
-    def add(self, other: "Tally") -> None:
-        self.count += other.count
-        self.first_ts, self.last_ts = min(self.first_ts, other.first_ts), max(self.last_ts, other.last_ts)
-        self.last_seq = max(self.last_seq, other.last_seq)
-        if other.histogram:
-            self.histogram = [a + b for a, b in zip(self.histogram, other.histogram)] if self.histogram \
-                else list(other.histogram)
 
 
 @dataclass(frozen=True)
@@ -62,21 +54,39 @@ def window_sums(conn: sqlite3.Connection, since_ts: str | None, group: Sequence[
 def _window_sums(conn: sqlite3.Connection, since_ts: str | None, group: Sequence[str], where: dict[str, Any],
                  latency: bool) -> WindowSums:
     through = derived_cursor(conn)
+    width = len(group)
     groups: dict[tuple[Any, ...], Tally] = {}
+    for row in conn.execute(*window_query(conn, since_ts, group, where, latency)):
+        if row[width] is None:  # no rows at all: the aggregate of nothing
+            continue
+        histogram = list(row[width + 4:]) if latency else []
+        groups[tuple(row[:width])] = Tally(row[width], row[width + 1], row[width + 2], row[width + 3], histogram)
+    return WindowSums(groups, through)
+
+
+def window_query(conn: sqlite3.Connection, since_ts: str | None, group: Sequence[str], where: dict[str, Any],
+                 latency: bool = True) -> tuple[str, list[Any]]:
+    """The one statement that sums a window's parts (its first minute's records, then its minutes,
+    ten-minutes and hours), grouped: SQLite adds them up, so Python sees one row a group. (Added up in
+    Python, row by row, they took a summary's thread most of its time, and the first screen waits for it.)"""
     if since_ts is None:
-        parts: list[tuple[str, str, str | None]] = [("h", "", None)]
+        parts = [counts_query("h", "", None, group, where, latency)]
     else:
         minute = since_ts[:16]
         whole = set(since_ts[16:]) <= set(":0.Z")
         first_minute = minute if whole else _next(minute, minutes=1)
         first_ten = first_minute if first_minute.endswith("0") else _next(first_minute[:15] + "0", minutes=10)
         first_hour = first_ten if first_ten.endswith(":00") else _next(first_ten[:13] + ":00", hours=1)
-        parts = [("m", first_minute, first_ten), ("t", first_ten[:15], first_hour[:15]), ("h", first_hour[:13], None)]
-        if not whole:
-            _merge(groups, _partial_minute(conn, since_ts, group, where))
-    for span, low, high in parts:
-        _merge(groups, _counted(conn, span, low, high, group, where, latency))
-    return WindowSums(groups, through)
+        parts = [counts_query("m", first_minute, first_ten, group, where, latency),
+                 counts_query("t", first_ten[:15], first_hour[:15], group, where, latency),
+                 counts_query("h", first_hour[:13], None, group, where, latency)]
+        partial = None if whole else _partial_minute(conn, since_ts, group, where, latency)
+        parts += [partial] if partial is not None else []
+    grouped = ", ".join(group)
+    sums = "".join(f", SUM({h})" for h in HIST) if latency else ""
+    sql = (f"SELECT {grouped + ',' if group else ''} SUM(count), MIN(first_ts), MAX(last_ts), MAX(last_seq){sums} "
+           f"FROM ({' UNION ALL '.join(sql for sql, _ in parts)}) {'GROUP BY ' + grouped if group else ''}")
+    return sql, [value for _, params in parts for value in params]
 
 
 def _next(bucket: str, **step: int) -> str:
@@ -84,27 +94,15 @@ def _next(bucket: str, **step: int) -> str:
     return (datetime.fromisoformat(bucket) + timedelta(**step)).strftime("%Y-%m-%dT%H:%M")
 
 
-def _counted(conn: sqlite3.Connection, span: str, low: str, high: str | None, group: Sequence[str],
-             where: dict[str, Any], latency: bool) -> Iterable[tuple[tuple[Any, ...], Tally]]:
-    width = len(group)
-    for row in conn.execute(*counts_query(span, low, high, group, where, latency)):
-        if row[width] is None:  # no rows at all: the aggregate of nothing
-            continue
-        histogram = list(row[width + 4:]) if latency else []
-        yield tuple(row[:width]), Tally(row[width], row[width + 1], row[width + 2], row[width + 3], histogram)
-
-
 def counts_query(span: str, low: str, high: str | None, group: Sequence[str], where: dict[str, Any],
                  latency: bool = True) -> tuple[str, list[Any]]:
-    """The SQL (and parameters) summing one span's rows with buckets in ``[low, high)``: the query
-    whose plan the benchmark shows."""
+    """The SQL (and parameters) of one span's rows with buckets in ``[low, high)``: the part of a
+    window's query whose plan the benchmark shows."""
     clauses = ["span = ?", "bucket >= ?", *(["bucket < ?"] if high else []), *(f"{c} = ?" for c in where)]
     params = [span, low, *([high] if high else []), *where.values()]
-    sums = ", ".join(f"SUM({h})" for h in HIST) if latency else "0"
-    grouped = ", ".join(group)
-    return (f"SELECT {grouped + ',' if group else ''} SUM(count), MIN(first_ts), MAX(last_ts), MAX(last_seq), {sums} "
-            f"FROM derived_counts {_index_for(where)} WHERE {' AND '.join(clauses)} "
-            f"{'GROUP BY ' + grouped if group else ''}", params)
+    columns = [*group, "count", "first_ts", "last_ts", "last_seq", *(HIST if latency else ())]
+    return (f"SELECT {', '.join(columns)} FROM derived_counts {_index_for(where)} WHERE {' AND '.join(clauses)}",
+            params)
 
 
 def _index_for(where: dict[str, Any]) -> str:
@@ -118,29 +116,26 @@ def _index_for(where: dict[str, Any]) -> str:
     return ""
 
 
-def _partial_minute(conn: sqlite3.Connection, since_ts: str, group: Sequence[str], where: dict[str, Any]
-                    ) -> Iterable[tuple[tuple[Any, ...], Tally]]:
-    """The counted records of ``since_ts``'s own minute from ``since_ts`` on, read from the entries over
-    that minute's seqs (``NOT INDEXED``: by seq, never through an index of every entry of a kind)."""
+_KEY_SQL = {"kind": "kind", "status_code": "IFNULL(status_code, 0)", "skipped": "skipped",
+            **{column: f"IFNULL({column}, '')" for column in KEY_COLUMNS if column not in ("kind", "status_code", "skipped")}}
+"""Each of ``KEY_COLUMNS`` as ``derived_counts`` stores it (``store.derived_counts.count_key``), from an entry."""
+
+
+def _partial_minute(conn: sqlite3.Connection, since_ts: str, group: Sequence[str], where: dict[str, Any],
+                    latency: bool) -> tuple[str, list[Any]] | None:
+    """The SQL of the counted records of ``since_ts``'s own minute from ``since_ts`` on, one row each,
+    shaped as ``counts_query``'s rows; read from the entries over that minute's seqs (``NOT INDEXED``:
+    by seq, never through an index of every entry of a kind). None when the minute has no records."""
     minute = since_ts[:16]
     span = conn.execute("SELECT first_seq, last_seq FROM derived_minutes WHERE bucket = ?", (minute,)).fetchone()
     if span is None:
-        return []
+        return None
+    if latency:
+        with_log2(conn)
     matches = "".join(f" AND IFNULL({column}, '') = ?" for column in where)
-    entries = conn.execute(
-        f"SELECT * FROM derived_entries NOT INDEXED WHERE seq BETWEEN ? AND ? AND ts >= ? AND substr(ts, 1, 16) = ? "
-        f"AND kind IN ({', '.join('?' for _ in COUNTED_KINDS)}){matches}",
-        (*span, since_ts, minute, *COUNTED_KINDS, *where.values()))
-    positions = [KEY_COLUMNS.index(c) for c in group]
-    found: dict[tuple[Any, ...], Tally] = {}
-    for key, value in tally(entries, lambda ts: [("", "")]).items():
-        _merge(found, [(tuple(key[2 + i] for i in positions), Tally(*value[:4], list(value[4:])))])
-    return found.items()
-
-
-def _merge(into: dict[tuple[Any, ...], Tally], items: Iterable[tuple[tuple[Any, ...], Tally]]) -> None:
-    for key, value in items:
-        if key in into:
-            into[key].add(value)
-        else:
-            into[key] = value
+    keys = "".join(f"{_KEY_SQL[column]}, " for column in group)
+    bins = "".join(f", bin = {n}" for n in range(BINS)) if latency else ""
+    return (f"SELECT {keys}1, ts, ts, seq{bins} FROM (SELECT *, {BIN_SQL} AS bin FROM derived_entries NOT INDEXED "
+            f"WHERE seq BETWEEN ? AND ? AND ts >= ? AND substr(ts, 1, 16) = ? "
+            f"AND kind IN ({', '.join('?' for _ in COUNTED_KINDS)}){matches})",
+            [*span, since_ts, minute, *COUNTED_KINDS, *where.values()])

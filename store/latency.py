@@ -9,6 +9,7 @@ it reads 0.35 ms; over 131 s, 131 s).
 
 from collections.abc import Sequence
 import math
+import sqlite3
 
 BINS = 74
 LOWEST_MS = 0.5
@@ -20,6 +21,19 @@ def bin_of(latency_ms: float | None) -> int:
     if not latency_ms or latency_ms < LOWEST_MS:
         return 0
     return min(BINS - 1, 1 + int(PER_OCTAVE * math.log2(latency_ms / LOWEST_MS)))
+
+
+BIN_SQL = (f"CASE WHEN latency_ms IS NULL OR latency_ms < {LOWEST_MS} THEN 0 "
+           f"ELSE MIN({BINS - 1}, 1 + CAST({PER_OCTAVE} * log2(latency_ms / {LOWEST_MS}) AS INTEGER)) END")
+"""``bin_of(latency_ms)`` in SQL (``log2`` is SQLite's, or ``with_log2``'s where SQLite lacks it)."""
+
+
+def with_log2(conn: sqlite3.Connection) -> None:
+    """Give ``conn`` a ``log2`` function if its SQLite was built without its math functions."""
+    try:
+        conn.execute("SELECT log2(2)")
+    except sqlite3.OperationalError:
+        conn.create_function("log2", 1, math.log2, deterministic=True)
 
 
 def bin_middle_ms(index: int) -> float:
