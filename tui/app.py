@@ -356,7 +356,8 @@ class SwitchroomApp(App[None]):
         self.pane_tabs.show(pane)
         (self.lists.get(pane) or self.connections_table).focus()
         self._summarised_at = 0.0
-        self.run_worker(partial(self._show_pane_contents, pane), group="pane", exclusive=True)
+        # read once the pane is laid out: a list needs its height to know which rows to read
+        self.call_after_refresh(self.run_worker, partial(self._show_pane_contents, pane), group="pane", exclusive=True)
         self._show_headers()
         self._show_title()
 

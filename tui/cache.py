@@ -21,6 +21,7 @@ import platformdirs
 from protocol.batches import cut_batch, parse_batch
 from store import EventLog, iso_timestamp
 from store.eventlog import record_rows, text_rows
+from store.kind_totals import KindTotal, remember_total
 from store.retention import trim
 from tui.config import CacheLimits
 
@@ -152,6 +153,15 @@ class Cache:
                       if limits.max_age_seconds else None)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._write_thread, partial(trim, self._writer, older_than, limits.max_bytes))
+
+    async def remember_total(self, kind: str, total: KindTotal) -> None:
+        """Keep a kind's total for later runs (``store.kind_totals``), on the writer thread between
+        batches. A total that cannot be kept (the cache closed or busy) is counted again next time."""
+        try:
+            await asyncio.get_running_loop().run_in_executor(
+                self._write_thread, partial(remember_total, self._writer, kind, total))
+        except (RuntimeError, sqlite3.Error):
+            pass
 
     def close(self) -> None:
         self._closed = True

@@ -58,7 +58,7 @@ class CursorRows(ScrollView, can_focus=True):
         self.cursor = max(0, min(position, self.row_count - 1))
         top, height = round(self.scroll_y), max(1, self.size.height - self.HEADER_LINES)
         if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor, animate=False, immediate=True, force=True)
         elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True, force=True)
         self.refresh()

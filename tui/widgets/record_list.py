@@ -22,6 +22,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from store import records_after, records_window
+from store.kind_totals import REMEMBER_FROM, kind_total
 from store.filters import RecordFilter
 from store.record_windows import Matches, count_matches, window
 from tui.actions import bindings
@@ -177,8 +178,8 @@ class RecordList(CursorRows):
         index = self.cursor - self._window_start
         return self._rows[index] if 0 <= index < len(self._rows) else None
 
-    async def reload(self) -> None:
-        """Re-read how many rows there are and the rows in view (after new records arrive)."""
+    async def count_rows(self) -> None:
+        """Re-read how many rows there are: without a filter, only the records past the last counted seq."""
         if self.cache is None:
             return
         if self.record_filter is not None:
@@ -186,10 +187,22 @@ class RecordList(CursorRows):
             self._matches = await self.cache.read(lambda log: count_matches(log, record_filter))
             self.total = self._matches.total
         else:
-            after, kind = self._counted_through, self.KIND
-            added, through = await self.cache.read(lambda log: records_after(log, after, kind))
+            after, kind, cache = self._counted_through, self.KIND, self.cache
+            if after:
+                added, through = await cache.read(lambda log: records_after(log, after, kind))
+            else:  # from scratch: from the total an earlier count left in the cache, when there is one
+                total = await cache.read(lambda log: kind_total(log, kind))
+                added, through = total.count, total.through_seq
+                if total.counted >= REMEMBER_FROM:
+                    self.run_worker(cache.remember_total(kind, total), group="remember-total")
             if self._counted_through == after:  # else another reload counted these already
                 self.total, self._counted_through = (self.total if after else 0) + added, through
+
+    async def reload(self) -> None:
+        """Re-read how many rows there are and the rows in view (after new records arrive)."""
+        if self.cache is None:
+            return
+        await self.count_rows()
         self._set_row_count(self.total)
         if not self.follow:
             self.cursor = min(self.cursor, max(0, self.total - 1))
@@ -203,7 +216,9 @@ class RecordList(CursorRows):
             return
         self._window_start, self._rows = top, rows
         self.cursor = max(0, self.total - 1)
-        self.scroll_to(y=top, animate=False, immediate=True)
+        # forced: when the rows were only just counted, the scrollbar is not up yet, and Textual scrolls
+        # only a view it shows a scrollbar on
+        self.scroll_to(y=top, animate=False, immediate=True, force=True)
         self.refresh()
 
     def _set_row_count(self, rows: int) -> None:
