@@ -11,8 +11,10 @@ from textual.widgets import Static
 from store import EventLog
 from tests.hubproc import RunningHub
 from tests.test_dashboard import run_action, wait_until
+from tui import known_hubs
 from tui.app import SwitchroomApp
 from tui.config import AlertSettings, Config
+from tui.screens.connection_definition import ConnectionDefinition
 from tui.widgets.breakdown_view import BreakdownView
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.log_view import LogView
@@ -142,3 +144,47 @@ async def test_an_error_rate_alert_shows_a_banner_and_rings_once(hub: RunningHub
         await app._check_alert()
         await app._check_alert()
         assert bells == [1]
+
+
+def definition_text(app: SwitchroomApp) -> str:
+    screen = app.screen
+    assert isinstance(screen, ConnectionDefinition)
+    return "\n".join(str(static.render()) for static in screen.query("#definition-body Static").results(Static))
+
+
+async def test_a_connections_definition_shows_fields_script_and_stays_known_offline(hub: RunningHub,
+                                                                                      tmp_path: Path) -> None:
+    await make_calls(hub, failing=0, ok=1)
+    cache_dir = tmp_path / "cache"
+    app = SwitchroomApp(hub.url, hub.token, cache_dir)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(ConnectionsTable)
+        await wait_until(pilot, lambda: table.row_of("evening-glow") is not None)
+        table.focus()
+        table.select("evening-glow")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConnectionDefinition) and "Glow at dusk" in definition_text(app))
+        shown = definition_text(app)
+        assert "lights.change_color" in shown and "nowhere (no script, no webhook)" in shown
+        assert "light (select, required)  developer sets it: living_room" in shown
+        assert "color (select, required)  user sets it, default warm_white" in shown
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ConnectionDefinition)
+        app.post_message(ConnectionsTable.DefinitionAsked("porch-welcome"))
+        await wait_until(pilot, lambda: isinstance(app.screen, ConnectionDefinition) and "Runtime script" in definition_text(app))
+        shown = definition_text(app)
+        assert "to its runtime script" in shown and "phone (text, required)  user sets it, no default" in shown
+        assert "// Porch welcome: when a light comes on" in shown  # the script's first line, numbered
+        hub_id = app.cache.hub_id if app.cache else ""
+
+    gone = "http://127.0.0.1:9"
+    known_hubs.remember_hub(cache_dir, known_hubs.hub_key(gone), hub_id)
+    offline = SwitchroomApp(gone, hub.token, cache_dir)
+    async with offline.run_test(size=(80, 24)) as pilot:
+        offline.post_message(ConnectionsTable.DefinitionAsked("porch-welcome"))
+        await wait_until(pilot, lambda: isinstance(offline.screen, ConnectionDefinition)
+                         and "Runtime script" in definition_text(offline))
+        await pilot.press("escape")
+        offline.post_message(ConnectionsTable.DefinitionAsked("never-fetched"))
+        await wait_until(pilot, lambda: isinstance(offline.screen, ConnectionDefinition)
+                         and "not known here yet" in definition_text(offline))

@@ -105,7 +105,7 @@ async def test_the_key_hints_show_the_keys_that_work_where_the_focus_is(hub: Run
     app = make_app(hub, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         hints = app.query_one(KeyHints)
-        assert str(hints.render()) == "/ filter  w window  ⏎ focus  ? help  ^p palette  q quit"  # Connections
+        assert str(hints.render()) == "/ filter  w window  ⏎ focus  d definition  ? help  ^p palette  q quit"  # Connections
         await pilot.press("2")
         assert str(hints.render()) == "f follow  ⏎ detail  / filter  w window  r rerun  ? help  ^p palette  q quit"
 

@@ -39,6 +39,7 @@ from tui.http import HubUnreachable
 from tui.ops_client import OpsClient, new_idempotency_key
 from tui.screens.bulk_rerun import BulkRerun
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.connection_definition import ConnectionDefinition
 from tui.screens.record_detail import RecordDetail
 from tui.screens.rerun_dialog import RerunDialog
 from tui.view_state import ViewState
@@ -269,6 +270,10 @@ class SwitchroomApp(App[None]):
         self.view.connection_id = message.connection_id
         self._apply_filters()
         self.action_show_pane("logs")
+
+    def on_connections_table_definition_asked(self, message: ConnectionsTable.DefinitionAsked) -> None:
+        if self.cache is not None and not isinstance(self.screen, ConnectionDefinition):
+            self.push_screen(ConnectionDefinition(message.connection_id, self.cache.hub_id, self.definitions))
 
     def action_clear_focus(self) -> None:
         if self.view.connection_id is not None:

@@ -1,6 +1,6 @@
 """The Connections pane's table: per connection over the time window — calls, calls a minute, error
 share, p95 latency, script failures, sparklines of calls and of errors, and the last error. Enter
-focuses every pane on the connection under the cursor."""
+focuses every pane on the connection under the cursor; ``d`` shows how it is defined."""
 
 from textual.message import Message
 
@@ -26,12 +26,21 @@ class ConnectionsTable(RowTable):
             super().__init__()
             self.connection_id = connection_id
 
+    class DefinitionAsked(Message):
+        def __init__(self, connection_id: str) -> None:
+            super().__init__()
+            self.connection_id = connection_id
+
     def show(self, summaries: list[ConnectionSummary]) -> None:
         self.set_rows(sorted((_row(summary) for summary in summaries), key=lambda row: row.key))
 
     def action_focus_connection(self) -> None:
         if self.cursor_key is not None:
             self.post_message(self.Focused(self.cursor_key))
+
+    def action_show_definition(self) -> None:
+        if self.cursor_key is not None:
+            self.post_message(self.DefinitionAsked(self.cursor_key))
 
 
 def _row(row: ConnectionSummary) -> Row:

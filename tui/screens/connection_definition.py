@@ -1,0 +1,120 @@
+"""How one connection is defined, over the Connections pane (``d`` on a connection): its description
+and delivery, the connection-level configuration, each feature's triggers, queries and actions with
+every field's visibility and its value (a developer field) or default (a user field), and its runtime
+script. Read from the hub (``GET /v1/ops/connections/{id}``), or as last saved when the hub is gone.
+Escape goes back."""
+
+from typing import Any
+
+import orjson
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui.actions import bindings
+from tui.definitions import Definitions
+from tui.record_text import field_lines, json_block, script_source
+from tui.text import printable
+
+Section = tuple[str, Text]
+NOT_KNOWN = ("The hub cannot be reached and has not described this connection before, so its definition "
+             "is not known here yet.")
+
+
+class ConnectionDefinition(ModalScreen[None]):
+    DEFAULT_CSS = """
+    ConnectionDefinition { align: center middle; }
+    ConnectionDefinition > Vertical { width: 100%; height: 100%; border: round $accent; background: $surface; }
+    ConnectionDefinition #definition-title { height: 1; text-style: bold; padding: 0 1; background: $boost; }
+    ConnectionDefinition #definition-body { height: 1fr; padding: 0 1; }
+    ConnectionDefinition .definition-heading { text-style: bold; color: $accent; margin-top: 1; }
+    ConnectionDefinition #definition-keys { height: 1; color: $text-muted; padding: 0 1; }
+    """
+    BINDINGS = bindings("ConnectionDefinition")  # keys from tui/actions.py
+
+    def __init__(self, connection_id: str, hub_id: str, definitions: Definitions) -> None:
+        super().__init__()
+        self.connection_id = connection_id
+        self.hub_id = hub_id
+        self.definitions = definitions
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text(printable(f"{self.connection_id} · how it is defined")), id="definition-title")
+            yield VerticalScroll(id="definition-body")
+            yield Static(Text("↑↓ pgup pgdn scroll · escape back"), id="definition-keys")
+
+    async def on_mount(self) -> None:
+        definition = await self.definitions.get(self.hub_id, self.connection_id)
+        body = self.query_one("#definition-body", VerticalScroll)
+        for heading, text in sections(definition):
+            await body.mount(Static(Text(heading), classes="definition-heading"), Static(text))
+        body.focus()
+
+
+def sections(definition: dict[str, Any] | None) -> list[Section]:
+    """What the screen shows, heading by heading; every value from the hub shown literally."""
+    if definition is None:
+        return [("Not known", Text(NOT_KNOWN))]
+    found = [("Connection", field_lines([
+        ("name", definition.get("name")), ("description", definition.get("description")),
+        ("delivery", _delivery(definition)),
+    ])), ("Configuration", _configuration(definition.get("configuration")))]
+    found += [(f"Feature {printable(str(feature.get('id', '')))} · {printable(str(feature.get('name', '')))}",
+               _operations(feature.get("operations") or [])) for feature in definition.get("features") or []]
+    script = definition.get("runtime_script")
+    if isinstance(script, str):
+        found.append((f"Runtime script · version {printable(str(definition.get('script_version') or '?'))}",
+                      script_source(script, None, whole=True)))
+    return found
+
+
+def _delivery(definition: dict[str, Any]) -> str:
+    delivery = str(definition.get("delivery") or "none")
+    return {"script": "to its runtime script", "webhook": "to the developer's webhook",
+            "none": "nowhere (no script, no webhook)"}.get(delivery, delivery)
+
+
+def _configuration(configuration: Any) -> Text:
+    if not configuration:
+        return Text("none", style="dim")
+    if not isinstance(configuration, dict):
+        return json_block(configuration)
+    return field_lines([(printable(str(key)), _value(value)) for key, value in configuration.items()])
+
+
+def _operations(operations: list[dict[str, Any]]) -> Text:
+    """Each operation, then its fields: id, type, required, who sets it, and its value or default."""
+    text = Text()
+    for operation in operations:
+        if text:
+            text.append("\n")
+        text.append(printable(f"{operation.get('kind', '')} {operation.get('ref', '')}"), style="bold")
+        text.append(printable(f"  {operation.get('label', '')} · {operation.get('id', '')}"), style="dim")
+        for field in operation.get("fields") or []:
+            text.append("\n  " + printable(f"{field.get('id', '')} ({field.get('type', '')}"
+                                           f"{', required' if field.get('required') else ''})"))
+            text.append(f"  {_setting(field)}", style="dim" if field.get("value") is None else "")
+        if not operation.get("fields"):
+            text.append("\n  no fields", style="dim")
+    return text or Text("no triggers, queries or actions", style="dim")
+
+
+def _setting(field: dict[str, Any]) -> str:
+    """Who sets a field, and what it is: a developer field's value, a user field's default."""
+    value = field.get("value")
+    if field.get("visibility") == "developer":
+        return f"developer sets it: {_value(value)}" if value is not None else "developer sets it: (no value)"
+    return f"user sets it, default {_value(value)}" if value is not None else "user sets it, no default"
+
+
+def _value(value: Any) -> str:
+    """A setting as the catalog gives it: text as it is, anything else as JSON."""
+    if isinstance(value, str):
+        return printable(value)
+    try:
+        return printable(orjson.dumps(value).decode())
+    except TypeError:
+        return printable(repr(value))
