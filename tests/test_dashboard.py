@@ -66,9 +66,17 @@ async def test_a_run_through_the_connect_api_reaches_cache_and_screen(hub: Runni
 
         await pilot.press("1")
         table = app.query_one(ConnectionsTable)
-        await wait_until(pilot, lambda: table.row_count == 1)
-        row = table.row_of("evening-glow")
-        assert row is not None and row.cells[0].text == "evening-glow"
+        listed = httpx.get(f"{hub.url}/v1/ops/connections", headers={"Authorization": f"Bearer {hub.token}"}).json()
+        glow = next(c for c in listed["data"] if c["id"] == "evening-glow")
+        facts = (f"{len(glow['features'])}", f"{glow['enabled_users']:,}")
+
+        def glow_row_shown() -> bool:
+            row = table.row_of("evening-glow")
+            return row is not None and row.cells[1].text == "1" and (row.cells[6].text, row.cells[7].text) == facts
+        await wait_until(pilot, glow_row_shown)  # its call, and its features and enabled users from the hub
+        assert {row.key for row in table.rows} == {c["id"] for c in listed["data"]}  # idle connections too
+        idle = table.row_of("porch-welcome")
+        assert idle is not None and idle.cells[1].text == "0"
 
 
 async def test_untrusted_text_is_shown_literally(hub: RunningHub, tmp_path: Path) -> None:

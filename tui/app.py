@@ -64,6 +64,8 @@ REFRESH_SECONDS = 0.25
 SUMMARY_SECONDS = 2.0
 """How often the summaries (breakdowns, connection stats, failure groups) are read again."""
 RETENTION_SECONDS = 30.0
+FACTS_SECONDS = 30.0
+"""How often the hub is asked again for each connection's features and enabled users."""
 ALERT_SECONDS = 5.0
 
 
@@ -194,6 +196,7 @@ class SwitchroomApp(App[None]):
         self.set_interval(REFRESH_SECONDS, self._refresh_views)
         self.set_interval(RETENTION_SECONDS, self._apply_retention)
         self.set_interval(ALERT_SECONDS, self._check_alert)
+        self.set_interval(FACTS_SECONDS, self._ask_for_facts)
         self._show_status()
         self._show_title()
 
@@ -380,6 +383,7 @@ class SwitchroomApp(App[None]):
         self._apply_filters()
         self._dirty = True
         self.call_later(self._refresh_views)  # the first screen, without waiting for the refresh timer
+        self._ask_for_facts()
 
     async def _start_indexer(self, indexer: IndexRunner) -> None:
         """Start the indexer's process once the first screen is up: starting it takes the time of a
@@ -400,8 +404,21 @@ class SwitchroomApp(App[None]):
                 self.indexer.wake()
 
     def _on_link(self, link: LinkState) -> None:
+        if link.name == "live" and self.link.name != "live":
+            self._ask_for_facts()  # users may have enabled or disabled connections meanwhile
         self.link = link
         self._show_status()
+
+    def _ask_for_facts(self) -> None:
+        self.run_worker(self._show_facts(), group="facts", exclusive=True)
+
+    async def _show_facts(self) -> None:
+        """Each connection's features and enabled users, from the hub (as last saved while it is away),
+        once the first screen is up: asking loads the HTTP client, which the first screen does not wait for."""
+        await self._first_screen.wait()
+        await asyncio.to_thread(importlib.import_module, "httpx")
+        if self.cache is not None:
+            self.connections_table.show_facts(await self.definitions.facts(self.cache.hub_id))
 
     # -- refreshing ---------------------------------------------------------------------------------
 

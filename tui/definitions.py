@@ -1,15 +1,24 @@
-"""How the hub's connections are defined (``GET /v1/ops/connections/{id}``), as the dashboard needs
-them for detail views: fetched on demand, kept in memory, and saved beside the hub's cache so that a
-script's source can still be shown when the hub is gone."""
+"""What the hub tells of its connections beyond its log: how each is defined (``GET
+/v1/ops/connections/{id}``, for detail views) and how many features and enabled users each has (``GET
+/v1/ops/connections``, for the Connections pane). Fetched when needed and saved beside the hub's cache,
+so that they still show when the hub is gone."""
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from tui.http import HubUnreachable, hub_request
 
 FETCH_TIMEOUT = 5.0
+
+
+class ConnectionFacts(NamedTuple):
+    """What the hub alone knows of a connection (not its log): how many features it has and how many
+    users have it enabled."""
+
+    features: int
+    enabled_users: int
 
 
 class Definitions:
@@ -39,6 +48,25 @@ class Definitions:
             self._save(hub_id, known)
         return definition
 
+    async def facts(self, hub_id: str) -> dict[str, ConnectionFacts]:
+        """Every connection of the hub with its ``ConnectionFacts`` (``GET /v1/ops/connections``), saved
+        beside the cache; as last saved when the hub does not answer (empty if it never did)."""
+        path = self._cache_dir / "hubs" / f"{hub_id}.connection-facts.json"
+        try:
+            response = await hub_request(self.hub_url, "GET", "/v1/ops/connections", FETCH_TIMEOUT, FETCH_TIMEOUT,
+                                         headers=self._headers)
+            listed = response.json()["data"] if response.status_code == 200 else None
+            found = {str(c["id"]): ConnectionFacts(len(c["features"]), int(c["enabled_users"])) for c in listed or []}
+        except (HubUnreachable, ValueError, KeyError, TypeError):
+            listed = None
+        if listed is None:
+            try:
+                return {key: ConnectionFacts(*value) for key, value in orjson.loads(path.read_bytes()).items()}
+            except (OSError, ValueError, TypeError):
+                return {}
+        _write(path, orjson.dumps({key: list(value) for key, value in found.items()}))
+        return found
+
     def _saved(self, hub_id: str) -> dict[str, dict[str, Any]]:
         if hub_id not in self._known:
             try:
@@ -48,8 +76,12 @@ class Definitions:
         return self._known[hub_id]
 
     def _save(self, hub_id: str, known: dict[str, dict[str, Any]]) -> None:
-        path = self._saved_path(hub_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".tmp")
-        temporary.write_bytes(orjson.dumps(known))
-        temporary.replace(path)
+        _write(self._saved_path(hub_id), orjson.dumps(known))
+
+
+def _write(path: Path, content: bytes) -> None:
+    """Replace ``path``'s content at once (a reader never sees half of it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(content)
+    temporary.replace(path)

@@ -1,16 +1,18 @@
 """The Connections pane's table: per connection over the time window — calls, calls a minute, error
-share, p95 latency, script failures, sparklines of calls and of errors, and the last error. Enter
-focuses every pane on the connection under the cursor; ``d`` shows how it is defined."""
+share, p95 latency, script failures, its features and enabled users (from the hub), sparklines of calls
+and of errors, and the last error. Every connection the hub has is a row, those idle in the window too.
+Enter focuses every pane on the connection under the cursor; ``d`` shows how it is defined."""
 
 from textual.message import Message
 
 from store.connection_summaries import ConnectionSummary
+from tui.definitions import ConnectionFacts
 from tui.actions import bindings
 from tui.widgets.record_list import Column
 from tui.widgets.row_table import Cell, Row, RowTable
 from tui.widgets.sparkline import sparkline
 
-SPARK_POINTS = 8
+SPARK_POINTS = 6
 
 
 class ConnectionsTable(RowTable):
@@ -18,6 +20,7 @@ class ConnectionsTable(RowTable):
     COLUMNS = (Column("connection", "connection", 16), Column("calls", "calls", 6, right=True),
                Column("/min", "per_minute", 6, right=True), Column("err %", "errors", 6, right=True),
                Column("p95 ms", "p95", 6, right=True), Column("scripts ✗", "scripts", 9, right=True),
+               Column("feat", "features", 4, right=True), Column("users", "enabled_users", 5, right=True),
                Column("calls", "calls_series", SPARK_POINTS), Column("errors", "errors_series", SPARK_POINTS),
                Column("last error", "last_error", 10, flexible=True))
 
@@ -31,8 +34,25 @@ class ConnectionsTable(RowTable):
             super().__init__()
             self.connection_id = connection_id
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._summaries: list[ConnectionSummary] = []
+        self._facts: dict[str, ConnectionFacts] = {}
+
     def show(self, summaries: list[ConnectionSummary]) -> None:
-        self.set_rows(sorted((_row(summary) for summary in summaries), key=lambda row: row.key))
+        self._summaries = summaries
+        self._show()
+
+    def show_facts(self, facts: dict[str, ConnectionFacts]) -> None:
+        self._facts = facts
+        self._show()
+
+    def _show(self) -> None:
+        active = {summary.connection_id for summary in self._summaries}
+        rows = [_row(summary, self._facts.get(summary.connection_id)) for summary in self._summaries]
+        rows += [_idle_row(connection_id, facts) for connection_id, facts in self._facts.items()
+                 if connection_id not in active]
+        self.set_rows(sorted(rows, key=lambda row: row.key))
 
     def action_focus_connection(self) -> None:
         if self.cursor_key is not None:
@@ -43,7 +63,7 @@ class ConnectionsTable(RowTable):
             self.post_message(self.DefinitionAsked(self.cursor_key))
 
 
-def _row(row: ConnectionSummary) -> Row:
+def _row(row: ConnectionSummary, facts: ConnectionFacts | None) -> Row:
     failing = "error" if row.errors else ""
     return Row(row.connection_id, (
         Cell.of(row.connection_id),
@@ -53,10 +73,24 @@ def _row(row: ConnectionSummary) -> Row:
         Cell("" if row.p95_ms is None else f"{row.p95_ms:,.0f}"),
         Cell(f"{row.script_failures:,}/{row.script_runs:,}" if row.script_runs else "",
              "error" if row.script_failures else ""),
+        *_fact_cells(facts),
         Cell(sparkline(row.calls_series[-SPARK_POINTS:]), "ok"),
         Cell(sparkline(row.errors_series[-SPARK_POINTS:]), "error"),
         Cell.of(_last_error(row), "error" if row.last_error else ""),
     ))
+
+
+def _idle_row(connection_id: str, facts: ConnectionFacts) -> Row:
+    """A connection with no calls and no script runs in the window."""
+    return Row(connection_id, (Cell.of(connection_id, "muted"), Cell("0", "muted"), Cell("0.0", "muted"),
+                               Cell(""), Cell(""), Cell(""), *_fact_cells(facts), Cell(""), Cell(""), Cell("")))
+
+
+def _fact_cells(facts: ConnectionFacts | None) -> tuple[Cell, Cell]:
+    """Features and enabled users; blank while the hub has not told them."""
+    if facts is None:
+        return Cell(""), Cell("")
+    return Cell(f"{facts.features:,}"), Cell(f"{facts.enabled_users:,}")
 
 
 def _last_error(row: ConnectionSummary) -> str:
