@@ -7,7 +7,7 @@ the newest row; moving up pauses it; End resumes it. Enter posts ``RecordList.Ch
 under the cursor. Subclasses say which kind they list and how its columns read.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import functools
 from typing import Any, ClassVar
 
@@ -21,12 +21,14 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widgets import Static
 
-from store import records_after, records_window
+from store import EventLog, records_after, records_window
+from store.derived import read_snapshot
 from store.kind_totals import REMEMBER_FROM, kind_total
 from store.filters import RecordFilter
 from store.record_windows import Matches, count_matches, window
 from tui.actions import bindings
 from tui.cache import Cache, CacheClosed
+from tui.screens.time_jump import TimeJump
 from tui.text import printable
 from tui.widgets.cursor_rows import CursorRows
 
@@ -318,6 +320,31 @@ class RecordList(CursorRows):
         record = self.chosen_record
         if record is not None:
             self.post_message(self.RerunAsked(record))
+
+    def action_jump_to_time(self) -> None:
+        def jump(moment: str | None) -> None:
+            if moment is not None:
+                self.run_worker(self._jump_to_moment(moment), group="record-window", exclusive=True)
+        self.app.push_screen(TimeJump(), jump)
+
+    async def _jump_to_moment(self, moment: str) -> None:
+        """Put the cursor on the first row at or after ``moment``: its position is how many rows come
+        before it, all rows less those from ``moment`` on, both counted in one read of the cache."""
+        if self.cache is None:
+            return
+        shown = self.record_filter or RecordFilter(kinds=(self.KIND,))
+        later = replace(shown, since_ts=max(moment, shown.since_ts or moment))
+
+        def rows_before(log: EventLog) -> int:
+            with read_snapshot(log.conn):
+                return count_matches(log, shown).total - count_matches(log, later).total
+        try:
+            position = await self.cache.read(rows_before)
+        except CacheClosed:
+            return
+        await self.count_rows()
+        self._set_row_count(self.total)
+        self.jump_to(min(position, max(0, self.total - 1)))
 
     def jump_to(self, position: int) -> None:
         """Put the cursor on row ``position`` (0 = oldest), pausing the follow."""
