@@ -10,6 +10,7 @@ import fcntl
 import os
 import pty
 import random
+import sqlite3
 import struct
 import subprocess
 import sys
@@ -51,19 +52,35 @@ def _drain(fd: int, screen: bytearray) -> None:
         os.close(fd)
 
 
-def wait_for_progress(cache_dir: Path, past: int, timeout: float = 20.0) -> None:
-    """Until the cache's cursor moves past ``past`` (or the backlog is all in): the moment to kill."""
+def wait_for_progress(cache_dir: Path, past: int, process: subprocess.Popen[bytes], screen: bytearray,
+                      timeout: float = 60.0) -> None:
+    """Until the cache's cursor moves past ``past`` (or the backlog is all in): the moment to kill. The
+    cache is only looked at (read-only), never written; a dashboard that makes no progress fails the
+    test with what it showed."""
     deadline = time.monotonic() + timeout
+    cursor = 0
     while time.monotonic() < deadline:
-        files = list((cache_dir / "hubs").glob("*.sqlite"))
-        if files:
-            log = EventLog(files[0])
-            try:
-                if log.cursor() > past or log.cursor() >= BACKLOG:
-                    return
-            finally:
-                log.close()
+        cursor = stream_cursor(cache_dir)
+        if cursor > past or cursor >= BACKLOG:
+            return
         time.sleep(0.02)
+    raise AssertionError(f"the dashboard made no progress past {past} in {timeout:.0f} s (cursor {cursor}, "
+                         f"exit code {process.poll()}); its screen ended with {bytes(screen[-1500:])!r}")
+
+
+def stream_cursor(cache_dir: Path) -> int:
+    """The cache's log-stream cursor, read-only (0 before there is a cache with one)."""
+    files = list((cache_dir / "hubs").glob("*.sqlite"))
+    if not files:
+        return 0
+    conn = sqlite3.connect(f"file:{files[0]}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT seq FROM cursors WHERE name = 'stream'").fetchone()
+        return row[0] if row else 0
+    except sqlite3.OperationalError:  # not made yet
+        return 0
+    finally:
+        conn.close()
 
 
 def cache_state(cache_dir: Path) -> tuple[int, int, int]:
@@ -92,8 +109,9 @@ def test_kill_9_mid_ingest_leaves_a_sound_cache_that_resumes_without_a_gap(tmp_p
     cursors = []
     try:
         for _ in range(KILLS):
-            process = dashboard(hub.url, hub.token, cache_dir)
-            wait_for_progress(cache_dir, past=cursors[-1] if cursors else 0)  # it is ingesting now
+            screen = bytearray()
+            process = dashboard(hub.url, hub.token, cache_dir, screen)
+            wait_for_progress(cache_dir, cursors[-1] if cursors else 0, process, screen)  # it is ingesting now
             time.sleep(rng.uniform(0.0, 0.15))
             process.kill()
             process.wait()
