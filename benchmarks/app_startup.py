@@ -6,7 +6,8 @@ start and every import count, and the memory is the app's alone.
 
 The cache (and its ``-derived`` file, if the indexer ran) is linked into a scratch cache directory
 under a hub id, and the app is pointed at a hub address nothing answers on: it opens the cache at
-once for offline browsing, as it does when a hub is down. The project's modules are compiled to
+once for offline browsing, as it does when a hub is down; as ``switchroom --hub`` does, it starts
+reading the first screen's summaries before importing Textual and the app. The project's modules are compiled to
 bytecode before the clock starts, as they are in an installed copy. Bars (DESIGN §11): first screen < 1 s,
 peak RSS < 250 MB.
 """
@@ -23,6 +24,7 @@ STARTED = time.perf_counter()  # before the imports: they are part of opening th
 
 from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 import asyncio  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
@@ -33,14 +35,9 @@ import tempfile  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rich.console import RenderableType  # noqa: E402
-from textual import events  # noqa: E402
-from textual.screen import Screen  # noqa: E402
-
 from store.derived import derived_path  # noqa: E402
 from tui import known_hubs  # noqa: E402
-from tui.app import SwitchroomApp  # noqa: E402
-from tui.widgets.log_view import LogView  # noqa: E402
+from tui.pane_summaries import FirstRead, read_first_screen  # noqa: E402
 
 GONE_HUB = "http://127.0.0.1:9"
 SIZE = (80, 24)
@@ -63,22 +60,32 @@ def link_cache(cache: Path, cache_dir: Path) -> str:
     return hub_id
 
 
-class TimedApp(SwitchroomApp):
-    """The dashboard, noting when it composes the first frame that shows what a key was sent for."""
+def timed_app(cache_dir: Path, first_read: FirstRead | None) -> Any:
+    """The dashboard on the linked cache, as ``switchroom --hub`` makes it when that hub is gone: its
+    first screen's summaries already on their way while Textual and the app are imported (here)."""
+    from rich.console import RenderableType
+    from textual.screen import Screen
 
-    def __init__(self, *args: object) -> None:
-        super().__init__(*args)  # type: ignore[arg-type]
-        self.shown: Callable[[], bool] | None = None
-        """What the frame being waited for shows; None when nothing is waited for."""
-        self.shown_at = 0.0
+    from tui.app import SwitchroomApp
 
-    def _display(self, screen: Screen, renderable: RenderableType | None) -> None:
-        super()._display(screen, renderable)
-        if renderable is not None and self.shown is not None and self.shown():
-            self.shown, self.shown_at = None, time.perf_counter()
+    class TimedApp(SwitchroomApp):
+        """The dashboard, noting when it composes the first frame that shows what a key was sent for."""
+
+        def __init__(self, *args: object) -> None:
+            super().__init__(*args)  # type: ignore[arg-type]
+            self.shown: Callable[[], bool] | None = None
+            """What the frame being waited for shows; None when nothing is waited for."""
+            self.shown_at = 0.0
+
+        def _display(self, screen: Screen, renderable: RenderableType | None) -> None:
+            super()._display(screen, renderable)
+            if renderable is not None and self.shown is not None and self.shown():
+                self.shown, self.shown_at = None, time.perf_counter()
+
+    return TimedApp(GONE_HUB, "no-token", cache_dir, None, None, first_read)
 
 
-async def press(app: TimedApp, key: str, shown: Callable[[], bool]) -> float:
+async def press(app: Any, key: str, shown: Callable[[], bool]) -> float:
     """Milliseconds from sending ``key`` until a frame was composed for which ``shown()`` holds.
 
     Judged as each frame is composed, on the app's loop: a test pilot's pauses between checks (each
@@ -86,14 +93,18 @@ async def press(app: TimedApp, key: str, shown: Callable[[], bool]) -> float:
     """
     app.shown = shown
     sent = time.perf_counter()
+    from textual import events
+
     app.post_message(events.Key(key, key if len(key) == 1 else None))
     while app.shown is not None:
         await asyncio.sleep(0.0005)
     return (app.shown_at - sent) * 1000
 
 
-async def measure(cache_dir: Path) -> None:
-    app = TimedApp(GONE_HUB, "no-token", cache_dir)
+async def measure(cache_dir: Path, first_read: FirstRead | None) -> None:
+    from tui.widgets.log_view import LogView
+
+    app = timed_app(cache_dir, first_read)
     async with app.run_test(size=SIZE):
         while not (app.shown_at and app.connections_table.row_count > 0):
             app.shown = lambda: app.connections_table.row_count > 0
@@ -120,7 +131,7 @@ def main() -> None:
     cache = Path(sys.argv[1]).resolve()
     with tempfile.TemporaryDirectory() as scratch:
         link_cache(cache, Path(scratch))
-        asyncio.run(measure(Path(scratch)))
+        asyncio.run(measure(Path(scratch), read_first_screen(Path(scratch), known_hubs.hub_key(GONE_HUB))))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 """The Switchroom dashboard app: panes over the local cache, fed by the replicator."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -16,12 +15,9 @@ from textual.app import App, ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ContentSwitcher, Static
 
-from store import EventLog, derived, iso_timestamp
-from store.breakdowns import Breakdown, breakdowns
-from store.connection_summaries import ConnectionSummary, connection_summaries
-from store.failures import FailureGroup, failure_groups
+from store import iso_timestamp
+from store.breakdowns import breakdowns
 from store.filters import FilterError, RecordFilter
-from store.queries import ScriptStats, script_summary
 from themes import APP_CSS, load_themes
 from tui.actions import APP, bindings
 from tui.alerts import ErrorRateAlert
@@ -32,6 +28,7 @@ from tui.config import Config, config_path, themes_dir
 from tui.definitions import Definitions
 from tui.export import export_records
 from tui.indexing import IndexRunner
+from tui.pane_summaries import FirstRead, PaneSummaries, indexed, pane_summaries, read_first_screen
 from tui.panes import PANES
 from tui.link import LinkState
 from tui.screens.help import HelpScreen
@@ -69,23 +66,6 @@ FACTS_SECONDS = 30.0
 ALERT_SECONDS = 5.0
 
 
-@dataclass(frozen=True)
-class PaneSummaries:
-    """What one read gives a pane besides its list: each of its summaries (None: one it does not show)."""
-
-    window_end: str | None
-    """Where the time window ends; None: now."""
-    connections: list[ConnectionSummary] | None = None
-    failures: list[FailureGroup] | None = None
-    breakdowns: list[Breakdown] | None = None
-    scripts: list[ScriptStats] | None = None
-
-
-def indexed(log: EventLog) -> bool:
-    """Whether the indexer has made the derived tables the summaries read (before that they show nothing)."""
-    return derived.present(derived.attach(log))
-
-
 class SwitchroomApp(App[None]):
     TITLE = "Switchroom"
     CSS_PATH = str(APP_CSS)
@@ -93,9 +73,10 @@ class SwitchroomApp(App[None]):
     COMMANDS = {ActionCommands}
 
     def __init__(self, hub_url: str, token: str, cache_dir: Path, hub_key: str | None = None,
-                 config: Config | None = None) -> None:
+                 config: Config | None = None, first_read: FirstRead | None = None) -> None:
         """``hub_key`` names the hub in the cache index (default: its URL), so its cache can be found
-        when it is gone."""
+        when it is gone. ``first_read``: that cache and its first screen's summaries, when the caller
+        started reading them before importing this module (``tui.pane_summaries.read_first_screen``)."""
         # NO_COLOR: Textual then strips every colour; in ANSI mode it keeps the terminal's own (not grey)
         super().__init__(ansi_color=True if os.environ.get("NO_COLOR") is not None else None)
         self.config = config or Config()
@@ -115,9 +96,10 @@ class SwitchroomApp(App[None]):
         self.link = LinkState("connecting")
         self.ingest_rate = IngestRate()
         self.view = ViewState()
-        self._known_cache = self._open_known_cache()
-        self._first_summaries = None if self._known_cache is None else self._known_cache.summarise_soon(
-            partial(self._pane_summaries, pane=PANES[0].id, live=False, focus=None))
+        first_read = first_read or read_first_screen(cache_dir, self.hub_key)
+        self._known_cache = first_read.cache if first_read else None
+        """The cache of this hub from an earlier run, if there is one: browsable at once, hub or no hub."""
+        self._first_summaries = first_read.summaries if first_read else None
         """The first screen's summaries, read while Textual starts (the hub has not answered yet)."""
         self.alert = ErrorRateAlert(self.config.alert.error_rate, self.config.alert.min_calls)
         self.indexer: IndexRunner | None = None
@@ -180,11 +162,6 @@ class SwitchroomApp(App[None]):
         yield self.filter_bar
         yield self.status_line
         yield KeyHints(self.key_map)
-
-    def _open_known_cache(self) -> Cache | None:
-        """The cache of this hub from an earlier run, if there is one: browsable at once, hub or no hub."""
-        known = known_hubs.known_hub_id(self.cache_dir, self.hub_key)
-        return Cache(self.cache_dir, known) if known is not None and Cache.exists(self.cache_dir, known) else None
 
     def on_mount(self) -> None:
         if self._known_cache is not None:
@@ -465,7 +442,7 @@ class SwitchroomApp(App[None]):
         if first is not None and (pane, live, focus) == (PANES[0].id, False, None):
             summaries = await asyncio.wrap_future(first)
         else:
-            summaries = await self.cache.summarise(lambda log: self._pane_summaries(log, pane, live, focus))
+            summaries = await self.cache.summarise(lambda log: pane_summaries(log, self.view, pane, live, focus))
         self._show_summaries(summaries)
 
     def _show_early_summaries(self) -> None:
@@ -488,23 +465,6 @@ class SwitchroomApp(App[None]):
             self.breakdown_view.show(summaries.breakdowns)
         if summaries.scripts is not None:
             self.script_summary.show(summaries.scripts)
-
-    def _pane_summaries(self, log: EventLog, pane: str, live: bool, focus: str | None) -> PaneSummaries:
-        """The summaries ``pane`` shows, over a window that ends now while the hub is live, and else at the
-        newest record the cache holds (so that an offline cache shows what it saw last)."""
-        end = None if live else log.newest_ts()
-        now = end or iso_timestamp(datetime.now(UTC))
-        since = self.view.since_ts(datetime.fromisoformat(now))
-        ready = indexed(log)  # before the indexer has made its tables, the summaries it feeds show nothing
-        if pane == "connections":
-            return PaneSummaries(end, connections=connection_summaries(log, since, now) if ready else [],
-                                 failures=failure_groups(log, since, focus) if ready else [])
-        if pane == "logs":
-            return PaneSummaries(end, breakdowns=breakdowns(log, since, connection_id=focus, direction="inbound")
-                                 if ready else [])
-        if pane == "scripts":
-            return PaneSummaries(end, scripts=script_summary(log, since, focus))
-        return PaneSummaries(end)
 
     async def _check_alert(self) -> None:
         if self.cache is None or self.cache.closed:

@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 import asyncio
 import sqlite3
 import threading
@@ -23,7 +23,9 @@ from store import EventLog, iso_timestamp
 from store.eventlog import record_rows, text_rows
 from store.kind_totals import KindTotal, remember_total
 from store.retention import trim
-from tui.config import CacheLimits
+
+if TYPE_CHECKING:  # the settings' module loads Textual, which opening a cache does not wait for
+    from tui.config import CacheLimits
 
 T = TypeVar("T")
 # Frame bytes written between two background checkpoints: about four full batches of the hub's. (At one
@@ -147,7 +149,7 @@ class Cache:
     def closed(self) -> bool:
         return self._closed
 
-    async def trim(self, limits: CacheLimits) -> int:
+    async def trim(self, limits: "CacheLimits") -> int:
         """Apply the retention limits, on the writer thread between batches; how many records went."""
         older_than = (iso_timestamp(datetime.now(UTC) - timedelta(seconds=limits.max_age_seconds))
                       if limits.max_age_seconds else None)

@@ -6,8 +6,9 @@ import os
 import sys
 
 from tui.cache import default_cache_dir
-from tui.config import ConfigError, load_config
+from tui import known_hubs
 from tui.known_hubs import EMBEDDED
+from tui.pane_summaries import FirstRead, read_first_screen
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -34,17 +35,24 @@ def main(argv: list[str] | None = None) -> None:
 
         sys.exit(rerun_main(argv[1:]))
     args = parse_args(argv)
+    cache_dir = args.cache_dir or default_cache_dir()
+    token = args.token or os.environ.get("SWITCHROOM_TOKEN")
+    if args.hub and not token:
+        sys.exit("switchroom: --hub needs an operator token: pass --token or set SWITCHROOM_TOKEN")
+    hub_key = known_hubs.hub_key(args.hub) if args.hub else EMBEDDED
+    # Read at once, on a thread, while the settings are checked, the hub starts and Textual is imported
+    # (see tui.pane_summaries); checking the settings loads Textual, so it comes after.
+    first_read = read_first_screen(cache_dir, hub_key)
+    from tui.config import ConfigError, load_config
+
     try:
         config = load_config()
     except ConfigError as exc:
+        _abandon(first_read)
         sys.exit(f"switchroom: the settings file has problems:\n{exc}")
-    cache_dir = args.cache_dir or default_cache_dir()
     embedded = None
     if args.hub:
         hub_url = args.hub
-        token = args.token or os.environ.get("SWITCHROOM_TOKEN")
-        if not token:
-            sys.exit("switchroom: --hub needs an operator token: pass --token or set SWITCHROOM_TOKEN")
     else:
         from tui.embedded import EmbeddedHub, EmbeddedHubError  # a hub you name needs none of it
 
@@ -53,16 +61,23 @@ def main(argv: list[str] | None = None) -> None:
         try:
             hub_url = embedded.start()
         except EmbeddedHubError as exc:
+            _abandon(first_read)
             sys.exit(f"switchroom: {exc}")
         token = embedded.token
 
     from tui.app import SwitchroomApp  # imported after the hub is up: Textual takes a moment
 
     try:
-        SwitchroomApp(hub_url, token, cache_dir, EMBEDDED if embedded else None, config).run()
+        SwitchroomApp(hub_url, token or "", cache_dir, hub_key, config, first_read).run()
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+def _abandon(first_read: FirstRead | None) -> None:
+    """Close the cache opened for a first screen that will not be shown."""
+    if first_read is not None:
+        first_read.cache.close()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,78 @@
+"""What a pane shows besides its list — connection stats, failure groups, breakdowns, script stats —
+read in one go on the cache's summaries thread; and the first screen's, read before Textual starts.
+
+The first screen is the Connections pane of a cache the dashboard knows. Its summaries are mostly
+SQLite's work, done with Python's lock let go, so they are read on a thread while the interpreter
+imports Textual and the app (half a second) instead of after (``read_first_screen``).
+"""
+
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+from store import EventLog, derived, iso_timestamp
+from store.breakdowns import Breakdown, breakdowns
+from store.connection_summaries import ConnectionSummary, connection_summaries
+from store.failures import FailureGroup, failure_groups
+from store.queries import ScriptStats, script_summary
+from tui import known_hubs
+from tui.cache import Cache
+from tui.panes import PANES
+from tui.view_state import ViewState
+
+
+@dataclass(frozen=True)
+class PaneSummaries:
+    """What one read gives a pane besides its list: each of its summaries (None: one it does not show)."""
+
+    window_end: str | None
+    """Where the time window ends; None: now."""
+    connections: list[ConnectionSummary] | None = None
+    failures: list[FailureGroup] | None = None
+    breakdowns: list[Breakdown] | None = None
+    scripts: list[ScriptStats] | None = None
+
+
+def indexed(log: EventLog) -> bool:
+    """Whether the indexer has made the derived tables the summaries read (before that they show nothing)."""
+    return derived.present(derived.attach(log))
+
+
+def pane_summaries(log: EventLog, view: ViewState, pane: str, live: bool, focus: str | None) -> PaneSummaries:
+    """The summaries ``pane`` shows, over ``view``'s window: it ends now while the hub is live, and else
+    at the newest record the cache holds (so that an offline cache shows what it saw last)."""
+    end = None if live else log.newest_ts()
+    now = end or iso_timestamp(datetime.now(UTC))
+    since = view.since_ts(datetime.fromisoformat(now))
+    ready = indexed(log)  # before the indexer has made its tables, the summaries it feeds show nothing
+    if pane == "connections":
+        return PaneSummaries(end, connections=connection_summaries(log, since, now) if ready else [],
+                             failures=failure_groups(log, since, focus) if ready else [])
+    if pane == "logs":
+        return PaneSummaries(end, breakdowns=breakdowns(log, since, connection_id=focus, direction="inbound")
+                             if ready else [])
+    if pane == "scripts":
+        return PaneSummaries(end, scripts=script_summary(log, since, focus))
+    return PaneSummaries(end)
+
+
+@dataclass(frozen=True)
+class FirstRead:
+    """The cache of a hub the dashboard has seen before, and its first screen's summaries on their way."""
+
+    cache: Cache
+    summaries: "Future[PaneSummaries]"
+    """Read as a fresh view (no focus, the default window) sees them, while the hub is not yet live."""
+
+
+def read_first_screen(cache_dir: Path, hub_key: str) -> FirstRead | None:
+    """Open the hub's cache from an earlier run, if there is one, and start reading its first screen's
+    summaries; None for a hub not seen before."""
+    known = known_hubs.known_hub_id(cache_dir, hub_key)
+    if known is None or not Cache.exists(cache_dir, known):
+        return None
+    cache = Cache(cache_dir, known)
+    return FirstRead(cache, cache.summarise_soon(
+        partial(pane_summaries, view=ViewState(), pane=PANES[0].id, live=False, focus=None)))
