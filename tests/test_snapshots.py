@@ -63,7 +63,11 @@ def snapshot_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SwitchroomA
     monkeypatch.setattr("tui.app.datetime", FrozenDateTime)
     monkeypatch.setattr("tui.view_state.datetime", FrozenDateTime)
     monkeypatch.setattr("tui.replication.BACKOFF_BASE", 3600.0)  # one failed attempt, then quiet
-    cache_dir = tmp_path / "cache"
+    return offline_app(tmp_path / "cache")
+
+
+def offline_app(cache_dir: Path) -> SwitchroomApp:
+    """The dashboard on a cache in ``cache_dir`` holding ``records()``, its hub gone."""
     log = EventLog(cache_dir / "hubs" / f"{HUB_ID}.sqlite", replica=True)
     log.set_meta("hub_id", HUB_ID)
     stored = log.append(records())

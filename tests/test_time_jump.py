@@ -6,26 +6,13 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
-from store import EventLog
 from tests.test_dashboard import wait_until
-from tests.test_snapshots import GONE_HUB, HUB_ID, records
-from tui import known_hubs
+from tests.test_snapshots import offline_app, records
 from tui.app import SwitchroomApp
 from tui.screens.time_jump import TimeJump, moment_of
 from store.filters import FilterError
 
 MOMENT = "2026-11-26T11:45"
-
-
-def offline_app(tmp_path: Path) -> SwitchroomApp:
-    cache_dir = tmp_path / "cache"
-    log = EventLog(cache_dir / "hubs" / f"{HUB_ID}.sqlite", replica=True)
-    log.set_meta("hub_id", HUB_ID)
-    stored = log.append(records())
-    log.replicate([], stored[-1]["seq"])
-    log.close()
-    known_hubs.remember_hub(cache_dir, known_hubs.hub_key(GONE_HUB), HUB_ID)
-    return SwitchroomApp(GONE_HUB, "no-token", cache_dir)
 
 
 async def jump(app: SwitchroomApp, pilot: object, text: str) -> None:
@@ -37,7 +24,7 @@ async def jump(app: SwitchroomApp, pilot: object, text: str) -> None:
 
 async def test_t_moves_the_cursor_to_the_first_record_from_a_time(tmp_path: Path) -> None:
     calls = [r for r in records() if r["kind"] == "api_call"]
-    app = offline_app(tmp_path)
+    app = offline_app(tmp_path / "cache")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
         view = app.log_view
