@@ -28,6 +28,8 @@ class Definitions:
         self._cache_dir = cache_dir
         self._known: dict[str, dict[str, dict[str, Any]]] = {}
         """Per hub id: connection id → definition."""
+        self._written_facts: dict[str, dict[str, ConnectionFacts]] = {}
+        """Per hub id: the facts last saved by this run."""
 
     def _saved_path(self, hub_id: str) -> Path:
         return self._cache_dir / "hubs" / f"{hub_id}.connections.json"
@@ -64,7 +66,9 @@ class Definitions:
                 return {key: ConnectionFacts(*value) for key, value in orjson.loads(path.read_bytes()).items()}
             except (OSError, ValueError, TypeError):
                 return {}
-        _write(path, orjson.dumps({key: list(value) for key, value in found.items()}))
+        if self._written_facts.get(hub_id) != found:  # asked every 30 s: written only when they change
+            _write(path, orjson.dumps({key: list(value) for key, value in found.items()}))
+            self._written_facts[hub_id] = found
         return found
 
     def _saved(self, hub_id: str) -> dict[str, dict[str, Any]]:
