@@ -55,7 +55,9 @@ def recorded(recorder: Recorder, handler: Handler) -> Callable[[Request], Awaita
         if error is not None:
             response = JSONResponse(error.body.model_dump(), status_code=error.status, headers=error.headers)
         response.headers["X-Request-ID"] = ctx.request_id
-        recorder.record(_record(request, ctx, response, error, started))  # never raises: see capped()
+        # An answered call is in the log (DESIGN §7): the answer waits for the group commit that stores this
+        # record and, before it, the calls the handler made. Building the record never raises: see capped().
+        await recorder.record_with_seq(_record(request, ctx, response, error, started))
         return response
 
     return endpoint
