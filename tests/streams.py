@@ -7,6 +7,7 @@ import asyncio
 import websockets
 
 from protocol import loads
+from tests.waiting import described
 
 Record = dict[str, Any]
 
@@ -17,11 +18,15 @@ async def collect(ws_url: str, token: str, until: Callable[[list[Record]], bool]
     records: list[Record] = []
     async with websockets.connect(ws_url + path, additional_headers={"Authorization": f"Bearer {token}"}) as ws:
         await ws.send(f'{{"type": "subscribe", "after": {after}}}')
-        async with asyncio.timeout(timeout):
-            while not until(records):
-                frame = loads(await ws.recv())
-                if frame["type"] == "batch":
-                    records.extend(frame["records"])
+        try:
+            async with asyncio.timeout(timeout):
+                while not until(records):
+                    frame = loads(await ws.recv())
+                    if frame["type"] == "batch":
+                        records.extend(frame["records"])
+        except TimeoutError:
+            raise AssertionError(f"waited {timeout:.0f} s on {path} for: {described(until, None)}; got "
+                                 f"{len(records)} records, the last {records[-3:]}") from None
     return records
 
 

@@ -1,5 +1,6 @@
 """The Connect API of a real hub process, calling the real lights sample service over HTTP."""
 
+from pathlib import Path
 import uuid
 
 import httpx
@@ -130,9 +131,11 @@ def test_show_connection_hides_developer_values(hub: RunningHub) -> None:
 
 
 def test_service_key_never_reaches_the_log(hub: RunningHub) -> None:
-    post_run(hub, {"user_id": "user-004"})
-    for path in hub.db.parent.glob(hub.db.name + "*"):  # the database and its WAL
-        assert hub.service_key.encode() not in path.read_bytes()
+    request_id = uuid.uuid4().hex
+    post_run(hub, {"user_id": "user-004"}, request_id=request_id)
+    stored = b"".join(path.read_bytes() for path in hub.db.parent.glob(hub.db.name + "*"))  # database and WAL
+    assert request_id.encode() in stored  # answered, so recorded: the files hold the call (DESIGN §7)
+    assert hub.service_key.encode() not in stored
     assert hub.service_key not in hub.log_path.read_text()
 
 
@@ -333,19 +336,21 @@ def test_slow_or_unreachable_service_is_504_and_rate_limit_is_429(tmp_path_facto
     text = DEMO_CATALOG.read_text().replace('base_url = "sample:lights"', 'base_url = "sample:lights"\nread_timeout = 0.3')
     text = text.replace("# == connections", GHOST + "\n# == connections")
     workdir = tmp_path_factory.mktemp("limits")
-    other = start_hub(workdir, extra_args=("--catalog", str(write_catalog(workdir, text)), "--user-rate-limit", "1"))
+    # One run per user and connection every 1,000 s (a burst of one): a second run is refused at any speed.
+    other = start_hub(workdir, extra_args=("--catalog", str(write_catalog(workdir, text)),
+                                           "--user-rate-limit", "0.001"))
     try:
         other.set_lights_faults(latency_ms=1500)
         assert_error(post_run(other, {"user_id": "user-001"}), 504, "service_timeout")
         refused = httpx.post(f"{other.url}/v2/connections/haunt/actions/ghost.boo/run", json={"user_id": "user-001"},
                              headers={"IFTTT-Service-Key": other.service_key})
         assert_error(refused, 504, "service_timeout")
-        statuses = [post_run(other, {"user_id": "user-002"}) for _ in range(4)]
-        limited = [r for r in statuses if r.status_code == 429]
-        assert limited, [r.status_code for r in statuses]
-        assert_error(limited[0], 429, "rate_limited")
-        assert int(limited[0].headers["Retry-After"]) >= 1
-        assert post_run(other, {"user_id": "user-003"}).status_code != 429  # per user
+        other.set_lights_faults()
+        assert post_run(other, {"user_id": "user-002"}).status_code == 204
+        limited = post_run(other, {"user_id": "user-002"})
+        assert_error(limited, 429, "rate_limited")
+        assert 900 <= int(limited.headers["Retry-After"]) <= 1000
+        assert post_run(other, {"user_id": "user-003"}).status_code == 204  # per user
     finally:
         other.stop()
 
@@ -365,19 +370,28 @@ def test_openapi_is_served_and_names_every_call(hub: RunningHub) -> None:
     assert "ErrorBody" in document["components"]["schemas"]
 
 
-def test_ops_connections_lists_live_stats(hub: RunningHub) -> None:
-    hub.set_lights_faults()
-    post_run(hub, {"user_id": "user-001"})
-    assert_error(httpx.get(f"{hub.url}/v1/ops/connections"), 401, "unauthorized")
-    body = httpx.get(f"{hub.url}/v1/ops/connections", headers={"Authorization": f"Bearer {hub.token}"}).json()
-    rows = {row["id"]: row for row in body["data"]}
-    assert set(rows) >= {"evening-glow", "porch-welcome", "video-search"}
-    glow = rows["evening-glow"]
-    assert glow["calls"] >= 1 and glow["enabled_users"] > 0 and glow["p95_latency_ms"] is not None
-    assert 0 <= glow["error_pct"] <= 100
-    bad = httpx.get(f"{hub.url}/v1/ops/connections", params={"window_minutes": "soon"},
-                    headers={"Authorization": f"Bearer {hub.token}"})
-    assert_error(bad, 422, "invalid_parameters")
+def test_ops_connections_lists_live_stats(tmp_path: Path) -> None:
+    """On a hub of its own, so that every call it counts is one this test made."""
+    quiet = start_hub(tmp_path / "hub")
+    try:
+        for _ in range(3):
+            assert post_run(quiet, {"user_id": "user-001"}).status_code == 204
+        quiet.set_lights_faults(outage=True)
+        for _ in range(2):
+            assert_error(post_run(quiet, {"user_id": "user-001"}), 502, "service_error")
+        assert_error(httpx.get(f"{quiet.url}/v1/ops/connections"), 401, "unauthorized")
+        auth = {"Authorization": f"Bearer {quiet.token}"}
+        body = httpx.get(f"{quiet.url}/v1/ops/connections", headers=auth).json()
+        rows = {row["id"]: row for row in body["data"]}
+        assert set(rows) >= {"evening-glow", "porch-welcome", "video-search"}
+        glow = rows["evening-glow"]
+        assert (glow["calls"], glow["errors"], glow["error_pct"]) == (5, 2, 40.0)  # the five runs above
+        assert glow["enabled_users"] > 0 and glow["p95_latency_ms"] > 0
+        assert (rows["video-search"]["calls"], rows["video-search"]["error_pct"]) == (0, 0.0)
+        bad = httpx.get(f"{quiet.url}/v1/ops/connections", params={"window_minutes": "soon"}, headers=auth)
+        assert_error(bad, 422, "invalid_parameters")
+    finally:
+        quiet.stop()
 
 
 def test_ops_connection_definition_shows_fields_and_script(hub: RunningHub) -> None:

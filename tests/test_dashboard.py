@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 
 from store import EventLog
 from tests.hubproc import RunningHub
+from tests.waiting import Description, eventually
 from tui.app import SwitchroomApp
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.log_view import LogView
@@ -18,11 +19,11 @@ from tui.widgets.status_line import StatusLine
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 
 
-async def wait_until(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 20.0) -> None:
-    """Let the app run until ``condition`` holds (a bound on waiting, not a speed assertion)."""
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await pilot.pause(0.05)
+async def wait_until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 20.0,
+                     what: Description = None) -> None:
+    """Let the app run until ``condition`` holds (a bound on waiting, not a speed assertion); a wait that
+    gives up fails, naming the condition."""
+    await eventually(condition, what, timeout=timeout, pause=pilot.pause)
 
 
 def shows_inbound(view: LogView, request_id: str) -> Callable[[], bool]:
@@ -121,7 +122,7 @@ async def test_scrolling_up_pauses_the_tail_and_end_resumes_it(hub: RunningHub, 
         newest = uuid.uuid4().hex
         await run_action(hub, "user-001", newest)  # enabled everything: a 204 and an outbound call
         await wait_until(pilot, lambda: view.total >= total_before + 2)  # reloaded with the new run
-        await pilot.pause(0.5)
+        await pilot.pause()  # and every message that reload posted handled
         assert view.visible_rows()[0]["seq"] == top_before  # paused: the view stays put
         assert "paused" in str(app.query_one(StatusLine).render())
 

@@ -18,6 +18,7 @@ from websockets.http11 import Request, Response
 
 from protocol.batches import MalformedFrame, split_batch
 from store import EventLog, connection_counts
+from tests.waiting import eventually
 from tui.cache import Cache
 from tui.replication import LinkState, Replicator
 
@@ -63,9 +64,7 @@ async def test_bad_frames_are_counted_and_the_stream_continues(tmp_path: Path) -
         replicator = Replicator(f"http://127.0.0.1:{port}", "token", tmp_path, lambda cache: None,
                                 lambda added, through: ingested.append(through), links.append)
         task = asyncio.create_task(replicator.run())
-        async with asyncio.timeout(20):
-            while 4 not in ingested or replicator.bad_frames < len(BAD_FRAMES):
-                await asyncio.sleep(0.02)
+        await eventually(lambda: 4 in ingested and replicator.bad_frames >= len(BAD_FRAMES))
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
@@ -205,9 +204,7 @@ async def test_an_oversized_frame_is_counted_and_the_stream_resumes(tmp_path: Pa
                                 lambda added, through: ingested.append(through), lambda link: None,
                                 max_frame_bytes=64 * 1024)
         task = asyncio.create_task(replicator.run())
-        async with asyncio.timeout(20):
-            while 4 not in ingested:
-                await asyncio.sleep(0.02)
+        await eventually(lambda: 4 in ingested)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
@@ -266,27 +263,22 @@ def test_a_large_frame_is_stored_whole_in_many_row_statements(tmp_path: Path) ->
     assert log.execute("PRAGMA page_size") == [(16384,)]
 
 
-async def test_a_cache_write_that_fails_is_retried_not_fatal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A cache that is briefly locked (another process recovering it after a kill, say) makes the session
-    start over from the cursor; the replicator itself carries on."""
+async def test_a_cache_write_that_fails_is_retried_not_fatal(tmp_path: Path) -> None:
+    """A cache that another process holds locked for longer than the writer waits (one recovering it after a
+    kill, say) fails a write for real: nothing after it is stored, the session starts over from the cursor,
+    and once the lock is gone the records arrive; the replicator itself carries on."""
+    lock_held = asyncio.Event()
+
     async def serve(websocket: ServerConnection) -> None:
         after = json.loads(await websocket.recv())["after"]
         await websocket.send(json.dumps({"type": "hello", "hub_id": HUB_ID, "protocol": 1, "head_seq": 2}))
+        await lock_held.wait()  # the first batch meets a locked cache
         records = [record(seq) for seq in (1, 2) if seq > after]
         await websocket.send(hub_frame(records, through=2))
         while True:  # as a hub does, when it has nothing new
             await websocket.send(json.dumps({"type": "heartbeat", "head_seq": 2}))
             await asyncio.sleep(0.1)
 
-    failures = [sqlite3.OperationalError("database is locked")]
-    write = Cache._write
-
-    def flaky_write(self: Cache, *args: object, **kwargs: object) -> tuple[int, int]:
-        if failures:
-            raise failures.pop()
-        return write(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Cache, "_write", flaky_write)
     ingested: list[int] = []
     links: list[LinkState] = []
     async with websockets.serve(serve, "127.0.0.1", 0, process_request=health) as server:
@@ -294,16 +286,49 @@ async def test_a_cache_write_that_fails_is_retried_not_fatal(tmp_path: Path, mon
         replicator = Replicator(f"http://127.0.0.1:{port}", "token", tmp_path, lambda cache: None,
                                 lambda added, through: ingested.append(through), links.append)
         task = asyncio.create_task(replicator.run())
-        async with asyncio.timeout(20):
-            while 2 not in ingested:
-                assert not task.done(), task
-                await asyncio.sleep(0.02)
+        await eventually(lambda: replicator.cache is not None)
+        assert replicator.cache is not None
+        other_process = sqlite3.connect(replicator.cache.path, isolation_level=None)
+        other_process.execute("BEGIN EXCLUSIVE")  # every other writer now waits, then gives up
+        lock_held.set()
+        try:
+            await eventually(lambda: any(link.name == "reconnecting" for link in links), timeout=30)
+            assert not ingested  # the batch that failed moved no cursor
+        finally:
+            other_process.execute("ROLLBACK")
+            other_process.close()
+        await eventually(lambda: 2 in ingested and not task.done(), lambda: f"ingested {ingested}, task {task}")
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
 
     assert [link.detail for link in links if link.name == "reconnecting"] == ["OperationalError"]
-    assert replicator.cache is not None
     assert [r["seq"] for r in EventLog(replicator.cache.path).read_after(0, 10)] == [1, 2]
+
+
+async def test_a_batch_queued_behind_a_failed_write_is_refused_until_the_stream_starts_over(tmp_path: Path) -> None:
+    """The cache's own latch: a batch already handed to the writer when the one before it failed is not
+    stored, even though the lock is gone by the time its turn comes; storing it would move the cursor past
+    the records that failed."""
+    from tui.cache import WriteRefused
+
+    cache = Cache(tmp_path, HUB_ID)
+    other_process = sqlite3.connect(cache.path, isolation_level=None)
+    try:
+        other_process.execute("BEGIN EXCLUSIVE")
+        first = asyncio.ensure_future(cache.store_batch(hub_frame([record(1), record(2)], through=2)))
+        second = asyncio.ensure_future(cache.store_batch(hub_frame([record(3), record(4)], through=4)))
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await first  # after the writer's busy wait
+        other_process.execute("ROLLBACK")  # the lock is gone before the second batch could be stored
+        with pytest.raises(WriteRefused):
+            await second
+        assert await cache.read(lambda log: log.cursor()) == 0
+        cache.resume_writes()  # the stream starts over from the cursor
+        assert await cache.store_batch(hub_frame([record(1), record(2)], through=2)) == (2, 2)
+        assert await cache.store_batch(hub_frame([record(3), record(4)], through=4)) == (2, 4)
+    finally:
+        other_process.close()
+        cache.close()
 
 
 def test_absent_and_null_fields_both_leave_their_columns_null(tmp_path: Path) -> None:

@@ -278,8 +278,7 @@ async def test_a_memory_leak_in_microtasks_ends_as_oom_before_the_time_limit() -
     try:
         # each link's promise waits on the next: a chain that grows until the memory cap stops it
         result = await run(engine, "const chain = () => Promise.resolve().then(chain);\nchain();")
-        assert result.status == "oom"
-        assert result.duration_ms < 30_000
+        assert result.status == "oom"  # not "timeout": the memory cap ended it before the time limit
     finally:
         await engine.aclose()
 

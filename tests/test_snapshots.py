@@ -14,12 +14,13 @@ from textual.pilot import Pilot
 
 from store import EventLog, iso_timestamp
 from tui import known_hubs
-from tui.app import SwitchroomApp
+from tui.app import REFRESH_SECONDS, SwitchroomApp
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 GONE_HUB = "http://127.0.0.1:9"
 HUB_ID = "snapshot-hub"
 PANES = {"connections": "1", "logs": "2", "scripts": "3", "triggers": "4", "reruns": "5"}
+STILL_REFRESHES = 3  # a screen unchanged over this many of the app's refreshes is taken as settled
 
 
 class FrozenDateTime(datetime):
@@ -78,24 +79,42 @@ def offline_app(cache_dir: Path) -> SwitchroomApp:
 
 
 def settled(app: SwitchroomApp, pane: str) -> Callable[[Pilot[None]], Any]:
-    """Show ``pane`` and wait until what it shows has been read and the link has given up once."""
+    """Show ``pane``, wait until what it shows has been read and the link has given up once, then until
+    the screen stays the same over a few of the app's refreshes. Either wait fails the test, saying what it
+    waited for, rather than take a picture of a screen still changing."""
     async def run_before(pilot: Pilot[None]) -> None:
         await pilot.press(PANES[pane])
         shown = app.lists.get(pane)
-        for _ in range(400):
-            ready = app.link.name == "reconnecting" and (
-                app.connections_table.row_count > 0 if shown is None else len(shown.visible_rows()) > 0)
-            ready = ready and app.focused is (shown or app.connections_table)
+
+        def missing() -> list[str]:
+            waits = {"the link to give up once": app.link.name == "reconnecting",
+                     "rows": (app.connections_table.row_count if shown is None else len(shown.visible_rows())) > 0,
+                     "the focus on the pane's list": app.focused is (shown or app.connections_table)}
             if pane == "logs":
-                ready = ready and len(app.breakdown_view._shown) > 0
+                waits["the breakdown"] = len(app.breakdown_view._shown) > 0
             if pane == "scripts":
-                ready = ready and "rain-alert" in str(app.script_summary.render())
-            if ready:
-                break
-            await pilot.pause(0.05)
-        await pilot.pause(0.3)
+                waits["the script summary"] = "rain-alert" in str(app.script_summary.render())
+            return [name for name, done in waits.items() if not done]
+
+        await until(pilot, lambda: not missing(), lambda: f"{pane}: still waiting for {', '.join(missing())}")
+        screens = [app.export_screenshot()]
+
+        def unchanged() -> bool:
+            screens.append(app.export_screenshot())
+            return len(screens) > STILL_REFRESHES and len(set(screens[-STILL_REFRESHES - 1:])) == 1
+
+        await until(pilot, unchanged, lambda: f"{pane}: the screen kept changing", every=REFRESH_SECONDS)
         await pilot.wait_for_scheduled_animations()
     return run_before
+
+
+async def until(pilot: Pilot[None], done: Callable[[], bool], waiting_for: Callable[[], str], *,
+                every: float = 0.05, timeout: float = 20.0) -> None:
+    for _ in range(int(timeout / every)):
+        if done():
+            return
+        await pilot.pause(every)
+    raise AssertionError(f"{waiting_for()} after {timeout:.0f} s")
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])

@@ -1,88 +1,27 @@
 """A flaky link: 100 cuts while the dashboard's replicator copies a 200k-record log from a real hub.
 
 Between the replicator and the hub sits a TCP proxy that cuts the link over and over — closing the hub's
-side first, the dashboard's side first, or resetting both — while the hub streams a 200,000-record
-backlog and live demo traffic on top. In the end the cache holds exactly the hub's records, none
-missing, none twice.
+side first, the dashboard's side first, or resetting both, each time at a random point of a live link —
+while the hub streams a 200,000-record backlog and live demo traffic on top. In the end the cache holds
+exactly the hub's records, none missing, none twice.
 """
 
 from pathlib import Path
 import asyncio
 import random
-import socket
-import struct
 
 import httpx
 
 from hub.streams import LOG_KINDS
 from store import EventLog
 from tests.hubproc import start_hub
+from tests.proxies import CUT_KINDS, LinkProxy
+from tests.waiting import eventually
 from tui.cache import Cache
 from tui.replication import LinkState, Replicator
 
 BACKLOG = 200_000
 CUTS = 100
-CUT_KINDS = ("hub side first", "dashboard side first", "reset")
-
-
-class CuttingProxy:
-    """Forwards TCP from a local port to ``target_port``; ``cut()`` severs every open link."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port = target_port
-        self.port = 0
-        self._links: set[tuple[asyncio.StreamWriter, asyncio.StreamWriter]] = set()
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._link, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def _link(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        try:
-            hub_reader, hub_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        except OSError:
-            client_writer.close()
-            return
-        link = (client_writer, hub_writer)
-        self._links.add(link)
-        try:
-            await asyncio.gather(_pipe(client_reader, hub_writer), _pipe(hub_reader, client_writer))
-        finally:
-            self._links.discard(link)
-            for writer in link:
-                writer.close()
-
-    def cut(self, kind: str) -> int:
-        """Sever the open links the way ``kind`` says; how many there were."""
-        links = [link for link in self._links if not any(writer.is_closing() for writer in link)]
-        for client_writer, hub_writer in links:
-            order = {"hub side first": (hub_writer, client_writer),
-                     "dashboard side first": (client_writer, hub_writer)}.get(kind, (client_writer, hub_writer))
-            for writer in order:
-                if kind == "reset":  # RST, not FIN: as when a NAT or an SSH hop drops the connection
-                    sock = writer.get_extra_info("socket")
-                    if sock is not None:
-                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                writer.transport.abort() if kind == "reset" else writer.close()
-        return len(links)
-
-    async def stop(self) -> None:
-        self.cut("reset")
-        if self._server:
-            self._server.close()
-            await self._server.wait_closed()
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    try:
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
-    except (ConnectionError, OSError):
-        pass
-    finally:
-        writer.close()
 
 
 def build_backlog(path: Path) -> None:
@@ -99,32 +38,41 @@ async def test_a_hundred_cuts_lose_and_repeat_nothing(tmp_path: Path) -> None:
     db = tmp_path / "hub.sqlite"
     build_backlog(db)
     hub = start_hub(tmp_path / "hub", db=db, traffic_rate=100)
-    proxy = CuttingProxy(int(hub.url.rsplit(":", 1)[1]))
+    proxy = LinkProxy(int(hub.url.rsplit(":", 1)[1]))
     await proxy.start()
     caches: list[Cache] = []
     links: list[LinkState] = []
-    replicator = Replicator(f"http://127.0.0.1:{proxy.port}", hub.token, tmp_path / "cache", caches.append,
-                            lambda new, through: None, links.append)
+    replicator = Replicator(proxy.url, hub.token, tmp_path / "cache", caches.append, lambda new, through: None,
+                            links.append)
     task = asyncio.create_task(replicator.run())
     rng = random.Random(7)
     cuts = 0
+
+    def reconnects() -> int:
+        return sum(state.name == "reconnecting" for state in links)
+
     try:
         while cuts < CUTS:
-            await asyncio.sleep(rng.uniform(0.02, 0.25))
+            # Each cut meets a live link: the one before it has been noticed, and the link is up again.
+            await eventually(lambda: reconnects() >= cuts and links and links[-1].name == "live",
+                             lambda: f"cut {cuts}: the link back up, after {reconnects()} reconnects; "
+                                     f"last states {links[-3:]}", timeout=30)
+            await asyncio.sleep(rng.uniform(0.0, 0.25))  # at a random point of the stream
             if proxy.cut(rng.choice(CUT_KINDS)):
                 cuts += 1
         head = httpx.get(f"{hub.url}/v1/health").json()["head_seq"]
-        async with asyncio.timeout(90):  # the link stays up now: the cache catches up
-            while not caches or await caches[-1].read(lambda log: log.cursor()) < head:
-                await asyncio.sleep(0.1)
+
+        async def caught_up() -> bool:  # the link stays up now: the cache catches up
+            return bool(caches) and await caches[-1].read(lambda log: log.cursor()) >= head
+
+        await eventually(caught_up, f"the cache to catch up with the hub's head, {head}", timeout=90, every=0.1)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await proxy.stop()
         hub.stop()
 
-    # A cut can land on a link that was closing anyway (the health check's, say): most, not all, count.
-    assert sum(state.name == "reconnecting" for state in links) >= CUTS * 0.9
+    assert reconnects() >= CUTS  # every cut was noticed (waited for above)
     assert len({cache.hub_id for cache in caches}) == 1
     cache = EventLog(caches[-1].path)
     hub_log = EventLog(db)
@@ -160,11 +108,13 @@ async def test_a_hub_restored_from_an_older_copy_gets_a_fresh_cache(tmp_path: Pa
         """Replicate until ``opened`` caches were opened in all and the last holds ``cursor``."""
         replicator.hub_url = hub_url
         task = asyncio.create_task(replicator.run())
+
+        async def there() -> bool:
+            return (len(caches) >= opened and not caches[-1].closed
+                    and await caches[-1].read(lambda log: log.cursor()) >= cursor)
+
         try:
-            async with asyncio.timeout(30):
-                while (len(caches) < opened or caches[-1].closed
-                       or await caches[-1].read(lambda log: log.cursor()) < cursor):
-                    await asyncio.sleep(0.05)
+            await eventually(there, f"{opened} caches opened, the last at cursor {cursor}", timeout=30)
         finally:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
