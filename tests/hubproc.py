@@ -63,6 +63,13 @@ def write_catalog(workdir: Path, text: str) -> Path:
     return path
 
 
+def bare_env(**values: str) -> dict[str, str]:
+    """A minimal environment for a command under test (``values`` and a plain PATH), keeping only what
+    measures it: the coverage settings that ``.ci/coverage`` hands to every process."""
+    measuring = {name: value for name, value in os.environ.items() if name.startswith("COVERAGE_")}
+    return {"PATH": "/usr/bin:/bin", **measuring, **values}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,6 +6,7 @@ import pytest
 
 from hub.catalog_file import CatalogError, load_catalog
 from hub.settings import DEMO_CATALOG
+from tests.hubproc import bare_env
 
 SAMPLES = {name: f"http://127.0.0.1:1/{name}" for name in ("lights", "messages", "videos", "weather", "developer")}
 ENV = {"SWITCHROOM_SERVICE_KEY": "demo-key"}
@@ -135,7 +136,7 @@ def test_the_hub_refuses_a_bad_catalog_without_a_traceback(tmp_path: Path) -> No
     hub = Path(sys.executable).with_name("switchroom-hub")
     result = subprocess.run([str(hub), "serve", "--catalog", str(path), "--port", "0", "--db",
                              str(tmp_path / "h.sqlite")], capture_output=True, text=True, timeout=60,
-                            env={"LAMP_KEY": "k", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+                            env=bare_env(LAMP_KEY="k", HOME=str(tmp_path)))
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert f"{path}: connections.blinker.features[0].actions[0].ref: no action 'lamp.explode'" in result.stderr

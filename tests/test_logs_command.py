@@ -10,7 +10,7 @@ import sys
 import httpx
 
 from store import EventLog
-from tests.hubproc import start_hub
+from tests.hubproc import bare_env, start_hub
 
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 
@@ -18,7 +18,7 @@ RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 def logs(*args: str, cache_dir: Path, token: str = "") -> subprocess.CompletedProcess[str]:
     command = [str(Path(sys.executable).with_name("switchroom")), "logs", "--cache-dir", str(cache_dir), *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=120,
-                          env={"SWITCHROOM_TOKEN": token, "PATH": "/usr/bin:/bin"})
+                          env=bare_env(SWITCHROOM_TOKEN=token))
 
 
 def test_logs_catch_up_filter_and_print_then_read_the_cache_offline(tmp_path: Path) -> None:

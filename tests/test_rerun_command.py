@@ -12,7 +12,7 @@ import sys
 import httpx
 import pytest
 
-from tests.hubproc import RunningHub, start_hub
+from tests.hubproc import RunningHub, bare_env, start_hub
 from tests.test_reruns import inbound, records, run_action
 from tui.rerun_command import parse_field
 
@@ -27,7 +27,7 @@ def hub(tmp_path: Path) -> Iterator[RunningHub]:
 
 
 def env(hub: RunningHub, token: str | None = None) -> dict[str, str]:
-    return {"SWITCHROOM_TOKEN": token or hub.token, "SWITCHROOM_HUB": hub.url, "PATH": "/usr/bin:/bin"}
+    return bare_env(SWITCHROOM_TOKEN=token or hub.token, SWITCHROOM_HUB=hub.url)
 
 
 def switchroom_rerun(hub: RunningHub, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:

@@ -13,6 +13,7 @@ import pytest
 from textual.pilot import Pilot
 
 from store import EventLog, iso_timestamp
+from tests.waiting import eventually
 from tui import known_hubs
 from tui.app import REFRESH_SECONDS, SwitchroomApp
 
@@ -96,25 +97,17 @@ def settled(app: SwitchroomApp, pane: str) -> Callable[[Pilot[None]], Any]:
                 waits["the script summary"] = "rain-alert" in str(app.script_summary.render())
             return [name for name, done in waits.items() if not done]
 
-        await until(pilot, lambda: not missing(), lambda: f"{pane}: still waiting for {', '.join(missing())}")
+        await eventually(lambda: not missing(), lambda: f"{pane}: {', '.join(missing())}", pause=pilot.pause)
         screens = [app.export_screenshot()]
 
         def unchanged() -> bool:
             screens.append(app.export_screenshot())
             return len(screens) > STILL_REFRESHES and len(set(screens[-STILL_REFRESHES - 1:])) == 1
 
-        await until(pilot, unchanged, lambda: f"{pane}: the screen kept changing", every=REFRESH_SECONDS)
+        await eventually(unchanged, f"{pane}: the screen to stop changing", every=REFRESH_SECONDS,
+                         pause=pilot.pause)
         await pilot.wait_for_scheduled_animations()
     return run_before
-
-
-async def until(pilot: Pilot[None], done: Callable[[], bool], waiting_for: Callable[[], str], *,
-                every: float = 0.05, timeout: float = 20.0) -> None:
-    for _ in range(int(timeout / every)):
-        if done():
-            return
-        await pilot.pause(every)
-    raise AssertionError(f"{waiting_for()} after {timeout:.0f} s")
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)], ids=["80x24", "160x50"])
