@@ -4,6 +4,7 @@ from pathlib import Path
 import argparse
 import asyncio
 import logging
+import signal
 import socket
 import sqlite3
 import sys
@@ -88,7 +89,16 @@ def main(argv: list[str] | None = None) -> None:
             print(f"  sample service {name}: {server.url}", flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, ws_max_size=1 << 20, proxy_headers=False,
                             server_header=False)
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, _stopped)
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+
+
+def _stopped(signum: int, frame: object) -> None:
+    """After a clean shutdown on SIGINT or SIGTERM, uvicorn raises the signal again to end the process the
+    way it would have ended: here, that is exit status 0, without a KeyboardInterrupt traceback. (Before
+    the server has started, it ends start-up the same way.)"""
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":
