@@ -179,6 +179,15 @@ def parse_filter(text: str, base: RecordFilter = RecordFilter(), now: datetime |
                    text=(*base.text, *words))
 
 
+def without_keys(text: str, keys: set[str]) -> str:
+    """``text`` with the words that name one of ``keys`` taken out (``conn`` also takes ``connection:``,
+    the same field); the rest kept as written."""
+    fields = {_KEYS[key] for key in keys}
+    kept = [match[0] for match in _TOKEN.finditer(text)
+            if not ((keyed := _KEY.match(match[0])) and _KEYS.get(keyed[1].lower()) in fields)]
+    return " ".join(kept)
+
+
 _EXAMPLES = {"status": "status:5xx", "code": "code:503", "feature": "feature:glow", "conn": "conn:evening-glow",
              "connection": "connection:evening-glow", "user": "user:user-001", "op": "op:lights.change_color",
              "kind": "kind:script_run", "since": "since:1h", "dir": "dir:inbound"}

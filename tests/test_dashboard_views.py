@@ -111,6 +111,25 @@ async def test_focusing_a_connection_focuses_every_pane(hub: RunningHub, tmp_pat
         assert app.view.connection_id is None and log_view.record_filter is None
 
 
+async def test_focusing_a_connection_replaces_the_connection_a_filter_named(hub: RunningHub, tmp_path: Path) -> None:
+    await make_calls(hub, failing=2, ok=2)
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2", "slash", *"conn:porch-welcome dir:inbound", "enter")
+        await pilot.press("1")
+        table = app.query_one(ConnectionsTable)
+        await wait_until(pilot, lambda: table.row_of("evening-glow") is not None)
+        table.focus()
+        table.select("evening-glow")
+        await pilot.press("enter")
+        assert app.view.filters["logs"] == "dir:inbound"
+        title = str(app.title_line.render())
+        assert "evening-glow" in title and "porch-welcome" not in title
+        log_view = app.query_one(LogView)
+        await wait_until(pilot, lambda: log_view.total > 0 and len(log_view.visible_rows()) > 0)
+        assert {(r["connection_id"], r["direction"]) for r in log_view.visible_rows()} == {("evening-glow", "inbound")}
+
+
 async def test_export_writes_exactly_the_filtered_rows(hub: RunningHub, tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     await make_calls(hub, failing=4, ok=4)

@@ -8,7 +8,7 @@ import pytest
 
 from store import EventLog
 from store.derived import Indexer, attach
-from store.filters import FilterError, RecordFilter, StatusMatch, matching_records, parse_filter
+from store.filters import FilterError, RecordFilter, StatusMatch, matching_records, parse_filter, without_keys
 from store.record_windows import Anchor, count_matches, window
 from tests.test_breakdowns import records
 
@@ -137,3 +137,9 @@ def test_the_newest_n_and_the_cli_reading(log: EventLog) -> None:
     assert matches.total == 30
     assert [r["seq"] for r in window(log, record_filter, matches, 0, 100)] == expected
     assert [int(body.split(",")[0].split(":")[1]) for body in matching_records(log, record_filter)] == expected
+
+
+def test_without_keys_takes_out_only_the_words_naming_that_field() -> None:
+    text = 'conn:light-log status:5xx "conn:quoted stays" Connection:porch-welcome garage'
+    assert without_keys(text, {"conn"}) == 'status:5xx "conn:quoted stays" garage'
+    assert without_keys("feature:glow", {"conn"}) == "feature:glow"

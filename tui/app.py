@@ -247,7 +247,7 @@ class SwitchroomApp(App[None]):
     # -- focus, filters, window, export --------------------------------------------------------------
 
     def on_connections_table_focused(self, message: ConnectionsTable.Focused) -> None:
-        self.view.connection_id = message.connection_id
+        self.view.focus(message.connection_id)
         self._apply_filters()
         self.action_show_pane("logs")
 
@@ -257,7 +257,7 @@ class SwitchroomApp(App[None]):
 
     def action_clear_focus(self) -> None:
         if self.view.connection_id is not None:
-            self.view.connection_id = None
+            self.view.focus(None)
             self._apply_filters()
 
     def on_failure_table_chosen(self, message: FailureTable.Chosen) -> None:

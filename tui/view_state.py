@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from store import iso_timestamp
-from store.filters import RecordFilter, parse_filter
+from store.filters import RecordFilter, parse_filter, without_keys
 
 WINDOWS = (("15m", 15), ("1h", 60), ("6h", 360), ("24h", 1440), ("7d", 10080))
 """The time windows the window key steps through: (label, minutes)."""
@@ -31,6 +31,13 @@ class ViewState:
 
     def since_ts(self, now: datetime | None = None) -> str:
         return iso_timestamp((now or datetime.now(UTC)) - timedelta(minutes=WINDOWS[self.window][1]))
+
+    def focus(self, connection_id: str | None) -> None:
+        """Narrow every pane to ``connection_id`` (None: to none). The focus replaces any ``conn:`` word a
+        pane's filter had, so a pane never names two connections at once."""
+        self.connection_id = connection_id
+        if connection_id is not None:
+            self.filters = {pane: without_keys(text, {"conn"}) for pane, text in self.filters.items()}
 
     def base(self, kind: str) -> RecordFilter:
         """A pane's own kind, narrowed to the connection in focus."""
