@@ -74,7 +74,7 @@ class Replays:
             item = ItemResult(event["seq"], "failed", 500, None, "internal_error", "Internal error")
             script_run_id = None
         extra = {"delivered_to": target.delivered_to, **({"script_run_id": script_run_id} if script_run_id else {})}
-        self._reruns.audit(item, event, order, replay=True, **extra)
+        await self._reruns.audit(item, event, order, replay=True, **extra)
         return {"type": "replay", **item.as_json(), **extra}
 
 

@@ -2,12 +2,15 @@
 
 A request names one ``api_call_id`` or a ``filter`` (the dashboard's filter language); ``fields``
 override resolved values, ``reason`` goes in the audit, ``dry_run`` only counts, ``force`` reruns what
-succeeded or was rerun before, ``rate`` caps a bulk's reruns per second. Anything that runs needs an
-``Idempotency-Key`` header: the same key is answered the same, and never runs twice.
+succeeded or was rerun before, ``rate`` caps a bulk's reruns per second. A dry run of a filter answers
+with its bound (``through_seq``, ``as_of``); a bulk that sends it back runs exactly what was counted,
+none of what failed since. Anything that runs needs an ``Idempotency-Key`` header: the same key is
+answered the same, and never runs twice.
 """
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 import asyncio
 import uuid
@@ -19,8 +22,7 @@ from starlette.routing import Route
 from hub.auth import OperatorTokens
 from hub.connect_api import json_object
 from hub.errors import ConnectApiError, field_error
-from hub.reruns import DEFAULT_RATE, MAX_RATE, RerunOrder, Reruns
-from store.filters import FilterError, RecordFilter, parse_filter
+from hub.reruns import DEFAULT_RATE, MAX_RATE, PlanBound, RerunOrder, Reruns
 
 MAX_KEY_LENGTH = 200
 MAX_REASON_LENGTH = 1_000
@@ -37,6 +39,8 @@ class RerunRequest:
     filter_text: str | None
     dry_run: bool
     rate: float
+    bound: PlanBound | None = None
+    """The dry run's ``through_seq`` and ``as_of``, when the request confirms one."""
 
 
 @dataclass
@@ -66,7 +70,7 @@ class RerunApi:
             item = await self.reruns.rerun(original, asked.order)
             return 200, {"type": "rerun", **item.as_json()}, True
         order = replace(asked.order, bulk_id=uuid.uuid4().hex)
-        plan = await self.reruns.plan(_filter(asked.filter_text), order)
+        plan = await self.reruns.plan(asked.filter_text or "", order, asked.bound)
         await self.reruns.requested(order, {"filter": asked.filter_text})
         bulk = self.reruns.start_bulk(plan, order, asked.rate)
         return 202, {**bulk.as_json(with_items=False), "refused_before_start": dict(plan.refused)}, True
@@ -75,7 +79,7 @@ class RerunApi:
         if asked.api_call_id is not None:
             original = await self.reruns.original(asked.api_call_id, asked.order)  # refusals raise
             return {"type": "rerun_plan", "count": 1, "refused": {}, "api_call_ids": [original["seq"]]}
-        return (await self.reruns.plan(_filter(asked.filter_text), asked.order)).as_json()
+        return (await self.reruns.plan(asked.filter_text or "", asked.order, asked.bound)).as_json()
 
     async def status(self, request: Request) -> JSONResponse:
         try:
@@ -154,14 +158,25 @@ def parse_rerun_request(body: dict[str, Any], actor: str, key: str | None) -> Re
                               f"{MAX_KEY_LENGTH} characters): the same key never runs twice",
                               [field_error("/headers/Idempotency-Key", "is required")])
     order = RerunOrder(actor, reason, fields, flags["force"], key)
-    return RerunRequest(order, api_call_id, filter_text, flags["dry_run"], float(rate))
+    return RerunRequest(order, api_call_id, filter_text, flags["dry_run"], float(rate), _bound(body, filter_text))
 
 
-def _filter(text: str | None) -> RecordFilter:
+def _bound(body: dict[str, Any], filter_text: str | None) -> PlanBound | None:
+    """The plan bound a request carries (``through_seq`` and ``as_of``, both or neither), checked."""
+    through_seq, as_of = body.get("through_seq"), body.get("as_of")
+    if through_seq is None and as_of is None:
+        return None
+    if filter_text is None:
+        raise _bad("/through_seq", "binds a filter's plan: send it with the filter it was counted for")
+    if type(through_seq) is not int or not 0 <= through_seq < 1 << 63:
+        raise _bad("/through_seq", "must be the through_seq of the dry run this confirms (a whole number)")
     try:
-        return parse_filter(text or "", RecordFilter(kinds=("api_call",)))
-    except FilterError as exc:
-        raise _bad("/filter", str(exc)) from None
+        moment = datetime.fromisoformat(as_of) if isinstance(as_of, str) and len(as_of) <= 40 else None
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise _bad("/as_of", "must be the as_of of the dry run this confirms (an ISO time with its zone)")
+    return PlanBound(through_seq, moment)
 
 
 def _bad(pointer: str, message: str) -> ConnectApiError:

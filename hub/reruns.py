@@ -12,6 +12,7 @@ interrupted by a restart is refused rather than run a second time.
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 import asyncio
 import logging
@@ -26,8 +27,8 @@ from hub.inbound import CallContext, call_record
 from hub.recorder import Recorder
 from hub.resolution import resolve_fields
 from hub.runner import OperationRunner, ResolvedOperation, raise_for
-from store import EventLog
-from store.filters import RecordFilter
+from store import EventLog, iso_timestamp
+from store.filters import FilterError, RecordFilter, parse_filter
 from store.related import LOOK_AROUND, record_at, records_near
 
 log = logging.getLogger("switchroom.hub")
@@ -69,16 +70,28 @@ class ItemResult:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
+@dataclass(frozen=True)
+class PlanBound:
+    """Where a filter was read: the records up to ``through_seq``, relative times (``since:1h``) counted back
+    from ``as_of``. A dry run answers with its bound; a confirmed bulk that carries it runs exactly the
+    calls that were counted, whatever failed since (DESIGN §9)."""
+
+    through_seq: int
+    as_of: datetime
+
+
 @dataclass
 class Plan:
-    """The calls a request would rerun, and those it refuses, by reason."""
+    """The calls a request would rerun, and those it refuses, by reason, read within ``bound``."""
 
     originals: list[dict[str, Any]]
     refused: Counter[str]
+    bound: PlanBound
 
     def as_json(self) -> dict[str, Any]:
         return {"type": "rerun_plan", "count": len(self.originals), "refused": dict(self.refused),
-                "api_call_ids": [r["seq"] for r in self.originals[:1000]]}
+                "api_call_ids": [r["seq"] for r in self.originals[:1000]],
+                "through_seq": self.bound.through_seq, "as_of": iso_timestamp(self.bound.as_of)}
 
 
 @dataclass
@@ -160,10 +173,14 @@ class Reruns:
         self.check(record, order)
         return record
 
-    async def plan(self, record_filter: RecordFilter, order: RerunOrder) -> Plan:
-        """Every call the filter shows that would be rerun, oldest first; the rest counted by reason."""
-        found = await self._recorder.read(lambda log: _filtered_inbound(log, record_filter))
-        plan = Plan([], Counter())
+    async def plan(self, filter_text: str, order: RerunOrder, bound: PlanBound | None = None) -> Plan:
+        """Every call the filter shows that would be rerun, oldest first; the rest counted by reason. Read
+        within ``bound`` when the request carries one (the dry run it confirms), else at the log's head now."""
+        as_of = bound.as_of if bound else datetime.now(UTC)
+        record_filter = _filter(filter_text, as_of)
+        through_seq, found = await self._recorder.read(
+            lambda log: _filtered_inbound(log, record_filter, bound.through_seq if bound else log.head_seq()))
+        plan = Plan([], Counter(), PlanBound(through_seq, as_of))
         for record in found:
             try:
                 self.check(record, order)
@@ -214,7 +231,7 @@ class Reruns:
             started, "rerun", rerun_of=original["seq"]))
         item = ItemResult(original["seq"], "failed" if error else "ok", status, seq,
                           error.body.code if error else None, str(error) if error else None)
-        self.audit(item, original, order)
+        await self.audit(item, original, order)
         return item
 
     def refused(self, original: int, refusal: Refusal, order: RerunOrder) -> ItemResult:
@@ -294,8 +311,10 @@ class Reruns:
         """Whether record ``seq`` was rerun (or replayed) before, by any request."""
         return self._rerun[seq] > 0
 
-    def audit(self, item: ItemResult, original: dict[str, Any], order: RerunOrder, **extra: Any) -> None:
-        """Write the ``rerun`` record of phase ``item`` (``extra``: what a replay adds) and count it."""
+    def audit(self, item: ItemResult, original: dict[str, Any], order: RerunOrder,
+              **extra: Any) -> "asyncio.Future[int]":
+        """Write the ``rerun`` record of phase ``item`` (``extra``: what a replay adds) and count it; the
+        future is done once the record is committed (what answers a request waits for)."""
         record = {
             "kind": "rerun", "phase": "item", "actor": order.actor, "reason": order.reason,
             "idempotency_key": order.idempotency_key, "bulk_id": order.bulk_id, "fields": order.fields,
@@ -303,8 +322,9 @@ class Reruns:
             "feature_id": original.get("feature_id"), "user_id": original.get("user_id"),
             "op_id": original.get("op_id"), **item.as_json(), **extra,
         }
-        self._recorder.record({k: v for k, v in record.items() if v is not None})
+        committed = self._recorder.record_with_seq({k: v for k, v in record.items() if v is not None})
         self._remember(record)
+        return committed
 
     def _remember(self, record: dict[str, Any], answers: bool = False) -> None:
         """Count a rerun; with ``answers``, also what its idempotency key stands for (a record read back from
@@ -341,27 +361,38 @@ def _rerun_records(log: EventLog) -> list[dict[str, Any]]:
     return [orjson.loads(body) for (body,) in log.execute("SELECT body FROM records WHERE kind = 'rerun' ORDER BY seq")]
 
 
-def _inbound_of(log: EventLog, seq: int) -> dict[str, Any] | None:
-    """The record ``seq``; for the outbound half of an action call, its inbound half (the run to repeat)."""
+def _inbound_of(log: EventLog, seq: int, through_seq: int | None = None) -> dict[str, Any] | None:
+    """The record ``seq``; for the outbound half of an action call, its inbound half (the run to repeat),
+    which the hub records after it, up to ``through_seq``."""
     record = record_at(log, seq)
     if record is None or record.get("kind") != "api_call" or record.get("direction") != "outbound":
         return record
     if record.get("source") == "rerun":
         return record
-    inbound = records_near(log, "api_call", "request_id", record.get("request_id"), seq - LOOK_AROUND, seq,
-                           skip=seq, limit=5)
+    last = seq + LOOK_AROUND if through_seq is None else min(seq + LOOK_AROUND, through_seq)
+    inbound = records_near(log, "api_call", "request_id", record.get("request_id"), seq, last, skip=seq, limit=5)
     return next((r for r in inbound if r.get("direction") == "inbound"), record)
 
 
-def _filtered_inbound(log: EventLog, record_filter: RecordFilter) -> list[dict[str, Any]]:
-    """The inbound action calls among what the filter shows (an outbound call standing for its inbound
-    half), each once, oldest first."""
+def _filtered_inbound(log: EventLog, record_filter: RecordFilter,
+                      through_seq: int) -> tuple[int, list[dict[str, Any]]]:
+    """The inbound action calls among what the filter shows up to ``through_seq`` (an outbound call standing
+    for its inbound half), each once, oldest first; and ``through_seq``."""
     where, params = record_filter.where()
-    rows = log.execute(f"SELECT seq, body FROM records WHERE {where} AND op_id IS NOT NULL ORDER BY seq", params)
+    rows = log.execute(f"SELECT seq, body FROM records WHERE {where} AND op_id IS NOT NULL AND seq <= ? "
+                       "ORDER BY seq", (*params, through_seq))
     found: dict[int, dict[str, Any]] = {}
     for seq, body in rows:
         record = orjson.loads(body)
         if record.get("direction") == "outbound":
-            record = _inbound_of(log, seq) or record
+            record = _inbound_of(log, seq, through_seq) or record
         found.setdefault(record["seq"], record)
-    return sorted(found.values(), key=lambda r: r["seq"])
+    return through_seq, sorted(found.values(), key=lambda r: r["seq"])
+
+
+def _filter(text: str, as_of: datetime) -> RecordFilter:
+    """The filter language read for reruns: api calls only, relative times counted back from ``as_of``."""
+    try:
+        return parse_filter(text, RecordFilter(kinds=("api_call",)), now=as_of)
+    except FilterError as exc:
+        raise ConnectApiError("invalid_parameters", f"filter: {exc}", [field_error("/filter", str(exc))]) from None

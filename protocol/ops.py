@@ -18,6 +18,11 @@ class RerunRequest(ProtocolModel):
     dry_run: bool = Field(default=False, description="only count what would be rerun")
     force: bool = Field(default=False, description="also rerun calls that succeeded or were rerun before")
     rate: float = Field(default=500.0, gt=0, le=20000, description="a bulk's reruns started per second, at most")
+    through_seq: int | None = Field(default=None, ge=0, description=(
+        "with as_of, the bound of the dry run this bulk confirms: only calls up to this seq are read, so "
+        "the bulk runs exactly what was counted (failures since are not swept in)"))
+    as_of: str | None = Field(default=None, description=(
+        "the dry run's as_of: relative times in the filter (since:1h) are counted back from it"))
 
 
 class ReplayRequest(ProtocolModel):

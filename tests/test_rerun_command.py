@@ -5,6 +5,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 import json
+import os
+import pty
 import signal
 import subprocess
 import sys
@@ -136,3 +138,33 @@ def test_ctrl_c_cancels_the_bulk_on_the_hub_and_reports_what_ran(hub: RunningHub
     assert summary["type"] == "rerun_summary" and summary["state"] == "cancelled"
     assert len(items) == summary["done"] < summary["total"] == len(failed)
     assert len(records(hub, kind="rerun", phase="item")) == summary["done"]
+
+
+def test_a_confirmed_bulk_runs_what_was_counted_not_what_failed_while_asking(hub: RunningHub) -> None:
+    """The question waits on a terminal; while it does, more calls fail that the filter shows. The bulk
+    runs exactly the calls it counted."""
+    counted = failed_calls(hub, 30)
+    main, follower = pty.openpty()
+    command = subprocess.Popen([*COMMAND, "--filter", "feature:glow status:502 dir:inbound", "--rate", "5000"],
+                               stdin=follower, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env=env(hub))
+    os.close(follower)
+    try:
+        assert command.stderr is not None and command.stdout is not None
+        question = ""
+        while "[y/N]" not in question:
+            char = command.stderr.read(1)
+            assert char, f"the command ended without asking: {question!r}"
+            question += char
+        assert f"Rerun {len(counted):,} failed calls" in question
+        assert failed_calls(hub, 40)  # new failures the filter shows: users 1–40 again
+        os.write(main, b"y\n")
+        out, err = command.communicate(timeout=60)
+    finally:
+        os.close(main)
+        if command.poll() is None:
+            command.kill()
+    assert command.returncode == 0, err
+    *items, summary = lines(out)
+    assert sorted(item["original"] for item in items) == sorted(call["seq"] for call in counted)
+    assert summary["total"] == len(counted)

@@ -169,14 +169,25 @@ def test_bulk_dry_run_counts_what_the_bulk_then_does(hub: RunningHub) -> None:
     assert plan.status_code == 200, plan.text
     counted = plan.json()
     assert counted["count"] == len(failed) - 1 and counted["refused"] == {"already_rerun": 1}
+    assert counted["through_seq"] >= failed[-1]["seq"] and counted["as_of"]
 
-    started = rerun(hub, {"filter": filter_text, "rate": 5000})
+    # Between the count and the confirmation, more calls fail that the filter shows too.
+    hub.set_lights_faults(outage=True)
+    later = [inbound(hub, run_action(hub, user_id=f"user-{n:03d}")) for n in range(31, 61)]
+    assert [call for call in later if call["status_code"] == 502]
+    hub.set_lights_faults(error_rate=0.3, error_status=503)
+    unbound = rerun(hub, {"filter": filter_text, "dry_run": True}, key=None).json()
+    assert unbound["count"] > counted["count"]  # counted now, they would be swept in
+
+    bound = {"through_seq": counted["through_seq"], "as_of": counted["as_of"]}
+    started = rerun(hub, {"filter": filter_text, "rate": 5000, **bound})
     assert started.status_code == 202, started.text
     done = wait_bulk(hub, started.json()["id"])
     assert done["state"] == "finished" and done["total"] == counted["count"]
     assert done["ok"] + done["failed"] == counted["count"]
     items = done["items"]
     assert len(items) == len({item["original"] for item in items}) == counted["count"]  # each once
+    assert {item["original"] for item in items} == set(counted["api_call_ids"])  # exactly what was counted
     assert all(item["outcome"] in ("ok", "failed") for item in items)
     assert all(item["status_code"] == 502 for item in items if item["outcome"] == "failed")
     # Counted a second way: the service's 503s to rerun calls (its faults are seeded, so some fail and some not).

@@ -36,6 +36,12 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
+def plan_bound(plan: dict[str, Any]) -> dict[str, Any]:
+    """What binds a bulk to its dry run's count (``through_seq``, ``as_of``): sent with the confirmed
+    request, so that the bulk runs what was counted and no failure newer than the count is swept in."""
+    return {key: plan[key] for key in ("through_seq", "as_of") if key in plan}
+
+
 class OpsClient:
     def __init__(self, hub_url: str, token: str) -> None:
         self.hub_url = hub_url.rstrip("/")

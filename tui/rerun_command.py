@@ -22,6 +22,7 @@ import uuid
 
 import httpx
 
+from tui.ops_client import plan_bound
 from tui.text import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_HUB = 0, 1, 2, 3
@@ -241,7 +242,7 @@ def rerun_bulk(client: HubClient, body: dict[str, Any], args: argparse.Namespace
         return EXIT_OK
     if not args.yes:
         _confirm(plan["count"], _refusals(plan))
-    started = client.post(body, output.key).body
+    started = client.post({**body, **plan_bound(plan)}, output.key).body
     output.say(f"bulk rerun {started.get('id')} started: {plan['count']:,} calls")
     return follow(client, str(started["id"]), started, output)
 

@@ -1,20 +1,22 @@
-"""Rerun everything a filter shows (``R``): the hub's dry-run count first, then a confirmation, then a
-progress bar while the hub works through the bulk, and the per-item results. Escape cancels the bulk
-on the hub (what has not started does not run) and reports what ran."""
+"""Rerun everything a filter shows (``R``): the hub's dry-run count first, then a reason for the audit,
+then a confirmation, then a progress bar while the hub works through the bulk, and the per-item results.
+The bulk is bound to the count (``plan_bound``): it runs the calls counted and confirmed, none that
+failed since. Escape cancels the bulk on the hub (what has not started does not run) and reports what
+ran."""
 
 from typing import Any
 import asyncio
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Input, ProgressBar, Static
 
 from tui.actions import bindings
 from tui.http import HubUnreachable
-from tui.ops_client import OpsAnswer, OpsClient, new_idempotency_key
+from tui.ops_client import OpsAnswer, OpsClient, new_idempotency_key, plan_bound
 from tui.screens.confirm import ConfirmScreen
 from tui.text import printable
 
@@ -41,13 +43,16 @@ class BulkRerun(ModalScreen[None]):
     BulkRerun #bulk-title { text-style: bold; }
     BulkRerun #bulk-items { height: 1fr; overflow-y: auto; }
     BulkRerun #bulk-keys { color: $text-muted; }
+    BulkRerun #bulk-reason { display: none; }
+    BulkRerun.asking #bulk-reason { display: block; }
     """
     BINDINGS = bindings("BulkRerun")  # keys from tui/actions.py
 
-    def __init__(self, filter_text: str, client: OpsClient, reason: str = "") -> None:
+    def __init__(self, filter_text: str, client: OpsClient) -> None:
         super().__init__()
-        self.filter_text, self.client, self.reason = filter_text, client, reason
+        self.filter_text, self.client = filter_text, client
         self.idempotency_key = new_idempotency_key()
+        self.plan: dict[str, Any] = {}
         self.bulk_id: str | None = None
         self.state = "planning"
         self.final: dict[str, Any] | None = None
@@ -56,33 +61,52 @@ class BulkRerun(ModalScreen[None]):
         with Vertical():
             yield Static(Text("Rerun everything the filter shows"), id="bulk-title")
             yield Static(id="bulk-plan")
+            yield Input(placeholder="reason, kept in the audit (enter to go on)", id="bulk-reason")
             yield ProgressBar(id="bulk-progress", show_eta=True)
             yield Static(id="bulk-counts")
             yield Static(id="bulk-items")
             yield Static(Text("escape cancels the bulk (what has not started does not run), or closes"), id="bulk-keys")
 
     def on_mount(self) -> None:
-        self._run()
+        self._count()
 
     def _show(self, widget_id: str, text: str, style: str = "") -> None:
         literal = "\n".join(printable(line) for line in text.splitlines())
         self.query_one(widget_id, Static).update(Text(literal, style=style))
 
     @work(exclusive=True, group="bulk")
-    async def _run(self) -> None:
+    async def _count(self) -> None:
+        """The dry run; then the reason is asked for."""
         try:
             plan = await self.client.rerun({"filter": self.filter_text, "dry_run": True}, None)
-            if not plan.ok:
-                return self._finish(f"Refused: {plan.message}")
-            self._show("#bulk-plan", plan_text(self.filter_text, plan.body))
-            count = int(plan.body.get("count", 0))
-            if not count:
-                return self._finish("Nothing to rerun.")
-            confirm = ConfirmScreen(f"Rerun {count:,} failed calls?", plan_text(self.filter_text, plan.body),
-                                    yes=f"rerun {count:,} calls")
-            if not await self.app.push_screen_wait(confirm):
-                return self._finish("Not run.")
-            started = await self.client.rerun({"filter": self.filter_text, "reason": self.reason},
+        except HubUnreachable as exc:
+            return self._finish(str(exc))
+        if not plan.ok:
+            return self._finish(f"Refused: {plan.message}")
+        self.plan = plan.body
+        self._show("#bulk-plan", plan_text(self.filter_text, plan.body))
+        if not int(plan.body.get("count", 0)):
+            return self._finish("Nothing to rerun.")
+        self.state = "asking"
+        self.add_class("asking")
+        self.query_one("#bulk-reason", Input).focus()
+
+    @on(Input.Submitted, "#bulk-reason")
+    def _reason_given(self, submitted: Input.Submitted) -> None:
+        if self.state == "asking":
+            self.state = "confirming"
+            self.remove_class("asking")
+            self._confirm_and_start(submitted.value.strip())
+
+    @work(exclusive=True, group="bulk")
+    async def _confirm_and_start(self, reason: str) -> None:
+        count = int(self.plan.get("count", 0))
+        detail = plan_text(self.filter_text, self.plan) + (f"\nreason: {reason}" if reason else "\nno reason given")
+        confirm = ConfirmScreen(f"Rerun {count:,} failed calls?", detail, yes=f"rerun {count:,} calls")
+        if not await self.app.push_screen_wait(confirm):
+            return self._finish("Not run.")
+        try:
+            started = await self.client.rerun({"filter": self.filter_text, "reason": reason, **plan_bound(self.plan)},
                                               self.idempotency_key)
             if not started.ok:
                 return self._finish(f"Refused: {started.message}")
