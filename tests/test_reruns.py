@@ -209,3 +209,17 @@ def test_a_bulk_can_be_cancelled_and_reports_what_it_did(hub: RunningHub) -> Non
     assert cancelled["state"] == "cancelled" and 0 < cancelled["done"] < cancelled["total"]
     status = wait_bulk(hub, started["id"])
     assert len(status["items"]) == status["done"] == cancelled["done"]
+
+
+def test_an_outbound_call_stands_for_its_inbound_half(hub: RunningHub) -> None:
+    """The service's 503 is what an operator sees first; naming it, or filtering on it, reruns the run that
+    made it (the inbound call, recorded after it)."""
+    hub.set_lights_faults(outage=True)
+    original = inbound(hub, run_action(hub))
+    [outbound] = records(hub, request_id=original["request_id"], direction="outbound")
+    assert outbound["seq"] < original["seq"] and outbound["status_code"] == 503
+    plan = rerun(hub, {"filter": "status:503 dir:outbound", "dry_run": True}, key=None).json()
+    assert (plan["count"], plan["api_call_ids"], plan["refused"]) == (1, [original["seq"]], {})
+    hub.set_lights_faults()
+    result = rerun(hub, {"api_call_id": outbound["seq"]}).json()
+    assert (result["original"], result["outcome"], result["status_code"]) == (original["seq"], "ok", 204)
