@@ -77,6 +77,47 @@ async def test_a_failed_script_run_shows_its_error_and_the_failing_line_marked(
         hub.stop()
 
 
+async def test_the_rerun_dialog_goes_top_to_bottom_and_sends_what_each_box_holds(hub: RunningHub,
+                                                                                  tmp_path: Path) -> None:
+    """Focus starts on the first field and Tab moves through every box in the order shown, with no stop in
+    between; typing into each in turn sends exactly those values."""
+    hub.set_lights_faults(outage=True)
+    request_id = uuid.uuid4().hex
+    assert (await run_action(hub, "user-001", request_id)).status_code == 502
+    hub.set_lights_faults()
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("2")
+        view = app.query_one(LogView)
+        await wait_until(pilot, shows_inbound(view, request_id))
+        rows = view.visible_rows()
+        view.jump_to(view.total - len(rows) + next(
+            i for i, r in enumerate(rows) if r.get("request_id") == request_id and r["direction"] == "inbound"))
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, RerunDialog) and bool(app.screen.query("#rerun-fields Input")))
+        dialog = app.screen
+        boxes = list(dialog.query(Input).results(Input))
+        assert [box.name or box.id for box in boxes] == ["light", "color", "rerun-reason"]
+        for box, typed in zip(boxes, ("kitchen", "purple", "a new bulb")):
+            assert app.focused is box, f"focus on {app.focused!r}, not on {box.name or box.id}"
+            await pilot.press("end", "ctrl+u", *typed)
+            if box.id != "rerun-reason":
+                await pilot.press("tab")
+        await pilot.press("shift+tab")
+        assert app.focused is boxes[1]
+        await pilot.press("tab", "enter")  # enter on the reason sends
+        original = dialog.original
+        assert original is not None
+        await wait_until(pilot, lambda: "Rerun ok" in str(dialog.query_one("#rerun-result", Static).render()))
+    typed = {"light": "kitchen", "color": "purple"}
+    [audit] = [r for r in EventLog(hub.db).read_after(0, 1_000_000) if r.get("phase") == "item"
+               and r.get("original") == original["seq"]]
+    overridden = {name: value for name, value in typed.items() if original["resolved_fields"][name] != value}
+    assert audit.get("fields", {}) == overridden and audit["reason"] == "a new bulb"
+    [new_call] = [r for r in EventLog(hub.db).read_after(0, 1_000_000) if r.get("rerun_of") == original["seq"]]
+    assert new_call["resolved_fields"] == typed
+
+
 async def test_r_on_a_failed_action_shows_the_exact_body_and_reruns_it_once(hub: RunningHub, tmp_path: Path) -> None:
     hub.set_lights_faults(outage=True)
     request_id = uuid.uuid4().hex
@@ -105,6 +146,6 @@ async def test_r_on_a_failed_action_shows_the_exact_body_and_reruns_it_once(hub:
         assert '"reason": "lights back"' in preview
         await wait_until(pilot, lambda: "Rerun ok" in str(dialog.query_one("#rerun-result", Static).render()))
     reruns = [r for r in EventLog(hub.db).read_after(0, 1_000_000) if r.get("source") == "rerun"
-              and r.get("direction") == "inbound"]
-    assert len(reruns) == 1 and reruns[0]["rerun_of"] == original["seq"]
+              and r.get("direction") == "inbound" and r.get("rerun_of") == original["seq"]]
+    assert len(reruns) == 1
     assert reruns[0]["resolved_fields"]["color"] == "blue"

@@ -57,7 +57,8 @@ class RerunDialog(ModalScreen[None]):
                              background: $surface; padding: 0 1; }
     RerunDialog #rerun-title { text-style: bold; }
     RerunDialog #rerun-fields { height: auto; max-height: 12; }
-    RerunDialog Input { height: 3; }
+    RerunDialog Input { height: 3; border: round $foreground 40%; }
+    RerunDialog Input:focus { border: double $accent; }
     RerunDialog #rerun-preview { height: auto; color: $text-muted; }
     RerunDialog #rerun-result { height: auto; text-style: bold; }
     RerunDialog #rerun-keys { color: $text-muted; }
@@ -78,11 +79,12 @@ class RerunDialog(ModalScreen[None]):
         with Vertical():
             yield Static(Text(printable(what)), id="rerun-title")
             yield Label("Fields it runs with (edit to override):")
-            yield VerticalScroll(id="rerun-fields")
+            yield VerticalScroll(id="rerun-fields", can_focus=False)  # its boxes take the focus, not it
             yield Input(placeholder="reason (kept in the audit)", id="rerun-reason")
             yield Static(id="rerun-preview")
             yield Static(id="rerun-result")
-            yield Static(Text("ctrl+s send · ctrl+f send with force · tab next field · escape close"), id="rerun-keys")
+            yield Static(Text("tab / shift+tab next or previous box · enter on the reason or ctrl+s send · "
+                              "ctrl+f send with force · escape close"), id="rerun-keys")
 
     async def on_mount(self) -> None:
         try:
@@ -100,7 +102,7 @@ class RerunDialog(ModalScreen[None]):
                 field_input.border_title = printable(name)
                 await box.mount(field_input)
         self._show_preview()
-        self.query_one("#rerun-reason", Input).focus()
+        self.query(Input).first().focus()  # the first field, top to bottom, the reason last
 
     @on(Input.Changed)
     def _changed(self) -> None:
@@ -134,6 +136,10 @@ class RerunDialog(ModalScreen[None]):
     @on(Input.Submitted, "#rerun-reason")
     def _submitted(self) -> None:
         self._send(False)
+
+    @on(Input.Submitted, "#rerun-fields Input")
+    def _next_box(self) -> None:
+        self.focus_next()
 
     def _send(self, force: bool) -> None:
         if self.sending or self.sent:
