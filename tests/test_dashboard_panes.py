@@ -2,8 +2,10 @@
 ran for real (V8) on trigger items from the sample services over HTTP."""
 
 from pathlib import Path
+import io
 import uuid
 
+from rich.console import Console
 from textual.widgets import Input, OptionList, Static
 
 from store import EventLog
@@ -23,7 +25,14 @@ RAIN_SCRIPT = Path(__file__).parent.parent / "hub" / "sample" / "scripts" / "rai
 
 
 def detail_text(screen: RecordDetail) -> str:
-    return "\n".join(str(static.render()) for static in screen.query("#detail-body Static").results(Static))
+    """The detail's sections as they read on screen, each drawn at the width it has there."""
+    return "\n".join(drawn(static) for static in screen.query("#detail-body Static").results(Static))
+
+
+def drawn(static: Static) -> str:
+    console = Console(width=static.content_region.width, color_system=None, record=True, file=io.StringIO())
+    console.print(static.content)
+    return console.export_text().rstrip("\n")
 
 
 async def test_a_failed_script_run_shows_its_error_and_the_failing_line_marked(
@@ -52,8 +61,14 @@ async def test_a_failed_script_run_shows_its_error_and_the_failing_line_marked(
             await wait_until(pilot, lambda: isinstance(app.screen, RecordDetail) and "Script" in detail_text(app.screen))
             text = detail_text(app.screen)
             failing_line = RAIN_SCRIPT.read_text().splitlines()[6]
-            marked = [line for line in text.splitlines() if line.startswith("▶")]
-            assert marked == [f"▶ 7 │ {failing_line}"]
+            shown = text.splitlines()
+            [marked] = [n for n, line in enumerate(shown) if line.startswith("▶")]
+            [caret] = [n for n, line in enumerate(shown) if line.strip() == "^"]
+            gutter = len("▶ 7 │ ")
+            rows = shown[marked:caret]  # the failing line, wrapped at 80 columns, and the caret under it
+            assert len(rows) > 1 and "".join(row[gutter:] for row in rows) == failing_line
+            column = run["error"]["column"]
+            assert rows[-1][shown[caret].index("^")] == failing_line[column - 1]  # the caret's cell
             assert "TypeError: Cannot read properties of undefined (reading 'high_c')" in text
             assert "weather.forecast → 200" in text  # the call it made
 

@@ -1,10 +1,13 @@
 """What a record's detail view links to, over a real cache file; and how a failing script line is drawn."""
 
 from pathlib import Path
+import io
+
+from rich.console import Console
 
 from store import EventLog
 from store.related import related_records
-from tui.record_text import json_block, script_source
+from tui.record_text import ScriptSource, json_block
 
 
 def build(tmp_path: Path) -> tuple[EventLog, dict[str, dict]]:
@@ -57,9 +60,15 @@ def test_a_trigger_event_links_its_delivery(tmp_path: Path) -> None:
     assert labels_and_seqs(log, r["event"]) == [("delivery: script run", r["run"]["seq"])]
 
 
+def drawn(source: ScriptSource, width: int) -> list[str]:
+    console = Console(width=width, color_system=None, record=True, file=io.StringIO())
+    console.print(source)
+    return console.export_text().splitlines()
+
+
 def test_the_failing_line_is_the_marked_one() -> None:
     source = "\n".join(f"line {n}" for n in range(1, 31))
-    text = script_source(source, 17, 3).plain.splitlines()
+    text = drawn(ScriptSource(source, 17, 3), 80)
     marked = [line for line in text if line.startswith("▶")]
     assert marked == ["▶ 17 │ line 17"]
     assert text[text.index(marked[0]) + 1].index("^") == len("▶ 17 │ ") + 2  # under column 3
@@ -69,3 +78,19 @@ def test_the_failing_line_is_the_marked_one() -> None:
 def test_bodies_are_drawn_literally() -> None:
     text = json_block({"note": "[bold red]x[/]\x1b[2J"}).plain
     assert "[bold red]x[/]" in text and "\x1b" not in text
+
+
+def test_the_caret_goes_under_its_column_on_the_row_where_a_long_line_wraps() -> None:
+    line = "const x = " + "".join(f"word{n} " for n in range(30)) + "end"
+    column = line.index("word17") + 1
+    for width in (40, 57, 80, 200):
+        text = drawn(ScriptSource(f"first\n{line}\nlast", 2, column), width)
+        [marked] = [n for n, row in enumerate(text) if row.startswith("▶")]
+        [caret] = [n for n, row in enumerate(text) if row.strip() == "^"]
+        rows = text[marked:caret]
+        gutter = len("▶ 2 │ ")
+        wrapped = rows + text[caret + 1:-1]  # the line's rows, the caret's row taken out; then "3 │ last"
+        assert "".join(row[gutter:] for row in wrapped) == line and all(len(row) <= width for row in text)
+        under = text[caret].index("^")  # the caret sits under the column's own cell, on its own row
+        assert sum(len(row) - gutter for row in rows[:-1]) + under - gutter == column - 1
+        assert rows[-1][under] == "w"

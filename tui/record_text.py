@@ -1,9 +1,12 @@
 """Records drawn as text for their detail views: pretty JSON, labelled fields, a script's source with
 its failing line marked. Everything from a record is untrusted and drawn literally (``tui.text``)."""
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from rich.cells import cell_len, chop_cells
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from tui.text import printable
@@ -36,24 +39,42 @@ def field_lines(pairs: list[tuple[str, Any]]) -> Text:
     return text
 
 
-def script_source(source: str, line: int | None, column: int | None = None, whole: bool = False) -> Text:
-    """The script's lines, numbered, with the failing ``line`` marked (``▶`` and reversed) and a caret
-    under its ``column``; only the lines around it unless ``whole``."""
-    lines = source.splitlines() or [""]
-    first, last = 1, len(lines)
-    if line is not None and not whole:
-        first, last = max(1, line - SOURCE_CONTEXT), min(len(lines), line + SOURCE_CONTEXT)
-    number_width = len(str(last))
-    text = Text()
-    for number in range(first, last + 1):
-        failing = number == line
-        if number > first:
-            text.append("\n")
-        text.append(f"{'▶' if failing else ' '} {number:>{number_width}} │ ", style="bold red" if failing else "dim")
-        text.append(printable(lines[number - 1]), style="reverse" if failing else "")
-        if failing and column:
-            text.append("\n" + " " * (number_width + 5 + column - 1) + "^", style="bold red")
-    return text
+@dataclass(frozen=True)
+class ScriptSource:
+    """A script's lines, numbered, with the failing ``line`` marked (``▶`` and reversed) and a caret under
+    its ``column``; only the lines around it unless ``whole``. Long lines wrap here, at the width the
+    source is drawn in, so the caret goes under the row where the column lands, never on another row."""
+
+    source: str
+    line: int | None = None
+    column: int | None = None
+    whole: bool = False
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        lines = self.source.splitlines() or [""]
+        first, last = 1, len(lines)
+        if self.line is not None and not self.whole:
+            first, last = max(1, self.line - SOURCE_CONTEXT), min(len(lines), self.line + SOURCE_CONTEXT)
+        number_width = len(str(last))
+        gutter = number_width + 5  # "▶ 12 │ "
+        width = max(1, options.max_width - gutter)
+        for number in range(first, last + 1):
+            failing = number == self.line
+            original = lines[number - 1]
+            caret = (cell_len(printable(original[:self.column - 1]))
+                     if failing and self.column and self.column >= 1 else None)
+            start = 0
+            for n, row in enumerate(chop_cells(printable(original), width) or [""]):
+                head = f"{'▶' if failing else ' '} {number:>{number_width}} │ " if n == 0 else " " * gutter
+                yield Text.assemble((head, "bold red" if failing else "dim"), (row, "reverse" if failing else ""),
+                                    no_wrap=True)
+                if caret is not None and start <= caret < start + cell_len(row):
+                    yield Text(" " * (gutter + caret - start) + "^", style="bold red", no_wrap=True)
+                    caret = None
+                start += cell_len(row)
+            if caret is not None:  # the column is past the line's end: the caret follows its last row
+                yield Text(" " * (gutter + min(caret - start + cell_len(row), width)) + "^", style="bold red",
+                           no_wrap=True)
 
 
 def console_lines(console: list[dict[str, Any]], dropped: int = 0) -> Text:

@@ -7,6 +7,7 @@ Escape goes back."""
 from typing import Any
 
 import orjson
+from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -15,10 +16,10 @@ from textual.widgets import Static
 
 from tui.actions import bindings
 from tui.definitions import Definitions
-from tui.record_text import field_lines, json_block, script_source
+from tui.record_text import ScriptSource, field_lines, json_block
 from tui.text import printable
 
-Section = tuple[str, Text]
+Section = tuple[str, RenderableType]
 NOT_KNOWN = ("The hub cannot be reached and has not described this connection before, so its definition "
              "is not known here yet.")
 
@@ -67,7 +68,7 @@ def sections(definition: dict[str, Any] | None) -> list[Section]:
     script = definition.get("runtime_script")
     if isinstance(script, str):
         found.append((f"Runtime script · version {printable(str(definition.get('script_version') or '?'))}",
-                      script_source(script, None, whole=True)))
+                      ScriptSource(script, whole=True)))
     return found
 
 

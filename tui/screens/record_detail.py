@@ -4,6 +4,7 @@ opens in turn with Enter. Escape goes back."""
 
 from typing import Any
 
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
@@ -15,10 +16,10 @@ from store.related import Related, related_records
 from tui.actions import bindings
 from tui.cache import Cache, CacheClosed
 from tui.definitions import Definitions
-from tui.record_text import console_lines, field_lines, json_block, script_source
+from tui.record_text import ScriptSource, console_lines, field_lines, json_block
 from tui.text import printable
 
-Section = tuple[str, Text]
+Section = tuple[str, RenderableType]
 
 
 class RecordDetail(ModalScreen[None]):
@@ -143,15 +144,15 @@ def _script_run_sections(run: dict[str, Any], related: list[Related],
     return found
 
 
-def _source(run: dict[str, Any], error: dict[str, Any], definition: dict[str, Any] | None) -> Text:
+def _source(run: dict[str, Any], error: dict[str, Any], definition: dict[str, Any] | None) -> RenderableType:
     if definition is None or not definition.get("runtime_script"):
         return Text("(the script's source is not available: the hub did not answer and it was never fetched)",
                     style="dim")
-    text = script_source(definition["runtime_script"], error.get("line"), error.get("column"))
-    if definition.get("script_version") != run.get("script_version"):
-        text.append(f"\nNote: this is version {definition.get('script_version')}; the run ran version "
-                    f"{run.get('script_version')}, so lines may have moved.", style="yellow")
-    return text
+    source = ScriptSource(definition["runtime_script"], error.get("line"), error.get("column"))
+    if definition.get("script_version") == run.get("script_version"):
+        return source
+    return Group(source, Text(f"Note: this is version {definition.get('script_version')}; the run ran version "
+                              f"{run.get('script_version')}, so lines may have moved.", style="yellow"))
 
 
 def _calls(calls: list[dict[str, Any]]) -> Text:
