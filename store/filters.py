@@ -82,6 +82,9 @@ def parse_status(text: str) -> StatusMatch:
     if text.strip().lower() == NO_ANSWER:
         return StatusMatch(no_answer=True)
     match = _STATUS.match(text.strip().lower())
+    if match is None and _OUTCOME.match(text.strip()):  # an outcome or error code, asked for as a status
+        raise FilterError(f"'{text}' is not a status: for a script run's outcome or an error code, use "
+                          f"code:{text.strip()}; a status is a class like 5xx, a code like 503, skipped, or none")
     if match is None:
         raise FilterError(f"'{text}' is not a status: use a class like 5xx, a code like 503, skipped, or none "
                           "(no answer)")

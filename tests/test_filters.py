@@ -56,6 +56,7 @@ def test_a_filter_narrows_the_panes_own() -> None:
 
 @pytest.mark.parametrize(("text", "column", "says"), [
     ("status:9xx", 1, "'9xx' is not a status"),
+    ("kind:script_run status:error", 17, "for a script run's outcome or an error code, use code:error"),
     ("feature:glow status:", 14, "'status:' needs a value, like status:5xx"),
     ("colour:blue", 1, "'colour:' is not a filter"),
     ("http://example.com", 1, "'http:' is not a filter"),
