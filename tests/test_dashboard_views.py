@@ -13,7 +13,7 @@ from tests.hubproc import RunningHub
 from tests.test_dashboard import run_action, wait_until
 from tui import known_hubs
 from tui.app import SwitchroomApp
-from tui.config import AlertSettings, Config
+from tui.config import AlertSettings, Config, ExportSettings
 from tui.screens.connection_definition import ConnectionDefinition
 from tui.widgets.breakdown_view import BreakdownView
 from tui.widgets.connections_table import ConnectionsTable
@@ -128,6 +128,25 @@ async def test_focusing_a_connection_replaces_the_connection_a_filter_named(hub:
         log_view = app.query_one(LogView)
         await wait_until(pilot, lambda: log_view.total > 0 and len(log_view.visible_rows()) > 0)
         assert {(r["connection_id"], r["direction"]) for r in log_view.visible_rows()} == {("evening-glow", "inbound")}
+
+
+async def test_exports_go_where_the_settings_say_and_never_overwrite_each_other(hub: RunningHub, tmp_path: Path) -> None:
+    await make_calls(hub, failing=2, ok=2)
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache", config=Config(export=ExportSettings(dir=str(exports))))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("2")
+        log_view = app.query_one(LogView)
+        await wait_until(pilot, lambda: log_view.total >= 4)
+        await pilot.press("e", "e", "e")  # within one second: three files, none written over
+        await wait_until(pilot, lambda: len(list(exports.glob("switchroom-logs-*.jsonl"))) == 3)
+        await pilot.pause()
+        shown = " ".join(str(n.message) for n in app._notifications)
+    files = sorted(exports.glob("switchroom-logs-*.jsonl"))
+    assert all(len(f.read_text().splitlines()) >= 4 for f in files)  # each whole: the runs above
+    assert all(str(f) in shown for f in files)  # each toast says where its file went
+    assert not list(exports.glob("*.partial"))
 
 
 async def test_export_writes_exactly_the_filtered_rows(hub: RunningHub, tmp_path: Path,

@@ -312,7 +312,7 @@ class SwitchroomApp(App[None]):
         records = self.lists.get(self.current_pane, self.log_view)
         pane = next(p for p, r in self.lists.items() if r is records)
         record_filter = records.record_filter or self.view.base(records.KIND)
-        path = Path.cwd() / f"switchroom-{pane}-{time.strftime('%Y%m%dT%H%M%S')}.{suffix}"
+        path = self.config.export.directory / f"switchroom-{pane}-{time.strftime('%Y%m%dT%H%M%S')}.{suffix}"
         self.run_worker(partial(self._export, record_filter, path), group="export")
 
     def action_export_csv(self) -> None:
@@ -322,11 +322,11 @@ class SwitchroomApp(App[None]):
         if self.cache is None:
             return
         try:
-            count = await self.cache.summarise(lambda log: export_records(log, record_filter, path))
+            count, written = await self.cache.summarise(lambda log: export_records(log, record_filter, path))
         except OSError as exc:
-            self.notify(f"Export failed: {exc}", severity="error")
+            self.notify(f"Export failed: {exc}", severity="error", markup=False)
             return
-        self.notify(f"Exported {count:,} records to {path}")
+        self.notify(f"Exported {count:,} records to {written}", markup=False)
 
     def _show_title(self) -> None:
         self.title_line.update(Text(self.view.breadcrumb(self.current_pane)), layout=False)

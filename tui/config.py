@@ -71,10 +71,23 @@ class AlertSettings:
 
 
 @dataclass(frozen=True)
+class ExportSettings:
+    """Where ``e`` and ``E`` write what a pane shows: ``dir`` (``~`` expands); empty, the directory the
+    dashboard was started in."""
+
+    dir: str = ""
+
+    @property
+    def directory(self) -> Path:
+        return Path(self.dir).expanduser() if self.dir else Path.cwd()
+
+
+@dataclass(frozen=True)
 class Config:
     theme: str = DEFAULT_THEME
     cache: CacheLimits = CacheLimits()
     alert: AlertSettings = AlertSettings()
+    export: ExportSettings = ExportSettings()
     keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Action id → its keys, in Textual's long form."""
 
@@ -120,7 +133,7 @@ def load_config(path: Path | None = None) -> Config:
 
 def _config(raw: dict[str, Any], problems: list[str]) -> Config:
     """The settings in a parsed file, adding every problem found to ``problems`` (as ``key: what``)."""
-    sections = {"cache": CacheLimits, "alert": AlertSettings}
+    sections = {"cache": CacheLimits, "alert": AlertSettings, "export": ExportSettings}
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key == "theme" and isinstance(value, str):

@@ -3,6 +3,7 @@
 from pathlib import Path
 from typing import Any
 import csv
+import os
 
 import orjson
 
@@ -14,9 +15,10 @@ CSV_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", 
                "duration_ms", "source", "request_id", "script_run_id", "rerun_of", "trigger_id", "delivered_to")
 
 
-def export_records(log: EventLog, record_filter: RecordFilter, path: Path) -> int:
+def export_records(log: EventLog, record_filter: RecordFilter, path: Path) -> tuple[int, Path]:
     """Write every record the filter matches, oldest first, to ``path`` (``.csv`` or else JSON lines);
-    how many were written. The file is written beside and then moved into place."""
+    how many were written, and where. The file is written beside and then put in place; a file that is
+    there already is never replaced: the export takes the next free name (``…-2.csv``)."""
     partial = path.with_name(path.name + ".partial")
     count = 0
     with partial.open("w", encoding="utf-8", newline="") as out:
@@ -31,8 +33,20 @@ def export_records(log: EventLog, record_filter: RecordFilter, path: Path) -> in
                 out.write(body)
                 out.write("\n")
                 count += 1
-    partial.replace(path)
-    return count
+    return count, _put_in_place(partial, path)
+
+
+def _put_in_place(partial: Path, path: Path) -> Path:
+    """Give ``partial`` the name ``path``, or the first of ``path-2``, ``path-3``, … that is free."""
+    for n in range(1, 10_000):
+        target = path if n == 1 else path.with_name(f"{path.stem}-{n}{path.suffix}")
+        try:
+            os.link(partial, target)  # fails if the name is taken: never overwrites
+        except FileExistsError:
+            continue
+        partial.unlink()
+        return target
+    raise FileExistsError(f"no free name beside {path}")
 
 
 def _flat(record: dict[str, Any]) -> dict[str, Any]:
