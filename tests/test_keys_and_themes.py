@@ -108,6 +108,10 @@ async def test_the_key_hints_show_the_keys_that_work_where_the_focus_is(hub: Run
         assert str(hints.render()) == "/ filter  w window  ⏎ focus  d definition  ? help  ^p palette  q quit"  # Connections
         await pilot.press("2")
         assert str(hints.render()) == "f follow  ⏎ detail  / filter  w window  r rerun  ? help  ^p palette  q quit"
+        await pilot.press("slash")  # typing a filter: the keys that would type a letter are not offered
+        assert str(hints.render()) == "⏎ apply  esc leave  ^p palette"
+        await pilot.press("q", "escape")
+        assert app.is_running and str(hints.render()).endswith("q quit")
 
 
 # -- key overrides --------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ class FilterBar(Vertical):
         self._check(text)
         field.focus()
 
+    async def action_apply(self) -> None:
+        await self.query_one(Input).action_submit()
+
     def action_close(self) -> None:
         self.remove_class("-open")
         self.post_message(self.Closed())

@@ -9,7 +9,8 @@ rewritten in place when focus moves.
 from rich.text import Text
 from textual.dom import DOMNode
 from textual.widget import Widget
-from textual.widgets import Static
+from textual.keys import key_to_character
+from textual.widgets import Input, Static
 
 from tui.actions import ACTIONS, APP
 from tui.keymap import KeyMap
@@ -24,9 +25,19 @@ def scopes_of(focused: DOMNode | None) -> set[str]:
     return scopes
 
 
-def hints_text(keymap: KeyMap, scopes: set[str]) -> Text:
+def typed(key: str) -> bool:
+    """Whether pressing ``key`` in a text box types a character there rather than running an action."""
+    character = key if len(key) == 1 else key_to_character(key)
+    return (character is not None and character.isprintable()) or key in ("slash", "space")
+
+
+def hints_text(keymap: KeyMap, scopes: set[str], typing: bool = False) -> Text:
+    """The hints of the actions whose keys work in ``scopes``; while ``typing`` in a text box, not those
+    whose every key would type a character instead."""
     text = Text()
     for action in ACTIONS:
+        if typing and all(typed(key) for key in keymap.keys(action.id)):
+            continue
         if action.hint is not None and action.scope in scopes:
             if text:
                 text.append("  ")
@@ -48,4 +59,4 @@ class KeyHints(Static):
         self.watch(self.screen, "focused", self._show_for)
 
     def _show_for(self, focused: Widget | None) -> None:
-        self.update(hints_text(self.keymap, scopes_of(focused)), layout=False)
+        self.update(hints_text(self.keymap, scopes_of(focused), isinstance(focused, Input)), layout=False)
