@@ -40,6 +40,8 @@ def related_records(log: EventLog, record: dict[str, Any]) -> list[Related]:
         return _for_script_run(log, record)
     if kind == "trigger_event":
         return _for_trigger_event(log, record)
+    if kind == "rerun":
+        return _for_rerun(log, record)
     return []
 
 
@@ -71,6 +73,16 @@ def _for_trigger_event(log: EventLog, event: dict[str, Any]) -> list[Related]:
     hooks = records_near(log, "api_call", "trigger_event_id", seq, seq, seq + LOOK_AHEAD)
     return [Related("delivery: script run", run) for run in runs] + [
         Related("delivery: webhook call", hook) for hook in hooks]
+
+
+def _for_rerun(log: EventLog, rerun: dict[str, Any]) -> list[Related]:
+    what = "trigger event replayed" if rerun.get("replay") else "original call (the one rerun)"
+    found = _by_seq(log, [(what, rerun.get("original")), ("new call (the rerun)", rerun.get("api_call_id"))])
+    if rerun.get("script_run_id"):
+        seq = int(rerun["seq"])
+        found += [Related("script run of the replay", run) for run in records_near(
+            log, "script_run", "script_run_id", rerun["script_run_id"], seq - LOOK_AROUND, seq, limit=1)]
+    return found
 
 
 def _by_seq(log: EventLog, links: list[tuple[str, Any]]) -> list[Related]:

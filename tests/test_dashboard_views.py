@@ -18,6 +18,8 @@ from tui.screens.connection_definition import ConnectionDefinition
 from tui.widgets.breakdown_view import BreakdownView
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.log_view import LogView
+from tui.widgets.record_list import laid_out
+from tui.widgets.rerun_list import RerunList
 
 
 async def make_calls(hub: RunningHub, failing: int, ok: int) -> int:
@@ -226,3 +228,13 @@ async def test_a_connections_definition_shows_fields_script_and_stays_known_offl
         offline.post_message(ConnectionsTable.DefinitionAsked("never-fetched"))
         await wait_until(pilot, lambda: isinstance(offline.screen, ConnectionDefinition)
                          and "not known here yet" in definition_text(offline))
+
+
+def test_the_reruns_list_names_connection_op_and_user_where_there_is_room() -> None:
+    wide = {column.key: width for _, column, width in laid_out(RerunList.COLUMNS, 156)}
+    assert wide["connection_id"] >= 14 and wide["op_id"] >= 20 and wide["user_id"] >= 10
+    narrow = laid_out(RerunList.COLUMNS, 78)
+    assert {column.key for _, column, _ in narrow}.isdisjoint({"connection_id", "op_id", "user_id"})
+    assert sum(width for _, _, width in narrow) + len(narrow) - 1 <= 78
+    outcome = {column.key: width for _, column, width in narrow}["outcome"]
+    assert len("finished 380/380") <= outcome  # a bulk's state is not cut

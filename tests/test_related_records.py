@@ -8,6 +8,7 @@ from rich.console import Console
 from store import EventLog
 from store.related import related_records
 from tui.record_text import ScriptSource, json_block
+from tui.screens.record_detail import sections, title
 
 
 def build(tmp_path: Path) -> tuple[EventLog, dict[str, dict]]:
@@ -64,6 +65,19 @@ def drawn(source: ScriptSource, width: int) -> list[str]:
     console = Console(width=width, color_system=None, record=True, file=io.StringIO())
     console.print(source)
     return console.export_text().splitlines()
+
+
+def test_a_rerun_record_links_the_original_and_the_new_call(tmp_path: Path) -> None:
+    log, r = build(tmp_path)
+    [audit] = log.append([{"kind": "rerun", "phase": "item", "original": r["inbound"]["seq"], "outcome": "ok",
+                           "status_code": 204, "api_call_id": r["rerun"]["seq"], "actor": "default",
+                           "reason": "back up", "connection_id": "rain-alert", "op_id": "messages.send_text"}])
+    assert labels_and_seqs(log, audit) == [("original call (the one rerun)", r["inbound"]["seq"]),
+                                           ("new call (the rerun)", r["rerun"]["seq"])]
+    heading = title(audit)
+    assert heading.startswith(f"rerun #{audit['seq']} · ") and heading.endswith(f"rerun of #{r['inbound']['seq']} → ok 204")
+    [(section, text), *_] = sections(audit, [], None)
+    assert section == "Rerun" and "reason      back up" in str(text) and f"new call    #{r['rerun']['seq']}" in str(text)
 
 
 def test_the_failing_line_is_the_marked_one() -> None:

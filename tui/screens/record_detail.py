@@ -78,8 +78,20 @@ def title(record: dict[str, Any]) -> str:
                             f"{'skipped' if record.get('skipped') else record.get('status_code', 'no answer')}",
         "script_run": lambda: f"{record.get('connection_id', '')} script {record.get('status', '')}",
         "trigger_event": lambda: f"{record.get('trigger_id', '')} for {record.get('user_id', '')}",
+        "rerun": lambda: _rerun_what(record),
     }.get(str(kind), lambda: "")()
-    return printable(f"{kind} #{record.get('seq', '?')} · {str(record.get('ts', ''))[:23]} · {what}")
+    parts = (f"{kind} #{record.get('seq', '?')}", str(record.get("ts", ""))[:23], what.strip())
+    return printable(" · ".join(part for part in parts if part))
+
+
+def _rerun_what(rerun: dict[str, Any]) -> str:
+    phase, name = rerun.get("phase"), "replay" if rerun.get("replay") else "rerun"
+    if phase == "bulk":
+        return f"bulk {rerun.get('state', '')} {rerun.get('done', 0)}/{rerun.get('total', 0)}"
+    if phase == "requested":
+        return f"requested: {rerun.get('filter') or '#' + str(rerun.get('original', '?'))}"
+    return (f"{name} of #{rerun.get('original', '?')} → {rerun.get('outcome', '')} "
+            f"{rerun.get('status_code', '')}")
 
 
 def sections(record: dict[str, Any], related: list[Related], definition: dict[str, Any] | None) -> list[Section]:
@@ -90,7 +102,27 @@ def sections(record: dict[str, Any], related: list[Related], definition: dict[st
         return _script_run_sections(record, related, definition)
     if kind == "trigger_event":
         return _trigger_sections(record, related)
+    if kind == "rerun":
+        return _rerun_sections(record)
     return [("Record", json_block(record))]
+
+
+def _rerun_sections(rerun: dict[str, Any]) -> list[Section]:
+    """Who reran what, why, and what came of it; the links below lead to the original and the new call."""
+    found = [("Rerun", field_lines([
+        ("what", _rerun_what(rerun)), ("by", rerun.get("actor")), ("reason", rerun.get("reason")),
+        ("error", " ".join(str(rerun.get(k) or "") for k in ("error_code", "message")).strip()),
+        ("original", f"#{rerun['original']}" if rerun.get("original") is not None else None),
+        ("new call", f"#{rerun['api_call_id']}" if rerun.get("api_call_id") is not None else None),
+        ("connection", rerun.get("connection_id")), ("feature", rerun.get("feature_id")),
+        ("user", rerun.get("user_id")), ("operation", rerun.get("op_id")), ("filter", rerun.get("filter")),
+        ("forced", "yes" if rerun.get("force") else None), ("bulk", rerun.get("bulk_id")),
+        ("idempotency key", rerun.get("idempotency_key")),
+    ]))]
+    if rerun.get("fields"):
+        found.append(("Fields sent instead of the original's", json_block(rerun["fields"])))
+    found.append(("Record", json_block(rerun)))
+    return found
 
 
 def _call_sections(call: dict[str, Any]) -> list[Section]:

@@ -40,24 +40,33 @@ class Column:
     width: int
     flexible: bool = False
     right: bool = False
+    optional: bool = False
+    """Left out when the view is too narrow for every column (the last optional one first)."""
 
 
 @functools.lru_cache(maxsize=32)
 def column_widths(columns: tuple[Column, ...], width: int) -> tuple[int, ...]:
-    """Widths for a view ``width`` cells wide: fixed columns keep theirs, flexible ones share the rest."""
-    gaps = len(columns) - 1
-    fixed = sum(c.width for c in columns)
-    spare = max(0, width - fixed - gaps)
-    flexible = [c for c in columns if c.flexible]
+    """Widths for a view ``width`` cells wide: fixed columns keep theirs, flexible ones share the rest;
+    optional columns that do not fit get 0 (not drawn, nor the space before them)."""
+    shown = list(columns)
+    while sum(c.width for c in shown) + len(shown) - 1 > width and any(c.optional for c in shown):
+        shown.remove(next(c for c in reversed(shown) if c.optional))
+    spare = max(0, width - sum(c.width for c in shown) - (len(shown) - 1))
+    flexible = [c for c in shown if c.flexible]
     share, extra = divmod(spare, len(flexible)) if flexible else (0, 0)
     widths = []
     for column in columns:
-        w = column.width
-        if column.flexible:
+        w = column.width if column in shown else 0
+        if column.flexible and column in shown:
             w += share + (1 if extra > 0 else 0)
             extra -= 1
         widths.append(w)
     return tuple(widths)
+
+
+def laid_out(columns: tuple[Column, ...], width: int) -> list[tuple[int, Column, int]]:
+    """(index, column, width) of each column drawn in a view ``width`` cells wide."""
+    return [(n, c, w) for n, (c, w) in enumerate(zip(columns, column_widths(columns, width))) if w > 0]
 
 
 def fit(text: str, width: int, right: bool = False) -> str:
@@ -132,7 +141,7 @@ class RecordList(CursorRows):
 
     def header_text(self, width: int | None = None) -> str:
         width = self.row_width if width is None else width
-        return " ".join(fit(c.title, w, c.right) for c, w in zip(self.COLUMNS, column_widths(self.COLUMNS, width)))
+        return " ".join(fit(c.title, w, c.right) for _, c, w in laid_out(self.COLUMNS, width))
 
     # -- data ---------------------------------------------------------------------------------------
 
@@ -375,7 +384,7 @@ class RecordList(CursorRows):
         row_class = self.row_class(record)
         highlight: Style = base + self.get_component_rich_style(row_class) if row_class else base
         segments: list[Segment] = []
-        for column, w in zip(self.COLUMNS, column_widths(self.COLUMNS, width)):
+        for _, column, w in laid_out(self.COLUMNS, width):
             if segments:
                 segments.append(Segment(" ", base))
             style = highlight if column.key == self.highlighted_key else base

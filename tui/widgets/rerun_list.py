@@ -14,11 +14,14 @@ class RerunList(RecordList):
         Column("time", "ts", 12),
         Column("what", "phase", 9),
         Column("original", "original", 8, right=True),
-        Column("outcome", "outcome", 8),
+        Column("outcome", "outcome", 16),
         Column("code", "status_code", 4, right=True),
         Column("new call", "api_call_id", 8, right=True),
-        Column("by", "actor", 8),
-        Column("reason", "reason", 10, flexible=True),
+        Column("by", "actor", 7),
+        Column("reason", "reason", 6, flexible=True),
+        Column("connection", "connection_id", 14, optional=True),
+        Column("op", "op_id", 20, optional=True),
+        Column("user", "user_id", 10, optional=True),
     )
     highlighted_key = "outcome"
 

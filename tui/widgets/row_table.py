@@ -17,7 +17,7 @@ from textual.strip import Strip
 
 from tui.text import printable
 from tui.widgets.cursor_rows import CursorRows
-from tui.widgets.record_list import Column, column_widths, fit
+from tui.widgets.record_list import Column, fit, laid_out
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,9 @@ class RowTable(CursorRows):
     def _strip(self, cells: "list[Cell] | tuple[Cell, ...]", width: int, base: Style,
                tones: dict[str, Style]) -> Strip:
         segments: list[Segment] = []
-        for column, cell, w in zip(self.COLUMNS, cells, column_widths(self.COLUMNS, width)):
+        for index, column, w in laid_out(self.COLUMNS, width):
             if segments:
                 segments.append(Segment(" ", base))
+            cell = cells[index]
             segments.append(Segment(fit(cell.text, w, column.right), tones.get(cell.tone, base)))
         return Strip(segments).crop_extend(0, width, base)
