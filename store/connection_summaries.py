@@ -1,9 +1,12 @@
-"""The Connections pane's figures per connection over a window: inbound calls, calls/min, error %, p95
-latency, script runs and failures, the last error, and sparkline series of calls and errors.
+"""The Connections pane's figures per connection over a window: the Connect API calls it answered
+(``direction = inbound``) with their rate, error share and p95 latency; the calls the hub made for it —
+to services (actions, queries, trigger polls) and webhooks to the developer's backend — and how many of
+those failed; script runs and failures; the last error of any of them; and sparkline series of the
+inbound calls and their errors.
 
 Totals come from the indexer's aggregates (exact, like ``store.breakdowns``); the sparklines from its
-per-minute activity, so their buckets are whole minutes. Calls are the Connect API calls a connection
-answered (``direction = inbound``), as in ``store.queries.connection_stats``.
+per-minute activity, so their buckets are whole minutes. A rate is per minute of the part of the window
+the cache holds: a cache that began ten minutes ago divides by ten, not by the window's sixty.
 """
 
 from dataclasses import dataclass
@@ -28,6 +31,9 @@ class ConnectionSummary:
     p95_ms: float | None
     script_runs: int
     script_failures: int
+    out_calls: int
+    """Calls the hub made for the connection: to its services (trigger polls too) and webhooks."""
+    out_errors: int
     last_error: FailureGroup | None
     """The group of the most recent failure (api_call or script run), with its latest seq."""
     calls_series: tuple[int, ...]
@@ -47,13 +53,14 @@ def connection_summaries(log: EventLog, since_ts: str, now_ts: str, points: int 
         return []
     sums = window_sums(conn, since_ts, KEY_COLUMNS, latency=False)
     latencies = window_sums(conn, since_ts, ("connection_id",), {"kind": "api_call", "direction": "inbound"}).groups
-    minutes = max(1.0, (_moment(now_ts) - _moment(since_ts)).total_seconds() / 60)
+    minutes = _minutes_held(log, since_ts, now_ts)
     totals: dict[str, list[int]] = {}
+    columns = {"inbound": 0, "script_run": 2, "outbound": 4, "webhook": 4}
     for (kind, conn_id, _, _, direction, status, skipped, outcome), tally in sums.groups.items():
-        if not conn_id or not (kind == "script_run" or direction == "inbound"):
+        column = columns.get("script_run" if kind == "script_run" else direction if kind == "api_call" else "")
+        if not conn_id or column is None:
             continue
-        counts = totals.setdefault(conn_id, [0, 0, 0, 0])  # calls, errors, script runs, script failures
-        column = 2 if kind == "script_run" else 0
+        counts = totals.setdefault(conn_id, [0] * 6)  # in calls, errors; script runs, failures; out calls, errors
         counts[column] += tally.count
         counts[column + 1] += tally.count if is_failure(kind, status, skipped, outcome) else 0
     last_errors: dict[str, FailureGroup] = {}
@@ -63,9 +70,18 @@ def connection_summaries(log: EventLog, since_ts: str, now_ts: str, points: int 
     return [
         ConnectionSummary(conn_id, calls, errors, calls / minutes,
                           percentile(latencies[(conn_id,)].histogram, 0.95) if (conn_id,) in latencies else None,
-                          runs, failures, last_errors.get(conn_id), *series.get(conn_id, ((), ())))
-        for conn_id, (calls, errors, runs, failures) in sorted(totals.items())
+                          runs, failures, out_calls, out_errors, last_errors.get(conn_id),
+                          *series.get(conn_id, ((), ())))
+        for conn_id, (calls, errors, runs, failures, out_calls, out_errors) in sorted(totals.items())
     ]
+
+
+def _minutes_held(log: EventLog, since_ts: str, now_ts: str) -> float:
+    """Minutes of ``[since_ts, now_ts]`` that the log holds records for (from its oldest record on), at
+    least one."""
+    oldest = log.execute("SELECT ts FROM records ORDER BY seq LIMIT 1")
+    start = max(since_ts, oldest[0][0]) if oldest and oldest[0][0] else since_ts
+    return max(1.0, (_moment(now_ts) - _moment(start)).total_seconds() / 60)
 
 
 def _moment(ts: str) -> datetime:

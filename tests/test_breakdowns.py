@@ -177,27 +177,50 @@ def test_a_storm_of_identical_failures_is_one_group(log: EventLog) -> None:
     assert [g.count for g in failure_groups(log, since) if g.kind == "api_call"] == [later]
 
 
-def test_connection_summaries_count_inbound_calls_and_script_failures(log: EventLog) -> None:
-    log.replicate(records(3000), 3000)
+def test_connection_summaries_count_every_direction_and_script_failures(log: EventLog) -> None:
+    made = records(3000)
+    hooks = [{"seq": 3001 + n, "ts": iso_timestamp(START + timedelta(seconds=5100 + n)), "kind": "api_call",
+              "connection_id": "porch-welcome", "feature_id": "dim", "direction": "webhook", "op": "webhook",
+              "status_code": 500 if n % 3 == 0 else 200} for n in range(30)]
+    made += hooks
+    log.replicate(made, len(made))
     indexed(log)
     since, now = "2026-11-26T10:30:00.000Z", "2026-11-26T11:29:59.999Z"
     summaries = {s.connection_id: s for s in connection_summaries(log, since, now, points=12)}
-    for conn_id, summary in summaries.items():
-        [(calls, errors)] = log.execute(
-            "SELECT COUNT(*), SUM((status_code IS NULL OR status_code >= 400) AND skipped IS NOT 1) FROM records "
-            "WHERE kind = 'api_call' AND direction = 'inbound' AND connection_id = ? AND ts >= ?", (conn_id, since))
-        [(runs, failures)] = log.execute(
-            "SELECT COUNT(*), SUM(json_extract(body, '$.status') != 'ok') FROM records "
-            "WHERE kind = 'script_run' AND connection_id = ? AND ts >= ?", (conn_id, since))
-        [(in_window,)] = log.execute(
-            "SELECT COUNT(*) FROM records WHERE kind = 'api_call' AND direction = 'inbound' AND connection_id = ? "
-            "AND ts >= ? AND ts <= ?", (conn_id, since, now))
-        assert (summary.calls, summary.errors, summary.script_runs, summary.script_failures) == (
-            calls, errors, runs, failures)
-        assert len(summary.calls_series) == 12 and sum(summary.calls_series) == in_window
-        assert summary.calls_per_minute == pytest.approx(calls / 60, rel=0.01)
+    assert set(summaries) == {"evening-glow", "porch-welcome"}
+
+    def failed(r: dict[str, object]) -> bool:  # DESIGN §4: no answer or an error status; a skip is no failure
+        code = r.get("status_code")
+        return r["kind"] == "script_run" and r["status"] != "ok" or r["kind"] == "api_call" and not r.get(
+            "skipped") and (code is None or int(code) >= 400)  # type: ignore[call-overload]
+
+    for conn_id, summary in summaries.items():  # counted again here, record by record
+        mine = [r for r in made if r["connection_id"] == conn_id and str(r["ts"]) >= since]
+        inbound = [r for r in mine if r["kind"] == "api_call" and r["direction"] == "inbound"]
+        out = [r for r in mine if r["kind"] == "api_call" and r["direction"] in ("outbound", "webhook")]
+        runs = [r for r in mine if r["kind"] == "script_run"]
+        assert (summary.calls, summary.errors) == (len(inbound), sum(map(failed, inbound)))
+        assert (summary.out_calls, summary.out_errors) == (len(out), sum(map(failed, out)))
+        assert (summary.script_runs, summary.script_failures) == (len(runs), sum(map(failed, runs)))
+        assert len(summary.calls_series) == 12 and sum(summary.calls_series) == len(
+            [r for r in inbound if str(r["ts"]) <= now])
         assert summary.p95_ms is not None and summary.last_error is not None
         assert summary.last_error.connection_id == conn_id
+    # The cache holds records from before 10:30, so the whole hour is held: a rate per its 60 minutes.
+    glow = summaries["evening-glow"]
+    assert glow.calls_per_minute == pytest.approx(glow.calls / 60, rel=0.01)
+    assert summaries["porch-welcome"].out_errors >= 10  # the webhooks' 500s among them
+
+
+def test_a_rate_counts_the_minutes_the_cache_holds_not_the_whole_window(log: EventLog) -> None:
+    """A cache that began 10 minutes into an hour's window: 30 calls are 3 a minute, not 0.5."""
+    start = datetime(2026, 11, 26, 11, 50, tzinfo=UTC)
+    log.replicate([{"seq": n + 1, "ts": iso_timestamp(start + timedelta(seconds=20 * n)), "kind": "api_call",
+                    "connection_id": "evening-glow", "feature_id": "glow", "direction": "inbound",
+                    "status_code": 204} for n in range(30)], 30)
+    indexed(log)
+    [summary] = connection_summaries(log, "2026-11-26T11:00:00.000Z", "2026-11-26T12:00:00.000Z")
+    assert summary.calls == 30 and summary.calls_per_minute == pytest.approx(3.0)
 
 
 def test_the_runner_indexes_what_arrives_when_woken(log: EventLog) -> None:

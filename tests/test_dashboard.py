@@ -73,7 +73,7 @@ async def test_a_run_through_the_connect_api_reaches_cache_and_screen(hub: Runni
 
         def glow_row_shown() -> bool:
             row = table.row_of("evening-glow")
-            return row is not None and row.cells[1].text == "1" and (row.cells[6].text, row.cells[7].text) == facts
+            return row is not None and row.cells[1].text == "1" and (row.cells[7].text, row.cells[8].text) == facts
         await wait_until(pilot, glow_row_shown)  # its call, and its features and enabled users from the hub
         assert {row.key for row in table.rows} == {c["id"] for c in listed["data"]}  # idle connections too
         idle = table.row_of("porch-welcome")

@@ -5,11 +5,13 @@ from pathlib import Path
 import json
 import uuid
 
+import httpx
 import pytest
 from textual.widgets import Static
 
 from store import EventLog
 from tests.hubproc import RunningHub
+from tests.waiting import eventually_sync
 from tests.test_dashboard import run_action, wait_until
 from tui import known_hubs
 from tui.app import SwitchroomApp
@@ -91,6 +93,34 @@ async def test_the_filter_line_shows_mistakes_inline_and_applies_good_filters(hu
         log_view = app.query_one(LogView)
         await wait_until(pilot, lambda: log_view.record_filter is not None and len(log_view.visible_rows()) > 0)
         assert all(r["user_id"] == "user-001" and r["status_code"] >= 500 for r in log_view.visible_rows())
+
+
+async def test_a_connection_whose_only_failures_are_trigger_polls_shows_them(hub: RunningHub, tmp_path: Path) -> None:
+    hub.set_lights_faults(outage=True)
+    try:
+        notified = httpx.post(f"{hub.url}/v1/notifications", json={"data": [{"user_id": "user-001"}]},
+                              headers={"IFTTT-Service-Key": hub.service_key})
+        assert notified.status_code == 200
+        eventually_sync(lambda: any(r.get("connection_id") == "light-log" and r.get("status_code") == 503
+                                    for r in EventLog(hub.db).read_after(0, 1_000_000)))
+    finally:
+        hub.set_lights_faults()
+    logged = [r for r in EventLog(hub.db).read_after(0, 1_000_000)
+              if r.get("connection_id") == "light-log" and r["kind"] == "api_call"]
+    assert not [r for r in logged if r["direction"] == "inbound"]  # nobody called its Connect API
+    out = [r for r in logged if r["direction"] in ("outbound", "webhook")]
+    failed = [r for r in out if r["status_code"] is None or r["status_code"] >= 400]
+    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    async with app.run_test(size=(160, 50)) as pilot:
+        table = app.query_one(ConnectionsTable)
+
+        def shown() -> str:
+            row = table.row_of("light-log")
+            return row.cells[5].text if row is not None else ""
+        await wait_until(pilot, lambda: shown() == f"{len(failed)}/{len(out)}", what=lambda: f"out ✗ shows {shown()!r}")
+        row = table.row_of("light-log")
+        assert row is not None and row.cells[3].text == ""  # no inbound calls: no inbound error share to show
+        assert "out ✗" in table.render_line(0).text  # the column says what it counts
 
 
 async def test_focusing_a_connection_focuses_every_pane(hub: RunningHub, tmp_path: Path) -> None:

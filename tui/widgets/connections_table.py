@@ -1,7 +1,10 @@
-"""The Connections pane's table: per connection over the time window — calls, calls a minute, error
-share, p95 latency, script failures, its features and enabled users (from the hub), sparklines of calls
-and of errors, and the last error. Every connection the hub has is a row, those idle in the window too.
-Enter focuses every pane on the connection under the cursor; ``d`` shows how it is defined."""
+"""The Connections pane's table: per connection over the time window — the Connect API calls it answered
+("in"), their rate a minute, error share and p95 latency; the calls the hub made for it that failed, of
+all it made ("out ✗": to services, trigger polls included, and webhooks); script failures; its features
+and enabled users (from the hub); sparklines of inbound calls and errors; and the last error of any kind.
+Every connection the hub has is a row, those idle in the window too. Enter focuses every pane on the
+connection under the cursor; ``d`` shows how it is defined. Narrow terminals leave out the optional
+columns (facts and sparklines) first."""
 
 from textual.message import Message
 
@@ -17,11 +20,14 @@ SPARK_POINTS = 6
 
 class ConnectionsTable(RowTable):
     BINDINGS = bindings("ConnectionsTable")
-    COLUMNS = (Column("connection", "connection", 16), Column("calls", "calls", 6, right=True),
-               Column("/min", "per_minute", 6, right=True), Column("err %", "errors", 6, right=True),
-               Column("p95 ms", "p95", 6, right=True), Column("scripts ✗", "scripts", 9, right=True),
-               Column("feat", "features", 4, right=True), Column("users", "enabled_users", 5, right=True),
-               Column("calls", "calls_series", SPARK_POINTS), Column("errors", "errors_series", SPARK_POINTS),
+    COLUMNS = (Column("connection", "connection", 16), Column("in", "calls", 6, right=True),
+               Column("in/min", "per_minute", 6, right=True), Column("in err", "errors", 6, right=True),
+               Column("p95 ms", "p95", 6, right=True), Column("out ✗", "out", 11, right=True),
+               Column("scripts ✗", "scripts", 9, right=True),
+               Column("feat", "features", 4, right=True, optional=True),
+               Column("users", "enabled_users", 5, right=True, optional=True),
+               Column("in", "calls_series", SPARK_POINTS, optional=True),
+               Column("errors", "errors_series", SPARK_POINTS, optional=True),
                Column("last error", "last_error", 10, flexible=True))
 
     class Focused(Message):
@@ -69,8 +75,9 @@ def _row(row: ConnectionSummary, facts: ConnectionFacts | None) -> Row:
         Cell.of(row.connection_id),
         Cell(f"{row.calls:,}"),
         Cell(f"{row.calls_per_minute:,.1f}"),
-        Cell(f"{row.error_share:.1%}", failing),
+        Cell(f"{row.error_share:.1%}" if row.calls else "", failing),
         Cell("" if row.p95_ms is None else f"{row.p95_ms:,.0f}"),
+        Cell(f"{row.out_errors:,}/{row.out_calls:,}" if row.out_calls else "", "error" if row.out_errors else ""),
         Cell(f"{row.script_failures:,}/{row.script_runs:,}" if row.script_runs else "",
              "error" if row.script_failures else ""),
         *_fact_cells(facts),
@@ -83,7 +90,8 @@ def _row(row: ConnectionSummary, facts: ConnectionFacts | None) -> Row:
 def _idle_row(connection_id: str, facts: ConnectionFacts) -> Row:
     """A connection with no calls and no script runs in the window."""
     return Row(connection_id, (Cell.of(connection_id, "muted"), Cell("0", "muted"), Cell("0.0", "muted"),
-                               Cell(""), Cell(""), Cell(""), *_fact_cells(facts), Cell(""), Cell(""), Cell("")))
+                               Cell(""), Cell(""), Cell(""), Cell(""), *_fact_cells(facts), Cell(""), Cell(""),
+                               Cell("")))
 
 
 def _fact_cells(facts: ConnectionFacts | None) -> tuple[Cell, Cell]:
