@@ -18,7 +18,9 @@ from tui.app import SwitchroomApp
 from tui.config import AlertSettings, Config, ExportSettings
 from tui.screens.connection_definition import ConnectionDefinition
 from tui.widgets.breakdown_view import BreakdownView
+from tui.screens.bulk_rerun import BulkRerun
 from tui.widgets.connections_table import ConnectionsTable
+from tui.widgets.failure_table import FailureTable, group_filter
 from tui.widgets.log_view import LogView
 from tui.widgets.record_list import laid_out
 from tui.widgets.rerun_list import RerunList
@@ -111,7 +113,7 @@ async def test_a_connection_whose_only_failures_are_trigger_polls_shows_them(hub
     out = [r for r in logged if r["direction"] in ("outbound", "webhook")]
     failed = [r for r in out if r["status_code"] is None or r["status_code"] >= 400]
     app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
-    async with app.run_test(size=(160, 50)) as pilot:
+    async with app.run_test(size=(160, 50), notifications=True) as pilot:
         table = app.query_one(ConnectionsTable)
 
         def shown() -> str:
@@ -121,6 +123,18 @@ async def test_a_connection_whose_only_failures_are_trigger_polls_shows_them(hub
         row = table.row_of("light-log")
         assert row is not None and row.cells[3].text == ""  # no inbound calls: no inbound error share to show
         assert "out ✗" in table.render_line(0).text  # the column says what it counts
+
+        groups = app.query_one(FailureTable)
+        await wait_until(pilot, lambda: any(g.connection_id == "light-log" for g in groups.groups))
+        polls = next(g for g in groups.groups if g.connection_id == "light-log")
+        assert polls.side == "out" and groups.row_of(group_filter(polls)).cells[1].text == "out"
+        groups.focus()
+        groups.select(group_filter(polls))
+        await pilot.press("r")
+        await pilot.pause()
+        assert not isinstance(app.screen, BulkRerun)  # nothing is counted or offered
+        [said] = [str(n.message) for n in app._notifications]
+        assert said.startswith("Not rerun: these are the hub's own calls to a service")
 
 
 async def test_focusing_a_connection_focuses_every_pane(hub: RunningHub, tmp_path: Path) -> None:

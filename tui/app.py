@@ -143,7 +143,7 @@ class SwitchroomApp(App[None]):
         with ContentSwitcher(initial="connections"):
             with Vertical(id="connections"):
                 yield self.connections_table
-                yield Static(Text("Failures, grouped (enter: show them · r: rerun them)"), classes="list-header")
+                yield Static(Text("Failures, grouped (enter: show them · r: rerun an in group)"), classes="list-header")
                 yield self.failure_table
             with Vertical(id="logs"):
                 yield self.breakdown_view
@@ -262,6 +262,9 @@ class SwitchroomApp(App[None]):
 
     def on_failure_table_chosen(self, message: FailureTable.Chosen) -> None:
         text = group_filter(message.group)
+        if message.rerun and message.group.not_rerun_because:
+            self.notify(f"Not rerun: {message.group.not_rerun_because}.", severity="warning", markup=False)
+            return
         if message.rerun:
             self.push_screen(BulkRerun(text, self.ops))
             return

@@ -1,6 +1,7 @@
-"""Failures grouped into issues: identical failures (same connection, feature, operation and code) as
-one row with how many, first and last seen — a storm of 10,000 503s is one line. Enter shows the
-group's calls in the API log; ``r`` reruns them."""
+"""Failures grouped into issues: identical failures (same connection, feature, operation, direction and
+code) as one row with how many, which way they went, first and last seen — a storm of 10,000 503s is one
+line. Enter shows the group's records; ``r`` reruns a group of inbound calls, and says of any other group
+why it cannot and what can be done instead."""
 
 from textual.message import Message
 
@@ -24,11 +25,12 @@ def group_filter(group: FailureGroup) -> str:
 
 class FailureTable(RowTable):
     BINDINGS = bindings("FailureTable")
-    COLUMNS = (Column("count", "count", 6, right=True), Column("code", "code", 17),
+    COLUMNS = (Column("count", "count", 6, right=True), Column("dir", "side", 6), Column("code", "code", 17),
                Column("connection", "connection", 14), Column("feature", "feature", 10),
-               Column("last", "last_seen", 8), Column("first", "first_seen", 11), Column("op", "op", 16),
-               Column("what it means", "meaning", 12, flexible=True))
-    """The code and where first: at 80 columns the operation and what the code means are cut short."""
+               Column("last", "last_seen", 8), Column("op", "op", 16, flexible=True),
+               Column("first", "first_seen", 11, optional=True),
+               Column("what it means", "meaning", 20, flexible=True, optional=True))
+    """Which way, the code and where first: at 80 columns first seen and what the code means are left out."""
 
     class Chosen(Message):
         def __init__(self, group: FailureGroup, rerun: bool) -> None:
@@ -57,7 +59,7 @@ class FailureTable(RowTable):
 def _row(group: FailureGroup) -> Row:
     code = group.code if group.kind == "script_run" else f"{group.code} {group.error_code}".strip()
     return Row(group_filter(group), (
-        Cell(f"{group.count:,}", "error"), Cell.of(code, "error"), Cell.of(group.connection_id),
-        Cell.of(group.feature_id), Cell(group.last_seen[11:19]), Cell(group.first_seen[5:16].replace("T", " ")),
-        Cell.of(group.op_id or group.kind), Cell.of(group.meaning, "muted"),
+        Cell(f"{group.count:,}", "error"), Cell(group.side), Cell.of(code, "error"), Cell.of(group.connection_id),
+        Cell.of(group.feature_id), Cell(group.last_seen[11:19]), Cell.of(group.op_id or group.kind),
+        Cell(group.first_seen[5:16].replace("T", " ")), Cell.of(group.meaning, "muted"),
     ))
