@@ -6,6 +6,7 @@ import io
 import uuid
 
 from rich.console import Console
+from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
 from store import EventLog
@@ -92,25 +93,38 @@ async def test_a_failed_script_run_shows_its_error_and_the_failing_line_marked(
         hub.stop()
 
 
-async def test_the_rerun_dialog_goes_top_to_bottom_and_sends_what_each_box_holds(hub: RunningHub,
-                                                                                  tmp_path: Path) -> None:
-    """Focus starts on the first field and Tab moves through every box in the order shown, with no stop in
-    between; typing into each in turn sends exactly those values."""
+async def fail_a_run(hub: RunningHub) -> str:
+    """An evening-glow run that fails (502) while the lights are out; its request id. The lights are back
+    after it."""
     hub.set_lights_faults(outage=True)
     request_id = uuid.uuid4().hex
     assert (await run_action(hub, "user-001", request_id)).status_code == 502
     hub.set_lights_faults()
+    return request_id
+
+
+async def open_rerun_dialog(app: SwitchroomApp, pilot: Pilot[None], request_id: str) -> RerunDialog:
+    """``r`` on the inbound call of ``request_id`` in the API log, once its dialog shows its fields."""
+    await pilot.press("2")
+    view = app.query_one(LogView)
+    await wait_until(pilot, shows_inbound(view, request_id))
+    rows = view.visible_rows()
+    view.jump_to(view.total - len(rows) + next(
+        i for i, r in enumerate(rows) if r.get("request_id") == request_id and r["direction"] == "inbound"))
+    await pilot.press("r")
+    await wait_until(pilot, lambda: isinstance(app.screen, RerunDialog) and bool(app.screen.query("#rerun-fields Input")))
+    assert isinstance(app.screen, RerunDialog)
+    return app.screen
+
+
+async def test_the_rerun_dialog_goes_top_to_bottom_and_sends_what_each_box_holds(hub: RunningHub,
+                                                                                  tmp_path: Path) -> None:
+    """Focus starts on the first field and Tab moves through every box in the order shown, with no stop in
+    between; typing into each in turn sends exactly those values."""
+    request_id = await fail_a_run(hub)
     app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.press("2")
-        view = app.query_one(LogView)
-        await wait_until(pilot, shows_inbound(view, request_id))
-        rows = view.visible_rows()
-        view.jump_to(view.total - len(rows) + next(
-            i for i, r in enumerate(rows) if r.get("request_id") == request_id and r["direction"] == "inbound"))
-        await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(app.screen, RerunDialog) and bool(app.screen.query("#rerun-fields Input")))
-        dialog = app.screen
+        dialog = await open_rerun_dialog(app, pilot, request_id)
         boxes = list(dialog.query(Input).results(Input))
         assert [box.name or box.id for box in boxes] == ["light", "color", "rerun-reason"]
         for box, typed in zip(boxes, ("kitchen", "purple", "a new bulb")):
@@ -134,22 +148,10 @@ async def test_the_rerun_dialog_goes_top_to_bottom_and_sends_what_each_box_holds
 
 
 async def test_r_on_a_failed_action_shows_the_exact_body_and_reruns_it_once(hub: RunningHub, tmp_path: Path) -> None:
-    hub.set_lights_faults(outage=True)
-    request_id = uuid.uuid4().hex
-    assert (await run_action(hub, "user-001", request_id)).status_code == 502
-    hub.set_lights_faults()
+    request_id = await fail_a_run(hub)
     app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
     async with app.run_test(size=(100, 40)) as pilot:
-        await pilot.press("2")
-        view = app.query_one(LogView)
-        await wait_until(pilot, shows_inbound(view, request_id))
-        rows = view.visible_rows()
-        view.jump_to(view.total - len(rows) + next(
-            i for i, r in enumerate(rows) if r.get("request_id") == request_id and r["direction"] == "inbound"))
-        await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(app.screen, RerunDialog) and bool(app.screen.query("#rerun-fields Input")))
-        dialog = app.screen
-        assert isinstance(dialog, RerunDialog)
+        dialog = await open_rerun_dialog(app, pilot, request_id)
         color = next(i for i in dialog.query("#rerun-fields Input").results(Input) if i.name == "color")
         color.value = "blue"
         await pilot.click("#rerun-reason")
