@@ -118,11 +118,13 @@ async def test_scrolling_up_pauses_the_tail_and_end_resumes_it(hub: RunningHub, 
 
         await pilot.press("up", "up")
         assert not view.follow
+        await wait_until(pilot, lambda: view.window_in_view)  # a scroll's rows are read after it
         top_before, total_before = view.visible_rows()[0]["seq"], view.total
         newest = uuid.uuid4().hex
         await run_action(hub, "user-001", newest)  # enabled everything: a 204 and an outbound call
         await wait_until(pilot, lambda: view.total >= total_before + 2)  # reloaded with the new run
         await pilot.pause()  # and every message that reload posted handled
+        await wait_until(pilot, lambda: view.window_in_view)
         assert view.visible_rows()[0]["seq"] == top_before  # paused: the view stays put
         assert "paused" in str(app.query_one(StatusLine).render())
 

@@ -177,8 +177,14 @@ class RecordList(CursorRows):
         """Cells a row may use: the view's width less its scrollbar."""
         return self.scrollable_content_region.width
 
+    @property
+    def window_in_view(self) -> bool:
+        """Whether the rows loaded start where the view is scrolled to: a scroll draws at once, and the
+        rows it brings into view are read after it (blank until then)."""
+        return self._window_start == round(self.scroll_y)
+
     def visible_rows(self) -> list[dict[str, Any]]:
-        """The records on screen right now, top to bottom."""
+        """The records on screen right now, top to bottom (those read so far: see ``window_in_view``)."""
         top = round(self.scroll_y)
         start = top - self._window_start
         return self._rows[max(0, start): max(0, start + self.size.height)]
