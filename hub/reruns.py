@@ -234,9 +234,9 @@ class Reruns:
         await self.audit(item, original, order)
         return item
 
-    def refused(self, original: int, refusal: Refusal, order: RerunOrder) -> ItemResult:
+    async def refused(self, original: int, refusal: Refusal, order: RerunOrder) -> ItemResult:
         item = ItemResult(original, "refused", refusal.status, None, refusal.body.code, str(refusal))
-        self.audit(item, {"seq": original}, order)
+        await self.audit(item, {"seq": original}, order)
         return item
 
     def start_bulk(self, plan: Plan, order: RerunOrder, rate: float) -> Bulk:
@@ -274,7 +274,7 @@ class Reruns:
                     self.check(original, order)  # another request may have rerun it since the plan
                     item = await self.rerun(original, order)
                 except Refusal as refusal:
-                    item = self.refused(original["seq"], refusal, order)
+                    item = await self.refused(original["seq"], refusal, order)
                 bulk.items.append(item)
                 bulk.counts[item.outcome] += 1
                 if len(bulk.items) % PROGRESS_EVERY == 0:
@@ -286,11 +286,11 @@ class Reruns:
         except asyncio.CancelledError:
             bulk.state = "cancelled"
         finally:
-            self._progress(bulk, order)
+            await self._progress(bulk, order)  # the end is in the log before a cancel is answered
 
-    def _progress(self, bulk: Bulk, order: RerunOrder) -> None:
+    def _progress(self, bulk: Bulk, order: RerunOrder) -> "asyncio.Future[int]":
         progress = bulk.as_json(with_items=False)
-        self._recorder.record({
+        return self._recorder.record_with_seq({
             "kind": "rerun", "phase": "bulk", "bulk_id": bulk.id, "actor": order.actor, "reason": order.reason,
             "idempotency_key": order.idempotency_key,
             **{k: progress[k] for k in ("state", "total", "done", "ok", "failed", "refused")},
