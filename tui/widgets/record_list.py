@@ -70,9 +70,16 @@ def laid_out(columns: tuple[Column, ...], width: int) -> list[tuple[int, Column,
 
 
 def fit(text: str, width: int, right: bool = False) -> str:
-    if len(text) > width:
-        return text[: max(0, width - 1)] + "…" if width > 1 else text[:width]
-    return text.rjust(width) if right else text.ljust(width)
+    """``text`` in ``width`` cells. Too long, an id (no spaces: ``liked-video-texts``) is shortened in the
+    middle, so that both its ends still tell it from its neighbours (``liked-…-texts``); prose at the end."""
+    if len(text) <= width:
+        return text.rjust(width) if right else text.ljust(width)
+    if width < 2:
+        return text[:width]
+    if " " in text.strip() or width < 8:
+        return text[: width - 1] + "…"
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + text[len(text) - tail:]
 
 
 def time_of_day(record: dict[str, Any]) -> str:
