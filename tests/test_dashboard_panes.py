@@ -79,6 +79,12 @@ async def test_a_failed_script_run_shows_its_error_and_the_failing_line_marked(
             assert any(label.startswith("call 1: query weather.forecast") for label in labels)
             assert any(label.startswith("trigger event that started it") for label in labels), labels
             assert '"rain_chance": "[bold red]x[/]\\u001b[2J"' in text  # the ingredient, literally
+            detail = app.screen
+            await pilot.press("tab", "enter")  # tab reaches the links, and enter opens the first
+            await wait_until(pilot, lambda: app.screen is not detail and isinstance(app.screen, RecordDetail))
+            assert app.screen.record["seq"] == detail.related[0].record["seq"]
+            await pilot.press("escape")
+            assert app.screen is detail
             await pilot.press("escape")
             assert not isinstance(app.screen, RecordDetail)
 

@@ -108,6 +108,9 @@ async def test_the_key_hints_show_the_keys_that_work_where_the_focus_is(hub: Run
         assert str(hints.render()) == "/ filter  w window  ⏎ focus  d definition  ? help  ^p palette  q quit"  # Connections
         await pilot.press("2")
         assert str(hints.render()) == "f follow  ⏎ detail  / filter  w window  r rerun  ? help  ^p palette  q quit"
+        await pilot.press("tab")  # into the breakdown, whose own keys show
+        assert str(hints.render()) == "/ filter  w window  ⏎ show  ? help  ^p palette  q quit"
+        await pilot.press("tab")  # and back to the log
         await pilot.press("slash")  # typing a filter: the keys that would type a letter are not offered
         assert str(hints.render()) == "⏎ apply  esc leave  ^p palette"
         await pilot.press("q", "escape")

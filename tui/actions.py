@@ -110,6 +110,8 @@ ACTIONS: tuple[Action, ...] = (
     Action("confirm", "Answer yes to the question asked", ("y", "enter"), "Questions", "confirm",
            scope="ConfirmScreen"),
     Action("cancel", "Answer no: nothing is done", ("n", "escape"), "Questions", "cancel", scope="ConfirmScreen"),
+    Action("focus_next", "Next region: breakdown, groups, links", ("tab",), "Everywhere", "focus_next"),
+    Action("focus_previous", "Previous region", ("shift+tab",), "Everywhere", "focus_previous"),
     Action("help", "Show the keys and what they do", ("question_mark",), "Everywhere", "help", hint="help"),
     Action("palette", "Search and run any action", ("ctrl+p",), "Everywhere", "command_palette",
            hint="palette", priority=True),

@@ -143,7 +143,8 @@ class SwitchroomApp(App[None]):
         with ContentSwitcher(initial="connections"):
             with Vertical(id="connections"):
                 yield self.connections_table
-                yield Static(Text("Failures, grouped (enter: show them · r: rerun an in group)"), classes="list-header")
+                yield Static(Text("Failures, grouped · tab here · enter: show them · r: rerun an in group"),
+                             classes="list-header")
                 yield self.failure_table
             with Vertical(id="logs"):
                 yield self.breakdown_view

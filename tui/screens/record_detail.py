@@ -46,7 +46,8 @@ class RecordDetail(ModalScreen[None]):
             yield Static(Text(title(self.record)), id="detail-title")
             yield VerticalScroll(id="detail-body")
             yield OptionList(id="detail-related")
-            yield Static(Text("↑↓ scroll · tab to the linked records, enter opens one · escape back"), id="detail-keys")
+            yield Static(Text("↑↓ scroll · tab to the linked records (↑↓ choose, enter opens) · escape back"),
+                         id="detail-keys")
 
     async def on_mount(self) -> None:
         try:
@@ -60,6 +61,8 @@ class RecordDetail(ModalScreen[None]):
         links = self.query_one("#detail-related", OptionList)
         links.add_options([Option(Text(f"{r.label}: {title(r.record)}")) for r in self.related])
         links.display = bool(self.related)
+        if self.related:
+            links.highlighted = 0  # tab, then enter, opens the first link
         body.focus()
 
     async def _script_source(self) -> dict[str, Any] | None:

@@ -80,6 +80,7 @@ class BreakdownView(CursorRows):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.border_subtitle = "tab here · enter on a code filters the log"
         self._lines: list[Text] = []
         self._choices: list[CodeChoice | None] = []
         """What choosing each line filters the log to (None: a heading)."""
