@@ -59,8 +59,8 @@ class ViewState:
         parts = ["Switchroom"]
         if self.connection_id:
             parts.append(self.connection_id)
-        line = " › ".join(parts)
+        end = f" to {self.window_end[:16].replace('T', ' ')} (cache)" if self.window_end else ""
+        line = f"{' › '.join(parts)}  · window {self.window_label}{end}"  # the filter last: it may be cut
         if self.filters.get(pane):
             line += f"  / {self.filters[pane]}"
-        end = f" to {self.window_end[:16].replace('T', ' ')} (cache)" if self.window_end else ""
-        return f"{line}  · window {self.window_label}{end}"
+        return line

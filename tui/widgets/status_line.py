@@ -35,12 +35,13 @@ class StatusLine(Static):
         """``shown``: what the pane on screen holds, e.g. ``1,234 calls``."""
         """Colours are the theme's ($success, $warning, $error), so every theme and NO_COLOR work."""
         style = {"live": "bold $success", "offline": "bold $error"}.get(link.name, "bold $warning")
-        parts: list[str | tuple[str, str]] = [
-            printable(hub_url), " · ", (link.describe(), style), f" · {rate:,.1f} rec/s · {shown}",
-        ]
+        # What an operator must not miss comes first, so that a narrow terminal cuts the hub's URL and the
+        # rate rather than the link's state, a pause or bad frames.
+        parts: list[str | tuple[str, str]] = [(link.describe(), style)]
         if not following:
             parts.append((" · paused (End follows)", "bold $warning"))
         if bad_frames:
             parts.append((f" · {bad_frames} bad frames", "bold $error"))
+        parts.append(f" · {printable(hub_url)} · {rate:,.1f} rec/s · {shown}")
         # Content.assemble takes the text literally (no markup): the hub URL is the user's to write.
         self.update(Content.assemble(*parts), layout=False)  # one line: no need to lay the screen out again
