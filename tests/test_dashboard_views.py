@@ -23,7 +23,7 @@ from tui.screens.bulk_rerun import BulkRerun
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.failure_table import FailureTable, group_filter
 from tui.widgets.log_view import LogView
-from tui.widgets.record_list import laid_out
+from tui.widgets.record_list import Column, laid_out
 from tui.widgets.rerun_list import RerunList
 
 
@@ -290,3 +290,32 @@ def test_the_reruns_list_names_connection_op_and_user_where_there_is_room() -> N
     assert sum(width for _, _, width in narrow) + len(narrow) - 1 <= 78
     outcome = {column.key: width for _, column, width in narrow}["outcome"]
     assert len("finished 380/380") <= outcome  # a bulk's state is not cut
+
+
+async def test_a_re_sort_keeps_the_selected_row_selected_and_in_view() -> None:
+    """New figures sort the row under the cursor elsewhere (a failure group seen again jumps to the top of
+    the newest-first list): the cursor goes with it, and the view follows it."""
+    from textual.app import App, ComposeResult
+    from tui.widgets.row_table import Cell, Row, RowTable
+
+    class Table(RowTable):
+        COLUMNS = (Column("name", "name", 10),)
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Table()
+
+    def rows(order: list[int]) -> list[Row]:
+        return [Row(f"g{n}", (Cell(f"group {n}"),)) for n in order]
+
+    async with Host().run_test(size=(40, 8)) as pilot:
+        table = pilot.app.query_one(Table)
+        table.set_rows(rows(list(range(30))))
+        table.focus()
+        await pilot.press("down", "down")
+        assert table.cursor_key == "g2"
+        table.set_rows(rows([n for n in range(30) if n != 2] + [2]))  # g2 sorted to the end
+        await pilot.pause()
+        assert table.cursor_key == "g2" and table.cursor == 29
+        top = round(table.scroll_y)
+        assert top <= 29 < top + table.size.height - table.HEADER_LINES  # on screen

@@ -70,15 +70,15 @@ class RowTable(CursorRows):
         return self.rows[self.cursor].key if 0 <= self.cursor < len(self.rows) else None
 
     def set_rows(self, rows: list[Row]) -> None:
-        """Show ``rows``, the cursor staying on the row of the same key when there still is one."""
+        """Show ``rows``, the cursor staying on the row of the same key when there still is one, and that
+        row kept in view when new figures sort it elsewhere."""
         if rows == self.rows:
             return
         keys = [row.key for row in rows]
         key = self.cursor_key
         self.rows = rows
-        self.cursor = keys.index(key) if key in keys else min(self.cursor, max(0, len(rows) - 1))
         self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + self.HEADER_LINES)
-        self.refresh()
+        self._move_cursor_to(keys.index(key) if key in keys else min(self.cursor, max(0, len(rows) - 1)))
 
     def row_of(self, key: str) -> Row | None:
         return next((row for row in self.rows if row.key == key), None)
