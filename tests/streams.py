@@ -13,7 +13,7 @@ Record = dict[str, Any]
 
 
 async def collect(ws_url: str, token: str, until: Callable[[list[Record]], bool], *, after: int = 0,
-                  path: str = "/v1/streams/logs", timeout: float = 20.0) -> list[Record]:
+                  path: str = "/v1/streams/logs", timeout: float = 60.0) -> list[Record]:
     """Every record the stream sends, from ``after`` on, until ``until(records)`` is true."""
     records: list[Record] = []
     async with websockets.connect(ws_url + path, additional_headers={"Authorization": f"Bearer {token}"}) as ws:

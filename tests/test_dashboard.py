@@ -19,7 +19,7 @@ from tui.widgets.status_line import StatusLine
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 
 
-async def wait_until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 20.0,
+async def wait_until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 60.0,
                      what: Description = None) -> None:
     """Let the app run until ``condition`` holds (a bound on waiting, not a speed assertion); a wait that
     gives up fails, naming the condition."""

@@ -1,5 +1,7 @@
 """Bounded waits for tests. A wait is how a test learns that something happened, never a guess at how long
-it takes; one that gives up fails the test, saying what it waited for and what it saw instead."""
+it takes; one that gives up fails the test, saying what it waited for and what it saw instead. The bound
+only guards against a hang: it is generous (a minute), so that a loaded machine never fails a test that
+would pass given time."""
 
 from collections.abc import Awaitable, Callable
 import asyncio
@@ -21,7 +23,7 @@ def described(condition: Callable[[], object], what: Description) -> str:
         return repr(condition)
 
 
-async def eventually(condition: Callable[[], object], what: Description = None, *, timeout: float = 20.0,
+async def eventually(condition: Callable[[], object], what: Description = None, *, timeout: float = 60.0,
                      every: float = 0.05, pause: Callable[[float], Awaitable[object]] | None = None) -> None:
     """Let the event loop run until ``condition()`` is true; it may be a coroutine function (a read of a
     cache, say). ``pause``: how to let the loop run, e.g. a pilot's."""
