@@ -319,3 +319,15 @@ async def test_a_re_sort_keeps_the_selected_row_selected_and_in_view() -> None:
         assert table.cursor_key == "g2" and table.cursor == 29
         top = round(table.scroll_y)
         assert top <= 29 < top + table.size.height - table.HEADER_LINES  # on screen
+
+
+@pytest.mark.parametrize("width", [78, 118, 156])
+def test_every_table_fits_its_rows_in_the_view(width: int) -> None:
+    """At 80 and 160 columns (less a scrollbar) no row runs past the view's edge, where it would be cut
+    without a sign: optional columns leave first, then flexible ones give up cells."""
+    from tui.widgets.script_list import ScriptRunList
+    from tui.widgets.trigger_list import TriggerList
+
+    for table in (ConnectionsTable, FailureTable, LogView, RerunList, ScriptRunList, TriggerList):
+        shown = laid_out(table.COLUMNS, width)
+        assert sum(w for _, _, w in shown) + len(shown) - 1 <= width, (table.__name__, shown)

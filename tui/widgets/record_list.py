@@ -44,6 +44,10 @@ class Column:
     """Left out when the view is too narrow for every column (the last optional one first)."""
 
 
+MIN_FLEXIBLE = 3
+"""Cells a flexible column keeps however narrow the view."""
+
+
 @functools.lru_cache(maxsize=32)
 def column_widths(columns: tuple[Column, ...], width: int) -> tuple[int, ...]:
     """Widths for a view ``width`` cells wide: fixed columns keep theirs, flexible ones share the rest;
@@ -51,9 +55,9 @@ def column_widths(columns: tuple[Column, ...], width: int) -> tuple[int, ...]:
     shown = list(columns)
     while sum(c.width for c in shown) + len(shown) - 1 > width and any(c.optional for c in shown):
         shown.remove(next(c for c in reversed(shown) if c.optional))
-    spare = max(0, width - sum(c.width for c in shown) - (len(shown) - 1))
+    spare = width - sum(c.width for c in shown) - (len(shown) - 1)
     flexible = [c for c in shown if c.flexible]
-    share, extra = divmod(spare, len(flexible)) if flexible else (0, 0)
+    share, extra = divmod(max(0, spare), len(flexible)) if flexible else (0, 0)
     widths = []
     for column in columns:
         w = column.width if column in shown else 0
@@ -61,6 +65,15 @@ def column_widths(columns: tuple[Column, ...], width: int) -> tuple[int, ...]:
             w += share + (1 if extra > 0 else 0)
             extra -= 1
         widths.append(w)
+    # Still too wide: the flexible columns give up cells (the last first, down to 3 each), so that the
+    # row ends at the view's edge instead of being cut off past it.
+    for index in reversed(range(len(columns))):
+        if spare >= 0:
+            break
+        if columns[index].flexible and widths[index]:
+            given = min(-spare, widths[index] - MIN_FLEXIBLE)
+            widths[index] -= max(0, given)
+            spare += max(0, given)
     return tuple(widths)
 
 
