@@ -9,6 +9,7 @@ under the cursor. Subclasses say which kind they list and how its columns read.
 
 from dataclasses import dataclass, replace
 import functools
+import re
 from typing import Any, ClassVar
 
 from rich.segment import Segment
@@ -46,6 +47,7 @@ class Column:
 
 MIN_FLEXIBLE = 3
 """Cells a flexible column keeps however narrow the view."""
+_ID = re.compile(r"[\w.:@/-]+")
 
 
 @functools.lru_cache(maxsize=32)
@@ -83,13 +85,14 @@ def laid_out(columns: tuple[Column, ...], width: int) -> list[tuple[int, Column,
 
 
 def fit(text: str, width: int, right: bool = False) -> str:
-    """``text`` in ``width`` cells. Too long, an id (no spaces: ``liked-video-texts``) is shortened in the
-    middle, so that both its ends still tell it from its neighbours (``liked-…-texts``); prose at the end."""
+    """``text`` in ``width`` cells. Too long, an id (``liked-video-texts``, ``lights.change_color``) is
+    shortened in the middle, so that both its ends still tell it from its neighbours (``liked-…-texts``);
+    anything else (prose, JSON) at the end."""
     if len(text) <= width:
         return text.rjust(width) if right else text.ljust(width)
     if width < 2:
         return text[:width]
-    if " " in text.strip() or width < 8:
+    if width < 8 or not _ID.fullmatch(text):
         return text[: width - 1] + "…"
     tail = (width - 1) // 2
     return text[: width - 1 - tail] + "…" + text[len(text) - tail:]
