@@ -53,21 +53,6 @@ class FailureGroup:
         return {"inbound": "in", "outbound": "out", "webhook": "hook"}.get(self.direction, self.direction)
 
     @property
-    def not_rerun_because(self) -> str | None:
-        """Why ``r`` cannot rerun this group, and what can be done instead; None when it can try (only
-        inbound action calls are rerun; the hub's dry run refuses the rest, e.g. queries, by name)."""
-        if self.side == "script":
-            return ("script runs are not rerun: open a failed run (enter) and press r to replay its trigger "
-                    "event through the script")
-        if self.side == "hook":
-            return ("webhook deliveries are replayed from their trigger events: open the calls (enter), then a "
-                    "call's trigger event, and press r there")
-        if self.side == "out":
-            return ("these are the hub's own calls to a service (action and query calls, trigger polls): rerun "
-                    "the inbound calls they failed (their in group), or wait for the next poll")
-        return None
-
-    @property
     def meaning(self) -> str:
         if self.kind == "script_run":
             return outcome_meaning(self.code)

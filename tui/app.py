@@ -42,7 +42,7 @@ from tui.screens.rerun_dialog import RerunDialog
 from tui.view_state import ViewState
 from tui.widgets.breakdown_view import BreakdownView
 from tui.widgets.connections_table import ConnectionsTable
-from tui.widgets.failure_table import FailureTable, group_filter
+from tui.widgets.failure_table import FailureTable, group_filter, why_not_rerun
 from tui.widgets.filter_bar import FilterBar
 from tui.widgets.key_hints import KeyHints
 from tui.widgets.pane_tabs import PaneTabs
@@ -263,8 +263,8 @@ class SwitchroomApp(App[None]):
 
     def on_failure_table_chosen(self, message: FailureTable.Chosen) -> None:
         text = group_filter(message.group)
-        if message.rerun and message.group.not_rerun_because:
-            self.notify(f"Not rerun: {message.group.not_rerun_because}.", severity="warning", markup=False)
+        if message.rerun and (why := why_not_rerun(message.group)):
+            self.notify(f"Not rerun: {why}.", severity="warning", markup=False)
             return
         if message.rerun:
             self.push_screen(BulkRerun(text, self.ops))

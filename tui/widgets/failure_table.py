@@ -23,6 +23,21 @@ def group_filter(group: FailureGroup) -> str:
     return " ".join(words)
 
 
+def why_not_rerun(group: FailureGroup) -> str | None:
+    """Why ``r`` cannot rerun ``group``, and what can be done instead; None when it can try (only inbound
+    action calls are rerun; the hub's dry run refuses the rest, e.g. queries, by name)."""
+    if group.side == "script":
+        return ("script runs are not rerun: open a failed run (enter) and press r to replay its trigger "
+                "event through the script")
+    if group.side == "hook":
+        return ("webhook deliveries are replayed from their trigger events: open the calls (enter), then a "
+                "call's trigger event, and press r there")
+    if group.side == "out":
+        return ("these are the hub's own calls to a service (action and query calls, trigger polls): rerun "
+                "the inbound calls they failed (their in group), or wait for the next poll")
+    return None
+
+
 class FailureTable(RowTable):
     BINDINGS = bindings("FailureTable")
     COLUMNS = (Column("count", "count", 6, right=True), Column("dir", "side", 6), Column("code", "code", 17),
