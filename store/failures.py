@@ -2,11 +2,14 @@
 
 Identical means the same kind, connection, feature, op, direction and answer: the status (or no
 answer) with its error code for an api_call, the outcome (error, timeout, oom) for a script run. A
-storm of 10,000 503s is one row. Read from the indexer's aggregates (``store.aggregates``), so the
+storm of 10,000 503s is one row. One failing call is one row too: a Connect API call answered 502 or
+504 because the service failed made two records, the inbound answer and the hub's outbound call; the
+outbound groups of the same connection, feature and operation are folded into the inbound one as its
+causes (``502←503``). Read from the indexer's aggregates (``store.aggregates``), so the
 cost follows the number of distinct failures in the window, not the number of records.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from store.aggregates import WindowSums, window_sums
 from store.derived import attach
@@ -14,6 +17,18 @@ from store.derived_counts import KEY_COLUMNS
 from store.eventlog import EventLog
 from store.filters import RecordFilter, parse_status
 from store.status_codes import code_meaning, is_failure, outcome_meaning, status_key
+
+
+_CAUSED_BY_THE_SERVICE = ("service_error", "service_timeout")
+"""The error codes of a Connect API call that failed because the hub's call to the service did."""
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The hub's outbound calls behind an inbound group: what the service answered, and how often."""
+
+    code: str
+    count: int
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,8 @@ class FailureGroup:
     last_seen: str
     last_seq: int
     """The latest failure of the group, to open its detail."""
+    causes: tuple[Cause, ...] = ()
+    """For inbound calls answered 502/504: the outbound calls to the service they made, by answer."""
 
     def record_filter(self) -> RecordFilter:
         """The filter that shows this group's records (an api_call group's by its status alone: the filter
@@ -45,17 +62,34 @@ class FailureGroup:
 
     @property
     def side(self) -> str:
-        """Which way the failing records went: ``in`` (Connect API calls the hub answered), ``out`` (the
-        hub's calls to a service, trigger polls among them), ``hook`` (webhooks to the developer's
-        backend), or ``script`` (runtime-script runs)."""
+        """Which way the failing records went: ``in`` (Connect API calls the hub answered), ``in←out``
+        (such calls with the hub's failed calls to the service behind them), ``out`` (the hub's calls to a
+        service with no inbound call failed by them, trigger polls among them), ``hook`` (webhooks to the
+        developer's backend), or ``script`` (runtime-script runs)."""
         if self.kind == "script_run":
             return "script"
+        if self.causes:
+            return "in←out"
         return {"inbound": "in", "outbound": "out", "webhook": "hook"}.get(self.direction, self.direction)
+
+    @property
+    def answer(self) -> str:
+        """The answer as a table shows it: ``timeout``, ``503 service_error``, or ``502←503,500`` for
+        inbound calls with the service's answers behind them."""
+        if self.kind == "script_run":
+            return self.code
+        if self.causes:
+            return f"{self.code}←{','.join(cause.code for cause in self.causes)}"
+        return f"{self.code} {self.error_code}".strip()
 
     @property
     def meaning(self) -> str:
         if self.kind == "script_run":
             return outcome_meaning(self.code)
+        if self.causes:
+            said = ", ".join(f"{cause.code} ×{cause.count:,} ({code_meaning(cause.code, 'outbound')})"
+                             for cause in self.causes)
+            return f"{self.error_code}: the service answered {said}"
         return code_meaning(self.code, self.direction)
 
 
@@ -81,4 +115,25 @@ def groups_of(sums: WindowSums) -> list[FailureGroup]:
         groups.append(FailureGroup(kind, conn_id, feature, op, direction, code, error_code, tally.count,
                                    tally.first_ts, tally.last_ts, tally.last_seq))
     groups.sort(key=lambda group: group.last_seen, reverse=True)
-    return groups
+    return _with_causes(groups)
+
+
+def _with_causes(groups: list[FailureGroup]) -> list[FailureGroup]:
+    """The groups with each inbound 502/504 group's outbound halves folded into it (order kept)."""
+    def where(group: FailureGroup) -> tuple[str, ...]:
+        return group.connection_id, group.feature_id, group.op_id, group.error_code
+
+    halves: dict[tuple[str, ...], list[FailureGroup]] = {}
+    for group in groups:
+        if group.kind == "api_call" and group.direction == "outbound" and group.error_code in _CAUSED_BY_THE_SERVICE:
+            halves.setdefault(where(group), []).append(group)
+    merged: list[FailureGroup] = []
+    folded: set[int] = set()
+    for group in groups:
+        found = halves.get(where(group), []) if group.direction == "inbound" and group.kind == "api_call" else []
+        if found:
+            found.sort(key=lambda half: half.count, reverse=True)
+            group = replace(group, causes=tuple(Cause(half.code, half.count) for half in found))
+            folded.update(id(half) for half in found)
+        merged.append(group)
+    return [group for group in merged if id(group) not in folded]

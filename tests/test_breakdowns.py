@@ -15,7 +15,7 @@ from store import EventLog, iso_timestamp
 from store.breakdowns import breakdowns, feature_breakdown
 from store.connection_summaries import connection_summaries
 from store.derived import Indexer, attach
-from store.failures import failure_groups
+from store.failures import Cause, failure_groups
 from store.filters import RecordFilter, parse_status
 from store.record_windows import count_matches
 from store.retention import trim
@@ -305,3 +305,40 @@ def test_entries_hold_each_column_as_the_cache_reads_it(log: EventLog) -> None:
     assert entries == read
     # A latency that is no number is left out (it would have no place in a histogram).
     assert log.execute("SELECT latency_ms FROM derived_entries WHERE seq = 1") == [(None,)]
+
+
+def test_the_two_halves_of_one_failing_call_are_one_group(log: EventLog) -> None:
+    """DESIGN §4: a service's error answers the caller 502, its silence 504; each such call is one group
+    with the service's answers as its causes. Polls and webhooks have no inbound half and stay apart."""
+    made: list[dict[str, object]] = []
+
+    def call(direction: str, op_id: str, status: int | None, error_code: str | None) -> None:
+        seq = len(made) + 1
+        made.append({"seq": seq, "ts": iso_timestamp(START + timedelta(seconds=seq)), "kind": "api_call",
+                     "direction": direction, "connection_id": "porch-welcome", "feature_id": "greet",
+                     "op_id": op_id, "status_code": status, "latency_ms": 5.0,
+                     **({"error_code": error_code} if error_code else {})})
+
+    for n in range(12):  # each failing run: the service's answer first, then the 502 it made
+        call("outbound", "lights.change_color", 503 if n < 9 else 500, "service_error")
+        call("inbound", "lights.change_color", 502, "service_error")
+    for _ in range(4):
+        call("outbound", "lights.change_color", None, "service_timeout")
+        call("inbound", "lights.change_color", 504, "service_timeout")
+    for _ in range(5):
+        call("outbound", "lights.light_on", 503, "service_error")  # trigger polls
+    for _ in range(2):
+        call("webhook", "lights.light_on", 500, None)
+    log.replicate(made, len(made))
+    indexed(log)
+    rows = {(g.side, g.answer): (g.count, g.causes) for g in failure_groups(log)}
+    assert rows == {
+        ("in←out", "502←503,500"): (12, (Cause("503", 9), Cause("500", 3))),
+        ("in←out", "504←none"): (4, (Cause("none", 4),)),
+        ("out", "503 service_error"): (5, ()),
+        ("hook", "500"): (2, ()),
+    }
+    merged = next(g for g in failure_groups(log) if g.code == "502")
+    assert merged.meaning.startswith("service_error: the service answered 503 ×9 (the service is unavailable), 500 ×3")
+    where, params = merged.record_filter().where()  # enter shows the inbound calls, the ones a rerun runs again
+    assert log.execute(f"SELECT COUNT(*), MIN(direction) FROM records WHERE {where}", params) == [(12, "inbound")]

@@ -86,6 +86,18 @@ async def test_the_breakdown_counts_what_the_callers_were_answered_and_a_code_fi
             rows = log_view.visible_rows()
             assert rows and all(r["status_code"] == 502 and r["feature_id"] == "glow" for r in rows)
             assert "status:502" in str(app.title_line.render())
+
+            # Each failed run made two records, its 502 and the hub's call to the lights that failed: one row.
+            await pilot.press("backspace", "1")
+            table = app.query_one(FailureTable)
+
+            def glow_groups() -> list[tuple[str, str, int, int]]:
+                return [(g.side, g.answer[:4], g.count, sum(c.count for c in g.causes))
+                        for g in table.groups if g.feature_id == "glow"]
+
+            one_row = [("in←out", "502←", expected[502], expected[502])]
+            await wait_until(pilot, lambda: glow_groups() == one_row,
+                             what=lambda: f"glow's failure groups {glow_groups()} to be {one_row}")
     finally:
         hub.stop()
 

@@ -105,5 +105,4 @@ def _last_error(row: ConnectionSummary) -> str:
     group = row.last_error
     if group is None:
         return ""
-    what = group.code if group.kind == "script_run" else f"{group.code} {group.error_code}".strip()
-    return f"{group.last_seen[11:19]} {group.feature_id} {what}"
+    return f"{group.last_seen[11:19]} {group.feature_id} {group.answer}"

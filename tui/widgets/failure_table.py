@@ -72,9 +72,8 @@ class FailureTable(RowTable):
 
 
 def _row(group: FailureGroup) -> Row:
-    code = group.code if group.kind == "script_run" else f"{group.code} {group.error_code}".strip()
     return Row(group_filter(group), (
-        Cell(f"{group.count:,}", "error"), Cell(group.side), Cell.of(code, "error"), Cell.of(group.connection_id),
+        Cell(f"{group.count:,}", "error"), Cell(group.side), Cell.of(group.answer, "error"), Cell.of(group.connection_id),
         Cell.of(group.feature_id), Cell(group.last_seen[11:19]), Cell.of(group.op_id or group.kind),
         Cell(group.first_seen[5:16].replace("T", " ")), Cell.of(group.meaning, "muted"),
     ))
