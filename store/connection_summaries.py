@@ -56,7 +56,7 @@ def connection_summaries(log: EventLog, since_ts: str, now_ts: str, points: int 
     minutes = _minutes_held(log, since_ts, now_ts)
     totals: dict[str, list[int]] = {}
     columns = {"inbound": 0, "script_run": 2, "outbound": 4, "webhook": 4}
-    for (kind, conn_id, _, _, direction, status, skipped, outcome), tally in sums.groups.items():
+    for (kind, conn_id, _, _, direction, status, skipped, outcome, _), tally in sums.groups.items():
         column = columns.get("script_run" if kind == "script_run" else direction if kind == "api_call" else "")
         if not conn_id or column is None:
             continue

@@ -9,14 +9,14 @@ indexer reading the records past its cursor a chunk at a time, into a file of it
 writer's 2,000-record transactions waited 0.5 s at the median, 1.8 s at worst, behind the indexer's):
 
 - ``derived_entries``: a narrow copy of each record's filterable columns (plus ``outcome``: the
-  api_call's error code, the script run's status, the trigger event's delivery), with the indexes the
-  filtered log view needs. Its rows say which records have been indexed.
+  api_call's error code, the script run's status, the trigger event's delivery; and an api_call's
+  ``op``), with the indexes the filtered log view needs. Its rows say which records have been indexed.
 - ``derived_text``: an FTS5 index of each record's text (every string in its body but ``ts`` and
   ``kind``), rowid = seq. Contentless (the text lives once, in ``records.body``), so deleting a row
   means handing FTS5 the same text again: retention does that through ``forget``.
 - ``derived_counts``: api_calls and script runs counted per minute (``span`` 'm'), per ten minutes
-  ('t') and per hour ('h') × kind × connection × feature × op × direction × status × skipped ×
-  outcome, with the first and last ``ts`` and last seq and a latency histogram (``store.latency``).
+  ('t') and per hour ('h') × kind × connection × feature × op id × direction × status × skipped ×
+  outcome × op (action, query, trigger…), with the first and last ``ts`` and last seq and a latency histogram (``store.latency``).
   Summaries over a window read the hours it covers whole, the ten-minutes and minutes before its
   first whole hour, and the records of its first, partial minute (``store.aggregates``): a day of a
   feature is a few hundred rows, whatever the record count. Aggregates rather than a covering index
@@ -61,14 +61,16 @@ OUTCOME_FIELD = {"api_call": "error_code", "script_run": "status", "trigger_even
 _RECORD_FIELDS = ("ts", *INDEXED)
 """The fields an entry copies from its record, in ``entry_of``'s order."""
 ENTRY_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "op_id",
-                 "status_code", "skipped", "latency_ms", "outcome")
+                 "status_code", "skipped", "latency_ms", "outcome", "op")
+SCHEMA_VERSION = "2"
+"""Kept with the cache's id in ``derived_meta``: a derived file of another version is built afresh."""
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS derived_meta (key TEXT PRIMARY KEY, value TEXT)",
     "CREATE TABLE IF NOT EXISTS derived_cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL)",
     "CREATE TABLE IF NOT EXISTS derived_entries (seq INTEGER PRIMARY KEY, ts TEXT NOT NULL, kind TEXT NOT NULL, "
     "direction TEXT, connection_id TEXT, feature_id TEXT, user_id TEXT, op_id TEXT, status_code INTEGER, "
-    "skipped INTEGER, latency_ms REAL, outcome TEXT)",
+    "skipped INTEGER, latency_ms REAL, outcome TEXT, op TEXT)",
     # Indexes for the filters, each followed by kind (every filter names kinds) and seq (the rowid: the
     # order the log is shown in), so a window near either end of a filter's matches is found without
     # walking the records that do not match; ``store.record_windows`` names the one to use.
@@ -175,8 +177,9 @@ class Indexer:
 
     def _start_afresh_for_another_cache(self) -> None:
         """Build from nothing when this file was built from another cache (one set aside, say, with a
-        new one started under its name): the cache's id, kept in its ``meta``, tells."""
-        cache_id = _cache_id(self.cache_path)
+        new one started under its name) or by another version: the cache's id, kept in its ``meta``,
+        and ``SCHEMA_VERSION`` tell."""
+        cache_id = f"{_cache_id(self.cache_path)}/{SCHEMA_VERSION}"
         with write_transaction(self._conn):
             self._conn.execute(_SCHEMA[0])
             row = self._conn.execute("SELECT value FROM derived_meta WHERE key = 'cache_id'").fetchone()
@@ -263,8 +266,10 @@ def entry_of(seq: int, kind: str, record: dict[str, Any]) -> Entry:
     if type(latency) not in (int, float):  # not a number (text, say): no latency to count in a histogram
         latency = None
     outcome = record.get(OUTCOME_FIELD.get(kind, ""))
+    op = record.get("op")
     return (seq, ts, kind, direction, connection_id, feature_id, user_id, op_id, status_code,
-            1 if skipped else 0, latency, outcome if isinstance(outcome, str) else None)
+            1 if skipped else 0, latency, outcome if isinstance(outcome, str) else None,
+            op if isinstance(op, str) else None)
 
 
 def column_value(value: Any) -> Any:

@@ -10,12 +10,12 @@ from store.latency import BINS, COLUMNS as HIST, bin_of
 from store.status_codes import is_failure
 
 COUNTED_KINDS = ("api_call", "script_run")
-KEY_COLUMNS = ("kind", "connection_id", "feature_id", "op_id", "direction", "status_code", "skipped", "outcome")
+KEY_COLUMNS = ("kind", "connection_id", "feature_id", "op_id", "direction", "status_code", "skipped", "outcome", "op")
 """The columns a ``derived_counts`` row is counted by, besides its span and bucket. Missing values are
 stored as '' (text) and 0 (status: no answer; skipped: no), so that they can be part of the key."""
 Entry = tuple[Any, ...]
 """A row of ``derived_entries``: seq, ts, kind, direction, connection_id, feature_id, user_id, op_id,
-status_code, skipped, latency_ms, outcome (``store.derived.ENTRY_COLUMNS``)."""
+status_code, skipped, latency_ms, outcome, op (``store.derived.ENTRY_COLUMNS``)."""
 
 _COUNT_COLUMNS = ("span", "bucket", *KEY_COLUMNS, "count", "first_ts", "last_ts", "last_seq", *HIST)
 _ADD_COUNTS = (
@@ -39,9 +39,9 @@ _ADD_ACTIVITY = (
 
 def count_key(entry: Entry) -> tuple[Any, ...]:
     """An entry's ``KEY_COLUMNS`` values as ``derived_counts`` stores them (no NULLs)."""
-    _, _, kind, direction, connection_id, feature_id, _, op_id, status_code, skipped, _, outcome = entry
+    _, _, kind, direction, connection_id, feature_id, _, op_id, status_code, skipped, _, outcome, op = entry
     return (kind, connection_id or "", feature_id or "", op_id or "", direction or "", status_code or 0,
-            skipped, outcome or "")
+            skipped, outcome or "", op or "")
 
 
 def tally(entries: Iterable[Entry], buckets: Callable[[str], Iterable[tuple[str, str]]]

@@ -21,6 +21,8 @@ from store.status_codes import code_meaning, is_failure, outcome_meaning, status
 
 _CAUSED_BY_THE_SERVICE = ("service_error", "service_timeout")
 """The error codes of a Connect API call that failed because the hub's call to the service did."""
+_MADE_FOR_A_CALLER = ("action", "query")
+"""The outbound calls made for an inbound one (a trigger test's poll is a poll among the others)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class FailureGroup:
     connection_id: str
     feature_id: str
     op_id: str
+    op: str
+    """What the calls were: ``action``, ``query``, ``trigger`` (a poll), ``webhook``…; '' for script runs."""
     direction: str
     """'' for script runs."""
     code: str
@@ -63,13 +67,15 @@ class FailureGroup:
     @property
     def side(self) -> str:
         """Which way the failing records went: ``in`` (Connect API calls the hub answered), ``in←out``
-        (such calls with the hub's failed calls to the service behind them), ``out`` (the hub's calls to a
-        service with no inbound call failed by them, trigger polls among them), ``hook`` (webhooks to the
-        developer's backend), or ``script`` (runtime-script runs)."""
+        (such calls with the hub's failed calls to the service behind them), ``out`` (the hub's action and
+        query calls to a service with no inbound call failed by them), ``poll`` (the hub's trigger polls),
+        ``hook`` (webhooks to the developer's backend), or ``script`` (runtime-script runs)."""
         if self.kind == "script_run":
             return "script"
         if self.causes:
             return "in←out"
+        if self.direction == "outbound" and self.op == "trigger":
+            return "poll"
         return {"inbound": "in", "outbound": "out", "webhook": "hook"}.get(self.direction, self.direction)
 
     @property
@@ -105,27 +111,29 @@ def failure_groups(log: EventLog, since_ts: str | None = None, connection_id: st
 def groups_of(sums: WindowSums) -> list[FailureGroup]:
     """The failure groups among sums grouped by every one of ``KEY_COLUMNS``, newest first."""
     groups = []
-    for (kind, conn_id, feature, op, direction, status, skipped, outcome), tally in sums.groups.items():
+    for (kind, conn_id, feature, op_id, direction, status, skipped, outcome, op), tally in sums.groups.items():
         if not is_failure(kind, status, skipped, outcome):
             continue
         if kind == "script_run":
             code, error_code = outcome, ""
         else:
             code, error_code = status_key(status, bool(skipped)), outcome
-        groups.append(FailureGroup(kind, conn_id, feature, op, direction, code, error_code, tally.count,
+        groups.append(FailureGroup(kind, conn_id, feature, op_id, op, direction, code, error_code, tally.count,
                                    tally.first_ts, tally.last_ts, tally.last_seq))
     groups.sort(key=lambda group: group.last_seen, reverse=True)
     return _with_causes(groups)
 
 
 def _with_causes(groups: list[FailureGroup]) -> list[FailureGroup]:
-    """The groups with each inbound 502/504 group's outbound halves folded into it (order kept)."""
+    """The groups with each inbound 502/504 group's outbound halves (action and query calls of the same
+    connection, feature and operation, failed with the same error code) folded into it (order kept)."""
     def where(group: FailureGroup) -> tuple[str, ...]:
         return group.connection_id, group.feature_id, group.op_id, group.error_code
 
     halves: dict[tuple[str, ...], list[FailureGroup]] = {}
     for group in groups:
-        if group.kind == "api_call" and group.direction == "outbound" and group.error_code in _CAUSED_BY_THE_SERVICE:
+        if (group.kind == "api_call" and group.direction == "outbound" and group.op in _MADE_FOR_A_CALLER
+                and group.error_code in _CAUSED_BY_THE_SERVICE):
             halves.setdefault(where(group), []).append(group)
     merged: list[FailureGroup] = []
     folded: set[int] = set()

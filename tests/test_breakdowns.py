@@ -14,7 +14,7 @@ import pytest
 from store import EventLog, iso_timestamp
 from store.breakdowns import breakdowns, feature_breakdown
 from store.connection_summaries import connection_summaries
-from store.derived import Indexer, attach
+from store.derived import Indexer, attach, derived_path
 from store.failures import Cause, failure_groups
 from store.filters import RecordFilter, parse_status
 from store.record_windows import count_matches
@@ -286,6 +286,23 @@ def test_a_cache_started_afresh_under_the_same_name_gets_its_derived_data_afresh
         fresh.close()
 
 
+def test_derived_data_of_an_older_layout_is_built_afresh(log: EventLog) -> None:
+    """A derived file written by a version whose tables had other columns (no ``op``) is dropped and built
+    again, not read with the wrong columns."""
+    log.replicate(records(500), 500)
+    indexed(log)
+    derived = sqlite3.connect(derived_path(log.path))
+    with derived:
+        derived.execute("ALTER TABLE derived_entries DROP COLUMN op")
+        derived.execute("UPDATE derived_meta SET value = substr(value, 1, instr(value, '/') - 1) WHERE key = 'cache_id'")
+    derived.close()
+    assert indexed(log) == 500
+    assert {s.key: s.count for s in feature_breakdown(log, "glow").codes} == sql_codes(log, "glow", "", 500)
+    derived = sqlite3.connect(derived_path(log.path))
+    assert "op" in {column for _, column, *_ in derived.execute("PRAGMA table_info(derived_entries)")}
+    derived.close()
+
+
 def test_entries_hold_each_column_as_the_cache_reads_it(log: EventLog) -> None:
     """The indexer takes an entry's columns from the parsed record, the cache's ``records`` view reads them out of
     the text in SQL: the columns filters use agree, odd values included, so a filter counts the same on
@@ -309,14 +326,16 @@ def test_entries_hold_each_column_as_the_cache_reads_it(log: EventLog) -> None:
 
 def test_the_two_halves_of_one_failing_call_are_one_group(log: EventLog) -> None:
     """DESIGN §4: a service's error answers the caller 502, its silence 504; each such call is one group
-    with the service's answers as its causes. Polls and webhooks have no inbound half and stay apart."""
+    with the service's answers as its causes. Polls and webhooks have no inbound half and stay apart, and
+    so does a trigger test that its poll failed (that poll is one among the rest)."""
     made: list[dict[str, object]] = []
 
     def call(direction: str, op_id: str, status: int | None, error_code: str | None) -> None:
         seq = len(made) + 1
+        op = "webhook" if direction == "webhook" else "trigger" if op_id == "lights.light_on" else "action"
         made.append({"seq": seq, "ts": iso_timestamp(START + timedelta(seconds=seq)), "kind": "api_call",
                      "direction": direction, "connection_id": "porch-welcome", "feature_id": "greet",
-                     "op_id": op_id, "status_code": status, "latency_ms": 5.0,
+                     "op": op, "op_id": op_id, "status_code": status, "latency_ms": 5.0,
                      **({"error_code": error_code} if error_code else {})})
 
     for n in range(12):  # each failing run: the service's answer first, then the 502 it made
@@ -327,6 +346,7 @@ def test_the_two_halves_of_one_failing_call_are_one_group(log: EventLog) -> None
         call("inbound", "lights.change_color", 504, "service_timeout")
     for _ in range(5):
         call("outbound", "lights.light_on", 503, "service_error")  # trigger polls
+    call("inbound", "lights.light_on", 502, "service_error")  # a trigger test, its poll the last of them
     for _ in range(2):
         call("webhook", "lights.light_on", 500, None)
     log.replicate(made, len(made))
@@ -335,10 +355,11 @@ def test_the_two_halves_of_one_failing_call_are_one_group(log: EventLog) -> None
     assert rows == {
         ("in←out", "502←503,500"): (12, (Cause("503", 9), Cause("500", 3))),
         ("in←out", "504←none"): (4, (Cause("none", 4),)),
-        ("out", "503 service_error"): (5, ()),
+        ("poll", "503 service_error"): (5, ()),
+        ("in", "502 service_error"): (1, ()),
         ("hook", "500"): (2, ()),
     }
-    merged = next(g for g in failure_groups(log) if g.code == "502")
+    merged = next(g for g in failure_groups(log) if g.code == "502" and g.causes)
     assert merged.meaning.startswith("service_error: the service answered 503 ×9 (the service is unavailable), 500 ×3")
     where, params = merged.record_filter().where()  # enter shows the inbound calls, the ones a rerun runs again
     assert log.execute(f"SELECT COUNT(*), MIN(direction) FROM records WHERE {where}", params) == [(12, "inbound")]

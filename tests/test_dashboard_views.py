@@ -147,14 +147,14 @@ async def test_a_connection_whose_only_failures_are_trigger_polls_shows_them(hub
         groups = app.query_one(FailureTable)
         await wait_until(pilot, lambda: any(g.connection_id == "light-log" for g in groups.groups))
         polls = next(g for g in groups.groups if g.connection_id == "light-log")
-        assert polls.side == "out" and groups.row_of(group_filter(polls)).cells[1].text == "out"
+        assert polls.side == "poll" and groups.row_of(group_filter(polls)).cells[1].text == "poll"
         groups.focus()
         groups.select(group_filter(polls))
         await pilot.press("r")
         await pilot.pause()
         assert not isinstance(app.screen, BulkRerun)  # nothing is counted or offered
         [said] = [str(n.message) for n in app._notifications]
-        assert said.startswith("Not rerun: these are the hub's own calls to a service")
+        assert said.startswith("Not rerun: trigger polls are not rerun: the hub polls again")
 
 
 async def test_focusing_a_connection_focuses_every_pane(hub: RunningHub, tmp_path: Path) -> None:

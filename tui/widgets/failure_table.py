@@ -1,7 +1,7 @@
 """Failures grouped into issues: identical failures (same connection, feature, operation, direction and
 code) as one row with how many, which way they went, first and last seen — a storm of 10,000 503s is one
-line. Enter shows the group's records; ``r`` reruns a group of inbound calls, and says of any other group
-why it cannot and what can be done instead."""
+line. Enter shows the group's records; ``r`` reruns a group of inbound action calls, and says of any
+other group why it cannot and what can be done instead."""
 
 from textual.message import Message
 
@@ -25,16 +25,22 @@ def group_filter(group: FailureGroup) -> str:
 
 def why_not_rerun(group: FailureGroup) -> str | None:
     """Why ``r`` cannot rerun ``group``, and what can be done instead; None when it can try (only inbound
-    action calls are rerun; the hub's dry run refuses the rest, e.g. queries, by name)."""
+    action calls are rerun)."""
     if group.side == "script":
         return ("script runs are not rerun: open a failed run (enter) and press r to replay its trigger "
                 "event through the script")
     if group.side == "hook":
         return ("webhook deliveries are replayed from their trigger events: open the calls (enter), then a "
                 "call's trigger event, and press r there")
+    if group.side == "poll":
+        return ("trigger polls are not rerun: the hub polls again on its interval, and a service's "
+                "notification makes it poll at once; enter shows the polls and what the service answered")
     if group.side == "out":
-        return ("these are the hub's own calls to a service (action and query calls, trigger polls): rerun "
-                "the inbound calls they failed (their in group), or wait for the next poll")
+        return ("these are the hub's own calls to a service: rerun the inbound calls they failed (their "
+                "in←out group), or enter to read what the service answered")
+    if group.op not in ("action", ""):
+        return (f"only action runs are rerun, and these are {group.op} calls: their callers repeat them; "
+                "enter shows them")
     return None
 
 
