@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import pytest
+from textual.geometry import Region
 from textual.widgets import Static
 
 from store import EventLog
@@ -343,3 +344,46 @@ def test_every_table_fits_its_rows_in_the_view(width: int) -> None:
     for table in (ConnectionsTable, FailureTable, LogView, RerunList, ScriptRunList, TriggerList):
         shown = laid_out(table.COLUMNS, width)
         assert sum(w for _, _, w in shown) + len(shown) - 1 <= width, (table.__name__, shown)
+
+
+async def test_a_short_breakdown_shows_every_feature_and_opens_the_one_under_the_cursor() -> None:
+    """Six features' classes and codes take 30 lines; in 10 each feature is one line, worst first, with the
+    worst open; moving down opens the next and closes the last; with room, every feature is open."""
+    from textual.app import App, ComposeResult
+    from store.breakdowns import Breakdown, StatusShare
+
+    def breakdown(feature: str, failed: int) -> Breakdown:
+        ok, bad = StatusShare("2xx", 100 - failed, (100 - failed) / 100, 5.0, 9.0, ""), StatusShare(
+            "5xx", failed, failed / 100, 5.0, 9.0, "")
+        codes = (StatusShare("204", 100 - failed, (100 - failed) / 100, 5.0, 9.0, "ran"),
+                 StatusShare("502", failed, failed / 100, 5.0, 9.0, "service_error"))
+        return Breakdown("conn", feature, 100, 5.0, 9.0, (ok, bad), codes, 1)
+
+    class Host(App[None]):
+        def compose(self) -> ComposeResult:
+            yield BreakdownView()
+
+    features = [breakdown(f"f{n}", n + 1) for n in range(6)]  # f5 fails most
+    async with Host().run_test(size=(80, 50)) as pilot:
+        view = pilot.app.query_one(BreakdownView)
+        view.styles.height = 11  # 10 lines and the border
+        await pilot.pause()
+        view.show(features)
+        await pilot.pause()
+        lines = [strip.text.rstrip() for strip in view.render_lines(Region(0, 0, *view.size))][:view.row_count]
+        heads = [line for line in lines if line.startswith(("▸", "▾"))]
+        assert [head.split()[1] for head in heads] == ["conn", "conn", "conn", "conn", "conn", "conn"]
+        assert [head.split(" / ")[1].split()[0] for head in heads] == ["f5", "f4", "f3", "f2", "f1", "f0"]
+        assert heads[0].startswith("▾") and "5xx 5.0%" in heads[1]  # the worst open, the next its share
+        assert view.row_count == 6 + 4
+        view.focus()
+        await pilot.press("down", "down", "down", "down", "down")  # past f5's four lines, onto f4
+        chosen = view._choices[view.cursor]
+        assert chosen is not None and (chosen.feature_id, chosen.key) == ("f4", "")
+        opened = [view._lines[n].plain for n in range(view.row_count) if view._lines[n].plain.startswith("▾")]
+        assert len(opened) == 1 and "f4" in opened[0]
+        assert view.row_count == 10
+        view.styles.height = view.styles.max_height = 40
+        await pilot.pause()
+        assert view.row_count == 6 * 5  # room for all: every feature open
+        assert not any(view._lines[n].plain.startswith(("▸", "▾")) for n in range(view.row_count))
