@@ -387,3 +387,21 @@ async def test_a_short_breakdown_shows_every_feature_and_opens_the_one_under_the
         await pilot.pause()
         assert view.row_count == 6 * 5  # room for all: every feature open
         assert not any(view._lines[n].plain.startswith(("▸", "▾")) for n in range(view.row_count))
+
+
+@pytest.mark.parametrize("width", [78, 156])
+def test_a_tables_columns_follow_what_its_rows_hold(width: int) -> None:
+    """At 160 columns the failure groups' op column had 38 cells for ids of 24 while the code was cut at
+    17 (`422 invalid_para…`): a flexible column lends what its cells do not need to the cut ones."""
+    from tui.widgets.record_list import fitted_widths
+
+    columns = FailureTable.COLUMNS
+    natural = tuple({"code": 22, "op": 24, "meaning": 70}.get(c.key, c.width) for c in columns)
+    widths = dict(zip((c.key for c in columns), fitted_widths(columns, width, natural)))
+    shown = [w for w in widths.values() if w]
+    assert sum(shown) + len(shown) - 1 <= width
+    if width == 156:
+        assert widths["code"] == 22 and widths["op"] == 24  # whole, and no wider than the widest op
+        assert sum(shown) + len(shown) - 1 == width  # the rest goes to what it means
+    else:
+        assert widths["code"] >= 17  # it keeps its own width when nothing spares more

@@ -79,9 +79,34 @@ def column_widths(columns: tuple[Column, ...], width: int) -> tuple[int, ...]:
     return tuple(widths)
 
 
-def laid_out(columns: tuple[Column, ...], width: int) -> list[tuple[int, Column, int]]:
-    """(index, column, width) of each column drawn in a view ``width`` cells wide."""
-    return [(n, c, w) for n, (c, w) in enumerate(zip(columns, column_widths(columns, width))) if w > 0]
+@functools.lru_cache(maxsize=64)
+def fitted_widths(columns: tuple[Column, ...], width: int, natural: tuple[int, ...]) -> tuple[int, ...]:
+    """``column_widths``, then cells moved to where the rows need them (``natural``: each column's widest
+    cell or title): a flexible column wider than its widest cell gives the rest to columns whose cells
+    would be cut, in order, and what no column needs goes back to the last flexible column."""
+    widths = list(column_widths(columns, width))
+    shown = [n for n, w in enumerate(widths) if w]
+    spare = 0
+    for n in shown:
+        enough = max(natural[n], columns[n].width)
+        if columns[n].flexible and widths[n] > enough:
+            spare, widths[n] = spare + widths[n] - enough, enough
+    for n in shown:
+        given = min(max(0, natural[n] - widths[n]), spare)
+        widths[n] += given
+        spare -= given
+    flexible = [n for n in shown if columns[n].flexible]
+    if flexible:
+        widths[flexible[-1]] += spare
+    return tuple(widths)
+
+
+def laid_out(columns: tuple[Column, ...], width: int, natural: tuple[int, ...] | None = None
+             ) -> list[tuple[int, Column, int]]:
+    """(index, column, width) of each column drawn in a view ``width`` cells wide (fitted to the cells'
+    ``natural`` widths when known)."""
+    widths = column_widths(columns, width) if natural is None else fitted_widths(columns, width, natural)
+    return [(n, c, w) for n, (c, w) in enumerate(zip(columns, widths)) if w > 0]
 
 
 def fit(text: str, width: int, right: bool = False) -> str:

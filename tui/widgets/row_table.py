@@ -3,7 +3,9 @@ groups), a line of column titles that stays put, and a row cursor.
 
 Textual's ``DataTable`` measures every cell and lays itself out again as rows change; the two on the
 Connections pane took about a quarter second of the dashboard's first screen and a good part of every
-switch back to that pane. This table only draws the lines on screen, each from cells already made.
+switch back to that pane. This table only draws the lines on screen, each from cells already made. Its columns take the widths
+their specs give, then trade cells by what the rows hold: a flexible column with room to spare lends it
+to a column whose cells would be cut.
 """
 
 from dataclasses import dataclass
@@ -59,6 +61,8 @@ class RowTable(CursorRows):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: list[Row] = []
+        self._natural = tuple(len(column.title) for column in self.COLUMNS)
+        """Each column's widest cell or title, so that its width follows what it holds."""
 
     @property
     def row_count(self) -> int:
@@ -77,6 +81,8 @@ class RowTable(CursorRows):
         keys = [row.key for row in rows]
         key = self.cursor_key
         self.rows = rows
+        self._natural = tuple(max([len(column.title), *(len(row.cells[n].text) for row in rows)])
+                              for n, column in enumerate(self.COLUMNS))
         self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + self.HEADER_LINES)
         self._move_cursor_to(keys.index(key) if key in keys else min(self.cursor, max(0, len(rows) - 1)))
 
@@ -111,7 +117,7 @@ class RowTable(CursorRows):
     def _strip(self, cells: "list[Cell] | tuple[Cell, ...]", width: int, base: Style,
                tones: dict[str, Style]) -> Strip:
         segments: list[Segment] = []
-        for index, column, w in laid_out(self.COLUMNS, width):
+        for index, column, w in laid_out(self.COLUMNS, width, self._natural):
             if segments:
                 segments.append(Segment(" ", base))
             cell = cells[index]
