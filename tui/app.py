@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.containers import Vertical
+from textual.notifications import SeverityLevel
 from textual.widgets import ContentSwitcher, Static
 
 from store import iso_timestamp
@@ -39,6 +40,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.connection_definition import ConnectionDefinition
 from tui.screens.record_detail import RecordDetail
 from tui.screens.rerun_dialog import RerunDialog
+from tui.text import printable
 from tui.view_state import ViewState
 from tui.widgets.breakdown_view import BreakdownView
 from tui.widgets.connections_table import ConnectionsTable
@@ -135,6 +137,14 @@ class SwitchroomApp(App[None]):
     @property
     def cache(self) -> Cache | None:
         return self._cache
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every toast is literal, whoever asks (widgets' ``notify`` comes here too, asking for markup):
+        toasts quote the hub (refusals, ids), and markup in them would crash the app (``[/]``) or act
+        (``[@click=app.quit]``)."""
+        super().notify(printable(message), title=printable(title), severity=severity, timeout=timeout,
+                       markup=False)
 
     def compose(self) -> ComposeResult:
         yield self.title_line
@@ -264,7 +274,7 @@ class SwitchroomApp(App[None]):
     def on_failure_table_chosen(self, message: FailureTable.Chosen) -> None:
         text = group_filter(message.group)
         if message.rerun and (why := why_not_rerun(message.group)):
-            self.notify(f"Not rerun: {why}.", severity="warning", markup=False)
+            self.notify(f"Not rerun: {why}.", severity="warning")
             return
         if message.rerun:
             self.push_screen(BulkRerun(text, self.ops))
@@ -328,9 +338,9 @@ class SwitchroomApp(App[None]):
         try:
             count, written = await self.cache.summarise(lambda log: export_records(log, record_filter, path))
         except OSError as exc:
-            self.notify(f"Export failed: {exc}", severity="error", markup=False)
+            self.notify(f"Export failed: {exc}", severity="error")
             return
-        self.notify(f"Exported {count:,} records to {written}", markup=False)
+        self.notify(f"Exported {count:,} records to {written}")
 
     def _show_title(self) -> None:
         self.title_line.update(Text(self.view.breadcrumb(self.current_pane)), layout=False)

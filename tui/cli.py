@@ -67,11 +67,15 @@ def main(argv: list[str] | None = None) -> None:
 
     from tui.app import SwitchroomApp  # imported after the hub is up: Textual takes a moment
 
+    app = SwitchroomApp(hub_url, token or "", cache_dir, hub_key, config, first_read)
     try:
-        SwitchroomApp(hub_url, token or "", cache_dir, hub_key, config, first_read).run()
+        app.run()
     finally:
         if embedded is not None:
             embedded.stop()
+    # Textual ends the app on an unhandled exception (printing it) but returns normally: the exit
+    # status is what tells a script or a supervisor that the dashboard crashed.
+    sys.exit(app.return_code or 0)
 
 
 def _abandon(first_read: FirstRead | None) -> None:

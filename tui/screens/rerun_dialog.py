@@ -11,6 +11,7 @@ import orjson
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
@@ -99,7 +100,7 @@ class RerunDialog(ModalScreen[None]):
         else:
             for name, value in fields.items():
                 field_input = Input(shown_value(value), name=name)
-                field_input.border_title = printable(name)
+                field_input.border_title = Content(printable(name))  # a str would be read as markup
                 await box.mount(field_input)
         self._show_preview()
         self.query(Input).first().focus()  # the first field, top to bottom, the reason last
