@@ -19,6 +19,7 @@ from store.derived_counts import KEY_COLUMNS
 from store.eventlog import EventLog
 from store.failures import FailureGroup, groups_of
 from store.latency import percentile
+from store.record_shape import TS_GLOB, moment
 from store.status_codes import is_failure
 
 
@@ -79,8 +80,8 @@ def connection_summaries(log: EventLog, since_ts: str, now_ts: str, points: int 
 def _minutes_held(log: EventLog, since_ts: str, now_ts: str) -> float:
     """Minutes of ``[since_ts, now_ts]`` that the log holds records for (from its oldest record on), at
     least one."""
-    oldest = log.execute("SELECT ts FROM records ORDER BY seq LIMIT 1")
-    start = max(since_ts, oldest[0][0]) if oldest and oldest[0][0] else since_ts
+    oldest = log.execute("SELECT ts FROM records WHERE ts GLOB ? ORDER BY seq LIMIT 1", (TS_GLOB,))
+    start = max(since_ts, oldest[0][0]) if oldest and moment(oldest[0][0]) else since_ts
     return max(1.0, (_moment(now_ts) - _moment(start)).total_seconds() / 60)
 
 

@@ -25,6 +25,9 @@ writer's 2,000-record transactions waited 0.5 s at the median, 1.8 s at worst, b
 - ``derived_minutes``: the first and last seq of each minute, to turn a ``since`` into a seq range.
 - ``derived_activity``: per minute and connection, inbound calls and failures and script runs and
   failures, for the Connections pane's sparklines.
+- ``derived_bad``: the records of the wrong shape (``store.record_shape``), with the names of their bad
+  fields. Such a record is indexed without those fields; one without a usable ``ts`` is counted in no
+  minute, ten minutes or hour (it has none), but is still listed and found.
 
 The file also holds the indexer's cursor (``derived_cursors``, name ``derived``) and the id of the
 cache it was built from (``derived_meta``; every table's name starts with ``derived_``, so that none
@@ -47,10 +50,11 @@ import orjson
 from store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
 from store.eventlog import INDEXED, EventLog
 from store.latency import COLUMNS as HIST
+from store.record_shape import BAD, shaped
 
 CURSOR = "derived"
 SUFFIX = "-derived"
-TABLES = ("derived_entries", "derived_text", "derived_counts", "derived_minutes", "derived_activity")
+TABLES = ("derived_entries", "derived_text", "derived_counts", "derived_minutes", "derived_activity", "derived_bad")
 CHUNK = 5_000
 WAL_AUTOCHECKPOINT_PAGES = 16_384
 """WAL pages the derived file lets build up before copying them in (64 MiB at 4 KiB a page, against
@@ -62,7 +66,7 @@ _RECORD_FIELDS = ("ts", *INDEXED)
 """The fields an entry copies from its record, in ``entry_of``'s order."""
 ENTRY_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "op_id",
                  "status_code", "skipped", "latency_ms", "outcome", "op")
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 """Kept with the cache's id in ``derived_meta``: a derived file of another version is built afresh."""
 
 _SCHEMA = (
@@ -93,6 +97,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS derived_activity (bucket TEXT NOT NULL, connection_id TEXT NOT NULL, "
     "calls INTEGER NOT NULL, errors INTEGER NOT NULL, script_runs INTEGER NOT NULL, "
     "script_failures INTEGER NOT NULL, PRIMARY KEY (bucket, connection_id)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS derived_bad (seq INTEGER PRIMARY KEY, fields TEXT NOT NULL)",
 )
 
 @contextmanager
@@ -143,6 +148,15 @@ def present(conn: sqlite3.Connection) -> bool:
     """Whether ``conn`` (from ``attach``) sees derived tables: the indexer has run on this cache."""
     return _attached(conn) and conn.execute(
         "SELECT 1 FROM derived.sqlite_master WHERE name = 'derived_entries'").fetchone() is not None
+
+
+def bad_records(conn: sqlite3.Connection) -> int:
+    """How many records of the wrong shape the indexer has met among those the cache holds (``attach``)."""
+    if not present(conn):
+        return 0
+    if conn.execute("SELECT 1 FROM derived.sqlite_master WHERE name = 'derived_bad'").fetchone() is None:
+        return 0  # a derived file of an older version, about to be built afresh
+    return conn.execute("SELECT COUNT(*) FROM derived_bad").fetchone()[0]
 
 
 def derived_cursor(conn: sqlite3.Connection) -> int:
@@ -199,8 +213,13 @@ class Indexer:
         rows = self._conn.execute(
             "SELECT seq, kind, body FROM cache.records WHERE seq > ? ORDER BY seq LIMIT ?", (after, chunk)
         ).fetchall()
-        work = [(entry_of(seq, kind, record), searchable_text(record)) for seq, kind, body in rows
-                for record in (orjson.loads(body),)]
+        work, bad = [], []
+        for seq, kind, body in rows:
+            record = orjson.loads(body)
+            kept = shaped(record)  # a hub is untrusted input: a field of the wrong type is counted and left out
+            if kept is not record:
+                bad.append((seq, ",".join(kept[BAD])))
+            work.append((entry_of(seq, kind, kept), searchable_text(record)))
         with write_transaction(self._conn):
             if self.cursor() != after:  # another indexer of this cache got there first
                 return len(rows)
@@ -211,6 +230,8 @@ class Indexer:
             kept = {seq for (seq,) in self._conn.execute(
                 "SELECT seq FROM cache.records WHERE seq BETWEEN ? AND ?", (rows[0][0], rows[-1][0]))}
             work = [(entry, text) for entry, text in work if entry[0] in kept]
+            self._conn.executemany("INSERT OR REPLACE INTO derived_bad VALUES (?, ?)",
+                                   [(seq, fields) for seq, fields in bad if seq in kept])
             entries = [entry for entry, _ in work]
             self._conn.executemany(f"INSERT INTO derived_entries VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)})",
                                    entries)
@@ -258,7 +279,8 @@ def _set_cursor(conn: sqlite3.Connection, name: str, seq: int) -> None:
 
 
 def entry_of(seq: int, kind: str, record: dict[str, Any]) -> Entry:
-    """A record's ``derived_entries`` row, from its seq, its kind and its parsed text."""
+    """A record's ``derived_entries`` row, from its seq, its kind and its parsed text made ``shaped`` (so
+    without the fields of the wrong type); a record without a usable ``ts`` gets ''."""
     ts, direction, connection_id, feature_id, user_id, op_id, status_code, skipped, latency = map(
         column_value, map(record.get, _RECORD_FIELDS))
     if latency is None and kind == "script_run":
@@ -267,7 +289,7 @@ def entry_of(seq: int, kind: str, record: dict[str, Any]) -> Entry:
         latency = None
     outcome = record.get(OUTCOME_FIELD.get(kind, ""))
     op = record.get("op")
-    return (seq, ts, kind, direction, connection_id, feature_id, user_id, op_id, status_code,
+    return (seq, ts or "", kind, direction, connection_id, feature_id, user_id, op_id, status_code,
             1 if skipped else 0, latency, outcome if isinstance(outcome, str) else None,
             op if isinstance(op, str) else None)
 
@@ -338,6 +360,7 @@ def forget(conn: sqlite3.Connection, dropped: Sequence[tuple[int, str | None]], 
                      [(seq, searchable_text(orjson.loads(body))) for seq, body in dropped
                       if seq in indexed and body is not None])
     conn.executemany("DELETE FROM derived_entries WHERE seq = ?", [(seq,) for seq in indexed])
+    conn.executemany("DELETE FROM derived_bad WHERE seq = ?", [(seq,) for seq in indexed])
     apply(conn, entries, -1)
     if oldest is None:
         conn.execute("DELETE FROM derived_minutes")

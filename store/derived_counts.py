@@ -76,7 +76,9 @@ def spans_of(ts: str) -> tuple[tuple[str, str], ...]:
 
 
 def apply(conn: sqlite3.Connection, entries: Sequence[Entry], sign: int) -> None:
-    """Add entries to the aggregates (``sign`` +1), or take them out (-1), inside the caller's transaction."""
+    """Add entries to the aggregates (``sign`` +1), or take them out (-1), inside the caller's transaction.
+    An entry without a ``ts`` (its record had none, or a bad one) belongs to no minute: it is left out."""
+    entries = [entry for entry in entries if entry[1]]
     tallies = tally(entries, spans_of)
     if sign > 0:
         conn.executemany(_ADD_COUNTS, [(*key, *value) for key, value in tallies.items()])

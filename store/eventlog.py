@@ -27,6 +27,8 @@ import uuid
 import msgspec
 import orjson
 
+from store.record_shape import TS_GLOB
+
 
 # Columns copied out of each record for indexing, in insert order after seq, ts, kind.
 INDEXED = (
@@ -204,8 +206,10 @@ class EventLog:
         return self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()[0]
 
     def newest_ts(self) -> str | None:
-        """When the last record held was written; None for an empty log."""
-        row = self._conn.execute("SELECT ts FROM records ORDER BY seq DESC LIMIT 1").fetchone()
+        """When the last record held that has a timestamp was written; None for a log without one (a
+        hub's record may come with a ``ts`` of another shape: see ``store.record_shape``)."""
+        row = self._conn.execute("SELECT ts FROM records WHERE ts GLOB ? ORDER BY seq DESC LIMIT 1",
+                                 (TS_GLOB,)).fetchone()
         return row[0] if row else None
 
     def append(self, bodies: Sequence[dict[str, Any]], state: "StateChanges | None" = None) -> list[dict[str, Any]]:

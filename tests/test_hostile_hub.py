@@ -2,22 +2,39 @@
 no invisible characters), a record of the wrong shape is counted and shown as bad, and nothing it sends
 ends the dashboard; should anything else end it, the process says so with a non-zero exit status."""
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http import HTTPStatus
 from pathlib import Path
+import asyncio
+import contextlib
+import json
 import os
 import pty
+import re
 import subprocess
 import sys
 import uuid
 
+from textual.widgets import Static
 from textual.widgets._toast import Toast
+from websockets.asyncio.server import ServerConnection
+from websockets.http11 import Request, Response
 import httpx
 import pytest
+import websockets
+
+from store import iso_timestamp
 
 from tests.hubproc import RunningHub, bare_env, free_port
 from tests.test_dashboard import run_action, screen_lines, shows_inbound, wait_until
 from tests.test_triggers import of, wait_for
 from tui.app import SwitchroomApp
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.connection_definition import ConnectionDefinition
+from tui.screens.record_detail import RecordDetail
+from tui.widgets.connections_table import ConnectionsTable
+from tui.widgets.status_line import StatusLine
 from tui.widgets.trigger_list import TriggerList
 from tui.widgets.log_view import LogView
 
@@ -144,3 +161,190 @@ def run_on_a_terminal(command: list[str], env: dict[str, str]) -> tuple[int, str
         output += chunk
     os.close(leader)
     return process.wait(timeout=60), output.decode(errors="replace")
+
+
+# -- records of the wrong shape ------------------------------------------------------------------------
+
+HUB_ID = "hub-of-wrong-shapes"
+GOOD = "glow"
+"""The connection of the well-formed records; the hub answers ``d`` on it with a list."""
+
+
+class ShapelessHub:
+    """A hub that speaks the protocol (DESIGN §7) and sends whatever records it is given, of any shape:
+    the two streams (hello, batches, heartbeats) over real websockets, and over plain HTTP the calls the
+    dashboard makes besides (health, the connections and one connection's definition)."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, list[dict[str, object]]] = {"logs": [], "triggers": []}
+        self.head = 0
+        self.definition: bytes = b'["a list, not a connection"]'
+
+    def add(self, stream: str, *records: dict[str, object]) -> list[int]:
+        """Append ``records`` to ``stream`` with the next seqs (shared by both streams, as a hub's are)."""
+        seqs = []
+        for record in records:
+            self.head += 1
+            self.records[stream].append({"seq": self.head, **record})
+            seqs.append(self.head)
+        return seqs
+
+    def respond(self, connection: ServerConnection, request: Request) -> Response | None:
+        if request.path.startswith("/v1/streams/"):
+            return None  # the websocket handshake goes on
+        answers = {
+            "/v1/health": json.dumps({"status": "ok", "hub_id": HUB_ID, "head_seq": self.head}).encode(),
+            "/v1/ops/connections": json.dumps({"type": "list", "data": [
+                {"id": GOOD, "features": [{"id": "f"}], "enabled_users": 3}]}).encode(),
+            f"/v1/ops/connections/{GOOD}": self.definition,
+        }
+        if request.path not in answers:
+            return connection.respond(HTTPStatus.NOT_FOUND, "{}")
+        return connection.respond(HTTPStatus.OK, answers[request.path].decode())
+
+    async def stream(self, websocket: ServerConnection) -> None:
+        """One of the streams: hello, the backlog past the subscriber's cursor, then the live tail."""
+        name = (websocket.request.path if websocket.request else "").rsplit("/", 1)[-1]
+        with contextlib.suppress(websockets.ConnectionClosed):  # the dashboard went
+            sent = json.loads(await websocket.recv())["after"]
+            await websocket.send(json.dumps({"type": "hello", "hub_id": HUB_ID, "protocol": 1,
+                                             "head_seq": self.head}))
+            await self._tail(websocket, name, sent)
+
+    async def _tail(self, websocket: ServerConnection, name: str, sent: int) -> None:
+        """Every record past ``sent`` as it is added, with heartbeats when there is none."""
+        quiet = 0
+        while True:
+            head = self.head
+            if head > sent:
+                batch = [r for r in self.records[name] if sent < int(r["seq"]) <= head]  # type: ignore[call-overload]
+                await websocket.send(json.dumps({"type": "batch", "records": batch, "through_seq": head}))
+                sent, quiet = head, 0
+            elif (quiet := quiet + 1) % 20 == 0:
+                await websocket.send(json.dumps({"type": "heartbeat", "head_seq": head}))
+            await asyncio.sleep(0.05)  # the pace of a hub's live tail, not a wait of the test's
+
+
+def shows_bad(line: str) -> bool:
+    """Whether a list's row says one of its cells is bad."""
+    return re.search(r"(^| )bad( |$)", line) is not None
+
+
+def now() -> str:
+    return iso_timestamp(datetime.now(UTC))
+
+
+def call(status: int, n: int, **fields: object) -> dict[str, object]:
+    return {"ts": now(), "kind": "api_call", "direction": "inbound", "method": "POST", "op": "action",
+            "op_id": "lights.change_color", "connection_id": GOOD, "feature_id": "f", "user_id": f"user-{n}",
+            "status_code": status, "latency_ms": 12.5, "source": "api", "request_id": f"good-{n}", **fields}
+
+
+BAD_CALLS = [  # each an api_call of another connection with fields of the wrong type
+    {"ts": 12345, "request_id": "ts-an-integer"},
+    {"status_code": "abc", "request_id": "status-text"},
+    {"latency_ms": [1, 2], "request_id": "latency-a-list"},
+    {"connection_id": {"an": "object"}, "request_id": "connection-an-object"},
+    {"direction": 7, "op_id": ["x"], "user_id": 5, "feature_id": True, "skipped": "yes", "op": 3,
+     "error_code": 4, "request_id": "everything-wrong"},
+    {"ts": None, "request_id": "no-ts"},
+    {"ts": "2026-13-45T99:99:99Z", "request_id": "ts-no-moment"},
+    {"resolved_fields": "not an object", "request_id": "fields-text"},
+]
+BAD_OTHERS = [
+    {"ts": "2026-11-26T10:00:00.000Z", "kind": "telepathy", "connection_id": "elsewhere"},
+    {"kind": "script_run", "connection_id": "elsewhere", "feature_id": "f", "status": 5, "duration_ms": "slow",
+     "error": "a string", "console": "text", "calls": {"x": 1}, "trigger_event_id": "7"},
+    {"kind": "script_run", "connection_id": "elsewhere", "feature_id": "f", "status": "error", "duration_ms": 3,
+     "error": {"line": "x", "message": 3}, "console": [1, 2], "calls": [{"api_call_id": "x"}]},
+    {"kind": "rerun", "phase": 3, "original": "x", "api_call_id": [], "outcome": {}, "status_code": "abc",
+     "replay": "yes"},
+    {"kind": "rerun", "phase": "bulk", "done": "x", "total": "y", "state": 5},
+]
+BAD_EVENTS = [
+    {"kind": "trigger_event", "ingredients": "not an object", "user_id": 5, "delivered_to": 3, "trigger_id": [],
+     "connection_id": "elsewhere"},
+]
+
+
+def bad_calls() -> list[dict[str, object]]:
+    return [{**call(500, n, connection_id="elsewhere"), **fields} for n, fields in enumerate(BAD_CALLS)]
+
+
+def others(records: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [{"ts": now(), **record} for record in records]
+
+
+async def test_records_of_the_wrong_shape_are_counted_and_shown_as_bad_never_fatal(tmp_path: Path) -> None:
+    fake = ShapelessHub()
+    fake.add("logs", call(204, 1))
+    fake.add("logs", *bad_calls(), *others(BAD_OTHERS))
+    fake.add("triggers", *others(BAD_EVENTS))
+    fake.add("logs", call(204, 2), call(500, 3))
+    bad = len(BAD_CALLS) + len(BAD_OTHERS) + len(BAD_EVENTS)
+    async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        async with app.run_test(size=(160, 50)) as pilot:
+            table = app.query_one(ConnectionsTable)
+
+            def good_calls(count: int) -> Callable[[], bool]:
+                return lambda: (row := table.row_of(GOOD)) is not None and row.cells[1].text == str(count)
+            await wait_until(pilot, good_calls(3))  # the calls after the bad ones are in the summaries
+            status = app.query_one(StatusLine)
+            await wait_until(pilot, lambda: f"{bad} bad records" in str(status.render()))
+
+            fake.add("logs", call(204, 4), call(204, 5))  # and the indexer goes on with live ones
+            await wait_until(pilot, good_calls(5))
+
+            await pilot.press("2")
+            view = app.query_one(LogView)
+            await wait_until(pilot, lambda: view.total == 3 + len(BAD_CALLS) + 2)
+            await wait_until(pilot, lambda: any(r.get("request_id") == "status-text" for r in view.visible_rows()))
+            lines = screen_lines(view)
+            print("\n".join(lines))
+            assert sum(shows_bad(line) for line in lines) == len(BAD_CALLS)
+            assert any("user-2" in line and " 204 " in line for line in lines)  # good rows read as ever
+
+            view.jump_to(next(n for n, r in enumerate(view.visible_rows()) if r.get("request_id") == "status-text"))
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, RecordDetail))
+            shown = "\n".join(str(s.render()) for s in app.screen.query(Static))
+            assert "Bad fields" in shown and '"status_code": "abc"' in shown
+            await pilot.press("escape")
+
+            for pane in ("3", "4", "5"):  # every list draws its bad rows, and each one's detail opens
+                await pilot.press(pane)
+                records = app.lists[app.current_pane]
+                await wait_until(pilot, lambda: records.total > 0 and records.window_in_view and records.visible_rows())
+                assert any(shows_bad(line) for line in screen_lines(records))
+                for position in range(records.total):
+                    records.jump_to(position)
+                    await pilot.press("enter")
+                    await wait_until(pilot, lambda: isinstance(app.screen, RecordDetail))
+                    await pilot.pause()
+                    await pilot.press("escape")
+            assert app.is_running and app._exception is None
+            assert app.indexer is not None and app.indexer._process.is_alive()
+
+
+async def test_a_definition_that_is_not_an_object_is_a_message(tmp_path: Path) -> None:
+    fake = ShapelessHub()
+    fake.add("logs", call(204, 1))
+    async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        async with app.run_test(size=(120, 40)) as pilot:
+            table = app.query_one(ConnectionsTable)
+            for answer, said in ((b'["a list"]', "a JSON array"), (b"42", "a number"), (b"<html>", "not JSON")):
+                fake.definition = answer
+                await wait_until(pilot, lambda: table.row_of(GOOD) is not None)
+                table.select(GOOD)
+                table.focus()
+                await pilot.press("d")
+                await wait_until(pilot, lambda: isinstance(app.screen, ConnectionDefinition))
+                await wait_until(pilot, lambda: any("Not a definition" in str(s.render())
+                                                    for s in app.screen.query(Static)))
+                assert any(said in str(s.render()) for s in app.screen.query(Static))
+                await pilot.press("escape")
+            assert app.is_running

@@ -105,6 +105,8 @@ class SwitchroomApp(App[None]):
         """The first screen's summaries, read while Textual starts (the hub has not answered yet)."""
         self.alert = ErrorRateAlert(self.config.alert.error_rate, self.config.alert.min_calls)
         self.indexer: IndexRunner | None = None
+        self.bad_records = 0
+        """Records of the wrong shape in the cache, as the summaries last counted them."""
         self._dirty = True
         self._summarised_at = 0.0
         self._summaries_due = True
@@ -468,6 +470,7 @@ class SwitchroomApp(App[None]):
             self._show_summaries(first.result())
 
     def _show_summaries(self, summaries: PaneSummaries) -> None:
+        self.bad_records = summaries.bad_records
         if summaries.window_end != self.view.window_end:
             self.view.window_end = summaries.window_end
             self._show_title()
@@ -506,4 +509,5 @@ class SwitchroomApp(App[None]):
         counted = (f"{shown.total:,} {shown.NOUN}" if shown is not None
                    else f"{self.connections_table.row_count:,} connections")
         self.status_line.show(self.hub_url, self.link, self.ingest_rate.per_second(), counted,
-                              self.replicator.bad_frames if self.replicator else 0, shown is None or shown.follow)
+                              self.replicator.bad_frames if self.replicator else 0, shown is None or shown.follow,
+                              self.bad_records)

@@ -3,6 +3,7 @@
 /v1/ops/connections``, for the Connections pane). Fetched when needed and saved beside the hub's cache,
 so that they still show when the hub is gone."""
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -21,6 +22,20 @@ class ConnectionFacts(NamedTuple):
     enabled_users: int
 
 
+@dataclass(frozen=True)
+class BadAnswer:
+    """The hub answered ``GET /v1/ops/connections/{id}`` with something that is no connection definition
+    (a hub is untrusted input): shown as a message, never read as one."""
+
+    what: str
+    """What it was, e.g. ``a JSON array``."""
+
+
+_JSON_TYPES = {list: "a JSON array", str: "a JSON string", int: "a number", float: "a number", bool: "true or false",
+               type(None): "null"}
+"""What each JSON value that is not an object is called in the message that shows it."""
+
+
 class Definitions:
     def __init__(self, hub_url: str, token: str, cache_dir: Path) -> None:
         self.hub_url = hub_url.rstrip("/")
@@ -34,8 +49,9 @@ class Definitions:
     def _saved_path(self, hub_id: str) -> Path:
         return self._cache_dir / "hubs" / f"{hub_id}.connections.json"
 
-    async def get(self, hub_id: str, connection_id: str) -> dict[str, Any] | None:
-        """The connection's definition: from the hub when it answers, else as last saved; None if neither."""
+    async def get(self, hub_id: str, connection_id: str) -> dict[str, Any] | BadAnswer | None:
+        """The connection's definition: from the hub when it answers, else as last saved; None if neither.
+        An answer that is not a JSON object is a ``BadAnswer`` when nothing was saved before."""
         try:
             response = await hub_request(self.hub_url, "GET", f"/v1/ops/connections/{connection_id}", FETCH_TIMEOUT,
                                          FETCH_TIMEOUT, headers=self._headers)
@@ -43,7 +59,12 @@ class Definitions:
             return self._saved(hub_id).get(connection_id)
         if response.status_code != 200:
             return self._saved(hub_id).get(connection_id)
-        definition: dict[str, Any] = response.json()
+        try:
+            definition = response.json()
+        except ValueError:
+            return self._saved(hub_id).get(connection_id) or BadAnswer("text that is not JSON")
+        if not isinstance(definition, dict):
+            return self._saved(hub_id).get(connection_id) or BadAnswer(_JSON_TYPES[type(definition)])
         known = self._saved(hub_id)
         if known.get(connection_id) != definition:
             known[connection_id] = definition

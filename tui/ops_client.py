@@ -1,16 +1,32 @@
 """The dashboard's client of the hub's rerun API (``/v1/ops/reruns``, DESIGN §9), over HTTP.
 
 Every answer comes back as ``OpsAnswer`` (status and body), errors included: the caller shows the
-hub's own message. Only a hub that cannot be reached raises (``tui.http.HubUnreachable``).
+hub's own message. Only a hub that cannot be reached raises (``tui.http.HubUnreachable``). A hub is
+untrusted input: a success whose fields have other types than the dialogs read (``ANSWER_SHAPE``) comes
+back as an error that says so, so no dialog meets a count of "many".
 """
 
 from dataclasses import dataclass
 from typing import Any
 import uuid
 
+from store.record_shape import Check, bad_fields, is_integer, is_text, objects_of
 from tui.http import hub_request
 
 TIMEOUT, CONNECT_TIMEOUT = 30.0, 5.0
+MALFORMED = 502
+"""The status an ``OpsAnswer`` gets when the hub's answer is not of the shape the dialogs read."""
+_ITEM = {"original": is_integer, "outcome": is_text, "status_code": is_integer, "error_code": is_text,
+         "api_call_id": is_integer, "message": is_text}
+ANSWER_SHAPE: dict[str, Check] = {
+    **_ITEM, "id": is_text, "state": is_text, "delivered_to": is_text, "as_of": is_text,
+    **dict.fromkeys(("count", "total", "done", "ok", "failed", "through_seq"), is_integer),
+    "refused": lambda v: is_integer(v) or (isinstance(v, dict) and all(map(is_integer, v.values()))),
+    "items": objects_of(_ITEM), "api_call_ids": lambda v: isinstance(v, list) and all(map(is_integer, v)),
+    "details": objects_of({"parameter": is_text, "message": is_text}),
+}
+"""What a rerun plan, a rerun's outcome, a bulk's progress and a replay's outcome may hold (``refused``: a
+count, or per reason in a plan); None, like absence, is fine."""
 
 
 @dataclass(frozen=True)
@@ -69,4 +85,9 @@ class OpsClient:
             body = response.json()
         except ValueError:
             body = {"message": response.text[:200]}
-        return OpsAnswer(response.status_code, body if isinstance(body, dict) else {"message": str(body)[:200]})
+        if not isinstance(body, dict):
+            body = {"message": str(body)[:200]}
+        if bad := bad_fields(body, ANSWER_SHAPE, required=()):
+            message = f"the hub's answer has {', '.join(bad)} of the wrong type"
+            return OpsAnswer(MALFORMED if response.status_code < 400 else response.status_code, {"message": message})
+        return OpsAnswer(response.status_code, body)

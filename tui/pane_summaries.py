@@ -17,6 +17,7 @@ from store.breakdowns import Breakdown, breakdowns
 from store.connection_summaries import ConnectionSummary, connection_summaries
 from store.failures import FailureGroup, failure_groups
 from store.queries import ScriptStats, script_summary
+from store.record_shape import moment
 from tui import known_hubs
 from tui.cache import Cache
 from tui.panes import PANES
@@ -33,6 +34,8 @@ class PaneSummaries:
     failures: list[FailureGroup] | None = None
     breakdowns: list[Breakdown] | None = None
     scripts: list[ScriptStats] | None = None
+    bad_records: int = 0
+    """Records of the wrong shape the indexer has met (``store.record_shape``): counted, shown as bad."""
 
 
 def indexed(log: EventLog) -> bool:
@@ -44,18 +47,20 @@ def pane_summaries(log: EventLog, view: ViewState, pane: str, live: bool, focus:
     """The summaries ``pane`` shows, over ``view``'s window: it ends now while the hub is live, and else
     at the newest record the cache holds (so that an offline cache shows what it saw last)."""
     end = None if live else log.newest_ts()
+    end = end if end is not None and moment(end) is not None else None
     now = end or iso_timestamp(datetime.now(UTC))
     since = view.since_ts(datetime.fromisoformat(now))
     ready = indexed(log)  # before the indexer has made its tables, the summaries it feeds show nothing
+    bad = derived.bad_records(derived.attach(log))
     if pane == "connections":
         return PaneSummaries(end, connections=connection_summaries(log, since, now) if ready else [],
-                             failures=failure_groups(log, since, focus) if ready else [])
+                             failures=failure_groups(log, since, focus) if ready else [], bad_records=bad)
     if pane == "logs":
         return PaneSummaries(end, breakdowns=breakdowns(log, since, connection_id=focus, direction="inbound")
-                             if ready else [])
+                             if ready else [], bad_records=bad)
     if pane == "scripts":
-        return PaneSummaries(end, scripts=script_summary(log, since, focus))
-    return PaneSummaries(end)
+        return PaneSummaries(end, scripts=script_summary(log, since, focus), bad_records=bad)
+    return PaneSummaries(end, bad_records=bad)
 
 
 @dataclass(frozen=True)

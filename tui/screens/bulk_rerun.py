@@ -25,7 +25,9 @@ SHOWN_ITEMS = 200
 
 
 def plan_text(filter_text: str, plan: dict[str, Any]) -> str:
-    refused = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(plan.get("refused", {}).items()))
+    by_reason = plan.get("refused")  # per reason in a plan (``tui.ops_client.ANSWER_SHAPE``)
+    refused = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(by_reason.items())
+                        ) if isinstance(by_reason, dict) else ""
     return (f"filter: {filter_text}\n{plan.get('count', 0):,} failed action calls would be rerun"
             + (f"; not rerun: {refused}" if refused else ""))
 
@@ -110,7 +112,9 @@ class BulkRerun(ModalScreen[None]):
                                               self.idempotency_key)
             if not started.ok:
                 return self._finish(f"Refused: {started.message}")
-            self.bulk_id, self.state = str(started.body["id"]), "running"
+            if not isinstance(started.body.get("id"), str):
+                return self._finish("The hub started no bulk it names (its answer has no id).")
+            self.bulk_id, self.state = started.body["id"], "running"
             await self._follow()
         except HubUnreachable as exc:
             self._finish(str(exc))

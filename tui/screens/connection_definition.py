@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.actions import bindings
-from tui.definitions import Definitions
+from tui.definitions import BadAnswer, Definitions
 from tui.record_text import ScriptSource, field_lines, json_block
 from tui.text import printable
 
@@ -55,16 +55,20 @@ class ConnectionDefinition(ModalScreen[None]):
         body.focus()
 
 
-def sections(definition: dict[str, Any] | None) -> list[Section]:
-    """What the screen shows, heading by heading; every value from the hub shown literally."""
+def sections(definition: dict[str, Any] | BadAnswer | None) -> list[Section]:
+    """What the screen shows, heading by heading; every value from the hub shown literally, and only
+    read where it has the type a definition gives it (a hub is untrusted input)."""
     if definition is None:
         return [("Not known", Text(NOT_KNOWN))]
+    if isinstance(definition, BadAnswer):
+        return [("Not a definition", Text(f"The hub answered with {definition.what}, not a connection's "
+                                          "definition, so there is nothing to show."))]
     found = [("Connection", field_lines([
         ("name", definition.get("name")), ("description", definition.get("description")),
         ("delivery", _delivery(definition)),
     ])), ("Configuration", _configuration(definition.get("configuration")))]
     found += [(f"Feature {printable(str(feature.get('id', '')))} · {printable(str(feature.get('name', '')))}",
-               _operations(feature.get("operations") or [])) for feature in definition.get("features") or []]
+               _operations(_objects(feature.get("operations")))) for feature in _objects(definition.get("features"))]
     script = definition.get("runtime_script")
     if isinstance(script, str):
         found.append((f"Runtime script · version {printable(str(definition.get('script_version') or '?'))}",
@@ -94,13 +98,18 @@ def _operations(operations: list[dict[str, Any]]) -> Text:
             text.append("\n")
         text.append(printable(f"{operation.get('kind', '')} {operation.get('ref', '')}"), style="bold")
         text.append(printable(f"  {operation.get('label', '')} · {operation.get('id', '')}"), style="dim")
-        for field in operation.get("fields") or []:
+        for field in _objects(operation.get("fields")):
             text.append("\n  " + printable(f"{field.get('id', '')} ({field.get('type', '')}"
                                            f"{', required' if field.get('required') else ''})"))
             text.append(f"  {_setting(field)}", style="dim" if field.get("value") is None else "")
         if not operation.get("fields"):
             text.append("\n  no fields", style="dim")
     return text or Text("no triggers, queries or actions", style="dim")
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    """The objects of a list in a definition; anything else there (the hub's mistake) is passed over."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
 def _setting(field: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from store.record_shape import BAD, shaped
 from store.related import Related, related_records
 from tui.actions import bindings
 from tui.cache import Cache, CacheClosed
@@ -36,7 +37,7 @@ class RecordDetail(ModalScreen[None]):
 
     def __init__(self, record: dict[str, Any], cache: Cache, definitions: Definitions | None = None) -> None:
         super().__init__()
-        self.record = record
+        self.record = shaped(record)
         self.cache = cache
         self.definitions = definitions
         self.related: list[Related] = []
@@ -51,7 +52,8 @@ class RecordDetail(ModalScreen[None]):
 
     async def on_mount(self) -> None:
         try:
-            self.related = await self.cache.read(lambda log: related_records(log, self.record))
+            self.related = await self.cache.read(
+                lambda log: [Related(r.label, shaped(r.record)) for r in related_records(log, self.record)])
         except CacheClosed:
             self.related = []
         source = await self._script_source()
@@ -68,7 +70,8 @@ class RecordDetail(ModalScreen[None]):
     async def _script_source(self) -> dict[str, Any] | None:
         if self.record.get("kind") != "script_run" or self.definitions is None:
             return None
-        return await self.definitions.get(self.cache.hub_id, str(self.record.get("connection_id")))
+        definition = await self.definitions.get(self.cache.hub_id, str(self.record.get("connection_id")))
+        return definition if isinstance(definition, dict) else None
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.app.push_screen(RecordDetail(self.related[event.option_index].record, self.cache, self.definitions))
@@ -98,15 +101,19 @@ def _rerun_what(rerun: dict[str, Any]) -> str:
 
 
 def sections(record: dict[str, Any], related: list[Related], definition: dict[str, Any] | None) -> list[Section]:
+    """What the view shows of a ``shaped`` record: first, when the hub sent some of its fields with the
+    wrong type, those fields as they came; then the rest, read as its kind's."""
+    bad = [("Bad fields (the hub sent them with the wrong type; read as absent)", json_block(record[BAD]))
+           ] if BAD in record else []
     kind = record.get("kind")
     if kind == "api_call":
-        return _call_sections(record)
+        return bad + _call_sections(record)
     if kind == "script_run":
-        return _script_run_sections(record, related, definition)
+        return bad + _script_run_sections(record, related, definition)
     if kind == "trigger_event":
-        return _trigger_sections(record, related)
+        return bad + _trigger_sections(record, related)
     if kind == "rerun":
-        return _rerun_sections(record)
+        return bad + _rerun_sections(record)
     return [("Record", json_block(record))]
 
 
@@ -180,7 +187,7 @@ def _script_run_sections(run: dict[str, Any], related: list[Related],
 
 
 def _source(run: dict[str, Any], error: dict[str, Any], definition: dict[str, Any] | None) -> RenderableType:
-    if definition is None or not definition.get("runtime_script"):
+    if definition is None or not isinstance(definition.get("runtime_script"), str):
         return Text("(the script's source is not available: the hub did not answer and it was never fetched)",
                     style="dim")
     source = ScriptSource(definition["runtime_script"], error.get("line"), error.get("column"))

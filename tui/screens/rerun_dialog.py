@@ -16,6 +16,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from store.record_shape import shaped
 from store.related import LOOK_AROUND, records_near
 from tui.actions import bindings
 from tui.cache import Cache, CacheClosed
@@ -89,7 +90,7 @@ class RerunDialog(ModalScreen[None]):
 
     async def on_mount(self) -> None:
         try:
-            self.original = await self.cache.read(lambda log: _inbound_half(log, self.record))
+            self.original = await self.cache.read(lambda log: _shaped_or_none(_inbound_half(log, self.record)))
         except CacheClosed:
             self.original = None
         fields = (self.original or {}).get("resolved_fields")
@@ -168,6 +169,10 @@ class RerunDialog(ModalScreen[None]):
         result.update(Text(printable(
             f"Rerun {outcome.get('outcome')}: {outcome.get('status_code')} {outcome.get('error_code') or ''}"
             f" — new call #{outcome.get('api_call_id')}. Escape closes."), style=style))
+
+
+def _shaped_or_none(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if record is None else shaped(record)
 
 
 def _inbound_half(log: Any, record: dict[str, Any]) -> dict[str, Any] | None:

@@ -26,6 +26,7 @@ from store import EventLog, records_after, records_window
 from store.derived import read_snapshot
 from store.kind_totals import REMEMBER_FROM, kind_total
 from store.filters import RecordFilter
+from store.record_shape import BAD, shaped
 from store.record_windows import Matches, count_matches, window
 from tui.actions import bindings
 from tui.cache import Cache, CacheClosed
@@ -46,6 +47,8 @@ class Column:
 
 
 MIN_FLEXIBLE = 3
+BAD_CELL = "bad"
+"""What a cell shows for a field the hub sent with the wrong type (``store.record_shape``)."""
 """Cells a flexible column keeps however narrow the view."""
 _ID = re.compile(r"[\w.:@/-]+")
 
@@ -312,14 +315,16 @@ class RecordList(CursorRows):
         self.refresh()
 
     async def _read_window(self, start: int) -> list[dict[str, Any]]:
-        """The rows from position ``start`` down, a view's height of them."""
+        """The rows from position ``start`` down, a view's height of them, each ``shaped``: the hub may
+        send a field of another type than the columns read (a status code of "abc")."""
         if self.cache is None:
             return []
         height, total, kind = max(1, self.size.height), self.total, self.KIND
         record_filter, matches = self.record_filter, self._matches
         if record_filter is not None and matches is not None:
-            return await self.cache.read(lambda log: window(log, record_filter, matches, start, height))
-        return await self.cache.read(lambda log: records_window(log, start, height, total, kind))
+            return await self.cache.read(
+                lambda log: [shaped(r) for r in window(log, record_filter, matches, start, height)])
+        return await self.cache.read(lambda log: [shaped(r) for r in records_window(log, start, height, total, kind)])
 
     async def _load_window_safely(self) -> None:
         try:
@@ -437,12 +442,22 @@ class RecordList(CursorRows):
             base = base + self.get_component_rich_style("record-list--cursor")
         row_class = self.row_class(record)
         highlight: Style = base + self.get_component_rich_style(row_class) if row_class else base
+        bad = record.get(BAD) or {}
+        columns = laid_out(self.COLUMNS, width)
+        # The hub sent some fields with the wrong type: their cells say "bad" (the detail view shows them);
+        # when none of them is a column drawn, the first cell says it.
+        flagged = {c.key for _, c, _ in columns if c.key in bad} or ({columns[0][1].key} if bad and columns else set())
         segments: list[Segment] = []
-        for _, column, w in laid_out(self.COLUMNS, width):
+        for _, column, w in columns:
             if segments:
                 segments.append(Segment(" ", base))
-            style = highlight if column.key == self.highlighted_key else base
-            segments.append(Segment(fit(self.cell_text(record, column.key), w, column.right), style))
+            text = self.cell_text(record, column.key)
+            if column.key in flagged:
+                text = BAD_CELL if column.key in bad else f"{BAD_CELL} {text}"
+                style = base + self.get_component_rich_style("record-list--error")
+            else:
+                style = highlight if column.key == self.highlighted_key else base
+            segments.append(Segment(fit(text, w, column.right), style))
         return Strip(segments).crop_extend(0, width, base)
 
 

@@ -31,7 +31,7 @@ class IngestRate:
 
 class StatusLine(Static):
     def show(self, hub_url: str, link: LinkState, rate: float, shown: str, bad_frames: int,
-             following: bool = True) -> None:
+             following: bool = True, bad_records: int = 0) -> None:
         """``shown``: what the pane on screen holds, e.g. ``1,234 calls``."""
         """Colours are the theme's ($success, $warning, $error), so every theme and NO_COLOR work."""
         style = {"live": "bold $success", "offline": "bold $error"}.get(link.name, "bold $warning")
@@ -42,6 +42,8 @@ class StatusLine(Static):
             parts.append((" · paused (End follows)", "bold $warning"))
         if bad_frames:
             parts.append((f" · {bad_frames} bad frames", "bold $error"))
+        if bad_records:
+            parts.append((f" · {bad_records:,} bad records", "bold $error"))
         parts.append(f" · {printable(hub_url)} · {rate:,.1f} rec/s · {shown}")
         # Content.assemble takes the text literally (no markup): the hub URL is the user's to write.
         self.update(Content.assemble(*parts), layout=False)  # one line: no need to lay the screen out again
