@@ -145,6 +145,9 @@ def script_summary(log: EventLog, since_ts: str | None = None, connection_id: st
     )
     found: dict[tuple[str, str], tuple[dict[str, int], list[int]]] = {}
     for connection_id, feature_id, status, bucket, count in rows:
+        # read straight from the records, which a hub may send with fields of any type or none
+        # (``store.record_shape``): ids that are not text are read as '', and so is such a status
+        connection_id, feature_id, status = (v if isinstance(v, str) else "" for v in (connection_id, feature_id, status))
         outcomes, durations = found.setdefault((connection_id, feature_id), ({}, [0] * (len(DURATION_SHARES) + 1)))
         outcomes[status] = outcomes.get(status, 0) + count
         durations[bucket] += count

@@ -257,6 +257,7 @@ BAD_OTHERS = [
      "error": "a string", "console": "text", "calls": {"x": 1}, "trigger_event_id": "7"},
     {"kind": "script_run", "connection_id": "elsewhere", "feature_id": "f", "status": "error", "duration_ms": 3,
      "error": {"line": "x", "message": 3}, "console": [1, 2], "calls": [{"api_call_id": "x"}]},
+    {"kind": "script_run", "connection_id": "elsewhere", "feature_id": 7, "status": None},
     {"kind": "rerun", "phase": 3, "original": "x", "api_call_id": [], "outcome": {}, "status_code": "abc",
      "replay": "yes"},
     {"kind": "rerun", "phase": "bulk", "done": "x", "total": "y", "state": 5},
@@ -280,6 +281,7 @@ async def test_records_of_the_wrong_shape_are_counted_and_shown_as_bad_never_fat
     fake.add("logs", call(204, 1))
     fake.add("logs", *bad_calls(), *others(BAD_OTHERS))
     fake.add("triggers", *others(BAD_EVENTS))
+    fake.add("logs", {"ts": now(), "kind": "script_run", "connection_id": "elsewhere", "status": "ok"})  # sparse
     fake.add("logs", call(204, 2), call(500, 3))
     bad = len(BAD_CALLS) + len(BAD_OTHERS) + len(BAD_EVENTS)
     async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
