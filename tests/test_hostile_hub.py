@@ -16,7 +16,7 @@ import subprocess
 import sys
 import uuid
 
-from textual.widgets import Static
+from textual.widgets import Input, Static
 from textual.widgets._toast import Toast
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
@@ -33,6 +33,7 @@ from tui.app import SwitchroomApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.connection_definition import ConnectionDefinition
 from tui.screens.record_detail import RecordDetail
+from tui.screens.rerun_dialog import RerunDialog
 from tui.widgets.connections_table import ConnectionsTable
 from tui.widgets.status_line import StatusLine
 from tui.widgets.trigger_list import TriggerList
@@ -349,4 +350,25 @@ async def test_a_definition_that_is_not_an_object_is_a_message(tmp_path: Path) -
                                                     for s in app.screen.query(Static)))
                 assert any(said in str(s.render()) for s in app.screen.query(Static))
                 await pilot.press("escape")
+            assert app.is_running
+
+
+async def test_a_rerun_dialog_shows_field_names_with_markup_literally(tmp_path: Path) -> None:
+    """A call's resolved fields name themselves (the hub's catalog, or a hub, says what they are called):
+    each is the title of its box in the rerun dialog, drawn as it is."""
+    names = ["[@click=app.quit]x", "evil[/]field", "[bold]loud[/bold]"]
+    fake = ShapelessHub()
+    fake.add("logs", call(502, 1, resolved_fields={name: "blue" for name in names}))
+    async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("2")
+            view = app.query_one(LogView)
+            await wait_until(pilot, lambda: view.chosen_record is not None)
+            await pilot.press("r")
+            await wait_until(pilot, lambda: isinstance(app.screen, RerunDialog)
+                             and len(app.screen.query("#rerun-fields Input")) == len(names))
+            boxes = app.screen.query("#rerun-fields Input").results(Input)
+            assert [box._border_title.plain for box in boxes if box._border_title] == names  # as drawn
             assert app.is_running

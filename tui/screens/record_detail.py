@@ -61,7 +61,7 @@ class RecordDetail(ModalScreen[None]):
         for heading, text in sections(self.record, self.related, source):
             await body.mount(Static(Text(heading), classes="detail-heading"), Static(text))
         links = self.query_one("#detail-related", OptionList)
-        links.add_options([Option(Text(f"{r.label}: {title(r.record)}")) for r in self.related])
+        links.add_options([Option(Text(printable(f"{r.label}: {title(r.record)}"))) for r in self.related])
         links.display = bool(self.related)
         if self.related:
             links.highlighted = 0  # tab, then enter, opens the first link
