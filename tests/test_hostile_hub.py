@@ -8,12 +8,14 @@ from http import HTTPStatus
 from pathlib import Path
 import asyncio
 import contextlib
+import http.server
 import json
 import os
 import pty
 import re
 import subprocess
 import sys
+import threading
 import uuid
 
 from textual.widgets import Input, Static
@@ -30,6 +32,8 @@ from tests.hubproc import RunningHub, bare_env, free_port
 from tests.test_dashboard import run_action, screen_lines, shows_inbound, wait_until
 from tests.test_triggers import of, wait_for
 from tui.app import SwitchroomApp
+from tui.ops_client import OpsClient
+from tui.screens.bulk_rerun import BulkRerun
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.connection_definition import ConnectionDefinition
 from tui.screens.record_detail import RecordDetail
@@ -124,6 +128,7 @@ async def test_a_refusal_quoting_markup_is_shown_literally(hub: RunningHub, tmp_
 CRASHING_DASHBOARD = """
 import sys
 from tui.app import SwitchroomApp
+from tui.ops_client import OpsClient
 from tui.cli import main
 
 def fault(self):
@@ -372,3 +377,40 @@ async def test_a_rerun_dialog_shows_field_names_with_markup_literally(tmp_path: 
             boxes = app.screen.query("#rerun-fields Input").results(Input)
             assert [box._border_title.plain for box in boxes if box._border_title] == names  # as drawn
             assert app.is_running
+
+
+class MalformedOps(http.server.BaseHTTPRequestHandler):
+    """The hub's ops API answering every request with a success whose fields have the wrong types."""
+
+    def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps({"type": "rerun_plan", "count": "many", "refused": ["all"], "through_seq": 3}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+async def test_an_ops_answer_of_the_wrong_shape_is_shown_as_an_error(tmp_path: Path) -> None:
+    fake = ShapelessHub()
+    fake.add("logs", call(502, 1))
+    ops = http.server.ThreadingHTTPServer(("127.0.0.1", 0), MalformedOps)
+    threading.Thread(target=ops.serve_forever, daemon=True).start()
+    try:
+        async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
+            url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+            app = SwitchroomApp(url, "token", tmp_path / "cache")
+            app.ops = OpsClient(f"http://127.0.0.1:{ops.server_address[1]}", "token")  # its reruns, from there
+            async with app.run_test(size=(120, 40)) as pilot:
+                await pilot.press("2", "slash", *"status:5xx", "enter", "R")
+                await wait_until(pilot, lambda: isinstance(app.screen, BulkRerun)
+                                 and "wrong type" in str(app.screen.query_one("#bulk-title").render()))
+                said = str(app.screen.query_one("#bulk-title").render())
+                assert "the hub's answer has count, refused of the wrong type" in said
+                assert app.is_running
+    finally:
+        ops.shutdown()
