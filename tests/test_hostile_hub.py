@@ -414,3 +414,17 @@ async def test_an_ops_answer_of_the_wrong_shape_is_shown_as_an_error(tmp_path: P
                 assert app.is_running
     finally:
         ops.shutdown()
+
+
+def test_the_rerun_command_says_an_ops_answer_is_of_the_wrong_shape(tmp_path: Path) -> None:
+    ops = http.server.ThreadingHTTPServer(("127.0.0.1", 0), MalformedOps)
+    threading.Thread(target=ops.serve_forever, daemon=True).start()
+    try:
+        done = subprocess.run([SWITCHROOM, "rerun", "--hub", f"http://127.0.0.1:{ops.server_address[1]}",
+                               "--filter", "status:5xx", "--dry-run"], capture_output=True, text=True, timeout=120,
+                              env=bare_env(SWITCHROOM_TOKEN="token"))
+    finally:
+        ops.shutdown()
+    assert done.returncode == 3, done.stderr
+    assert "the hub's answer has count, refused of the wrong type" in done.stderr
+    assert "Traceback" not in done.stderr

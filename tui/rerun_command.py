@@ -22,7 +22,8 @@ import uuid
 
 import httpx
 
-from tui.ops_client import plan_bound
+from store.record_shape import bad_fields
+from tui.ops_client import ANSWER_SHAPE, plan_bound
 from tui.text import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_HUB = 0, 1, 2, 3
@@ -119,6 +120,8 @@ class HubClient:
         body = body if isinstance(body, dict) else {"message": str(body)}
         if response.status_code >= 300:
             raise Stop(_exit_for(response.status_code), hub_message(body))
+        if bad := bad_fields(body, ANSWER_SHAPE, required=()):  # a hub is untrusted input: said, not a traceback
+            raise Stop(EXIT_HUB, f"the hub's answer has {', '.join(bad)} of the wrong type")
         return Answer(response.status_code, body)
 
 
