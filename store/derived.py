@@ -48,7 +48,7 @@ import uuid
 import orjson
 
 from store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
-from store.eventlog import INDEXED, EventLog
+from store.eventlog import INDEXED, EventLog, record_of
 from store.latency import COLUMNS as HIST
 from store.record_shape import BAD, shaped
 
@@ -215,7 +215,7 @@ class Indexer:
         ).fetchall()
         work, bad = [], []
         for seq, kind, body in rows:
-            record = orjson.loads(body)
+            record = record_of(body)
             kept = shaped(record)  # a hub is untrusted input: a field of the wrong type is counted and left out
             if kept is not record:
                 bad.append((seq, ",".join(kept[BAD])))
@@ -357,7 +357,7 @@ def forget(conn: sqlite3.Connection, dropped: Sequence[tuple[int, str | None]], 
                if e[0] in wanted]
     indexed = {e[0] for e in entries}
     conn.executemany("INSERT INTO derived_text (derived_text, rowid, text) VALUES ('delete', ?, ?)",
-                     [(seq, searchable_text(orjson.loads(body))) for seq, body in dropped
+                     [(seq, searchable_text(record_of(body))) for seq, body in dropped
                       if seq in indexed and body is not None])
     conn.executemany("DELETE FROM derived_entries WHERE seq = ?", [(seq,) for seq in indexed])
     conn.executemany("DELETE FROM derived_bad WHERE seq = ?", [(seq,) for seq in indexed])

@@ -21,6 +21,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
 import functools
+import json
 import sqlite3
 import uuid
 
@@ -306,7 +307,7 @@ class EventLog:
 
     def read_after(self, after: int, limit: int, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
         bodies, _ = self.read_after_json(after, limit, kinds)
-        return [orjson.loads(body) for body in bodies]
+        return [record_of(body) for body in bodies]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read query; the place for the queries in ``store.queries``."""
@@ -318,6 +319,16 @@ class EventLog:
 
 _INSERT = f"INSERT INTO records ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})"
 _INSERT_TEXTS = f"INSERT INTO {TEXTS_TABLE} ({', '.join(TEXT_COLUMNS)}) VALUES (?, ?, ?)"
+
+
+def record_of(body: str | bytes) -> dict[str, Any]:
+    """A stored record's text, parsed. A hub may send a number no double holds (``1e400``): msgspec lets
+    it into a cache (``record_rows`` only checks the fields it skips to be JSON) and orjson refuses it, so
+    the standard library reads such a text (as infinity; ``store.record_shape`` counts that field bad)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 def _row(r: dict[str, Any], body: str) -> tuple[Any, ...]:

@@ -4,9 +4,8 @@ from dataclasses import dataclass
 import math
 from typing import Any
 
-import orjson
 
-from store.eventlog import EventLog
+from store.eventlog import EventLog, record_of
 
 # A call "failed" when it got no answer or an error status; skipped calls are not failures.
 FAILED = "((status_code IS NULL OR status_code >= 400) AND skipped IS NOT 1)"
@@ -98,7 +97,7 @@ def records_window(log: EventLog, offset: int, limit: int, total: int | None = N
         rows.reverse()
     else:
         rows = log.execute("SELECT body FROM records WHERE kind = ? ORDER BY seq LIMIT ? OFFSET ?", (kind, limit, offset))
-    return [orjson.loads(body) for (body,) in rows]
+    return [record_of(body) for (body,) in rows]
 
 
 DURATION_SHARES = (0.1, 0.25, 0.5, 0.75, 1.0)

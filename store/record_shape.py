@@ -13,6 +13,7 @@ A record of a kind the dashboard does not know is bad too (field ``kind``): it i
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
+import math
 import re
 
 KINDS = ("api_call", "script_run", "trigger_event", "rerun")
@@ -35,7 +36,8 @@ def is_integer(value: Any) -> bool:
 
 
 def is_number(value: Any) -> bool:
-    return type(value) is int or type(value) is float
+    """An integer or a finite real (a hub may send ``1e400``: see ``store.eventlog.record_of``)."""
+    return type(value) is int or (type(value) is float and math.isfinite(value))
 
 
 def is_flag(value: Any) -> bool:
@@ -94,14 +96,13 @@ _OBJECT_FIELDS = ("ingredients", "resolved_fields", "fields")
 _NONE = type(None)
 _TYPES: dict[str, frozenset[type]] = {
     **dict.fromkeys(_TEXT_FIELDS, frozenset({str, _NONE})), **dict.fromkeys(_INTEGER_FIELDS, frozenset({int, _NONE})),
-    **dict.fromkeys(_NUMBER_FIELDS, frozenset({int, float, _NONE})),
     **dict.fromkeys(_FLAG_FIELDS, frozenset({bool, _NONE})), **dict.fromkeys(_OBJECT_FIELDS, frozenset({dict, _NONE})),
 }
 """The fields whose type alone says whether they are right (None, like absence, always is): one set look-up
 each, since the indexer checks every record (see ``bad_fields``)."""
 
 SHAPE: dict[str, Check] = {
-    "ts": _timestamp, "kind": _kind, BAD: _never,
+    "ts": _timestamp, "kind": _kind, BAD: _never, **dict.fromkeys(_NUMBER_FIELDS, is_number),
     "error": object_of({"message": is_text, "stack": is_text, "line": is_integer, "column": is_integer}),
     "console": objects_of({"level": is_text, "text": is_text}),
     "calls": objects_of({"kind": is_text, "op_id": is_text, "request_id": is_text, "status_code": is_integer,

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 import sqlite3
 
-import orjson
 
 from store import derived
 from store.aggregates import window_sums
 from store.derived_counts import COUNTED_KINDS
-from store.eventlog import EventLog
+from store.eventlog import EventLog, record_of
 from store.filters import RecordFilter
 
 
@@ -117,7 +116,7 @@ def _window(conn: sqlite3.Connection, record_filter: RecordFilter, matches: Matc
         bodies += [body for (body,) in conn.execute(
             f"SELECT body FROM records WHERE seq > ? AND {where} ORDER BY seq LIMIT ? OFFSET ?",
             [matches.through_seq, *params, end - matches.indexed - first, first])]
-    return [orjson.loads(body) for body in bodies]
+    return [record_of(body) for body in bodies]
 
 
 def _indexed_seqs(conn: sqlite3.Connection, record_filter: RecordFilter, matches: Matches, start: int,

@@ -10,9 +10,8 @@ right kind only, through the ``(kind, seq)`` index, so a look-up costs the same 
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 
-from store.eventlog import EventLog
+from store.eventlog import EventLog, record_of
 
 LOOK_AHEAD = 20_000
 """Records past a record within which its script run, delivery or reruns are looked for."""
@@ -29,7 +28,7 @@ class Related:
 
 def record_at(log: EventLog, seq: int) -> dict[str, Any] | None:
     rows = log.execute("SELECT body FROM records WHERE seq = ?", (seq,))
-    return orjson.loads(rows[0][0]) if rows else None
+    return record_of(rows[0][0]) if rows else None
 
 
 def related_records(log: EventLog, record: dict[str, Any]) -> list[Related]:
@@ -102,4 +101,4 @@ def records_near(log: EventLog, kind: str, key: str, value: object, low: int, hi
         f"AND json_extract(body, '$.{key}') = ? ORDER BY seq LIMIT ?",
         (kind, low, high, skip, value, limit),
     )
-    return [orjson.loads(body) for (body,) in rows]
+    return [record_of(body) for (body,) in rows]

@@ -172,6 +172,8 @@ def run_on_a_terminal(command: list[str], env: dict[str, str]) -> tuple[int, str
 # -- records of the wrong shape ------------------------------------------------------------------------
 
 HUB_ID = "hub-of-wrong-shapes"
+HUGE = "<a number no double holds>"
+"""Sent as ``1e400``: JSON that no encoder writes and orjson refuses to read."""
 GOOD = "glow"
 """The connection of the well-formed records; the hub answers ``d`` on it with a list."""
 
@@ -224,7 +226,9 @@ class ShapelessHub:
             head = self.head
             if head > sent:
                 batch = [r for r in self.records[name] if sent < int(r["seq"]) <= head]  # type: ignore[call-overload]
-                await websocket.send(json.dumps({"type": "batch", "records": batch, "through_seq": head}))
+                # laid out as a hub writes them (compact): the cache splits such a frame into its records
+                frame = json.dumps({"type": "batch", "records": batch, "through_seq": head}, separators=(",", ":"))
+                await websocket.send(frame.replace(json.dumps(HUGE), "1e400"))
                 sent, quiet = head, 0
             elif (quiet := quiet + 1) % 20 == 0:
                 await websocket.send(json.dumps({"type": "heartbeat", "head_seq": head}))
@@ -256,6 +260,7 @@ BAD_CALLS = [  # each an api_call of another connection with fields of the wrong
     {"ts": None, "request_id": "no-ts"},
     {"ts": "2026-13-45T99:99:99Z", "request_id": "ts-no-moment"},
     {"resolved_fields": "not an object", "request_id": "fields-text"},
+    {"latency_ms": HUGE, "request_id": "latency-past-a-double"},
 ]
 BAD_OTHERS = [
     {"ts": "2026-11-26T10:00:00.000Z", "kind": "telepathy", "connection_id": "elsewhere"},

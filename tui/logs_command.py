@@ -16,8 +16,8 @@ import sys
 import httpx
 
 from store import EventLog
+from store.eventlog import record_of
 from store.filters import FilterError, RecordFilter, matching_records, parse_since, parse_status
-from protocol import loads
 from tui.http import hub_client
 from tui.cache import Cache
 from tui.known_hubs import EMBEDDED, hub_key, known_hub_id, remember_hub
@@ -139,7 +139,7 @@ def _print(bodies: Iterable[str], args: argparse.Namespace) -> None:
             for body in bodies:
                 out.write(body + "\n")
             return
-        rows = (loads(body) for body in bodies)
+        rows = (record_of(body) for body in bodies)
         if args.csv:
             writer = csv.writer(out)
             writer.writerow(COLUMNS)
