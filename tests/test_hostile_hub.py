@@ -433,3 +433,22 @@ def test_the_rerun_command_says_an_ops_answer_is_of_the_wrong_shape(tmp_path: Pa
     assert done.returncode == 3, done.stderr
     assert "the hub's answer has count, refused of the wrong type" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_the_title_names_a_connection_in_focus_with_its_invisible_characters_shown(tmp_path: Path) -> None:
+    disguised = "glow\u202ewolg"
+    fake = ShapelessHub()
+    fake.add("logs", call(204, 1, connection_id=disguised))
+    async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        async with app.run_test(size=(120, 40)) as pilot:
+            table = app.query_one(ConnectionsTable)
+            await wait_until(pilot, lambda: table.row_of(disguised) is not None)
+            assert table.row_of(disguised).cells[0].text == "glow<U+202E>wolg"  # type: ignore[union-attr]
+            table.select(disguised)
+            table.focus()
+            await pilot.press("enter")  # every pane on this connection: the title names it
+            await wait_until(pilot, lambda: app.view.connection_id == disguised)
+            title = str(app.title_line.render())
+            assert "glow<U+202E>wolg" in title and "\u202e" not in title

@@ -345,7 +345,8 @@ class SwitchroomApp(App[None]):
         self.notify(f"Exported {count:,} records to {written}")
 
     def _show_title(self) -> None:
-        self.title_line.update(Text(self.view.breadcrumb(self.current_pane)), layout=False)
+        # the connection in focus is the hub's id, the filter the operator's words: both shown as they are
+        self.title_line.update(Text(printable(self.view.breadcrumb(self.current_pane))), layout=False)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -496,7 +497,7 @@ class SwitchroomApp(App[None]):
             self.bell()
         self.alert_banner.display = bool(self.alert.alerting)
         if self.alert.alerting:
-            self.alert_banner.update(Text(self.alert.banner(f"{self.config.alert.window_minutes} min")))
+            self.alert_banner.update(Text(printable(self.alert.banner(f"{self.config.alert.window_minutes} min"))))
 
     async def _apply_retention(self) -> None:
         if self.cache is not None and not self.cache.closed and await self.cache.trim(self.config.cache):
