@@ -183,7 +183,8 @@ class ShapelessHub:
     the two streams (hello, batches, heartbeats) over real websockets, and over plain HTTP the calls the
     dashboard makes besides (health, the connections and one connection's definition)."""
 
-    def __init__(self) -> None:
+    def __init__(self, hub_id: str = HUB_ID) -> None:
+        self.hub_id = hub_id
         self.records: dict[str, list[dict[str, object]]] = {"logs": [], "triggers": []}
         self.head = 0
         self.definition: bytes = b'["a list, not a connection"]'
@@ -201,7 +202,7 @@ class ShapelessHub:
         if request.path.startswith("/v1/streams/"):
             return None  # the websocket handshake goes on
         answers = {
-            "/v1/health": json.dumps({"status": "ok", "hub_id": HUB_ID, "head_seq": self.head}).encode(),
+            "/v1/health": json.dumps({"status": "ok", "hub_id": self.hub_id, "head_seq": self.head}).encode(),
             "/v1/ops/connections": json.dumps({"type": "list", "data": [
                 {"id": GOOD, "features": [{"id": "f"}], "enabled_users": 3}]}).encode(),
             f"/v1/ops/connections/{GOOD}": self.definition,
@@ -215,7 +216,7 @@ class ShapelessHub:
         name = (websocket.request.path if websocket.request else "").rsplit("/", 1)[-1]
         with contextlib.suppress(websockets.ConnectionClosed):  # the dashboard went
             sent = json.loads(await websocket.recv())["after"]
-            await websocket.send(json.dumps({"type": "hello", "hub_id": HUB_ID, "protocol": 1,
+            await websocket.send(json.dumps({"type": "hello", "hub_id": self.hub_id, "protocol": 1,
                                              "head_seq": self.head}))
             await self._tail(websocket, name, sent)
 
@@ -452,3 +453,22 @@ async def test_the_title_names_a_connection_in_focus_with_its_invisible_characte
             await wait_until(pilot, lambda: app.view.connection_id == disguised)
             title = str(app.title_line.render())
             assert "glow<U+202E>wolg" in title and "\u202e" not in title
+
+
+@pytest.mark.parametrize("hub_id", ["../../escaped", "", "a/b", ".."])
+async def test_a_hub_id_that_would_name_a_file_elsewhere_is_refused(tmp_path: Path, hub_id: str) -> None:
+    """A cache is a file named after its hub's id: a hub must not be able to have the dashboard write
+    one outside the cache directory."""
+    fake = ShapelessHub(hub_id)
+    fake.add("logs", call(204, 1))
+    async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        app = SwitchroomApp(url, "token", tmp_path / "cache" / "dir")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_until(pilot, lambda: app.link.name == "offline")
+            assert "is not one a cache can be named after" in app.link.detail
+            assert "offline" in str(app.query_one(StatusLine).render())
+            assert app.is_running
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+    assert all(p.startswith("cache/dir/") for p in written), written
+    assert not any(p.name.endswith((".sqlite", ".sqlite-derived")) for p in tmp_path.rglob("*")), written

@@ -14,6 +14,7 @@ import asyncio
 import functools
 import ipaddress
 import random
+import re
 import sqlite3
 import time
 
@@ -24,6 +25,7 @@ from protocol.batches import MalformedFrame
 from tui.cache import LOG_CURSOR, Cache, WriteRefused
 from tui.http import hub_client
 from tui.link import LinkState
+from tui.text import printable
 
 MAX_FRAME_BYTES = 64 << 20
 MAX_WRITES_IN_FLIGHT = 4
@@ -40,6 +42,15 @@ STREAM_CURSORS = {"logs": LOG_CURSOR, "triggers": "triggers"}
 
 class Unauthorized(Exception):
     pass
+
+
+class BadHubId(Exception):
+    """The hub names itself with an id that no cache file may be called (it would name a file elsewhere)."""
+
+
+HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+"""What a hub's id must be (a hub makes a hex uuid): a cache is a file named after it, so a hub that is
+untrusted input must not be able to name one outside the cache directory (``../``) or nowhere (``''``)."""
 
 
 class HubChanged(Exception):
@@ -110,7 +121,7 @@ class Replicator:
         while True:
             try:
                 await self._session(went_live)
-            except Unauthorized as exc:
+            except (Unauthorized, BadHubId) as exc:
                 self._on_link(LinkState("offline", detail=str(exc)))
                 return
             except HubChanged:
@@ -226,7 +237,10 @@ class Replicator:
         async with hub_client(self.hub_url, 5.0) as http:
             response = await http.get(f"{self.hub_url}/v1/health")
             response.raise_for_status()
-            return str(response.json()["hub_id"])
+            hub_id = response.json()["hub_id"]
+        if not isinstance(hub_id, str) or HUB_ID.fullmatch(hub_id) is None or ".." in hub_id:
+            raise BadHubId(f"the hub's id {printable(repr(hub_id))[:80]} is not one a cache can be named after")
+        return hub_id
 
     def _set_cache_aside(self) -> None:
         """Keep the cache that is ahead of its hub under another name, and start this hub's afresh."""
