@@ -361,6 +361,13 @@ async def test_a_definition_that_is_not_an_object_is_a_message(tmp_path: Path) -
                                                     for s in app.screen.query(Static)))
                 assert any(said in str(s.render()) for s in app.screen.query(Static))
                 await pilot.press("escape")
+            # an object whose parts have the wrong types: what can be read is shown, the rest passed over
+            fake.definition = json.dumps({"name": {"a": 1}, "features": "text", "configuration": 5,
+                                          "runtime_script": ["x"], "delivery": 7}).encode()
+            await pilot.press("d")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConnectionDefinition))
+            await wait_until(pilot, lambda: any('{"a":1}' in str(s.render()) for s in app.screen.query(Static)))
+            await pilot.press("escape")
             assert app.is_running
 
 

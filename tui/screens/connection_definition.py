@@ -64,7 +64,7 @@ def sections(definition: dict[str, Any] | BadAnswer | None) -> list[Section]:
         return [("Not a definition", Text(f"The hub answered with {definition.what}, not a connection's "
                                           "definition, so there is nothing to show."))]
     found = [("Connection", field_lines([
-        ("name", definition.get("name")), ("description", definition.get("description")),
+        *((key, _value(definition[key])) for key in ("name", "description") if definition.get(key) is not None),
         ("delivery", _delivery(definition)),
     ])), ("Configuration", _configuration(definition.get("configuration")))]
     found += [(f"Feature {printable(str(feature.get('id', '')))} · {printable(str(feature.get('name', '')))}",
