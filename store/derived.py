@@ -47,6 +47,7 @@ import orjson
 from store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
 from store.eventlog import INDEXED, EventLog
 from store.latency import COLUMNS as HIST
+from store.private_files import private_database
 
 CURSOR = "derived"
 SUFFIX = "-derived"
@@ -160,6 +161,7 @@ class Indexer:
 
     def __init__(self, cache_path: Path | str) -> None:
         self.cache_path = Path(cache_path)
+        private_database(derived_path(cache_path))
         self._conn = sqlite3.connect(derived_path(cache_path), isolation_level=None, check_same_thread=False,
                                      uri=True)
         self._conn.execute("PRAGMA journal_mode=WAL")

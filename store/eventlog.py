@@ -27,6 +27,8 @@ import uuid
 import msgspec
 import orjson
 
+from store.private_files import private_database
+
 
 # Columns copied out of each record for indexing, in insert order after seq, ts, kind.
 INDEXED = (
@@ -74,7 +76,7 @@ class EventLog:
     def __init__(self, path: Path | str, *, check_same_thread: bool = True, replica: bool = False) -> None:
         self.path = Path(path)
         self.replica = replica
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(self.path)
         self._conn = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=check_same_thread
         )

@@ -3,19 +3,26 @@ hub's, and local files that are damaged. Real files on disk, the real ``switchro
 real hub process and the app headless."""
 
 from pathlib import Path
+import asyncio
 import csv
 import json
 import re
 import subprocess
 import sys
 
+import httpx
+
 from store import EventLog
+from store.derived import Indexer
 from store.filters import RecordFilter
-from tests.hubproc import bare_env
+from tests.hubproc import RunningHub, bare_env, start_hub
+from tests.waiting import eventually_sync
+from tui.cache import Cache
 from tui.export import export_records
 from tui.known_hubs import EMBEDDED, remember_hub
 
 HUB_ID = "0123456789abcdef0123456789abcdef"
+RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 CONTROL_BYTES = re.compile(rb"[\x00-\x1f\x7f]|\xc2[\x80-\x9f]")
 """A raw C0 or DEL byte, or a C1 character in UTF-8."""
 
@@ -103,3 +110,61 @@ def test_export_csv_and_json_lines_are_neutralised_and_private(tmp_path: Path) -
     assert not CONTROL_BYTES.search(raw.replace(b"\n", b""))
     assert [json.loads(line)["user_id"] for line in raw.splitlines()] == list(HOSTILE_USER_IDS)
     assert lines.stat().st_mode & 0o777 == 0o600
+
+
+# -- 7: who may read the files ------------------------------------------------------------------------
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_hubs_event_log_and_its_side_files_are_its_owners_alone(tmp_path: Path) -> None:
+    db = tmp_path / "hub" / "logs" / "kept" / "hub.sqlite"
+    hub = start_hub(tmp_path / "hub", db=db)
+    try:
+        answer = httpx.post(hub.url + RUN, json={"user_id": "user-001"}, headers={"IFTTT-Service-Key": hub.service_key})
+        assert answer.status_code == 204
+        files = [db, db.with_name("hub.sqlite-wal"), db.with_name("hub.sqlite-shm")]
+        eventually_sync(lambda: all(file.exists() for file in files))
+        assert {file.name: mode(file) for file in files} == {file.name: 0o600 for file in files}
+        assert mode(db.parent) == mode(db.parent.parent) == 0o700  # made by the hub
+    finally:
+        hub.stop()
+
+
+def test_a_cache_its_derived_file_and_their_side_files_are_their_owners_alone(tmp_path: Path) -> None:
+    cache_dir = tmp_path / "new" / "cache"
+    cache = Cache(cache_dir, HUB_ID)
+    indexer = Indexer(cache.path)
+    try:
+        frame = json.dumps({"type": "batch", "records": hostile_records(), "through_seq": len(HOSTILE_USER_IDS)})
+        assert asyncio.run(cache.store_batch(frame)) == (len(HOSTILE_USER_IDS), len(HOSTILE_USER_IDS))
+        assert indexer.catch_up() == len(HOSTILE_USER_IDS)
+        files = [cache.path.with_name(cache.path.name + suffix)
+                 for suffix in ("", "-wal", "-shm", "-derived", "-derived-wal", "-derived-shm")]
+        assert {file.name: mode(file) for file in files} == {file.name: 0o600 for file in files}
+        assert [mode(folder) for folder in (cache_dir / "hubs", cache_dir, cache_dir.parent)] == [0o700] * 3
+    finally:
+        indexer.close()
+        cache.close()
+
+
+def test_a_cache_left_readable_by_an_older_version_is_made_private_when_opened(tmp_path: Path) -> None:
+    path = make_cache(tmp_path, hostile_records())
+    path.chmod(0o644)
+    path.parent.chmod(0o755)
+    result = logs("--csv", cache_dir=tmp_path)  # opening it to read is enough
+    assert result.returncode == 0, result.stderr
+    assert mode(path) == 0o600
+    Cache(tmp_path, HUB_ID).close()
+    assert mode(path.parent) == 0o700
+
+
+def test_a_cache_made_by_switchroom_logs_from_a_real_hub_is_private(tmp_path: Path, hub: RunningHub) -> None:
+    cache_dir = tmp_path / "fresh"
+    result = logs("--hub", hub.url, "--json", cache_dir=cache_dir, SWITCHROOM_TOKEN=hub.token)
+    assert result.returncode == 0, result.stderr
+    [path] = (cache_dir / "hubs").glob("*.sqlite")
+    assert [mode(path), mode(path.parent), mode(cache_dir), mode(cache_dir / "hubs" / "index.json")] == [
+        0o600, 0o700, 0o700, 0o600]

@@ -22,6 +22,7 @@ from protocol.batches import cut_batch, parse_batch
 from store import EventLog, iso_timestamp
 from store.eventlog import record_rows, text_rows
 from store.kind_totals import KindTotal, remember_total
+from store.private_files import private_folder
 from store.retention import trim
 
 if TYPE_CHECKING:  # the settings' module loads Textual, which opening a cache does not wait for
@@ -55,6 +56,7 @@ class Cache:
     def __init__(self, directory: Path, hub_id: str) -> None:
         self.hub_id = hub_id
         self.path = self.path_of(directory, hub_id)
+        private_folder(self.path.parent)
         self._writer = EventLog(self.path, check_same_thread=False, replica=True)
         self._writer.set_meta("hub_id", hub_id)
         self._checkpointer = _Checkpointer(self.path)

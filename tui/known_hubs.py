@@ -9,6 +9,8 @@ import json
 import os
 import tempfile
 
+from store.private_files import private_folder
+
 EMBEDDED = "embedded"
 
 
@@ -39,7 +41,7 @@ def remember_hub(cache_dir: Path, key: str, hub_id: str) -> None:
     if index.get(key) == hub_id:
         return
     index[key] = hub_id
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".index-")
     with os.fdopen(handle, "w") as file:
         json.dump(index, file)
