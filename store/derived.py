@@ -47,6 +47,7 @@ import orjson
 from store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
 from store.eventlog import INDEXED, EventLog
 from store.latency import COLUMNS as HIST
+from store.file_damage import damage_of, is_damage, remove
 from store.private_files import private_database
 
 CURSOR = "derived"
@@ -160,9 +161,21 @@ class Indexer:
     derived file, with the cache attached read-only (so that its transactions never lock the cache)."""
 
     def __init__(self, cache_path: Path | str) -> None:
+        """A damaged derived file is deleted and built again (it is derived data); damage to the cache
+        itself is raised (``store.file_damage.is_damage`` tells)."""
         self.cache_path = Path(cache_path)
-        private_database(derived_path(cache_path))
-        self._conn = sqlite3.connect(derived_path(cache_path), isolation_level=None, check_same_thread=False,
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:  # raised past sqlite3.connect, which opens nothing yet
+            self.close()
+            if not is_damage(exc) or damage_of(derived_path(cache_path)) is None:
+                raise
+            remove(derived_path(cache_path))
+            self._open()
+
+    def _open(self) -> None:
+        private_database(derived_path(self.cache_path))
+        self._conn = sqlite3.connect(derived_path(self.cache_path), isolation_level=None, check_same_thread=False,
                                      uri=True)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")

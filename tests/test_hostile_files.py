@@ -13,6 +13,7 @@ import sys
 import httpx
 
 from store import EventLog
+from store.breakdowns import Breakdown, breakdowns
 from store.derived import Indexer
 from store.filters import RecordFilter
 from tests.hubproc import RunningHub, bare_env, start_hub
@@ -168,3 +169,87 @@ def test_a_cache_made_by_switchroom_logs_from_a_real_hub_is_private(tmp_path: Pa
     [path] = (cache_dir / "hubs").glob("*.sqlite")
     assert [mode(path), mode(path.parent), mode(cache_dir), mode(cache_dir / "hubs" / "index.json")] == [
         0o600, 0o700, 0o700, 0o600]
+
+
+# -- 10: damaged local files ----------------------------------------------------------------------------
+
+
+def many_records(count: int) -> list[dict[str, object]]:
+    """Enough records for a cache of many pages, of two features and four status codes."""
+    codes = (204, 502, 503, 422)
+    return [{"seq": n, "ts": f"2026-12-06T05:{n % 60:02d}:00.000Z", "kind": "api_call", "direction": "inbound",
+             "connection_id": "evening-glow", "feature_id": f"feature-{n % 2}", "op_id": "lights.change_color",
+             "status_code": codes[n % 4], "latency_ms": float(n % 97), "user_id": f"user-{n:05d}", "note": "x" * 200}
+            for n in range(1, count + 1)]
+
+
+def garbage(path: Path, size: int = 64 << 10) -> None:
+    path.write_bytes(bytes((n * 7919 + 13) % 256 for n in range(size)))
+
+
+def assert_one_line_no_traceback(stderr: bytes, *words: str) -> str:
+    text = stderr.decode()
+    assert "Traceback" not in text and len(text.splitlines()) == 1, text
+    assert all(word in text for word in words), text
+    return text
+
+
+def test_logs_sets_a_half_truncated_cache_aside_in_one_line(tmp_path: Path) -> None:
+    path = make_cache(tmp_path, many_records(5_000))
+    whole = path.stat().st_size
+    with path.open("r+b") as file:
+        file.truncate(whole // 2)
+    result = logs("--csv", cache_dir=tmp_path)
+    said = assert_one_line_no_traceback(result.stderr, "damaged", "set aside as", "start switchroom")
+    assert result.returncode == 1 and result.stdout == b""
+    [aside] = (tmp_path / "hubs").glob(f"{HUB_ID}.damaged-*.sqlite")
+    assert aside.name in said and aside.stat().st_size == whole // 2 and not path.exists()
+    again = logs("--csv", cache_dir=tmp_path)  # nothing left: said plainly, as for a hub never seen
+    assert again.returncode == 1 and b"no cache of the embedded demo hub" in again.stderr
+
+
+def test_logs_reads_a_cache_whose_wal_and_derived_file_are_garbage(tmp_path: Path) -> None:
+    records = many_records(3_000)
+    path = make_cache(tmp_path, records)
+    indexer = Indexer(path)
+    indexer.catch_up()
+    indexer.close()
+    garbage(path.with_name(path.name + "-wal"))
+    garbage(path.with_name(path.name + "-derived"))
+    result = logs("--csv", "--status", "5xx", cache_dir=tmp_path)
+    assert result.returncode == 0
+    assert_one_line_no_traceback(result.stderr, "derived file was damaged", "built again")
+    rows = list(csv.DictReader(result.stdout.decode().splitlines()))
+    assert [int(row["seq"]) for row in rows] == [r["seq"] for r in records if r["status_code"] in (502, 503)]
+    assert not path.with_name(path.name + "-derived").exists()
+
+
+def test_a_garbage_derived_file_is_built_again_by_the_indexer(tmp_path: Path) -> None:
+    records = many_records(2_000)
+    path = make_cache(tmp_path, records)
+    garbage(path.with_name(path.name + "-derived"))
+    indexer = Indexer(path)  # built from nothing, in place of the garbage
+    try:
+        assert indexer.catch_up() == len(records)
+    finally:
+        indexer.close()
+    log = EventLog(path)
+    try:
+        assert summed(breakdowns(log)) == tallies(records)
+    finally:
+        log.close()
+
+
+def summed(found: list[Breakdown]) -> dict[tuple[str, str], dict[str, int]]:
+    return {(b.connection_id, b.feature_id): {share.key: share.count for share in b.codes} for b in found}
+
+
+def tallies(records: list[dict[str, object]]) -> dict[tuple[str, str], dict[str, int]]:
+    """The breakdown's figures counted from the records themselves."""
+    counted: dict[tuple[str, str], dict[str, int]] = {}
+    for r in records:
+        if r["kind"] == "api_call" and r.get("direction") == "inbound":
+            codes = counted.setdefault((str(r.get("connection_id") or ""), str(r.get("feature_id") or "")), {})
+            key = "skipped" if r.get("skipped") else str(r.get("status_code", "none"))
+            codes[key] = codes.get(key, 0) + 1
+    return counted

@@ -354,6 +354,8 @@ class SwitchroomApp(App[None]):
 
     def _on_cache(self, cache: Cache) -> None:
         self._cache = cache
+        for note in cache.take_notes():  # a damaged cache set aside, or its derived file built again
+            self.notify(note, severity="warning", markup=False, timeout=30)
         known_hubs.remember_hub(self.cache_dir, self.hub_key, cache.hub_id)
         if self.indexer is not None:
             self.indexer.stop()

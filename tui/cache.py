@@ -20,6 +20,8 @@ import platformdirs
 
 from protocol.batches import cut_batch, parse_batch
 from store import EventLog, iso_timestamp
+from store.derived import derived_path
+from store.file_damage import damage_of, remove, set_aside
 from store.eventlog import record_rows, text_rows
 from store.kind_totals import KindTotal, remember_total
 from store.private_files import private_folder
@@ -57,6 +59,7 @@ class Cache:
         self.hub_id = hub_id
         self.path = self.path_of(directory, hub_id)
         private_folder(self.path.parent)
+        self._notes = repair(self.path)
         self._writer = EventLog(self.path, check_same_thread=False, replica=True)
         self._writer.set_meta("hub_id", hub_id)
         self._checkpointer = _Checkpointer(self.path)
@@ -68,6 +71,11 @@ class Cache:
         self._opened: list[EventLog] = []
         self._closed = False
         self._write_failure: BaseException | None = None
+
+    def take_notes(self) -> list[str]:
+        """What was found damaged and done about it as this cache opened, one line each; told once."""
+        notes, self._notes = self._notes, []
+        return notes
 
     @staticmethod
     def path_of(directory: Path, hub_id: str) -> Path:
@@ -175,6 +183,22 @@ class Cache:
         self._writer.close()
         for reader in self._opened:
             reader.close()
+
+
+def repair(path: Path, way_on: str = "a fresh one is copied from the hub") -> list[str]:
+    """Before a cache is opened: a damaged one set aside (``way_on`` says what comes next: a ``Cache``
+    then makes a fresh one, which its replicator fills), a damaged derived file deleted (the indexer
+    builds it again). What was done, one line each."""
+    problem = damage_of(path)
+    if problem is not None:
+        aside = set_aside(path)
+        remove(derived_path(path))
+        return [f"The cache {path.name} was damaged ({problem}) and is set aside as {aside.name}; {way_on}"]
+    problem = damage_of(derived_path(path))
+    if problem is not None:
+        remove(derived_path(path))
+        return [f"The cache's derived file was damaged ({problem}) and is deleted; it is built again from the cache"]
+    return []
 
 
 def _decode(frame_text: str | bytes) -> tuple[list[tuple[int, str, str]], int]:

@@ -19,7 +19,7 @@ from store import EventLog
 from store.filters import FilterError, RecordFilter, matching_records, parse_since, parse_status
 from protocol import loads
 from tui.http import hub_client
-from tui.cache import Cache
+from tui.cache import Cache, repair
 from tui.file_text import csv_cell, json_line
 from tui.known_hubs import EMBEDDED, hub_key, known_hub_id, remember_hub
 from tui.replication import LinkState, Replicator
@@ -83,6 +83,11 @@ def main(argv: list[str], default_cache_dir: Path) -> int:
     if hub_id is None or not path.exists():
         print(f"switchroom logs: no cache of {args.hub or 'the embedded demo hub'} in {cache_dir}", file=sys.stderr)
         return 1
+    way_on = "run this again while the hub can be reached" if args.hub else "start switchroom"
+    for note in repair(path, f"nothing is left to read: {way_on} to copy the cache afresh from the hub"):
+        print(f"switchroom logs: {note}", file=sys.stderr)
+    if not path.exists():  # set aside
+        return 1
     log = EventLog(path)
     try:
         _print(matching_records(log, record_filter), args)
@@ -127,6 +132,8 @@ async def catch_up(hub_url: str, token: str, cache_dir: Path, timeout: float = C
         await asyncio.gather(task, return_exceptions=True)
         for cache in caches:
             cache.close()
+            for note in cache.take_notes():
+                print(f"switchroom logs: {note}", file=sys.stderr)
     remember_hub(cache_dir, hub_key(hub_url), caches[-1].hub_id)
 
 
