@@ -6,11 +6,13 @@ from pathlib import Path
 import asyncio
 import csv
 import json
+import os
 import re
 import subprocess
 import sys
 
 import httpx
+import pytest
 
 from store import EventLog
 from store.breakdowns import Breakdown, breakdowns
@@ -19,6 +21,7 @@ from store.filters import RecordFilter
 from tests.hubproc import RunningHub, bare_env, start_hub
 from tests.waiting import eventually_sync
 from tui.cache import Cache
+from tui.config import ConfigError, load_config
 from tui.export import export_records
 from tui.known_hubs import EMBEDDED, remember_hub
 
@@ -253,3 +256,57 @@ def tallies(records: list[dict[str, object]]) -> dict[tuple[str, str], dict[str,
             key = "skipped" if r.get("skipped") else str(r.get("status_code", "none"))
             codes[key] = codes.get(key, 0) + 1
     return counted
+
+
+def dashboard(cache_dir: Path, config: Path) -> subprocess.CompletedProcess[bytes]:
+    """The real ``switchroom`` on a hub that is not there: it reads its settings before anything else."""
+    command = [str(Path(sys.executable).with_name("switchroom")), "--hub", "http://127.0.0.1:9", "--token", "t",
+               "--cache-dir", str(cache_dir)]
+    return subprocess.run(command, capture_output=True, timeout=120, stdin=subprocess.DEVNULL,
+                          env=bare_env(SWITCHROOM_CONFIG=str(config), HOME=str(cache_dir)))
+
+
+def test_settings_that_are_too_deep_endless_or_no_file_are_refused_in_a_line(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.toml"
+    deep.write_text("theme = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    deep_table = tmp_path / "deep-table.toml"
+    deep_table.write_text("[keys]\nhelp = " + "{a = " * 100_000 + "1" + "}" * 100_000 + "\n")
+    fifo = tmp_path / "fifo.toml"
+    os.mkfifo(fifo)
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * (2 << 20) + "\n")
+    for path, problem in ((deep, "nested too deeply"), (deep_table, "nested too deeply"),
+                          (fifo, "not a regular file"), (Path("/dev/zero"), "not a regular file"),
+                          (tmp_path, "Is a directory"), (big, "larger than 1 MiB")):
+        with pytest.raises(ConfigError) as refused:
+            load_config(path)
+        assert str(refused.value).startswith(f"{path}: ") and problem in str(refused.value)
+        result = dashboard(tmp_path / "cache", path)
+        assert result.returncode == 1 and "Traceback" not in result.stderr.decode()
+        assert result.stderr.decode().splitlines() == ["switchroom: the settings file has problems:",
+                                                        str(refused.value)]
+
+
+def test_a_damaged_index_of_known_hubs_is_read_as_empty(tmp_path: Path) -> None:
+    make_cache(tmp_path, hostile_records())
+    index = tmp_path / "hubs" / "index.json"
+    index.write_text('{"embedded": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    result = logs("--csv", cache_dir=tmp_path)
+    assert result.returncode == 1 and b"no cache of the embedded demo hub" in result.stderr
+    assert b"Traceback" not in result.stderr
+    remember_hub(tmp_path, EMBEDDED, HUB_ID)  # found again on the next connection, written whole
+    assert logs("--csv", cache_dir=tmp_path).returncode == 0
+
+
+def test_theme_files_beside_the_settings_that_are_endless_or_too_deep_are_refused(tmp_path: Path) -> None:
+    settings = tmp_path / "config.toml"
+    settings.write_text('theme = "switchroom-dark"\n')
+    themes = tmp_path / "themes"
+    themes.mkdir()
+    os.mkfifo(themes / "waits.toml")
+    with pytest.raises(ConfigError, match="waits.toml: not a theme file"):
+        load_config(settings)
+    (themes / "waits.toml").unlink()
+    (themes / "deep.toml").write_text('primary = "#5fafff"\nvariables = ' + "{a = " * 5_000 + "}" * 5_000)
+    with pytest.raises(ConfigError, match="deep.toml: not valid TOML: nested too deeply"):
+        load_config(settings)
