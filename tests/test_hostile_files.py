@@ -16,10 +16,11 @@ import pytest
 
 from store import EventLog
 from store.breakdowns import Breakdown, breakdowns
-from store.derived import Indexer
+from store.derived import Indexer, attach, derived_cursor, present
 from store.filters import RecordFilter
 from tests.hubproc import RunningHub, bare_env, start_hub
-from tests.waiting import eventually_sync
+from tests.waiting import eventually, eventually_sync
+from tui.app import SwitchroomApp
 from tui.cache import Cache
 from tui.config import ConfigError, load_config
 from tui.export import export_records
@@ -238,7 +239,7 @@ def test_a_garbage_derived_file_is_built_again_by_the_indexer(tmp_path: Path) ->
         indexer.close()
     log = EventLog(path)
     try:
-        assert summed(breakdowns(log)) == tallies(records)
+        assert summed(breakdowns(log, direction="inbound")) == tallies(records)
     finally:
         log.close()
 
@@ -253,7 +254,7 @@ def tallies(records: list[dict[str, object]]) -> dict[tuple[str, str], dict[str,
     for r in records:
         if r["kind"] == "api_call" and r.get("direction") == "inbound":
             codes = counted.setdefault((str(r.get("connection_id") or ""), str(r.get("feature_id") or "")), {})
-            key = "skipped" if r.get("skipped") else str(r.get("status_code", "none"))
+            key = "skipped" if r.get("skipped") else str(r.get("status_code") or "none")
             codes[key] = codes.get(key, 0) + 1
     return counted
 
@@ -310,3 +311,78 @@ def test_theme_files_beside_the_settings_that_are_endless_or_too_deep_are_refuse
     (themes / "deep.toml").write_text('primary = "#5fafff"\nvariables = ' + "{a = " * 5_000 + "}" * 5_000)
     with pytest.raises(ConfigError, match="deep.toml: not valid TOML: nested too deeply"):
         load_config(settings)
+
+
+def cache_of_a_real_hub(hub: RunningHub, cache_dir: Path, runs: int) -> tuple[Path, int]:
+    """The hub's cache, made by a real ``switchroom logs`` after ``runs`` more action runs; and the hub's
+    head seq then."""
+    hub.set_lights_faults()
+    for n in range(runs):
+        answer = httpx.post(hub.url + RUN, json={"user_id": "user-001"}, headers={"IFTTT-Service-Key": hub.service_key})
+        assert answer.status_code == 204
+    head = httpx.get(f"{hub.url}/v1/health").json()["head_seq"]
+    made = logs("--hub", hub.url, "--json", cache_dir=cache_dir, SWITCHROOM_TOKEN=hub.token)
+    assert made.returncode == 0, made.stderr
+    [path] = (cache_dir / "hubs").glob("*.sqlite")
+    return path, head
+
+
+def api_call_seqs(log: EventLog, through: int) -> list[int]:
+    return [seq for (seq,) in log.execute("SELECT seq FROM records WHERE kind = 'api_call' AND seq <= ? ORDER BY seq",
+                                          (through,))]
+
+
+def toasts(app: SwitchroomApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def test_the_dashboard_sets_a_damaged_cache_aside_and_copies_the_hub_afresh(
+        tmp_path: Path, hub: RunningHub) -> None:
+    cache_dir = tmp_path / "cache"
+    path, head = cache_of_a_real_hub(hub, cache_dir, 80)
+    whole = path.stat().st_size
+    with path.open("r+b") as file:
+        file.truncate(whole // 2)
+    app = SwitchroomApp(hub.url, hub.token, cache_dir)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await eventually(lambda: any("damaged" in said for said in toasts(app)), pause=pilot.pause)
+        [said] = [said for said in toasts(app) if "damaged" in said]
+        assert "set aside as" in said and "a fresh one is copied from the hub" in said and "\n" not in said
+
+        async def caught_up() -> bool:
+            return app.cache is not None and await app.cache.read(lambda log: log.cursor()) >= head
+        await eventually(caught_up, pause=pilot.pause)
+        assert app.cache is not None
+        fresh = await app.cache.read(lambda log: api_call_seqs(log, head))
+    hub_log = EventLog(hub.db)
+    try:
+        assert fresh == api_call_seqs(hub_log, head)
+    finally:
+        hub_log.close()
+    [aside] = (cache_dir / "hubs").glob(f"{path.stem}.damaged-*.sqlite")
+    assert aside.name in said and aside.stat().st_size == whole // 2
+
+
+async def test_the_dashboard_builds_a_garbage_derived_file_again_and_its_summaries_are_right(
+        tmp_path: Path, hub: RunningHub) -> None:
+    cache_dir = tmp_path / "cache"
+    path, head = cache_of_a_real_hub(hub, cache_dir, 20)
+    indexer = Indexer(path)
+    indexer.catch_up()
+    indexer.close()
+    garbage(path.with_name(path.name + "-derived"))
+    garbage(path.with_name(path.name + "-wal"))
+    app = SwitchroomApp(hub.url, hub.token, cache_dir)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await eventually(lambda: any("derived file was damaged" in said for said in toasts(app)), pause=pilot.pause)
+        assert app.cache is not None
+        cache = app.cache
+
+        def indexed_through_head(log: EventLog) -> bool:
+            conn = attach(log)
+            return present(conn) and derived_cursor(conn) >= head
+        await eventually(lambda: cache.summarise(indexed_through_head), pause=pilot.pause)
+        found, records = await cache.summarise(
+            lambda log: (breakdowns(log, direction="inbound"), log.read_after(0, 1_000_000)))
+    assert summed(found) == tallies(records) and sum(map(len, tallies(records).values()))
+    assert "Traceback" not in " ".join(toasts(app))
