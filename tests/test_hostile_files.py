@@ -23,6 +23,7 @@ from tests.waiting import eventually, eventually_sync
 from tui.app import SwitchroomApp
 from tui.cache import Cache
 from tui.config import ConfigError, load_config
+from tui.embedded import EmbeddedHub
 from tui.export import export_records
 from tui.known_hubs import EMBEDDED, remember_hub
 
@@ -386,3 +387,30 @@ async def test_the_dashboard_builds_a_garbage_derived_file_again_and_its_summari
             lambda log: (breakdowns(log, direction="inbound"), log.read_after(0, 1_000_000)))
     assert summed(found) == tallies(records) and sum(map(len, tallies(records).values()))
     assert "Traceback" not in " ".join(toasts(app))
+
+
+def test_logs_with_a_reachable_hub_copies_a_damaged_cache_afresh(tmp_path: Path, hub: RunningHub) -> None:
+    cache_dir = tmp_path / "cache"
+    path, head = cache_of_a_real_hub(hub, cache_dir, 60)
+    with path.open("r+b") as file:
+        file.truncate(path.stat().st_size // 2)
+    result = logs("--hub", hub.url, "--json", "--kind", "api_call", cache_dir=cache_dir, SWITCHROOM_TOKEN=hub.token)
+    assert result.returncode == 0
+    assert_one_line_no_traceback(result.stderr, "damaged", "set aside as", "a fresh one is copied from the hub")
+    hub_log = EventLog(hub.db)
+    try:
+        expected = api_call_seqs(hub_log, head)
+    finally:
+        hub_log.close()
+    assert [json.loads(line)["seq"] for line in result.stdout.splitlines()][:len(expected)] == expected
+
+
+def test_the_embedded_hubs_output_and_event_log_are_the_users_alone(tmp_path: Path) -> None:
+    embedded = EmbeddedHub(tmp_path / "cache" / "demo-hub.log", traffic_rate=0)
+    try:
+        embedded.start()
+        db = tmp_path / "data" / "switchroom" / "demo-hub.sqlite"  # XDG_DATA_HOME is tmp_path / "data"
+        assert [mode(embedded.log_path), mode(embedded.log_path.parent), mode(db), mode(db.parent)] == [
+            0o600, 0o700, 0o600, 0o700]
+    finally:
+        embedded.stop()
