@@ -14,7 +14,7 @@ import sys
 import httpx
 import pytest
 
-from store import EventLog
+from store import EventLog, utc_now_iso
 from store.breakdowns import Breakdown, breakdowns
 from store.derived import Indexer, attach, derived_cursor, present
 from store.filters import RecordFilter
@@ -22,7 +22,7 @@ from tests.hubproc import RunningHub, bare_env, start_hub
 from tests.waiting import eventually, eventually_sync
 from tui.app import SwitchroomApp
 from tui.cache import Cache
-from tui.config import ConfigError, load_config
+from tui.config import Config, ConfigError, ExportSettings, load_config
 from tui.embedded import EmbeddedHub
 from tui.export import export_records
 from tui.known_hubs import EMBEDDED, remember_hub
@@ -49,8 +49,8 @@ HOSTILE_USER_IDS = {
 }
 
 
-def hostile_records() -> list[dict[str, object]]:
-    return [{"seq": n, "ts": f"2026-12-06T05:00:{n:02d}.000Z", "kind": "api_call", "direction": "inbound",
+def hostile_records(ts: str = "2026-12-06T05:00:00.000Z") -> list[dict[str, object]]:
+    return [{"seq": n, "ts": ts, "kind": "api_call", "direction": "inbound",
              "connection_id": "evening-glow", "op_id": "lights.change_color", "status_code": 422,
              "latency_ms": -5 if n == 1 else 12.5, "user_id": user_id, "error_code": "=1+1"}
             for n, user_id in enumerate(HOSTILE_USER_IDS, start=1)]
@@ -100,6 +100,21 @@ def test_logs_json_escapes_every_control_character(tmp_path: Path) -> None:
     assert not CONTROL_BYTES.search(result.stdout.replace(b"\n", b""))
     assert b"\\u001b]0;pwned\\u0007" in result.stdout and b"\\u009b31m" in result.stdout
     assert [json.loads(line)["user_id"] for line in result.stdout.splitlines()] == list(HOSTILE_USER_IDS)
+
+
+async def test_E_in_the_dashboard_exports_a_neutralised_private_csv(tmp_path: Path) -> None:
+    make_cache(tmp_path / "cache", hostile_records(utc_now_iso()))
+    config = Config(export=ExportSettings(dir=str(tmp_path / "out")))
+    (tmp_path / "out").mkdir()
+    app = SwitchroomApp("http://127.0.0.1:9", "t", tmp_path / "cache", EMBEDDED, config)  # no hub: the cache
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await pilot.press("2")
+        await pilot.press("E")
+        await eventually(lambda: any(said.startswith("Exported") for said in toasts(app)), pause=pilot.pause)
+    [written] = (tmp_path / "out").glob("*.csv")
+    assert f"Exported {len(HOSTILE_USER_IDS)} records to {written}" in toasts(app)
+    assert_csv_neutralised(written.read_bytes())
+    assert written.stat().st_mode & 0o777 == 0o600
 
 
 def test_export_csv_and_json_lines_are_neutralised_and_private(tmp_path: Path) -> None:
