@@ -2,6 +2,8 @@
 hub's, and local files that are damaged. Real files on disk, the real ``switchroom logs`` command, a
 real hub process and the app headless."""
 
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 import asyncio
 import csv
@@ -10,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 
 import httpx
 import pytest
@@ -26,6 +29,8 @@ from tui.config import Config, ConfigError, ExportSettings, load_config
 from tui.embedded import EmbeddedHub
 from tui.export import export_records
 from tui.known_hubs import EMBEDDED, remember_hub
+from tui.link import LinkState
+from tui.replication import Replicator
 
 HUB_ID = "0123456789abcdef0123456789abcdef"
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
@@ -429,3 +434,59 @@ def test_the_embedded_hubs_output_and_event_log_are_the_users_alone(tmp_path: Pa
             0o600, 0o700, 0o600, 0o700]
     finally:
         embedded.stop()
+
+
+# -- a hub's id names the cache file ---------------------------------------------------------------------
+
+
+class _HealthOnly(BaseHTTPRequestHandler):
+    """A hub that names itself with a path: its health check is all it answers."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        body = json.dumps({"hub_id": "../../escaped", "head_seq": 3}).encode()
+        self.send_response(200 if self.path == "/v1/health" else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def path_naming_hub() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _HealthOnly)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join()
+
+
+def test_a_hub_id_that_is_a_path_makes_no_file_outside_the_cache_folder(tmp_path: Path, path_naming_hub: str) -> None:
+    cache_dir = tmp_path / "a" / "cache"
+    result = logs("--hub", path_naming_hub, "--token", "t", cache_dir=cache_dir)
+    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    assert b"cannot name a cache file" in result.stderr
+    links: list[LinkState] = []
+
+    async def replicate() -> None:
+        replicator = Replicator(path_naming_hub, "t", cache_dir, lambda cache: None, lambda *_: None, links.append)
+        task = asyncio.create_task(replicator.run())
+        await eventually(lambda: any(link.detail == "BadHubId" for link in links))
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        assert replicator.cache is None
+    asyncio.run(replicate())
+    assert not list(tmp_path.rglob("*.sqlite")) and not (tmp_path / "escaped.sqlite").exists()
+
+
+def test_a_known_hubs_index_naming_a_file_outside_is_not_followed(tmp_path: Path) -> None:
+    outside = EventLog(tmp_path / "outside.sqlite", replica=True)
+    outside.replicate(hostile_records(), len(HOSTILE_USER_IDS))
+    outside.close()
+    (tmp_path / "cache" / "hubs").mkdir(parents=True)
+    (tmp_path / "cache" / "hubs" / "index.json").write_text(json.dumps({EMBEDDED: "../../outside"}))
+    result = logs("--csv", cache_dir=tmp_path / "cache")
+    assert result.returncode == 1 and b"no cache of the embedded demo hub" in result.stderr and result.stdout == b""

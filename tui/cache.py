@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 import asyncio
+import re
 import sqlite3
 import threading
 
@@ -39,6 +40,15 @@ CHECKPOINT_EVERY_BYTES = 4 << 20
 
 LOG_CURSOR = "stream"
 """The cursor of the log stream (api calls, script runs, reruns); the trigger stream keeps its own."""
+
+
+HUB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+"""What a hub id must be to name a cache file. The id is the hub's to choose, and one such as
+``../../x`` would otherwise put a cache (and write records) anywhere the user can write."""
+
+
+class BadHubId(ValueError):
+    """A hub id that cannot name a cache file (``HUB_ID``)."""
 
 
 class CacheClosed(Exception):
@@ -79,11 +89,14 @@ class Cache:
 
     @staticmethod
     def path_of(directory: Path, hub_id: str) -> Path:
+        """Where ``hub_id``'s cache lives; ``BadHubId`` for an id that cannot name a file in ``hubs/``."""
+        if not HUB_ID.fullmatch(hub_id):
+            raise BadHubId(f"the hub's id {hub_id[:80]!r} cannot name a cache file")
         return directory / "hubs" / f"{hub_id}.sqlite"
 
     @staticmethod
     def exists(directory: Path, hub_id: str) -> bool:
-        return Cache.path_of(directory, hub_id).exists()
+        return HUB_ID.fullmatch(hub_id) is not None and Cache.path_of(directory, hub_id).exists()
 
     async def store_batch(self, frame_text: str | bytes, cursor: str = LOG_CURSOR) -> tuple[int, int]:
         """Decode a batch frame and store its records and cursor together, all on the writer thread.

@@ -19,7 +19,7 @@ from store import EventLog
 from store.filters import FilterError, RecordFilter, matching_records, parse_since, parse_status
 from protocol import loads
 from tui.http import hub_client
-from tui.cache import Cache, repair
+from tui.cache import BadHubId, Cache, repair
 from tui.file_text import csv_cell, json_line
 from tui.known_hubs import EMBEDDED, hub_key, known_hub_id, remember_hub
 from tui.replication import LinkState, Replicator
@@ -79,11 +79,11 @@ def main(argv: list[str], default_cache_dir: Path) -> int:
         except Unreachable as exc:
             print(f"switchroom logs: {exc}; showing the cache as it is", file=sys.stderr)
     hub_id = known_hub_id(cache_dir, key)
-    path = cache_dir / "hubs" / f"{hub_id}.sqlite"
-    if hub_id is None or not path.exists():
+    if hub_id is None or not Cache.exists(cache_dir, hub_id):
         print(f"switchroom logs: no cache of {args.hub or 'the embedded demo hub'} in {cache_dir}", file=sys.stderr)
         return 1
     way_on = "run this again while the hub can be reached" if args.hub else "start switchroom"
+    path = Cache.path_of(cache_dir, hub_id)
     for note in repair(path, f"nothing is left to read: {way_on} to copy the cache afresh from the hub"):
         print(f"switchroom logs: {note}", file=sys.stderr)
     if not path.exists():  # set aside
@@ -114,6 +114,13 @@ async def catch_up(hub_url: str, token: str, cache_dir: Path, timeout: float = C
             health = (await http.get(f"{hub_url.rstrip('/')}/v1/health")).raise_for_status().json()
     except (httpx.HTTPError, ValueError) as exc:
         raise Unreachable(f"the hub at {hub_url} cannot be reached ({type(exc).__name__})") from None
+    hub_id, head_seq = (health.get("hub_id"), health.get("head_seq")) if isinstance(health, dict) else (None, None)
+    if type(head_seq) is not int:
+        raise Unreachable(f"the hub at {hub_url} answered its health check without a head seq")
+    try:
+        Cache.path_of(cache_dir, str(hub_id))
+    except BadHubId as exc:
+        raise Unreachable(f"the hub at {hub_url} is refused: {exc}") from None
     caches: list[Cache] = []
     refused: list[LinkState] = []
     replicator = Replicator(hub_url, token, cache_dir, caches.append, lambda new, through: None,
@@ -121,7 +128,7 @@ async def catch_up(hub_url: str, token: str, cache_dir: Path, timeout: float = C
     task = asyncio.create_task(replicator.run())
     try:
         async with asyncio.timeout(timeout):
-            while not caches or await caches[-1].read(lambda log: log.cursor()) < health["head_seq"]:
+            while not caches or await caches[-1].read(lambda log: log.cursor()) < head_seq:
                 if task.done():
                     raise Unreachable(refused[-1].detail if refused else "the stream ended")
                 await asyncio.sleep(0.05)

@@ -226,7 +226,12 @@ class Replicator:
         async with hub_client(self.hub_url, 5.0) as http:
             response = await http.get(f"{self.hub_url}/v1/health")
             response.raise_for_status()
-            return str(response.json()["hub_id"])
+            body = response.json()
+        if not isinstance(body, dict) or "hub_id" not in body:
+            raise KeyError("hub_id")  # tried again later, as any answer that is not the hub's health
+        hub_id = str(body["hub_id"])
+        Cache.path_of(self.cache_dir, hub_id)  # BadHubId (a ValueError: tried again later) if it names no file
+        return hub_id
 
     def _set_cache_aside(self) -> None:
         """Keep the cache that is ahead of its hub under another name, and start this hub's afresh."""
