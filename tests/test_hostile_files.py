@@ -21,6 +21,7 @@ from store import EventLog, utc_now_iso
 from store.breakdowns import Breakdown, breakdowns
 from store.derived import Indexer, attach, derived_cursor, present
 from store.filters import RecordFilter
+from hub.settings import load_secrets
 from tests.hubproc import RunningHub, bare_env, start_hub
 from tests.waiting import eventually, eventually_sync
 from tui.app import SwitchroomApp
@@ -490,3 +491,13 @@ def test_a_known_hubs_index_naming_a_file_outside_is_not_followed(tmp_path: Path
     (tmp_path / "cache" / "hubs" / "index.json").write_text(json.dumps({EMBEDDED: "../../outside"}))
     result = logs("--csv", cache_dir=tmp_path / "cache")
     assert result.returncode == 1 and b"no cache of the embedded demo hub" in result.stderr and result.stdout == b""
+
+
+def test_the_demo_hubs_data_folder_is_made_private_with_its_credentials(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SWITCHROOM_TOKEN", raising=False)
+    monkeypatch.delenv("SWITCHROOM_SERVICE_KEY", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "fresh" / "data"))
+    load_secrets()
+    saved = tmp_path / "fresh" / "data" / "switchroom" / "demo-credentials.json"
+    assert [mode(saved), mode(saved.parent), mode(saved.parent.parent)] == [0o600, 0o700, 0o700]
