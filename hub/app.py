@@ -16,6 +16,7 @@ from hub.catalog_file import load_catalog
 from hub.connect_api import ConnectApi
 from hub.openapi import openapi_document
 from hub.ops_api import OpsApi
+from hub.records_api import RecordsApi
 from hub.replay_api import ReplayApi
 from hub.replays import Replays
 from hub.rerun_api import RerunApi
@@ -109,6 +110,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
             Route("/openapi.json", openapi_json, methods=["GET"]),
             *connect_api.routes(),
             *OpsApi(catalog, users, recorder, tokens).routes(),
+            Route("/v1/ops/records", RecordsApi(recorder, tokens).records, methods=["GET"]),
             *RerunApi(reruns, tokens).routes(),
             *ReplayApi(Replays(reruns, subscriptions, deliver, recorder), reruns, tokens).routes(),
             *stream_routes(recorder, tokens),

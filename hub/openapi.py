@@ -151,6 +151,16 @@ def _paths() -> dict[str, Any]:
             "How a connection is defined: features, fields with visibility and value, configuration, runtime "
             "script and its version", ["type", "id", "name", "features", "runtime_script"], ["401", "404"],
             params=[_CONNECTION])},
+        "/v1/ops/records": {"get": _ops(
+            "Records of the event log that a filter shows (the filter language; every kind unless `kind:` "
+            "says), oldest first, a page at a time: go on from `next.after` until it is absent. A page reads "
+            "at most 200,000 seqs, so it may hold fewer than `limit` records and still have a `next`",
+            ["type", "head_seq", "data"], ["401", "422"],
+            params=[{"name": "filter", "in": "query", "required": False,
+                     "schema": {"type": "string", "maxLength": 2000}},
+                    {"name": "after", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}])},
         "/v1/ops/reruns": {"post": _ops(
             "Rerun a failed action call, or every one a filter shows (200 for one, 202 for a bulk; dry_run "
             "counts)", ["type"], ["400", "401", "404", "409", "422"], body="RerunRequest", ok_status="200",
