@@ -144,7 +144,9 @@ def _paths() -> dict[str, Any]:
             "Realtime API: the service has new trigger data; the hub polls the subscriptions named",
             _json("NotificationResponse"), ["400", "401", "422"], body="NotificationRequest")},
         "/v1/ops/connections": {"get": _ops(
-            "Connections with live stats", ["type", "window_minutes", "data"], ["401", "422"],
+            "Connections with live stats: calls, errors, error_pct and p95_latency_ms of the inbound Connect API "
+            "calls the hub answered; out_calls and out_errors of the calls it made for the connection (to "
+            "services, trigger polls among them, and webhooks)", ["type", "window_minutes", "data"], ["401", "422"],
             params=[{"name": "window_minutes", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 1, "maximum": 10080}}])},
         "/v1/ops/connections/{connection_id}": {"get": _ops(
