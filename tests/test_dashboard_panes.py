@@ -161,6 +161,11 @@ async def test_r_on_a_failed_action_shows_the_exact_body_and_reruns_it_once(hub:
         color = next(i for i in dialog.query("#rerun-fields Input").results(Input) if i.name == "color")
         color.value = "blue"
         await pilot.click("#rerun-reason")
+        reason = dialog.query_one("#rerun-reason", Input)
+        reason.value, reason.cursor_position = "y" * 999, 999
+        await pilot.press("a", "b")  # the hub takes reasons of up to 1,000 characters: the box stops there
+        assert reason.value == "y" * 999 + "a"
+        reason.value = ""
         await pilot.press(*"lights back", "enter", "enter", "ctrl+s")  # three presses, one rerun
         preview = str(dialog.query_one("#rerun-preview", Static).render())
         original = dialog.original

@@ -14,6 +14,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, ProgressBar, Static
 
+from protocol.ops import MAX_REASON_CHARS
 from tui.actions import bindings
 from tui.http import HubUnreachable
 from tui.ops_client import OpsAnswer, OpsClient, new_idempotency_key, plan_bound
@@ -61,7 +62,8 @@ class BulkRerun(ModalScreen[None]):
         with Vertical():
             yield Static(Text("Rerun everything the filter shows"), id="bulk-title")
             yield Static(id="bulk-plan")
-            yield Input(placeholder="reason, kept in the audit (enter to go on)", id="bulk-reason")
+            yield Input(placeholder="reason, kept in the audit (enter to go on)", id="bulk-reason",
+                        max_length=MAX_REASON_CHARS)
             yield ProgressBar(id="bulk-progress", show_eta=True)
             yield Static(id="bulk-counts")
             yield Static(id="bulk-items")

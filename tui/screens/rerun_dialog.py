@@ -15,6 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from protocol.ops import MAX_REASON_CHARS
 from store.related import LOOK_AROUND, records_near
 from tui.actions import bindings
 from tui.cache import Cache, CacheClosed
@@ -80,7 +81,8 @@ class RerunDialog(ModalScreen[None]):
             yield Static(Text(printable(what)), id="rerun-title")
             yield Label("Fields it runs with (edit to override):")
             yield VerticalScroll(id="rerun-fields", can_focus=False)  # its boxes take the focus, not it
-            yield Input(placeholder="reason (kept in the audit)", id="rerun-reason")
+            yield Input(placeholder="reason (kept in the audit)", id="rerun-reason",
+                        max_length=MAX_REASON_CHARS)
             yield Static(id="rerun-preview")
             yield Static(id="rerun-result")
             yield Static(Text("tab / shift+tab next or previous box · enter on the reason or ctrl+s send · "
