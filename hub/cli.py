@@ -11,7 +11,7 @@ import sys
 
 import uvicorn
 
-from hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
+from switchroom.hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
 
 DEFAULT_PORT = 8470
 
@@ -67,8 +67,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"switchroom-hub: cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
     url = f"http://{settings.host}:{sock.getsockname()[1]}"
 
-    from hub.app import create_app  # after argument checks, so --help stays fast
-    from hub.catalog_file import CatalogError
+    from switchroom.hub.app import create_app  # after argument checks, so --help stays fast
+    from switchroom.hub.catalog_file import CatalogError
 
     try:
         app = create_app(settings, url)

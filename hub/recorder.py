@@ -15,8 +15,8 @@ import asyncio
 import logging
 import threading
 
-from protocol import UserConnection
-from store import EventLog, StateChanges
+from switchroom.protocol import UserConnection
+from switchroom.store import EventLog, StateChanges
 
 READ_THREADS = 4
 RETRY_SECONDS = 1.0

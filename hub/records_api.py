@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from hub.auth import OperatorTokens
-from hub.errors import ConnectApiError, field_error
-from hub.recorder import Recorder
-from store import EventLog
-from store.filters import KINDS, FilterError, RecordFilter, parse_filter
+from switchroom.hub.auth import OperatorTokens
+from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.recorder import Recorder
+from switchroom.store import EventLog
+from switchroom.store.filters import KINDS, FilterError, RecordFilter, parse_filter
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import Field
 
-from protocol.base import ProtocolModel
+from switchroom.protocol.base import ProtocolModel
 
 MAX_REASON_CHARS = 1000
 """How long a rerun's or replay's reason may be (the dashboard's box stops there too)."""

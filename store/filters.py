@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import re
 
-from store.derived import OUTCOME_FIELD
-from store.eventlog import EventLog, iso_timestamp
-from store.status_codes import NO_ANSWER
+from switchroom.store.derived import OUTCOME_FIELD
+from switchroom.store.eventlog import EventLog, iso_timestamp
+from switchroom.store.status_codes import NO_ANSWER
 
 KINDS = ("api_call", "script_run", "trigger_event", "rerun")
 DIRECTIONS = ("inbound", "outbound", "webhook")

@@ -6,9 +6,9 @@ import uuid
 
 import httpx
 
-from hub.records_api import records_page
-from store import EventLog
-from store.filters import KINDS, RecordFilter, parse_filter
+from switchroom.hub.records_api import records_page
+from switchroom.store import EventLog
+from switchroom.store.filters import KINDS, RecordFilter, parse_filter
 from tests.test_connect_api import assert_error, post_run
 from tests.hubproc import RunningHub
 
