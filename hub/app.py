@@ -22,6 +22,7 @@ from hub.rerun_api import RerunApi
 from hub.reruns import Reruns
 from hub.rate_limit import RateLimiter
 from hub.recorder import Recorder
+from hub.redaction import Redactor
 from hub.runner import OperationRunner
 from hub.sample.demo import Demo
 from hub.service_client import ServiceClient
@@ -42,7 +43,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     """Build the hub. Raises ``CatalogError`` when the catalog file has problems."""
     demo = Demo(settings.host, settings.service_key.value, hub_url, settings.traffic_rate) if settings.demo else None
     catalog = load_catalog(settings.catalog, settings.catalog_env(), demo.sample_urls if demo else None)
-    recorder = Recorder(settings.db)
+    recorder = Recorder(settings.db, Redactor([settings.token.value, settings.service_key.value,
+                                               *(s.service_key for s in catalog.services.values())]))
     services = ServiceClient()
     users = UserConnections(recorder.stored_user_connections(), recorder.remember_user_connection)
     runner = OperationRunner(catalog, users, services, recorder)

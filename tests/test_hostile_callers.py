@@ -2,6 +2,7 @@
 noise the hub writes without bound."""
 
 from pathlib import Path
+import json
 import uuid
 
 import httpx
@@ -9,12 +10,16 @@ import pytest
 from textual import events
 from textual.widgets import Input, Static
 
+from hub.redaction import REDACTED, secret_name
+from store import EventLog
 from store.filters import MAX_FILTER_TERMS, FilterError, parse_filter
 from tests.hubproc import RunningHub
+from tests.streams import collect
 from tests.test_dashboard import wait_until
 from tui.app import SwitchroomApp
 from tui.widgets.log_view import LogView
 
+RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 THOUSAND_WORDS = " ".join(f"w{n}" for n in range(1_000))
 LONG_WORD = "x" * 50_000
 
@@ -62,3 +67,61 @@ async def test_an_oversized_filter_pasted_in_the_dashboard_is_an_inline_message(
         assert app.query_one(LogView).record_filter is None  # not applied
         await pilot.press("escape", "1")  # the app goes on
         assert app.is_running and app.return_code is None
+
+
+# -- secrets never reach records ----------------------------------------------------------------------
+
+def secret_body(hub: RunningHub, password: str, other_token: str) -> dict[str, object]:
+    """A run's body carrying the hub's own key and token, and secret-named fields, in several shapes."""
+    return {
+        "user_id": "user-001",
+        "password": password,
+        "authorization": f"Bearer {hub.token}",
+        "nested": {"Api-Key": other_token, "list": [{"X-Auth-Token": other_token}, f"pre{hub.service_key}post"],
+                   "PASSWORD": {"deeper": password}},
+        "client_secret": [password],
+        "note": f"my key is {hub.service_key} and my token {hub.token}",
+        "fields": {"color": "blue"},
+    }
+
+
+async def test_secrets_in_bodies_never_reach_the_log_or_the_stream(hub: RunningHub) -> None:
+    password, other_token = f"pw-{uuid.uuid4().hex}", f"tok-{uuid.uuid4().hex}"
+    secrets = (hub.service_key, hub.token, password, other_token)
+    headers = {"IFTTT-Service-Key": hub.service_key}
+    ran_id, refused_id = uuid.uuid4().hex, uuid.uuid4().hex
+    ran = httpx.post(hub.url + RUN, json=secret_body(hub, password, other_token),
+                     headers={**headers, "X-Request-ID": ran_id})
+    assert ran.status_code == 204, ran.text
+    # an error message that quotes what the caller sent: a user named with the key, who has not enabled it
+    refused = httpx.post(hub.url + RUN, json={**secret_body(hub, password, other_token),
+                                              "user_id": f"user-{hub.service_key}"},
+                         headers={**headers, "X-Request-ID": refused_id})
+    assert refused.status_code == 422 and hub.service_key in refused.text  # the caller is told; the log is not
+
+    records = await collect(hub.ws_url, hub.token, lambda got: {ran_id, refused_id} <= {
+        r.get("request_id") for r in got if r.get("direction") == "inbound"})
+    stored = EventLog(hub.db).read_after(0, 1_000_000)
+    for where, text in (("stream", json.dumps(records)), ("event log", json.dumps(stored))):
+        leaked = [s for s in secrets if s in text]
+        assert len(leaked) == 0, f"secrets in the {where}"
+
+    inbound = next(r for r in stored if r.get("request_id") == ran_id and r["direction"] == "inbound")
+    body = inbound["request_body"]
+    assert body["password"] == body["authorization"] == body["client_secret"] == REDACTED
+    assert body["nested"]["Api-Key"] == body["nested"]["list"][0]["X-Auth-Token"] == REDACTED
+    assert body["nested"]["list"][1] == f"pre{REDACTED}post" and body["nested"]["PASSWORD"] == REDACTED
+    assert body["note"] == f"my key is {REDACTED} and my token {REDACTED}"
+    assert body["user_id"] == "user-001" and body["fields"] == {"color": "blue"}  # the rest is kept as sent
+    outbound = next(r for r in stored if r.get("request_id") == ran_id and r["direction"] == "outbound")
+    assert outbound["request_body"]["actionFields"]["color"] == "blue"
+    refusal = next(r for r in stored if r.get("request_id") == refused_id)
+    assert refusal["error_message"].count(REDACTED) == 1 and refusal["user_id"] == f"user-{REDACTED}"
+
+
+def test_secret_field_names_are_recognised_in_any_spelling() -> None:
+    for name in ("password", "Api-Key", "api_key", "X-Auth-Token", "AUTHORIZATION", "client_secret",
+                 "IFTTT-Service-Key", "auth", "Set-Cookie"):
+        assert secret_name(name), name
+    for name in ("user_id", "color", "idempotency_key", "trigger_identity", "author", "keyboard"):
+        assert not secret_name(name), name
