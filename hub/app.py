@@ -6,14 +6,17 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hub import __version__
 from hub.auth import OperatorTokens
 from hub.catalog_file import load_catalog
 from hub.connect_api import ConnectApi
+from hub.errors import ConnectApiError
+from hub.inbound import Unauthenticated
 from hub.openapi import openapi_document
 from hub.ops_api import OpsApi
 from hub.replay_api import ReplayApi
@@ -27,6 +30,7 @@ from hub.runner import OperationRunner
 from hub.sample.demo import Demo
 from hub.service_client import ServiceClient
 from hub.settings import HubSettings
+from hub.slow_requests import BodyDeadline
 from hub.streams import stream_routes
 from hub.script_runs import ScriptRuns
 from hub.scripts import Limits, ScriptEngine
@@ -60,7 +64,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
 
     subscriptions = Subscriptions(catalog, users, runner)
     triggers = TriggerPipeline(runner, recorder, subscriptions, deliver, settings.poll_interval)
-    connect_api = ConnectApi(catalog, users, runner, triggers, recorder, RateLimiter(settings.user_rate_limit))
+    connect_api = ConnectApi(catalog, users, runner, triggers, recorder, RateLimiter(settings.user_rate_limit),
+                             Unauthenticated(settings.unauthenticated_rate))
     tokens = OperatorTokens({"default": settings.token.value})
     if demo:
         demo.enable_users(catalog, users)
@@ -104,8 +109,18 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
         headers = getattr(exc, "headers", None) if isinstance(exc, HTTPException) else None
         return JSONResponse(body.model_dump(), status_code=status if status in (404, 405) else 500, headers=headers)
 
+    async def api_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ConnectApiError)
+        return JSONResponse(exc.body.model_dump(), status_code=exc.status, headers=exc.headers)
+
+    async def client_gone(request: Request, exc: Exception) -> Response:
+        """A client that hung up while its request was read: nobody to answer, nothing to log."""
+        return Response(status_code=400, headers={"Connection": "close"})
+
     app = Starlette(
-        exception_handlers={HTTPException: http_error, Exception: http_error},
+        exception_handlers={HTTPException: http_error, ConnectApiError: api_error, ClientDisconnect: client_gone,
+                            Exception: http_error},
+        middleware=[Middleware(BodyDeadline, timeout=settings.request_timeout)],
         routes=[
             Route("/v1/health", health, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),

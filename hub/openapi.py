@@ -29,6 +29,7 @@ _ERRORS = {
     "401": "unauthorized: missing or wrong IFTTT-Service-Key",
     "403": "forbidden: the connection belongs to another service",
     "404": "not_found: no such connection or operation",
+    "408": "request_timeout: the request's headers or body did not arrive in time",
     "422": "invalid_parameters: one detail per bad field, with a JSON pointer",
     "429": "rate_limited: see Retry-After",
     "502": "service_error: the service answered with an error",

@@ -1,8 +1,11 @@
 """Hostile Connect API and ops API callers: what they send never becomes a 500, a secret in the log, or
 noise the hub writes without bound."""
 
+from collections.abc import Iterator
 from pathlib import Path
 import json
+import socket
+import time
 import uuid
 
 import httpx
@@ -10,12 +13,15 @@ import pytest
 from textual import events
 from textual.widgets import Input, Static
 
+from hub.inbound import MAX_UNAUTHENTICATED_PATH
 from hub.redaction import REDACTED, secret_name
+from hub.slow_requests import MAX_REQUEST_HEAD
 from store import EventLog
 from store.filters import MAX_FILTER_TERMS, FilterError, parse_filter
-from tests.hubproc import RunningHub
+from tests.hubproc import RunningHub, start_hub
 from tests.streams import collect
 from tests.test_dashboard import wait_until
+from tests.waiting import eventually_sync
 from tui.app import SwitchroomApp
 from tui.widgets.log_view import LogView
 
@@ -125,3 +131,117 @@ def test_secret_field_names_are_recognised_in_any_spelling() -> None:
         assert secret_name(name), name
     for name in ("user_id", "color", "idempotency_key", "trigger_identity", "author", "keyboard"):
         assert not secret_name(name), name
+
+
+# -- noise anyone can make: disconnects, calls without a key, slow requests --------------------------------
+
+REQUEST_TIMEOUT_S = 1
+
+
+@pytest.fixture(scope="module")
+def strict_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
+    """A hub with a short request timeout and one unauthenticated record a second (bursts of two)."""
+    running = start_hub(tmp_path_factory.mktemp("strict-hub"), extra_args=(
+        "--request-timeout", str(REQUEST_TIMEOUT_S), "--unauthenticated-rate", "1"))
+    yield running
+    running.stop()
+
+
+def connect(hub: RunningHub) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", int(hub.url.rsplit(":", 1)[1])))
+    sock.settimeout(60)  # a bound against a hang only: every wait below ends when the hub acts
+    return sock
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the hub sends until it closes the connection."""
+    received = b""
+    while chunk := sock.recv(65536):
+        received += chunk
+    return received
+
+
+def stored(hub: RunningHub) -> list[dict[str, object]]:
+    return EventLog(hub.db).read_after(0, 1_000_000)
+
+
+def run_marker(hub: RunningHub) -> str:
+    """A call that is surely recorded, to know that what came before it has been."""
+    request_id = uuid.uuid4().hex
+    httpx.post(hub.url + RUN, json={"user_id": "user-001"},
+               headers={"IFTTT-Service-Key": hub.service_key, "X-Request-ID": request_id})
+    eventually_sync(lambda: any(r.get("request_id") == request_id for r in stored(hub)))
+    return request_id
+
+
+def test_a_client_that_hangs_up_mid_body_is_not_a_500(strict_hub: RunningHub) -> None:
+    gone = [uuid.uuid4().hex for _ in range(20)]
+    for request_id in gone:
+        with connect(strict_hub) as sock:
+            sock.sendall(f"POST {RUN} HTTP/1.1\r\nHost: hub\r\nIFTTT-Service-Key: {strict_hub.service_key}\r\n"
+                         f"X-Request-ID: {request_id}\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 1000\r\n\r\n{\"user_id\": \"user-0".encode())
+    run_marker(strict_hub)
+    records = stored(strict_hub)
+    assert not [r for r in records if r.get("request_id") in gone]
+    assert not [r for r in records if r.get("status_code") == 500 or r.get("error_code") == "internal_error"]
+    assert "Traceback" not in strict_hub.log_path.read_text()
+
+
+def test_a_call_without_a_key_is_recorded_with_its_path_cut(strict_hub: RunningHub) -> None:
+    request_id = uuid.uuid4().hex
+    long_path = "/v2/connections/" + "a" * 60_000
+    answers: list[int] = []
+
+    def answered_401() -> bool:
+        answers.append(httpx.get(strict_hub.url + long_path, headers={"X-Request-ID": request_id}).status_code)
+        return answers[-1] == 401
+
+    eventually_sync(answered_401)  # an earlier test may have spent this second's allowance (then: 429)
+    eventually_sync(lambda: any(r.get("request_id") == request_id for r in stored(strict_hub)))
+    for record in (r for r in stored(strict_hub) if r.get("request_id") == request_id):
+        assert record["status_code"] == 401 and len(str(record["path"])) <= MAX_UNAUTHENTICATED_PATH + 20
+        assert str(record["path"]).startswith("/v2/connections/aaaa")
+
+
+def test_calls_without_a_key_are_recorded_a_few_a_second(strict_hub: RunningHub) -> None:
+    request_id = uuid.uuid4().hex
+    started = time.monotonic()
+    answers = [httpx.get(f"{strict_hub.url}/v2/me", headers={"X-Request-ID": request_id}).status_code
+               for _ in range(30)]
+    elapsed = time.monotonic() - started
+    assert set(answers) <= {401, 429} and 429 in answers
+    run_marker(strict_hub)
+    recorded = [r for r in stored(strict_hub) if r.get("request_id") == request_id]
+    assert len(recorded) == answers.count(401) <= 2 + elapsed * 1 + 1  # a burst of 2, then 1 a second
+
+
+def test_half_sent_headers_are_answered_408_and_closed(strict_hub: RunningHub) -> None:
+    with connect(strict_hub) as sock:
+        sock.sendall(b"POST /v2/me HTTP/1.1\r\nHost: hub\r\nX-Half: ")
+        answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 408") and b'"code":"request_timeout"' in answer
+    # the same holds for the next request on a kept-alive connection, and for one that never starts
+    with connect(strict_hub) as sock:
+        sock.sendall(b"GET /v1/health HTTP/1.1\r\nHost: hub\r\n\r\n")
+        first = sock.recv(65536)
+        sock.sendall(b"GET /v1/hea")
+        both = first + read_until_closed(sock)
+        assert both.startswith(b"HTTP/1.1 200") and both.count(b"HTTP/1.1 ") == 2 and b"HTTP/1.1 408" in both
+    with connect(strict_hub) as sock:
+        assert read_until_closed(sock).startswith(b"HTTP/1.1 408")
+
+
+def test_a_half_sent_body_is_answered_408_and_closed(strict_hub: RunningHub) -> None:
+    with connect(strict_hub) as sock:
+        sock.sendall(f"POST {RUN} HTTP/1.1\r\nHost: hub\r\nIFTTT-Service-Key: {strict_hub.service_key}\r\n"
+                     "Content-Length: 100\r\n\r\n{\"user_id\":".encode())
+        answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 408") and b'"code":"request_timeout"' in answer
+
+
+def test_a_request_head_over_the_bound_is_400_in_the_error_shape(strict_hub: RunningHub) -> None:
+    with connect(strict_hub) as sock:
+        sock.sendall(b"GET /v2/me HTTP/1.1\r\nHost: hub\r\nX-Big: " + b"b" * (MAX_REQUEST_HEAD + 10) + b"\r\n\r\n")
+        answer = read_until_closed(sock)
+    assert answer.startswith(b"HTTP/1.1 400") and b'"code":"invalid_request"' in answer
