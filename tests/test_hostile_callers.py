@@ -104,8 +104,15 @@ async def test_secrets_in_bodies_never_reach_the_log_or_the_stream(hub: RunningH
                                               "user_id": f"user-{hub.service_key}"},
                          headers={**headers, "X-Request-ID": refused_id})
     assert refused.status_code == 422 and hub.service_key in refused.text  # the caller is told; the log is not
+    # resolved fields and the outbound call's body: a text field carrying the key and the token
+    texted_id = uuid.uuid4().hex
+    texted = httpx.post(f"{hub.url}/v2/connections/porch-welcome/actions/messages.send_text/run",
+                        json={"user_id": "user-001", "fields": {"phone": "+15550100",
+                                                                "body": f"k={hub.service_key} t={hub.token}"}},
+                        headers={**headers, "X-Request-ID": texted_id})
+    assert texted.status_code in (204, 502), texted.text
 
-    records = await collect(hub.ws_url, hub.token, lambda got: {ran_id, refused_id} <= {
+    records = await collect(hub.ws_url, hub.token, lambda got: {ran_id, refused_id, texted_id} <= {
         r.get("request_id") for r in got if r.get("direction") == "inbound"})
     stored = EventLog(hub.db).read_after(0, 1_000_000)
     for where, text in (("stream", json.dumps(records)), ("event log", json.dumps(stored))):
@@ -123,6 +130,10 @@ async def test_secrets_in_bodies_never_reach_the_log_or_the_stream(hub: RunningH
     assert outbound["request_body"]["actionFields"]["color"] == "blue"
     refusal = next(r for r in stored if r.get("request_id") == refused_id)
     assert refusal["error_message"].count(REDACTED) == 1 and refusal["user_id"] == f"user-{REDACTED}"
+    text_run = next(r for r in stored if r.get("request_id") == texted_id and r["direction"] == "inbound")
+    text_call = next(r for r in stored if r.get("request_id") == texted_id and r["direction"] == "outbound")
+    assert text_run["resolved_fields"]["body"] == text_call["request_body"]["actionFields"]["body"] == \
+        f"k={REDACTED} t={REDACTED}"
 
 
 def test_secret_field_names_are_recognised_in_any_spelling() -> None:
