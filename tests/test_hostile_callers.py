@@ -192,6 +192,9 @@ def test_a_client_that_hangs_up_mid_body_is_not_a_500(strict_hub: RunningHub) ->
             sock.sendall(f"POST {RUN} HTTP/1.1\r\nHost: hub\r\nIFTTT-Service-Key: {strict_hub.service_key}\r\n"
                          f"X-Request-ID: {request_id}\r\nContent-Type: application/json\r\n"
                          "Content-Length: 1000\r\n\r\n{\"user_id\": \"user-0".encode())
+        with connect(strict_hub) as sock:  # and the ops API's rerun route, which reads a body too
+            sock.sendall(f"POST /v1/ops/reruns HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer {strict_hub.token}\r\n"
+                         "Content-Length: 1000\r\n\r\n{\"filter\": \"sta".encode())
     run_marker(strict_hub)
     records = stored(strict_hub)
     assert not [r for r in records if r.get("request_id") in gone]
