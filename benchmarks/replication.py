@@ -33,9 +33,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from store import EventLog  # noqa: E402
-from store.eventlog import TEXT_COLUMNS  # noqa: E402
-from tui.replication import Replicator  # noqa: E402
+from switchroom.store import EventLog  # noqa: E402
+from switchroom.store.eventlog import TEXT_COLUMNS  # noqa: E402
+from switchroom.tui.replication import Replicator  # noqa: E402
 
 TOKEN = "bench-token"
 BATCH = 50_000

@@ -11,33 +11,33 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub import __version__
-from hub.auth import OperatorTokens
-from hub.catalog_file import load_catalog
-from hub.connect_api import ConnectApi
-from hub.errors import ConnectApiError
-from hub.inbound import Unauthenticated
-from hub.openapi import openapi_document
-from hub.ops_api import OpsApi
-from hub.replay_api import ReplayApi
-from hub.replays import Replays
-from hub.rerun_api import RerunApi
-from hub.reruns import Reruns
-from hub.rate_limit import RateLimiter
-from hub.recorder import Recorder
-from hub.redaction import Redactor
-from hub.runner import OperationRunner
-from hub.sample.demo import Demo
-from hub.service_client import ServiceClient
-from hub.settings import HubSettings
-from hub.slow_requests import BodyDeadline
-from hub.streams import stream_routes
-from hub.script_runs import ScriptRuns
-from hub.scripts import Limits, ScriptEngine
-from hub.triggers import FiredEvent, Subscriptions, TriggerPipeline
-from hub.webhooks import Webhooks
-from hub.users import UserConnections
-from protocol import ErrorBody
+from switchroom.hub import __version__
+from switchroom.hub.auth import OperatorTokens
+from switchroom.hub.catalog_file import load_catalog
+from switchroom.hub.connect_api import ConnectApi
+from switchroom.hub.errors import ConnectApiError
+from switchroom.hub.inbound import Unauthenticated
+from switchroom.hub.openapi import openapi_document
+from switchroom.hub.ops_api import OpsApi
+from switchroom.hub.replay_api import ReplayApi
+from switchroom.hub.replays import Replays
+from switchroom.hub.rerun_api import RerunApi
+from switchroom.hub.reruns import Reruns
+from switchroom.hub.rate_limit import RateLimiter
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.redaction import Redactor
+from switchroom.hub.runner import OperationRunner
+from switchroom.hub.sample.demo import Demo
+from switchroom.hub.service_client import ServiceClient
+from switchroom.hub.settings import HubSettings
+from switchroom.hub.slow_requests import BodyDeadline
+from switchroom.hub.streams import stream_routes
+from switchroom.hub.script_runs import ScriptRuns
+from switchroom.hub.scripts import Limits, ScriptEngine
+from switchroom.hub.triggers import FiredEvent, Subscriptions, TriggerPipeline
+from switchroom.hub.webhooks import Webhooks
+from switchroom.hub.users import UserConnections
+from switchroom.protocol import ErrorBody
 
 SCRIPT_SLOTS = 16  # runs at once: most of a run is waiting on its calls, not running JavaScript
 WARM_CONTEXTS = 4

@@ -11,7 +11,7 @@ import sys
 
 import uvicorn
 
-from hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
+from switchroom.hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
 
 DEFAULT_PORT = 8470
 
@@ -77,9 +77,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"switchroom-hub: cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
     url = f"http://{settings.host}:{sock.getsockname()[1]}"
 
-    from hub.app import create_app  # after argument checks, so --help stays fast
-    from hub.catalog_file import CatalogError
-    from hub.slow_requests import deadline_protocol
+    from switchroom.hub.app import create_app  # after argument checks, so --help stays fast
+    from switchroom.hub.catalog_file import CatalogError
+    from switchroom.hub.slow_requests import deadline_protocol
 
     try:
         app = create_app(settings, url)

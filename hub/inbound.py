@@ -19,12 +19,12 @@ import uuid
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from hub.errors import ConnectApiError
-from hub.rate_limit import RateLimiter
-from hub.recorder import Recorder
-from hub.record_bodies import MAX_RECORDED_BODY, capped
-from protocol import api_call_record, loads
-from protocol.records import Op, Source
+from switchroom.hub.errors import ConnectApiError
+from switchroom.hub.rate_limit import RateLimiter
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.record_bodies import MAX_RECORDED_BODY, capped
+from switchroom.protocol import api_call_record, loads
+from switchroom.protocol.records import Op, Source
 
 log = logging.getLogger("switchroom.hub")
 MAX_UNAUTHENTICATED_PATH = 200

@@ -4,9 +4,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from protocol import ErrorBody
-from protocol.ops import ReplayRequest, RerunRequest
-from protocol.connect import (
+from switchroom.protocol import ErrorBody
+from switchroom.protocol.ops import ReplayRequest, RerunRequest
+from switchroom.protocol.connect import (
     ConnectionResponse,
     FieldOptionsResponse,
     ListResponse,

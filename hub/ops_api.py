@@ -8,15 +8,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from protocol.catalog import Connection, FeatureOperation, OperationKind
+from switchroom.protocol.catalog import Connection, FeatureOperation, OperationKind
 
-from hub.auth import OperatorTokens
-from hub.catalog import Catalog
-from hub.errors import ConnectApiError, field_error
-from hub.recorder import Recorder
-from hub.script_runs import script_version
-from hub.users import UserConnections
-from store import connection_stats, iso_timestamp
+from switchroom.hub.auth import OperatorTokens
+from switchroom.hub.catalog import Catalog
+from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.script_runs import script_version
+from switchroom.hub.users import UserConnections
+from switchroom.store import connection_stats, iso_timestamp
 
 DEFAULT_WINDOW_MINUTES = 15
 MAX_WINDOW_MINUTES = 7 * 24 * 60

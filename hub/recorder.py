@@ -15,9 +15,9 @@ import asyncio
 import logging
 import threading
 
-from hub.redaction import Redactor
-from protocol import UserConnection
-from store import EventLog, StateChanges
+from switchroom.hub.redaction import Redactor
+from switchroom.protocol import UserConnection
+from switchroom.store import EventLog, StateChanges
 
 READ_THREADS = 4
 RETRY_SECONDS = 1.0

@@ -13,8 +13,8 @@ import asyncio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from hub.errors import ConnectApiError
-from protocol import ErrorBody, dumps
+from switchroom.hub.errors import ConnectApiError
+from switchroom.protocol import ErrorBody, dumps
 
 MAX_REQUEST_HEAD = 64 * 1024
 """Bytes of request line and headers together (the path included)."""

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from protocol.base import ProtocolModel
+from switchroom.protocol.base import ProtocolModel
 
 ErrorCode = Literal[
     "invalid_request",

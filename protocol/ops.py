@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import Field
 
-from protocol.base import ProtocolModel
+from switchroom.protocol.base import ProtocolModel
 
 
 class RerunRequest(ProtocolModel):

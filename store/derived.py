@@ -44,9 +44,9 @@ import uuid
 
 import orjson
 
-from store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
-from store.eventlog import INDEXED, EventLog
-from store.latency import COLUMNS as HIST
+from switchroom.store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
+from switchroom.store.eventlog import INDEXED, EventLog
+from switchroom.store.latency import COLUMNS as HIST
 
 CURSOR = "derived"
 SUFFIX = "-derived"

@@ -27,9 +27,9 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import re
 
-from store.derived import OUTCOME_FIELD
-from store.eventlog import EventLog, iso_timestamp
-from store.status_codes import NO_ANSWER
+from switchroom.store.derived import OUTCOME_FIELD
+from switchroom.store.eventlog import EventLog, iso_timestamp
+from switchroom.store.status_codes import NO_ANSWER
 
 MAX_FILTER_CHARS = 1_000
 MAX_FILTER_TERMS = 50

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from store.eventlog import EventLog
+from switchroom.store.eventlog import EventLog
 
 # A call "failed" when it got no answer or an error status; skipped calls are not failures.
 FAILED = "((status_code IS NULL OR status_code >= 400) AND skipped IS NOT 1)"

@@ -6,7 +6,7 @@ import uuid
 import httpx
 import pytest
 
-from hub.settings import DEMO_CATALOG
+from switchroom.hub.settings import DEMO_CATALOG
 from tests.hubproc import RunningHub, start_hub, write_catalog
 from tests.streams import collect, with_request_id
 

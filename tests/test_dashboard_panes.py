@@ -9,18 +9,18 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from store import EventLog
+from switchroom.store import EventLog
 from tests.hubproc import RunningHub
 from tests.test_dashboard import run_action, shows_inbound, wait_until
 from tests.test_triggers import USER, add_item, notify, of, polls, services, start, wait_for  # noqa: F401
 from tests.sample_services import SampleServices
-from tui.app import SwitchroomApp
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.record_detail import RecordDetail
-from tui.screens.rerun_dialog import RerunDialog
-from tui.widgets.log_view import LogView
-from tui.widgets.script_list import ScriptRunList
-from tui.widgets.script_summary import ScriptSummary
+from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.screens.confirm import ConfirmScreen
+from switchroom.tui.screens.record_detail import RecordDetail
+from switchroom.tui.screens.rerun_dialog import RerunDialog
+from switchroom.tui.widgets.log_view import LogView
+from switchroom.tui.widgets.script_list import ScriptRunList
+from switchroom.tui.widgets.script_summary import ScriptSummary
 
 RAIN_SCRIPT = Path(__file__).parent.parent / "hub" / "sample" / "scripts" / "rain_alert.js"
 

@@ -13,17 +13,17 @@ import pytest
 from textual import events
 from textual.widgets import Input, Static
 
-from hub.inbound import MAX_UNAUTHENTICATED_PATH
-from hub.redaction import REDACTED, secret_name
-from hub.slow_requests import MAX_REQUEST_HEAD
-from store import EventLog
-from store.filters import MAX_FILTER_TERMS, FilterError, parse_filter
+from switchroom.hub.inbound import MAX_UNAUTHENTICATED_PATH
+from switchroom.hub.redaction import REDACTED, secret_name
+from switchroom.hub.slow_requests import MAX_REQUEST_HEAD
+from switchroom.store import EventLog
+from switchroom.store.filters import MAX_FILTER_TERMS, FilterError, parse_filter
 from tests.hubproc import RunningHub, start_hub
 from tests.streams import collect
 from tests.test_dashboard import wait_until
 from tests.waiting import eventually_sync
-from tui.app import SwitchroomApp
-from tui.widgets.log_view import LogView
+from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.widgets.log_view import LogView
 
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 THOUSAND_WORDS = " ".join(f"w{n}" for n in range(1_000))

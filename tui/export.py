@@ -7,8 +7,8 @@ import os
 
 import orjson
 
-from store import EventLog
-from store.filters import RecordFilter, matching_records
+from switchroom.store import EventLog
+from switchroom.store.filters import RecordFilter, matching_records
 
 CSV_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "user_feature_id", "op",
                "op_id", "status_code", "skipped", "latency_ms", "error_code", "error_message", "status",

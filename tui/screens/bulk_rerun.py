@@ -14,11 +14,11 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, ProgressBar, Static
 
-from tui.actions import bindings
-from tui.http import HubUnreachable
-from tui.ops_client import OpsAnswer, OpsClient, new_idempotency_key, plan_bound
-from tui.screens.confirm import ConfirmScreen
-from tui.text import printable
+from switchroom.tui.actions import bindings
+from switchroom.tui.http import HubUnreachable
+from switchroom.tui.ops_client import OpsAnswer, OpsClient, new_idempotency_key, plan_bound
+from switchroom.tui.screens.confirm import ConfirmScreen
+from switchroom.tui.text import printable
 
 POLL_SECONDS = 0.5
 SHOWN_ITEMS = 200

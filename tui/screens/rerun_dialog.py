@@ -15,13 +15,13 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from store.related import LOOK_AROUND, records_near
-from tui.actions import bindings
-from tui.cache import Cache, CacheClosed
-from tui.http import HubUnreachable
-from tui.ops_client import OpsClient, new_idempotency_key
-from tui.record_text import json_block
-from tui.text import printable
+from switchroom.store.related import LOOK_AROUND, records_near
+from switchroom.tui.actions import bindings
+from switchroom.tui.cache import Cache, CacheClosed
+from switchroom.tui.http import HubUnreachable
+from switchroom.tui.ops_client import OpsClient, new_idempotency_key
+from switchroom.tui.record_text import json_block
+from switchroom.tui.text import printable
 
 
 def rerun_body(api_call_id: int, overrides: dict[str, Any], reason: str, force: bool) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from store.filters import FilterError, RecordFilter, parse_filter
-from tui.actions import bindings
-from tui.text import printable
+from switchroom.store.filters import FilterError, RecordFilter, parse_filter
+from switchroom.tui.actions import bindings
+from switchroom.tui.text import printable
 
 PLACEHOLDER = "status:5xx code:503 feature:… conn:… user:… op:… since:1h  free text"
 
