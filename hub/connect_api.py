@@ -13,7 +13,7 @@ from starlette.routing import Route
 from switchroom.hub.auth import same_secret
 from switchroom.hub.catalog import PLURALS, Catalog
 from switchroom.hub.errors import ConnectApiError, field_error
-from switchroom.hub.inbound import CallContext, Handler, recorded
+from switchroom.hub.inbound import CallContext, Handler, Unauthenticated, recorded
 from switchroom.hub.rate_limit import RateLimiter
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.runner import (
@@ -42,10 +42,11 @@ class ConnectApi:
     triggers: TriggerPipeline
     recorder: Recorder
     rate_limiter: RateLimiter
+    unauthenticated: Unauthenticated
 
     def routes(self) -> list[Route]:
         def route(path: str, handler: Handler, method: str) -> Route:
-            return Route(path, recorded(self.recorder, handler), methods=[method])
+            return Route(path, recorded(self.recorder, handler, self.unauthenticated), methods=[method])
 
         base = "/v2/connections/{connection_id}"
         return [

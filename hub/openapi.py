@@ -18,6 +18,7 @@ from switchroom.protocol.connect import (
     TestTriggerRequest,
     UserConnectionRequest,
 )
+from switchroom.store.filters import MAX_FILTER_CHARS
 
 _MODELS: list[type[BaseModel]] = [
     ErrorBody, MeResponse, ConnectionResponse, FieldOptionsResponse, ListResponse, RunActionRequest,
@@ -29,6 +30,7 @@ _ERRORS = {
     "401": "unauthorized: missing or wrong IFTTT-Service-Key",
     "403": "forbidden: the connection belongs to another service",
     "404": "not_found: no such connection or operation",
+    "408": "request_timeout: the request's headers or body did not arrive in time",
     "422": "invalid_parameters: one detail per bad field, with a JSON pointer",
     "429": "rate_limited: see Retry-After",
     "502": "service_error: the service answered with an error",
@@ -159,7 +161,7 @@ def _paths() -> dict[str, Any]:
             "at most 200,000 seqs, so it may hold fewer than `limit` records and still have a `next`",
             ["type", "head_seq", "data"], ["401", "422"],
             params=[{"name": "filter", "in": "query", "required": False,
-                     "schema": {"type": "string", "maxLength": 2000}},
+                     "schema": {"type": "string", "maxLength": MAX_FILTER_CHARS}},
                     {"name": "after", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
                     {"name": "limit", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}])},

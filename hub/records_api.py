@@ -22,7 +22,6 @@ DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 SCAN_SEQS = 200_000
 """The most seqs of the log one request reads past ``after``."""
-MAX_FILTER_CHARS = 2000
 MAX_PAGE_BYTES = 8 << 20
 """A page ends early (its ``next`` says where to go on) once its records' JSON passes this."""
 
@@ -78,10 +77,8 @@ class RecordsApi:
 
 
 def _filter(text: str) -> RecordFilter:
-    """The filter language over every kind of record (``kind:`` narrows it); relative times from now."""
-    if len(text) > MAX_FILTER_CHARS:
-        raise ConnectApiError("invalid_parameters", f"filter: longer than {MAX_FILTER_CHARS} characters",
-                              [field_error("/filter", f"at most {MAX_FILTER_CHARS} characters")])
+    """The filter language over every kind of record (``kind:`` narrows it, and the language bounds its
+    length); relative times from now."""
     try:
         return parse_filter(text, RecordFilter(kinds=KINDS), now=datetime.now(UTC))
     except FilterError as exc:
