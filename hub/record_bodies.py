@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from protocol import dumps
+from switchroom.protocol import dumps
 
 MAX_RECORDED_BODY = 8192
 

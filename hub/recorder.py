@@ -15,8 +15,9 @@ import asyncio
 import logging
 import threading
 
-from protocol import UserConnection
-from store import EventLog, StateChanges
+from switchroom.hub.redaction import Redactor
+from switchroom.protocol import UserConnection
+from switchroom.store import EventLog, StateChanges
 
 READ_THREADS = 4
 RETRY_SECONDS = 1.0
@@ -25,8 +26,10 @@ log = logging.getLogger("switchroom.hub")
 
 
 class Recorder:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, redactor: Redactor | None = None) -> None:
+        """``redactor`` knows the hub's keys and tokens; without one, only secret-named fields are redacted."""
         self.path = path
+        self._redactor = redactor or Redactor()
         self._writer = EventLog(path, check_same_thread=False)
         self.hub_id = self._writer.ensure_hub_id()
         self.head_seq = self._writer.head_seq()
@@ -53,8 +56,9 @@ class Recorder:
         self._writer.close()
 
     def record(self, body: dict[str, Any]) -> None:
-        """Queue a record body for the log; the writer thread commits it with the others queued."""
-        self._pending.append(body)
+        """Queue a record body for the log, its secrets redacted (DESIGN §10: the one door to the log, so no
+        record kind is left out); the writer thread commits it with the others queued."""
+        self._pending.append(self._redactor.record(body))
         self._queued.set()
 
     def record_with_seq(self, body: dict[str, Any]) -> "asyncio.Future[int]":

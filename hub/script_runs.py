@@ -19,18 +19,18 @@ import logging
 import time
 import uuid
 
-from hub.catalog import PLURALS, Catalog
-from hub.errors import ConnectApiError, field_error
-from hub.inbound import CallContext, call_record
-from hub.recorder import Recorder
-from hub.runner import (
+from switchroom.hub.catalog import PLURALS, Catalog
+from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.inbound import CallContext, call_record
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.runner import (
     DEFAULT_QUERY_LIMIT, OperationRequest, OperationRunner, ResolvedOperation, query_answer, query_limit, raise_for,
 )
-from hub.scripts import EngineBusy, ScriptEngine, ScriptJob, ScriptResult
-from hub.scripts.results import CallKind, ScriptError
-from hub.triggers import FiredEvent
-from hub.users import UserConnections
-from protocol import ScriptRun, ScriptRunCall
+from switchroom.hub.scripts import EngineBusy, ScriptEngine, ScriptJob, ScriptResult
+from switchroom.hub.scripts.results import CallKind, ScriptError
+from switchroom.hub.triggers import FiredEvent
+from switchroom.hub.users import UserConnections
+from switchroom.protocol import ScriptRun, ScriptRunCall
 
 log = logging.getLogger("switchroom.hub")
 

@@ -8,7 +8,7 @@ import secrets
 
 import platformdirs
 
-from store.private_files import make_folders
+from switchroom.store.private_files import make_folders
 
 TOKEN_ENV = "SWITCHROOM_TOKEN"
 SERVICE_KEY_ENV = "SWITCHROOM_SERVICE_KEY"
@@ -35,6 +35,10 @@ class HubSettings:
     service_key: Secret
     poll_interval: float = 300.0
     script_time_limit: float = 10.0
+    request_timeout: float = 30.0
+    """Seconds a client has to send a request's line and headers, and again its body."""
+    unauthenticated_rate: float = 10.0
+    """Calls without a valid key recorded per second, all callers together (bursts of twice that)."""
 
     def catalog_env(self) -> dict[str, str]:
         """The environment a catalog's secret references are read from (with the demo's key, in a demo)."""

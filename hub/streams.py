@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from hub.auth import OperatorTokens
-from hub.recorder import Recorder
-from protocol import ErrorFrame, HeartbeatFrame, HelloFrame, SubscribeFrame, dumps
+from switchroom.hub.auth import OperatorTokens
+from switchroom.hub.recorder import Recorder
+from switchroom.protocol import ErrorFrame, HeartbeatFrame, HelloFrame, SubscribeFrame, dumps
 
 log = logging.getLogger("switchroom.hub")
 

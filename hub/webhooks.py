@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 import uuid
 
-from hub.catalog import Catalog
-from hub.record_bodies import capped
-from hub.recorder import Recorder
-from hub.service_client import WEBHOOK_PATH, ServiceClient
-from hub.triggers import FiredEvent
-from protocol import api_call_record
-from store import utc_now_iso
+from switchroom.hub.catalog import Catalog
+from switchroom.hub.record_bodies import capped
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.service_client import WEBHOOK_PATH, ServiceClient
+from switchroom.hub.triggers import FiredEvent
+from switchroom.protocol import api_call_record
+from switchroom.store import utc_now_iso
 
 
 @dataclass

@@ -44,11 +44,11 @@ import uuid
 
 import orjson
 
-from store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
-from store.eventlog import INDEXED, EventLog
-from store.latency import COLUMNS as HIST
-from store.file_damage import damage_of, is_damage, remove
-from store.private_files import private_database
+from switchroom.store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
+from switchroom.store.eventlog import INDEXED, EventLog
+from switchroom.store.latency import COLUMNS as HIST
+from switchroom.store.file_damage import damage_of, is_damage, remove
+from switchroom.store.private_files import private_database
 
 CURSOR = "derived"
 SUFFIX = "-derived"

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 import sqlite3
 
-from store.latency import BINS, COLUMNS as HIST, bin_of
-from store.status_codes import is_failure
+from switchroom.store.latency import BINS, COLUMNS as HIST, bin_of
+from switchroom.store.status_codes import is_failure
 
 COUNTED_KINDS = ("api_call", "script_run")
 KEY_COLUMNS = ("kind", "connection_id", "feature_id", "op_id", "direction", "status_code", "skipped", "outcome", "op")

@@ -27,7 +27,7 @@ import uuid
 import msgspec
 import orjson
 
-from store.private_files import private_database
+from switchroom.store.private_files import private_database
 
 
 # Columns copied out of each record for indexing, in insert order after seq, ts, kind.

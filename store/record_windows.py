@@ -15,11 +15,11 @@ import sqlite3
 
 import orjson
 
-from store import derived
-from store.aggregates import window_sums
-from store.derived_counts import COUNTED_KINDS
-from store.eventlog import EventLog
-from store.filters import RecordFilter
+from switchroom.store import derived
+from switchroom.store.aggregates import window_sums
+from switchroom.store.derived_counts import COUNTED_KINDS
+from switchroom.store.eventlog import EventLog
+from switchroom.store.filters import RecordFilter
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from store.eventlog import EventLog
+from switchroom.store.eventlog import EventLog
 
 LOOK_AHEAD = 20_000
 """Records past a record within which its script run, delivery or reruns are looked for."""

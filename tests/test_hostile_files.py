@@ -17,21 +17,21 @@ import threading
 import httpx
 import pytest
 
-from store import EventLog, utc_now_iso
-from store.breakdowns import Breakdown, breakdowns
-from store.derived import Indexer, attach, derived_cursor, present
-from store.filters import RecordFilter
-from hub.settings import load_secrets
+from switchroom.store import EventLog, utc_now_iso
+from switchroom.store.breakdowns import Breakdown, breakdowns
+from switchroom.store.derived import Indexer, attach, derived_cursor, present
+from switchroom.store.filters import RecordFilter
+from switchroom.hub.settings import load_secrets
 from tests.hubproc import RunningHub, bare_env, start_hub
 from tests.waiting import eventually, eventually_sync
-from tui.app import SwitchroomApp
-from tui.cache import Cache
-from tui.config import Config, ConfigError, ExportSettings, load_config
-from tui.embedded import EmbeddedHub
-from tui.export import export_records
-from tui.known_hubs import EMBEDDED, remember_hub
-from tui.link import LinkState
-from tui.replication import Replicator
+from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.cache import Cache
+from switchroom.tui.config import Config, ConfigError, ExportSettings, load_config
+from switchroom.tui.embedded import EmbeddedHub
+from switchroom.tui.export import export_records
+from switchroom.tui.known_hubs import EMBEDDED, remember_hub
+from switchroom.tui.link import LinkState
+from switchroom.tui.replication import Replicator
 
 HUB_ID = "0123456789abcdef0123456789abcdef"
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"

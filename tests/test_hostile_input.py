@@ -7,7 +7,7 @@ import httpx
 import pytest
 import websockets
 
-from protocol import loads
+from switchroom.protocol import loads
 from tests.hubproc import RunningHub
 from tests.streams import collect, with_request_id
 
@@ -118,7 +118,7 @@ async def test_resolved_fields_are_kept_whole_when_bodies_are_cut(hub: RunningHu
 
 
 def test_oversized_trigger_ingredients_are_cut() -> None:
-    from hub.triggers import _capped_ingredients
+    from switchroom.hub.triggers import _capped_ingredients
 
     assert _capped_ingredients({"title": "short"}) == {"title": "short"}
     cut = _capped_ingredients({"title": "x" * 20_000})

@@ -9,7 +9,7 @@ import sys
 
 import httpx
 
-from store import EventLog
+from switchroom.store import EventLog
 from tests.hubproc import bare_env, start_hub
 
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from hub.scripts import EngineBusy, Limits, ScriptEngine, ScriptJob, ScriptResult, check_script
-from hub.scripts.engine import _Run
+from switchroom.hub.scripts import EngineBusy, Limits, ScriptEngine, ScriptJob, ScriptResult, check_script
+from switchroom.hub.scripts.engine import _Run
 
 LIMITS = Limits(wall_time_s=1.0)
 SHORT = Limits(wall_time_s=0.5)
@@ -862,7 +862,7 @@ console.log(JSON.stringify({ replaced, first: values.slice(0, 4) }));
     assert logged(one)["first"] != logged(two)["first"]
     assert all(0 <= v < 1 for v in logged(one)["first"] + logged(two)["first"])
     # With the seed pinned, a run's numbers depend on nothing a previous run in the context did.
-    monkeypatch.setattr("hub.scripts.engine.os.urandom", lambda n: bytes(range(n)))
+    monkeypatch.setattr("switchroom.hub.scripts.engine.os.urandom", lambda n: bytes(range(n)))
     pinned = [await run(one_context, draw, ingredients={"n": n}) for n in (4, 1000, 4)]
     assert [r.context_run for r in pinned] == [3, 4, 5]
     assert logged(pinned[0])["first"] == logged(pinned[1])["first"] == logged(pinned[2])["first"]
@@ -1032,7 +1032,7 @@ async def test_a_cancelled_run_leaves_its_context_unused(one_context: ScriptEngi
 
 
 async def test_a_context_serves_a_bounded_number_of_runs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("hub.scripts.engine.MAX_RUNS_PER_CONTEXT", 3)
+    monkeypatch.setattr("switchroom.hub.scripts.engine.MAX_RUNS_PER_CONTEXT", 3)
     engine = ScriptEngine(LIMITS, max_concurrent=1)
     try:
         assert [(await run(engine, "")).context_run for _ in range(7)] == [1, 2, 3, 1, 2, 3, 1]

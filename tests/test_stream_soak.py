@@ -12,13 +12,13 @@ import random
 
 import httpx
 
-from hub.streams import LOG_KINDS
-from store import EventLog
+from switchroom.hub.streams import LOG_KINDS
+from switchroom.store import EventLog
 from tests.hubproc import start_hub
 from tests.proxies import CUT_KINDS, LinkProxy
 from tests.waiting import eventually
-from tui.cache import Cache
-from tui.replication import LinkState, Replicator
+from switchroom.tui.cache import Cache
+from switchroom.tui.replication import LinkState, Replicator
 
 BACKLOG = 200_000
 CUTS = 100

@@ -19,17 +19,17 @@ import threading
 
 import platformdirs
 
-from protocol.batches import cut_batch, parse_batch
-from store import EventLog, iso_timestamp
-from store.derived import derived_path
-from store.file_damage import damage_of, remove, set_aside
-from store.eventlog import record_rows, text_rows
-from store.kind_totals import KindTotal, remember_total
-from store.private_files import private_folder
-from store.retention import trim
+from switchroom.protocol.batches import cut_batch, parse_batch
+from switchroom.store import EventLog, iso_timestamp
+from switchroom.store.derived import derived_path
+from switchroom.store.file_damage import damage_of, remove, set_aside
+from switchroom.store.eventlog import record_rows, text_rows
+from switchroom.store.kind_totals import KindTotal, remember_total
+from switchroom.store.private_files import private_folder
+from switchroom.store.retention import trim
 
 if TYPE_CHECKING:  # the settings' module loads Textual, which opening a cache does not wait for
-    from tui.config import CacheLimits
+    from switchroom.tui.config import CacheLimits
 
 T = TypeVar("T")
 # Frame bytes written between two background checkpoints: about four full batches of the hub's. (At one

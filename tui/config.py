@@ -35,8 +35,8 @@ import tomllib
 import msgspec
 import platformdirs
 
-from themes import DEFAULT_THEME, ThemeError, load_themes
-from tui.keymap import KeyMap, check_action_id, check_clashes, parse_keys
+from switchroom.themes import DEFAULT_THEME, ThemeError, load_themes
+from switchroom.tui.keymap import KeyMap, check_action_id, check_clashes, parse_keys
 
 CONFIG_ENV = "SWITCHROOM_CONFIG"
 MAX_SETTINGS_BYTES = 1 << 20

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from tui.http import HubUnreachable, hub_request
+from switchroom.tui.http import HubUnreachable, hub_request
 
 FETCH_TIMEOUT = 5.0
 

@@ -18,7 +18,7 @@ import time
 
 import httpx
 
-from store.private_files import make_folders
+from switchroom.store.private_files import make_folders
 
 READY_TIMEOUT = 30.0
 _PR_SET_PDEATHSIG = 1

@@ -10,9 +10,9 @@ import os
 
 import orjson
 
-from store import EventLog
-from store.filters import RecordFilter, matching_records
-from tui.file_text import csv_cell, json_line
+from switchroom.store import EventLog
+from switchroom.store.filters import RecordFilter, matching_records
+from switchroom.tui.file_text import csv_cell, json_line
 
 CSV_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "user_feature_id", "op",
                "op_id", "status_code", "skipped", "latency_ms", "error_code", "error_message", "status",

@@ -20,7 +20,7 @@ import sqlite3
 import sys
 import threading
 
-from store.derived import CHUNK, Indexer
+from switchroom.store.derived import CHUNK, Indexer
 
 log = logging.getLogger("switchroom.dashboard")
 RETRY_SECONDS = 1.0

@@ -9,7 +9,7 @@ import json
 import os
 import tempfile
 
-from store.private_files import private_folder
+from switchroom.store.private_files import private_folder
 
 EMBEDDED = "embedded"
 MAX_INDEX_BYTES = 1 << 20

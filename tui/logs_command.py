@@ -15,15 +15,15 @@ import sys
 
 import httpx
 
-from store import EventLog
-from store.filters import FilterError, RecordFilter, matching_records, parse_since, parse_status
-from protocol import loads
-from tui.http import hub_client
-from tui.cache import BadHubId, Cache, repair
-from tui.file_text import csv_cell, json_line
-from tui.known_hubs import EMBEDDED, hub_key, known_hub_id, remember_hub
-from tui.replication import LinkState, Replicator
-from tui.text import printable
+from switchroom.store import EventLog
+from switchroom.store.filters import FilterError, RecordFilter, matching_records, parse_since, parse_status
+from switchroom.protocol import loads
+from switchroom.tui.http import hub_client
+from switchroom.tui.cache import BadHubId, Cache, repair
+from switchroom.tui.file_text import csv_cell, json_line
+from switchroom.tui.known_hubs import EMBEDDED, hub_key, known_hub_id, remember_hub
+from switchroom.tui.replication import LinkState, Replicator
+from switchroom.tui.text import printable
 
 CATCH_UP_SECONDS = 120.0
 KINDS = ("api_call", "script_run", "rerun")

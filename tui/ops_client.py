@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 import uuid
 
-from tui.http import hub_request
+from switchroom.tui.http import hub_request
 
 TIMEOUT, CONNECT_TIMEOUT = 30.0, 5.0
 

@@ -19,11 +19,11 @@ import time
 
 import httpx
 import websockets
-from protocol import BatchFrame, ErrorFrame, HelloFrame, SubscribeFrame, dumps, parse_server_frame
-from protocol.batches import MalformedFrame
-from tui.cache import LOG_CURSOR, Cache, WriteRefused
-from tui.http import hub_client
-from tui.link import LinkState
+from switchroom.protocol import BatchFrame, ErrorFrame, HelloFrame, SubscribeFrame, dumps, parse_server_frame
+from switchroom.protocol.batches import MalformedFrame
+from switchroom.tui.cache import LOG_CURSOR, Cache, WriteRefused
+from switchroom.tui.http import hub_client
+from switchroom.tui.link import LinkState
 
 MAX_FRAME_BYTES = 64 << 20
 MAX_WRITES_IN_FLIGHT = 4

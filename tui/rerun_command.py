@@ -22,8 +22,8 @@ import uuid
 
 import httpx
 
-from tui.ops_client import plan_bound
-from tui.text import printable
+from switchroom.tui.ops_client import plan_bound
+from switchroom.tui.text import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_HUB = 0, 1, 2, 3
 POLL_SECONDS = 0.25

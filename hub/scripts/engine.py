@@ -28,12 +28,12 @@ import time
 
 from py_mini_racer import JSEvalException
 
-from hub.scripts.clock import epoch_ms, offset_table, zone_name
-from hub.scripts.results import (
+from switchroom.hub.scripts.clock import epoch_ms, offset_table, zone_name
+from switchroom.hub.scripts.results import (
     CallKind, HostCall, Limits, ScriptCall, ScriptError, ScriptJob, ScriptResult, Status, compile_error,
     runtime_error,
 )
-from hub.scripts.sandbox import Sandbox
+from switchroom.hub.scripts.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from py_mini_racer import JSEvalException, init_mini_racer
 from py_mini_racer._context import Context
 from py_mini_racer._mini_racer import _make_context
 
-from hub.scripts.results import LINE_OFFSET, ConsoleLine, Limits, compile_error
+from switchroom.hub.scripts.results import LINE_OFFSET, ConsoleLine, Limits, compile_error
 
 PRELUDE = "\n".join(
-    resources.files("hub.scripts").joinpath(name).read_text(encoding="utf-8") for name in ("moment.js", "prelude.js")
+    resources.files("switchroom.hub.scripts").joinpath(name).read_text(encoding="utf-8") for name in ("moment.js", "prelude.js")
 )
 _LEVELS = ("log", "info", "warn", "error")
 SOFT_MEMORY_SHARE = 4

@@ -6,8 +6,8 @@ import time
 from textual.content import Content
 from textual.widgets import Static
 
-from tui.link import LinkState
-from tui.text import printable
+from switchroom.tui.link import LinkState
+from switchroom.tui.text import printable
 
 RATE_WINDOW = 5.0
 
