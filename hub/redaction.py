@@ -27,6 +27,9 @@ _NOISE = b" \t\n\r\f\v-_."
 """What a name is read without (ASCII only, exactly as the quick look at a record's JSON reads it)."""
 _PARTS = tuple(part.encode() for part in SECRET_NAME_PARTS)
 _NAMES = tuple(name.encode() for name in SECRET_NAMES)
+MIN_SECRET_IN_TEXT = 8
+"""A secret shorter than this (a demo's or a test's ``k``) is redacted where a value is the secret alone,
+never inside longer text, where it would cut every word that holds its letters."""
 MAX_DEPTH = 300
 """Deeper than any record can be stored (the JSON encoder stops at 254 levels); past it, a value is
 replaced whole rather than walked."""
@@ -42,10 +45,13 @@ class Redactor:
     """Takes the hub's secrets out of records: ``secrets`` are its service keys and operator tokens."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        forms = {form for secret in secrets if secret for form in _written_forms(secret)}
+        secrets = [secret for secret in secrets if secret]
+        self._whole = frozenset(secret for secret in secrets if len(secret) < MIN_SECRET_IN_TEXT)
+        forms = {form for secret in secrets if len(secret) >= MIN_SECRET_IN_TEXT for form in _written_forms(secret)}
         longest_first = sorted(forms, key=len, reverse=True)
         self._secrets = re.compile("|".join(map(re.escape, longest_first))) if forms else None
-        self._secret_clues = tuple(form.encode(errors="surrogatepass") for form in forms)
+        self._secret_clues = (*(form.encode(errors="surrogatepass") for form in forms),
+                              *(orjson.dumps(secret) for secret in self._whole))
         self._name_clues = (*_PARTS, *(b'"' + name + b'":' for name in _NAMES))
 
     def record(self, record: dict[str, Any]) -> dict[str, Any]:
@@ -53,7 +59,7 @@ class Redactor:
         record's schema, not a caller's), while everything under them is checked by name too."""
         if not self._may_hold_secrets(record):
             return record
-        return {self.text(key): self._value(value, 1) for key, value in record.items()}
+        return {key: self._value(value, 1) for key, value in record.items()}
 
     def _may_hold_secrets(self, record: dict[str, Any]) -> bool:
         """A quick look at the record's JSON for a secret or a secret-sounding name (most records have
@@ -66,7 +72,10 @@ class Redactor:
         return any(clue in encoded for clue in self._secret_clues) or any(clue in squashed for clue in self._name_clues)
 
     def text(self, text: str) -> str:
-        """``text`` with every appearance of a known secret replaced, even inside a longer string."""
+        """``text`` with every appearance of a known secret replaced, even inside a longer string (a short
+        secret only when it is the whole text)."""
+        if text in self._whole:
+            return REDACTED
         return self._secrets.sub(REDACTED, text) if self._secrets is not None else text
 
     def _value(self, value: Any, depth: int) -> Any:

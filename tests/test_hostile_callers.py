@@ -144,6 +144,28 @@ def test_secret_field_names_are_recognised_in_any_spelling() -> None:
         assert not secret_name(name), name
 
 
+def test_a_one_letter_service_key_leaves_records_whole(tmp_path: Path) -> None:
+    """A demo's key may be ``k``: redacting it inside text would cut every ``kind`` and ``ok``. Such a key
+    is redacted where it stands alone; the record keeps its fields, and the log goes on being written."""
+    short = start_hub(tmp_path / "hub", service_key="k")
+    try:
+        answer = httpx.post(f"{short.url}/v2/connections/evening-glow/actions/lights.change_color/run",
+                            json={"user_id": "user-001", "fields": {"color": "k"}}, headers={"IFTTT-Service-Key": "k"})
+        assert answer.status_code in (204, 422)
+        log = EventLog(short.db)
+        try:
+            def actions() -> list[dict[str, object]]:
+                return [r for r in log.read_after(0, 1000) if r.get("op") == "action"]
+            eventually_sync(actions, "the run's records in the log")
+            records = actions()
+        finally:
+            log.close()
+        assert all(r["kind"] == "api_call" and "direction" in r for r in records)
+        assert all(r["path"].endswith("lights.change_color/run") for r in records if r["direction"] == "inbound")
+    finally:
+        short.stop()
+
+
 # -- noise anyone can make: disconnects, calls without a key, slow requests --------------------------------
 
 REQUEST_TIMEOUT_S = 1
