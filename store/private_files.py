@@ -20,12 +20,24 @@ def private_database(path: Path) -> None:
     an existing one, and the side files SQLite keeps beside it, are made so too. Folders that exist
     already are left as they are (``--db hub.sqlite`` lives in whatever folder it is run from)."""
     make_folders(path.parent)
-    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NONBLOCK, FILE_MODE))
+    if not path.exists():
+        _create(path)
     for file in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_SIDE_FILES)):
         try:
             os.chmod(file, FILE_MODE)
         except (FileNotFoundError, PermissionError):  # none, or another user's that we may only read
             pass
+
+
+def _create(path: Path) -> None:
+    """Make the empty file 0600, unless another has made it meanwhile. Only a file that did not exist is
+    ever opened here: closing a descriptor of a file drops every POSIX lock the process holds on it, so
+    opening and closing a database that this process's SQLite connections hold would break their
+    locking (SQLite's own descriptors are kept open for that reason)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+    except FileExistsError:
+        pass
 
 
 def make_folders(folder: Path) -> None:
