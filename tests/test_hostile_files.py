@@ -27,6 +27,7 @@ from tests.waiting import eventually, eventually_sync
 from switchroom.tui.app import SwitchroomApp
 from switchroom.tui.cache import Cache
 from switchroom.tui.config import Config, ConfigError, ExportSettings, load_config
+from switchroom.tui.definitions import Definitions
 from switchroom.tui.embedded import EmbeddedHub
 from switchroom.tui.export import export_records
 from switchroom.tui.known_hubs import EMBEDDED, remember_hub
@@ -501,3 +502,17 @@ def test_the_demo_hubs_data_folder_is_made_private_with_its_credentials(
     load_secrets()
     saved = tmp_path / "fresh" / "data" / "switchroom" / "demo-credentials.json"
     assert [mode(saved), mode(saved.parent), mode(saved.parent.parent)] == [0o600, 0o700, 0o700]
+
+
+async def test_saved_connection_definitions_are_private_and_a_damaged_one_reads_as_none(
+        tmp_path: Path, hub: RunningHub) -> None:
+    hub_id = httpx.get(f"{hub.url}/v1/health").json()["hub_id"]
+    saved = Definitions(hub.url, hub.token, tmp_path)
+    assert await saved.get(hub_id, "evening-glow") is not None and await saved.facts(hub_id)
+    files = sorted((tmp_path / "hubs").glob(f"{hub_id}.*.json"))
+    assert [file.name for file in files] == [f"{hub_id}.connection-facts.json", f"{hub_id}.connections.json"]
+    assert [mode(file) for file in files] == [0o600, 0o600] and mode(tmp_path / "hubs") == 0o700
+    for file in files:
+        file.write_text("[1, 2, 3]")  # JSON, but not what was saved
+    gone = Definitions("http://127.0.0.1:9", hub.token, tmp_path)
+    assert await gone.get(hub_id, "evening-glow") is None and await gone.facts(hub_id) == {}
