@@ -123,13 +123,13 @@ class Recorder:
         """Append a batch; if one record cannot be stored, store the rest and a stand-in for it."""
         try:
             return self._writer.append(batch, state)
-        except (TypeError, ValueError) as exc:  # unencodable content; a database error propagates
+        except (TypeError, ValueError, KeyError) as exc:  # unencodable or kindless; a database error propagates
             log.warning("a batch of %d records could not be stored whole (%s); storing one by one", len(batch), exc)
         records = self._writer.append([], state)
         for body in batch:
             try:
                 records += self._writer.append([body])
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, KeyError) as exc:
                 records += self._writer.append([_stand_in(body, exc)])
         return records
 
@@ -166,4 +166,5 @@ class Recorder:
 def _stand_in(body: dict[str, Any], problem: Exception) -> dict[str, Any]:
     """What is kept of a record that cannot be stored: its plain top-level fields, and why."""
     kept = {k: v for k, v in body.items() if isinstance(v, str | int | float | bool) or v is None}
-    return {**kept, "unrecordable": f"{type(problem).__name__}: {problem}"[:500]}
+    kind = kept.get("kind") if isinstance(kept.get("kind"), str) else "unknown"
+    return {**kept, "kind": kind, "unrecordable": f"{type(problem).__name__}: {problem}"[:500]}
