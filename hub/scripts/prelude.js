@@ -212,11 +212,21 @@ const __sr = (() => {
 
   const { random } = { random() { return ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992; } };
 
-  // Remove what is not ECMAScript or whose memory escapes the isolate's heap limit: ArrayBuffer backing
-  // stores (typed arrays, WebAssembly memories) live outside the V8 heap that the hard limit measures.
+  // Remove what is not ECMAScript or whose memory escapes the isolate's heap limit, which counts only the
+  // V8 heap: ArrayBuffer backing stores (typed arrays, WebAssembly memories) are allocated outside it, and
+  // so is everything ICU holds — an Intl object and its copy of the text it works on (100 segmenters over a
+  // 20 MB string held 4 GB), and the buffers of the locale-dependent String, Number, BigInt and Date
+  // methods (normalizing a 40 MB string took 200 MB) — and every Temporal object's data (2 million
+  // PlainDates held 500 MB under a 64 MB cap). Without them a script's memory is its heap.
   const REMOVED = ["ArrayBuffer", "SharedArrayBuffer", "Atomics", "DataView", "WebAssembly", "Int8Array",
     "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float16Array",
-    "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"];
+    "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array", "Intl", "Temporal"];
+  const REMOVED_METHODS = [
+    [String.prototype, ["localeCompare", "normalize", "toLocaleLowerCase", "toLocaleUpperCase"]],
+    [g.Number.prototype, ["toLocaleString"]],
+    [g.BigInt.prototype, ["toLocaleString"]],
+    [g.Date.prototype, ["toLocaleString", "toLocaleDateString", "toLocaleTimeString", "toTemporalInstant"]],
+  ];
 
   // RegExp's legacy static accessors read the last match made anywhere in the context.
   const REGEXP_STATICS = ["input", "$_", "lastMatch", "$&", "lastParen", "$+", "leftContext", "$`", "rightContext",
@@ -256,7 +266,6 @@ const __sr = (() => {
   // Built-in objects reachable only through syntax or through objects a script creates, not by walking
   // from globalThis.
   function hiddenIntrinsics() {
-    const segments = new g.Intl.Segmenter().segment("");
     const errorStack = getOwnPropertyDescriptor(new Error(), "stack") || {};
     const capturedStack = {};
     Error.captureStackTrace(capturedStack);
@@ -273,8 +282,6 @@ const __sr = (() => {
       getPrototypeOf("".matchAll(/(?:)/g)),
       getPrototypeOf([].values().map((x) => x)),
       getPrototypeOf(Iterator.from({ next() { return { done: true }; } })),
-      getPrototypeOf(segments),
-      getPrototypeOf(segments[Symbol.iterator]()),
       errorStack.get, errorStack.set, capturedDesc.get, capturedDesc.set,
       __srMoment(0, [[0, 0]], "UTC"),
     ];
@@ -318,6 +325,7 @@ const __sr = (() => {
     limits = parse(settingsJson);
     const buffer = initConsole(limits.consoleBytes);
     for (const name of REMOVED) delete g[name];
+    for (const [home, names] of REMOVED_METHODS) for (const name of names) delete home[name];
     for (const name of REGEXP_STATICS) delete RegExp[name];
     Math.random = random;
     const register = FinalizationRegistry.prototype.register;
