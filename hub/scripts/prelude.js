@@ -135,12 +135,18 @@ const __sr = (() => {
     }
   }
 
+  // A thrown error's texts are the script's to make as long as its heap allows: cut before they are reported.
+  function clip(text) {
+    const s = String(text);
+    return s.length > limits.maxErrorChars ? `${s.slice(0, limits.maxErrorChars)}…[truncated]` : s;
+  }
+
   function describe(error) {
     try {
       if (error instanceof Error || (typeof error === "object" && error !== null && "stack" in error)) {
-        return { name: String(error.name), message: String(error.message), stack: String(error.stack) };
+        return { name: clip(error.name), message: clip(error.message), stack: clip(error.stack) };
       }
-      return { name: "", message: `Uncaught ${show(error)}`, stack: null };
+      return { name: "", message: clip(`Uncaught ${show(error)}`), stack: null };
     } catch (e) {
       return { name: "", message: "Uncaught exception that cannot be shown", stack: null };
     }
@@ -155,6 +161,7 @@ const __sr = (() => {
       if (typeof id !== "string" || id === "") {
         throw new TypeError(`${name}: the first argument must be the ${kind} id, a non-empty string`);
       }
+      if (id.length > limits.maxIdChars) throw new RangeError(`${name}: the ${kind} id is longer than ${limits.maxIdChars} characters`);
       if (body !== undefined && (typeof body !== "object" || body === null || Array.isArray(body))) {
         throw new TypeError(`${name}: the body must be an object`);
       }
