@@ -98,6 +98,74 @@ async def test_methods_that_allocate_outside_the_heap_are_not_there(engine: Scri
     assert [line.text for line in result.console] == ["1234.5,2,é"]
 
 
+# Parsing takes memory outside the heap while it lasts (a 14 MB pattern took 1.9 GB, 40 MB given to eval
+# 650 MB): each way a running script can have text compiled, with text over the 64 KiB limit.
+COMPILE_ATTEMPTS = r"""
+const pattern = "(?:a|b)".repeat(5e4);
+const code = "1+".repeat(5e4) + "1";
+const fake = { constructor: undefined, source: pattern, flags: "", [Symbol.match]: true, exec: () => null, lastIndex: 0 };
+const attempts = {
+  RegExp: () => new RegExp(pattern),
+  RegExpCall: () => RegExp(pattern, "g"),
+  fakeRegExp: () => new RegExp({ [Symbol.match]: true, source: pattern, flags: "" }),
+  match: () => "x".match(pattern),
+  matchAll: () => "x".matchAll(pattern),
+  search: () => "x".search(pattern),
+  compile: () => /a/.compile(pattern),
+  speciesSplit: () => RegExp.prototype[Symbol.split].call(fake, "x"),
+  speciesMatchAll: () => RegExp.prototype[Symbol.matchAll].call({ ...fake, flags: "g" }, "x"),
+  eval: () => (0, eval)(code),
+  directEval: () => eval(code),
+  Function: () => Function(code),
+  functionConstructor: () => (function () {}).constructor("a", code),
+  AsyncFunction: () => (async function () {}).constructor(code),
+  GeneratorFunction: () => (function* () {}).constructor(code),
+  AsyncGeneratorFunction: () => (async function* () {}).constructor(code),
+};
+const outcome = {};
+for (const [name, attempt] of Object.entries(attempts)) {
+  try {
+    attempt();
+    outcome[name] = "compiled";
+  } catch (e) {
+    outcome[name] = e.name;
+  }
+}
+console.log(JSON.stringify(outcome));
+"""
+
+
+async def test_a_script_cannot_compile_text_past_the_limit(engine: ScriptEngine) -> None:
+    result = await engine.run(ScriptJob(COMPILE_ATTEMPTS, "t.t"), no_calls)
+    assert result.status == "ok", result
+    outcome = json.loads(result.console[0].text)
+    refused_as_not_a_regexp = {"compile", "speciesSplit", "speciesMatchAll"}
+    assert {name: kind for name, kind in outcome.items() if name not in refused_as_not_a_regexp} == dict.fromkeys(
+        set(outcome) - refused_as_not_a_regexp, "RangeError")
+    assert {outcome[name] for name in refused_as_not_a_regexp} == {"TypeError"}
+
+
+async def test_what_compiles_within_the_limit_behaves_as_the_built_ins_do(engine: ScriptEngine) -> None:
+    source = r"""
+class Word extends RegExp {}
+console.log(JSON.stringify([
+  /a(b)/.exec("ab")[1], new RegExp("a+", "g").flags, RegExp(/x/i).source, new RegExp(/x/g, "i").flags,
+  "abc".match(/b/)[0], "abc".match("c").index, "abc".search("c"), [..."a1b2".matchAll(/\d/g)].length,
+  [..."a1b2".matchAll("[0-9]")].length, "a,b".split(/,/), (0, eval)("1 + 2"), Function("a", "return a * 2")(4),
+  /x/.constructor === RegExp, new RegExp("x") instanceof RegExp, new Word("q").test("q"),
+  new Word("q") instanceof Word, RegExp[Symbol.species] === RegExp, (function () {}).constructor === Function,
+  Object.getPrototypeOf(async function () {}).constructor.name, typeof RegExp.prototype.compile,
+  (async function () {}).constructor("return 5") instanceof Function,
+]));
+"""
+    result = await engine.run(ScriptJob(source, "t.t"), no_calls)
+    assert result.status == "ok", result
+    assert json.loads(result.console[0].text) == [
+        "b", "g", "x", "i", "b", 2, 2, 2, 2, ["a", "b"], 3, 8, True, True, True, True, True, True,
+        "AsyncFunction", "undefined", True,
+    ]
+
+
 # --- records too big to stream ------------------------------------------------------------------------
 
 # The attack that wrote a 71.5 MiB script_run (scaled down: still ten times the bound), and an error whose

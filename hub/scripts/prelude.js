@@ -35,8 +35,8 @@ const __sr = (() => {
   const { Array, Error, FinalizationRegistry, Iterator, JSON, Map, Math, Object, Promise, RangeError, Reflect, RegExp,
     Set, SharedArrayBuffer, String, Symbol, TypeError } = g;
   const { parse, stringify } = JSON;
-  const { apply, defineProperty, deleteProperty, getOwnPropertyDescriptor, getPrototypeOf, isExtensible, ownKeys } =
-    Reflect;
+  const { apply, defineProperty, deleteProperty, getOwnPropertyDescriptor, getPrototypeOf, isExtensible, ownKeys,
+    setPrototypeOf } = Reflect;
   const { freeze, hasOwn } = Object;
   const AsyncFunction = getPrototypeOf(async function () {}).constructor;
   const objectToString = Object.prototype.toString;
@@ -239,6 +239,117 @@ const __sr = (() => {
   const REGEXP_STATICS = ["input", "$_", "lastMatch", "$&", "lastParen", "$+", "leftContext", "$`", "rightContext",
     "$'", "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9"];
 
+  // Compiling takes memory outside the heap too, while it lasts: a 14 MB pattern took 1.9 GB to parse, a
+  // 40 MB source given to eval 650 MB. What a script compiles while it runs (a pattern given as text, code
+  // given to eval or a Function constructor) is limited to limits.maxCompileChars characters; its own
+  // source and the literals in it are bounded by its upload. The functions below replace the built-ins
+  // that compile text; each converts its arguments to text once, itself, so that what is measured is what
+  // is compiled. The original constructors stay in this closure: nothing a script reaches leads to them.
+  function tooLong(what) {
+    return new RangeError(`${what}: at most ${limits.maxCompileChars} characters may be compiled while a script runs`);
+  }
+
+  function compilable(what, value) {
+    const text = `${value}`;
+    if (text.length > limits.maxCompileChars) throw tooLong(what);
+    return text;
+  }
+
+  const regExpSource = getOwnPropertyDescriptor(RegExp.prototype, "source").get;
+
+  // A regular expression object, not one that only looks like one: its source was bounded when it was made.
+  function isRealRegExp(value) {
+    try {
+      apply(regExpSource, value, []);
+      return value !== RegExp.prototype;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function isRegExp(value) {
+    if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
+    const matcher = value[Symbol.match];
+    return matcher !== undefined ? Boolean(matcher) : isRealRegExp(value);
+  }
+
+  function tameRegExp() {
+    const Original = RegExp;
+    const Tamed = function RegExp(pattern, flags) {
+      if (new.target === undefined && isRegExp(pattern) && flags === undefined && pattern.constructor === Tamed) {
+        return pattern;
+      }
+      let source;
+      let given = flags;
+      if (isRealRegExp(pattern)) {
+        source = apply(regExpSource, pattern, []);
+        if (given === undefined) given = pattern.flags;
+      } else if (isRegExp(pattern)) {
+        source = compilable("RegExp", pattern.source);
+        if (given === undefined) given = pattern.flags;
+      } else {
+        source = pattern === undefined ? "" : compilable("RegExp", pattern);
+      }
+      return Reflect.construct(Original, [source, given === undefined ? undefined : `${given}`],
+        new.target === undefined || new.target === Tamed ? Original : new.target);
+    };
+    for (const key of ownKeys(Original)) {
+      if (key !== "prototype" && key !== "length" && key !== "name") {
+        defineProperty(Tamed, key, getOwnPropertyDescriptor(Original, key));
+      }
+    }
+    defineProperty(Tamed, "length", { value: Original.length });
+    defineProperty(Tamed, "prototype", { value: Original.prototype, writable: false });
+    defineProperty(Original.prototype, "constructor", { value: Tamed, writable: true, configurable: true });
+    deleteProperty(Original.prototype, "compile");  // Annex B: compiles a new pattern into an old object
+    // These construct their receiver's species (the original constructor when it names none) from the
+    // receiver: only from a real regular expression.
+    for (const symbol of [Symbol.split, Symbol.matchAll]) {
+      const original = Original.prototype[symbol];
+      const method = { [symbol](...args) {
+        if (!isRealRegExp(this)) throw new TypeError(`RegExp.prototype[${String(symbol)}] needs a regular expression`);
+        return apply(original, this, args);
+      } }[symbol];
+      defineProperty(Original.prototype, symbol, { value: method, writable: true, configurable: true });
+    }
+    g.RegExp = Tamed;
+  }
+
+  // String.prototype.match, matchAll and search compile a pattern given as text.
+  function tameStringSearches() {
+    for (const [name, symbol] of [["match", Symbol.match], ["matchAll", Symbol.matchAll], ["search", Symbol.search]]) {
+      const original = String.prototype[name];
+      const method = { [name](regexp) {
+        const object = (typeof regexp === "object" || typeof regexp === "function") && regexp !== null;
+        if (object && regexp[symbol] !== undefined && regexp[symbol] !== null) return apply(original, this, [regexp]);
+        return apply(original, this, [regexp === undefined ? undefined : compilable(`String.prototype.${name}`, regexp)]);
+      } }[name];
+      defineProperty(String.prototype, name, { value: method, writable: true, configurable: true });
+    }
+  }
+
+  // eval and the Function constructors compile code given as text. (A direct eval becomes an indirect one:
+  // the code sees the global scope, not the caller's.)
+  function tameCodeFromText() {
+    const originalEval = g.eval;
+    g.eval = { eval(code) { return typeof code === "string" ? originalEval(compilable("eval", code)) : code; } }.eval;
+    const constructors = [Function, getPrototypeOf(function* () {}).constructor, AsyncFunction,
+      getPrototypeOf(async function* () {}).constructor];
+    for (const Original of constructors) {
+      const Tamed = function (...args) {
+        const texts = args.map((arg) => compilable(Original.name, arg));
+        if (texts.reduce((size, text) => size + text.length, 0) > limits.maxCompileChars) throw tooLong(Original.name);
+        return Reflect.construct(Original, texts, new.target === undefined || new.target === Tamed ? Original : new.target);
+      };
+      defineProperty(Tamed, "name", { value: Original.name });
+      defineProperty(Tamed, "length", { value: Original.length });
+      defineProperty(Tamed, "prototype", { value: Original.prototype, writable: false });
+      setPrototypeOf(Tamed, getPrototypeOf(Original));
+      defineProperty(Original.prototype, "constructor", { value: Tamed, writable: false, configurable: true });
+      if (Original === Function) g.Function = Tamed;
+    }
+  }
+
   // Inherited data properties that ordinary code assigns on its own objects. Frozen as they are, such an
   // assignment would fail (the "override mistake"), so they become accessors whose setter defines the
   // property on the object assigned to. "*" means every data property.
@@ -334,6 +445,9 @@ const __sr = (() => {
     for (const name of REMOVED) delete g[name];
     for (const [home, names] of REMOVED_METHODS) for (const name of names) delete home[name];
     for (const name of REGEXP_STATICS) delete RegExp[name];
+    tameRegExp();
+    tameStringSearches();
+    tameCodeFromText();
     Math.random = random;
     const register = FinalizationRegistry.prototype.register;
     const registering = {

@@ -38,6 +38,9 @@ class Limits:
     max_body_bytes: int = 64 * 1024
     max_id_chars: int = 200
     max_error_chars: int = 16 * 1024
+    max_compile_chars: int = 64 * 1024
+    """Of a pattern given as text to RegExp, match, matchAll or search, or code given to eval or a Function
+    constructor, what a run may compile (parsing takes memory outside the V8 heap)."""
     """Of a thrown error's name, message and stack, each, what the context reports (the rest is cut)."""
     max_timers: int = 1000
 
