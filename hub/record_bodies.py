@@ -45,11 +45,13 @@ def capped(body: Any) -> Any:
     return cut(text, MAX_RECORDED_BODY)
 
 
-def cut(text: str | None, limit: int = MAX_TEXT) -> str | None:
-    """``text`` whole when it has at most ``limit`` characters, else its first ``limit`` and ``CUT_MARK``."""
-    if text is None or len(text) <= limit:
-        return text
-    return text[:limit] + CUT_MARK
+def cut(text: Any, limit: int = MAX_TEXT) -> str | None:
+    """``text`` whole when it has at most ``limit`` characters, else its first ``limit`` and ``CUT_MARK``.
+    Anything else than text (a service's error "message" may be a list) is cut as its ``str``."""
+    if text is None:
+        return None
+    text = text if isinstance(text, str) else str(text)
+    return text if len(text) <= limit else text[:limit] + CUT_MARK
 
 
 def cut_id(value: str | None) -> str | None:

@@ -349,3 +349,31 @@ async def test_the_dashboard_and_switchroom_logs_say_the_frame_was_too_big(tmp_p
             status = app.query_one(StatusLine)
             await eventually(lambda: "frame over the 64 MiB limit" in str(status.render()), pause=pilot.pause)
             assert str(status.render()).startswith("reconnecting ")
+
+
+# Whatever a future field holds, the recorder's last guard keeps every record within the bound.
+OVERSIZED = {
+    "one long text": {"kind": "api_call", "request_id": "r", "error_message": "e" * (3 << 20)},
+    "many fields": {"kind": "api_call", "request_id": "r", **{f"field_{i}": "f" * 5000 for i in range(1000)}},
+    "a long list": {"kind": "script_run", "script_run_id": "s", "console": [{"level": "log", "text": "c" * 900}] * 5000},
+    "long keys": {"kind": "trigger_event", "ingredients": {"k" * 2_000_000: 1, "j" * 2_000_000: 2}},
+}
+
+
+@pytest.mark.parametrize("body", OVERSIZED.values(), ids=OVERSIZED.keys())
+async def test_the_recorder_never_writes_a_record_over_the_bound(tmp_path: Path, body: dict[str, Any]) -> None:
+    from switchroom.hub.recorder import Recorder
+
+    recorder = Recorder(tmp_path / "hub.sqlite")
+    await recorder.start()
+    try:
+        small = {"kind": "api_call", "request_id": "small", "direction": "inbound"}
+        seqs = [await recorder.record_with_seq(body), await recorder.record_with_seq(small)]
+    finally:
+        await recorder.stop()
+    bodies = stored(tmp_path / "hub.sqlite")
+    assert_bounded(bodies)
+    cut_record, kept = map(json.loads, bodies)
+    assert cut_record["seq"] == seqs[0] and cut_record["kind"] == body["kind"]
+    assert cut_record["truncated"].startswith("the record took")
+    assert kept == {**small, "seq": seqs[1], "ts": kept["ts"]}  # a record within the bound is kept as it is
