@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from switchroom.hub.errors import ConnectApiError
 from switchroom.hub.rate_limit import RateLimiter
 from switchroom.hub.recorder import Recorder
-from switchroom.hub.record_bodies import MAX_RECORDED_BODY, capped
+from switchroom.hub.record_bodies import MAX_RECORDED_BODY, capped, cut, cut_id
 from switchroom.protocol import api_call_record, loads
 from switchroom.protocol.records import Op, Source
 
@@ -112,13 +112,14 @@ def _record(request: Request, ctx: CallContext, response: Response, error: Conne
 def call_record(method: str, path: str, ctx: CallContext, status_code: int | None, error: ConnectApiError | None,
                 response_body: Any, started: float, source: Source = "api",
                 script_run_id: str | None = None, rerun_of: int | None = None) -> dict[str, Any]:
-    """The ``api_call`` record of a Connect API call, made over HTTP or by a runtime script."""
+    """The ``api_call`` record of a Connect API call, made over HTTP or by a runtime script. The caller
+    chose the ids, the path and what the error message repeats of them: each is cut (record_bodies)."""
     return api_call_record(
-        direction="inbound", method=method, path=path, op=ctx.op, op_id=ctx.op_id,
-        connection_id=ctx.connection_id, feature_id=ctx.feature_id, user_id=ctx.user_id,
-        user_feature_id=ctx.user_feature_id, status_code=status_code, skipped=ctx.skipped,
+        direction="inbound", method=method, path=cut(path), op=ctx.op, op_id=cut_id(ctx.op_id),
+        connection_id=cut_id(ctx.connection_id), feature_id=cut_id(ctx.feature_id), user_id=cut_id(ctx.user_id),
+        user_feature_id=cut_id(ctx.user_feature_id), status_code=status_code, skipped=ctx.skipped,
         latency_ms=round((time.perf_counter() - started) * 1000, 2),
-        error_code=error.body.code if error else None, error_message=str(error) if error else None,
+        error_code=error.body.code if error else None, error_message=cut(str(error)) if error else None,
         request_body=capped(ctx.request_body), response_body=capped(response_body), source=source,
         script_run_id=script_run_id, resolved_fields=ctx.resolved_fields, rerun_of=rerun_of,
         request_id=ctx.request_id,

@@ -10,7 +10,7 @@ import hashlib
 
 from switchroom.hub.catalog import Catalog, FeatureOpRef
 from switchroom.hub.errors import ConnectApiError, field_error
-from switchroom.hub.record_bodies import capped
+from switchroom.hub.record_bodies import capped, cut
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.resolution import resolve_fields
 from switchroom.hub.service_client import ServiceClient, ServiceResult
@@ -119,7 +119,7 @@ class OperationRunner:
                 op=t.kind, op_id=t.entry.ref, connection_id=t.connection.id, feature_id=t.feature.id,
                 user_id=run.user_id, user_feature_id=run.user_feature_id,
                 status_code=result.status_code, skipped=result.skipped, latency_ms=result.latency_ms,
-                error_code=result.error_code, error_message=result.error_message,
+                error_code=result.error_code, error_message=cut(result.error_message),
                 request_body=capped(result.request_body), response_body=capped(result.response_body),
                 source=source, script_run_id=script_run_id, request_id=request_id,
             )

@@ -108,7 +108,8 @@ def _filter(args: argparse.Namespace) -> RecordFilter:
 
 
 async def catch_up(hub_url: str, token: str, cache_dir: Path, timeout: float = CATCH_UP_SECONDS) -> None:
-    """Replicate until the cache holds everything the hub had when this began."""
+    """Replicate until the cache holds everything the hub had when this began; a refused token, or a link
+    that fails with an error the user must see (a frame too big), ends it with that error."""
     try:
         async with hub_client(hub_url, 5.0) as http:
             health = (await http.get(f"{hub_url.rstrip('/')}/v1/health")).raise_for_status().json()
@@ -124,13 +125,13 @@ async def catch_up(hub_url: str, token: str, cache_dir: Path, timeout: float = C
     caches: list[Cache] = []
     refused: list[LinkState] = []
     replicator = Replicator(hub_url, token, cache_dir, caches.append, lambda new, through: None,
-                            lambda state: refused.append(state) if state.name == "offline" else None)
+                            lambda state: refused.append(state) if state.name == "offline" or state.error else None)
     task = asyncio.create_task(replicator.run())
     try:
         async with asyncio.timeout(timeout):
             while not caches or await caches[-1].read(lambda log: log.cursor()) < head_seq:
-                if task.done():
-                    raise Unreachable(refused[-1].detail if refused else "the stream ended")
+                if task.done() or refused:
+                    raise Unreachable(refused[-1].error or refused[-1].detail if refused else "the stream ended")
                 await asyncio.sleep(0.05)
     except TimeoutError:
         raise Unreachable(f"the cache did not catch up within {timeout:.0f} s") from None

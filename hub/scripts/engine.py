@@ -342,7 +342,8 @@ class _Run:
             body = json.loads(body_json) if len(body_json) <= self.limits.max_body_bytes else None
         except ValueError:
             body = None
-        if len(self.calls) >= self.limits.max_calls or not isinstance(body, dict) or call_id in self._pending:
+        if (len(self.calls) >= self.limits.max_calls or not isinstance(body, dict) or call_id in self._pending
+                or len(op_id) > self.limits.max_id_chars):
             self._events.put_nowait(self.sandbox.code("fail", call_id, "call refused"))
             return
         record = {"kind": kind, "op_id": op_id, "body": body, "status_code": None}

@@ -134,7 +134,7 @@ class Sandbox:
         """A new sandbox answering on the running loop; the isolate is made off the loop."""
         settings = json.dumps({
             "consoleBytes": limits.console_bytes, "consoleLines": limits.console_lines,
-            "maxCalls": limits.max_calls, "maxBodyBytes": limits.max_body_bytes, "maxTimers": limits.max_timers,
+            "maxCalls": limits.max_calls, "maxBodyBytes": limits.max_body_bytes, "maxIdChars": limits.max_id_chars, "maxErrorChars": limits.max_error_chars, "maxCompileChars": limits.max_compile_chars, "maxTimers": limits.max_timers,
             "lineOffset": LINE_OFFSET,
         })
         stack, racer, bridge, console = await _open(settings)
