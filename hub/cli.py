@@ -20,7 +20,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="switchroom-hub", description="Run the Switchroom platform.")
     parser.add_argument("command", nargs="?", default="serve", choices=["serve"], help="what to do (default: serve)")
     parser.add_argument("--catalog", type=Path,
-                        help="catalog file (TOML; see docs/catalog.md). Default with --demo: the demo catalog")
+                        help="catalog file (TOML). Default with --demo: the demo catalog, a complete example to "
+                             f"start from, installed at {DEMO_CATALOG} (its scripts in scripts/ beside it)")
     parser.add_argument("--demo", action="store_true",
                         help="run the sample services, simulated users and demo traffic (over the demo "
                              "catalog unless --catalog is given)")

@@ -3,6 +3,7 @@ level. Checked on the wheel ``pip`` builds from this checkout, installed apart f
 
 from pathlib import Path
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -48,3 +49,7 @@ def test_the_installed_parts_work_from_outside_the_source_tree(wheel: Path, tmp_
         helped = subprocess.run([sys.executable, "-m", module, "--help"], cwd=tmp_path, env=env,
                                 capture_output=True, text=True)
         assert helped.returncode == 0 and "usage:" in helped.stdout, helped.stderr
+        # What the help points at is in the install (docs/ is not: an install has no docs folder)
+        assert "docs/" not in helped.stdout
+        for named in re.findall(r"installed at (\S+)", helped.stdout):
+            assert Path(named).is_file() and Path(named).is_relative_to(target), named
