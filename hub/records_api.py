@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from switchroom.protocol.kinds import KINDS
 from switchroom.hub.auth import OperatorTokens
 from switchroom.hub.errors import ConnectApiError, field_error
 from switchroom.hub.recorder import Recorder
 from switchroom.store import EventLog
-from switchroom.store.filters import KINDS, FilterError, RecordFilter, parse_filter
+from switchroom.store.filters import FilterError, RecordFilter, parse_filter
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

@@ -44,6 +44,7 @@ import uuid
 
 import orjson
 
+from switchroom.protocol.kinds import OUTCOME_FIELD
 from switchroom.store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
 from switchroom.store.eventlog import INDEXED, EventLog
 from switchroom.store.latency import COLUMNS as HIST
@@ -57,9 +58,6 @@ CHUNK = 5_000
 WAL_AUTOCHECKPOINT_PAGES = 16_384
 """WAL pages the derived file lets build up before copying them in (64 MiB at 4 KiB a page, against
 SQLite's 1,000): each checkpoint ends in an fsync, and an indexer catching up writes hundreds of MB."""
-OUTCOME_FIELD = {"api_call": "error_code", "script_run": "status", "trigger_event": "delivered_to",
-                 "rerun": "outcome"}
-"""The body field each kind's ``outcome`` comes from."""
 _RECORD_FIELDS = ("ts", *INDEXED)
 """The fields an entry copies from its record, in ``entry_of``'s order."""
 ENTRY_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "op_id",

@@ -27,14 +27,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import re
 
-from switchroom.store.derived import OUTCOME_FIELD
+from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD
 from switchroom.store.eventlog import EventLog, iso_timestamp
 from switchroom.store.status_codes import NO_ANSWER
 
 MAX_FILTER_CHARS = 1_000
 MAX_FILTER_TERMS = 50
 """Words, and the comma-separated values of a ``status:``/``code:``/``kind:`` word, counted alike."""
-KINDS = ("api_call", "script_run", "trigger_event", "rerun")
 DIRECTIONS = ("inbound", "outbound", "webhook")
 _DURATION = re.compile(r"^(\d{1,7})([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}

@@ -47,3 +47,17 @@ def test_every_part_is_imported_by_its_installed_name() -> None:
     for path in files:
         bare = {name for name in imported_modules(path) if name.split(".")[0] in (*FORBIDDEN, "themes")}
         assert not bare, f"{path.relative_to(ROOT)} imports {sorted(bare)}"
+
+
+def test_the_kinds_of_record_are_listed_in_protocol_only() -> None:
+    """``protocol.kinds`` names the record kinds and what each stream carries; a module-level list of kinds
+    written out anywhere else is a second list that the next kind will miss."""
+    from switchroom.protocol.kinds import KINDS
+
+    for path in (p for part in FORBIDDEN if part != "protocol" for p in sorted((ROOT / part).rglob("*.py"))):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in (n.value for n in tree.body if isinstance(n, ast.Assign | ast.AnnAssign)):
+            if isinstance(node, ast.Tuple | ast.List | ast.Set) and len(node.elts) >= 2:
+                words = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+                assert not (len(words) == len(node.elts) and set(words) <= set(KINDS)), (
+                    f"{path.relative_to(ROOT)}:{node.lineno} lists kinds: {words}")

@@ -8,7 +8,8 @@ import httpx
 
 from switchroom.hub.records_api import records_page
 from switchroom.store import EventLog
-from switchroom.store.filters import KINDS, RecordFilter, parse_filter
+from switchroom.protocol.kinds import KINDS
+from switchroom.store.filters import RecordFilter, parse_filter
 from tests.test_connect_api import assert_error, post_run
 from tests.hubproc import RunningHub
 

@@ -15,6 +15,7 @@ import sys
 
 import httpx
 
+from switchroom.protocol.kinds import LOG_STREAM_KINDS
 from switchroom.store import EventLog
 from switchroom.store.filters import FilterError, RecordFilter, matching_records, parse_since, parse_status
 from switchroom.protocol import loads
@@ -26,7 +27,6 @@ from switchroom.tui.replication import LinkState, Replicator
 from switchroom.tui.text import printable
 
 CATCH_UP_SECONDS = 120.0
-KINDS = ("api_call", "script_run", "rerun")
 COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "op_id", "status_code", "skipped",
            "latency_ms", "user_id", "request_id", "error_code")
 
@@ -46,7 +46,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--since", help="only records this recent: 90s, 15m, 1h, 2d, 1w")
     p.add_argument("--status", action="append", default=[], metavar="STATUS",
                    help="a status class (5xx), code (503) or 'skipped'; repeat or comma-separate for several")
-    p.add_argument("--kind", choices=[*KINDS, "all"], default="api_call", help="record kind (default: api_call)")
+    p.add_argument("--kind", choices=[*LOG_STREAM_KINDS, "all"], default="api_call", help="record kind (default: api_call)")
     p.add_argument("--connection", help="only this connection id")
     p.add_argument("--feature", help="only this feature id")
     p.add_argument("--user", help="only this user id")
@@ -101,7 +101,7 @@ def _filter(args: argparse.Namespace) -> RecordFilter:
         raise FilterError("--limit must be at least 1")
     statuses = tuple(parse_status(s) for given in args.status for s in given.split(",") if s.strip())
     return RecordFilter(
-        kinds=KINDS if args.kind == "all" else (args.kind,), since_ts=parse_since(args.since) if args.since else None,
+        kinds=LOG_STREAM_KINDS if args.kind == "all" else (args.kind,), since_ts=parse_since(args.since) if args.since else None,
         statuses=statuses, connection_id=args.connection, feature_id=args.feature, user_id=args.user,
         op_id=args.op, direction=args.direction, limit=args.limit,
     )
