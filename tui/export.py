@@ -4,7 +4,6 @@ Cells and lines are written safe for spreadsheets and terminals (``tui.file_text
 the user's alone (0600): it holds bodies and user ids."""
 
 from pathlib import Path
-from typing import Any
 import csv
 import os
 
@@ -12,12 +11,7 @@ import orjson
 
 from switchroom.store import EventLog
 from switchroom.store.filters import RecordFilter, matching_records
-from switchroom.tui.file_text import csv_cell, json_line
-
-CSV_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "user_feature_id", "op",
-               "op_id", "status_code", "skipped", "latency_ms", "error_code", "error_message", "status",
-               "duration_ms", "source", "request_id", "script_run_id", "rerun_of", "trigger_id", "delivered_to")
-
+from switchroom.tui.file_text import CSV_COLUMNS, csv_row, json_line
 
 def export_records(log: EventLog, record_filter: RecordFilter, path: Path) -> tuple[int, Path]:
     """Write every record the filter matches, oldest first, to ``path`` (``.csv`` or else JSON lines);
@@ -27,10 +21,10 @@ def export_records(log: EventLog, record_filter: RecordFilter, path: Path) -> tu
     count = 0
     with open(_private(partial), "w", encoding="utf-8", newline="") as out:
         if path.suffix == ".csv":
-            writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
+            writer = csv.writer(out)
+            writer.writerow(CSV_COLUMNS)
             for body in matching_records(log, record_filter):
-                writer.writerow(_flat(orjson.loads(body)))
+                writer.writerow(csv_row(orjson.loads(body)))
                 count += 1
         else:
             for body in matching_records(log, record_filter):
@@ -59,9 +53,3 @@ def _put_in_place(partial: Path, path: Path) -> Path:
         return target
     raise FileExistsError(f"no free name beside {path}")
 
-
-def _flat(record: dict[str, Any]) -> dict[str, Any]:
-    error = record.get("error")
-    if isinstance(error, dict):  # a script run's error
-        record = {**record, "error_message": error.get("message")}
-    return {key: csv_cell(record.get(key)) for key in CSV_COLUMNS}

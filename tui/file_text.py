@@ -23,6 +23,20 @@ _RAW_IN_JSON = re.compile(r"[\x7f-\x9f]")
 _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+CSV_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "user_feature_id", "op",
+               "op_id", "status_code", "skipped", "latency_ms", "error_code", "error_message", "status",
+               "duration_ms", "source", "request_id", "script_run_id", "rerun_of", "trigger_id", "delivered_to")
+"""The one CSV layout of a record, for ``switchroom logs --csv`` and export alike: its flat fields."""
+
+
+def csv_row(record: dict[str, Any]) -> list[Any]:
+    """A record's ``CSV_COLUMNS`` as cells (a script run's error message from its ``error``)."""
+    error = record.get("error")
+    if isinstance(error, dict):
+        record = {**record, "error_message": error.get("message")}
+    return [csv_cell(record.get(column)) for column in CSV_COLUMNS]
+
+
 def csv_cell(value: Any) -> Any:
     """``value`` as a CSV cell: numbers as they are, nothing for null, text neutralised (see above)."""
     if value is None:

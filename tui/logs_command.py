@@ -21,14 +21,12 @@ from switchroom.store.filters import FilterError, RecordFilter, matching_records
 from switchroom.protocol import loads
 from switchroom.tui.http import hub_client
 from switchroom.tui.cache import BadHubId, Cache, repair
-from switchroom.tui.file_text import csv_cell, json_line
+from switchroom.tui.file_text import CSV_COLUMNS, csv_row, json_line
 from switchroom.tui.known_hubs import EMBEDDED, hub_key, known_hub_id, remember_hub
 from switchroom.tui.replication import LinkState, Replicator
 from switchroom.tui.text import printable
 
 CATCH_UP_SECONDS = 120.0
-COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "op_id", "status_code", "skipped",
-           "latency_ms", "user_id", "request_id", "error_code")
 
 
 class Unreachable(Exception):
@@ -157,9 +155,9 @@ def _print(bodies: Iterable[str], args: argparse.Namespace) -> None:
         rows = (loads(body) for body in bodies)
         if args.csv:
             writer = csv.writer(out)
-            writer.writerow(COLUMNS)
+            writer.writerow(CSV_COLUMNS)
             for record in rows:
-                writer.writerow([csv_cell(record.get(c)) for c in COLUMNS])
+                writer.writerow(csv_row(record))
             return
         for record in rows:
             code = "skip" if record.get("skipped") else record.get("status_code", record.get("status", "---"))
