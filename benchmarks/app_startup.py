@@ -35,9 +35,9 @@ import tempfile  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from store.derived import derived_path  # noqa: E402
-from tui import known_hubs  # noqa: E402
-from tui.pane_summaries import FirstRead, read_first_screen  # noqa: E402
+from switchroom.store.derived import derived_path  # noqa: E402
+from switchroom.tui import known_hubs  # noqa: E402
+from switchroom.tui.pane_summaries import FirstRead, read_first_screen  # noqa: E402
 
 GONE_HUB = "http://127.0.0.1:9"
 SIZE = (80, 24)
@@ -66,7 +66,7 @@ def timed_app(cache_dir: Path, first_read: FirstRead | None) -> Any:
     from rich.console import RenderableType
     from textual.screen import Screen
 
-    from tui.app import SwitchroomApp
+    from switchroom.tui.app import SwitchroomApp
 
     class TimedApp(SwitchroomApp):
         """The dashboard, noting when it composes the first frame that shows what a key was sent for."""
@@ -102,7 +102,7 @@ async def press(app: Any, key: str, shown: Callable[[], bool]) -> float:
 
 
 async def measure(cache_dir: Path, first_read: FirstRead | None) -> None:
-    from tui.widgets.log_view import LogView
+    from switchroom.tui.widgets.log_view import LogView
 
     app = timed_app(cache_dir, first_read)
     async with app.run_test(size=SIZE):

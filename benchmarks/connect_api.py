@@ -74,8 +74,8 @@ fields.color = {{ visibility = "user", value = "red" }}
 
 SAMPLE_SERVER = textwrap.dedent("""
     import sys, uvicorn
-    from hub.sample.faults import Faults
-    from hub.sample.lights import lights_app
+    from switchroom.hub.sample.faults import Faults
+    from switchroom.hub.sample.lights import lights_app
     uvicorn.run(lights_app(sys.argv[1], Faults()), host="127.0.0.1", port=int(sys.argv[2]),
                 log_level="warning", access_log=False)
 """)

@@ -28,7 +28,7 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from store.eventlog import EventLog, iso_timestamp  # noqa: E402
+from switchroom.store.eventlog import EventLog, iso_timestamp  # noqa: E402
 
 CONNECTIONS = {
     "evening-glow": ("glow", "dim"), "porch-welcome": ("welcome", "goodbye"), "rain-alert": ("alert", "digest"),
@@ -144,8 +144,8 @@ def indexing(path: Path) -> None:
     in this process stores 2,000-record batches at up to 10,000 records/s (DESIGN §11 live ingest);
     print the indexer's speed and how long the writer's transactions took, alone for 15 s first and
     then beside the indexer."""
-    from store.derived import Indexer
-    from tui.indexing import IndexRunner
+    from switchroom.store.derived import Indexer
+    from switchroom.tui.indexing import IndexRunner
 
     cache = EventLog(path, replica=True)
     head = cache.head_seq()
@@ -207,12 +207,12 @@ def _live_writer(path: Path, head: int, done: threading.Event, waits: list[float
 
 
 def queries(log: EventLog, runs: int) -> None:
-    from store.aggregates import counts_query
-    from store.breakdowns import breakdowns, feature_breakdown
-    from store.connection_summaries import connection_summaries
-    from store.failures import failure_groups
-    from store.filters import parse_filter
-    from store.record_windows import Anchor, count_matches, window
+    from switchroom.store.aggregates import counts_query
+    from switchroom.store.breakdowns import breakdowns, feature_breakdown
+    from switchroom.store.connection_summaries import connection_summaries
+    from switchroom.store.failures import failure_groups
+    from switchroom.store.filters import parse_filter
+    from switchroom.store.record_windows import Anchor, count_matches, window
 
     [(newest,)] = log.execute("SELECT ts FROM records ORDER BY seq DESC LIMIT 1")
     now = datetime.fromisoformat(newest.replace("Z", "+00:00"))

@@ -38,7 +38,7 @@ from textual import events  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 from textual.widgets import ContentSwitcher  # noqa: E402
 
-from tui.app import SwitchroomApp  # noqa: E402
+from switchroom.tui.app import SwitchroomApp  # noqa: E402
 
 HUB_ID = "latency-bench-hub"
 TICK = 0.05

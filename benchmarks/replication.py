@@ -14,6 +14,8 @@ the CPU per record much less). Last, the dashboard's key press → repaint laten
 The bars (DESIGN §11): ≥ 100,000 records/s end to end; key → repaint p95 ≤ 100 ms at 10,000 records/s.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 import argparse
 import asyncio
@@ -33,9 +35,9 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from store import EventLog  # noqa: E402
-from store.eventlog import TEXT_COLUMNS  # noqa: E402
-from tui.replication import Replicator  # noqa: E402
+from switchroom.store import EventLog  # noqa: E402
+from switchroom.store.eventlog import TEXT_COLUMNS  # noqa: E402
+from switchroom.tui.replication import Replicator  # noqa: E402
 
 TOKEN = "bench-token"
 BATCH = 50_000
@@ -64,6 +66,31 @@ def build_hub_db(path: Path, count: int) -> list[dict[str, object]]:
             sample = records
     log.close()
     return sample
+
+
+@contextmanager
+def served_hub(db: Path, workdir: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A real hub (demo catalog, no demo traffic) serving the log in ``db``; its process and URL."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "SWITCHROOM_TOKEN": TOKEN, "SWITCHROOM_SERVICE_KEY": "k",
+           "XDG_DATA_HOME": str(workdir / "data")}
+    hub = subprocess.Popen([str(Path(sys.executable).with_name("switchroom-hub")), "serve", "--demo",
+                            "--traffic-rate", "0", "--db", str(db), "--port", str(port)],
+                           env=env, stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"{url}/v1/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield hub, url
+    finally:
+        hub.terminate()
+        hub.wait()
 
 
 def raw_insert(path: Path, hub_db: Path) -> float:
@@ -164,29 +191,11 @@ def main() -> None:
     if args.hub_db is not None:
         shutil.copyfile(args.hub_db, hub_db)
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {**os.environ, "SWITCHROOM_TOKEN": TOKEN, "SWITCHROOM_SERVICE_KEY": "k",
-           "XDG_DATA_HOME": str(workdir / "data")}
-    hub = subprocess.Popen([str(Path(sys.executable).with_name("switchroom-hub")), "serve", "--demo",
-                            "--traffic-rate", "0", "--db", str(hub_db), "--port", str(port)],
-                           env=env, stdout=subprocess.DEVNULL)
-    hub_url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                httpx.get(f"{hub_url}/v1/health", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
+    with served_hub(hub_db, workdir) as (hub, hub_url):
         hub_cpu_before = process_cpu(hub.pid)
         load_before = os.getloadavg()[0]
         rate, threads = asyncio.run(replicate(hub_url, workdir / "cache", args.records))
         hub_cpu = process_cpu(hub.pid) - hub_cpu_before
-    finally:
-        hub.terminate()
-        hub.wait()
     try:
         raw = raw_insert(workdir / "raw.sqlite", hub_db)
     finally:

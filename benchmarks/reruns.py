@@ -39,7 +39,7 @@ MAX_RATE = 20_000
 SIDEKIQ = (100_000, 7.9)
 PROFILED_HUB = """
 import cProfile, signal, sys
-from hub.cli import main
+from switchroom.hub.cli import main
 profile, path = cProfile.Profile(), sys.argv[1]
 signal.signal(signal.SIGUSR1, lambda *_: profile.enable())
 signal.signal(signal.SIGUSR2, lambda *_: (profile.disable(), profile.dump_stats(path)))

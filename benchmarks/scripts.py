@@ -27,7 +27,7 @@ import os
 import statistics
 import time
 
-from hub.scripts import Limits, ScriptEngine, ScriptJob, ScriptResult
+from switchroom.hub.scripts import Limits, ScriptEngine, ScriptJob, ScriptResult
 
 TRIVIAL = "console.log(Trigger.ingredients.n);"
 TWO_CALLS = """

@@ -28,7 +28,7 @@ import websockets
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from store import EventLog  # noqa: E402
+from switchroom.store import EventLog  # noqa: E402
 
 TOKEN = "bench-token"
 

@@ -1,3 +1,3 @@
-from hub.cli import main
+from switchroom.hub.cli import main
 
 main()

@@ -6,33 +6,39 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub import __version__
-from hub.auth import OperatorTokens
-from hub.catalog_file import load_catalog
-from hub.connect_api import ConnectApi
-from hub.openapi import openapi_document
-from hub.ops_api import OpsApi
-from hub.replay_api import ReplayApi
-from hub.replays import Replays
-from hub.rerun_api import RerunApi
-from hub.reruns import Reruns
-from hub.rate_limit import RateLimiter
-from hub.recorder import Recorder
-from hub.runner import OperationRunner
-from hub.sample.demo import Demo
-from hub.service_client import ServiceClient
-from hub.settings import HubSettings
-from hub.streams import stream_routes
-from hub.script_runs import ScriptRuns
-from hub.scripts import Limits, ScriptEngine
-from hub.triggers import FiredEvent, Subscriptions, TriggerPipeline
-from hub.webhooks import Webhooks
-from hub.users import UserConnections
-from protocol import ErrorBody
+from switchroom.hub import __version__
+from switchroom.hub.auth import OperatorTokens
+from switchroom.hub.catalog_file import load_catalog
+from switchroom.hub.connect_api import ConnectApi
+from switchroom.hub.openapi import openapi_document
+from switchroom.hub.ops_api import OpsApi
+from switchroom.hub.records_api import RecordsApi
+from switchroom.hub.errors import ConnectApiError
+from switchroom.hub.inbound import Unauthenticated
+from switchroom.hub.replay_api import ReplayApi
+from switchroom.hub.replays import Replays
+from switchroom.hub.rerun_api import RerunApi
+from switchroom.hub.reruns import Reruns
+from switchroom.hub.rate_limit import RateLimiter
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.redaction import Redactor
+from switchroom.hub.runner import OperationRunner
+from switchroom.hub.sample.demo import Demo
+from switchroom.hub.service_client import ServiceClient
+from switchroom.hub.settings import HubSettings
+from switchroom.hub.slow_requests import BodyDeadline
+from switchroom.hub.streams import stream_routes
+from switchroom.hub.script_runs import ScriptRuns
+from switchroom.hub.scripts import Limits, ScriptEngine
+from switchroom.hub.triggers import FiredEvent, Subscriptions, TriggerPipeline
+from switchroom.hub.webhooks import Webhooks
+from switchroom.hub.users import UserConnections
+from switchroom.protocol import ErrorBody
 
 SCRIPT_SLOTS = 16  # runs at once: most of a run is waiting on its calls, not running JavaScript
 WARM_CONTEXTS = 4
@@ -42,7 +48,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     """Build the hub. Raises ``CatalogError`` when the catalog file has problems."""
     demo = Demo(settings.host, settings.service_key.value, hub_url, settings.traffic_rate) if settings.demo else None
     catalog = load_catalog(settings.catalog, settings.catalog_env(), demo.sample_urls if demo else None)
-    recorder = Recorder(settings.db)
+    recorder = Recorder(settings.db, Redactor([settings.token.value, settings.service_key.value,
+                                               *(s.service_key for s in catalog.services.values())]))
     services = ServiceClient()
     users = UserConnections(recorder.stored_user_connections(), recorder.remember_user_connection)
     runner = OperationRunner(catalog, users, services, recorder)
@@ -58,7 +65,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
 
     subscriptions = Subscriptions(catalog, users, runner)
     triggers = TriggerPipeline(runner, recorder, subscriptions, deliver, settings.poll_interval)
-    connect_api = ConnectApi(catalog, users, runner, triggers, recorder, RateLimiter(settings.user_rate_limit))
+    connect_api = ConnectApi(catalog, users, runner, triggers, recorder, RateLimiter(settings.user_rate_limit),
+                             Unauthenticated(settings.unauthenticated_rate))
     tokens = OperatorTokens({"default": settings.token.value})
     if demo:
         demo.enable_users(catalog, users)
@@ -102,13 +110,24 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
         headers = getattr(exc, "headers", None) if isinstance(exc, HTTPException) else None
         return JSONResponse(body.model_dump(), status_code=status if status in (404, 405) else 500, headers=headers)
 
+    async def api_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ConnectApiError)
+        return JSONResponse(exc.body.model_dump(), status_code=exc.status, headers=exc.headers)
+
+    async def client_gone(request: Request, exc: Exception) -> Response:
+        """A client that hung up while its request was read: nobody to answer, nothing to log."""
+        return Response(status_code=400, headers={"Connection": "close"})
+
     app = Starlette(
-        exception_handlers={HTTPException: http_error, Exception: http_error},
+        exception_handlers={HTTPException: http_error, ConnectApiError: api_error, ClientDisconnect: client_gone,
+                            Exception: http_error},
+        middleware=[Middleware(BodyDeadline, timeout=settings.request_timeout)],
         routes=[
             Route("/v1/health", health, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
             *connect_api.routes(),
             *OpsApi(catalog, users, recorder, tokens).routes(),
+            Route("/v1/ops/records", RecordsApi(recorder, tokens).records, methods=["GET"]),
             *RerunApi(reruns, tokens).routes(),
             *ReplayApi(Replays(reruns, subscriptions, deliver, recorder), reruns, tokens).routes(),
             *stream_routes(recorder, tokens),

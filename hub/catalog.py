@@ -3,9 +3,9 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from hub.auth import same_secret
-from hub.errors import ConnectApiError
-from protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, Service
+from switchroom.hub.auth import same_secret
+from switchroom.hub.errors import ConnectApiError
+from switchroom.protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, Service
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ import tomllib
 
 from pydantic import BaseModel, ConfigDict, Field as PydField, ValidationError, model_validator
 
-from hub.catalog import PLURALS, Catalog, feature_entries
-from hub.resolution import value_problem
-from hub.scripts import check_script
-from protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, Service
+from switchroom.hub.catalog import PLURALS, Catalog, feature_entries
+from switchroom.hub.resolution import value_problem
+from switchroom.hub.scripts import check_script
+from switchroom.protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, Service
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 SAMPLE_PREFIX = "sample:"

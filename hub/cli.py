@@ -11,7 +11,7 @@ import sys
 
 import uvicorn
 
-from hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
+from switchroom.hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
 
 DEFAULT_PORT = 8470
 
@@ -20,7 +20,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="switchroom-hub", description="Run the Switchroom platform.")
     parser.add_argument("command", nargs="?", default="serve", choices=["serve"], help="what to do (default: serve)")
     parser.add_argument("--catalog", type=Path,
-                        help="catalog file (TOML; see docs/catalog.md). Default with --demo: the demo catalog")
+                        help="catalog file (TOML). Default with --demo: the demo catalog, a complete example to "
+                             f"start from, installed at {DEMO_CATALOG} (its scripts in scripts/ beside it)")
     parser.add_argument("--demo", action="store_true",
                         help="run the sample services, simulated users and demo traffic (over the demo "
                              "catalog unless --catalog is given)")
@@ -40,6 +41,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "only on realtime notifications)")
     parser.add_argument("--script-time-limit", type=float, default=10.0,
                         help="wall-time limit of one runtime-script run, in seconds (default: 10)")
+    parser.add_argument("--request-timeout", type=float, default=30.0,
+                        help="seconds a client has to send a request's line and headers, and again its body, "
+                             "before the hub answers 408 and closes the connection (default: 30)")
+    parser.add_argument("--unauthenticated-rate", type=float, default=10.0,
+                        help="Connect API calls without a valid service key recorded per second, all callers "
+                             "together, bursts of twice that; past it they are answered 429 and not recorded "
+                             "(default: 10; 0 records every one)")
     return parser.parse_args(argv)
 
 
@@ -48,12 +56,15 @@ def settings_from(args: argparse.Namespace) -> HubSettings:
         sys.exit("switchroom-hub: nothing to serve: give --catalog FILE, or --demo for the demo catalog")
     if not 0 < args.script_time_limit <= 600:
         sys.exit("switchroom-hub: --script-time-limit must be more than 0 and at most 600 seconds")
+    if not 0 < args.request_timeout <= 3600:
+        sys.exit("switchroom-hub: --request-timeout must be more than 0 and at most 3600 seconds")
     token, service_key = load_secrets()
     return HubSettings(
         host=args.host, port=args.port, db=args.db or default_db(args.demo),
         catalog=args.catalog or DEMO_CATALOG, demo=args.demo, traffic_rate=max(0.0, args.traffic_rate),
         user_rate_limit=max(0.0, args.user_rate_limit), token=token, service_key=service_key,
         poll_interval=max(0.0, args.poll_interval), script_time_limit=args.script_time_limit,
+        request_timeout=args.request_timeout, unauthenticated_rate=max(0.0, args.unauthenticated_rate),
     )
 
 
@@ -67,8 +78,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"switchroom-hub: cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
     url = f"http://{settings.host}:{sock.getsockname()[1]}"
 
-    from hub.app import create_app  # after argument checks, so --help stays fast
-    from hub.catalog_file import CatalogError
+    from switchroom.hub.app import create_app  # after argument checks, so --help stays fast
+    from switchroom.hub.catalog_file import CatalogError
+    from switchroom.hub.slow_requests import deadline_protocol
 
     try:
         app = create_app(settings, url)
@@ -88,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         for name, server in app.state.sample_servers.items():
             print(f"  sample service {name}: {server.url}", flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, ws_max_size=1 << 20, proxy_headers=False,
-                            server_header=False)
+                            server_header=False, http=deadline_protocol(settings.request_timeout))
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, _stopped)
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))

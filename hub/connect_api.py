@@ -10,24 +10,24 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.auth import same_secret
-from hub.catalog import PLURALS, Catalog
-from hub.errors import ConnectApiError, field_error
-from hub.inbound import CallContext, Handler, recorded
-from hub.rate_limit import RateLimiter
-from hub.recorder import Recorder
-from hub.runner import (
+from switchroom.hub.auth import same_secret
+from switchroom.hub.catalog import PLURALS, Catalog
+from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.inbound import CallContext, Handler, Unauthenticated, recorded
+from switchroom.hub.rate_limit import RateLimiter
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.runner import (
     DEFAULT_QUERY_LIMIT, OperationRequest, OperationRunner, ResolvedOperation, query_answer, query_limit, raise_for,
 )
-from hub.service_client import SERVICE_KEY_HEADER
-from hub.triggers import TriggerPipeline
-from hub.scripts.clock import zone_name
-from hub.user_config import parse_user_features
-from hub.users import UserConnections
-from hub.wire_bodies import connection_body, field_options_body
-from protocol import loads
-from protocol.catalog import Connection, OperationKind, Service, UserConnection
-from protocol.records import Op
+from switchroom.hub.service_client import SERVICE_KEY_HEADER
+from switchroom.hub.triggers import TriggerPipeline
+from switchroom.hub.scripts.clock import zone_name
+from switchroom.hub.user_config import parse_user_features
+from switchroom.hub.users import UserConnections
+from switchroom.hub.wire_bodies import connection_body, field_options_body
+from switchroom.protocol import loads
+from switchroom.protocol.catalog import Connection, OperationKind, Service, UserConnection
+from switchroom.protocol.records import Op
 
 KINDS: dict[str, OperationKind] = {plural: kind for kind, plural in PLURALS.items()}
 MAX_BODY_BYTES = 1 << 20
@@ -42,10 +42,11 @@ class ConnectApi:
     triggers: TriggerPipeline
     recorder: Recorder
     rate_limiter: RateLimiter
+    unauthenticated: Unauthenticated
 
     def routes(self) -> list[Route]:
         def route(path: str, handler: Handler, method: str) -> Route:
-            return Route(path, recorded(self.recorder, handler), methods=[method])
+            return Route(path, recorded(self.recorder, handler, self.unauthenticated), methods=[method])
 
         base = "/v2/connections/{connection_id}"
         return [

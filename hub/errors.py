@@ -1,7 +1,7 @@
 """Connect API errors as exceptions, answered in the error shape of DESIGN §3."""
 
-from protocol import ErrorBody, ErrorDetail
-from protocol.errors import ErrorCode
+from switchroom.protocol import ErrorBody, ErrorDetail
+from switchroom.protocol.errors import ErrorCode
 
 
 class ConnectApiError(Exception):

@@ -4,9 +4,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from protocol import ErrorBody
-from protocol.ops import ReplayRequest, RerunRequest
-from protocol.connect import (
+from switchroom.protocol import ErrorBody
+from switchroom.protocol.ops import ReplayRequest, RerunRequest
+from switchroom.protocol.connect import (
     ConnectionResponse,
     FieldOptionsResponse,
     ListResponse,
@@ -18,6 +18,7 @@ from protocol.connect import (
     TestTriggerRequest,
     UserConnectionRequest,
 )
+from switchroom.store.filters import MAX_FILTER_CHARS
 
 _MODELS: list[type[BaseModel]] = [
     ErrorBody, MeResponse, ConnectionResponse, FieldOptionsResponse, ListResponse, RunActionRequest,
@@ -29,6 +30,7 @@ _ERRORS = {
     "401": "unauthorized: missing or wrong IFTTT-Service-Key",
     "403": "forbidden: the connection belongs to another service",
     "404": "not_found: no such connection or operation",
+    "408": "request_timeout: the request's headers or body did not arrive in time",
     "422": "invalid_parameters: one detail per bad field, with a JSON pointer",
     "429": "rate_limited: see Retry-After",
     "502": "service_error: the service answered with an error",
@@ -144,13 +146,25 @@ def _paths() -> dict[str, Any]:
             "Realtime API: the service has new trigger data; the hub polls the subscriptions named",
             _json("NotificationResponse"), ["400", "401", "422"], body="NotificationRequest")},
         "/v1/ops/connections": {"get": _ops(
-            "Connections with live stats", ["type", "window_minutes", "data"], ["401", "422"],
+            "Connections with live stats: calls, errors, error_pct and p95_latency_ms of the inbound Connect API "
+            "calls the hub answered; out_calls and out_errors of the calls it made for the connection (to "
+            "services, trigger polls among them, and webhooks)", ["type", "window_minutes", "data"], ["401", "422"],
             params=[{"name": "window_minutes", "in": "query", "required": False,
                      "schema": {"type": "integer", "minimum": 1, "maximum": 10080}}])},
         "/v1/ops/connections/{connection_id}": {"get": _ops(
             "How a connection is defined: features, fields with visibility and value, configuration, runtime "
             "script and its version", ["type", "id", "name", "features", "runtime_script"], ["401", "404"],
             params=[_CONNECTION])},
+        "/v1/ops/records": {"get": _ops(
+            "Records of the event log that a filter shows (the filter language; every kind unless `kind:` "
+            "says), oldest first, a page at a time: go on from `next.after` until it is absent. A page reads "
+            "at most 200,000 seqs, so it may hold fewer than `limit` records and still have a `next`",
+            ["type", "head_seq", "data"], ["401", "422"],
+            params=[{"name": "filter", "in": "query", "required": False,
+                     "schema": {"type": "string", "maxLength": MAX_FILTER_CHARS}},
+                    {"name": "after", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}},
+                    {"name": "limit", "in": "query", "required": False,
+                     "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}])},
         "/v1/ops/reruns": {"post": _ops(
             "Rerun a failed action call, or every one a filter shows (200 for one, 202 for a bulk; dry_run "
             "counts)", ["type"], ["400", "401", "404", "409", "422"], body="RerunRequest", ok_status="200",

@@ -8,15 +8,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from protocol.catalog import Connection, FeatureOperation, OperationKind
+from switchroom.protocol.catalog import Connection, FeatureOperation, OperationKind
 
-from hub.auth import OperatorTokens
-from hub.catalog import Catalog
-from hub.errors import ConnectApiError, field_error
-from hub.recorder import Recorder
-from hub.script_runs import script_version
-from hub.users import UserConnections
-from store import connection_stats, iso_timestamp
+from switchroom.hub.auth import OperatorTokens
+from switchroom.hub.catalog import Catalog
+from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.script_runs import script_version
+from switchroom.hub.users import UserConnections
+from switchroom.store import connection_stats, iso_timestamp
 
 DEFAULT_WINDOW_MINUTES = 15
 MAX_WINDOW_MINUTES = 7 * 24 * 60
@@ -34,7 +34,10 @@ class OpsApi:
                 Route("/v1/ops/connections/{connection_id}", self.definition, methods=["GET"])]
 
     async def connections(self, request: Request) -> JSONResponse:
-        """Every connection with live stats over the last ``window_minutes`` (default 15)."""
+        """Every connection with live stats over the last ``window_minutes`` (default 15): ``calls``,
+        ``errors``, ``error_pct`` and ``p95_latency_ms`` of the Connect API calls the hub answered for it;
+        ``out_calls`` and ``out_errors`` of the calls the hub made for it (to its services, trigger polls
+        among them, and webhooks to the developer's backend)."""
         try:
             self._authorize(request)
             minutes = _window_minutes(request.query_params.get("window_minutes"))
@@ -71,6 +74,8 @@ class OpsApi:
             "errors": stats.errors if stats else 0,
             "error_pct": round(100 * stats.error_share, 2) if stats else 0.0,
             "p95_latency_ms": stats.p95_latency_ms if stats else None,
+            "out_calls": stats.out_calls if stats else 0,
+            "out_errors": stats.out_errors if stats else 0,
         }
 
     def _authorize(self, request: Request) -> str:

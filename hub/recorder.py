@@ -15,8 +15,10 @@ import asyncio
 import logging
 import threading
 
-from protocol import UserConnection
-from store import EventLog, StateChanges
+from switchroom.hub.record_bodies import bounded, bounded_json
+from switchroom.hub.redaction import Redactor
+from switchroom.protocol import UserConnection
+from switchroom.store import EventLog, StateChanges
 
 READ_THREADS = 4
 RETRY_SECONDS = 1.0
@@ -25,8 +27,10 @@ log = logging.getLogger("switchroom.hub")
 
 
 class Recorder:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, redactor: Redactor | None = None) -> None:
+        """``redactor`` knows the hub's keys and tokens; without one, only secret-named fields are redacted."""
         self.path = path
+        self._redactor = redactor or Redactor()
         self._writer = EventLog(path, check_same_thread=False)
         self.hub_id = self._writer.ensure_hub_id()
         self.head_seq = self._writer.head_seq()
@@ -53,8 +57,9 @@ class Recorder:
         self._writer.close()
 
     def record(self, body: dict[str, Any]) -> None:
-        """Queue a record body for the log; the writer thread commits it with the others queued."""
-        self._pending.append(body)
+        """Queue a record body for the log, its secrets redacted (DESIGN §10: the one door to the log, so no
+        record kind is left out); the writer thread commits it with the others queued."""
+        self._pending.append(self._redactor.record(body))
         self._queued.set()
 
     def record_with_seq(self, body: dict[str, Any]) -> "asyncio.Future[int]":
@@ -116,16 +121,18 @@ class Recorder:
             advanced.set()
 
     def _append_safely(self, batch: list[dict[str, Any]], state: StateChanges) -> list[dict[str, Any]]:
-        """Append a batch; if one record cannot be stored, store the rest and a stand-in for it."""
+        """Append a batch, each record within the size a stream frame can carry (``bounded``, measured here
+        off the event loop); if one record cannot be stored, store the rest and a stand-in for it."""
+        batch = [bounded(body) for body in batch]
         try:
             return self._writer.append(batch, state)
-        except (TypeError, ValueError) as exc:  # unencodable content; a database error propagates
+        except (TypeError, ValueError, KeyError) as exc:  # unencodable or kindless; a database error propagates
             log.warning("a batch of %d records could not be stored whole (%s); storing one by one", len(batch), exc)
         records = self._writer.append([], state)
         for body in batch:
             try:
                 records += self._writer.append([body])
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, KeyError) as exc:
                 records += self._writer.append([_stand_in(body, exc)])
         return records
 
@@ -144,8 +151,14 @@ class Recorder:
 
     async def read_after_json(self, after: int, limit: int, kinds: tuple[str, ...],
                               max_chars: int | None = None) -> tuple[list[str], int]:
-        """Raw JSON of records after ``after`` (of the given kinds), read on a reader thread."""
-        return await self.read(lambda log: log.read_after_json(after, limit, kinds, max_chars))
+        """Raw JSON of records after ``after`` (of the given kinds), read on a reader thread. A record stored
+        before records were bounded is cut here (``bounded_json``), so that no stream stops at it."""
+
+        def bounded_read(log: EventLog) -> tuple[list[str], int]:
+            bodies, through = log.read_after_json(after, limit, kinds, max_chars)
+            return [bounded_json(body) for body in bodies], through
+
+        return await self.read(bounded_read)
 
     async def read(self, query: Callable[[EventLog], T]) -> T:
         """Run a read-only ``query`` on one of the reader threads, each with its own connection."""
@@ -162,4 +175,5 @@ class Recorder:
 def _stand_in(body: dict[str, Any], problem: Exception) -> dict[str, Any]:
     """What is kept of a record that cannot be stored: its plain top-level fields, and why."""
     kept = {k: v for k, v in body.items() if isinstance(v, str | int | float | bool) or v is None}
-    return {**kept, "unrecordable": f"{type(problem).__name__}: {problem}"[:500]}
+    kind = kept.get("kind") if isinstance(kept.get("kind"), str) else "unknown"
+    return {**kept, "kind": kind, "unrecordable": f"{type(problem).__name__}: {problem}"[:500]}

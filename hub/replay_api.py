@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from hub.auth import OperatorTokens
-from hub.connect_api import json_object
-from hub.errors import ConnectApiError, field_error
-from hub.replays import Replays
-from hub.rerun_api import Outcome, error_response, parse_rerun_request, run_once
-from hub.reruns import Reruns
+from switchroom.hub.auth import OperatorTokens
+from switchroom.hub.connect_api import json_object
+from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.replays import Replays
+from switchroom.hub.rerun_api import Outcome, error_response, parse_rerun_request, run_once
+from switchroom.hub.reruns import Reruns
 
 
 @dataclass

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 import logging
 
-from hub.recorder import Recorder
-from hub.reruns import ItemResult, Refusal, RerunOrder, Reruns
-from hub.runner import ResolvedOperation
-from hub.triggers import Deliver, FiredEvent, Subscriptions
-from store import EventLog
-from store.related import LOOK_AHEAD, record_at, records_near
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.reruns import ItemResult, Refusal, RerunOrder, Reruns
+from switchroom.hub.runner import ResolvedOperation
+from switchroom.hub.triggers import Deliver, FiredEvent, Subscriptions
+from switchroom.store import EventLog
+from switchroom.store.related import LOOK_AHEAD, record_at, records_near
 
 log = logging.getLogger("switchroom.hub")
 

@@ -19,10 +19,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from hub.auth import OperatorTokens
-from hub.connect_api import json_object
-from hub.errors import ConnectApiError, field_error
-from hub.reruns import DEFAULT_RATE, MAX_RATE, PlanBound, RerunOrder, Reruns
+from switchroom.hub.auth import OperatorTokens
+from switchroom.hub.connect_api import json_object
+from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.reruns import DEFAULT_RATE, MAX_RATE, PlanBound, RerunOrder, Reruns
 
 MAX_KEY_LENGTH = 200
 MAX_REASON_LENGTH = 1_000

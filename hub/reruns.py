@@ -21,15 +21,15 @@ import uuid
 
 import orjson
 
-from hub.catalog import Catalog
-from hub.errors import ConnectApiError, field_error
-from hub.inbound import CallContext, call_record
-from hub.recorder import Recorder
-from hub.resolution import resolve_fields
-from hub.runner import OperationRunner, ResolvedOperation, raise_for
-from store import EventLog, iso_timestamp
-from store.filters import FilterError, RecordFilter, parse_filter
-from store.related import LOOK_AROUND, record_at, records_near
+from switchroom.hub.catalog import Catalog
+from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.inbound import CallContext, call_record
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.resolution import resolve_fields
+from switchroom.hub.runner import OperationRunner, ResolvedOperation, raise_for
+from switchroom.store import EventLog, iso_timestamp
+from switchroom.store.filters import FilterError, RecordFilter, parse_filter
+from switchroom.store.related import LOOK_AROUND, record_at, records_near
 
 log = logging.getLogger("switchroom.hub")
 

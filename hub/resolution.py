@@ -7,9 +7,9 @@ the options. Every bad field is reported, each with a JSON pointer to it.
 
 from typing import Any
 
-from hub.errors import ConnectApiError, field_error
-from protocol.catalog import Field, FieldConfig, Operation
-from protocol import ErrorDetail
+from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.protocol.catalog import Field, FieldConfig, Operation
+from switchroom.protocol import ErrorDetail
 
 _MISSING = object()
 

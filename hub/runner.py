@@ -8,16 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any
 import hashlib
 
-from hub.catalog import Catalog, FeatureOpRef
-from hub.errors import ConnectApiError, field_error
-from hub.record_bodies import capped
-from hub.recorder import Recorder
-from hub.resolution import resolve_fields
-from hub.service_client import ServiceClient, ServiceResult
-from hub.users import UserConnections
-from protocol import api_call_record
-from protocol.catalog import OperationKind
-from protocol.records import Source
+from switchroom.hub.catalog import Catalog, FeatureOpRef
+from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.record_bodies import capped, cut
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.resolution import resolve_fields
+from switchroom.hub.service_client import ServiceClient, ServiceResult
+from switchroom.hub.users import UserConnections
+from switchroom.protocol import api_call_record
+from switchroom.protocol.catalog import OperationKind
+from switchroom.protocol.records import Source
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class OperationRunner:
                 op=t.kind, op_id=t.entry.ref, connection_id=t.connection.id, feature_id=t.feature.id,
                 user_id=run.user_id, user_feature_id=run.user_feature_id,
                 status_code=result.status_code, skipped=result.skipped, latency_ms=result.latency_ms,
-                error_code=result.error_code, error_message=result.error_message,
+                error_code=result.error_code, error_message=cut(result.error_message),
                 request_body=capped(result.request_body), response_body=capped(result.response_body),
                 source=source, script_run_id=script_run_id, request_id=request_id,
             )

@@ -19,18 +19,19 @@ import logging
 import time
 import uuid
 
-from hub.catalog import PLURALS, Catalog
-from hub.errors import ConnectApiError, field_error
-from hub.inbound import CallContext, call_record
-from hub.recorder import Recorder
-from hub.runner import (
+from switchroom.hub.catalog import PLURALS, Catalog
+from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.inbound import CallContext, call_record
+from switchroom.hub.record_bodies import MAX_STACK, cut, cut_id
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.runner import (
     DEFAULT_QUERY_LIMIT, OperationRequest, OperationRunner, ResolvedOperation, query_answer, query_limit, raise_for,
 )
-from hub.scripts import EngineBusy, ScriptEngine, ScriptJob, ScriptResult
-from hub.scripts.results import CallKind, ScriptError
-from hub.triggers import FiredEvent
-from hub.users import UserConnections
-from protocol import ScriptRun, ScriptRunCall
+from switchroom.hub.scripts import EngineBusy, ScriptEngine, ScriptJob, ScriptResult
+from switchroom.hub.scripts.results import CallKind, ScriptError
+from switchroom.hub.triggers import FiredEvent
+from switchroom.hub.users import UserConnections
+from switchroom.protocol import ScriptRun, ScriptRunCall
 
 log = logging.getLogger("switchroom.hub")
 
@@ -73,12 +74,19 @@ class ScriptRuns:
             user_id=sub.user_id, user_feature_id=sub.user_feature_id, op_id=t.entry.ref,
             trigger_event_id=event.seq, status=result.status, duration_ms=round(result.duration_ms, 2),
             queued_ms=round(result.queued_ms, 2), time_limit_ms=self.engine.limits.wall_time_s * 1000,
-            error=asdict(result.error) if result.error else None,
+            error=_recorded_error(result.error),
             console=[asdict(line) for line in result.console], console_dropped=result.console_dropped,
             calls=made, script_version=script_version(source), source=event.record.get("source", "poll"),
         ).model_dump(exclude_none=True)
         self.recorder.record(body)
         return body
+
+
+def _recorded_error(error: ScriptError | None) -> dict[str, Any] | None:
+    """A run's error as its record keeps it: the script chose its name, message and stack, so each is cut."""
+    if error is None:
+        return None
+    return {**asdict(error), "message": cut(error.message), "stack": cut(error.stack, MAX_STACK)}
 
 
 class _ScriptCalls:
@@ -91,7 +99,7 @@ class _ScriptCalls:
         self._calls: list[tuple[ScriptRunCall, asyncio.Task[asyncio.Future[int]]]] = []
 
     async def call(self, kind: CallKind, op_id: str, body: dict[str, Any]) -> tuple[int, Any]:
-        entry = ScriptRunCall(kind=kind, op_id=op_id, request_id=uuid.uuid4().hex)
+        entry = ScriptRunCall(kind=kind, op_id=cut_id(op_id) or "", request_id=uuid.uuid4().hex)
         answer: asyncio.Future[tuple[int, Any]] = asyncio.get_running_loop().create_future()
         task = asyncio.create_task(self._perform(entry, body, answer))
         self._calls.append((entry, task))

@@ -17,8 +17,8 @@ import asyncio
 import aiohttp
 import orjson
 
-from protocol.catalog import Service
-from protocol.errors import ErrorCode
+from switchroom.protocol.catalog import Service
+from switchroom.protocol.errors import ErrorCode
 
 SERVICE_KEY_HEADER = "IFTTT-Service-Key"
 MAX_ANSWER_BYTES = 4 << 20

@@ -8,6 +8,8 @@ import secrets
 
 import platformdirs
 
+from switchroom.store.private_files import make_folders
+
 TOKEN_ENV = "SWITCHROOM_TOKEN"
 SERVICE_KEY_ENV = "SWITCHROOM_SERVICE_KEY"
 
@@ -33,6 +35,10 @@ class HubSettings:
     service_key: Secret
     poll_interval: float = 300.0
     script_time_limit: float = 10.0
+    request_timeout: float = 30.0
+    """Seconds a client has to send a request's line and headers, and again its body."""
+    unauthenticated_rate: float = 10.0
+    """Calls without a valid key recorded per second, all callers together (bursts of twice that)."""
 
     def catalog_env(self) -> dict[str, str]:
         """The environment a catalog's secret references are read from (with the demo's key, in a demo)."""
@@ -63,7 +69,7 @@ def load_secrets() -> tuple[Secret, Secret]:
         saved = {k: v for k, v in loaded.items() if isinstance(v, str)} if isinstance(loaded, dict) else {}
     made_up = {name: saved.get(name) or secrets.token_urlsafe(24) for name in ("token", "service_key")}
     if made_up != saved and not (os.environ.get(TOKEN_ENV) and os.environ.get(SERVICE_KEY_ENV)):
-        saved_path.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(saved_path.parent)  # 0700, like the event log kept beside it
         saved_path.touch(mode=0o600, exist_ok=True)
         saved_path.write_text(json.dumps(made_up))
     kept = f"made up, kept in {saved_path}"

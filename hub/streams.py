@@ -15,16 +15,15 @@ from pydantic import ValidationError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from hub.auth import OperatorTokens
-from hub.recorder import Recorder
-from protocol import ErrorFrame, HeartbeatFrame, HelloFrame, SubscribeFrame, dumps
+from switchroom.protocol.kinds import LOG_STREAM_KINDS, TRIGGER_STREAM_KINDS
+from switchroom.hub.auth import OperatorTokens
+from switchroom.hub.recorder import Recorder
+from switchroom.protocol import ErrorFrame, HeartbeatFrame, HelloFrame, SubscribeFrame, dumps
 
 log = logging.getLogger("switchroom.hub")
 
-LOG_KINDS = ("api_call", "script_run", "rerun")
-TRIGGER_KINDS = ("trigger_event",)
 BATCH_LIMIT = 2000
-BATCH_MAX_CHARS = 4 << 20  # a frame stays far below any client's limit (the dashboard takes 64 MiB)
+BATCH_MAX_CHARS = 4 << 20  # with records of at most 1 MiB (record_bodies), a frame stays far below 64 MiB
 HEARTBEAT_SECONDS = 5.0
 SUBSCRIBE_TIMEOUT = 10.0
 CLOSE_POLICY_VIOLATION = 1008
@@ -112,6 +111,6 @@ async def _until_first_done(*coroutines: Coroutine[Any, Any, None]) -> None:
 
 def stream_routes(recorder: Recorder, tokens: OperatorTokens) -> list[WebSocketRoute]:
     return [
-        WebSocketRoute("/v1/streams/logs", StreamEndpoint(recorder, tokens, LOG_KINDS).handle),
-        WebSocketRoute("/v1/streams/triggers", StreamEndpoint(recorder, tokens, TRIGGER_KINDS).handle),
+        WebSocketRoute("/v1/streams/logs", StreamEndpoint(recorder, tokens, LOG_STREAM_KINDS).handle),
+        WebSocketRoute("/v1/streams/triggers", StreamEndpoint(recorder, tokens, TRIGGER_STREAM_KINDS).handle),
     ]

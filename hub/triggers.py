@@ -20,14 +20,14 @@ import logging
 import time
 import uuid
 
-from hub.catalog import Catalog
-from hub.errors import ConnectApiError
-from hub.record_bodies import capped
-from hub.recorder import Recorder
-from hub.runner import OperationRequest, OperationRunner, ResolvedOperation
-from hub.service_client import ServiceResult
-from hub.users import UserConnections
-from protocol import TriggerEvent
+from switchroom.hub.catalog import Catalog
+from switchroom.hub.errors import ConnectApiError
+from switchroom.hub.record_bodies import capped
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.runner import OperationRequest, OperationRunner, ResolvedOperation
+from switchroom.hub.service_client import ServiceResult
+from switchroom.hub.users import UserConnections
+from switchroom.protocol import TriggerEvent
 
 log = logging.getLogger("switchroom.hub")
 

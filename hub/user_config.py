@@ -9,11 +9,11 @@ fields of that feature's operations. Developer fields cannot be set by users. Ev
 from typing import Any
 import secrets
 
-from hub.catalog import Catalog
-from hub.errors import ConnectApiError, field_error
-from hub.resolution import value_problem
-from protocol import ErrorDetail
-from protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, UserConnection, UserFeature
+from switchroom.hub.catalog import Catalog
+from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.resolution import value_problem
+from switchroom.protocol import ErrorDetail
+from switchroom.protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, UserConnection, UserFeature
 
 _OP_LISTS: tuple[tuple[str, str, str, OperationKind], ...] = (
     ("user_feature_triggers", "feature_trigger_id", "triggers", "trigger"),

@@ -7,7 +7,7 @@ narrow interface so the store can change without touching callers.
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
-from protocol.catalog import UserConnection
+from switchroom.protocol.catalog import UserConnection
 
 
 class UserConnections:

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 import uuid
 
-from hub.catalog import Catalog
-from hub.record_bodies import capped
-from hub.recorder import Recorder
-from hub.service_client import WEBHOOK_PATH, ServiceClient
-from hub.triggers import FiredEvent
-from protocol import api_call_record
-from store import utc_now_iso
+from switchroom.hub.catalog import Catalog
+from switchroom.hub.record_bodies import capped, cut
+from switchroom.hub.recorder import Recorder
+from switchroom.hub.service_client import WEBHOOK_PATH, ServiceClient
+from switchroom.hub.triggers import FiredEvent
+from switchroom.protocol import api_call_record
+from switchroom.store import utc_now_iso
 
 
 @dataclass
@@ -40,7 +40,7 @@ class Webhooks:
             direction="webhook", method="POST", path=f"webhook:{WEBHOOK_PATH}", op="webhook", op_id=t.entry.ref,
             connection_id=t.connection.id, feature_id=t.feature.id, user_id=sub.user_id,
             user_feature_id=sub.user_feature_id, status_code=result.status_code, latency_ms=result.latency_ms,
-            error_code=result.error_code, error_message=result.error_message,
+            error_code=result.error_code, error_message=cut(result.error_message),
             request_body=capped(body), response_body=capped(result.response_body),
             source=event.record.get("source", "poll"), trigger_event_id=event.seq, request_id=request_id,
         )

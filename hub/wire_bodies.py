@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from hub.catalog import Catalog
-from protocol.catalog import (
+from switchroom.hub.catalog import Catalog
+from switchroom.protocol.catalog import (
     Connection,
     Feature,
     FeatureOperation,

@@ -8,12 +8,12 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 _HOMES = {
-    "protocol.catalog": ("Connection", "Feature", "Service", "UserConnection"),
-    "protocol.codec": ("dumps", "loads"),
-    "protocol.errors": ("ErrorBody", "ErrorDetail"),
-    "protocol.frames": ("PROTOCOL_VERSION", "BatchFrame", "ErrorFrame", "HeartbeatFrame", "HelloFrame", "ServerFrame",
+    "switchroom.protocol.catalog": ("Connection", "Feature", "Service", "UserConnection"),
+    "switchroom.protocol.codec": ("dumps", "loads"),
+    "switchroom.protocol.errors": ("ErrorBody", "ErrorDetail"),
+    "switchroom.protocol.frames": ("PROTOCOL_VERSION", "BatchFrame", "ErrorFrame", "HeartbeatFrame", "HelloFrame", "ServerFrame",
                         "SubscribeFrame", "parse_server_frame"),
-    "protocol.records": ("ApiCall", "Direction", "ScriptRun", "ScriptRunCall", "Source", "TriggerEvent",
+    "switchroom.protocol.records": ("ApiCall", "Direction", "ScriptRun", "ScriptRunCall", "Source", "TriggerEvent",
                          "api_call_record"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
@@ -29,10 +29,10 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:  # the names, for type checkers and editors
-    from protocol.catalog import Connection, Feature, Service, UserConnection  # noqa: F401
-    from protocol.codec import dumps, loads  # noqa: F401
-    from protocol.errors import ErrorBody, ErrorDetail  # noqa: F401
-    from protocol.frames import (PROTOCOL_VERSION, BatchFrame, ErrorFrame, HeartbeatFrame, HelloFrame, ServerFrame,
+    from switchroom.protocol.catalog import Connection, Feature, Service, UserConnection  # noqa: F401
+    from switchroom.protocol.codec import dumps, loads  # noqa: F401
+    from switchroom.protocol.errors import ErrorBody, ErrorDetail  # noqa: F401
+    from switchroom.protocol.frames import (PROTOCOL_VERSION, BatchFrame, ErrorFrame, HeartbeatFrame, HelloFrame, ServerFrame,
                                  SubscribeFrame, parse_server_frame)  # noqa: F401
-    from protocol.records import (ApiCall, Direction, ScriptRun, ScriptRunCall, Source, TriggerEvent,
+    from switchroom.protocol.records import (ApiCall, Direction, ScriptRun, ScriptRunCall, Source, TriggerEvent,
                                   api_call_record)  # noqa: F401

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field as PydField
 
-from protocol.base import ProtocolModel
+from switchroom.protocol.base import ProtocolModel
 
 FieldType = Literal["text", "text_area", "select", "checkbox_multi", "number", "datetime", "location"]
 OperationKind = Literal["trigger", "query", "action"]

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from protocol.base import ProtocolModel
+from switchroom.protocol.base import ProtocolModel
 
 
 class _Body(ProtocolModel):

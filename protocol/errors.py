@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from protocol.base import ProtocolModel
+from switchroom.protocol.base import ProtocolModel
 
 ErrorCode = Literal[
     "invalid_request",
@@ -12,6 +12,7 @@ ErrorCode = Literal[
     "forbidden",
     "not_found",
     "invalid_parameters",
+    "request_timeout",
     "rate_limited",
     "internal_error",
     "service_error",
@@ -27,6 +28,7 @@ STATUS_FOR_CODE: dict[str, int] = {
     "forbidden": 403,
     "not_found": 404,
     "invalid_parameters": 422,
+    "request_timeout": 408,  # the client did not send its request in time (``--request-timeout``)
     "rate_limited": 429,
     "internal_error": 500,
     "service_error": 502,

@@ -5,8 +5,8 @@ from typing import Annotated, Any, Literal
 import orjson
 from pydantic import Field, TypeAdapter, ValidationError
 
-from protocol.base import ProtocolModel
-from protocol.batches import MalformedFrame, batch_contents
+from switchroom.protocol.base import ProtocolModel
+from switchroom.protocol.batches import MalformedFrame, batch_contents
 
 PROTOCOL_VERSION = 1
 

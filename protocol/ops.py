@@ -4,7 +4,10 @@ from typing import Any
 
 from pydantic import Field
 
-from protocol.base import ProtocolModel
+from switchroom.protocol.base import ProtocolModel
+
+MAX_REASON_CHARS = 1000
+"""How long a rerun's or replay's reason may be (the dashboard's box stops there too)."""
 
 
 class RerunRequest(ProtocolModel):
@@ -14,7 +17,7 @@ class RerunRequest(ProtocolModel):
     api_call_id: int | None = Field(default=None, description="the seq of the call to rerun")
     filter: str | None = Field(default=None, description="e.g. 'feature:glow status:5xx since:1h'")
     fields: dict[str, Any] = Field(default_factory=dict, description="field values to send instead")
-    reason: str = Field(default="", max_length=1000, description="kept in the audit record")
+    reason: str = Field(default="", max_length=MAX_REASON_CHARS, description="kept in the audit record")
     dry_run: bool = Field(default=False, description="only count what would be rerun")
     force: bool = Field(default=False, description="also rerun calls that succeeded or were rerun before")
     rate: float = Field(default=500.0, gt=0, le=20000, description="a bulk's reruns started per second, at most")
@@ -30,6 +33,6 @@ class ReplayRequest(ProtocolModel):
     run needs an ``Idempotency-Key`` header (the same key space as reruns')."""
 
     trigger_event_id: int = Field(description="the seq of the trigger event to replay")
-    reason: str = Field(default="", max_length=1000, description="kept in the audit record")
+    reason: str = Field(default="", max_length=MAX_REASON_CHARS, description="kept in the audit record")
     dry_run: bool = Field(default=False, description="only check that it would be replayed")
     force: bool = Field(default=False, description="also replay events delivered successfully or replayed before")

@@ -4,7 +4,7 @@ from typing import Any, Literal
 
 from pydantic import ConfigDict
 
-from protocol.base import ProtocolModel
+from switchroom.protocol.base import ProtocolModel
 
 Direction = Literal["inbound", "outbound", "webhook"]
 Source = Literal["api", "script", "rerun", "poll", "notification", "test"]

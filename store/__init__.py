@@ -1,7 +1,7 @@
 """The event log in SQLite: the hub's authoritative log and the dashboard's replica cache."""
 
-from store.eventlog import EventLog, StateChanges, iso_timestamp, utc_now_iso
-from store.queries import (
+from switchroom.store.eventlog import EventLog, StateChanges, iso_timestamp, utc_now_iso
+from switchroom.store.queries import (
     ConnectionStats,
     connection_counts,
     connection_stats,

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 import sqlite3
 
-from store.derived import derived_cursor, present, read_snapshot
-from store.derived_counts import COUNTED_KINDS, KEY_COLUMNS
-from store.latency import BIN_SQL, BINS, COLUMNS as HIST, with_log2
+from switchroom.store.derived import derived_cursor, present, read_snapshot
+from switchroom.store.derived_counts import COUNTED_KINDS, KEY_COLUMNS
+from switchroom.store.latency import BIN_SQL, BINS, COLUMNS as HIST, with_log2
 
 
 @dataclass

@@ -10,11 +10,11 @@ histograms and are within 9 % (``store.latency``).
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from store.aggregates import Tally, window_sums
-from store.derived import attach
-from store.eventlog import EventLog
-from store.latency import BINS, percentile
-from store.status_codes import CLASSES, class_meaning, code_meaning, status_class, status_key
+from switchroom.store.aggregates import Tally, window_sums
+from switchroom.store.derived import attach
+from switchroom.store.eventlog import EventLog
+from switchroom.store.latency import BINS, percentile
+from switchroom.store.status_codes import CLASSES, class_meaning, code_meaning, status_class, status_key
 
 _GROUP = ("connection_id", "feature_id", "status_code", "skipped")
 

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 import math
 
-from store.aggregates import window_sums
-from store.derived import attach, present
-from store.derived_counts import KEY_COLUMNS
-from store.eventlog import EventLog
-from store.failures import FailureGroup, groups_of
-from store.latency import percentile
-from store.record_shape import TS_GLOB, moment
-from store.status_codes import is_failure
+from switchroom.store.aggregates import window_sums
+from switchroom.store.derived import attach, present
+from switchroom.store.derived_counts import KEY_COLUMNS
+from switchroom.store.eventlog import EventLog
+from switchroom.store.failures import FailureGroup, groups_of
+from switchroom.store.latency import percentile
+from switchroom.store.record_shape import TS_GLOB, moment
+from switchroom.store.status_codes import is_failure
 
 
 @dataclass(frozen=True)

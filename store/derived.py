@@ -47,10 +47,13 @@ import uuid
 
 import orjson
 
-from store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
-from store.eventlog import INDEXED, EventLog, record_of
-from store.latency import COLUMNS as HIST
-from store.record_shape import BAD, shaped
+from switchroom.protocol.kinds import OUTCOME_FIELD
+from switchroom.store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
+from switchroom.store.eventlog import INDEXED, EventLog, record_of
+from switchroom.store.latency import COLUMNS as HIST
+from switchroom.store.record_shape import BAD, shaped
+from switchroom.store.file_damage import damage_of, is_damage, remove
+from switchroom.store.private_files import private_database
 
 CURSOR = "derived"
 SUFFIX = "-derived"
@@ -59,9 +62,6 @@ CHUNK = 5_000
 WAL_AUTOCHECKPOINT_PAGES = 16_384
 """WAL pages the derived file lets build up before copying them in (64 MiB at 4 KiB a page, against
 SQLite's 1,000): each checkpoint ends in an fsync, and an indexer catching up writes hundreds of MB."""
-OUTCOME_FIELD = {"api_call": "error_code", "script_run": "status", "trigger_event": "delivered_to",
-                 "rerun": "outcome"}
-"""The body field each kind's ``outcome`` comes from."""
 _RECORD_FIELDS = ("ts", *INDEXED)
 """The fields an entry copies from its record, in ``entry_of``'s order."""
 ENTRY_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "op_id",
@@ -173,8 +173,21 @@ class Indexer:
     derived file, with the cache attached read-only (so that its transactions never lock the cache)."""
 
     def __init__(self, cache_path: Path | str) -> None:
+        """A damaged derived file is deleted and built again (it is derived data); damage to the cache
+        itself is raised (``store.file_damage.is_damage`` tells)."""
         self.cache_path = Path(cache_path)
-        self._conn = sqlite3.connect(derived_path(cache_path), isolation_level=None, check_same_thread=False,
+        try:
+            self._open()
+        except sqlite3.DatabaseError as exc:  # raised past sqlite3.connect, which opens nothing yet
+            self.close()
+            if not is_damage(exc) or damage_of(derived_path(cache_path)) is None:
+                raise
+            remove(derived_path(cache_path))
+            self._open()
+
+    def _open(self) -> None:
+        private_database(derived_path(self.cache_path))
+        self._conn = sqlite3.connect(derived_path(self.cache_path), isolation_level=None, check_same_thread=False,
                                      uri=True)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")

@@ -6,10 +6,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 import sqlite3
 
-from store.latency import BINS, COLUMNS as HIST, bin_of
-from store.status_codes import is_failure
+from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN
+from switchroom.store.latency import BINS, COLUMNS as HIST, bin_of
+from switchroom.store.status_codes import is_failure
 
-COUNTED_KINDS = ("api_call", "script_run")
+COUNTED_KINDS = (API_CALL, SCRIPT_RUN)
 KEY_COLUMNS = ("kind", "connection_id", "feature_id", "op_id", "direction", "status_code", "skipped", "outcome", "op")
 """The columns a ``derived_counts`` row is counted by, besides its span and bucket. Missing values are
 stored as '' (text) and 0 (status: no answer; skipped: no), so that they can be part of the key."""

@@ -28,7 +28,8 @@ import uuid
 import msgspec
 import orjson
 
-from store.record_shape import TS_GLOB
+from switchroom.store.record_shape import TS_GLOB
+from switchroom.store.private_files import private_database
 
 
 # Columns copied out of each record for indexing, in insert order after seq, ts, kind.
@@ -77,7 +78,7 @@ class EventLog:
     def __init__(self, path: Path | str, *, check_same_thread: bool = True, replica: bool = False) -> None:
         self.path = Path(path)
         self.replica = replica
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_database(self.path)
         self._conn = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=check_same_thread
         )

@@ -11,12 +11,12 @@ cost follows the number of distinct failures in the window, not the number of re
 
 from dataclasses import dataclass, replace
 
-from store.aggregates import WindowSums, window_sums
-from store.derived import attach
-from store.derived_counts import KEY_COLUMNS
-from store.eventlog import EventLog
-from store.filters import RecordFilter, parse_status
-from store.status_codes import code_meaning, is_failure, outcome_meaning, status_key
+from switchroom.store.aggregates import WindowSums, window_sums
+from switchroom.store.derived import attach
+from switchroom.store.derived_counts import KEY_COLUMNS
+from switchroom.store.eventlog import EventLog
+from switchroom.store.filters import RecordFilter, parse_status
+from switchroom.store.status_codes import code_meaning, is_failure, outcome_meaning, status_key
 
 
 _CAUSED_BY_THE_SERVICE = ("service_error", "service_timeout")

@@ -16,7 +16,10 @@ The language (``parse_filter``), words separated by spaces::
 ``status:`` and ``code:`` words are alternatives (any of them matches); every other word narrows the
 filter further. Free text matches the strings in a record's body: paths, ids, error codes and messages,
 request and response bodies, script errors and console output, trigger ingredients. Text with a colon
-in it goes in quotes. A word that means nothing raises ``FilterError`` with its column.
+in it goes in quotes. A word that means nothing raises ``FilterError`` with its column, and so does a
+filter past ``MAX_FILTER_CHARS`` characters or ``MAX_FILTER_TERMS`` terms (SQLite refuses a query
+with too many conditions or too long a ``LIKE`` pattern, so the bound is here, where every user of
+the language gets the same message).
 """
 
 from collections.abc import Iterator
@@ -24,11 +27,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import re
 
-from store.derived import OUTCOME_FIELD
-from store.eventlog import EventLog, iso_timestamp
-from store.status_codes import NO_ANSWER
+from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD
+from switchroom.store.eventlog import EventLog, iso_timestamp
+from switchroom.store.status_codes import NO_ANSWER
 
-KINDS = ("api_call", "script_run", "trigger_event", "rerun")
+MAX_FILTER_CHARS = 1_000
+MAX_FILTER_TERMS = 50
+"""Words, and the comma-separated values of a ``status:``/``code:``/``kind:`` word, counted alike."""
 DIRECTIONS = ("inbound", "outbound", "webhook")
 _DURATION = re.compile(r"^(\d{1,7})([smhdw])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -161,8 +166,16 @@ def parse_filter(text: str, base: RecordFilter = RecordFilter(), now: datetime |
     statuses: list[StatusMatch] = []
     outcomes: list[str] = []
     words: list[str] = []
+    terms = 0
+    if len(text) > MAX_FILTER_CHARS:
+        raise FilterError(f"a filter is at most {MAX_FILTER_CHARS:,} characters (this one has {len(text):,})",
+                          MAX_FILTER_CHARS + 1)
     for token, column in _tokens(text):
         keyed = _KEY.match(token)
+        terms += 1 + (keyed[2].count(",") if keyed else 0)
+        if terms > MAX_FILTER_TERMS:
+            raise FilterError(f"a filter has at most {MAX_FILTER_TERMS} terms (words and comma-separated "
+                              "values): narrow it with status:, code:, feature:, conn: or since:", column)
         if token.startswith('"'):
             words.append(_phrase(token[1:-1], column))
         elif keyed is None:

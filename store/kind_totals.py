@@ -14,8 +14,8 @@ used either.
 from typing import NamedTuple
 import json
 
-from store.derived import read_snapshot
-from store.eventlog import EventLog
+from switchroom.store.derived import read_snapshot
+from switchroom.store.eventlog import EventLog
 
 TRIMS = "trims"
 REMEMBER_FROM = 50_000

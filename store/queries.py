@@ -5,7 +5,7 @@ import math
 from typing import Any
 
 
-from store.eventlog import EventLog, record_of
+from switchroom.store.eventlog import EventLog, record_of
 
 # A call "failed" when it got no answer or an error status; skipped calls are not failures.
 FAILED = "((status_code IS NULL OR status_code >= 400) AND skipped IS NOT 1)"
@@ -13,12 +13,15 @@ FAILED = "((status_code IS NULL OR status_code >= 400) AND skipped IS NOT 1)"
 
 @dataclass(frozen=True)
 class ConnectionStats:
-    """Inbound calls of one connection and how many failed; p95 latency where it was asked for."""
+    """Inbound calls of one connection and how many failed; p95 latency where it was asked for; and the
+    calls the hub made for it (to services, trigger polls among them, and webhooks) and how many failed."""
 
     connection_id: str
     calls: int
     errors: int
     p95_latency_ms: float | None = None
+    out_calls: int = 0
+    out_errors: int = 0
 
     @property
     def error_share(self) -> float:
@@ -39,7 +42,17 @@ def connection_counts(log: EventLog) -> list[ConnectionStats]:
 
 
 def connection_stats(log: EventLog, since_ts: str) -> dict[str, ConnectionStats]:
-    """Inbound calls, failures and p95 latency per connection, for calls at or after ``since_ts``."""
+    """Inbound calls, failures and p95 latency per connection, and the calls the hub made for it and their
+    failures, for calls at or after ``since_ts``."""
+    out = {cid: (calls, errors or 0) for cid, calls, errors in log.execute(
+        f"""
+        SELECT connection_id, COUNT(*), SUM(CASE WHEN {FAILED} THEN 1 ELSE 0 END)
+        FROM records
+        WHERE kind = 'api_call' AND ts >= ? AND direction IN ('outbound', 'webhook') AND connection_id IS NOT NULL
+        GROUP BY connection_id
+        """,
+        (since_ts,),
+    )}
     rows = log.execute(
         f"""
         SELECT connection_id, COUNT(*), SUM(CASE WHEN {FAILED} THEN 1 ELSE 0 END)
@@ -49,7 +62,9 @@ def connection_stats(log: EventLog, since_ts: str) -> dict[str, ConnectionStats]
         """,
         (since_ts,),
     )
-    return {cid: ConnectionStats(cid, calls, errors or 0, _p95(log, cid, since_ts, calls)) for cid, calls, errors in rows}
+    stats = {cid: ConnectionStats(cid, calls, errors or 0, _p95(log, cid, since_ts, calls), *out.get(cid, (0, 0)))
+             for cid, calls, errors in rows}
+    return stats | {cid: ConnectionStats(cid, 0, 0, None, *counts) for cid, counts in out.items() if cid not in stats}
 
 
 def _p95(log: EventLog, connection_id: str, since_ts: str, count: int) -> float | None:

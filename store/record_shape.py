@@ -16,8 +16,8 @@ from typing import Any
 import math
 import re
 
-KINDS = ("api_call", "script_run", "trigger_event", "rerun")
-"""The kinds of record the dashboard knows (DESIGN §7)."""
+from switchroom.protocol.kinds import KINDS
+
 BAD = "_bad"
 """The key under which ``shaped`` keeps a record's bad fields, as the hub sent them."""
 _TS = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?Z")

@@ -14,11 +14,11 @@ from typing import Any
 import sqlite3
 
 
-from store import derived
-from store.aggregates import window_sums
-from store.derived_counts import COUNTED_KINDS
-from store.eventlog import EventLog, record_of
-from store.filters import RecordFilter
+from switchroom.store import derived
+from switchroom.store.aggregates import window_sums
+from switchroom.store.derived_counts import COUNTED_KINDS
+from switchroom.store.eventlog import EventLog, record_of
+from switchroom.store.filters import RecordFilter
 
 
 @dataclass(frozen=True)

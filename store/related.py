@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
-from store.eventlog import EventLog, record_of
+from switchroom.store.eventlog import EventLog, record_of
 
 LOOK_AHEAD = 20_000
 """Records past a record within which its script run, delivery or reruns are looked for."""

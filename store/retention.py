@@ -9,9 +9,9 @@ search and the filtered log do not show records the cache no longer holds.
 
 import math
 
-from store import derived
-from store.eventlog import EventLog
-from store.kind_totals import count_trim
+from switchroom.store import derived
+from switchroom.store.eventlog import EventLog
+from switchroom.store.kind_totals import count_trim
 
 CHUNK = 10_000
 

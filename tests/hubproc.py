@@ -55,7 +55,7 @@ class RunningHub:
 
 def write_catalog(workdir: Path, text: str) -> Path:
     """A catalog file (a variant of the demo catalog) in ``workdir``, with the demo's scripts beside it."""
-    from hub.settings import DEMO_CATALOG
+    from switchroom.hub.settings import DEMO_CATALOG
 
     shutil.copytree(DEMO_CATALOG.parent / "scripts", workdir / "scripts", dirs_exist_ok=True)
     path = workdir / "catalog.toml"
@@ -78,7 +78,7 @@ def free_port() -> int:
 
 def hub_command() -> list[str]:
     beside = Path(sys.executable).with_name("switchroom-hub")
-    return [str(beside)] if beside.exists() else [sys.executable, "-m", "hub"]
+    return [str(beside)] if beside.exists() else [sys.executable, "-m", "switchroom.hub"]
 
 
 def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | None = None,

@@ -7,12 +7,12 @@ import threading
 
 import httpx
 
-from hub.sample.demo import DEMO_FAULTS
-from hub.sample.developer import developer_app
-from hub.sample.faults import Faults
-from hub.sample.server import BackgroundServer
-from hub.sample.services import SAMPLE_APPS
-from hub.settings import DEMO_CATALOG
+from switchroom.hub.sample.demo import DEMO_FAULTS
+from switchroom.hub.sample.developer import developer_app
+from switchroom.hub.sample.faults import Faults
+from switchroom.hub.sample.server import BackgroundServer
+from switchroom.hub.sample.services import SAMPLE_APPS
+from switchroom.hub.settings import DEMO_CATALOG
 
 
 class SampleServices:

@@ -6,7 +6,7 @@ import asyncio
 
 import websockets
 
-from protocol import loads
+from switchroom.protocol import loads
 from tests.waiting import described
 
 Record = dict[str, Any]

@@ -11,16 +11,16 @@ import threading
 
 import pytest
 
-from store import EventLog, iso_timestamp
-from store.breakdowns import breakdowns, feature_breakdown
-from store.connection_summaries import connection_summaries
-from store.derived import Indexer, attach, derived_path
-from store.failures import Cause, failure_groups
-from store.filters import RecordFilter, parse_status
-from store.record_windows import count_matches
-from store.retention import trim
-from store.status_codes import status_class, status_key
-from tui.indexing import IndexRunner
+from switchroom.store import EventLog, iso_timestamp
+from switchroom.store.breakdowns import breakdowns, feature_breakdown
+from switchroom.store.connection_summaries import connection_summaries
+from switchroom.store.derived import Indexer, attach, derived_path
+from switchroom.store.failures import Cause, failure_groups
+from switchroom.store.filters import RecordFilter, parse_status
+from switchroom.store.record_windows import count_matches
+from switchroom.store.retention import trim
+from switchroom.store.status_codes import status_class, status_key
+from switchroom.tui.indexing import IndexRunner
 
 START = datetime(2026, 11, 26, 9, 58, 30, tzinfo=UTC)
 CODES = (204, 204, 204, 200, 422, 429, 502, 504, None, 400)

@@ -8,12 +8,12 @@ import uuid
 import httpx
 from textual.widgets import Input
 
-from store import EventLog
+from switchroom.store import EventLog
 from tests.hubproc import RunningHub, start_hub
 from tests.test_dashboard import run_action, wait_until
-from tui.app import SwitchroomApp
-from tui.screens.bulk_rerun import BulkRerun
-from tui.screens.confirm import ConfirmScreen
+from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.screens.bulk_rerun import BulkRerun
+from switchroom.tui.screens.confirm import ConfirmScreen
 
 FILTER = "feature:glow status:502 dir:inbound"
 

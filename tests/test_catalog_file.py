@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.catalog_file import CatalogError, load_catalog
-from hub.settings import DEMO_CATALOG
+from switchroom.hub.catalog_file import CatalogError, load_catalog
+from switchroom.hub.settings import DEMO_CATALOG
 from tests.hubproc import bare_env
 
 SAMPLES = {name: f"http://127.0.0.1:1/{name}" for name in ("lights", "messages", "videos", "weather", "developer")}

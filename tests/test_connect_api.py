@@ -6,7 +6,7 @@ import uuid
 import httpx
 import pytest
 
-from hub.settings import DEMO_CATALOG
+from switchroom.hub.settings import DEMO_CATALOG
 from tests.hubproc import RunningHub, start_hub, write_catalog
 from tests.streams import collect, with_request_id
 
@@ -387,6 +387,7 @@ def test_ops_connections_lists_live_stats(tmp_path: Path) -> None:
         glow = rows["evening-glow"]
         assert (glow["calls"], glow["errors"], glow["error_pct"]) == (5, 2, 40.0)  # the five runs above
         assert glow["enabled_users"] > 0 and glow["p95_latency_ms"] > 0
+        assert glow["out_calls"] >= 5 and glow["out_errors"] >= 2  # each run's call to the lights, polls besides
         assert (rows["video-search"]["calls"], rows["video-search"]["error_pct"]) == (0, 0.0)
         bad = httpx.get(f"{quiet.url}/v1/ops/connections", params={"window_minutes": "soon"}, headers=auth)
         assert_error(bad, 422, "invalid_parameters")

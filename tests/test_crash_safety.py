@@ -24,7 +24,7 @@ import time
 
 import pytest
 
-from store import EventLog
+from switchroom.store import EventLog
 from tests.hubproc import start_hub
 from tests.proxies import proxy_in_thread
 from tests.test_stream_soak import BACKLOG, build_backlog

@@ -8,13 +8,13 @@ import uuid
 import httpx
 from textual.pilot import Pilot
 
-from store import EventLog
+from switchroom.store import EventLog
 from tests.hubproc import RunningHub
 from tests.waiting import Description, eventually
-from tui.app import SwitchroomApp
-from tui.widgets.connections_table import ConnectionsTable
-from tui.widgets.log_view import LogView
-from tui.widgets.status_line import StatusLine
+from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.widgets.connections_table import ConnectionsTable
+from switchroom.tui.widgets.log_view import LogView
+from switchroom.tui.widgets.status_line import StatusLine
 
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 
@@ -189,8 +189,8 @@ async def test_the_cache_of_a_hub_that_is_gone_can_be_browsed(tmp_path: Path) ->
 
 
 async def test_retention_trims_the_cache_and_the_log_view_follows(hub: RunningHub, tmp_path: Path) -> None:
-    from store.retention import used_bytes
-    from tui.config import CacheLimits, Config
+    from switchroom.store.retention import used_bytes
+    from switchroom.tui.config import CacheLimits, Config
 
     app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
     async with app.run_test(size=(80, 24)) as pilot:

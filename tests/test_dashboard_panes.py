@@ -9,18 +9,18 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
-from store import EventLog
+from switchroom.store import EventLog
 from tests.hubproc import RunningHub
 from tests.test_dashboard import run_action, shows_inbound, wait_until
 from tests.test_triggers import USER, add_item, notify, of, polls, services, start, wait_for  # noqa: F401
 from tests.sample_services import SampleServices
-from tui.app import SwitchroomApp
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.record_detail import RecordDetail
-from tui.screens.rerun_dialog import RerunDialog
-from tui.widgets.log_view import LogView
-from tui.widgets.script_list import ScriptRunList
-from tui.widgets.script_summary import ScriptSummary
+from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.screens.confirm import ConfirmScreen
+from switchroom.tui.screens.record_detail import RecordDetail
+from switchroom.tui.screens.rerun_dialog import RerunDialog
+from switchroom.tui.widgets.log_view import LogView
+from switchroom.tui.widgets.script_list import ScriptRunList
+from switchroom.tui.widgets.script_summary import ScriptSummary
 
 RAIN_SCRIPT = Path(__file__).parent.parent / "hub" / "sample" / "scripts" / "rain_alert.js"
 
@@ -161,6 +161,11 @@ async def test_r_on_a_failed_action_shows_the_exact_body_and_reruns_it_once(hub:
         color = next(i for i in dialog.query("#rerun-fields Input").results(Input) if i.name == "color")
         color.value = "blue"
         await pilot.click("#rerun-reason")
+        reason = dialog.query_one("#rerun-reason", Input)
+        reason.value, reason.cursor_position = "y" * 999, 999
+        await pilot.press("a", "b")  # the hub takes reasons of up to 1,000 characters: the box stops there
+        assert reason.value == "y" * 999 + "a"
+        reason.value = ""
         await pilot.press(*"lights back", "enter", "enter", "ctrl+s")  # three presses, one rerun
         preview = str(dialog.query_one("#rerun-preview", Static).render())
         original = dialog.original

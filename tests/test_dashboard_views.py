@@ -11,21 +11,21 @@ import pytest
 from textual.geometry import Region
 from textual.widgets import Static
 
-from store import EventLog
+from switchroom.store import EventLog
 from tests.hubproc import RunningHub, start_hub
 from tests.waiting import eventually_sync
 from tests.test_dashboard import run_action, wait_until
-from tui import known_hubs
-from tui.app import SwitchroomApp
-from tui.config import AlertSettings, Config, ExportSettings
-from tui.screens.connection_definition import ConnectionDefinition
-from tui.widgets.breakdown_view import BreakdownView
-from tui.screens.bulk_rerun import BulkRerun
-from tui.widgets.connections_table import ConnectionsTable
-from tui.widgets.failure_table import FailureTable, group_filter
-from tui.widgets.log_view import LogView
-from tui.widgets.record_list import Column, laid_out
-from tui.widgets.rerun_list import RerunList
+from switchroom.tui import known_hubs
+from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.config import AlertSettings, Config, ExportSettings
+from switchroom.tui.screens.connection_definition import ConnectionDefinition
+from switchroom.tui.widgets.breakdown_view import BreakdownView
+from switchroom.tui.screens.bulk_rerun import BulkRerun
+from switchroom.tui.widgets.connections_table import ConnectionsTable
+from switchroom.tui.widgets.failure_table import FailureTable, group_filter
+from switchroom.tui.widgets.log_view import LogView
+from switchroom.tui.widgets.record_list import Column, laid_out
+from switchroom.tui.widgets.rerun_list import RerunList
 
 
 async def make_calls(hub: RunningHub, failing: int, ok: int) -> int:
@@ -309,7 +309,7 @@ async def test_a_re_sort_keeps_the_selected_row_selected_and_in_view() -> None:
     """New figures sort the row under the cursor elsewhere (a failure group seen again jumps to the top of
     the newest-first list): the cursor goes with it, and the view follows it."""
     from textual.app import App, ComposeResult
-    from tui.widgets.row_table import Cell, Row, RowTable
+    from switchroom.tui.widgets.row_table import Cell, Row, RowTable
 
     class Table(RowTable):
         COLUMNS = (Column("name", "name", 10),)
@@ -338,8 +338,8 @@ async def test_a_re_sort_keeps_the_selected_row_selected_and_in_view() -> None:
 def test_every_table_fits_its_rows_in_the_view(width: int) -> None:
     """At 80 and 160 columns (less a scrollbar) no row runs past the view's edge, where it would be cut
     without a sign: optional columns leave first, then flexible ones give up cells."""
-    from tui.widgets.script_list import ScriptRunList
-    from tui.widgets.trigger_list import TriggerList
+    from switchroom.tui.widgets.script_list import ScriptRunList
+    from switchroom.tui.widgets.trigger_list import TriggerList
 
     for table in (ConnectionsTable, FailureTable, LogView, RerunList, ScriptRunList, TriggerList):
         shown = laid_out(table.COLUMNS, width)
@@ -350,7 +350,7 @@ async def test_a_short_breakdown_shows_every_feature_and_opens_the_one_under_the
     """Six features' classes and codes take 30 lines; in 10 each feature is one line, worst first, with the
     worst open; moving down opens the next and closes the last; with room, every feature is open."""
     from textual.app import App, ComposeResult
-    from store.breakdowns import Breakdown, StatusShare
+    from switchroom.store.breakdowns import Breakdown, StatusShare
 
     def breakdown(feature: str, failed: int) -> Breakdown:
         ok, bad = StatusShare("2xx", 100 - failed, (100 - failed) / 100, 5.0, 9.0, ""), StatusShare(
@@ -393,7 +393,7 @@ async def test_a_short_breakdown_shows_every_feature_and_opens_the_one_under_the
 def test_a_tables_columns_follow_what_its_rows_hold(width: int) -> None:
     """At 160 columns the failure groups' op column had 38 cells for ids of 24 while the code was cut at
     17 (`422 invalid_para…`): a flexible column lends what its cells do not need to the cut ones."""
-    from tui.widgets.record_list import fitted_widths
+    from switchroom.tui.widgets.record_list import fitted_widths
 
     columns = FailureTable.COLUMNS
     natural = tuple({"code": 22, "op": 24, "meaning": 70}.get(c.key, c.width) for c in columns)

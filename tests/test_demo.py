@@ -5,8 +5,8 @@ from typing import Any
 
 import httpx
 
-from protocol import ApiCall, ScriptRun, TriggerEvent
-from store import EventLog
+from switchroom.protocol import ApiCall, ScriptRun, TriggerEvent
+from switchroom.store import EventLog
 from tests.hubproc import start_hub
 from tests.streams import collect
 

@@ -15,7 +15,7 @@ import time
 import httpx
 import pytest
 
-from tui.embedded import EmbeddedHub
+from switchroom.tui.embedded import EmbeddedHub
 
 
 def process_gone(pid: int) -> bool:

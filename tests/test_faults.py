@@ -1,4 +1,4 @@
-from hub.sample.faults import Faults
+from switchroom.hub.sample.faults import Faults
 
 
 def test_outage_windows_repeat() -> None:

@@ -26,22 +26,22 @@ import httpx
 import pytest
 import websockets
 
-from store import iso_timestamp
+from switchroom.store import iso_timestamp
 
 from tests.hubproc import RunningHub, bare_env, free_port
 from tests.test_dashboard import run_action, screen_lines, shows_inbound, wait_until
 from tests.test_triggers import of, wait_for
-from tui.app import SwitchroomApp
-from tui.ops_client import OpsClient
-from tui.screens.bulk_rerun import BulkRerun
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.connection_definition import ConnectionDefinition
-from tui.screens.record_detail import RecordDetail
-from tui.screens.rerun_dialog import RerunDialog
-from tui.widgets.connections_table import ConnectionsTable
-from tui.widgets.status_line import StatusLine
-from tui.widgets.trigger_list import TriggerList
-from tui.widgets.log_view import LogView
+from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.ops_client import OpsClient
+from switchroom.tui.screens.bulk_rerun import BulkRerun
+from switchroom.tui.screens.confirm import ConfirmScreen
+from switchroom.tui.screens.connection_definition import ConnectionDefinition
+from switchroom.tui.screens.record_detail import RecordDetail
+from switchroom.tui.screens.rerun_dialog import RerunDialog
+from switchroom.tui.widgets.connections_table import ConnectionsTable
+from switchroom.tui.widgets.status_line import StatusLine
+from switchroom.tui.widgets.trigger_list import TriggerList
+from switchroom.tui.widgets.log_view import LogView
 
 SWITCHROOM = str(Path(sys.executable).with_name("switchroom"))
 
@@ -127,9 +127,9 @@ async def test_a_refusal_quoting_markup_is_shown_literally(hub: RunningHub, tmp_
 
 CRASHING_DASHBOARD = """
 import sys
-from tui.app import SwitchroomApp
-from tui.ops_client import OpsClient
-from tui.cli import main
+from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.ops_client import OpsClient
+from switchroom.tui.cli import main
 
 def fault(self):
     raise RuntimeError("a fault the test put in the dashboard")
@@ -472,9 +472,8 @@ async def test_a_hub_id_that_would_name_a_file_elsewhere_is_refused(tmp_path: Pa
         url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
         app = SwitchroomApp(url, "token", tmp_path / "cache" / "dir")
         async with app.run_test(size=(120, 40)) as pilot:
-            await wait_until(pilot, lambda: app.link.name == "offline")
-            assert "is not one a cache can be named after" in app.link.detail
-            assert "offline" in str(app.query_one(StatusLine).render())
+            await wait_until(pilot, lambda: app.link.name == "reconnecting" and app.link.attempt >= 2)
+            assert app.link.detail == "BadHubId" and app.cache is None
             assert app.is_running
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert all(p.startswith("cache/dir/") for p in written), written

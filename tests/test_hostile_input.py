@@ -1,5 +1,6 @@
 """Input meant to break the hub: every answer is a §3 error (never a 500), and the event log keeps going."""
 
+from pathlib import Path
 import asyncio
 import uuid
 
@@ -7,7 +8,8 @@ import httpx
 import pytest
 import websockets
 
-from protocol import loads
+from switchroom.hub.recorder import Recorder
+from switchroom.protocol import loads
 from tests.hubproc import RunningHub
 from tests.streams import collect, with_request_id
 
@@ -118,8 +120,24 @@ async def test_resolved_fields_are_kept_whole_when_bodies_are_cut(hub: RunningHu
 
 
 def test_oversized_trigger_ingredients_are_cut() -> None:
-    from hub.triggers import _capped_ingredients
+    from switchroom.hub.triggers import _capped_ingredients
 
     assert _capped_ingredients({"title": "short"}) == {"title": "short"}
     cut = _capped_ingredients({"title": "x" * 20_000})
     assert set(cut) == {"_truncated"} and cut["_truncated"].endswith("[truncated]")
+
+
+async def test_a_record_that_cannot_be_stored_never_stops_the_log(tmp_path: Path) -> None:
+    """A record without its kind (a bug, or a field cut away) is kept as a stand-in of kind ``unknown``
+    saying why, and the records after it are written: the writer never retries one bad record for ever."""
+    recorder = Recorder(tmp_path / "hub.sqlite")
+    await recorder.start()
+    try:
+        bad = await recorder.record_with_seq({"ts": "2026-12-06T05:00:00.000Z", "user_id": "u1"})
+        good = await recorder.record_with_seq({"ts": "2026-12-06T05:00:01.000Z", "kind": "api_call"})
+        stored = await recorder.read(lambda log: log.read_after(0, 10))
+    finally:
+        await recorder.stop()
+    assert [r["seq"] for r in stored] == [bad, good]
+    assert stored[0]["kind"] == "unknown" and stored[0]["unrecordable"].startswith("KeyError")
+    assert stored[1]["kind"] == "api_call"

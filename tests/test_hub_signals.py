@@ -7,7 +7,7 @@ import signal
 import httpx
 import pytest
 
-from store import EventLog
+from switchroom.store import EventLog
 from tests.hubproc import start_hub
 
 

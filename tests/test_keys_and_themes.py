@@ -12,23 +12,23 @@ from textual.widgets import ContentSwitcher, OptionList
 
 from tests.hubproc import RunningHub
 from tests.test_dashboard import wait_until
-from themes import load_themes
-from tui.actions import ACTIONS, APP
-from tui.app import SwitchroomApp
-from tui.config import Config, ConfigError, load_config
-from tui.keymap import KeyMap, parse_keys
-from tui.panes import PANES
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.help import HelpScreen
-from tui.widgets.breakdown_view import BreakdownView
-from tui.widgets.connections_table import ConnectionsTable
-from tui.widgets.cursor_rows import CursorRows
-from tui.widgets.failure_table import FailureTable
-from tui.widgets.key_hints import KeyHints
-from tui.widgets.log_view import LogView
-from tui.widgets.pane_tabs import PaneTabs
-from tui.widgets.record_list import RecordList
-from tui.widgets.status_line import StatusLine
+from switchroom.themes import load_themes
+from switchroom.tui.actions import ACTIONS, APP
+from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.config import Config, ConfigError, load_config
+from switchroom.tui.keymap import KeyMap, parse_keys
+from switchroom.tui.panes import PANES
+from switchroom.tui.screens.confirm import ConfirmScreen
+from switchroom.tui.screens.help import HelpScreen
+from switchroom.tui.widgets.breakdown_view import BreakdownView
+from switchroom.tui.widgets.connections_table import ConnectionsTable
+from switchroom.tui.widgets.cursor_rows import CursorRows
+from switchroom.tui.widgets.failure_table import FailureTable
+from switchroom.tui.widgets.key_hints import KeyHints
+from switchroom.tui.widgets.log_view import LogView
+from switchroom.tui.widgets.pane_tabs import PaneTabs
+from switchroom.tui.widgets.record_list import RecordList
+from switchroom.tui.widgets.status_line import StatusLine
 
 SHIPPED_THEMES = ["switchroom-dark", "switchroom-light", "switchroom-high-contrast"]
 

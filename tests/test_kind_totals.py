@@ -4,14 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from store import EventLog
-from store.kind_totals import kind_total, remember_total
-from store.retention import trim
+from switchroom.store import EventLog
+from switchroom.store.kind_totals import kind_total, remember_total
+from switchroom.store.retention import trim
 from tests.test_dashboard import wait_until
-from tui import known_hubs
-from tui.app import SwitchroomApp
-from tui.cache import Cache
-from tui.widgets import record_list
+from switchroom.tui import known_hubs
+from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.cache import Cache
+from switchroom.tui.widgets import record_list
 
 GONE_HUB = "http://127.0.0.1:9"
 HUB_ID = "totals-hub"

@@ -14,15 +14,21 @@ FORBIDDEN = {
 }
 
 
-def imported_packages(path: Path) -> set[str]:
+def imported_modules(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
     return names
+
+
+def imported_packages(path: Path) -> set[str]:
+    """The parts a file imports (``switchroom.hub.runner`` is ``hub``)."""
+    return {name.split(".")[1] for name in imported_modules(path)
+            if name.startswith("switchroom.") and name.count(".") >= 1}
 
 
 @pytest.mark.parametrize("package", sorted(FORBIDDEN))
@@ -32,3 +38,26 @@ def test_imports_flow_one_way(package: str) -> None:
     for path in files:
         wrong = imported_packages(path) & FORBIDDEN[package]
         assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
+
+
+def test_every_part_is_imported_by_its_installed_name() -> None:
+    """An install has ``switchroom.hub``, not ``hub`` (tests/test_packaging.py): code and tests that import
+    a bare part name work only inside this checkout."""
+    files = [p for part in (*FORBIDDEN, "themes", "tests", "benchmarks") for p in sorted((ROOT / part).rglob("*.py"))]
+    for path in files:
+        bare = {name for name in imported_modules(path) if name.split(".")[0] in (*FORBIDDEN, "themes")}
+        assert not bare, f"{path.relative_to(ROOT)} imports {sorted(bare)}"
+
+
+def test_the_kinds_of_record_are_listed_in_protocol_only() -> None:
+    """``protocol.kinds`` names the record kinds and what each stream carries; a module-level list of kinds
+    written out anywhere else is a second list that the next kind will miss."""
+    from switchroom.protocol.kinds import KINDS
+
+    for path in (p for part in FORBIDDEN if part != "protocol" for p in sorted((ROOT / part).rglob("*.py"))):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in (n.value for n in tree.body if isinstance(n, ast.Assign | ast.AnnAssign)):
+            if isinstance(node, ast.Tuple | ast.List | ast.Set) and len(node.elts) >= 2:
+                words = [e.value for e in node.elts if isinstance(e, ast.Constant)]
+                assert not (len(words) == len(node.elts) and set(words) <= set(KINDS)), (
+                    f"{path.relative_to(ROOT)}:{node.lineno} lists kinds: {words}")

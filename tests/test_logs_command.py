@@ -9,7 +9,9 @@ import sys
 
 import httpx
 
-from store import EventLog
+from switchroom.store import EventLog
+from switchroom.store.filters import RecordFilter, parse_filter
+from switchroom.tui.export import export_records
 from tests.hubproc import bare_env, start_hub
 
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
@@ -53,6 +55,16 @@ def test_logs_catch_up_filter_and_print_then_read_the_cache_offline(tmp_path: Pa
     assert offline.returncode == 0
     assert "cannot be reached" in offline.stderr and "showing the cache" in offline.stderr
     assert offline.stdout == online.stdout
+    # The CSV of `logs` and of an export (E) of the same records are one layout, cell for cell.
+    [cache] = (cache_dir / "hubs").glob("*.sqlite")
+    cached = EventLog(cache)
+    try:
+        _, exported = export_records(cached, parse_filter("status:5xx", RecordFilter(kinds=("api_call",))),
+                                     tmp_path / "export.csv")
+    finally:
+        cached.close()
+    as_csv = logs("--hub", hub.url, "--offline", "--status", "5xx", "--csv", cache_dir=cache_dir)
+    assert as_csv.stdout.splitlines() == exported.read_text().splitlines()
     newest = logs("--hub", hub.url, "--offline", "--limit", "3", "--json", cache_dir=cache_dir)
     assert [json.loads(line)["seq"] for line in newest.stdout.splitlines()] == [r["seq"] for r in
                                                                                  _all(cache_dir)][-3:]

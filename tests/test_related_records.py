@@ -5,10 +5,10 @@ import io
 
 from rich.console import Console
 
-from store import EventLog
-from store.related import related_records
-from tui.record_text import ScriptSource, json_block
-from tui.screens.record_detail import sections, title
+from switchroom.store import EventLog
+from switchroom.store.related import related_records
+from switchroom.tui.record_text import ScriptSource, json_block
+from switchroom.tui.screens.record_detail import sections, title
 
 
 def build(tmp_path: Path) -> tuple[EventLog, dict[str, dict]]:

@@ -16,11 +16,11 @@ import websockets
 from websockets.asyncio.server import ServerConnection
 from websockets.http11 import Request, Response
 
-from protocol.batches import MalformedFrame, split_batch
-from store import EventLog, connection_counts
+from switchroom.protocol.batches import MalformedFrame, split_batch
+from switchroom.store import EventLog, connection_counts
 from tests.waiting import eventually
-from tui.cache import Cache
-from tui.replication import LinkState, Replicator
+from switchroom.tui.cache import Cache
+from switchroom.tui.replication import LinkState, Replicator
 
 HUB_ID = "badly-behaved-hub"
 
@@ -309,7 +309,7 @@ async def test_a_batch_queued_behind_a_failed_write_is_refused_until_the_stream_
     """The cache's own latch: a batch already handed to the writer when the one before it failed is not
     stored, even though the lock is gone by the time its turn comes; storing it would move the cursor past
     the records that failed."""
-    from tui.cache import WriteRefused
+    from switchroom.tui.cache import WriteRefused
 
     cache = Cache(tmp_path, HUB_ID)
     other_process = sqlite3.connect(cache.path, isolation_level=None)

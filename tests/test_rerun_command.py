@@ -16,7 +16,7 @@ import pytest
 
 from tests.hubproc import RunningHub, bare_env, start_hub
 from tests.test_reruns import inbound, records, run_action
-from tui.rerun_command import parse_field
+from switchroom.tui.rerun_command import parse_field
 
 COMMAND = [str(Path(sys.executable).with_name("switchroom")), "rerun"]
 

@@ -12,7 +12,7 @@ import uuid
 import httpx
 import pytest
 
-from store import EventLog
+from switchroom.store import EventLog
 from tests.hubproc import RunningHub, start_hub
 
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"

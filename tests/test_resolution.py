@@ -1,8 +1,8 @@
 import pytest
 
-from hub.errors import ConnectApiError
-from hub.resolution import resolve_fields
-from protocol.catalog import Field, FieldConfig, FieldOption, Operation
+from switchroom.hub.errors import ConnectApiError
+from switchroom.hub.resolution import resolve_fields
+from switchroom.protocol.catalog import Field, FieldConfig, FieldOption, Operation
 
 OPERATION = Operation(
     id="change_color",

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from store import EventLog, iso_timestamp
-from store.retention import trim, used_bytes
-from tui.config import Config, ConfigError, load_config
+from switchroom.store import EventLog, iso_timestamp
+from switchroom.store.retention import trim, used_bytes
+from switchroom.tui.config import Config, ConfigError, load_config
 
 
 def cache_with_days(path: Path, days: int, per_day: int) -> EventLog:

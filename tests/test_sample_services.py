@@ -9,9 +9,9 @@ import time
 import httpx
 import pytest
 
-from hub.sample.faults import Faults
-from hub.sample.server import BackgroundServer
-from hub.sample.services import SAMPLE_APPS
+from switchroom.hub.sample.faults import Faults
+from switchroom.hub.sample.server import BackgroundServer
+from switchroom.hub.sample.services import SAMPLE_APPS
 
 KEY = "test-service-key"
 USER = {"id": "user-001", "timezone": "UTC"}
@@ -447,7 +447,7 @@ async def test_unknown_operations_and_methods_answer_in_the_errors_body() -> Non
 
 
 async def test_the_developer_backend_takes_webhooks_checks_them_and_fails_on_demand() -> None:
-    from hub.sample.developer import developer_app
+    from switchroom.hub.sample.developer import developer_app
 
     server = BackgroundServer(developer_app(KEY, Faults()))
     await server.start()

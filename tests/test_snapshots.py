@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from store import EventLog, iso_timestamp
+from switchroom.store import EventLog, iso_timestamp
 from tests.waiting import eventually
-from tui import known_hubs
-from tui.app import REFRESH_SECONDS, SwitchroomApp
+from switchroom.tui import known_hubs
+from switchroom.tui.app import REFRESH_SECONDS, SwitchroomApp
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 GONE_HUB = "http://127.0.0.1:9"
@@ -62,9 +62,9 @@ def records() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def snapshot_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SwitchroomApp:
-    monkeypatch.setattr("tui.app.datetime", FrozenDateTime)
-    monkeypatch.setattr("tui.view_state.datetime", FrozenDateTime)
-    monkeypatch.setattr("tui.replication.BACKOFF_BASE", 3600.0)  # one failed attempt, then quiet
+    monkeypatch.setattr("switchroom.tui.app.datetime", FrozenDateTime)
+    monkeypatch.setattr("switchroom.tui.view_state.datetime", FrozenDateTime)
+    monkeypatch.setattr("switchroom.tui.replication.BACKOFF_BASE", 3600.0)  # one failed attempt, then quiet
     return offline_app(tmp_path / "cache")
 
 

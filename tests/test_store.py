@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from store import EventLog, records_window, connection_counts
+from switchroom.store import EventLog, records_window, connection_counts
 
 
 def api_call(n: int, status: int | None = 204, connection: str = "c1", **extra: object) -> dict[str, object]:

@@ -12,13 +12,13 @@ import random
 
 import httpx
 
-from hub.streams import LOG_KINDS
-from store import EventLog
+from switchroom.protocol.kinds import LOG_STREAM_KINDS
+from switchroom.store import EventLog
 from tests.hubproc import start_hub
 from tests.proxies import CUT_KINDS, LinkProxy
 from tests.waiting import eventually
-from tui.cache import Cache
-from tui.replication import LinkState, Replicator
+from switchroom.tui.cache import Cache
+from switchroom.tui.replication import LinkState, Replicator
 
 BACKLOG = 200_000
 CUTS = 100
@@ -80,7 +80,7 @@ async def test_a_hundred_cuts_lose_and_repeat_nothing(tmp_path: Path) -> None:
     assert cursor >= head > BACKLOG
     assert cache.integrity_ok()
     cached = cache.execute("SELECT seq, body FROM records ORDER BY seq")
-    kinds = ", ".join(f"'{kind}'" for kind in LOG_KINDS)  # trigger events have their own stream
+    kinds = ", ".join(f"'{kind}'" for kind in LOG_STREAM_KINDS)  # trigger events have their own stream
     original = hub_log.execute(f"SELECT seq, body FROM records WHERE seq <= ? AND kind IN ({kinds}) ORDER BY seq",
                                (cursor,))
     assert [seq for seq, _ in cached[:BACKLOG]] == list(range(1, BACKLOG + 1))

@@ -6,7 +6,7 @@ import httpx
 import pytest
 import websockets
 
-from protocol import loads
+from switchroom.protocol import loads
 from tests.hubproc import RunningHub
 from tests.streams import collect
 

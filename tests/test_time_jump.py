@@ -8,9 +8,9 @@ from textual.widgets import Input, Static
 
 from tests.test_dashboard import wait_until
 from tests.test_snapshots import offline_app, records
-from tui.app import SwitchroomApp
-from tui.screens.time_jump import TimeJump, moment_of
-from store.filters import FilterError
+from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.screens.time_jump import TimeJump, moment_of
+from switchroom.store.filters import FilterError
 
 MOMENT = "2026-11-26T11:45"
 

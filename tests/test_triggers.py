@@ -15,7 +15,7 @@ import time
 import httpx
 import pytest
 
-from store import EventLog
+from switchroom.store import EventLog
 from tests.hubproc import RunningHub, start_hub
 from tests.sample_services import SampleServices
 from tests.streams import collect

@@ -1,5 +1,5 @@
-from hub.users import UserConnections
-from protocol.catalog import UserConnection
+from switchroom.hub.users import UserConnections
+from switchroom.protocol.catalog import UserConnection
 
 
 def test_enabled_count_follows_enable_reconfigure_and_disable() -> None:

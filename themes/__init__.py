@@ -33,6 +33,7 @@ DEFAULT_THEME = "switchroom-dark"
 COLOURS = ("primary", "secondary", "accent", "foreground", "background", "surface", "panel", "boost", "success",
            "warning", "error")
 """The colour keys of a theme file (those of ``textual.theme.Theme``); ``primary`` is required."""
+MAX_THEME_BYTES = 64 << 10
 SHARES = ("luminosity_spread", "text_alpha")
 """Its keys that are numbers from 0 to 1."""
 
@@ -44,11 +45,15 @@ class ThemeError(Exception):
 def load_theme(path: Path) -> Theme:
     """The theme in ``path``; ``ThemeError`` naming the file and every bad key when it is not one."""
     try:
+        if not path.is_file() or path.stat().st_size > MAX_THEME_BYTES:  # a FIFO or /dev/zero: never read
+            raise ThemeError(f"{path}: not a theme file (a regular file of at most {MAX_THEME_BYTES >> 10} KiB)")
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ThemeError(f"{path}: cannot read the file: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ThemeError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ThemeError(f"{path}: not valid TOML: nested too deeply") from None
     problems = [f"{path}: {key}: {problem}" for key, value in raw.items() if (problem := _problem(key, value))]
     if "primary" not in raw:
         problems.append(f"{path}: primary: a theme needs at least its primary colour")

@@ -1,3 +1,3 @@
-from tui.cli import main
+from switchroom.tui.cli import main
 
 main()

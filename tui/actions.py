@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
-from tui.panes import PANES
+from switchroom.tui.panes import PANES
 
 APP = "app"
 """The scope of actions that work everywhere: their bindings sit on the app."""

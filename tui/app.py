@@ -16,48 +16,48 @@ from textual.containers import Vertical
 from textual.notifications import SeverityLevel
 from textual.widgets import ContentSwitcher, Static
 
-from store import iso_timestamp
-from store.breakdowns import breakdowns
-from store.filters import FilterError, RecordFilter
-from themes import APP_CSS, load_themes
-from tui.actions import APP, bindings
-from tui.alerts import ErrorRateAlert
-from tui.commands import ActionCommands
-from tui.cache import Cache, CacheClosed
-from tui import known_hubs
-from tui.config import Config, config_path, themes_dir
-from tui.definitions import Definitions
-from tui.export import export_records
-from tui.indexing import IndexRunner
-from tui.pane_summaries import FirstRead, PaneSummaries, indexed, pane_summaries, read_first_screen
-from tui.panes import PANES
-from tui.link import LinkState
-from tui.screens.help import HelpScreen
-from tui.http import HubUnreachable
-from tui.ops_client import OpsClient, new_idempotency_key
-from tui.screens.bulk_rerun import BulkRerun
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.connection_definition import ConnectionDefinition
-from tui.screens.record_detail import RecordDetail
-from tui.screens.rerun_dialog import RerunDialog
-from tui.text import printable
-from tui.view_state import ViewState
-from tui.widgets.breakdown_view import BreakdownView
-from tui.widgets.connections_table import ConnectionsTable
-from tui.widgets.failure_table import FailureTable, group_filter, why_not_rerun
-from tui.widgets.filter_bar import FilterBar
-from tui.widgets.key_hints import KeyHints
-from tui.widgets.pane_tabs import PaneTabs
-from tui.widgets.log_view import LogView
-from tui.widgets.record_list import RecordList
-from tui.widgets.rerun_list import RerunList
-from tui.widgets.script_list import ScriptRunList
-from tui.widgets.script_summary import ScriptSummary
-from tui.widgets.status_line import IngestRate, StatusLine
-from tui.widgets.trigger_list import TriggerList
+from switchroom.store import iso_timestamp
+from switchroom.store.breakdowns import breakdowns
+from switchroom.store.filters import FilterError, RecordFilter
+from switchroom.themes import APP_CSS, load_themes
+from switchroom.tui.actions import APP, bindings
+from switchroom.tui.alerts import ErrorRateAlert
+from switchroom.tui.commands import ActionCommands
+from switchroom.tui.cache import Cache, CacheClosed
+from switchroom.tui import known_hubs
+from switchroom.tui.config import Config, config_path, themes_dir
+from switchroom.tui.definitions import Definitions
+from switchroom.tui.export import export_records
+from switchroom.tui.indexing import IndexRunner
+from switchroom.tui.pane_summaries import FirstRead, PaneSummaries, indexed, pane_summaries, read_first_screen
+from switchroom.tui.panes import PANES
+from switchroom.tui.link import LinkState
+from switchroom.tui.screens.help import HelpScreen
+from switchroom.tui.http import HubUnreachable
+from switchroom.tui.ops_client import OpsClient, new_idempotency_key
+from switchroom.tui.screens.bulk_rerun import BulkRerun
+from switchroom.tui.screens.confirm import ConfirmScreen
+from switchroom.tui.screens.connection_definition import ConnectionDefinition
+from switchroom.tui.screens.record_detail import RecordDetail
+from switchroom.tui.screens.rerun_dialog import RerunDialog
+from switchroom.tui.text import printable
+from switchroom.tui.view_state import ViewState
+from switchroom.tui.widgets.breakdown_view import BreakdownView
+from switchroom.tui.widgets.connections_table import ConnectionsTable
+from switchroom.tui.widgets.failure_table import FailureTable, group_filter, why_not_rerun
+from switchroom.tui.widgets.filter_bar import FilterBar
+from switchroom.tui.widgets.key_hints import KeyHints
+from switchroom.tui.widgets.pane_tabs import PaneTabs
+from switchroom.tui.widgets.log_view import LogView
+from switchroom.tui.widgets.record_list import RecordList
+from switchroom.tui.widgets.rerun_list import RerunList
+from switchroom.tui.widgets.script_list import ScriptRunList
+from switchroom.tui.widgets.script_summary import ScriptSummary
+from switchroom.tui.widgets.status_line import IngestRate, StatusLine
+from switchroom.tui.widgets.trigger_list import TriggerList
 
 if TYPE_CHECKING:
-    from tui.replication import Replicator
+    from switchroom.tui.replication import Replicator
 
 REFRESH_SECONDS = 0.25
 SUMMARY_SECONDS = 2.0
@@ -197,7 +197,7 @@ class SwitchroomApp(App[None]):
         thread imports them, so that neither the first screen nor the keys wait for them.
         """
         await self._first_screen.wait()
-        replication = await asyncio.to_thread(importlib.import_module, "tui.replication")
+        replication = await asyncio.to_thread(importlib.import_module, "switchroom.tui.replication")
         self.replicator = replication.Replicator(
             self.hub_url, self.token, self.cache_dir, self._on_cache, self._on_ingest, self._on_link,
             known_hubs.known_hub_id(self.cache_dir, self.hub_key), streams=("logs", "triggers"), cache=self._cache)
@@ -367,6 +367,8 @@ class SwitchroomApp(App[None]):
 
     def _on_cache(self, cache: Cache) -> None:
         self._cache = cache
+        for note in cache.take_notes():  # a damaged cache set aside, or its derived file built again
+            self.notify(note, severity="warning", markup=False, timeout=30)
         known_hubs.remember_hub(self.cache_dir, self.hub_key, cache.hub_id)
         if self.indexer is not None:
             self.indexer.stop()

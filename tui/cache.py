@@ -13,19 +13,23 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 import asyncio
+import re
 import sqlite3
 import threading
 
 import platformdirs
 
-from protocol.batches import cut_batch, parse_batch
-from store import EventLog, iso_timestamp
-from store.eventlog import record_rows, text_rows
-from store.kind_totals import KindTotal, remember_total
-from store.retention import trim
+from switchroom.protocol.batches import cut_batch, parse_batch
+from switchroom.store import EventLog, iso_timestamp
+from switchroom.store.derived import derived_path
+from switchroom.store.file_damage import damage_of, remove, set_aside
+from switchroom.store.eventlog import record_rows, text_rows
+from switchroom.store.kind_totals import KindTotal, remember_total
+from switchroom.store.private_files import private_folder
+from switchroom.store.retention import trim
 
 if TYPE_CHECKING:  # the settings' module loads Textual, which opening a cache does not wait for
-    from tui.config import CacheLimits
+    from switchroom.tui.config import CacheLimits
 
 T = TypeVar("T")
 # Frame bytes written between two background checkpoints: about four full batches of the hub's. (At one
@@ -36,6 +40,15 @@ CHECKPOINT_EVERY_BYTES = 4 << 20
 
 LOG_CURSOR = "stream"
 """The cursor of the log stream (api calls, script runs, reruns); the trigger stream keeps its own."""
+
+
+HUB_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
+"""What a hub id must be to name a cache file. The id is the hub's to choose, and one such as
+``../../x`` would otherwise put a cache (and write records) anywhere the user can write."""
+
+
+class BadHubId(ValueError):
+    """A hub id that cannot name a cache file (``HUB_ID``)."""
 
 
 class CacheClosed(Exception):
@@ -55,6 +68,8 @@ class Cache:
     def __init__(self, directory: Path, hub_id: str) -> None:
         self.hub_id = hub_id
         self.path = self.path_of(directory, hub_id)
+        private_folder(self.path.parent)
+        self._notes = repair(self.path)
         self._writer = EventLog(self.path, check_same_thread=False, replica=True)
         self._writer.set_meta("hub_id", hub_id)
         self._checkpointer = _Checkpointer(self.path)
@@ -67,13 +82,21 @@ class Cache:
         self._closed = False
         self._write_failure: BaseException | None = None
 
+    def take_notes(self) -> list[str]:
+        """What was found damaged and done about it as this cache opened, one line each; told once."""
+        notes, self._notes = self._notes, []
+        return notes
+
     @staticmethod
     def path_of(directory: Path, hub_id: str) -> Path:
+        """Where ``hub_id``'s cache lives; ``BadHubId`` for an id that cannot name a file in ``hubs/``."""
+        if not HUB_ID.fullmatch(hub_id):
+            raise BadHubId(f"the hub's id {hub_id[:80]!r} cannot name a cache file")
         return directory / "hubs" / f"{hub_id}.sqlite"
 
     @staticmethod
     def exists(directory: Path, hub_id: str) -> bool:
-        return Cache.path_of(directory, hub_id).exists()
+        return HUB_ID.fullmatch(hub_id) is not None and Cache.path_of(directory, hub_id).exists()
 
     async def store_batch(self, frame_text: str | bytes, cursor: str = LOG_CURSOR) -> tuple[int, int]:
         """Decode a batch frame and store its records and cursor together, all on the writer thread.
@@ -173,6 +196,22 @@ class Cache:
         self._writer.close()
         for reader in self._opened:
             reader.close()
+
+
+def repair(path: Path, way_on: str = "a fresh one is copied from the hub") -> list[str]:
+    """Before a cache is opened: a damaged one set aside (``way_on`` says what comes next: a ``Cache``
+    then makes a fresh one, which its replicator fills), a damaged derived file deleted (the indexer
+    builds it again). What was done, one line each."""
+    problem = damage_of(path)
+    if problem is not None:
+        aside = set_aside(path)
+        remove(derived_path(path))
+        return [f"The cache {path.name} was damaged ({problem}) and is set aside as {aside.name}; {way_on}"]
+    problem = damage_of(derived_path(path))
+    if problem is not None:
+        remove(derived_path(path))
+        return [f"The cache's derived file was damaged ({problem}) and is deleted; it is built again from the cache"]
+    return []
 
 
 def _decode(frame_text: str | bytes) -> tuple[list[tuple[int, str, str]], int]:

@@ -5,10 +5,10 @@ import argparse
 import os
 import sys
 
-from tui.cache import default_cache_dir
-from tui import known_hubs
-from tui.known_hubs import EMBEDDED
-from tui.pane_summaries import FirstRead, read_first_screen
+from switchroom.tui.cache import default_cache_dir
+from switchroom.tui import known_hubs
+from switchroom.tui.known_hubs import EMBEDDED
+from switchroom.tui.pane_summaries import FirstRead, read_first_screen
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -27,11 +27,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["logs"]:
-        from tui.logs_command import main as logs_main
+        from switchroom.tui.logs_command import main as logs_main
 
         sys.exit(logs_main(argv[1:], default_cache_dir()))
     if argv[:1] == ["rerun"]:
-        from tui.rerun_command import main as rerun_main
+        from switchroom.tui.rerun_command import main as rerun_main
 
         sys.exit(rerun_main(argv[1:]))
     args = parse_args(argv)
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     # Read at once, on a thread, while the settings are checked, the hub starts and Textual is imported
     # (see tui.pane_summaries); checking the settings loads Textual, so it comes after.
     first_read = read_first_screen(cache_dir, hub_key)
-    from tui.config import ConfigError, load_config
+    from switchroom.tui.config import ConfigError, load_config
 
     try:
         config = load_config()
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.hub:
         hub_url = args.hub
     else:
-        from tui.embedded import EmbeddedHub, EmbeddedHubError  # a hub you name needs none of it
+        from switchroom.tui.embedded import EmbeddedHub, EmbeddedHubError  # a hub you name needs none of it
 
         embedded = EmbeddedHub(cache_dir / "demo-hub.log")
         print("Starting the embedded demo hub…", file=sys.stderr, flush=True)
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"switchroom: {exc}")
         token = embedded.token
 
-    from tui.app import SwitchroomApp  # imported after the hub is up: Textual takes a moment
+    from switchroom.tui.app import SwitchroomApp  # imported after the hub is up: Textual takes a moment
 
     app = SwitchroomApp(hub_url, token or "", cache_dir, hub_key, config, first_read)
     try:

@@ -6,8 +6,8 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
-from tui.actions import ACTIONS, APP, Action
-from tui.keymap import keymap_of
+from switchroom.tui.actions import ACTIONS, APP, Action
+from switchroom.tui.keymap import keymap_of
 
 
 class ActionCommands(Provider):

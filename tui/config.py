@@ -29,15 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 import os
+import stat
 import tomllib
 
 import msgspec
 import platformdirs
 
-from themes import DEFAULT_THEME, ThemeError, load_themes
-from tui.keymap import KeyMap, check_action_id, check_clashes, parse_keys
+from switchroom.themes import DEFAULT_THEME, ThemeError, load_themes
+from switchroom.tui.keymap import KeyMap, check_action_id, check_clashes, parse_keys
 
 CONFIG_ENV = "SWITCHROOM_CONFIG"
+MAX_SETTINGS_BYTES = 1 << 20
 
 
 class ConfigError(Exception):
@@ -110,13 +112,15 @@ def load_config(path: Path | None = None) -> Config:
     """The settings in ``path`` (default: ``config_path()``); the defaults when there is no such file."""
     path = path or config_path()
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(_settings_text(path))
     except FileNotFoundError:
         return Config()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the file: {exc.strerror}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
     problems: list[str] = []
     config = _config(raw, problems)
     if problems:
@@ -129,6 +133,19 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}: theme: no theme is named {config.theme!r}; "
                           f"the themes are: {', '.join(sorted(themes))}")
     return config
+
+
+def _settings_text(path: Path) -> str:
+    """The file's text: a regular file of at most ``MAX_SETTINGS_BYTES`` (a FIFO would wait for a writer,
+    and ``/dev/zero`` never ends); anything else is a ``ConfigError``."""
+    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO without a writer: no wait
+    with os.fdopen(handle, "rb") as file:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise ConfigError(f"{path}: not a regular file; give the settings file, or unset ${CONFIG_ENV}")
+        data = file.read(MAX_SETTINGS_BYTES + 1)
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_SETTINGS_BYTES >> 20} MiB; a settings file is a few lines")
+    return data.decode("utf-8")
 
 
 def _config(raw: dict[str, Any], problems: list[str]) -> Config:

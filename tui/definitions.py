@@ -6,10 +6,12 @@ so that they still show when the hub is gone."""
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
+import os
 
 import orjson
 
-from tui.http import HubUnreachable, hub_request
+from switchroom.store.private_files import private_folder
+from switchroom.tui.http import HubUnreachable, hub_request
 
 FETCH_TIMEOUT = 5.0
 
@@ -85,7 +87,7 @@ class Definitions:
         if listed is None:
             try:
                 return {key: ConnectionFacts(*value) for key, value in orjson.loads(path.read_bytes()).items()}
-            except (OSError, ValueError, TypeError):
+            except (OSError, ValueError, TypeError, AttributeError):  # none saved, or a damaged file
                 return {}
         if self._written_facts.get(hub_id) != found:  # asked every 30 s: written only when they change
             _write(path, orjson.dumps({key: list(value) for key, value in found.items()}))
@@ -95,9 +97,10 @@ class Definitions:
     def _saved(self, hub_id: str) -> dict[str, dict[str, Any]]:
         if hub_id not in self._known:
             try:
-                self._known[hub_id] = orjson.loads(self._saved_path(hub_id).read_bytes())
+                saved = orjson.loads(self._saved_path(hub_id).read_bytes())
             except (OSError, orjson.JSONDecodeError):
-                self._known[hub_id] = {}
+                saved = None
+            self._known[hub_id] = saved if isinstance(saved, dict) else {}  # none saved, or a damaged file
         return self._known[hub_id]
 
     def _save(self, hub_id: str, known: dict[str, dict[str, Any]]) -> None:
@@ -105,8 +108,12 @@ class Definitions:
 
 
 def _write(path: Path, content: bytes) -> None:
-    """Replace ``path``'s content at once (a reader never sees half of it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Replace ``path``'s content at once (a reader never sees half of it), readable by the user alone
+    (definitions carry developer field values)."""
+    private_folder(path.parent)
     temporary = path.with_suffix(".tmp")
-    temporary.write_bytes(content)
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(handle, 0o600)  # a temporary file left by an older version may have another mode
+    with os.fdopen(handle, "wb") as file:
+        file.write(content)
     temporary.replace(path)

@@ -18,6 +18,8 @@ import time
 
 import httpx
 
+from switchroom.store.private_files import make_folders
+
 READY_TIMEOUT = 30.0
 _PR_SET_PDEATHSIG = 1
 
@@ -43,8 +45,8 @@ class EmbeddedHub:
             command += ["--traffic-rate", str(self.traffic_rate)]
         env = {**os.environ, "SWITCHROOM_TOKEN": self.token}
         env.setdefault("SWITCHROOM_SERVICE_KEY", secrets.token_urlsafe(24))
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        with self.log_path.open("ab") as log:
+        make_folders(self.log_path.parent)  # the hub's output, like the caches beside it, is the user's alone
+        with open(os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab") as log:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
                 preexec_fn=_die_with_parent if sys.platform == "linux" else None,

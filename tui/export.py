@@ -1,19 +1,17 @@
-"""Export of what a pane shows to a file: JSON lines (each record whole) or CSV (its flat fields)."""
+"""Export of what a pane shows to a file: JSON lines (each record whole) or CSV (its flat fields).
+
+Cells and lines are written safe for spreadsheets and terminals (``tui.file_text``), and the file is
+the user's alone (0600): it holds bodies and user ids."""
 
 from pathlib import Path
-from typing import Any
 import csv
 import os
 
 import orjson
 
-from store import EventLog
-from store.filters import RecordFilter, matching_records
-
-CSV_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "user_feature_id", "op",
-               "op_id", "status_code", "skipped", "latency_ms", "error_code", "error_message", "status",
-               "duration_ms", "source", "request_id", "script_run_id", "rerun_of", "trigger_id", "delivered_to")
-
+from switchroom.store import EventLog
+from switchroom.store.filters import RecordFilter, matching_records
+from switchroom.tui.file_text import CSV_COLUMNS, csv_row, json_line
 
 def export_records(log: EventLog, record_filter: RecordFilter, path: Path) -> tuple[int, Path]:
     """Write every record the filter matches, oldest first, to ``path`` (``.csv`` or else JSON lines);
@@ -21,19 +19,26 @@ def export_records(log: EventLog, record_filter: RecordFilter, path: Path) -> tu
     there already is never replaced: the export takes the next free name (``…-2.csv``)."""
     partial = path.with_name(path.name + ".partial")
     count = 0
-    with partial.open("w", encoding="utf-8", newline="") as out:
+    with open(_private(partial), "w", encoding="utf-8", newline="") as out:
         if path.suffix == ".csv":
-            writer = csv.DictWriter(out, CSV_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
+            writer = csv.writer(out)
+            writer.writerow(CSV_COLUMNS)
             for body in matching_records(log, record_filter):
-                writer.writerow(_flat(orjson.loads(body)))
+                writer.writerow(csv_row(orjson.loads(body)))
                 count += 1
         else:
             for body in matching_records(log, record_filter):
-                out.write(body)
+                out.write(json_line(body))
                 out.write("\n")
                 count += 1
     return count, _put_in_place(partial, path)
+
+
+def _private(path: Path) -> int:
+    """``path`` opened to be written afresh, readable by its owner only (whatever an old one's mode was)."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(handle, 0o600)
+    return handle
 
 
 def _put_in_place(partial: Path, path: Path) -> Path:
@@ -48,9 +53,3 @@ def _put_in_place(partial: Path, path: Path) -> Path:
         return target
     raise FileExistsError(f"no free name beside {path}")
 
-
-def _flat(record: dict[str, Any]) -> dict[str, Any]:
-    error = record.get("error")
-    if isinstance(error, dict):  # a script run's error
-        record = {**record, "error_message": error.get("message")}
-    return {key: record.get(key) for key in CSV_COLUMNS}

@@ -20,7 +20,7 @@ import sqlite3
 import sys
 import threading
 
-from store.derived import CHUNK, Indexer
+from switchroom.store.derived import CHUNK, Indexer
 
 log = logging.getLogger("switchroom.dashboard")
 RETRY_SECONDS = 1.0
@@ -101,6 +101,9 @@ def _open(path: str, pipe: Connection) -> Indexer | None:
             log.warning("cache indexer: %s; retrying", exc)
             if pipe.poll(RETRY_SECONDS) and not _keep_going(pipe):
                 return None
+        except sqlite3.DatabaseError as exc:  # the cache itself damaged since it was opened: nothing to index
+            log.warning("cache indexer: %s; not indexing this cache", exc)
+            return None
 
 
 def _catch_up(indexer: Indexer, pipe: Connection, chunk: int) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 from textual.app import App
 from textual.keys import Keys, _character_to_key, format_key, key_to_character
 
-from tui.actions import ACTIONS, APP, BY_ID, Action
+from switchroom.tui.actions import ACTIONS, APP, BY_ID, Action
 
 MODIFIERS = frozenset({"ctrl", "alt", "shift", "meta", "super", "hyper"})
 _KEY_NAMES = frozenset(key.value for key in Keys if "+" not in key.value) | {

@@ -9,7 +9,10 @@ import json
 import os
 import tempfile
 
+from switchroom.store.private_files import private_folder
+
 EMBEDDED = "embedded"
+MAX_INDEX_BYTES = 1 << 20
 
 
 def _index(cache_dir: Path) -> Path:
@@ -21,9 +24,15 @@ def hub_key(hub_url: str) -> str:
 
 
 def _read_index(cache_dir: Path) -> dict[str, str]:
+    """The index; empty when it is missing or damaged (each hub's cache is then found again on its next
+    connection): not a regular file, larger than ``MAX_INDEX_BYTES``, not JSON, or nested past Python's
+    recursion limit."""
+    path = _index(cache_dir)
     try:
-        index = json.loads(_index(cache_dir).read_text())
-    except (OSError, ValueError):
+        if not path.is_file() or path.stat().st_size > MAX_INDEX_BYTES:
+            return {}
+        index = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError):
         return {}
     return {k: v for k, v in index.items() if isinstance(v, str)} if isinstance(index, dict) else {}
 
@@ -39,7 +48,7 @@ def remember_hub(cache_dir: Path, key: str, hub_id: str) -> None:
     if index.get(key) == hub_id:
         return
     index[key] = hub_id
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".index-")
     with os.fdopen(handle, "w") as file:
         json.dump(index, file)

@@ -11,10 +11,13 @@ class LinkState:
     name: LinkStateName
     attempt: int = 0
     detail: str = ""
+    error: str = ""
+    """What keeps the link from working that the operator must see, e.g. a frame the dashboard cannot take;
+    shown until the link carries records again."""
 
     def describe(self) -> str:
         if self.name == "reconnecting":
-            return f"reconnecting {self.attempt}"
+            return f"reconnecting {self.attempt}{': ' + self.error if self.error else ''}"
         if self.name == "offline":
             return f"offline, browsing the cache{': ' + self.detail if self.detail else ''}"
         return self.name

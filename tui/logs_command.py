@@ -15,19 +15,18 @@ import sys
 
 import httpx
 
-from store import EventLog
-from store.eventlog import record_of
-from store.filters import FilterError, RecordFilter, matching_records, parse_since, parse_status
-from tui.http import hub_client
-from tui.cache import Cache
-from tui.known_hubs import EMBEDDED, hub_key, known_hub_id, remember_hub
-from tui.replication import LinkState, Replicator
-from tui.text import printable
+from switchroom.protocol.kinds import LOG_STREAM_KINDS
+from switchroom.store import EventLog
+from switchroom.store.eventlog import record_of
+from switchroom.store.filters import FilterError, RecordFilter, matching_records, parse_since, parse_status
+from switchroom.tui.http import hub_client
+from switchroom.tui.cache import BadHubId, Cache, repair
+from switchroom.tui.file_text import CSV_COLUMNS, csv_row, json_line
+from switchroom.tui.known_hubs import EMBEDDED, hub_key, known_hub_id, remember_hub
+from switchroom.tui.replication import LinkState, Replicator
+from switchroom.tui.text import printable
 
 CATCH_UP_SECONDS = 120.0
-KINDS = ("api_call", "script_run", "rerun")
-COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "op_id", "status_code", "skipped",
-           "latency_ms", "user_id", "request_id", "error_code")
 
 
 class Unreachable(Exception):
@@ -45,7 +44,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--since", help="only records this recent: 90s, 15m, 1h, 2d, 1w")
     p.add_argument("--status", action="append", default=[], metavar="STATUS",
                    help="a status class (5xx), code (503) or 'skipped'; repeat or comma-separate for several")
-    p.add_argument("--kind", choices=[*KINDS, "all"], default="api_call", help="record kind (default: api_call)")
+    p.add_argument("--kind", choices=[*LOG_STREAM_KINDS, "all"], default="api_call", help="record kind (default: api_call)")
     p.add_argument("--connection", help="only this connection id")
     p.add_argument("--feature", help="only this feature id")
     p.add_argument("--user", help="only this user id")
@@ -78,9 +77,14 @@ def main(argv: list[str], default_cache_dir: Path) -> int:
         except Unreachable as exc:
             print(f"switchroom logs: {exc}; showing the cache as it is", file=sys.stderr)
     hub_id = known_hub_id(cache_dir, key)
-    path = cache_dir / "hubs" / f"{hub_id}.sqlite"
-    if hub_id is None or not path.exists():
+    if hub_id is None or not Cache.exists(cache_dir, hub_id):
         print(f"switchroom logs: no cache of {args.hub or 'the embedded demo hub'} in {cache_dir}", file=sys.stderr)
+        return 1
+    way_on = "run this again while the hub can be reached" if args.hub else "start switchroom"
+    path = Cache.path_of(cache_dir, hub_id)
+    for note in repair(path, f"nothing is left to read: {way_on} to copy the cache afresh from the hub"):
+        print(f"switchroom logs: {note}", file=sys.stderr)
+    if not path.exists():  # set aside
         return 1
     log = EventLog(path)
     try:
@@ -95,29 +99,37 @@ def _filter(args: argparse.Namespace) -> RecordFilter:
         raise FilterError("--limit must be at least 1")
     statuses = tuple(parse_status(s) for given in args.status for s in given.split(",") if s.strip())
     return RecordFilter(
-        kinds=KINDS if args.kind == "all" else (args.kind,), since_ts=parse_since(args.since) if args.since else None,
+        kinds=LOG_STREAM_KINDS if args.kind == "all" else (args.kind,), since_ts=parse_since(args.since) if args.since else None,
         statuses=statuses, connection_id=args.connection, feature_id=args.feature, user_id=args.user,
         op_id=args.op, direction=args.direction, limit=args.limit,
     )
 
 
 async def catch_up(hub_url: str, token: str, cache_dir: Path, timeout: float = CATCH_UP_SECONDS) -> None:
-    """Replicate until the cache holds everything the hub had when this began."""
+    """Replicate until the cache holds everything the hub had when this began; a refused token, or a link
+    that fails with an error the user must see (a frame too big), ends it with that error."""
     try:
         async with hub_client(hub_url, 5.0) as http:
             health = (await http.get(f"{hub_url.rstrip('/')}/v1/health")).raise_for_status().json()
     except (httpx.HTTPError, ValueError) as exc:
         raise Unreachable(f"the hub at {hub_url} cannot be reached ({type(exc).__name__})") from None
+    hub_id, head_seq = (health.get("hub_id"), health.get("head_seq")) if isinstance(health, dict) else (None, None)
+    if type(head_seq) is not int:
+        raise Unreachable(f"the hub at {hub_url} answered its health check without a head seq")
+    try:
+        Cache.path_of(cache_dir, str(hub_id))
+    except BadHubId as exc:
+        raise Unreachable(f"the hub at {hub_url} is refused: {exc}") from None
     caches: list[Cache] = []
     refused: list[LinkState] = []
     replicator = Replicator(hub_url, token, cache_dir, caches.append, lambda new, through: None,
-                            lambda state: refused.append(state) if state.name == "offline" else None)
+                            lambda state: refused.append(state) if state.name == "offline" or state.error else None)
     task = asyncio.create_task(replicator.run())
     try:
         async with asyncio.timeout(timeout):
-            while not caches or await caches[-1].read(lambda log: log.cursor()) < health["head_seq"]:
-                if task.done():
-                    raise Unreachable(refused[-1].detail if refused else "the stream ended")
+            while not caches or await caches[-1].read(lambda log: log.cursor()) < head_seq:
+                if task.done() or refused:
+                    raise Unreachable(refused[-1].error or refused[-1].detail if refused else "the stream ended")
                 await asyncio.sleep(0.05)
     except TimeoutError:
         raise Unreachable(f"the cache did not catch up within {timeout:.0f} s") from None
@@ -126,25 +138,26 @@ async def catch_up(hub_url: str, token: str, cache_dir: Path, timeout: float = C
         await asyncio.gather(task, return_exceptions=True)
         for cache in caches:
             cache.close()
+            for note in cache.take_notes():
+                print(f"switchroom logs: {note}", file=sys.stderr)
     remember_hub(cache_dir, hub_key(hub_url), caches[-1].hub_id)
 
 
 def _print(bodies: Iterable[str], args: argparse.Namespace) -> None:
-    """JSON lines as stored (JSON escapes every control character); CSV and text with terminal controls
-    taken out when they go to a terminal."""
+    """JSON lines as stored, every control character escaped; CSV cells safe for spreadsheets and
+    terminals (``tui.file_text``); text with terminal controls taken out."""
     out = sys.stdout
-    clean = printable if out.isatty() else str
     try:
         if args.json:
             for body in bodies:
-                out.write(body + "\n")
+                out.write(json_line(body) + "\n")
             return
         rows = (record_of(body) for body in bodies)
         if args.csv:
             writer = csv.writer(out)
-            writer.writerow(COLUMNS)
+            writer.writerow(CSV_COLUMNS)
             for record in rows:
-                writer.writerow(["" if record.get(c) is None else clean(record[c]) for c in COLUMNS])
+                writer.writerow(csv_row(record))
             return
         for record in rows:
             code = "skip" if record.get("skipped") else record.get("status_code", record.get("status", "---"))

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 import uuid
 
-from store.record_shape import Check, bad_fields, is_integer, is_text, objects_of
-from tui.http import hub_request
+from switchroom.store.record_shape import Check, bad_fields, is_integer, is_text, objects_of
+from switchroom.tui.http import hub_request
 
 TIMEOUT, CONNECT_TIMEOUT = 30.0, 5.0
 MALFORMED = 502

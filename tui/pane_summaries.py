@@ -12,16 +12,16 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from store import EventLog, derived, iso_timestamp
-from store.breakdowns import Breakdown, breakdowns
-from store.connection_summaries import ConnectionSummary, connection_summaries
-from store.failures import FailureGroup, failure_groups
-from store.queries import ScriptStats, script_summary
-from store.record_shape import moment
-from tui import known_hubs
-from tui.cache import Cache
-from tui.panes import PANES
-from tui.view_state import ViewState
+from switchroom.store import EventLog, derived, iso_timestamp
+from switchroom.store.breakdowns import Breakdown, breakdowns
+from switchroom.store.connection_summaries import ConnectionSummary, connection_summaries
+from switchroom.store.failures import FailureGroup, failure_groups
+from switchroom.store.queries import ScriptStats, script_summary
+from switchroom.store.record_shape import moment
+from switchroom.tui import known_hubs
+from switchroom.tui.cache import Cache
+from switchroom.tui.panes import PANES
+from switchroom.tui.view_state import ViewState
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from rich.cells import cell_len, chop_cells
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
-from tui.text import printable
+from switchroom.tui.text import printable
 
 SOURCE_CONTEXT = 6
 """Lines of a script shown either side of the failing line."""

@@ -14,18 +14,16 @@ import asyncio
 import functools
 import ipaddress
 import random
-import re
 import sqlite3
 import time
 
 import httpx
 import websockets
-from protocol import BatchFrame, ErrorFrame, HelloFrame, SubscribeFrame, dumps, parse_server_frame
-from protocol.batches import MalformedFrame
-from tui.cache import LOG_CURSOR, Cache, WriteRefused
-from tui.http import hub_client
-from tui.link import LinkState
-from tui.text import printable
+from switchroom.protocol import BatchFrame, ErrorFrame, HeartbeatFrame, HelloFrame, SubscribeFrame, dumps, parse_server_frame
+from switchroom.protocol.batches import MalformedFrame
+from switchroom.tui.cache import LOG_CURSOR, Cache, WriteRefused
+from switchroom.tui.http import hub_client
+from switchroom.tui.link import LinkState
 
 MAX_FRAME_BYTES = 64 << 20
 MAX_WRITES_IN_FLIGHT = 4
@@ -42,15 +40,6 @@ STREAM_CURSORS = {"logs": LOG_CURSOR, "triggers": "triggers"}
 
 class Unauthorized(Exception):
     pass
-
-
-class BadHubId(Exception):
-    """The hub names itself with an id that no cache file may be called (it would name a file elsewhere)."""
-
-
-HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
-"""What a hub's id must be (a hub makes a hex uuid): a cache is a file named after it, so a hub that is
-untrusted input must not be able to name one outside the cache directory (``../``) or nowhere (``''``)."""
 
 
 class HubChanged(Exception):
@@ -92,6 +81,8 @@ class Replicator:
         self.streams = streams
         self._log_through = 0
         self._write_failure: BaseException | None = None
+        self._progressed = False
+        self._error = ""
 
     @property
     def compression(self) -> Literal["deflate"] | None:
@@ -107,21 +98,26 @@ class Replicator:
         return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/v1/streams/{name}"
 
     async def run(self) -> None:
-        """Replicate until cancelled; a refused token ends it, anything else is retried."""
+        """Replicate until cancelled; a refused token ends it, anything else is retried.
+
+        The backoff starts over only after a session that carried something (a batch or a heartbeat), not
+        on a ``hello`` alone: a hub that greets and then fails at once (a frame too big for us, every
+        time) is asked again less and less often, not in a tight loop.
+        """
         attempt = 0
 
-        def went_live() -> None:  # a link that came up starts the backoff over when it drops
-            nonlocal attempt
-            attempt = 0
-            self._on_link(LinkState("live"))
+        def went_live() -> None:  # still showing what went wrong until the link carries something
+            if not self._error:
+                self._on_link(LinkState("live"))
 
         self._on_link(LinkState("connecting"))
         if self.cache is None and self._known_hub_id is not None and Cache.exists(self.cache_dir, self._known_hub_id):
             self._open_cache(self._known_hub_id)
         while True:
+            self._progressed = False
             try:
                 await self._session(went_live)
-            except (Unauthorized, BadHubId) as exc:
+            except Unauthorized as exc:
                 self._on_link(LinkState("offline", detail=str(exc)))
                 return
             except HubChanged:
@@ -131,8 +127,8 @@ class Replicator:
                 continue
             except (OSError, TimeoutError, ValueError, KeyError, httpx.HTTPError, websockets.WebSocketException,
                     sqlite3.Error, WriteRefused) as exc:  # the cache busy, or briefly locked (recovering from a kill)
-                attempt += 1
-                self._on_link(LinkState("reconnecting", attempt, detail=type(exc).__name__))
+                attempt = 1 if self._progressed else attempt + 1
+                self._on_link(LinkState("reconnecting", attempt, detail=type(exc).__name__, error=self._error))
             await asyncio.sleep(min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * random.uniform(0.5, 1.0))
 
     async def _session(self, went_live: Callable[[], None]) -> None:
@@ -168,7 +164,8 @@ class Replicator:
                     await self._handle(message, went_live, cursor_name)
             except websockets.ConnectionClosed as closed:
                 if closed.sent is not None and closed.sent.code == CLOSE_MESSAGE_TOO_BIG:
-                    self.bad_frames += 1  # past our limit: counted; the next session asks again from the cursor
+                    self.bad_frames += 1  # past our limit: counted and shown; the next session asks again
+                    self._error = f"the hub sent a frame over the {_size(self.max_frame_bytes)} limit"
             finally:
                 await self._finish_writes(0)
             if ws.close_code == CLOSE_POLICY_VIOLATION:
@@ -194,6 +191,8 @@ class Replicator:
             if frame.hub_id != self.cache.hub_id:
                 raise HubChanged(frame.hub_id)
             went_live()
+        elif isinstance(frame, HeartbeatFrame):
+            self._carried()
         elif isinstance(frame, BatchFrame):  # a batch whose keys come in another order
             self._ingested(cursor, *await self.cache.store_batch(message, cursor))
         elif isinstance(frame, ErrorFrame) and frame.code == "cursor_ahead":
@@ -229,17 +228,27 @@ class Replicator:
             self._write_failure = write.exception()
 
     def _ingested(self, cursor: str, added: int, through_seq: int) -> None:
+        self._carried()
         if cursor == LOG_CURSOR:
             self._log_through = through_seq
         self._on_ingest(added, self._log_through)
+
+    def _carried(self) -> None:
+        """The link carried something: the backoff starts over after it, and an error shown is over."""
+        self._progressed = True
+        if self._error:
+            self._error = ""
+            self._on_link(LinkState("live"))
 
     async def _hub_id(self) -> str:
         async with hub_client(self.hub_url, 5.0) as http:
             response = await http.get(f"{self.hub_url}/v1/health")
             response.raise_for_status()
-            hub_id = response.json()["hub_id"]
-        if not isinstance(hub_id, str) or HUB_ID.fullmatch(hub_id) is None or ".." in hub_id:
-            raise BadHubId(f"the hub's id {printable(repr(hub_id))[:80]} is not one a cache can be named after")
+            body = response.json()
+        if not isinstance(body, dict) or "hub_id" not in body:
+            raise KeyError("hub_id")  # tried again later, as any answer that is not the hub's health
+        hub_id = str(body["hub_id"])
+        Cache.path_of(self.cache_dir, hub_id)  # BadHubId (a ValueError: tried again later) if it names no file
         return hub_id
 
     def _set_cache_aside(self) -> None:
@@ -267,6 +276,10 @@ def _first_cause(failed: BaseExceptionGroup) -> BaseException:
     causes = [exc for exc in failed.exceptions if not isinstance(exc, asyncio.CancelledError)]
     first = causes[0] if causes else failed.exceptions[0]
     return _first_cause(first) if isinstance(first, BaseExceptionGroup) else first
+
+
+def _size(n: int) -> str:
+    return f"{n >> 20} MiB" if n >= 1 << 20 else f"{n >> 10} KiB"
 
 
 def _is_loopback(host: str | None) -> bool:

@@ -22,9 +22,9 @@ import uuid
 
 import httpx
 
-from store.record_shape import bad_fields
-from tui.ops_client import ANSWER_SHAPE, plan_bound
-from tui.text import printable
+from switchroom.store.record_shape import bad_fields
+from switchroom.tui.ops_client import ANSWER_SHAPE, plan_bound
+from switchroom.tui.text import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_HUB = 0, 1, 2, 3
 POLL_SECONDS = 0.25

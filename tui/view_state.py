@@ -4,8 +4,8 @@ of the summaries — in one place, so that every pane follows the same focus."""
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from store import iso_timestamp
-from store.filters import RecordFilter, parse_filter, without_keys
+from switchroom.store import iso_timestamp
+from switchroom.store.filters import RecordFilter, parse_filter, without_keys
 
 WINDOWS = (("15m", 15), ("1h", 60), ("6h", 360), ("24h", 1440), ("7d", 10080))
 """The time windows the window key steps through: (label, minutes)."""

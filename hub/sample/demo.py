@@ -1,13 +1,13 @@
 """What ``--demo`` adds to a hub: the sample services, simulated users and demo traffic."""
 
-from hub.catalog import Catalog
-from hub.sample.demo_users import demo_user_connections
-from hub.sample.developer import developer_app
-from hub.sample.faults import Faults
-from hub.sample.server import BackgroundServer
-from hub.sample.services import SAMPLE_APPS
-from hub.sample.traffic import TrafficGenerator
-from hub.users import UserConnections
+from switchroom.hub.catalog import Catalog
+from switchroom.hub.sample.demo_users import demo_user_connections
+from switchroom.hub.sample.developer import developer_app
+from switchroom.hub.sample.faults import Faults
+from switchroom.hub.sample.server import BackgroundServer
+from switchroom.hub.sample.services import SAMPLE_APPS
+from switchroom.hub.sample.traffic import TrafficGenerator
+from switchroom.hub.users import UserConnections
 
 # How each sample service misbehaves in the demo, so every kind of answer shows up.
 DEMO_FAULTS = {

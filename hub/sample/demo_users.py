@@ -3,8 +3,8 @@
 from typing import Any
 import random
 
-from hub.catalog import Catalog, feature_entries
-from protocol.catalog import Connection, Field, FieldConfig, UserConnection, UserFeature
+from switchroom.hub.catalog import Catalog, feature_entries
+from switchroom.protocol.catalog import Connection, Field, FieldConfig, UserConnection, UserFeature
 
 DEMO_USERS = 300
 ENABLE_SHARE = 0.6

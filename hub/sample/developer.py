@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from hub.sample.faults import Faults
-from hub.sample.service_api import SERVICE_KEY_HEADER, errors_response
+from switchroom.hub.sample.faults import Faults
+from switchroom.hub.sample.service_api import SERVICE_KEY_HEADER, errors_response
 
 KEEP = 500
 _DATA_KEYS = ("connection_id", "user_id", "trigger_id", "feature_id", "user_feature_id")

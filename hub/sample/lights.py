@@ -8,10 +8,10 @@ import random
 
 from starlette.applications import Starlette
 
-from hub.sample.faults import Faults
-from hub.sample.feeds import TriggerFeed
-from hub.sample.service_api import Action, Query, Trigger, no_fields, required_choice, service_app
-from protocol.catalog import Field, FieldOption, Operation
+from switchroom.hub.sample.faults import Faults
+from switchroom.hub.sample.feeds import TriggerFeed
+from switchroom.hub.sample.service_api import Action, Query, Trigger, no_fields, required_choice, service_app
+from switchroom.protocol.catalog import Field, FieldOption, Operation
 
 COLORS = ["red", "green", "blue", "warm_white", "purple"]
 LIGHTS = ["living_room", "kitchen", "bedroom", "porch"]

@@ -6,8 +6,8 @@ import random
 
 from starlette.applications import Starlette
 
-from hub.sample.faults import Faults
-from hub.sample.service_api import Action, required_text, service_app
+from switchroom.hub.sample.faults import Faults
+from switchroom.hub.sample.service_api import Action, required_text, service_app
 
 MAX_BODY = 1600  # what a long SMS can carry in concatenated parts
 

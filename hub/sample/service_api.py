@@ -26,8 +26,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.sample.faults import Faults
-from hub.sample.feeds import TriggerFeed
+from switchroom.hub.sample.faults import Faults
+from switchroom.hub.sample.feeds import TriggerFeed
 
 SERVICE_KEY_HEADER = "IFTTT-Service-Key"
 REQUEST_ID_HEADER = "X-Request-ID"

@@ -4,11 +4,11 @@ from collections.abc import Callable
 
 from starlette.applications import Starlette
 
-from hub.sample.faults import Faults
-from hub.sample.lights import lights_app
-from hub.sample.messages import messages_app
-from hub.sample.videos import videos_app
-from hub.sample.weather import weather_app
+from switchroom.hub.sample.faults import Faults
+from switchroom.hub.sample.lights import lights_app
+from switchroom.hub.sample.messages import messages_app
+from switchroom.hub.sample.videos import videos_app
+from switchroom.hub.sample.weather import weather_app
 
 SAMPLE_APPS: dict[str, Callable[[str, Faults], Starlette]] = {
     "lights": lights_app,

@@ -15,9 +15,9 @@ import random
 
 import httpx
 
-from hub.catalog import PLURALS, Catalog, feature_entries
-from hub.sample.demo_users import user_connection_body
-from protocol.catalog import OperationKind, UserConnection
+from switchroom.hub.catalog import PLURALS, Catalog, feature_entries
+from switchroom.hub.sample.demo_users import user_connection_body
+from switchroom.protocol.catalog import OperationKind, UserConnection
 
 log = logging.getLogger("switchroom.demo")
 

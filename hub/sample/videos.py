@@ -8,9 +8,9 @@ import string
 
 from starlette.applications import Starlette
 
-from hub.sample.faults import Faults
-from hub.sample.feeds import TriggerFeed
-from hub.sample.service_api import Query, Trigger, no_fields, required_text, service_app
+from switchroom.hub.sample.faults import Faults
+from switchroom.hub.sample.feeds import TriggerFeed
+from switchroom.hub.sample.service_api import Query, Trigger, no_fields, required_text, service_app
 
 NEW_LIKED_VIDEO_INGREDIENTS = ("video_id", "title", "url", "channel", "liked_at")
 MIN_RESULTS, MAX_RESULTS = 24, 48  # per search: enough that a default-sized page does not hold them all

@@ -7,9 +7,9 @@ import random
 
 from starlette.applications import Starlette
 
-from hub.sample.faults import Faults
-from hub.sample.feeds import TriggerFeed
-from hub.sample.service_api import Query, Trigger, required_text, service_app
+from switchroom.hub.sample.faults import Faults
+from switchroom.hub.sample.feeds import TriggerFeed
+from switchroom.hub.sample.service_api import Query, Trigger, required_text, service_app
 
 RAIN_TOMORROW_INGREDIENTS = ("location", "rain_chance", "date")
 FORECAST_DAYS = 7

@@ -1,11 +1,11 @@
 """Runtime scripts (DESIGN §6): JavaScript run once per trigger event in a sandboxed V8 context (fresh, or
 reused only after a clean run that left nothing behind)."""
 
-from hub.scripts.engine import EngineBusy, ScriptEngine
-from hub.scripts.results import (
+from switchroom.hub.scripts.engine import EngineBusy, ScriptEngine
+from switchroom.hub.scripts.results import (
     ConsoleLine, HostCall, Limits, ScriptCall, ScriptError, ScriptJob, ScriptResult, Status,
 )
-from hub.scripts.sandbox import check_script
+from switchroom.hub.scripts.sandbox import check_script
 
 __all__ = [
     "ConsoleLine", "EngineBusy", "HostCall", "Limits", "ScriptCall", "ScriptEngine", "ScriptError", "ScriptJob",

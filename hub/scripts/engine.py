@@ -28,12 +28,12 @@ import time
 
 from py_mini_racer import JSEvalException
 
-from hub.scripts.clock import epoch_ms, offset_table, zone_name
-from hub.scripts.results import (
+from switchroom.hub.scripts.clock import epoch_ms, offset_table, zone_name
+from switchroom.hub.scripts.results import (
     CallKind, HostCall, Limits, ScriptCall, ScriptError, ScriptJob, ScriptResult, Status, compile_error,
     runtime_error,
 )
-from hub.scripts.sandbox import Sandbox
+from switchroom.hub.scripts.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -342,7 +342,8 @@ class _Run:
             body = json.loads(body_json) if len(body_json) <= self.limits.max_body_bytes else None
         except ValueError:
             body = None
-        if len(self.calls) >= self.limits.max_calls or not isinstance(body, dict) or call_id in self._pending:
+        if (len(self.calls) >= self.limits.max_calls or not isinstance(body, dict) or call_id in self._pending
+                or len(op_id) > self.limits.max_id_chars):
             self._events.put_nowait(self.sandbox.code("fail", call_id, "call refused"))
             return
         record = {"kind": kind, "op_id": op_id, "body": body, "status_code": None}

@@ -35,8 +35,8 @@ const __sr = (() => {
   const { Array, Error, FinalizationRegistry, Iterator, JSON, Map, Math, Object, Promise, RangeError, Reflect, RegExp,
     Set, SharedArrayBuffer, String, Symbol, TypeError } = g;
   const { parse, stringify } = JSON;
-  const { apply, defineProperty, deleteProperty, getOwnPropertyDescriptor, getPrototypeOf, isExtensible, ownKeys } =
-    Reflect;
+  const { apply, defineProperty, deleteProperty, getOwnPropertyDescriptor, getPrototypeOf, isExtensible, ownKeys,
+    setPrototypeOf } = Reflect;
   const { freeze, hasOwn } = Object;
   const AsyncFunction = getPrototypeOf(async function () {}).constructor;
   const objectToString = Object.prototype.toString;
@@ -135,12 +135,18 @@ const __sr = (() => {
     }
   }
 
+  // A thrown error's texts are the script's to make as long as its heap allows: cut before they are reported.
+  function clip(text) {
+    const s = String(text);
+    return s.length > limits.maxErrorChars ? `${s.slice(0, limits.maxErrorChars)}…[truncated]` : s;
+  }
+
   function describe(error) {
     try {
       if (error instanceof Error || (typeof error === "object" && error !== null && "stack" in error)) {
-        return { name: String(error.name), message: String(error.message), stack: String(error.stack) };
+        return { name: clip(error.name), message: clip(error.message), stack: clip(error.stack) };
       }
-      return { name: "", message: `Uncaught ${show(error)}`, stack: null };
+      return { name: "", message: clip(`Uncaught ${show(error)}`), stack: null };
     } catch (e) {
       return { name: "", message: "Uncaught exception that cannot be shown", stack: null };
     }
@@ -155,6 +161,7 @@ const __sr = (() => {
       if (typeof id !== "string" || id === "") {
         throw new TypeError(`${name}: the first argument must be the ${kind} id, a non-empty string`);
       }
+      if (id.length > limits.maxIdChars) throw new RangeError(`${name}: the ${kind} id is longer than ${limits.maxIdChars} characters`);
       if (body !== undefined && (typeof body !== "object" || body === null || Array.isArray(body))) {
         throw new TypeError(`${name}: the body must be an object`);
       }
@@ -212,15 +219,136 @@ const __sr = (() => {
 
   const { random } = { random() { return ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992; } };
 
-  // Remove what is not ECMAScript or whose memory escapes the isolate's heap limit: ArrayBuffer backing
-  // stores (typed arrays, WebAssembly memories) live outside the V8 heap that the hard limit measures.
+  // Remove what is not ECMAScript or whose memory escapes the isolate's heap limit, which counts only the
+  // V8 heap: ArrayBuffer backing stores (typed arrays, WebAssembly memories) are allocated outside it, and
+  // so is everything ICU holds — an Intl object and its copy of the text it works on (100 segmenters over a
+  // 20 MB string held 4 GB), and the buffers of the locale-dependent String, Number, BigInt and Date
+  // methods (normalizing a 40 MB string took 200 MB) — and every Temporal object's data (2 million
+  // PlainDates held 500 MB under a 64 MB cap). Without them a script's memory is its heap.
   const REMOVED = ["ArrayBuffer", "SharedArrayBuffer", "Atomics", "DataView", "WebAssembly", "Int8Array",
     "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array", "Int32Array", "Uint32Array", "Float16Array",
-    "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"];
+    "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array", "Intl", "Temporal"];
+  const REMOVED_METHODS = [
+    [String.prototype, ["localeCompare", "normalize", "toLocaleLowerCase", "toLocaleUpperCase"]],
+    [g.Number.prototype, ["toLocaleString"]],
+    [g.BigInt.prototype, ["toLocaleString"]],
+    [g.Date.prototype, ["toLocaleString", "toLocaleDateString", "toLocaleTimeString", "toTemporalInstant"]],
+  ];
 
   // RegExp's legacy static accessors read the last match made anywhere in the context.
   const REGEXP_STATICS = ["input", "$_", "lastMatch", "$&", "lastParen", "$+", "leftContext", "$`", "rightContext",
     "$'", "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9"];
+
+  // Compiling takes memory outside the heap too, while it lasts: a 14 MB pattern took 1.9 GB to parse, a
+  // 40 MB source given to eval 650 MB. What a script compiles while it runs (a pattern given as text, code
+  // given to eval or a Function constructor) is limited to limits.maxCompileChars characters; its own
+  // source and the literals in it are bounded by its upload. The functions below replace the built-ins
+  // that compile text; each converts its arguments to text once, itself, so that what is measured is what
+  // is compiled. The original constructors stay in this closure: nothing a script reaches leads to them.
+  function tooLong(what) {
+    return new RangeError(`${what}: at most ${limits.maxCompileChars} characters may be compiled while a script runs`);
+  }
+
+  function compilable(what, value) {
+    const text = `${value}`;
+    if (text.length > limits.maxCompileChars) throw tooLong(what);
+    return text;
+  }
+
+  const regExpSource = getOwnPropertyDescriptor(RegExp.prototype, "source").get;
+
+  // A regular expression object, not one that only looks like one: its source was bounded when it was made.
+  function isRealRegExp(value) {
+    try {
+      apply(regExpSource, value, []);
+      return value !== RegExp.prototype;
+    } catch (e) {
+      return false;
+    }
+  }
+
+  function isRegExp(value) {
+    if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
+    const matcher = value[Symbol.match];
+    return matcher !== undefined ? Boolean(matcher) : isRealRegExp(value);
+  }
+
+  function tameRegExp() {
+    const Original = RegExp;
+    const Tamed = function RegExp(pattern, flags) {
+      if (new.target === undefined && isRegExp(pattern) && flags === undefined && pattern.constructor === Tamed) {
+        return pattern;
+      }
+      let source;
+      let given = flags;
+      if (isRealRegExp(pattern)) {
+        source = apply(regExpSource, pattern, []);
+        if (given === undefined) given = pattern.flags;
+      } else if (isRegExp(pattern)) {
+        source = compilable("RegExp", pattern.source);
+        if (given === undefined) given = pattern.flags;
+      } else {
+        source = pattern === undefined ? "" : compilable("RegExp", pattern);
+      }
+      return Reflect.construct(Original, [source, given === undefined ? undefined : `${given}`],
+        new.target === undefined || new.target === Tamed ? Original : new.target);
+    };
+    for (const key of ownKeys(Original)) {
+      if (key !== "prototype" && key !== "length" && key !== "name") {
+        defineProperty(Tamed, key, getOwnPropertyDescriptor(Original, key));
+      }
+    }
+    defineProperty(Tamed, "length", { value: Original.length });
+    defineProperty(Tamed, "prototype", { value: Original.prototype, writable: false });
+    defineProperty(Original.prototype, "constructor", { value: Tamed, writable: true, configurable: true });
+    deleteProperty(Original.prototype, "compile");  // Annex B: compiles a new pattern into an old object
+    // These construct their receiver's species (the original constructor when it names none) from the
+    // receiver: only from a real regular expression.
+    for (const symbol of [Symbol.split, Symbol.matchAll]) {
+      const original = Original.prototype[symbol];
+      const method = { [symbol](...args) {
+        if (!isRealRegExp(this)) throw new TypeError(`RegExp.prototype[${String(symbol)}] needs a regular expression`);
+        return apply(original, this, args);
+      } }[symbol];
+      defineProperty(Original.prototype, symbol, { value: method, writable: true, configurable: true });
+    }
+    g.RegExp = Tamed;
+  }
+
+  // String.prototype.match, matchAll and search compile a pattern given as text.
+  function tameStringSearches() {
+    for (const [name, symbol] of [["match", Symbol.match], ["matchAll", Symbol.matchAll], ["search", Symbol.search]]) {
+      const original = String.prototype[name];
+      const method = { [name](regexp) {
+        const object = (typeof regexp === "object" || typeof regexp === "function") && regexp !== null;
+        if (object && regexp[symbol] !== undefined && regexp[symbol] !== null) return apply(original, this, [regexp]);
+        return apply(original, this, [regexp === undefined ? undefined : compilable(`String.prototype.${name}`, regexp)]);
+      } }[name];
+      defineProperty(String.prototype, name, { value: method, writable: true, configurable: true });
+    }
+  }
+
+  // eval and the Function constructors compile code given as text. (A direct eval becomes an indirect one:
+  // the code sees the global scope, not the caller's.)
+  function tameCodeFromText() {
+    const originalEval = g.eval;
+    g.eval = { eval(code) { return typeof code === "string" ? originalEval(compilable("eval", code)) : code; } }.eval;
+    const constructors = [Function, getPrototypeOf(function* () {}).constructor, AsyncFunction,
+      getPrototypeOf(async function* () {}).constructor];
+    for (const Original of constructors) {
+      const Tamed = function (...args) {
+        const texts = args.map((arg) => compilable(Original.name, arg));
+        if (texts.reduce((size, text) => size + text.length, 0) > limits.maxCompileChars) throw tooLong(Original.name);
+        return Reflect.construct(Original, texts, new.target === undefined || new.target === Tamed ? Original : new.target);
+      };
+      defineProperty(Tamed, "name", { value: Original.name });
+      defineProperty(Tamed, "length", { value: Original.length });
+      defineProperty(Tamed, "prototype", { value: Original.prototype, writable: false });
+      setPrototypeOf(Tamed, getPrototypeOf(Original));
+      defineProperty(Original.prototype, "constructor", { value: Tamed, writable: false, configurable: true });
+      if (Original === Function) g.Function = Tamed;
+    }
+  }
 
   // Inherited data properties that ordinary code assigns on its own objects. Frozen as they are, such an
   // assignment would fail (the "override mistake"), so they become accessors whose setter defines the
@@ -256,7 +384,6 @@ const __sr = (() => {
   // Built-in objects reachable only through syntax or through objects a script creates, not by walking
   // from globalThis.
   function hiddenIntrinsics() {
-    const segments = new g.Intl.Segmenter().segment("");
     const errorStack = getOwnPropertyDescriptor(new Error(), "stack") || {};
     const capturedStack = {};
     Error.captureStackTrace(capturedStack);
@@ -273,8 +400,6 @@ const __sr = (() => {
       getPrototypeOf("".matchAll(/(?:)/g)),
       getPrototypeOf([].values().map((x) => x)),
       getPrototypeOf(Iterator.from({ next() { return { done: true }; } })),
-      getPrototypeOf(segments),
-      getPrototypeOf(segments[Symbol.iterator]()),
       errorStack.get, errorStack.set, capturedDesc.get, capturedDesc.set,
       __srMoment(0, [[0, 0]], "UTC"),
     ];
@@ -318,7 +443,11 @@ const __sr = (() => {
     limits = parse(settingsJson);
     const buffer = initConsole(limits.consoleBytes);
     for (const name of REMOVED) delete g[name];
+    for (const [home, names] of REMOVED_METHODS) for (const name of names) delete home[name];
     for (const name of REGEXP_STATICS) delete RegExp[name];
+    tameRegExp();
+    tameStringSearches();
+    tameCodeFromText();
     Math.random = random;
     const register = FinalizationRegistry.prototype.register;
     const registering = {

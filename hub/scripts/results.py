@@ -27,7 +27,8 @@ _ENGINE_FRAME = re.compile(r"\n\s+at (?:Object\.\w+ \()?<anonymous>:\d+:\d+\)?(?
 @dataclass(frozen=True)
 class Limits:
     """Per-run limits: wall time, V8 heap (mini-racer's hard limit), console output (the rest is dropped
-    and counted), runAction/performQuery calls and the size of each body, and pending timers."""
+    and counted), runAction/performQuery calls, the length of each id and the size of each body, and
+    pending timers."""
 
     wall_time_s: float = 10.0
     memory_bytes: int = 64 * 1024 * 1024
@@ -35,6 +36,12 @@ class Limits:
     console_lines: int = 1000
     max_calls: int = 50
     max_body_bytes: int = 64 * 1024
+    max_id_chars: int = 200
+    max_error_chars: int = 16 * 1024
+    max_compile_chars: int = 64 * 1024
+    """Of a pattern given as text to RegExp, match, matchAll or search, or code given to eval or a Function
+    constructor, what a run may compile (parsing takes memory outside the V8 heap)."""
+    """Of a thrown error's name, message and stack, each, what the context reports (the rest is cut)."""
     max_timers: int = 1000
 
 

@@ -25,10 +25,10 @@ from py_mini_racer import JSEvalException, init_mini_racer
 from py_mini_racer._context import Context
 from py_mini_racer._mini_racer import _make_context
 
-from hub.scripts.results import LINE_OFFSET, ConsoleLine, Limits, compile_error
+from switchroom.hub.scripts.results import LINE_OFFSET, ConsoleLine, Limits, compile_error
 
 PRELUDE = "\n".join(
-    resources.files("hub.scripts").joinpath(name).read_text(encoding="utf-8") for name in ("moment.js", "prelude.js")
+    resources.files("switchroom.hub.scripts").joinpath(name).read_text(encoding="utf-8") for name in ("moment.js", "prelude.js")
 )
 _LEVELS = ("log", "info", "warn", "error")
 SOFT_MEMORY_SHARE = 4
@@ -134,7 +134,7 @@ class Sandbox:
         """A new sandbox answering on the running loop; the isolate is made off the loop."""
         settings = json.dumps({
             "consoleBytes": limits.console_bytes, "consoleLines": limits.console_lines,
-            "maxCalls": limits.max_calls, "maxBodyBytes": limits.max_body_bytes, "maxTimers": limits.max_timers,
+            "maxCalls": limits.max_calls, "maxBodyBytes": limits.max_body_bytes, "maxIdChars": limits.max_id_chars, "maxErrorChars": limits.max_error_chars, "maxCompileChars": limits.max_compile_chars, "maxTimers": limits.max_timers,
             "lineOffset": LINE_OFFSET,
         })
         stack, racer, bridge, console = await _open(settings)

@@ -14,11 +14,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, ProgressBar, Static
 
-from tui.actions import bindings
-from tui.http import HubUnreachable
-from tui.ops_client import OpsAnswer, OpsClient, new_idempotency_key, plan_bound
-from tui.screens.confirm import ConfirmScreen
-from tui.text import printable
+from switchroom.protocol.ops import MAX_REASON_CHARS
+from switchroom.tui.actions import bindings
+from switchroom.tui.http import HubUnreachable
+from switchroom.tui.ops_client import OpsAnswer, OpsClient, new_idempotency_key, plan_bound
+from switchroom.tui.screens.confirm import ConfirmScreen
+from switchroom.tui.text import printable
 
 POLL_SECONDS = 0.5
 SHOWN_ITEMS = 200
@@ -63,7 +64,8 @@ class BulkRerun(ModalScreen[None]):
         with Vertical():
             yield Static(Text("Rerun everything the filter shows"), id="bulk-title")
             yield Static(id="bulk-plan")
-            yield Input(placeholder="reason, kept in the audit (enter to go on)", id="bulk-reason")
+            yield Input(placeholder="reason, kept in the audit (enter to go on)", id="bulk-reason",
+                        max_length=MAX_REASON_CHARS)
             yield ProgressBar(id="bulk-progress", show_eta=True)
             yield Static(id="bulk-counts")
             yield Static(id="bulk-items")

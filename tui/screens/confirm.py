@@ -13,9 +13,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.actions import bindings
-from tui.keymap import keymap_of
-from tui.text import printable
+from switchroom.tui.actions import bindings
+from switchroom.tui.keymap import keymap_of
+from switchroom.tui.text import printable
 
 
 def _literal(text: str) -> str:

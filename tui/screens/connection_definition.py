@@ -14,10 +14,10 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.actions import bindings
-from tui.definitions import BadAnswer, Definitions
-from tui.record_text import ScriptSource, field_lines, json_block
-from tui.text import printable
+from switchroom.tui.actions import bindings
+from switchroom.tui.definitions import BadAnswer, Definitions
+from switchroom.tui.record_text import ScriptSource, field_lines, json_block
+from switchroom.tui.text import printable
 
 Section = tuple[str, RenderableType]
 NOT_KNOWN = ("The hub cannot be reached and has not described this connection before, so its definition "

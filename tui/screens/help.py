@@ -8,8 +8,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.actions import groups
-from tui.keymap import KeyMap
+from switchroom.tui.actions import groups
+from switchroom.tui.keymap import KeyMap
 
 
 def help_table(keymap: KeyMap) -> Table:

@@ -12,13 +12,13 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from store.record_shape import BAD, shaped
-from store.related import Related, related_records
-from tui.actions import bindings
-from tui.cache import Cache, CacheClosed
-from tui.definitions import Definitions
-from tui.record_text import ScriptSource, console_lines, field_lines, json_block
-from tui.text import printable
+from switchroom.store.record_shape import BAD, shaped
+from switchroom.store.related import Related, related_records
+from switchroom.tui.actions import bindings
+from switchroom.tui.cache import Cache, CacheClosed
+from switchroom.tui.definitions import Definitions
+from switchroom.tui.record_text import ScriptSource, console_lines, field_lines, json_block
+from switchroom.tui.text import printable
 
 Section = tuple[str, RenderableType]
 

@@ -16,14 +16,15 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from store.record_shape import shaped
-from store.related import LOOK_AROUND, records_near
-from tui.actions import bindings
-from tui.cache import Cache, CacheClosed
-from tui.http import HubUnreachable
-from tui.ops_client import OpsClient, new_idempotency_key
-from tui.record_text import json_block
-from tui.text import printable
+from switchroom.store.record_shape import shaped
+from switchroom.protocol.ops import MAX_REASON_CHARS
+from switchroom.store.related import LOOK_AROUND, records_near
+from switchroom.tui.actions import bindings
+from switchroom.tui.cache import Cache, CacheClosed
+from switchroom.tui.http import HubUnreachable
+from switchroom.tui.ops_client import OpsClient, new_idempotency_key
+from switchroom.tui.record_text import json_block
+from switchroom.tui.text import printable
 
 
 def rerun_body(api_call_id: int, overrides: dict[str, Any], reason: str, force: bool) -> dict[str, Any]:
@@ -82,7 +83,8 @@ class RerunDialog(ModalScreen[None]):
             yield Static(Text(printable(what)), id="rerun-title")
             yield Label("Fields it runs with (edit to override):")
             yield VerticalScroll(id="rerun-fields", can_focus=False)  # its boxes take the focus, not it
-            yield Input(placeholder="reason (kept in the audit)", id="rerun-reason")
+            yield Input(placeholder="reason (kept in the audit)", id="rerun-reason",
+                        max_length=MAX_REASON_CHARS)
             yield Static(id="rerun-preview")
             yield Static(id="rerun-result")
             yield Static(Text("tab / shift+tab next or previous box · enter on the reason or ctrl+s send · "

@@ -13,10 +13,10 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from store import iso_timestamp
-from store.filters import FilterError, parse_since
-from tui.actions import bindings
-from tui.text import printable
+from switchroom.store import iso_timestamp
+from switchroom.store.filters import FilterError, parse_since
+from switchroom.tui.actions import bindings
+from switchroom.tui.text import printable
 
 _TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 

@@ -19,11 +19,11 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
-from store.breakdowns import Breakdown, StatusShare
-from tui.actions import bindings
-from tui.text import printable
-from tui.widgets.cursor_rows import CursorRows
-from tui.widgets.sparkline import bar
+from switchroom.store.breakdowns import Breakdown, StatusShare
+from switchroom.tui.actions import bindings
+from switchroom.tui.text import printable
+from switchroom.tui.widgets.cursor_rows import CursorRows
+from switchroom.tui.widgets.sparkline import bar
 
 BAR_WIDTH = 10
 _CLASS_STYLES = {"2xx": "green", "3xx": "cyan", "4xx": "yellow", "5xx": "bold red", "skipped": "dim", "none": "bold red"}

@@ -8,12 +8,12 @@ columns (facts and sparklines) first."""
 
 from textual.message import Message
 
-from store.connection_summaries import ConnectionSummary
-from tui.definitions import ConnectionFacts
-from tui.actions import bindings
-from tui.widgets.record_list import Column
-from tui.widgets.row_table import Cell, Row, RowTable
-from tui.widgets.sparkline import sparkline
+from switchroom.store.connection_summaries import ConnectionSummary
+from switchroom.tui.definitions import ConnectionFacts
+from switchroom.tui.actions import bindings
+from switchroom.tui.widgets.record_list import Column
+from switchroom.tui.widgets.row_table import Cell, Row, RowTable
+from switchroom.tui.widgets.sparkline import sparkline
 
 SPARK_POINTS = 6
 

@@ -7,7 +7,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.actions import bindings
+from switchroom.tui.actions import bindings
 
 
 class CursorRows(ScrollView, can_focus=True):

@@ -5,10 +5,10 @@ other group why it cannot and what can be done instead."""
 
 from textual.message import Message
 
-from store.failures import FailureGroup
-from tui.actions import bindings
-from tui.widgets.record_list import Column
-from tui.widgets.row_table import Cell, Row, RowTable
+from switchroom.store.failures import FailureGroup
+from switchroom.tui.actions import bindings
+from switchroom.tui.widgets.record_list import Column
+from switchroom.tui.widgets.row_table import Cell, Row, RowTable
 
 def group_filter(group: FailureGroup) -> str:
     """The filter language for the group's records."""

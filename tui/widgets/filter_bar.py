@@ -8,9 +8,9 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from store.filters import FilterError, RecordFilter, parse_filter
-from tui.actions import bindings
-from tui.text import printable
+from switchroom.store.filters import FilterError, RecordFilter, parse_filter
+from switchroom.tui.actions import bindings
+from switchroom.tui.text import printable
 
 PLACEHOLDER = "status:5xx code:503 feature:… conn:… user:… op:… since:1h  free text"
 
@@ -74,9 +74,16 @@ class FilterBar(Vertical):
         try:
             record_filter = parse_filter(text, self.base)
         except FilterError as exc:
-            marker = Text(" " * max(0, (exc.column or 1) - 1) + "^ ") if exc.column else Text()
-            marker.append(printable(exc.reason))
-            error.update(marker)
+            error.update(self._pointer(exc))
             return None
         error.update("")
         return record_filter
+
+    def _pointer(self, exc: FilterError) -> Text:
+        """The problem, under the column it points at when that column is on the line; past its end (a
+        pasted filter far over the bound) the column is said in words instead of a marker off the screen."""
+        if not exc.column:
+            return Text(printable(exc.reason))
+        if exc.column + 2 > self.size.width:
+            return Text(f"column {exc.column}: {printable(exc.reason)}")
+        return Text(" " * (exc.column - 1) + "^ " + printable(exc.reason))

@@ -12,8 +12,8 @@ from textual.widget import Widget
 from textual.keys import key_to_character
 from textual.widgets import Input, Static
 
-from tui.actions import ACTIONS, APP
-from tui.keymap import KeyMap
+from switchroom.tui.actions import ACTIONS, APP
+from switchroom.tui.keymap import KeyMap
 
 
 def scopes_of(focused: DOMNode | None) -> set[str]:

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from tui.text import printable
-from tui.widgets.record_list import Column, RecordList, status_class, time_of_day
+from switchroom.tui.text import printable
+from switchroom.tui.widgets.record_list import Column, RecordList, status_class, time_of_day
 
 _DIRECTIONS = {"inbound": "in", "outbound": "out", "webhook": "hook"}
 

@@ -22,17 +22,17 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widgets import Static
 
-from store import EventLog, records_after, records_window
-from store.derived import read_snapshot
-from store.kind_totals import REMEMBER_FROM, kind_total
-from store.filters import RecordFilter
-from store.record_shape import BAD, shaped
-from store.record_windows import Matches, count_matches, window
-from tui.actions import bindings
-from tui.cache import Cache, CacheClosed
-from tui.screens.time_jump import TimeJump
-from tui.text import printable
-from tui.widgets.cursor_rows import CursorRows
+from switchroom.store import EventLog, records_after, records_window
+from switchroom.store.derived import read_snapshot
+from switchroom.store.kind_totals import REMEMBER_FROM, kind_total
+from switchroom.store.filters import RecordFilter
+from switchroom.store.record_shape import BAD, shaped
+from switchroom.store.record_windows import Matches, count_matches, window
+from switchroom.tui.actions import bindings
+from switchroom.tui.cache import Cache, CacheClosed
+from switchroom.tui.screens.time_jump import TimeJump
+from switchroom.tui.text import printable
+from switchroom.tui.widgets.cursor_rows import CursorRows
 
 
 @dataclass(frozen=True)

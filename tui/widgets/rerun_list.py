@@ -3,8 +3,8 @@ and a bulk's progress — with who asked and why."""
 
 from typing import Any
 
-from tui.text import printable
-from tui.widgets.record_list import Column, RecordList, status_class, time_of_day
+from switchroom.tui.text import printable
+from switchroom.tui.widgets.record_list import Column, RecordList, status_class, time_of_day
 
 
 class RerunList(RecordList):

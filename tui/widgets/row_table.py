@@ -17,9 +17,9 @@ from textual import events
 from textual.geometry import Size
 from textual.strip import Strip
 
-from tui.text import printable
-from tui.widgets.cursor_rows import CursorRows
-from tui.widgets.record_list import Column, fit, laid_out
+from switchroom.tui.text import printable
+from switchroom.tui.widgets.cursor_rows import CursorRows
+from switchroom.tui.widgets.record_list import Column, fit, laid_out
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from tui.text import printable
-from tui.widgets.record_list import Column, RecordList, time_of_day
+from switchroom.tui.text import printable
+from switchroom.tui.widgets.record_list import Column, RecordList, time_of_day
 
 _STATUS_CLASSES = {"ok": "record-list--ok", "error": "record-list--error", "timeout": "record-list--error",
                    "oom": "record-list--error"}

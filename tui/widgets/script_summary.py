@@ -4,9 +4,9 @@ against the time limit (a histogram from quick runs on the left to runs stopped 
 from rich.text import Text
 from textual.widgets import Static
 
-from store.queries import DURATION_SHARES, ScriptStats
-from tui.text import printable
-from tui.widgets.sparkline import sparkline
+from switchroom.store.queries import DURATION_SHARES, ScriptStats
+from switchroom.tui.text import printable
+from switchroom.tui.widgets.sparkline import sparkline
 
 HISTOGRAM_LEGEND = ("durations: bars for " + " ".join(f"<{share:.0%}" for share in DURATION_SHARES)
                     + " of the limit, stopped")

@@ -6,8 +6,8 @@ import time
 from textual.content import Content
 from textual.widgets import Static
 
-from tui.link import LinkState
-from tui.text import printable
+from switchroom.tui.link import LinkState
+from switchroom.tui.text import printable
 
 RATE_WINDOW = 5.0
 
@@ -35,6 +35,8 @@ class StatusLine(Static):
         """``shown``: what the pane on screen holds, e.g. ``1,234 calls``."""
         """Colours are the theme's ($success, $warning, $error), so every theme and NO_COLOR work."""
         style = {"live": "bold $success", "offline": "bold $error"}.get(link.name, "bold $warning")
+        if link.error:
+            style = "bold $error"
         # What an operator must not miss comes first, so that a narrow terminal cuts the hub's URL and the
         # rate rather than the link's state, a pause or bad frames.
         parts: list[str | tuple[str, str]] = [(link.describe(), style)]

@@ -4,8 +4,8 @@ from typing import Any
 
 import orjson
 
-from tui.text import printable
-from tui.widgets.record_list import Column, RecordList, time_of_day
+from switchroom.tui.text import printable
+from switchroom.tui.widgets.record_list import Column, RecordList, time_of_day
 
 
 class TriggerList(RecordList):
