@@ -478,3 +478,27 @@ async def test_a_hub_id_that_would_name_a_file_elsewhere_is_refused(tmp_path: Pa
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert all(p.startswith("cache/dir/") for p in written), written
     assert not any(p.name.endswith((".sqlite", ".sqlite-derived")) for p in tmp_path.rglob("*")), written
+
+
+class RefusingHub(ShapelessHub):
+    """A hub that refuses the token with a message of its own making."""
+
+    async def stream(self, websocket: ServerConnection) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            await websocket.recv()
+            await websocket.send(json.dumps({"type": "error", "code": "unauthorized",
+                                             "message": "no\x1b]0;retitled\x07 \x1b[2Jway\u202eyaw"}))
+            await websocket.wait_closed()
+
+
+async def test_a_refusal_in_the_status_line_is_printable(tmp_path: Path) -> None:
+    fake = RefusingHub()
+    async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        async with app.run_test(size=(160, 40)) as pilot:
+            await wait_until(pilot, lambda: app.link.name == "offline")
+            await wait_until(pilot, lambda: "offline" in str(app.query_one(StatusLine).render()))
+            status = str(app.query_one(StatusLine).render())
+            assert "no way<U+202E>yaw" in status
+            assert "\x1b" not in status and "\x07" not in status and "\u202e" not in status

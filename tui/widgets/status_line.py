@@ -39,7 +39,8 @@ class StatusLine(Static):
             style = "bold $error"
         # What an operator must not miss comes first, so that a narrow terminal cuts the hub's URL and the
         # rate rather than the link's state, a pause or bad frames.
-        parts: list[str | tuple[str, str]] = [(link.describe(), style)]
+        # the link's detail may quote the hub (an error frame's message, a close reason): printable
+        parts: list[str | tuple[str, str]] = [(printable(link.describe()), style)]
         if not following:
             parts.append((" · paused (End follows)", "bold $warning"))
         if bad_frames:
