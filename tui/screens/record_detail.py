@@ -193,8 +193,9 @@ def _source(run: dict[str, Any], error: dict[str, Any], definition: dict[str, An
     source = ScriptSource(definition["runtime_script"], error.get("line"), error.get("column"))
     if definition.get("script_version") == run.get("script_version"):
         return source
-    return Group(source, Text(f"Note: this is version {definition.get('script_version')}; the run ran version "
-                              f"{run.get('script_version')}, so lines may have moved.", style="yellow"))
+    return Group(source, Text(printable(f"Note: this is version {definition.get('script_version')}; the run ran "
+                                        f"version {run.get('script_version')}, so lines may have moved."),
+                              style="yellow"))
 
 
 def _calls(calls: list[dict[str, Any]]) -> Text:

@@ -158,7 +158,7 @@ class RerunDialog(ModalScreen[None]):
         try:
             answer = await self.client.rerun(body, self.idempotency_key)
         except HubUnreachable as exc:
-            result.update(Text(str(exc), style="bold red"))
+            result.update(Text(printable(str(exc)), style="bold red"))
             self.sending = False
             return
         self.sending = False
