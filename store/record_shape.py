@@ -40,14 +40,6 @@ def is_number(value: Any) -> bool:
     return type(value) is int or (type(value) is float and math.isfinite(value))
 
 
-def is_flag(value: Any) -> bool:
-    return type(value) is bool
-
-
-def is_object(value: Any) -> bool:
-    return type(value) is dict
-
-
 def _timestamp(value: Any) -> bool:
     """A UTC time as the hub writes them (``store.iso_timestamp``): records are bucketed by its prefix
     (minute, hour) and compared as text, so it must have that shape and end in ``Z``. (Its digits are in
@@ -120,8 +112,8 @@ def bad_fields(record: Mapping[str, Any], shape: Mapping[str, Check] = SHAPE,
     """The names of ``record``'s fields whose values ``shape`` refuses, in the record's order, after
     those of the ``required`` fields it lacks; with the default ``shape``, those ``_TYPES`` refuses too.
 
-    Run on every record the indexer reads: a record that is well formed costs a set look-up a field (a
-    microsecond and a half for an api_call), a timestamp check and no list."""
+    Run on every record the indexer reads: a well-formed record costs a set look-up a field and a
+    timestamp match (about 5 µs for an api_call: ``docs/performance.md``)."""
     bad = [name for name in required if record.get(name) is None]
     types = _TYPES if shape is SHAPE else {}
     for name, value in record.items():
