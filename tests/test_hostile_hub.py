@@ -502,3 +502,22 @@ async def test_a_refusal_in_the_status_line_is_printable(tmp_path: Path) -> None
             status = str(app.query_one(StatusLine).render())
             assert "no way<U+202E>yaw" in status
             assert "\x1b" not in status and "\x07" not in status and "\u202e" not in status
+
+
+@pytest.mark.parametrize("connection_id", ["glow\nbad", "glow\x00bad", "g" * 70_000, "../../v1/health"])
+async def test_d_on_a_connection_whose_id_makes_no_url_says_it_is_not_known(tmp_path: Path,
+                                                                           connection_id: str) -> None:
+    fake = ShapelessHub()
+    fake.add("logs", call(204, 1, connection_id=connection_id))
+    async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
+        url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        async with app.run_test(size=(120, 40)) as pilot:
+            table = app.query_one(ConnectionsTable)
+            await wait_until(pilot, lambda: table.row_of(connection_id) is not None)
+            table.select(connection_id)
+            table.focus()
+            await pilot.press("d")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConnectionDefinition))
+            await wait_until(pilot, lambda: any("Not known" in str(s.render()) for s in app.screen.query(Static)))
+            assert app.is_running

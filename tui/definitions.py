@@ -6,6 +6,7 @@ so that they still show when the hub is gone."""
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
+from urllib.parse import quote
 import os
 
 import orjson
@@ -55,8 +56,9 @@ class Definitions:
         """The connection's definition: from the hub when it answers, else as last saved; None if neither.
         An answer that is not a JSON object is a ``BadAnswer`` when nothing was saved before."""
         try:
-            response = await hub_request(self.hub_url, "GET", f"/v1/ops/connections/{connection_id}", FETCH_TIMEOUT,
-                                         FETCH_TIMEOUT, headers=self._headers)
+            # the id is the hub's (from its records): quoted, so that any text makes one path segment
+            response = await hub_request(self.hub_url, "GET", f"/v1/ops/connections/{quote(connection_id, safe='')}",
+                                         FETCH_TIMEOUT, FETCH_TIMEOUT, headers=self._headers)
         except HubUnreachable:
             return self._saved(hub_id).get(connection_id)
         if response.status_code != 200:

@@ -42,3 +42,5 @@ async def hub_request(hub_url: str, method: str, path: str, timeout: float, conn
             return await http.request(method, hub_url.rstrip("/") + path, **kwargs)
     except httpx.HTTPError as exc:
         raise HubUnreachable(f"the hub at {hub_url} did not answer: {type(exc).__name__}") from None
+    except httpx.InvalidURL:  # a path made of what a hub sent (an id past any URL's length): not asked
+        raise HubUnreachable(f"the hub at {hub_url} cannot be asked that: the URL would be invalid") from None
