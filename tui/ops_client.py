@@ -8,6 +8,7 @@ back as an error that says so, so no dialog meets a count of "many".
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 import uuid
 
 from switchroom.store.record_shape import Check, bad_fields, is_integer, is_text, objects_of
@@ -74,10 +75,10 @@ class OpsClient:
         return await self._call("POST", "/v1/ops/replays", json=body, headers=headers)
 
     async def bulk(self, bulk_id: str) -> OpsAnswer:
-        return await self._call("GET", f"/v1/ops/reruns/{bulk_id}", headers=self._headers)
+        return await self._call("GET", f"/v1/ops/reruns/{quote(bulk_id, safe='')}", headers=self._headers)
 
     async def cancel(self, bulk_id: str) -> OpsAnswer:
-        return await self._call("POST", f"/v1/ops/reruns/{bulk_id}/cancel", headers=self._headers)
+        return await self._call("POST", f"/v1/ops/reruns/{quote(bulk_id, safe='')}/cancel", headers=self._headers)
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> OpsAnswer:
         response = await hub_request(self.hub_url, method, path, TIMEOUT, CONNECT_TIMEOUT, **kwargs)
