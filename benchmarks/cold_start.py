@@ -83,7 +83,7 @@ async def watch(hub_url: str, cache_dir: Path, expected: dict[tuple[str, str], d
                 marks.setdefault("counted", now)
             if shown(app) == expected:
                 marks["complete"] = now
-            elif "counting" not in str(app.breakdown_view.border_title or ""):
+            elif not app.breakdown_view.counting:
                 marks["unsigned partial"] = marks.get("unsigned partial", 0) + SAMPLE_S
     return marks
 

@@ -107,6 +107,8 @@ class SwitchroomApp(App[None]):
         self.indexer: IndexRunner | None = None
         self.bad_records = 0
         """Records of the wrong shape in the cache, as the summaries last counted them."""
+        self.counting_sign = ""
+        """``counting n / m`` while the summaries on screen leave out records the cache holds; else ''."""
         self._dirty = True
         self._summarised_at = 0.0
         self._summaries_due = True
@@ -346,7 +348,8 @@ class SwitchroomApp(App[None]):
 
     def _show_title(self) -> None:
         # the connection in focus is the hub's id, the filter the operator's words: both shown as they are
-        self.title_line.update(Text(printable(self.view.breadcrumb(self.current_pane))), layout=False)
+        self.title_line.update(Text(printable(self.view.breadcrumb(self.current_pane, self.counting_sign))),
+                               layout=False)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -474,15 +477,16 @@ class SwitchroomApp(App[None]):
 
     def _show_summaries(self, summaries: PaneSummaries) -> None:
         self.bad_records = summaries.bad_records
-        if summaries.window_end != self.view.window_end:
-            self.view.window_end = summaries.window_end
+        sign = summaries.counting.sign()
+        if summaries.window_end != self.view.window_end or sign != self.counting_sign:
+            self.view.window_end, self.counting_sign = summaries.window_end, sign
             self._show_title()
         if summaries.connections is not None:
             self.connections_table.show(summaries.connections)
         if summaries.failures is not None:
             self.failure_table.show(summaries.failures)
         if summaries.breakdowns is not None:
-            self.breakdown_view.show(summaries.breakdowns)
+            self.breakdown_view.show(summaries.breakdowns, sign)
         if summaries.scripts is not None:
             self.script_summary.show(summaries.scripts)
 
@@ -513,4 +517,4 @@ class SwitchroomApp(App[None]):
                    else f"{self.connections_table.row_count:,} connections")
         self.status_line.show(self.hub_url, self.link, self.ingest_rate.per_second(), counted,
                               self.replicator.bad_frames if self.replicator else 0, shown is None or shown.follow,
-                              self.bad_records)
+                              self.bad_records, self.replicator.catching_up() if self.replicator else None)

@@ -26,6 +26,9 @@ from switchroom.tui.http import hub_client
 from switchroom.tui.link import LinkState
 
 MAX_FRAME_BYTES = 64 << 20
+CATCHING_UP_SLACK = 1_000
+"""Seqs the cache may be behind the hub's head before the status line says ``catching up`` and not
+``live``: less than a tenth of a second of a 10,000 records/s stream."""
 MAX_WRITES_IN_FLIGHT = 4
 # How the hub starts every batch frame; any other frame is decoded on the event loop.
 BATCH_PREFIXES = ('{"type":"batch"', b'{"type":"batch"')
@@ -80,6 +83,8 @@ class Replicator:
         self.max_frame_bytes = max_frame_bytes
         self.streams = streams
         self._log_through = 0
+        self.hub_head = 0
+        """The hub's head seq, as its last ``hello`` or heartbeat on the log stream said."""
         self._write_failure: BaseException | None = None
         self._progressed = False
         self._error = ""
@@ -158,6 +163,8 @@ class Replicator:
             compression=self.compression,
         ) as ws:
             cursor = await self.cache.read(lambda log: log.cursor(cursor_name))
+            if cursor_name == LOG_CURSOR:
+                self._log_through = cursor
             try:
                 await ws.send(dumps(SubscribeFrame(after=cursor)).decode())
                 async for message in ws:
@@ -190,8 +197,10 @@ class Replicator:
         if isinstance(frame, HelloFrame):
             if frame.hub_id != self.cache.hub_id:
                 raise HubChanged(frame.hub_id)
+            self._heard_head(cursor, frame.head_seq)
             went_live()
         elif isinstance(frame, HeartbeatFrame):
+            self._heard_head(cursor, frame.head_seq)
             self._carried()
         elif isinstance(frame, BatchFrame):  # a batch whose keys come in another order
             self._ingested(cursor, *await self.cache.store_batch(message, cursor))
@@ -232,6 +241,17 @@ class Replicator:
         if cursor == LOG_CURSOR:
             self._log_through = through_seq
         self._on_ingest(added, self._log_through)
+
+    def _heard_head(self, cursor: str, head_seq: int) -> None:
+        if cursor == LOG_CURSOR:
+            self.hub_head = head_seq
+
+    def catching_up(self) -> float | None:
+        """The share of the hub's log the cache holds while it is more than ``CATCHING_UP_SLACK`` seqs
+        behind the head the hub last told; None once it has caught up (or before the hub said)."""
+        if self.hub_head - self._log_through <= CATCHING_UP_SLACK:
+            return None
+        return self._log_through / self.hub_head
 
     def _carried(self) -> None:
         """The link carried something: the backoff starts over after it, and an error shown is over."""

@@ -55,12 +55,14 @@ class ViewState:
         focus = f"conn:{self.connection_id} " if self.connection_id else ""
         return (focus + self.filters.get(pane, "")).strip()
 
-    def breadcrumb(self, pane: str) -> str:
+    def breadcrumb(self, pane: str, note: str = "") -> str:
+        """The title line: where the view is, its window, a ``note`` (the summaries still counting) and,
+        last (it may be cut), the pane's filter."""
         parts = ["Switchroom"]
         if self.connection_id:
             parts.append(self.connection_id)
         end = f" to {self.window_end[:16].replace('T', ' ')} (cache)" if self.window_end else ""
-        line = f"{' › '.join(parts)}  · window {self.window_label}{end}"  # the filter last: it may be cut
+        line = f"{' › '.join(parts)}  · window {self.window_label}{end}{'  · ' + note if note else ''}"
         if self.filters.get(pane):
             line += f"  / {self.filters[pane]}"
         return line

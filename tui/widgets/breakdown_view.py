@@ -121,6 +121,8 @@ class BreakdownView(CursorRows):
         """What choosing each line filters the log to (None: a heading)."""
         self._shown: list[Breakdown] = []
         """Worst first."""
+        self.counting = ""
+        """The sign shown while the breakdowns are partial; '' once they count every record held."""
         self._compact = False
         """One line a feature, but for the open one's classes and codes (they do not all fit)."""
         self._open: tuple[str, str] | None = None
@@ -130,10 +132,12 @@ class BreakdownView(CursorRows):
     def row_count(self) -> int:
         return len(self._lines)
 
-    def show(self, breakdowns: list[Breakdown]) -> None:
+    def show(self, breakdowns: list[Breakdown], counting: str = "") -> None:
+        """Show ``breakdowns``; ``counting`` (``counting 412,000 / 1,000,000``) while they leave out records
+        the cache holds, said on the first line."""
         ordered = sorted(breakdowns, key=_worst_first)
-        if ordered != self._shown:
-            self._shown = ordered
+        if ordered != self._shown or counting != self.counting:
+            self._shown, self.counting = ordered, counting
             self._lay_out()
 
     def on_resize(self) -> None:
@@ -143,9 +147,11 @@ class BreakdownView(CursorRows):
         """Build the lines for the breakdowns and the view's height, keeping the cursor on its line."""
         at = self._choices[self.cursor] if 0 <= self.cursor < len(self._choices) else None
         self._lines, self._choices = [], []
-        if not self._shown:
+        if self.counting:
+            self._add(Text(f"{self.counting}: still counting, these figures are partial", style="bold yellow"), None)
+        if not self._shown and not self.counting:
             self._add(Text("no calls in the window yet", style="dim"), None)
-        whole = sum(1 + len(_detail(item)) for item in self._shown)
+        whole = sum(1 + len(_detail(item)) for item in self._shown) + bool(self.counting)
         compact = len(self._shown) > 1 and whole > self.scrollable_content_region.height
         self._compact = compact
         self.border_subtitle = ("tab here · ↑↓ opens a feature · enter filters the log" if compact

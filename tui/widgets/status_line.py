@@ -31,8 +31,9 @@ class IngestRate:
 
 class StatusLine(Static):
     def show(self, hub_url: str, link: LinkState, rate: float, shown: str, bad_frames: int,
-             following: bool = True, bad_records: int = 0) -> None:
-        """``shown``: what the pane on screen holds, e.g. ``1,234 calls``."""
+             following: bool = True, bad_records: int = 0, catching_up: float | None = None) -> None:
+        """``shown``: what the pane on screen holds, e.g. ``1,234 calls``; ``catching_up``: the share of
+        the hub's log the cache holds while it is still copying the backlog (said instead of ``live``)."""
         """Colours are the theme's ($success, $warning, $error), so every theme and NO_COLOR work."""
         style = {"live": "bold $success", "offline": "bold $error"}.get(link.name, "bold $warning")
         if link.error:
@@ -40,7 +41,10 @@ class StatusLine(Static):
         # What an operator must not miss comes first, so that a narrow terminal cuts the hub's URL and the
         # rate rather than the link's state, a pause or bad frames.
         # the link's detail may quote the hub (an error frame's message, a close reason): printable
-        parts: list[str | tuple[str, str]] = [(printable(link.describe()), style)]
+        state = link.describe()
+        if link.name == "live" and catching_up is not None and not link.error:
+            state, style = f"catching up {catching_up:.0%}", "bold $warning"
+        parts: list[str | tuple[str, str]] = [(printable(state), style)]
         if not following:
             parts.append((" · paused (End follows)", "bold $warning"))
         if bad_frames:
