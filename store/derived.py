@@ -1,12 +1,11 @@
 """Derived data of a cache, kept up to date behind ingest by an indexer with its own cursor.
 
 A dashboard cache stores each record's seq, kind and text only, with one index, ``(kind, seq)``, so that
-replication writes a backlog fast (1M records at 116,000–141,000/s end to end on the 2-core reference
-machine, nearly idle; ``benchmarks/replication.py``): every column, index and per-record step at insert
-would cost there. What the dashboard's summaries, filters and search need is built here instead, by an
-indexer reading the records past its cursor a chunk at a time, into a file of its own beside the cache
-(``derived_path``: ``<cache>-derived``), so that its writes never hold the lock the replication writer takes (measured in the same file: the
-writer's 2,000-record transactions waited 0.5 s at the median, 1.8 s at worst, behind the indexer's):
+replication writes a backlog fast: every column, index and per-record step at insert would cost there.
+What the dashboard's summaries, filters and search need is built here instead, by an indexer reading
+the records past its cursor a chunk at a time, into a file of its own beside the cache (``derived_path``:
+``<cache>-derived``), so that its writes never hold the lock the replication writer takes (in one file,
+the writer's transactions waited behind the indexer's: figures in ``docs/performance.md``):
 
 - ``derived_entries``: a narrow copy of each record's filterable columns (plus ``outcome``: the
   api_call's error code, the script run's status, the trigger event's delivery; and an api_call's

@@ -41,11 +41,10 @@ _INSERT_COLUMNS = ("seq", "ts", "kind", *INDEXED, "body")
 TEXTS_TABLE = "record_texts"
 """Where a replica stores its records: each one's ``TEXT_COLUMNS`` only."""
 TEXT_COLUMNS = ("seq", "kind", "body")
-# A replica's ``records`` is a view with the hub's columns, the others read out of each record's text.
-# Copied into columns at insert, they cost the cache writer more than half its insert (about 4 µs a record
-# of 7.5: Python's sqlite3 binds each value on its own, and absent ones had to be coded and turned back
-# into NULL in SQL); read from the text, they cost a reader about 2 µs a record more for a scan that
-# filters on them, and nothing for one by kind and seq (kind stays a column, for its index).
+# A replica's ``records`` is a view with the hub's columns, the others read out of each record's text:
+# copied into columns at insert, they cost the cache writer more than half its insert (Python's sqlite3
+# binds each value on its own); read from the text, they cost only a scan that filters on them, and
+# nothing for one by kind and seq (kind stays a column, for its index). Figures: docs/performance.md.
 _RECORDS_VIEW = (
     "CREATE VIEW IF NOT EXISTS records AS SELECT seq, json_extract(body, '$.ts') AS ts, kind, "
     + "".join(f"json_extract(body, '$.{name}') AS {name}, " for name in INDEXED)
