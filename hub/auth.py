@@ -2,6 +2,8 @@
 
 import hmac
 
+from switchroom.hub.errors import ConnectApiError
+
 
 def same_secret(known: str, given: str) -> bool:
     """Constant-time comparison of a secret with what a client sent (any text, ASCII or not)."""
@@ -24,3 +26,10 @@ class OperatorTokens:
             if same_secret(secret, token.strip()):
                 return name
         return None
+
+    def required(self, authorization: str | None) -> str:
+        """The actor of an ops API request; 401 in the error shape when its token matches none."""
+        actor = self.actor(authorization)
+        if actor is None:
+            raise ConnectApiError("unauthorized", "Missing or wrong operator token (Authorization: Bearer …)")
+        return actor

@@ -12,7 +12,7 @@ from switchroom.protocol.catalog import Connection, FeatureOperation, OperationK
 
 from switchroom.hub.auth import OperatorTokens
 from switchroom.hub.catalog import Catalog
-from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.errors import ConnectApiError, query_int
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.script_runs import script_version
 from switchroom.hub.users import UserConnections
@@ -79,10 +79,7 @@ class OpsApi:
         }
 
     def _authorize(self, request: Request) -> str:
-        actor = self.tokens.actor(request.headers.get("authorization"))
-        if actor is None:
-            raise ConnectApiError("unauthorized", "Missing or wrong operator token (Authorization: Bearer …)")
-        return actor
+        return self.tokens.required(request.headers.get("authorization"))
 
 
 def connection_definition(catalog: Catalog, connection: Connection) -> dict[str, Any]:
@@ -123,9 +120,4 @@ def _operation(catalog: Catalog, kind: OperationKind, entry: FeatureOperation) -
 
 
 def _window_minutes(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_WINDOW_MINUTES
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_WINDOW_MINUTES:
-        raise ConnectApiError("invalid_parameters", f"window_minutes must be 1 to {MAX_WINDOW_MINUTES}",
-                              [field_error("/window_minutes", f"must be a whole number from 1 to {MAX_WINDOW_MINUTES}")])
-    return int(raw)
+    return query_int(raw, "window_minutes", 1, MAX_WINDOW_MINUTES, DEFAULT_WINDOW_MINUTES)

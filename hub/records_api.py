@@ -14,10 +14,10 @@ from starlette.responses import JSONResponse, Response
 
 from switchroom.protocol.kinds import KINDS
 from switchroom.hub.auth import OperatorTokens
-from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.errors import ConnectApiError, filter_param, query_int
 from switchroom.hub.recorder import Recorder
 from switchroom.store import EventLog
-from switchroom.store.filters import FilterError, RecordFilter, parse_filter
+from switchroom.store.filters import RecordFilter
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -63,11 +63,10 @@ class RecordsApi:
     async def records(self, request: Request) -> Response:
         """The records a filter shows, a page at a time (``filter``, ``after``, ``limit``)."""
         try:
-            if self.tokens.actor(request.headers.get("authorization")) is None:
-                raise ConnectApiError("unauthorized", "Missing or wrong operator token (Authorization: Bearer …)")
+            self.tokens.required(request.headers.get("authorization"))
             record_filter = _filter(request.query_params.get("filter", ""))
-            after = _whole(request.query_params.get("after"), "after", 0, 1 << 62, 0)
-            limit = _whole(request.query_params.get("limit"), "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)
+            after = query_int(request.query_params.get("after"), "after", 0, 1 << 62, 0)
+            limit = query_int(request.query_params.get("limit"), "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)
         except ConnectApiError as exc:
             return JSONResponse(exc.body.model_dump(), status_code=exc.status)
         page = await self.recorder.read(lambda log: records_page(log, record_filter, after, limit))
@@ -80,16 +79,4 @@ class RecordsApi:
 def _filter(text: str) -> RecordFilter:
     """The filter language over every kind of record (``kind:`` narrows it, and the language bounds its
     length); relative times from now."""
-    try:
-        return parse_filter(text, RecordFilter(kinds=KINDS), now=datetime.now(UTC))
-    except FilterError as exc:
-        raise ConnectApiError("invalid_parameters", f"filter: {exc}", [field_error("/filter", str(exc))]) from None
-
-
-def _whole(raw: str | None, name: str, low: int, high: int, default: int) -> int:
-    if raw is None:
-        return default
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not low <= int(raw) <= high:
-        raise ConnectApiError("invalid_parameters", f"{name} must be a whole number from {low} to {high}",
-                              [field_error(f"/{name}", f"must be a whole number from {low} to {high}")])
-    return int(raw)
+    return filter_param(text, RecordFilter(kinds=KINDS), datetime.now(UTC))

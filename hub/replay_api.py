@@ -33,9 +33,7 @@ class ReplayApi:
 
     async def post(self, request: Request) -> JSONResponse:
         try:
-            actor = self.tokens.actor(request.headers.get("authorization"))
-            if actor is None:
-                raise ConnectApiError("unauthorized", "Missing or wrong operator token (Authorization: Bearer …)")
+            actor = self.tokens.required(request.headers.get("authorization"))
             body = await json_object(request)
             seq = _event_seq(body)
             # The rerun request's checks of what the two share, the event standing where a call would.

@@ -107,10 +107,7 @@ class RerunApi:
         return JSONResponse(bulk.as_json(with_items=False))
 
     def _authorize(self, request: Request) -> str:
-        actor = self.tokens.actor(request.headers.get("authorization"))
-        if actor is None:
-            raise ConnectApiError("unauthorized", "Missing or wrong operator token (Authorization: Bearer …)")
-        return actor
+        return self.tokens.required(request.headers.get("authorization"))
 
 
 async def run_once(reruns: Reruns, order: RerunOrder, work: Callable[[], Awaitable[Outcome]]) -> JSONResponse:

@@ -22,13 +22,13 @@ import uuid
 import orjson
 
 from switchroom.hub.catalog import Catalog
-from switchroom.hub.errors import ConnectApiError, field_error
+from switchroom.hub.errors import ConnectApiError, field_error, filter_param
 from switchroom.hub.inbound import CallContext, call_record
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.resolution import resolve_fields
 from switchroom.hub.runner import OperationRunner, ResolvedOperation, raise_for
 from switchroom.store import EventLog, iso_timestamp
-from switchroom.store.filters import FilterError, RecordFilter, parse_filter
+from switchroom.store.filters import RecordFilter
 from switchroom.store.related import LOOK_AROUND, record_at, records_near
 
 log = logging.getLogger("switchroom.hub")
@@ -392,7 +392,4 @@ def _filtered_inbound(log: EventLog, record_filter: RecordFilter,
 
 def _filter(text: str, as_of: datetime) -> RecordFilter:
     """The filter language read for reruns: api calls only, relative times counted back from ``as_of``."""
-    try:
-        return parse_filter(text, RecordFilter(kinds=("api_call",)), now=as_of)
-    except FilterError as exc:
-        raise ConnectApiError("invalid_parameters", f"filter: {exc}", [field_error("/filter", str(exc))]) from None
+    return filter_param(text, RecordFilter(kinds=("api_call",)), as_of)
