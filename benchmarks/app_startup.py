@@ -35,7 +35,7 @@ import tempfile  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from switchroom.store.derived import derived_path  # noqa: E402
+from switchroom.store.analytics.derived import derived_path  # noqa: E402
 from switchroom.tui import known_hubs  # noqa: E402
 from switchroom.tui.pane_summaries import FirstRead, read_first_screen  # noqa: E402
 

@@ -25,7 +25,7 @@ import time
 
 from replication import TOKEN, build_hub_db, served_hub
 
-from switchroom.store.derived import derived_path
+from switchroom.store.analytics.derived import derived_path
 from switchroom.tui.app import SwitchroomApp
 
 SAMPLE_S = 0.25

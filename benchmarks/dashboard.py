@@ -144,7 +144,7 @@ def indexing(path: Path) -> None:
     in this process stores 2,000-record batches at up to 10,000 records/s (DESIGN §11 live ingest);
     print the indexer's speed and how long the writer's transactions took, alone for 15 s first and
     then beside the indexer."""
-    from switchroom.store.derived import Indexer
+    from switchroom.store.analytics.derived import Indexer
     from switchroom.tui.indexing import IndexRunner
 
     cache = EventLog(path, replica=True)
@@ -207,12 +207,12 @@ def _live_writer(path: Path, head: int, done: threading.Event, waits: list[float
 
 
 def queries(log: EventLog, runs: int) -> None:
-    from switchroom.store.aggregates import counts_query
-    from switchroom.store.breakdowns import breakdowns, feature_breakdown
-    from switchroom.store.connection_summaries import connection_summaries
-    from switchroom.store.failures import failure_groups
+    from switchroom.store.analytics.aggregates import counts_query
+    from switchroom.store.analytics.breakdowns import breakdowns, feature_breakdown
+    from switchroom.store.analytics.connection_summaries import connection_summaries
+    from switchroom.store.analytics.failures import failure_groups
     from switchroom.store.filters import parse_filter
-    from switchroom.store.record_windows import Anchor, count_matches, window
+    from switchroom.store.analytics.record_windows import Anchor, count_matches, window
 
     [(newest,)] = log.execute("SELECT ts FROM records ORDER BY seq DESC LIMIT 1")
     now = datetime.fromisoformat(newest.replace("Z", "+00:00"))

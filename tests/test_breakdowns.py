@@ -12,13 +12,13 @@ import threading
 import pytest
 
 from switchroom.store import EventLog, iso_timestamp
-from switchroom.store.breakdowns import breakdowns, feature_breakdown
-from switchroom.store.connection_summaries import connection_summaries
-from switchroom.store.derived import Indexer, attach, derived_path
-from switchroom.store.failures import Cause, failure_groups
+from switchroom.store.analytics.breakdowns import breakdowns, feature_breakdown
+from switchroom.store.analytics.connection_summaries import connection_summaries
+from switchroom.store.analytics.derived import Indexer, attach, derived_path
+from switchroom.store.analytics.failures import Cause, failure_groups
 from switchroom.store.filters import RecordFilter, parse_status
-from switchroom.store.record_windows import count_matches
-from switchroom.store.retention import trim
+from switchroom.store.analytics.record_windows import count_matches
+from switchroom.store.analytics.retention import trim
 from switchroom.store.status_codes import status_class, status_key
 from switchroom.tui.indexing import IndexRunner
 

@@ -189,7 +189,7 @@ async def test_the_cache_of_a_hub_that_is_gone_can_be_browsed(tmp_path: Path) ->
 
 
 async def test_retention_trims_the_cache_and_the_log_view_follows(hub: RunningHub, tmp_path: Path) -> None:
-    from switchroom.store.retention import used_bytes
+    from switchroom.store.analytics.retention import used_bytes
     from switchroom.tui.config import CacheLimits, Config
 
     app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")

@@ -350,7 +350,7 @@ async def test_a_short_breakdown_shows_every_feature_and_opens_the_one_under_the
     """Six features' classes and codes take 30 lines; in 10 each feature is one line, worst first, with the
     worst open; moving down opens the next and closes the last; with room, every feature is open."""
     from textual.app import App, ComposeResult
-    from switchroom.store.breakdowns import Breakdown, StatusShare
+    from switchroom.store.analytics.breakdowns import Breakdown, StatusShare
 
     def breakdown(feature: str, failed: int) -> Breakdown:
         ok, bad = StatusShare("2xx", 100 - failed, (100 - failed) / 100, 5.0, 9.0, ""), StatusShare(

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from switchroom.store import EventLog
-from switchroom.store.derived import Indexer, attach
+from switchroom.store.analytics.derived import Indexer, attach
 from switchroom.store.filters import FilterError, RecordFilter, StatusMatch, matching_records, parse_filter, without_keys
-from switchroom.store.record_windows import Anchor, count_matches, window
+from switchroom.store.analytics.record_windows import Anchor, count_matches, window
 from tests.test_breakdowns import records
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)

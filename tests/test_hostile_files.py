@@ -18,8 +18,8 @@ import httpx
 import pytest
 
 from switchroom.store import EventLog, utc_now_iso
-from switchroom.store.breakdowns import Breakdown, breakdowns
-from switchroom.store.derived import Indexer, attach, derived_cursor, present
+from switchroom.store.analytics.breakdowns import Breakdown, breakdowns
+from switchroom.store.analytics.derived import Indexer, attach, derived_cursor, present
 from switchroom.store.filters import RecordFilter
 from switchroom.hub.settings import load_secrets
 from tests.hubproc import RunningHub, bare_env, start_hub

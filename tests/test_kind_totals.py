@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from switchroom.store import EventLog
-from switchroom.store.kind_totals import kind_total, remember_total
-from switchroom.store.retention import trim
+from switchroom.store.analytics.kind_totals import kind_total, remember_total
+from switchroom.store.analytics.retention import trim
 from tests.test_dashboard import wait_until
 from switchroom.tui import known_hubs
 from switchroom.tui.app import SwitchroomApp

@@ -40,6 +40,19 @@ def test_imports_flow_one_way(package: str) -> None:
         assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
 
 
+def test_the_log_core_knows_nothing_of_the_dashboards_analytics() -> None:
+    """``store`` is the log both sides share; ``store.analytics`` (derived counts, windows, breakdowns,
+    failure groups, retention) is the dashboard's, built on it and never the other way."""
+    core = [p for p in sorted((ROOT / "store").glob("*.py"))]
+    assert core
+    for path in core:
+        wrong = {name for name in imported_modules(path) if name.startswith("switchroom.store.analytics")}
+        assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
+    for path in (p for part in ("hub", "protocol") for p in sorted((ROOT / part).rglob("*.py"))):
+        wrong = {name for name in imported_modules(path) if name.startswith("switchroom.store.analytics")}
+        assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
+
+
 def test_every_part_is_imported_by_its_installed_name() -> None:
     """An install has ``switchroom.hub``, not ``hub`` (tests/test_packaging.py): code and tests that import
     a bare part name work only inside this checkout."""

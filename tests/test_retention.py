@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from switchroom.store import EventLog, iso_timestamp
-from switchroom.store.retention import trim, used_bytes
+from switchroom.store.analytics.retention import trim, used_bytes
 from switchroom.tui.config import Config, ConfigError, load_config
 
 

@@ -4,7 +4,7 @@ until that feature has dropped below the threshold and crossed it anew."""
 
 from dataclasses import dataclass, field
 
-from switchroom.store.breakdowns import Breakdown
+from switchroom.store.analytics.breakdowns import Breakdown
 
 FAILED_KEYS = frozenset({"5xx", "none"})
 """What counts as failed here: the hub or the service behind it failed (a 4xx is the caller's mistake)."""

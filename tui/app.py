@@ -17,7 +17,7 @@ from textual.notifications import SeverityLevel
 from textual.widgets import ContentSwitcher, Static
 
 from switchroom.store import iso_timestamp
-from switchroom.store.breakdowns import breakdowns
+from switchroom.store.analytics.breakdowns import breakdowns
 from switchroom.store.filters import FilterError, RecordFilter
 from switchroom.themes import APP_CSS, load_themes
 from switchroom.tui.actions import APP, bindings

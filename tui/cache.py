@@ -21,12 +21,12 @@ import platformdirs
 
 from switchroom.protocol.batches import cut_batch, parse_batch
 from switchroom.store import EventLog, iso_timestamp
-from switchroom.store.derived import derived_path
+from switchroom.store.analytics.derived import derived_path
 from switchroom.store.file_damage import damage_of, remove, set_aside
 from switchroom.store.eventlog import record_rows, text_rows
-from switchroom.store.kind_totals import KindTotal, remember_total
+from switchroom.store.analytics.kind_totals import KindTotal, remember_total
 from switchroom.store.private_files import private_folder
-from switchroom.store.retention import trim
+from switchroom.store.analytics.retention import trim
 
 if TYPE_CHECKING:  # the settings' module loads Textual, which opening a cache does not wait for
     from switchroom.tui.config import CacheLimits
@@ -180,7 +180,7 @@ class Cache:
         return await loop.run_in_executor(self._write_thread, partial(trim, self._writer, older_than, limits.max_bytes))
 
     async def remember_total(self, kind: str, total: KindTotal) -> None:
-        """Keep a kind's total for later runs (``store.kind_totals``), on the writer thread between
+        """Keep a kind's total for later runs (``store.analytics.kind_totals``), on the writer thread between
         batches. A total that cannot be kept (the cache closed or busy) is counted again next time."""
         try:
             await asyncio.get_running_loop().run_in_executor(

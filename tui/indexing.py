@@ -3,7 +3,7 @@
 A process, not a thread: the indexer is Python work for tens of microseconds a record, and in the
 dashboard's process it would hold the GIL against the UI and the replication writer (whose SQLite
 calls give the GIL up and must win it back after every statement). Its derived data lives in a file of
-its own (``store.derived``), so it shares nothing with the dashboard but the cache's path.
+its own (``store.analytics.derived``), so it shares nothing with the dashboard but the cache's path.
 
 The dashboard starts one per cache it opens, wakes it after each stored batch (``wake`` is cheap and
 safe from any thread), and stops it before the cache closes. ``on_progress`` is called with the
@@ -20,7 +20,7 @@ import sqlite3
 import sys
 import threading
 
-from switchroom.store.derived import CHUNK, Indexer
+from switchroom.store.analytics.derived import CHUNK, Indexer
 
 log = logging.getLogger("switchroom.dashboard")
 RETRY_SECONDS = 1.0

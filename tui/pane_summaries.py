@@ -12,10 +12,11 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
-from switchroom.store import EventLog, derived, iso_timestamp
-from switchroom.store.breakdowns import Breakdown, breakdowns
-from switchroom.store.connection_summaries import ConnectionSummary, connection_summaries
-from switchroom.store.failures import FailureGroup, failure_groups
+from switchroom.store import EventLog, iso_timestamp
+from switchroom.store.analytics import derived
+from switchroom.store.analytics.breakdowns import Breakdown, breakdowns
+from switchroom.store.analytics.connection_summaries import ConnectionSummary, connection_summaries
+from switchroom.store.analytics.failures import FailureGroup, failure_groups
 from switchroom.store.queries import ScriptStats, script_summary
 from switchroom.store.record_shape import moment
 from switchroom.tui import known_hubs

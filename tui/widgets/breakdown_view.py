@@ -19,7 +19,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.strip import Strip
 
-from switchroom.store.breakdowns import Breakdown, StatusShare
+from switchroom.store.analytics.breakdowns import Breakdown, StatusShare
 from switchroom.tui.actions import bindings
 from switchroom.tui.text import printable
 from switchroom.tui.widgets.cursor_rows import CursorRows

@@ -8,7 +8,7 @@ columns (facts and sparklines) first."""
 
 from textual.message import Message
 
-from switchroom.store.connection_summaries import ConnectionSummary
+from switchroom.store.analytics.connection_summaries import ConnectionSummary
 from switchroom.tui.definitions import ConnectionFacts
 from switchroom.tui.actions import bindings
 from switchroom.tui.widgets.record_list import Column

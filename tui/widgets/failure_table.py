@@ -5,7 +5,7 @@ other group why it cannot and what can be done instead."""
 
 from textual.message import Message
 
-from switchroom.store.failures import FailureGroup
+from switchroom.store.analytics.failures import FailureGroup
 from switchroom.tui.actions import bindings
 from switchroom.tui.widgets.record_list import Column
 from switchroom.tui.widgets.row_table import Cell, Row, RowTable

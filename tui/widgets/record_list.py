@@ -23,11 +23,11 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from switchroom.store import EventLog, records_after, records_window
-from switchroom.store.derived import read_snapshot
-from switchroom.store.kind_totals import REMEMBER_FROM, kind_total
+from switchroom.store.analytics.derived import read_snapshot
+from switchroom.store.analytics.kind_totals import REMEMBER_FROM, kind_total
 from switchroom.store.filters import RecordFilter
 from switchroom.store.record_shape import BAD, shaped
-from switchroom.store.record_windows import Matches, count_matches, window
+from switchroom.store.analytics.record_windows import Matches, count_matches, window
 from switchroom.tui.actions import bindings
 from switchroom.tui.cache import Cache, CacheClosed
 from switchroom.tui.screens.time_jump import TimeJump

@@ -1,19 +1,19 @@
 """Per-feature status-code breakdowns of api_calls over a window: by class and by code, with shares and
 p50/p95 latency, for the API logs pane.
 
-Read from the indexer's aggregates (``store.aggregates``; why aggregates and not an index: see
-``store.derived``), so one feature over a day of a 1M-record cache sums a few hundred rows. Counts are
+Read from the indexer's aggregates (``store.analytics.aggregates``; why aggregates and not an index: see
+``store.analytics.derived``), so one feature over a day of a 1M-record cache sums a few hundred rows. Counts are
 exact (they equal a count over the records up to ``through_seq``); percentiles come from latency
-histograms and are within 9 % (``store.latency``).
+histograms and are within 9 % (``store.analytics.latency``).
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from switchroom.store.aggregates import Tally, window_sums
-from switchroom.store.derived import attach
+from switchroom.store.analytics.aggregates import Tally, window_sums
+from switchroom.store.analytics.derived import attach
 from switchroom.store.eventlog import EventLog
-from switchroom.store.latency import BINS, percentile
+from switchroom.store.analytics.latency import BINS, percentile
 from switchroom.store.status_codes import CLASSES, class_meaning, code_meaning, status_class, status_key
 
 _GROUP = ("connection_id", "feature_id", "status_code", "skipped")

@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from typing import Any
 import sqlite3
 
-from switchroom.store.derived import derived_cursor, present, read_snapshot
-from switchroom.store.derived_counts import COUNTED_KINDS, KEY_COLUMNS
-from switchroom.store.latency import BIN_SQL, BINS, COLUMNS as HIST, with_log2
+from switchroom.store.analytics.derived import derived_cursor, present, read_snapshot
+from switchroom.store.analytics.derived_counts import COUNTED_KINDS, KEY_COLUMNS
+from switchroom.store.analytics.latency import BIN_SQL, BINS, COLUMNS as HIST, with_log2
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Tally:
     last_ts: str
     last_seq: int
     histogram: list[int] = field(default_factory=list)
-    """Counts per ``store.latency`` bin; empty when latency was not asked for."""
+    """Counts per ``store.analytics.latency`` bin; empty when latency was not asked for."""
 
 
 @dataclass(frozen=True)

@@ -3,15 +3,15 @@
 The cursor is left alone: records dropped for age or size are not fetched again. Each chunk is its own
 short transaction, and one call does at most ``max_chunks`` of them, so a writer thread that trims
 between batches never holds up ingest for long; whatever is left is trimmed on the next call. Where the
-indexer has built derived data (``store.derived``), each chunk leaves it right after, so counts,
+indexer has built derived data (``store.analytics.derived``), each chunk leaves it right after, so counts,
 search and the filtered log do not show records the cache no longer holds.
 """
 
 import math
 
-from switchroom.store import derived
+from switchroom.store.analytics import derived
 from switchroom.store.eventlog import EventLog
-from switchroom.store.kind_totals import count_trim
+from switchroom.store.analytics.kind_totals import count_trim
 
 CHUNK = 10_000
 

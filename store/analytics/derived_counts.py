@@ -1,5 +1,5 @@
 """The indexer's counts: records tallied per minute, ten minutes and hour, added as records are
-indexed and taken out as retention drops them (``store.derived`` keeps the tables, ``store.aggregates``
+indexed and taken out as retention drops them (``store.analytics.derived`` keeps the tables, ``store.analytics.aggregates``
 reads them)."""
 
 from collections.abc import Callable, Iterable, Sequence
@@ -7,7 +7,7 @@ from typing import Any
 import sqlite3
 
 from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN
-from switchroom.store.latency import BINS, COLUMNS as HIST, bin_of
+from switchroom.store.analytics.latency import BINS, COLUMNS as HIST, bin_of
 from switchroom.store.status_codes import is_failure
 
 COUNTED_KINDS = (API_CALL, SCRIPT_RUN)

@@ -14,9 +14,9 @@ from typing import Any
 import sqlite3
 
 
-from switchroom.store import derived
-from switchroom.store.aggregates import window_sums
-from switchroom.store.derived_counts import COUNTED_KINDS
+from switchroom.store.analytics import derived
+from switchroom.store.analytics.aggregates import window_sums
+from switchroom.store.analytics.derived_counts import COUNTED_KINDS
 from switchroom.store.eventlog import EventLog, record_of
 from switchroom.store.filters import RecordFilter
 

@@ -15,9 +15,9 @@ the writer's transactions waited behind the indexer's: figures in ``docs/perform
   means handing FTS5 the same text again: retention does that through ``forget``.
 - ``derived_counts``: api_calls and script runs counted per minute (``span`` 'm'), per ten minutes
   ('t') and per hour ('h') × kind × connection × feature × op id × direction × status × skipped ×
-  outcome × op (action, query, trigger…), with the first and last ``ts`` and last seq and a latency histogram (``store.latency``).
+  outcome × op (action, query, trigger…), with the first and last ``ts`` and last seq and a latency histogram (``store.analytics.latency``).
   Summaries over a window read the hours it covers whole, the ten-minutes and minutes before its
-  first whole hour, and the records of its first, partial minute (``store.aggregates``): a day of a
+  first whole hour, and the records of its first, partial minute (``store.analytics.aggregates``): a day of a
   feature is a few hundred rows, whatever the record count. Aggregates rather than a covering index
   over the records: an index still reads every record of the window (80k for one feature over a day
   of 1M), and a percentile needs them sorted; a histogram sums.
@@ -32,7 +32,7 @@ The file also holds the indexer's cursor (``derived_cursors``, name ``derived``)
 cache it was built from (``derived_meta``; every table's name starts with ``derived_``, so that none
 hides a cache's own when the file is attached), so a cache started afresh under the same name gets its derived data built
 afresh. Readers attach it to their connection to the cache (``attach``). Retention
-(``store.retention``) takes the records it drops out of it (``forget_dropped``) right after dropping
+(``store.analytics.retention``) takes the records it drops out of it (``forget_dropped``) right after dropping
 them; should the dashboard stop in between, the indexer forgets them itself (less their search text,
 which then lingers unseen: every search goes through ``derived_entries``).
 """
@@ -47,9 +47,9 @@ import uuid
 import orjson
 
 from switchroom.protocol.kinds import OUTCOME_FIELD
-from switchroom.store.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
+from switchroom.store.analytics.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
 from switchroom.store.eventlog import INDEXED, EventLog, record_of
-from switchroom.store.latency import COLUMNS as HIST
+from switchroom.store.analytics.latency import COLUMNS as HIST
 from switchroom.store.record_shape import BAD, shaped
 from switchroom.store.file_damage import damage_of, is_damage, remove
 from switchroom.store.private_files import private_database
@@ -76,7 +76,7 @@ _SCHEMA = (
     "skipped INTEGER, latency_ms REAL, outcome TEXT, op TEXT)",
     # Indexes for the filters, each followed by kind (every filter names kinds) and seq (the rowid: the
     # order the log is shown in), so a window near either end of a filter's matches is found without
-    # walking the records that do not match; ``store.record_windows`` names the one to use.
+    # walking the records that do not match; ``store.analytics.record_windows`` names the one to use.
     "CREATE INDEX IF NOT EXISTS derived_entries_kind ON derived_entries (kind)",
     "CREATE INDEX IF NOT EXISTS derived_entries_status ON derived_entries (status_code, skipped, kind)",
     "CREATE INDEX IF NOT EXISTS derived_entries_feature ON derived_entries (feature_id, kind)",

@@ -4,7 +4,7 @@ to services (actions, queries, trigger polls) and webhooks to the developer's ba
 those failed; script runs and failures; the last error of any of them; and sparkline series of the
 inbound calls and their errors.
 
-Totals come from the indexer's aggregates (exact, like ``store.breakdowns``); the sparklines from its
+Totals come from the indexer's aggregates (exact, like ``store.analytics.breakdowns``); the sparklines from its
 per-minute activity, so their buckets are whole minutes. A rate is per minute of the part of the window
 the cache holds: a cache that began ten minutes ago divides by ten, not by the window's sixty.
 """
@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 import math
 
-from switchroom.store.aggregates import window_sums
-from switchroom.store.derived import attach, present
-from switchroom.store.derived_counts import KEY_COLUMNS
+from switchroom.store.analytics.aggregates import window_sums
+from switchroom.store.analytics.derived import attach, present
+from switchroom.store.analytics.derived_counts import KEY_COLUMNS
 from switchroom.store.eventlog import EventLog
-from switchroom.store.failures import FailureGroup, groups_of
-from switchroom.store.latency import percentile
+from switchroom.store.analytics.failures import FailureGroup, groups_of
+from switchroom.store.analytics.latency import percentile
 from switchroom.store.record_shape import TS_GLOB, moment
 from switchroom.store.status_codes import is_failure
 

@@ -5,15 +5,15 @@ answer) with its error code for an api_call, the outcome (error, timeout, oom) f
 storm of 10,000 503s is one row. One failing call is one row too: a Connect API call answered 502 or
 504 because the service failed made two records, the inbound answer and the hub's outbound call; the
 outbound groups of the same connection, feature and operation are folded into the inbound one as its
-causes (``502←503``). Read from the indexer's aggregates (``store.aggregates``), so the
+causes (``502←503``). Read from the indexer's aggregates (``store.analytics.aggregates``), so the
 cost follows the number of distinct failures in the window, not the number of records.
 """
 
 from dataclasses import dataclass, replace
 
-from switchroom.store.aggregates import WindowSums, window_sums
-from switchroom.store.derived import attach
-from switchroom.store.derived_counts import KEY_COLUMNS
+from switchroom.store.analytics.aggregates import WindowSums, window_sums
+from switchroom.store.analytics.derived import attach
+from switchroom.store.analytics.derived_counts import KEY_COLUMNS
 from switchroom.store.eventlog import EventLog
 from switchroom.store.filters import RecordFilter, parse_status
 from switchroom.store.status_codes import code_meaning, is_failure, outcome_meaning, status_key
