@@ -30,6 +30,7 @@ import orjson
 
 from switchroom.store.record_shape import TS_GLOB
 from switchroom.store.private_files import private_database
+from switchroom.store.transactions import write_transaction
 
 
 # Columns copied out of each record for indexing, in insert order after seq, ts, kind.
@@ -111,7 +112,7 @@ class EventLog:
     def _ensure_schema(self) -> None:
         names = self._schema_names()
         if self._schema_wanting(names):
-            with self._transaction():  # looked at again under the write lock: another process may be at it
+            with write_transaction(self._conn):  # looked at again under the lock: another process may be at it
                 names = self._schema_names()
                 if not {"records", "trigger_seen", "user_connections"} <= names:
                     self._create_schema()
@@ -181,9 +182,6 @@ class EventLog:
         self._conn.execute(f"CREATE INDEX IF NOT EXISTS idx_records_kind_seq ON {TEXTS_TABLE} (kind, seq)")
         self._conn.execute(_RECORDS_VIEW)
 
-    def _transaction(self) -> "_Transaction":
-        return _Transaction(self._conn)
-
     # -- identity ---------------------------------------------------------------------------------
 
     def meta(self, key: str) -> str | None:
@@ -220,7 +218,7 @@ class EventLog:
         the mark that stops it being delivered again are stored together or not at all.
         Returns the stored records. Seqs stay gap-free because there is one writer per database.
         """
-        with self._transaction():
+        with write_transaction(self._conn):
             if state:
                 self._write_state(state)
             head = self.head_seq()
@@ -250,7 +248,7 @@ class EventLog:
         """``replicate`` for rows already in the order of the columns this log stores: ``TEXT_COLUMNS`` in a
         replica (``record_rows`` gives them), the hub's ``records`` columns otherwise."""
         table, columns = (TEXTS_TABLE, TEXT_COLUMNS) if self.keeps_texts else ("records", _INSERT_COLUMNS)
-        with self._transaction():
+        with write_transaction(self._conn):
             before = self._conn.total_changes
             _insert_rows(self._conn, rows, table, columns)
             added = self._conn.total_changes - before
@@ -437,17 +435,3 @@ class StateChanges:
 
     def __bool__(self) -> bool:
         return bool(self.seen or self.user_connections)
-
-
-class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` (or ``ROLLBACK`` on error) on an autocommit connection."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self._conn.execute("BEGIN IMMEDIATE")
-        return self._conn
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        self._conn.execute("ROLLBACK" if exc_type else "COMMIT")

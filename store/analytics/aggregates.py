@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 import sqlite3
 
-from switchroom.store.analytics.derived import derived_cursor, present, read_snapshot
+from switchroom.store.analytics.derived import derived_cursor, present
+from switchroom.store.transactions import read_snapshot
 from switchroom.store.analytics.derived_counts import COUNTED_KINDS, KEY_COLUMNS
 from switchroom.store.analytics.latency import BIN_SQL, BINS, COLUMNS as HIST, with_log2
 

@@ -38,7 +38,6 @@ which then lingers unseen: every search goes through ``derived_entries``).
 """
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 import sqlite3
@@ -53,6 +52,7 @@ from switchroom.store.analytics.latency import COLUMNS as HIST
 from switchroom.store.record_shape import BAD, shaped
 from switchroom.store.file_damage import damage_of, is_damage, remove
 from switchroom.store.private_files import private_database
+from switchroom.store.transactions import read_snapshot, write_transaction
 
 CURSOR = "derived"
 SUFFIX = "-derived"
@@ -98,32 +98,6 @@ _SCHEMA = (
     "script_failures INTEGER NOT NULL, PRIMARY KEY (bucket, connection_id)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS derived_bad (seq INTEGER PRIMARY KEY, fields TEXT NOT NULL)",
 )
-
-@contextmanager
-def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error) on an autocommit connection."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-
-
-@contextmanager
-def read_snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    """Several reads that see the database as of one moment (WAL), however far the indexer gets
-    meanwhile; inside a transaction already open, that one's."""
-    if conn.in_transaction:
-        yield conn
-        return
-    conn.execute("BEGIN")
-    try:
-        yield conn
-    finally:
-        conn.execute("COMMIT")
-
 
 def derived_path(cache_path: Path | str) -> Path:
     cache_path = Path(cache_path)

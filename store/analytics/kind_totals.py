@@ -14,7 +14,7 @@ used either.
 from typing import NamedTuple
 import json
 
-from switchroom.store.analytics.derived import read_snapshot
+from switchroom.store.transactions import read_snapshot
 from switchroom.store.eventlog import EventLog
 
 TRIMS = "trims"

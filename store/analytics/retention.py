@@ -11,6 +11,7 @@ import math
 
 from switchroom.store.analytics import derived
 from switchroom.store.eventlog import EventLog
+from switchroom.store.transactions import write_transaction
 from switchroom.store.analytics.kind_totals import count_trim
 
 CHUNK = 10_000
@@ -55,12 +56,12 @@ def _drop_oldest(log: EventLog, count: int, before_ts: str | None) -> int:
     oldest = "SELECT seq FROM records ORDER BY seq LIMIT ?"
     before, params = ("AND ts < ?", (count, before_ts)) if before_ts else ("", (count,))
     if not derived.derived_path(log.path).exists():
-        with derived.write_transaction(conn):
+        with write_transaction(conn):
             went = conn.execute(f"DELETE FROM {table} WHERE seq IN ({oldest}) {before}", params).rowcount
             if went:
                 count_trim(log)
         return went
-    with derived.write_transaction(conn):
+    with write_transaction(conn):
         dropped = conn.execute(f"SELECT seq, body FROM records WHERE seq IN ({oldest}) {before}", params).fetchall()
         conn.executemany(f"DELETE FROM {table} WHERE seq = ?", [(seq,) for seq, _ in dropped])
         if dropped:

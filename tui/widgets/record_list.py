@@ -23,7 +23,7 @@ from textual.strip import Strip
 from textual.widgets import Static
 
 from switchroom.store import EventLog, records_after, records_window
-from switchroom.store.analytics.derived import read_snapshot
+from switchroom.store.transactions import read_snapshot
 from switchroom.store.analytics.kind_totals import REMEMBER_FROM, kind_total
 from switchroom.store.filters import RecordFilter
 from switchroom.store.record_shape import BAD, shaped
