@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from switchroom.store import EventLog  # noqa: E402
-from switchroom.store.eventlog import TEXT_COLUMNS  # noqa: E402
+from switchroom.store.log_layouts import TEXT_COLUMNS  # noqa: E402
 from switchroom.tui.replication import Replicator  # noqa: E402
 
 TOKEN = "bench-token"

@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from switchroom.protocol.kinds import LOG_STREAM_KINDS, TRIGGER_STREAM_KINDS
 from switchroom.hub.auth import OperatorTokens
 from switchroom.hub.recorder import Recorder
+from switchroom.protocol.batches import batch_frame
 from switchroom.protocol import ErrorFrame, HeartbeatFrame, HelloFrame, SubscribeFrame, dumps
 
 log = logging.getLogger("switchroom.hub")
@@ -75,9 +76,7 @@ class StreamEndpoint:
             bodies, through = await self.recorder.read_after_json(cursor, BATCH_LIMIT, self.kinds, BATCH_MAX_CHARS)
             if through > cursor:
                 cursor = through
-                # Records are already JSON in the log: splice them into the frame without re-encoding.
-                frame = f'{{"type":"batch","records":[{",".join(bodies)}],"through_seq":{through}}}'
-                await websocket.send_text(frame)
+                await websocket.send_text(batch_frame(bodies, through))
                 continue
             if not await self.recorder.wait_past(cursor, HEARTBEAT_SECONDS):
                 await websocket.send_text(dumps(HeartbeatFrame(head_seq=self.recorder.head_seq)).decode())

@@ -1,10 +1,16 @@
-"""Batch frames in the hub's own layout, cut apart without pydantic: the part of the wire contract the
-dashboard needs on its hot path (and at its start, where importing pydantic would cost a quarter second)."""
+"""Batch frames: the hub's own layout, written (``batch_frame``) and cut apart again (``cut_batch``,
+``batch_rows``) in this one place, without pydantic: the part of the wire contract the dashboard needs on its
+hot path (and at its start, where importing pydantic would cost a quarter second)."""
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Annotated, Any
 import re
 
+import msgspec
 import orjson
+
+KeyedText = tuple[int, str, str]
+"""A record as a replica stores it: its seq, its kind and its whole JSON text."""
 
 
 class MalformedFrame(ValueError):
@@ -41,13 +47,19 @@ def batch_contents(raw: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     return records, through
 
 
-# The layout in which the hub writes every batch frame: stored record bodies spliced between these, each
-# body starting with its seq (hub/streams.py). ``cut_batch`` relies on it and on nothing else.
+# The layout in which the hub writes every batch frame (``batch_frame``): stored record bodies spliced
+# between these, each body starting with its seq. ``cut_batch`` relies on it and on nothing else.
 _BATCH_HEAD = '{"type":"batch","records":['
 _RECORD_HEAD = '{"seq":'
 _RECORD_JOIN = ',' + _RECORD_HEAD
 _BATCH_TAIL = re.compile(r'\],"through_seq":(0|[1-9][0-9]{0,18})\}\Z')
 _TAIL_SEARCH = 40  # characters from the end within which the tail must start
+
+
+def batch_frame(bodies: Sequence[str], through_seq: int) -> str:
+    """A batch frame of records already JSON (as the log stores them), spliced in without encoding again;
+    each body must start with its seq, as the hub's stored records do."""
+    return f'{_BATCH_HEAD}{",".join(bodies)}],"through_seq":{through_seq}}}'
 
 
 def cut_batch(data: bytes | str) -> tuple[list[str], int] | None:
@@ -59,7 +71,7 @@ def cut_batch(data: bytes | str) -> tuple[list[str], int] | None:
     still fall inside a record, where a nested array holds such an object; the piece before it then
     leaves an array open, is no JSON text on its own, and fails to decode. So **when every piece decodes
     on its own to a JSON object, the pieces are exactly the frame's records** — the caller must check
-    that (``split_batch`` does, and so does ``store.eventlog.record_rows``).
+    that (``split_batch`` does, and so does ``keyed_texts``).
 
     Returns ``(texts, through_seq)``, or None for any other layout (and for bytes that are not UTF-8).
     """
@@ -106,3 +118,48 @@ def split_batch(data: bytes | str) -> tuple[list[tuple[str, dict[str, Any]]], in
     except orjson.JSONDecodeError:
         return None
     return records, through
+
+
+class _Key(msgspec.Struct, gc=False):
+    """All that a replica decodes of a record (``keyed_texts``): its other fields are skipped by the
+    decoder (checked to be JSON, never made into Python objects)."""
+
+    seq: Annotated[int, msgspec.Meta(ge=0, le=(1 << 63) - 1)]  # as is_seq
+    kind: str
+
+
+_decode_key = msgspec.json.Decoder(_Key).decode
+
+
+def keyed_texts(texts: Sequence[str]) -> list[KeyedText] | None:
+    """Records given as their JSON text, each with its seq and kind read out and its text kept as is.
+
+    None unless every text is one JSON object with an integer ``seq`` and a string ``kind`` — which is
+    also what tells ``cut_batch``'s pieces are exactly a frame's records.
+    """
+    rows: list[KeyedText] = []
+    append, decode = rows.append, _decode_key
+    try:
+        for text in texts:
+            key = decode(text)
+            append((key.seq, key.kind, text))
+    except (msgspec.DecodeError, UnicodeError, RecursionError):  # RecursionError: nested past msgspec's depth
+        return None
+    return rows
+
+
+def keyed_records(records: Iterable[dict[str, Any]]) -> list[KeyedText]:
+    """``keyed_texts`` for decoded records (each encoded again for its text)."""
+    return [(r["seq"], r["kind"], orjson.dumps(r).decode()) for r in records]
+
+
+def batch_rows(data: bytes | str) -> tuple[list[KeyedText], int]:
+    """A batch frame's records, keyed (``KeyedText``), and the seq it covers through; ``MalformedFrame``
+    if it is none. A frame in the hub's own layout has only each record's seq and kind decoded; any other
+    is decoded whole."""
+    cut = cut_batch(data)
+    rows = keyed_texts(cut[0]) if cut is not None else None
+    if cut is not None and rows is not None:
+        return rows, cut[1]
+    records, through_seq = parse_batch(data)
+    return keyed_records(records), through_seq

@@ -7,62 +7,28 @@ Every record keeps its full JSON in ``body``; the columns beside it exist only t
 An ``EventLog`` wraps one sqlite3 connection: use it from one thread at a time. WAL mode lets any
 number of readers (each with its own ``EventLog``) run beside the single writer.
 
-A dashboard cache (``replica=True``) stores each record as its ``seq``, ``kind`` and text only (table
-``record_texts``, with the one index its reads use, ``(kind, seq)``); ``records`` is there a view that reads
-the other columns out of the text, when a query asks for them. It copies its write-ahead log into the
-database in larger steps. A backlog of a million records is written in seconds, and every column, every
-index and every checkpoint is paid for on each of them.
+How the records are laid out in the file, the hub's way or a dashboard cache's (``replica=True``), is
+``store.log_layouts``'s, chosen once as the file opens.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 import functools
 import json
 import sqlite3
 import uuid
 
-import msgspec
 import orjson
 
+from switchroom.store.log_layouts import HUB_COLUMNS, REPLICA_TEXTS, LogLayout, layout_of
+from switchroom.store.log_layouts import INDEXED as INDEXED  # the indexed columns, read from here by the analytics
 from switchroom.store.record_shape import TS_GLOB
 from switchroom.store.private_files import private_database
 from switchroom.store.transactions import write_transaction
-
-
-# Columns copied out of each record for indexing, in insert order after seq, ts, kind.
-INDEXED = (
-    "direction", "connection_id", "feature_id", "user_id", "op_id", "status_code", "skipped", "latency_ms",
-)
-_COLUMN_TYPES = {"status_code": int, "skipped": int, "latency_ms": float}
-_INSERT_COLUMNS = ("seq", "ts", "kind", *INDEXED, "body")
-TEXTS_TABLE = "record_texts"
-"""Where a replica stores its records: each one's ``TEXT_COLUMNS`` only."""
-TEXT_COLUMNS = ("seq", "kind", "body")
-# A replica's ``records`` is a view with the hub's columns, the others read out of each record's text:
-# copied into columns at insert, they cost the cache writer more than half its insert (Python's sqlite3
-# binds each value on its own); read from the text, they cost only a scan that filters on them, and
-# nothing for one by kind and seq (kind stays a column, for its index). Figures: docs/performance.md.
-_RECORDS_VIEW = (
-    "CREATE VIEW IF NOT EXISTS records AS SELECT seq, json_extract(body, '$.ts') AS ts, kind, "
-    + "".join(f"json_extract(body, '$.{name}') AS {name}, " for name in INDEXED)
-    + f"body FROM {TEXTS_TABLE}"
-)
-# Indexes only the hub's own queries use (store.queries.connection_stats reads (kind, ts)); a dashboard
-# cache goes without them. The dashboard's reads (kind_count, records_window, connection_counts)
-# need (kind, seq) alone.
-_HUB_ONLY_INDEXES = {"idx_records_connection_id_feature_id": ["connection_id", "feature_id"],
-                     "idx_records_kind_ts": ["kind", "ts"]}
-# How much write-ahead log a cache lets build up before its writer copies it into the database (SQLite's
-# default is 1,000 pages): each checkpoint ends in an fsync, and a catch-up writes hundreds of megabytes.
-REPLICA_WAL_AUTOCHECKPOINT_BYTES = 64 << 20
-# A cache's pages are 16 KiB rather than SQLite's 4: a catch-up appends a million rows of about 600 bytes,
-# and per page written (twice: log, then database) SQLite has a fixed cost; this took a fifth off the
-# insert's CPU time. Only a new cache file gets it.
-REPLICA_PAGE_SIZE = 16384
 
 
 def iso_timestamp(moment: datetime) -> str:
@@ -77,7 +43,7 @@ def utc_now_iso() -> str:
 class EventLog:
     def __init__(self, path: Path | str, *, check_same_thread: bool = True, replica: bool = False) -> None:
         self.path = Path(path)
-        self.replica = replica
+        wanted = REPLICA_TEXTS if replica else HUB_COLUMNS
         private_database(self.path)
         self._conn = sqlite3.connect(
             self.path, isolation_level=None, check_same_thread=check_same_thread
@@ -85,15 +51,11 @@ class EventLog:
         # First, so that the statements below wait too: a database another process opens at the same
         # moment (recovering its log after a kill, say) is briefly locked, and would fail them at once.
         self._conn.execute("PRAGMA busy_timeout=5000")
-        if replica:  # these two take effect in a new file only (the page size first)
-            self._conn.execute(f"PRAGMA page_size={REPLICA_PAGE_SIZE}")
-            self._conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # retention can then hand freed pages back
+        wanted.before_wal(self._conn)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
-        if replica:
-            page_size = self._conn.execute("PRAGMA page_size").fetchone()[0]
-            self._conn.execute(f"PRAGMA wal_autocheckpoint={REPLICA_WAL_AUTOCHECKPOINT_BYTES // page_size}")
-        self._ensure_schema()
+        wanted.after_wal(self._conn)
+        self.layout = self._ensure_schema(wanted)
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -102,50 +64,45 @@ class EventLog:
     @property
     def stored_table(self) -> str:
         """The table that holds the records (``records`` itself, but in a replica): the one to delete from."""
-        return TEXTS_TABLE if self.keeps_texts else "records"
+        return self.layout.table
+
+    @property
+    def keeps_texts(self) -> bool:
+        """Whether records are stored as their seq, kind and text only, under the ``records`` view."""
+        return self.layout is REPLICA_TEXTS
 
     def close(self) -> None:
         self._conn.close()
 
     # -- schema -----------------------------------------------------------------------------------
 
-    def _ensure_schema(self) -> None:
+    def _ensure_schema(self, wanted: LogLayout) -> LogLayout:
+        """Create what the file lacks, in ``wanted``'s layout; the layout the file then has."""
         names = self._schema_names()
-        if self._schema_wanting(names):
+        if self._schema_wanting(names, wanted):
             with write_transaction(self._conn):  # looked at again under the lock: another process may be at it
                 names = self._schema_names()
-                if not {"records", "trigger_seen", "user_connections"} <= names:
-                    self._create_schema()
-                elif self._schema_wanting(names):
-                    self._keep_texts_only()
+                if not _TABLES <= names:
+                    self._create_schema(wanted)
+                elif self._schema_wanting(names, wanted):
+                    wanted.upgrade(self._conn)
             names = self._schema_names()
-        self.keeps_texts = TEXTS_TABLE in names  # records stored as TEXT_COLUMNS only, under the view
+        return layout_of(names)
 
     def _schema_names(self) -> set[str]:
         return {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
 
-    def _schema_wanting(self, names: set[str]) -> bool:
-        """Whether the file lacks the schema, or is a cache made before replicas stored texts only."""
-        return not {"records", "trigger_seen", "user_connections"} <= names or (self.replica and TEXTS_TABLE not in names)
+    @staticmethod
+    def _schema_wanting(names: set[str], wanted: LogLayout) -> bool:
+        """Whether the file lacks the schema, or holds its records in an older layout than ``wanted``."""
+        return not _TABLES <= names or wanted.table not in names
 
-    def _keep_texts_only(self) -> None:
-        """Turn a cache made before replicas stored texts only into one that does, in place and at once:
-        its table becomes ``record_texts`` (the rows it has keep their columns, which no one reads any
-        more; new rows leave them empty), with the ``records`` view beside it."""
-        for name in _HUB_ONLY_INDEXES:  # older still: made before caches went without them
-            self._conn.execute(f"DROP INDEX IF EXISTS {name}")
-        self._conn.execute(f"ALTER TABLE records RENAME TO {TEXTS_TABLE}")
-        self._conn.execute(_RECORDS_VIEW)
-
-    def _create_schema(self) -> None:
-        """Every table, in the caller's transaction; a replica's records as ``record_texts`` and a view."""
+    def _create_schema(self, layout: LogLayout) -> None:
+        """Every table, in the caller's transaction; the records' as ``layout`` has them."""
         import sqlite_utils  # here, not at the top: opening an existing log (the dashboard's start) skips it
 
+        layout.create(self._conn)
         db = sqlite_utils.Database(self._conn)
-        if self.replica:
-            self._create_texts_table()
-        else:
-            self._create_records_table(db)
         db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
         db["cursors"].create({"name": str, "seq": int}, pk="name", if_not_exists=True)
         # Trigger items already turned into events, per subscription (DESIGN §5 dedupe). The
@@ -159,28 +116,6 @@ class EventLog:
             "CREATE TABLE IF NOT EXISTS user_connections (user_id TEXT NOT NULL, connection_id TEXT NOT NULL, "
             "body TEXT NOT NULL, PRIMARY KEY (user_id, connection_id)) WITHOUT ROWID"
         )
-
-    @staticmethod
-    def _create_records_table(db: Any) -> None:
-        db["records"].create(
-            {
-                "seq": int,
-                "ts": str,
-                "kind": str,
-                **{name: _COLUMN_TYPES.get(name, str) for name in INDEXED},
-                "body": str,
-            },
-            pk="seq",
-            if_not_exists=True,
-        )
-        db["records"].create_index(["kind", "seq"], if_not_exists=True)
-        for name, columns in _HUB_ONLY_INDEXES.items():
-            db["records"].create_index(columns, index_name=name, if_not_exists=True)
-
-    def _create_texts_table(self) -> None:
-        self._conn.execute(f"CREATE TABLE IF NOT EXISTS {TEXTS_TABLE} (seq INTEGER PRIMARY KEY, kind TEXT, body TEXT)")
-        self._conn.execute(f"CREATE INDEX IF NOT EXISTS idx_records_kind_seq ON {TEXTS_TABLE} (kind, seq)")
-        self._conn.execute(_RECORDS_VIEW)
 
     # -- identity ---------------------------------------------------------------------------------
 
@@ -242,15 +177,14 @@ class EventLog:
 
         Records already present are ignored (``seq`` is the key). Returns how many were new.
         """
-        return self.replicate_rows(text_rows(records) if self.keeps_texts else dict_rows(records), through_seq, cursor)
+        return self.replicate_rows(self.layout.copied_rows(records), through_seq, cursor)
 
     def replicate_rows(self, rows: Sequence[Sequence[Any]], through_seq: int, cursor: str = "stream") -> int:
-        """``replicate`` for rows already in the order of the columns this log stores: ``TEXT_COLUMNS`` in a
-        replica (``record_rows`` gives them), the hub's ``records`` columns otherwise."""
-        table, columns = (TEXTS_TABLE, TEXT_COLUMNS) if self.keeps_texts else ("records", _INSERT_COLUMNS)
+        """``replicate`` for rows already in the order of the columns this log stores (``layout.columns``:
+        in a replica, those ``protocol.batches.batch_rows`` gives)."""
         with write_transaction(self._conn):
             before = self._conn.total_changes
-            _insert_rows(self._conn, rows, table, columns)
+            _insert_rows(self._conn, rows, self.layout.table, self.layout.columns)
             added = self._conn.total_changes - before
             self._conn.execute(
                 "INSERT INTO cursors (name, seq) VALUES (?, ?) "
@@ -260,10 +194,7 @@ class EventLog:
         return added
 
     def _insert(self, records: Sequence[dict[str, Any]]) -> None:
-        if self.keeps_texts:
-            self._conn.executemany(_INSERT_TEXTS, text_rows(records))
-        else:
-            self._conn.executemany(_INSERT, (_row(r, orjson.dumps(r).decode()) for r in records))
+        self._conn.executemany(self.layout.append_statement, self.layout.appended_rows(records))
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -315,80 +246,19 @@ class EventLog:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-_INSERT = f"INSERT INTO records ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' for _ in _INSERT_COLUMNS)})"
-_INSERT_TEXTS = f"INSERT INTO {TEXTS_TABLE} ({', '.join(TEXT_COLUMNS)}) VALUES (?, ?, ?)"
+_TABLES = {"records", "trigger_seen", "user_connections"}
+"""What every log file has (``records`` a table or a view)."""
 
 
 def record_of(body: str | bytes) -> dict[str, Any]:
     """A stored record's text, parsed. A hub may send a number no double holds (``1e400``): msgspec lets
-    it into a cache (``record_rows`` only checks the fields it skips to be JSON) and orjson refuses it, so
-    the standard library reads such a text (as infinity; ``store.record_shape`` counts that field bad)."""
+    it into a cache (``protocol.batches.keyed_texts`` only checks the fields it skips to be JSON) and
+    orjson refuses it, so the standard library reads such a text (as infinity; ``store.record_shape``
+    counts that field bad)."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
         return json.loads(body)
-
-
-def _row(r: dict[str, Any], body: str) -> tuple[Any, ...]:
-    """A record's row in ``records``, in ``_INSERT_COLUMNS`` order (spelled out: it runs per record)."""
-    get = r.get
-    return (
-        r["seq"], r["ts"], r["kind"], get("direction"), get("connection_id"), get("feature_id"), get("user_id"),
-        get("op_id"), get("status_code"), get("skipped"), get("latency_ms"), body,
-    )
-
-
-class _Key(msgspec.Struct, gc=False):
-    """All that a replica decodes of a record (``record_rows``): its other fields are skipped by the
-    decoder (checked to be JSON, never made into Python objects)."""
-
-    seq: Annotated[int, msgspec.Meta(ge=0, le=(1 << 63) - 1)]  # as protocol.batches.is_seq
-    kind: str
-
-
-_decode_key = msgspec.json.Decoder(_Key).decode
-
-
-def record_rows(texts: Sequence[str]) -> list[tuple[int, str, str]] | None:
-    """A replica's rows (``TEXT_COLUMNS``) for records given as their JSON text, each text stored as is.
-
-    None unless every text is one JSON object with an integer ``seq`` and a string ``kind`` — which is
-    also what tells ``protocol.batches.cut_batch``'s pieces are exactly a frame's records.
-    """
-    rows: list[tuple[int, str, str]] = []
-    append, decode = rows.append, _decode_key
-    try:
-        for text in texts:
-            key = decode(text)
-            append((key.seq, key.kind, text))
-    except (msgspec.DecodeError, UnicodeError, RecursionError):  # RecursionError: nested past msgspec's depth
-        return None
-    return rows
-
-
-def text_rows(records: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """A replica's rows for decoded records (each encoded again for its ``body``)."""
-    return [(r["seq"], r["kind"], orjson.dumps(r).decode()) for r in records]
-
-
-def dict_rows(records: Iterable[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    """Rows of ``records`` for decoded records (each encoded again for its ``body``)."""
-    return [_loose_row(r, orjson.dumps(r).decode()) for r in records]
-
-
-def _loose_row(r: dict[str, Any], body: str) -> tuple[Any, ...]:
-    """``_row`` for a record from elsewhere, whose ``seq`` has been checked (``protocol.batches.is_seq``): a
-    column whose value SQLite cannot hold (an object, a list, an integer past 64 bits) is left empty, and
-    so is a missing ``ts``, so that no record can make a batch fail to store."""
-    get = r.get
-    return (r["seq"], *(v if _fits(v) else None for v in (get("ts"), get("kind"), *map(get, INDEXED))), body)
-
-
-def _fits(value: Any) -> bool:
-    kind = type(value)
-    if kind is int:
-        return -(1 << 63) <= value < (1 << 63)
-    return kind is str or kind is float or kind is bool or value is None
 
 
 @functools.cache
@@ -416,12 +286,6 @@ def _insert_rows(conn: sqlite3.Connection, rows: Sequence[Sequence[Any]], table:
                          [tuple(chain.from_iterable(rows[start:start + per_insert])) for start in range(0, whole, per_insert)])
     if whole < len(rows):
         conn.executemany(_insert_statement(table, columns, 1), rows[whole:])
-
-
-assert _INSERT_COLUMNS == (
-    "seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "op_id", "status_code", "skipped",
-    "latency_ms", "body",
-), "_row spells out these columns"
 
 
 @dataclass

@@ -19,11 +19,10 @@ import threading
 
 import platformdirs
 
-from switchroom.protocol.batches import cut_batch, parse_batch
+from switchroom.protocol.batches import KeyedText, batch_rows
 from switchroom.store import EventLog, iso_timestamp
 from switchroom.store.analytics.derived import derived_path
 from switchroom.store.file_damage import damage_of, remove, set_aside
-from switchroom.store.eventlog import record_rows, text_rows
 from switchroom.store.analytics.kind_totals import KindTotal, remember_total
 from switchroom.store.private_files import private_folder
 from switchroom.store.analytics.retention import trim
@@ -115,10 +114,10 @@ class Cache:
         return await asyncio.shield(asyncio.wrap_future(write))
 
     def _store_batch(self, frame_text: str | bytes, cursor: str = LOG_CURSOR) -> tuple[int, int]:
-        rows, through_seq = _decode(frame_text)
+        rows, through_seq = batch_rows(frame_text)
         return self._write(rows, through_seq, len(frame_text), cursor)
 
-    def _write(self, rows: list[tuple[int, str, str]], through_seq: int, frame_size: int,
+    def _write(self, rows: list[KeyedText], through_seq: int, frame_size: int,
                cursor: str = LOG_CURSOR) -> tuple[int, int]:
         if self._write_failure is not None:
             raise WriteRefused("a batch before this one failed to store") from self._write_failure
@@ -212,18 +211,6 @@ def repair(path: Path, way_on: str = "a fresh one is copied from the hub") -> li
         remove(derived_path(path))
         return [f"The cache's derived file was damaged ({problem}) and is deleted; it is built again from the cache"]
     return []
-
-
-def _decode(frame_text: str | bytes) -> tuple[list[tuple[int, str, str]], int]:
-    """A batch frame's rows for the cache (seq, kind, text) and the seq it covers through;
-    ``MalformedFrame`` if it is none."""
-    # The hub's own layout: each record's text is stored as it came, and only its seq and kind decoded.
-    cut = cut_batch(frame_text)
-    rows = record_rows(cut[0]) if cut is not None else None
-    if cut is not None and rows is not None:
-        return rows, cut[1]
-    records, through_seq = parse_batch(frame_text)  # any other layout: decoded whole
-    return text_rows(records), through_seq
 
 
 class _Checkpointer:
