@@ -8,17 +8,17 @@ and none needs a buffer of its own.
 """
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 import asyncio
 import logging
-import threading
 
 from switchroom.hub.record_bodies import bounded, bounded_json
 from switchroom.hub.redaction import Redactor
 from switchroom.protocol import UserConnection
 from switchroom.store import EventLog, StateChanges
+from switchroom.store.log_threads import READER, LogThreads
 
 READ_THREADS = 4
 RETRY_SECONDS = 1.0
@@ -31,12 +31,10 @@ class Recorder:
         """``redactor`` knows the hub's keys and tokens; without one, only secret-named fields are redacted."""
         self.path = path
         self._redactor = redactor or Redactor()
-        self._writer = EventLog(path, check_same_thread=False)
-        self.hub_id = self._writer.ensure_hub_id()
-        self.head_seq = self._writer.head_seq()
-        self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="eventlog-writer")
-        self._read_threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="eventlog-reader")
-        self._readers = threading.local()
+        writer = EventLog(path, check_same_thread=False)
+        self.hub_id = writer.ensure_hub_id()
+        self.head_seq = writer.head_seq()
+        self._threads = LogThreads(writer, "eventlog", {READER: READ_THREADS})
         self._pending: list[dict[str, Any]] = []
         self._pending_state = StateChanges()
         self._seq_waiters: dict[int, asyncio.Future[int]] = {}  # index in _pending → its seq, once stored
@@ -52,9 +50,7 @@ class Recorder:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self._flush()
-        self._write_thread.shutdown(wait=True)
-        self._read_threads.shutdown(wait=False)
-        self._writer.close()
+        self._threads.close(wait_for_reads=False)
 
     def record(self, body: dict[str, Any]) -> None:
         """Queue a record body for the log, its secrets redacted (DESIGN §10: the one door to the log, so no
@@ -82,7 +78,7 @@ class Recorder:
 
     def stored_user_connections(self) -> list[UserConnection]:
         """The user connections stored by earlier runs; for start-up, before the writer starts."""
-        return [UserConnection.model_validate_json(body) for body in self._writer.user_connections()]
+        return [UserConnection.model_validate_json(body) for body in self._threads.writer.user_connections()]
 
     async def _write_loop(self) -> None:
         while True:
@@ -101,9 +97,8 @@ class Recorder:
         batch, self._pending = self._pending, []
         state, self._pending_state = self._pending_state, StateChanges()
         waiters, self._seq_waiters = self._seq_waiters, {}
-        loop = asyncio.get_running_loop()
         try:
-            records = await loop.run_in_executor(self._write_thread, self._append_safely, batch, state)
+            records = await self._threads.write(partial(self._append_safely, batch=batch, state=state))
         except BaseException:
             # Nothing was committed: the batch goes first next time (newer state changes win).
             self._seq_waiters = waiters | {i + len(batch): w for i, w in self._seq_waiters.items()}
@@ -120,20 +115,21 @@ class Recorder:
             advanced, self._advanced = self._advanced, asyncio.Event()
             advanced.set()
 
-    def _append_safely(self, batch: list[dict[str, Any]], state: StateChanges) -> list[dict[str, Any]]:
+    def _append_safely(self, writer: EventLog, batch: list[dict[str, Any]],
+                       state: StateChanges) -> list[dict[str, Any]]:
         """Append a batch, each record within the size a stream frame can carry (``bounded``, measured here
         off the event loop); if one record cannot be stored, store the rest and a stand-in for it."""
         batch = [bounded(body) for body in batch]
         try:
-            return self._writer.append(batch, state)
+            return writer.append(batch, state)
         except (TypeError, ValueError, KeyError) as exc:  # unencodable or kindless; a database error propagates
             log.warning("a batch of %d records could not be stored whole (%s); storing one by one", len(batch), exc)
-        records = self._writer.append([], state)
+        records = writer.append([], state)
         for body in batch:
             try:
-                records += self._writer.append([body])
+                records += writer.append([body])
             except (TypeError, ValueError, KeyError) as exc:
-                records += self._writer.append([_stand_in(body, exc)])
+                records += writer.append([_stand_in(body, exc)])
         return records
 
     async def wait_past(self, seq: int, timeout: float) -> bool:
@@ -162,14 +158,7 @@ class Recorder:
 
     async def read(self, query: Callable[[EventLog], T]) -> T:
         """Run a read-only ``query`` on one of the reader threads, each with its own connection."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._read_threads, self._read, query)
-
-    def _read(self, query: Callable[[EventLog], T]) -> T:
-        reader: EventLog | None = getattr(self._readers, "log", None)
-        if reader is None:
-            reader = self._readers.log = EventLog(self.path)
-        return query(reader)
+        return await self._threads.read(query)
 
 
 def _stand_in(body: dict[str, Any], problem: Exception) -> dict[str, Any]:

@@ -1,13 +1,13 @@
 """The dashboard's replica of a hub's event log: one SQLite file per hub id.
 
 Writes go through one writer thread, and reads through two reader threads (one for what is on screen,
-one for summaries over many records), each with its own connection (WAL lets them run side by side),
-so none ever runs on the UI's event loop. A third
-thread copies the write-ahead log into the database file behind the writer (see ``_Checkpointer``).
+one for summaries over many records), each with its own connection (``store.log_threads``), so none ever
+runs on the UI's event loop. A third thread copies the write-ahead log into the database file behind the
+writer (see ``_Checkpointer``).
 """
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -23,6 +23,7 @@ from switchroom.protocol.batches import KeyedText, batch_rows
 from switchroom.store import EventLog, iso_timestamp
 from switchroom.store.analytics.derived import derived_path
 from switchroom.store.file_damage import damage_of, remove, set_aside
+from switchroom.store.log_threads import READER, LogThreads
 from switchroom.store.analytics.kind_totals import KindTotal, remember_total
 from switchroom.store.private_files import private_folder
 from switchroom.store.analytics.retention import trim
@@ -31,6 +32,8 @@ if TYPE_CHECKING:  # the settings' module loads Textual, which opening a cache d
     from switchroom.tui.config import CacheLimits
 
 T = TypeVar("T")
+SUMMARIES = "summaries"
+"""The reader thread for queries over much of the cache, beside ``READER`` for what is on screen."""
 # Frame bytes written between two background checkpoints: about four full batches of the hub's. (At one
 # batch, waking the checkpointer took 6% of the writer thread's time in a 1M-record catch-up, and every
 # checkpoint ends in two fsyncs.)
@@ -69,15 +72,11 @@ class Cache:
         self.path = self.path_of(directory, hub_id)
         private_folder(self.path.parent)
         self._notes = repair(self.path)
-        self._writer = EventLog(self.path, check_same_thread=False, replica=True)
-        self._writer.set_meta("hub_id", hub_id)
+        writer = EventLog(self.path, check_same_thread=False, replica=True)
+        writer.set_meta("hub_id", hub_id)
+        self._threads = LogThreads(writer, "cache", {READER: 1, SUMMARIES: 1})
         self._checkpointer = _Checkpointer(self.path)
         self._unchecked_bytes = 0
-        self._write_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-writer")
-        self._read_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-reader")
-        self._summary_thread = ThreadPoolExecutor(1, thread_name_prefix="cache-summaries")
-        self._readers = threading.local()
-        self._opened: list[EventLog] = []
         self._closed = False
         self._write_failure: BaseException | None = None
 
@@ -110,10 +109,11 @@ class Cache:
         A frame handed over here is written even if the caller stops waiting (is cancelled): dropping
         one still queued while a later one got written would leave a gap.
         """
-        write = self._write_thread.submit(self._store_batch, frame_text, cursor)
+        write = self._threads.write_soon(lambda _writer: self._store_batch(frame_text, cursor))
         return await asyncio.shield(asyncio.wrap_future(write))
 
     def _store_batch(self, frame_text: str | bytes, cursor: str = LOG_CURSOR) -> tuple[int, int]:
+        """``store_batch``'s work, on the writer thread."""
         rows, through_seq = batch_rows(frame_text)
         return self._write(rows, through_seq, len(frame_text), cursor)
 
@@ -122,7 +122,7 @@ class Cache:
         if self._write_failure is not None:
             raise WriteRefused("a batch before this one failed to store") from self._write_failure
         try:
-            added = self._writer.replicate_rows(rows, through_seq, cursor)
+            added = self._threads.writer.replicate_rows(rows, through_seq, cursor)
         except Exception as exc:  # the cache locked, the disk full, ...: nothing after it may be stored
             self._write_failure = exc
             raise
@@ -140,32 +140,25 @@ class Cache:
     async def read(self, query: Callable[[EventLog], T]) -> T:
         """Run ``query`` against the cache on the reader thread: for what is on screen, answered quickly.
         Raises ``CacheClosed`` once the cache is closed (the replicator moved to another file)."""
-        return await self._on(self._read_thread, query)
+        return await self._on(READER, query)
 
     async def summarise(self, query: Callable[[EventLog], T]) -> T:
         """Run a query over much of the cache (counts, breakdowns) on a thread of its own, so that it never
         holds up the rows a key press asks for."""
-        return await self._on(self._summary_thread, query)
+        return await self._on(SUMMARIES, query)
 
     def summarise_soon(self, query: Callable[[EventLog], T]) -> "Future[T]":
         """Start ``query`` on the summaries' thread at once, from any thread and before any event loop runs:
         the dashboard asks for its first screen's summaries while Textual is still starting."""
-        return self._summary_thread.submit(self._run_read, query)
+        return self._threads.read_soon(query, SUMMARIES)
 
-    async def _on(self, thread: ThreadPoolExecutor, query: Callable[[EventLog], T]) -> T:
+    async def _on(self, pool: str, query: Callable[[EventLog], T]) -> T:
         if self._closed:
             raise CacheClosed(self.path)
         try:
-            return await asyncio.get_running_loop().run_in_executor(thread, self._run_read, query)
+            return await self._threads.read(query, pool)
         except RuntimeError as exc:  # shut down between the check and the call
             raise CacheClosed(self.path) from exc
-
-    def _run_read(self, query: Callable[[EventLog], T]) -> T:
-        reader: EventLog | None = getattr(self._readers, "log", None)
-        if reader is None:
-            reader = self._readers.log = EventLog(self.path, check_same_thread=False)
-            self._opened.append(reader)
-        return query(reader)
 
     @property
     def closed(self) -> bool:
@@ -175,26 +168,20 @@ class Cache:
         """Apply the retention limits, on the writer thread between batches; how many records went."""
         older_than = (iso_timestamp(datetime.now(UTC) - timedelta(seconds=limits.max_age_seconds))
                       if limits.max_age_seconds else None)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._write_thread, partial(trim, self._writer, older_than, limits.max_bytes))
+        return await self._threads.write(partial(trim, older_than=older_than, max_bytes=limits.max_bytes))
 
     async def remember_total(self, kind: str, total: KindTotal) -> None:
         """Keep a kind's total for later runs (``store.analytics.kind_totals``), on the writer thread between
         batches. A total that cannot be kept (the cache closed or busy) is counted again next time."""
         try:
-            await asyncio.get_running_loop().run_in_executor(
-                self._write_thread, partial(remember_total, self._writer, kind, total))
+            await self._threads.write(partial(remember_total, kind=kind, total=total))
         except (RuntimeError, sqlite3.Error):
             pass
 
     def close(self) -> None:
         self._closed = True
-        for thread in (self._write_thread, self._read_thread, self._summary_thread):
-            thread.shutdown(wait=True)
+        self._threads.close()
         self._checkpointer.close()
-        self._writer.close()
-        for reader in self._opened:
-            reader.close()
 
 
 def repair(path: Path, way_on: str = "a fresh one is copied from the hub") -> list[str]:
