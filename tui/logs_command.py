@@ -19,7 +19,7 @@ from switchroom.protocol.kinds import LOG_STREAM_KINDS
 from switchroom.store import EventLog
 from switchroom.store.eventlog import record_of
 from switchroom.store.filters import FilterError, RecordFilter, matching_records, parse_since, parse_status
-from switchroom.tui.http import hub_client
+from switchroom.tui.http import hub_client, unreachable
 from switchroom.tui.cache import BadHubId, Cache, repair
 from switchroom.tui.file_text import CSV_COLUMNS, csv_row, json_line
 from switchroom.tui.known_hubs import EMBEDDED, hub_key, known_hub_id, remember_hub
@@ -112,7 +112,7 @@ async def catch_up(hub_url: str, token: str, cache_dir: Path, timeout: float = C
         async with hub_client(hub_url, 5.0) as http:
             health = (await http.get(f"{hub_url.rstrip('/')}/v1/health")).raise_for_status().json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise Unreachable(f"the hub at {hub_url} cannot be reached ({type(exc).__name__})") from None
+        raise Unreachable(unreachable(hub_url, exc)) from None
     hub_id, head_seq = (health.get("hub_id"), health.get("head_seq")) if isinstance(health, dict) else (None, None)
     if type(head_seq) is not int:
         raise Unreachable(f"the hub at {hub_url} answered its health check without a head seq")

@@ -1,22 +1,27 @@
-"""The dashboard's client of the hub's rerun API (``/v1/ops/reruns``, DESIGN §9), over HTTP.
+"""Clients of the hub's rerun API (``/v1/ops/reruns``, DESIGN §9) over HTTP: ``OpsClient`` for the dashboard
+(async) and ``BlockingOpsClient`` for ``switchroom rerun``, the two built from one set of requests
+(``OpsRequest``) and one reading of answers (``answer_of``).
 
 Every answer comes back as ``OpsAnswer`` (status and body), errors included: the caller shows the
 hub's own message. Only a hub that cannot be reached raises (``tui.http.HubUnreachable``). A hub is
-untrusted input: a success whose fields have other types than the dialogs read (``ANSWER_SHAPE``) comes
+untrusted input: a success whose fields have other types than the callers read (``ANSWER_SHAPE``) comes
 back as an error that says so, so no dialog meets a count of "many".
 """
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 import uuid
 
 from switchroom.store.record_shape import Check, bad_fields, is_integer, is_text, objects_of
-from switchroom.tui.http import hub_request
+from switchroom.tui.http import asking, hub_request
+
+if TYPE_CHECKING:
+    import httpx
 
 TIMEOUT, CONNECT_TIMEOUT = 30.0, 5.0
 MALFORMED = 502
-"""The status an ``OpsAnswer`` gets when the hub's answer is not of the shape the dialogs read."""
+"""The status an ``OpsAnswer`` gets when a success from the hub is not of the shape the callers read."""
 _ITEM = {"original": is_integer, "outcome": is_text, "status_code": is_integer, "error_code": is_text,
          "api_call_id": is_integer, "message": is_text}
 ANSWER_SHAPE: dict[str, Check] = {
@@ -46,7 +51,73 @@ class OpsAnswer:
             return ""
         details = self.body.get("details") or []
         detail = f" ({details[0].get('parameter')}: {details[0].get('message')})" if details else ""
-        return f"{self.body.get('message', 'the hub refused')}{detail}"
+        return f"{self.body.get('message') or 'the hub refused'}{detail}"
+
+    @property
+    def code(self) -> str:
+        """The hub's error code (``invalid_parameters``, ``already_rerun``, …)."""
+        return str(self.body.get("code") or "error")
+
+
+def answer_of(response: "httpx.Response") -> OpsAnswer:
+    """The hub's answer, read as untrusted: one that is not a JSON object, or a success with fields of the
+    wrong type, becomes an error that says so."""
+    try:
+        body = response.json()
+    except ValueError:
+        return _refused(response.status_code, f"the hub answered {response.status_code} without JSON")
+    if not isinstance(body, dict):
+        return _refused(response.status_code, str(body)[:200])
+    if bad := bad_fields(body, ANSWER_SHAPE, required=()):
+        return _refused(response.status_code, f"the hub's answer has {', '.join(bad)} of the wrong type")
+    return OpsAnswer(response.status_code, body)
+
+
+def _refused(status: int, message: str) -> OpsAnswer:
+    return OpsAnswer(MALFORMED if status < 400 else status, {"message": message})
+
+
+@dataclass(frozen=True)
+class OpsRequest:
+    """One request of the rerun API, for either client to send."""
+
+    method: str
+    path: str
+    body: dict[str, Any] | None = None
+    idempotency_key: str | None = None
+    """Sent as ``Idempotency-Key``: the hub runs one key once (a dry run needs none)."""
+    after: int | None = None
+    """For a bulk's progress: only the item results past the first ``after``."""
+
+    def options(self, token: str) -> dict[str, Any]:
+        """The request's headers, body and query, as httpx takes them."""
+        headers = {"Authorization": f"Bearer {token}"}
+        if self.idempotency_key:
+            headers["Idempotency-Key"] = self.idempotency_key
+        options: dict[str, Any] = {"headers": headers}
+        if self.body is not None:
+            options["json"] = self.body
+        if self.after is not None:
+            options["params"] = {"after": self.after}
+        return options
+
+
+def rerun_request(body: dict[str, Any], idempotency_key: str | None) -> OpsRequest:
+    return OpsRequest("POST", "/v1/ops/reruns", body, idempotency_key)
+
+
+def replay_request(body: dict[str, Any], idempotency_key: str) -> OpsRequest:
+    """A trigger event through its delivery again."""
+    return OpsRequest("POST", "/v1/ops/replays", body, idempotency_key)
+
+
+def bulk_request(bulk_id: str, after: int) -> OpsRequest:
+    return OpsRequest("GET", f"/v1/ops/reruns/{quote(bulk_id, safe='')}", after=after)
+
+
+def cancel_request(bulk_id: str) -> OpsRequest:
+    """Answered once the bulk has stopped: what has not started does not run."""
+    return OpsRequest("POST", f"/v1/ops/reruns/{quote(bulk_id, safe='')}/cancel")
 
 
 def new_idempotency_key() -> str:
@@ -59,36 +130,62 @@ def plan_bound(plan: dict[str, Any]) -> dict[str, Any]:
     return {key: plan[key] for key in ("through_seq", "as_of") if key in plan}
 
 
+@dataclass
+class BulkProgress:
+    """A running bulk as its follower polls it: each poll asks for the item results not seen yet."""
+
+    bulk_id: str
+    status: dict[str, Any] = field(default_factory=dict)
+    """The latest answer: the bulk's state and counts."""
+    seen: int = 0
+
+    def poll(self) -> OpsRequest:
+        return bulk_request(self.bulk_id, self.seen)
+
+    def take(self, answer: OpsAnswer) -> list[dict[str, Any]]:
+        """Take a poll's answer; the item results new in it, in the order the hub ran them."""
+        self.status = answer.body
+        items: list[dict[str, Any]] = answer.body.get("items") or []
+        self.seen += len(items)
+        return items
+
+    @property
+    def running(self) -> bool:
+        return self.status.get("state") == "running"
+
+
 class OpsClient:
+    """The dashboard's: each request on its own connection, the event loop never waiting on the network."""
+
     def __init__(self, hub_url: str, token: str) -> None:
         self.hub_url = hub_url.rstrip("/")
-        self._headers = {"Authorization": f"Bearer {token}"}
+        self._token = token
+
+    async def send(self, request: OpsRequest) -> OpsAnswer:
+        response = await hub_request(self.hub_url, request.method, request.path, TIMEOUT, CONNECT_TIMEOUT,
+                                     **request.options(self._token))
+        return answer_of(response)
 
     async def rerun(self, body: dict[str, Any], idempotency_key: str | None) -> OpsAnswer:
-        """``POST /v1/ops/reruns``; a dry run needs no key."""
-        headers = {**self._headers, **({"Idempotency-Key": idempotency_key} if idempotency_key else {})}
-        return await self._call("POST", "/v1/ops/reruns", json=body, headers=headers)
+        return await self.send(rerun_request(body, idempotency_key))
 
     async def replay(self, body: dict[str, Any], idempotency_key: str) -> OpsAnswer:
-        """``POST /v1/ops/replays``: a trigger event through its delivery again."""
-        headers = {**self._headers, "Idempotency-Key": idempotency_key}
-        return await self._call("POST", "/v1/ops/replays", json=body, headers=headers)
+        return await self.send(replay_request(body, idempotency_key))
 
-    async def bulk(self, bulk_id: str) -> OpsAnswer:
-        return await self._call("GET", f"/v1/ops/reruns/{quote(bulk_id, safe='')}", headers=self._headers)
 
-    async def cancel(self, bulk_id: str) -> OpsAnswer:
-        return await self._call("POST", f"/v1/ops/reruns/{quote(bulk_id, safe='')}/cancel", headers=self._headers)
+class BlockingOpsClient:
+    """The command line's: one connection for all of a command's requests."""
 
-    async def _call(self, method: str, path: str, **kwargs: Any) -> OpsAnswer:
-        response = await hub_request(self.hub_url, method, path, TIMEOUT, CONNECT_TIMEOUT, **kwargs)
-        try:
-            body = response.json()
-        except ValueError:
-            body = {"message": response.text[:200]}
-        if not isinstance(body, dict):
-            body = {"message": str(body)[:200]}
-        if bad := bad_fields(body, ANSWER_SHAPE, required=()):
-            message = f"the hub's answer has {', '.join(bad)} of the wrong type"
-            return OpsAnswer(MALFORMED if response.status_code < 400 else response.status_code, {"message": message})
-        return OpsAnswer(response.status_code, body)
+    def __init__(self, hub_url: str, token: str, timeout: "float | httpx.Timeout" = TIMEOUT) -> None:
+        import httpx
+
+        self.hub_url = hub_url
+        self._token = token
+        self._http = httpx.Client(base_url=hub_url.rstrip("/"), timeout=timeout)
+
+    def send(self, request: OpsRequest) -> OpsAnswer:
+        with asking(self.hub_url):
+            return answer_of(self._http.request(request.method, request.path, **request.options(self._token)))
+
+    def close(self) -> None:
+        self._http.close()

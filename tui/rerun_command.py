@@ -10,7 +10,6 @@ the hub and reports what ran.
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, TextIO
 import argparse
 import json
@@ -22,8 +21,10 @@ import uuid
 
 import httpx
 
-from switchroom.store.record_shape import bad_fields
-from switchroom.tui.ops_client import ANSWER_SHAPE, plan_bound
+from switchroom.tui.http import HubUnreachable
+from switchroom.tui.ops_client import (BlockingOpsClient, BulkProgress, OpsAnswer, OpsRequest, cancel_request,
+                                       plan_bound, rerun_request)
+from switchroom.tui.ops_texts import counts_text, item_text, plan_text, rerun_question
 from switchroom.tui.text import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_HUB = 0, 1, 2, 3
@@ -82,47 +83,16 @@ def parse_field(text: str) -> tuple[str, Any]:
         return name.strip(), value
 
 
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    body: dict[str, Any]
-
-
-class HubClient:
-    """The rerun API over HTTP; every non-2xx answer becomes ``Stop`` with the hub's message."""
-
-    def __init__(self, hub_url: str, token: str) -> None:
-        self._http = httpx.Client(base_url=hub_url.rstrip("/"), timeout=TIMEOUT,
-                                  headers={"Authorization": f"Bearer {token}"})
-        self._hub_url = hub_url
-
-    def close(self) -> None:
-        self._http.close()
-
-    def post(self, body: dict[str, Any], key: str | None = None) -> Answer:
-        return self._call("POST", "/v1/ops/reruns", json=body, headers={"Idempotency-Key": key} if key else {})
-
-    def bulk(self, bulk_id: str, after: int = 0) -> dict[str, Any]:
-        """The bulk's counts and its item results past the first ``after``."""
-        return self._call("GET", f"/v1/ops/reruns/{bulk_id}", params={"after": after}).body
-
-    def cancel(self, bulk_id: str) -> dict[str, Any]:
-        return self._call("POST", f"/v1/ops/reruns/{bulk_id}/cancel").body
-
-    def _call(self, method: str, path: str, **kwargs: Any) -> Answer:
-        try:
-            response = self._http.request(method, path, **kwargs)
-            body = response.json()
-        except httpx.HTTPError as exc:
-            raise Stop(EXIT_HUB, f"the hub at {self._hub_url} cannot be reached ({type(exc).__name__})") from None
-        except ValueError:
-            raise Stop(EXIT_HUB, f"the hub answered {response.status_code} without JSON") from None
-        body = body if isinstance(body, dict) else {"message": str(body)}
-        if response.status_code >= 300:
-            raise Stop(_exit_for(response.status_code), hub_message(body))
-        if bad := bad_fields(body, ANSWER_SHAPE, required=()):  # a hub is untrusted input: said, not a traceback
-            raise Stop(EXIT_HUB, f"the hub's answer has {', '.join(bad)} of the wrong type")
-        return Answer(response.status_code, body)
+def ask(client: BlockingOpsClient, request: OpsRequest) -> OpsAnswer:
+    """Send ``request``; a hub that cannot be reached, refuses or answers out of shape is ``Stop`` with
+    what it said."""
+    try:
+        answer = client.send(request)
+    except HubUnreachable as exc:
+        raise Stop(EXIT_HUB, str(exc)) from None
+    if not answer.ok:
+        raise Stop(_exit_for(answer.status), printable(f"{answer.code}: {answer.message}"))
+    return answer
 
 
 def _exit_for(status: int) -> int:
@@ -131,13 +101,6 @@ def _exit_for(status: int) -> int:
     if status in (404, 409):
         return EXIT_FAILED
     return EXIT_HUB  # 401/403: the token; 429, 5xx: the hub
-
-
-def hub_message(body: dict[str, Any]) -> str:
-    """The hub's error as one line: code, message and the first detail's pointer."""
-    details = body.get("details") or []
-    detail = f" ({details[0].get('parameter')}: {details[0].get('message')})" if details else ""
-    return printable(f"{body.get('code', 'error')}: {body.get('message', '')}{detail}")
 
 
 class Output:
@@ -160,21 +123,16 @@ class Output:
         if self.as_json:
             self.line(plan)
         else:
-            refused = _refusals(plan)
-            self.say(f"would rerun {plan.get('count', 0):,} calls" + (f"; refused: {refused}" if refused else ""))
-
-
-def _refusals(plan: dict[str, Any]) -> str:
-    return ", ".join(f"{n:,} {reason}" for reason, n in sorted(plan.get("refused", {}).items()))
+            self.say(plan_text(plan))
 
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)
     output = Output(args.json or not sys.stdout.isatty(), args.idempotency_key or uuid.uuid4().hex)
-    client: HubClient | None = None
+    client: BlockingOpsClient | None = None
     try:
         body = request_body(args)
-        client = HubClient(*_hub_and_token(args))
+        client = BlockingOpsClient(*_hub_and_token(args), timeout=TIMEOUT)
         if args.verbose:
             print(f"switchroom rerun: Idempotency-Key {output.key}", file=sys.stderr)
         if args.filter is None:
@@ -221,12 +179,12 @@ def request_body(args: argparse.Namespace) -> dict[str, Any]:
     return body
 
 
-def rerun_one(client: HubClient, body: dict[str, Any], dry_run: bool, output: Output) -> int:
+def rerun_one(client: BlockingOpsClient, body: dict[str, Any], dry_run: bool, output: Output) -> int:
     try:
         if dry_run:
-            output.plan(client.post({**body, "dry_run": True}).body)
+            output.plan(ask(client, rerun_request({**body, "dry_run": True}, None)).body)
             return EXIT_OK
-        result = client.post(body, output.key).body
+        result = ask(client, rerun_request(body, output.key)).body
     except Stop as stop:
         if output.as_json and stop.code == EXIT_FAILED:  # a refusal: scripts get it on stdout too
             output.line({"type": "error", "message": str(stop), "idempotency_key": output.key})
@@ -234,44 +192,45 @@ def rerun_one(client: HubClient, body: dict[str, Any], dry_run: bool, output: Ou
     if output.as_json:
         output.line({**result, "idempotency_key": output.key})
     else:
-        output.say(_item_text(result))
+        output.say(item_text(result))
     return EXIT_OK if result.get("outcome") == "ok" else EXIT_FAILED
 
 
-def rerun_bulk(client: HubClient, body: dict[str, Any], args: argparse.Namespace, output: Output) -> int:
-    plan = client.post({**body, "dry_run": True}).body
+def rerun_bulk(client: BlockingOpsClient, body: dict[str, Any], args: argparse.Namespace, output: Output) -> int:
+    plan = ask(client, rerun_request({**body, "dry_run": True}, None)).body
     if args.dry_run or not plan.get("count"):
         output.plan(plan)
         return EXIT_OK
     if not args.yes:
-        _confirm(plan["count"], _refusals(plan))
-    started = client.post({**body, **plan_bound(plan)}, output.key).body
+        _confirm(plan)
+    started = ask(client, rerun_request({**body, **plan_bound(plan)}, output.key)).body
     output.say(f"bulk rerun {started.get('id')} started: {plan['count']:,} calls")
     return follow(client, str(started["id"]), started, output)
 
 
-def _confirm(count: int, refused: str) -> None:
+def _confirm(plan: dict[str, Any]) -> None:
     """Ask on the terminal; with no terminal to ask on, refuse rather than run blind."""
+    count = int(plan["count"])
     if not sys.stdin.isatty():
         raise Stop(EXIT_USAGE, f"this reruns {count:,} calls: pass --yes to run a bulk without a terminal")
-    note = f" ({refused} refused)" if refused else ""
-    sys.stderr.write(f"Rerun {count:,} failed calls{note}? [y/N] ")
+    sys.stderr.write(f"{plan_text(plan)}\n{rerun_question(count)} [y/N] ")
     sys.stderr.flush()
     if sys.stdin.readline().strip().lower() not in ("y", "yes"):
         raise Stop(EXIT_FAILED, "not rerun")
 
 
-def follow(client: HubClient, bulk_id: str, started: dict[str, Any], output: Output) -> int:
+def follow(client: BlockingOpsClient, bulk_id: str, started: dict[str, Any], output: Output) -> int:
     """Poll the bulk until it ends, reporting each item once; Ctrl-C cancels it on the hub."""
-    seen = 0
+    progress = BulkProgress(bulk_id)
     with _progress(output, int(started.get("total", 0))) as advance, _ctrl_c() as pressed:
         while True:
-            status = client.bulk(bulk_id, seen)
-            seen = _report(status, seen, output, advance)
-            if status.get("state") != "running":
+            _report(progress.take(ask(client, progress.poll())), output)
+            advance(progress.status)
+            if not progress.running:
                 break
-            if pressed.wait(POLL_SECONDS):
-                client.cancel(bulk_id)  # answers once the bulk has stopped: the next poll sees how it ended
+            if pressed.wait(POLL_SECONDS):  # the cancel answers once the bulk has stopped: the next poll sees how
+                ask(client, cancel_request(bulk_id))
+    status = progress.status
     summary = {"type": "rerun_summary", **{k: status.get(k) for k in (
         "id", "state", "total", "done", "ok", "failed", "refused")},
         "refused_before_start": started.get("refused_before_start", {}), "idempotency_key": output.key}
@@ -280,25 +239,21 @@ def follow(client: HubClient, bulk_id: str, started: dict[str, Any], output: Out
     else:
         failures = output.failures
         for item in failures[:SHOWN_FAILURES]:
-            output.say(_item_text(item))
+            output.say(item_text(item))
         if len(failures) > SHOWN_FAILURES:
             output.say(f"… and {len(failures) - SHOWN_FAILURES:,} more (--json lists every item)")
-        output.say(f"{summary['state']}: {summary['ok'] or 0:,} ok, {summary['failed'] or 0:,} failed, "
-                   f"{summary['refused'] or 0:,} refused of {summary['total'] or 0:,}")
+        output.say(f"{summary['state']}: {counts_text(status)}")
     clean = status.get("state") == "finished" and not status.get("failed") and not status.get("refused")
     return EXIT_OK if clean else EXIT_FAILED
 
 
-def _report(status: dict[str, Any], seen: int, output: Output, advance: Callable[[dict[str, Any]], None]) -> int:
-    """Report the new items (the hub sends those past the first ``seen``); how many are seen now."""
-    items = status.get("items", [])
+def _report(items: list[dict[str, Any]], output: Output) -> None:
+    """Report a poll's new items: each a JSON line, or kept to be listed if it did not succeed."""
     for item in items:
         if output.as_json:
             output.line({"type": "rerun_item", **item})
         elif item.get("outcome") != "ok":
             output.failures.append(item)
-    advance(status)
-    return seen + len(items)
 
 
 @contextmanager
@@ -330,9 +285,3 @@ def _progress(output: Output, total: int) -> Iterator[Callable[[dict[str, Any]],
                             description=f"{status.get('ok', 0):,} ok · {status.get('failed', 0):,} failed")
         yield advance
 
-
-def _item_text(item: dict[str, Any]) -> str:
-    code = f" {item['status_code']}" if item.get("status_code") is not None else ""
-    new = f" as #{item['api_call_id']}" if item.get("api_call_id") else ""
-    why = f": {item.get('error_code', '')} {item.get('message', '')}" if item.get("outcome") != "ok" else ""
-    return f"#{item.get('original')} {item.get('outcome')}{code}{new}{why}"

@@ -17,25 +17,13 @@ from textual.widgets import Input, ProgressBar, Static
 from switchroom.protocol.ops import MAX_REASON_CHARS
 from switchroom.tui.actions import bindings
 from switchroom.tui.http import HubUnreachable
-from switchroom.tui.ops_client import OpsAnswer, OpsClient, new_idempotency_key, plan_bound
+from switchroom.tui.ops_client import BulkProgress, OpsClient, cancel_request, new_idempotency_key, plan_bound
+from switchroom.tui.ops_texts import counts_text, item_text, plan_text, rerun_question
 from switchroom.tui.screens.confirm import ConfirmScreen
 from switchroom.tui.text import printable
 
 POLL_SECONDS = 0.5
 SHOWN_ITEMS = 200
-
-
-def plan_text(filter_text: str, plan: dict[str, Any]) -> str:
-    by_reason = plan.get("refused")  # per reason in a plan (``tui.ops_client.ANSWER_SHAPE``)
-    refused = ", ".join(f"{n} {reason.replace('_', ' ')}" for reason, n in sorted(by_reason.items())
-                        ) if isinstance(by_reason, dict) else ""
-    return (f"filter: {filter_text}\n{plan.get('count', 0):,} failed action calls would be rerun"
-            + (f"; not rerun: {refused}" if refused else ""))
-
-
-def item_line(item: dict[str, Any]) -> str:
-    return (f"#{item.get('original')} → {item.get('outcome')} {item.get('status_code', '')} "
-            f"{item.get('error_code') or ''}{' new #' + str(item['api_call_id']) if item.get('api_call_id') else ''}")
 
 
 class BulkRerun(ModalScreen[None]):
@@ -56,9 +44,12 @@ class BulkRerun(ModalScreen[None]):
         self.filter_text, self.client = filter_text, client
         self.idempotency_key = new_idempotency_key()
         self.plan: dict[str, Any] = {}
-        self.bulk_id: str | None = None
+        self.progress: BulkProgress | None = None
+        self.items: list[dict[str, Any]] = []
+        """Every item result so far, in the order the hub ran them."""
         self.state = "planning"
         self.final: dict[str, Any] | None = None
+        """How the bulk ended: its last counts, with every item result."""
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -88,7 +79,7 @@ class BulkRerun(ModalScreen[None]):
         if not plan.ok:
             return self._finish(f"Refused: {plan.message}")
         self.plan = plan.body
-        self._show("#bulk-plan", plan_text(self.filter_text, plan.body))
+        self._show("#bulk-plan", self._plan_text())
         if not int(plan.body.get("count", 0)):
             return self._finish("Nothing to rerun.")
         self.state = "asking"
@@ -105,8 +96,8 @@ class BulkRerun(ModalScreen[None]):
     @work(exclusive=True, group="bulk")
     async def _confirm_and_start(self, reason: str) -> None:
         count = int(self.plan.get("count", 0))
-        detail = plan_text(self.filter_text, self.plan) + (f"\nreason: {reason}" if reason else "\nno reason given")
-        confirm = ConfirmScreen(f"Rerun {count:,} failed calls?", detail, yes=f"rerun {count:,} calls")
+        detail = self._plan_text() + (f"\nreason: {reason}" if reason else "\nno reason given")
+        confirm = ConfirmScreen(rerun_question(count), detail, yes=f"rerun {count:,} calls")
         if not await self.app.push_screen_wait(confirm):
             return self._finish("Not run.")
         try:
@@ -116,39 +107,38 @@ class BulkRerun(ModalScreen[None]):
                 return self._finish(f"Refused: {started.message}")
             if not isinstance(started.body.get("id"), str):
                 return self._finish("The hub started no bulk it names (its answer has no id).")
-            self.bulk_id, self.state = started.body["id"], "running"
-            await self._follow()
+            self.progress, self.state = BulkProgress(started.body["id"]), "running"
+            await self._follow(self.progress)
         except HubUnreachable as exc:
             self._finish(str(exc))
 
-    async def _follow(self) -> None:
-        assert self.bulk_id is not None
-        progress = self.query_one(ProgressBar)
+    def _plan_text(self) -> str:
+        return f"filter: {self.filter_text}\n{plan_text(self.plan)}"
+
+    async def _follow(self, progress: BulkProgress) -> None:
+        bar = self.query_one(ProgressBar)
         while True:
-            status = await self.client.bulk(self.bulk_id)
-            self._show_progress(status, progress)
-            if status.body.get("state") != "running":
-                self.final = status.body
-                return self._finish(f"Bulk {status.body.get('state')}.")
+            self.items += progress.take(await self.client.send(progress.poll()))
+            self._show_progress(progress.status, bar)
+            if not progress.running:
+                self.final = {**progress.status, "items": self.items}
+                return self._finish(f"Bulk {progress.status.get('state')}.")
             await asyncio.sleep(POLL_SECONDS)
 
-    def _show_progress(self, status: OpsAnswer, progress: ProgressBar) -> None:
-        body = status.body
-        progress.update(total=max(1, int(body.get("total", 0))), progress=int(body.get("done", 0)))
-        self._show("#bulk-counts", f"{body.get('done', 0):,} of {body.get('total', 0):,} · ok {body.get('ok', 0):,}"
-                                   f" · failed again {body.get('failed', 0):,} · refused {body.get('refused', 0):,}")
-        items = body.get("items") or []
-        self._show("#bulk-items", "\n".join(item_line(item) for item in items[-SHOWN_ITEMS:]))
+    def _show_progress(self, status: dict[str, Any], bar: ProgressBar) -> None:
+        bar.update(total=max(1, int(status.get("total") or 0)), progress=int(status.get("done") or 0))
+        self._show("#bulk-counts", counts_text(status))
+        self._show("#bulk-items", "\n".join(item_text(item) for item in self.items[-SHOWN_ITEMS:]))
 
     def _finish(self, message: str) -> None:
         self.state = "done"
         self._show("#bulk-title", message + " Escape closes.", "bold")
 
     async def action_stop(self) -> None:
-        if self.state == "running" and self.bulk_id is not None:
+        if self.state == "running" and self.progress is not None:
             self.state = "cancelling"
             try:
-                cancelled = await self.client.cancel(self.bulk_id)
+                cancelled = await self.client.send(cancel_request(self.progress.bulk_id))
                 self._show("#bulk-title", f"Cancelled after {cancelled.body.get('done', 0):,} of "
                                           f"{cancelled.body.get('total', 0):,}. Escape closes.", "bold")
             except HubUnreachable as exc:
