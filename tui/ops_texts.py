@@ -27,8 +27,9 @@ def item_text(item: dict[str, Any]) -> str:
     """One rerun's result: the call it repeated, how it went, and the call it made."""
     code = f" {item['status_code']}" if item.get("status_code") is not None else ""
     new = f" as #{item['api_call_id']}" if item.get("api_call_id") else ""
-    why = f": {item.get('error_code') or ''} {item.get('message') or ''}" if item.get("outcome") != "ok" else ""
-    return f"#{item.get('original')} {item.get('outcome')}{code}{new}{why}".rstrip()
+    why = " ".join(str(part) for part in (item.get("error_code"), item.get("message")) if part)
+    why = f": {why}" if why and item.get("outcome") != "ok" else ""
+    return f"#{item.get('original')} {item.get('outcome')}{code}{new}{why}"
 
 
 def counts_text(status: dict[str, Any]) -> str:
