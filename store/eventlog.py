@@ -62,14 +62,14 @@ class EventLog:
         return self._conn
 
     @property
-    def stored_table(self) -> str:
-        """The table that holds the records (``records`` itself, but in a replica): the one to delete from."""
-        return self.layout.table
-
-    @property
     def keeps_texts(self) -> bool:
         """Whether records are stored as their seq, kind and text only, under the ``records`` view."""
         return self.layout is REPLICA_TEXTS
+
+    @property
+    def stored_table(self) -> str:
+        """The table that holds the records (``records`` itself, but in a replica): the one to delete from."""
+        return self.layout.table
 
     def close(self) -> None:
         self._conn.close()
