@@ -11,7 +11,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, ProgressBar, Static
 
 from switchroom.protocol.ops import MAX_REASON_CHARS
@@ -20,17 +19,15 @@ from switchroom.tui.http import HubUnreachable
 from switchroom.tui.ops_client import BulkProgress, OpsClient, cancel_request, new_idempotency_key, plan_bound
 from switchroom.tui.ops_texts import counts_text, item_text, plan_text, rerun_question
 from switchroom.tui.screens.confirm import ConfirmScreen
+from switchroom.tui.screens.rerun_frame import RerunFrame
 from switchroom.tui.text import printable
 
 POLL_SECONDS = 0.5
 SHOWN_ITEMS = 200
 
 
-class BulkRerun(ModalScreen[None]):
+class BulkRerun(RerunFrame):
     DEFAULT_CSS = """
-    BulkRerun { align: center middle; }
-    BulkRerun > Vertical { width: 100%; max-width: 100; height: 100%; border: round $warning;
-                           background: $surface; padding: 0 1; }
     BulkRerun #bulk-title { text-style: bold; }
     BulkRerun #bulk-items { height: 1fr; overflow-y: auto; }
     BulkRerun #bulk-keys { color: $text-muted; }

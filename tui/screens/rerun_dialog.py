@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.content import Content
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from switchroom.store.record_shape import shaped
@@ -24,6 +23,7 @@ from switchroom.tui.cache import Cache, CacheClosed
 from switchroom.tui.http import HubUnreachable
 from switchroom.tui.ops_client import OpsClient, new_idempotency_key
 from switchroom.tui.record_text import json_block
+from switchroom.tui.screens.rerun_frame import RerunFrame
 from switchroom.tui.text import printable
 
 
@@ -53,11 +53,8 @@ def shown_value(value: Any) -> str:
     return value if isinstance(value, str) else orjson.dumps(value).decode()
 
 
-class RerunDialog(ModalScreen[None]):
+class RerunDialog(RerunFrame):
     DEFAULT_CSS = """
-    RerunDialog { align: center middle; }
-    RerunDialog > Vertical { width: 100%; max-width: 100; height: 100%; border: round $warning;
-                             background: $surface; padding: 0 1; }
     RerunDialog #rerun-title { text-style: bold; }
     RerunDialog #rerun-fields { height: auto; max-height: 12; }
     RerunDialog Input { height: 3; border: round $foreground 40%; }
