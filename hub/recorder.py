@@ -15,9 +15,12 @@ import asyncio
 import logging
 import threading
 
+import msgspec
+
 from switchroom.hub.record_bodies import bounded, bounded_json
 from switchroom.hub.redaction import Redactor
-from switchroom.protocol import UserConnection
+from switchroom.protocol import Record, UserConnection, body_of
+from switchroom.protocol.kinds import kind_of
 from switchroom.store import EventLog, StateChanges
 
 READ_THREADS = 4
@@ -56,17 +59,17 @@ class Recorder:
         self._read_threads.shutdown(wait=False)
         self._writer.close()
 
-    def record(self, body: dict[str, Any]) -> None:
-        """Queue a record body for the log, its secrets redacted (DESIGN §10: the one door to the log, so no
+    def record(self, record: Record) -> None:
+        """Queue a record for the log, its secrets redacted (DESIGN §10: the one door to the log, so no
         record kind is left out); the writer thread commits it with the others queued."""
-        self._pending.append(self._redactor.record(body))
+        self._pending.append(self._redactor.record(_body(record)))
         self._queued.set()
 
-    def record_with_seq(self, body: dict[str, Any]) -> "asyncio.Future[int]":
-        """Queue a record body; the future gives its seq once it is committed."""
+    def record_with_seq(self, record: Record) -> "asyncio.Future[int]":
+        """Queue a record; the future gives its seq once it is committed."""
         waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._seq_waiters[len(self._pending)] = waiter
-        self.record(body)
+        self.record(record)
         return waiter
 
     def remember_seen(self, identity: str, meta_ids: list[str]) -> None:
@@ -170,6 +173,16 @@ class Recorder:
         if reader is None:
             reader = self._readers.log = EventLog(self.path)
         return query(reader)
+
+
+def _body(record: Record) -> dict[str, Any]:
+    """``record`` as the log stores it. One that holds a value JSON cannot carry comes as its top-level
+    fields, for the writer to refuse and keep a stand-in of (``_stand_in``), never failing its caller."""
+    try:
+        return body_of(record)
+    except (TypeError, ValueError, RecursionError):
+        fields = msgspec.structs.asdict(record)
+        return {"kind": kind_of(type(record)), **{k: v for k, v in fields.items() if v is not None}}
 
 
 def _stand_in(body: dict[str, Any], problem: Exception) -> dict[str, Any]:
