@@ -5,6 +5,7 @@ import math
 from typing import Any
 
 
+from switchroom.protocol.kinds import API_CALL
 from switchroom.store.eventlog import EventLog, record_of
 
 # A call "failed" when it got no answer or an error status; skipped calls are not failures.
@@ -79,11 +80,11 @@ def _p95(log: EventLog, connection_id: str, since_ts: str, count: int) -> float 
     return rows[0][0] if rows else None
 
 
-def kind_count(log: EventLog, kind: str = "api_call") -> int:
+def kind_count(log: EventLog, kind: str = API_CALL) -> int:
     return log.execute("SELECT COUNT(*) FROM records WHERE kind = ?", (kind,))[0][0]
 
 
-def records_after(log: EventLog, seq: int, kind: str = "api_call") -> tuple[int, int]:
+def records_after(log: EventLog, seq: int, kind: str = API_CALL) -> tuple[int, int]:
     """How many records of ``kind`` lie past ``seq``, and the highest seq among them (``seq`` when none):
     a count kept up to date without counting the whole log again."""
     count, highest = log.execute("SELECT COUNT(*), MAX(seq) FROM records WHERE kind = ? AND seq > ?", (kind, seq))[0]
@@ -91,7 +92,7 @@ def records_after(log: EventLog, seq: int, kind: str = "api_call") -> tuple[int,
 
 
 def records_window(log: EventLog, offset: int, limit: int, total: int | None = None,
-                   kind: str = "api_call") -> list[dict[str, Any]]:
+                   kind: str = API_CALL) -> list[dict[str, Any]]:
     """``limit`` records of ``kind`` starting at position ``offset`` (0 = oldest), oldest first.
 
     Windows in the newer half are read backwards from the tail, so following the live end stays
