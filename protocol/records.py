@@ -17,8 +17,8 @@ kind               stream      what it is (how it ended: the field in brackets)
 The hub builds a record as its struct (``ApiCall(direction=..., ...)``) and hands it to its recorder,
 which writes ``body_of(record)``: every field that is set, none that is None — absent on the wire and in
 the log, as a reader of older logs expects. A reader of the log decodes a record into its struct
-(``RECORD_TYPE``), or, facing an untrusted hub, checks its fields against the declarations here
-(``store.record_shape``). Fields a reader does not know (``truncated``, ``unrecordable``: see
+(``protocol.kinds.RECORD_TYPE``), or, facing an untrusted hub, checks its fields against the declarations
+here (``store.record_shape``). Fields a reader does not know (``truncated``, ``unrecordable``: see
 ``hub.record_bodies``) pass through untouched.
 
 A new kind is one more subclass of ``Record`` here, with its ``tag`` (the kind's name), ``stream`` and
