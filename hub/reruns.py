@@ -358,7 +358,8 @@ def _item_fields(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rerun_records(log: EventLog) -> list[dict[str, Any]]:
-    return [orjson.loads(body) for (body,) in log.execute("SELECT body FROM records WHERE kind = ? ORDER BY seq", (RERUN,))]
+    rows = log.execute("SELECT body FROM records WHERE kind = ? ORDER BY seq", (RERUN,))
+    return [orjson.loads(body) for (body,) in rows]
 
 
 def _inbound_of(log: EventLog, seq: int, through_seq: int | None = None) -> dict[str, Any] | None:

@@ -52,7 +52,7 @@ class ScriptRuns:
     recorder: Recorder
 
     async def run(self, event: FiredEvent) -> ScriptRun:
-        """Run the connection's script for ``event``; record the ``script_run`` and give its body back."""
+        """Run the connection's script for ``event``; record the ``script_run`` and give it back."""
         sub = event.subscription
         t = sub.target
         source = t.connection.runtime_script or ""
