@@ -2,7 +2,6 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -38,7 +37,7 @@ from switchroom.hub.scripts import Limits, ScriptEngine
 from switchroom.hub.triggers import FiredEvent, Subscriptions, TriggerPipeline
 from switchroom.hub.webhooks import Webhooks
 from switchroom.hub.users import UserConnections
-from switchroom.protocol import ErrorBody
+from switchroom.protocol import ApiCall, ErrorBody, ScriptRun
 
 SCRIPT_SLOTS = 16  # runs at once: most of a run is waiting on its calls, not running JavaScript
 WARM_CONTEXTS = 4
@@ -58,7 +57,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     webhooks = Webhooks(catalog, services, recorder)
     reruns = Reruns(catalog, runner, recorder)
 
-    async def deliver(event: FiredEvent) -> dict[str, Any]:
+    async def deliver(event: FiredEvent) -> ApiCall | ScriptRun:
         if event.subscription.target.connection.runtime_script:
             return await scripts.run(event)
         return await webhooks.deliver(event)

@@ -23,7 +23,7 @@ from switchroom.hub.errors import ConnectApiError
 from switchroom.hub.rate_limit import RateLimiter
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.record_bodies import MAX_RECORDED_BODY, capped, cut, cut_id
-from switchroom.protocol import api_call_record, loads
+from switchroom.protocol import ApiCall, loads
 from switchroom.protocol.records import Op, Source
 
 log = logging.getLogger("switchroom.hub")
@@ -101,7 +101,7 @@ def _request_id(request: Request) -> str:
 
 
 def _record(request: Request, ctx: CallContext, response: Response, error: ConnectApiError | None,
-            started: float) -> dict[str, Any]:
+            started: float) -> ApiCall:
     response_body = error.body.model_dump() if error else _decoded(response)
     path = request.url.path
     if error is not None and error.body.code == "unauthorized" and len(path) > MAX_UNAUTHENTICATED_PATH:
@@ -111,10 +111,10 @@ def _record(request: Request, ctx: CallContext, response: Response, error: Conne
 
 def call_record(method: str, path: str, ctx: CallContext, status_code: int | None, error: ConnectApiError | None,
                 response_body: Any, started: float, source: Source = "api",
-                script_run_id: str | None = None, rerun_of: int | None = None) -> dict[str, Any]:
+                script_run_id: str | None = None, rerun_of: int | None = None) -> ApiCall:
     """The ``api_call`` record of a Connect API call, made over HTTP or by a runtime script. The caller
     chose the ids, the path and what the error message repeats of them: each is cut (record_bodies)."""
-    return api_call_record(
+    return ApiCall(
         direction="inbound", method=method, path=cut(path), op=ctx.op, op_id=cut_id(ctx.op_id),
         connection_id=cut_id(ctx.connection_id), feature_id=cut_id(ctx.feature_id), user_id=cut_id(ctx.user_id),
         user_feature_id=cut_id(ctx.user_feature_id), status_code=status_code, skipped=ctx.skipped,

@@ -14,9 +14,12 @@ from typing import Any, TypeVar
 import asyncio
 import logging
 
+import msgspec
+
 from switchroom.hub.record_bodies import bounded, bounded_json
 from switchroom.hub.redaction import Redactor
-from switchroom.protocol import UserConnection
+from switchroom.protocol import Record, UserConnection, body_of
+from switchroom.protocol.kinds import kind_of
 from switchroom.store import EventLog, StateChanges
 from switchroom.store.log_threads import READER, LogThreads
 
@@ -52,17 +55,17 @@ class Recorder:
         await self._flush()
         self._threads.close(wait_for_reads=False)
 
-    def record(self, body: dict[str, Any]) -> None:
-        """Queue a record body for the log, its secrets redacted (DESIGN §10: the one door to the log, so no
+    def record(self, record: Record) -> None:
+        """Queue a record for the log, its secrets redacted (DESIGN §10: the one door to the log, so no
         record kind is left out); the writer thread commits it with the others queued."""
-        self._pending.append(self._redactor.record(body))
+        self._pending.append(self._redactor.record(_body(record)))
         self._queued.set()
 
-    def record_with_seq(self, body: dict[str, Any]) -> "asyncio.Future[int]":
-        """Queue a record body; the future gives its seq once it is committed."""
+    def record_with_seq(self, record: Record) -> "asyncio.Future[int]":
+        """Queue a record; the future gives its seq once it is committed."""
         waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._seq_waiters[len(self._pending)] = waiter
-        self.record(body)
+        self.record(record)
         return waiter
 
     def remember_seen(self, identity: str, meta_ids: list[str]) -> None:
@@ -159,6 +162,16 @@ class Recorder:
     async def read(self, query: Callable[[EventLog], T]) -> T:
         """Run a read-only ``query`` on one of the reader threads, each with its own connection."""
         return await self._threads.read(query)
+
+
+def _body(record: Record) -> dict[str, Any]:
+    """``record`` as the log stores it. One that holds a value JSON cannot carry comes as its top-level
+    fields, for the writer to refuse and keep a stand-in of (``_stand_in``), never failing its caller."""
+    try:
+        return body_of(record)
+    except (TypeError, ValueError, RecursionError):
+        fields = msgspec.structs.asdict(record)
+        return {"kind": kind_of(type(record)), **{k: v for k, v in fields.items() if v is not None}}
 
 
 def _stand_in(body: dict[str, Any], problem: Exception) -> dict[str, Any]:

@@ -18,6 +18,8 @@ from switchroom.hub.recorder import Recorder
 from switchroom.hub.reruns import ItemResult, Refusal, RerunOrder, Reruns
 from switchroom.hub.runner import ResolvedOperation
 from switchroom.hub.triggers import Deliver, FiredEvent, Subscriptions
+from switchroom.protocol import ApiCall, ScriptRun, body_of
+from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN, TRIGGER_EVENT
 from switchroom.store import EventLog
 from switchroom.store.related import LOOK_AHEAD, record_at, records_near
 
@@ -45,7 +47,7 @@ class Replays:
         event = await self._recorder.read(lambda log: record_at(log, seq))
         if event is None:
             raise Refusal("not_found", f"No record #{seq} in the log")
-        if event.get("kind") != "trigger_event":
+        if event.get("kind") != TRIGGER_EVENT:
             raise Refusal("not_rerunnable", f"#{seq} is not a trigger event (only trigger events are replayed)")
         if "_truncated" in event.get("ingredients", {}):
             raise Refusal("not_rerunnable", f"#{seq}'s ingredients were too large to be kept whole")
@@ -66,7 +68,7 @@ class Replays:
     async def replay(self, target: ReplayTarget, order: RerunOrder) -> dict[str, Any]:
         """Deliver the event again (waiting for the script run or webhook call), audit it, and answer."""
         event = target.event
-        fired = FiredEvent(target.subscription, {**event, "source": "rerun"}, event["seq"], event["ingredients"])
+        fired = FiredEvent(target.subscription, "rerun", event["seq"], event["ingredients"])
         try:
             item, script_run_id = _outcome(event["seq"], await self._deliver(fired))
         except Exception:  # a fault of the hub's own: a failed replay, the traceback in the hub's log
@@ -78,20 +80,19 @@ class Replays:
         return {"type": "replay", **item.as_json(), **extra}
 
 
-def _outcome(seq: int, delivery: dict[str, Any]) -> tuple[ItemResult, str | None]:
+def _outcome(seq: int, delivery: ApiCall | ScriptRun) -> tuple[ItemResult, str | None]:
     """What a delivery's record says of it: the item result, and the script run's id if it was one."""
-    if delivery.get("kind") == "script_run":
-        error = delivery.get("error") or {}
-        ok = delivery.get("status") == "ok"
-        return ItemResult(seq, "ok" if ok else "failed", None, None, None if ok else delivery.get("status"),
-                          None if ok else error.get("message")), delivery.get("script_run_id")
-    ok = _succeeded(delivery)
-    return ItemResult(seq, "ok" if ok else "failed", delivery.get("status_code"), None,
-                      None if ok else delivery.get("error_code"), None if ok else delivery.get("error_message")), None
+    ok = _succeeded(body_of(delivery))
+    if isinstance(delivery, ScriptRun):
+        message = delivery.error.message if delivery.error else None
+        return ItemResult(seq, "ok" if ok else "failed", None, None, None if ok else delivery.status,
+                          None if ok else message), delivery.script_run_id
+    return ItemResult(seq, "ok" if ok else "failed", delivery.status_code, None,
+                      None if ok else delivery.error_code, None if ok else delivery.error_message), None
 
 
 def _succeeded(delivery: dict[str, Any]) -> bool:
-    if delivery.get("kind") == "script_run":
+    if delivery.get("kind") == SCRIPT_RUN:
         return delivery.get("status") == "ok"
     return (delivery.get("status_code") or 0) in range(200, 300)
 
@@ -99,7 +100,7 @@ def _succeeded(delivery: dict[str, Any]) -> bool:
 def _first_delivery(log: EventLog, seq: int) -> dict[str, Any] | None:
     """The event's own delivery (not a replay's): its script run, else its webhook call; None if there
     is none yet (never delivered, or still running), which does not stand in a replay's way."""
-    for kind in ("script_run", "api_call"):
+    for kind in (SCRIPT_RUN, API_CALL):
         found = records_near(log, kind, "trigger_event_id", seq, seq, seq + LOOK_AHEAD)
         first = next((r for r in found if r.get("source") != "rerun"), None)
         if first is not None:

@@ -27,6 +27,8 @@ from switchroom.hub.inbound import CallContext, call_record
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.resolution import resolve_fields
 from switchroom.hub.runner import OperationRunner, ResolvedOperation, raise_for
+from switchroom.protocol import Rerun, body_of
+from switchroom.protocol.kinds import API_CALL, RERUN
 from switchroom.store import EventLog, iso_timestamp
 from switchroom.store.filters import RecordFilter
 from switchroom.store.related import LOOK_AROUND, record_at, records_near
@@ -157,11 +159,10 @@ class Reruns:
     async def requested(self, order: RerunOrder, target: dict[str, Any]) -> None:
         """Commit the request (with its key) to the log before anything of it runs; from here on the key
         is spent, even if this request never gets to answer (see ``_remember``)."""
-        record = {"kind": "rerun", "phase": "requested", "idempotency_key": order.idempotency_key,
-                  "actor": order.actor, "reason": order.reason, "fields": order.fields, "force": order.force,
-                  "bulk_id": order.bulk_id, **target}
-        await self._recorder.record_with_seq({k: v for k, v in record.items() if v is not None})
-        self._remember(record, answers=True)
+        record = Rerun(phase="requested", idempotency_key=order.idempotency_key, actor=order.actor,
+                       reason=order.reason, fields=order.fields, force=order.force, bulk_id=order.bulk_id, **target)
+        await self._recorder.record_with_seq(record)
+        self._remember(body_of(record), answers=True)
 
     # -- planning -----------------------------------------------------------------------------------
 
@@ -194,7 +195,7 @@ class Reruns:
         return plan
 
     def check(self, record: dict[str, Any], order: RerunOrder) -> None:
-        if record.get("kind") != "api_call" or record.get("op") != "action" or record.get("resolved_fields") is None:
+        if record.get("kind") != API_CALL or record.get("op") != "action" or record.get("resolved_fields") is None:
             raise Refusal("not_rerunnable", f"#{record.get('seq')} is not an action run (only actions are rerun)")
         succeeded = record.get("skipped") or (record.get("status_code") or 0) in range(200, 400)
         if succeeded and not order.force:
@@ -290,11 +291,11 @@ class Reruns:
 
     def _progress(self, bulk: Bulk, order: RerunOrder) -> "asyncio.Future[int]":
         progress = bulk.as_json(with_items=False)
-        return self._recorder.record_with_seq({
-            "kind": "rerun", "phase": "bulk", "bulk_id": bulk.id, "actor": order.actor, "reason": order.reason,
-            "idempotency_key": order.idempotency_key,
+        return self._recorder.record_with_seq(Rerun(
+            phase="bulk", bulk_id=bulk.id, actor=order.actor, reason=order.reason,
+            idempotency_key=order.idempotency_key,
             **{k: progress[k] for k in ("state", "total", "done", "ok", "failed", "refused")},
-        })
+        ))
 
     def _resolved(self, original: dict[str, Any], overrides: dict[str, Any]) -> ResolvedOperation:
         """The original run's target, user and fields, with the overrides checked like any request's."""
@@ -315,15 +316,14 @@ class Reruns:
               **extra: Any) -> "asyncio.Future[int]":
         """Write the ``rerun`` record of phase ``item`` (``extra``: what a replay adds) and count it; the
         future is done once the record is committed (what answers a request waits for)."""
-        record = {
-            "kind": "rerun", "phase": "item", "actor": order.actor, "reason": order.reason,
-            "idempotency_key": order.idempotency_key, "bulk_id": order.bulk_id, "fields": order.fields,
-            "force": order.force, "connection_id": original.get("connection_id"),
-            "feature_id": original.get("feature_id"), "user_id": original.get("user_id"),
-            "op_id": original.get("op_id"), **item.as_json(), **extra,
-        }
-        committed = self._recorder.record_with_seq({k: v for k, v in record.items() if v is not None})
-        self._remember(record)
+        record = Rerun(
+            phase="item", actor=order.actor, reason=order.reason, idempotency_key=order.idempotency_key,
+            bulk_id=order.bulk_id, fields=order.fields, force=order.force,
+            connection_id=original.get("connection_id"), feature_id=original.get("feature_id"),
+            user_id=original.get("user_id"), op_id=original.get("op_id"), **item.as_json(), **extra,
+        )
+        committed = self._recorder.record_with_seq(record)
+        self._remember(body_of(record))
         return committed
 
     def _remember(self, record: dict[str, Any], answers: bool = False) -> None:
@@ -358,19 +358,20 @@ def _item_fields(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rerun_records(log: EventLog) -> list[dict[str, Any]]:
-    return [orjson.loads(body) for (body,) in log.execute("SELECT body FROM records WHERE kind = 'rerun' ORDER BY seq")]
+    rows = log.execute("SELECT body FROM records WHERE kind = ? ORDER BY seq", (RERUN,))
+    return [orjson.loads(body) for (body,) in rows]
 
 
 def _inbound_of(log: EventLog, seq: int, through_seq: int | None = None) -> dict[str, Any] | None:
     """The record ``seq``; for the outbound half of an action call, its inbound half (the run to repeat),
     which the hub records after it, up to ``through_seq``."""
     record = record_at(log, seq)
-    if record is None or record.get("kind") != "api_call" or record.get("direction") != "outbound":
+    if record is None or record.get("kind") != API_CALL or record.get("direction") != "outbound":
         return record
     if record.get("source") == "rerun":
         return record
     last = seq + LOOK_AROUND if through_seq is None else min(seq + LOOK_AROUND, through_seq)
-    inbound = records_near(log, "api_call", "request_id", record.get("request_id"), seq, last, skip=seq, limit=5)
+    inbound = records_near(log, API_CALL, "request_id", record.get("request_id"), seq, last, skip=seq, limit=5)
     return next((r for r in inbound if r.get("direction") == "inbound"), record)
 
 
@@ -392,4 +393,4 @@ def _filtered_inbound(log: EventLog, record_filter: RecordFilter,
 
 def _filter(text: str, as_of: datetime) -> RecordFilter:
     """The filter language read for reruns: api calls only, relative times counted back from ``as_of``."""
-    return filter_param(text, RecordFilter(kinds=("api_call",)), as_of)
+    return filter_param(text, RecordFilter(kinds=(API_CALL,)), as_of)

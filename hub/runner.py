@@ -15,7 +15,7 @@ from switchroom.hub.recorder import Recorder
 from switchroom.hub.resolution import resolve_fields
 from switchroom.hub.service_client import ServiceClient, ServiceResult
 from switchroom.hub.users import UserConnections
-from switchroom.protocol import api_call_record
+from switchroom.protocol import ApiCall
 from switchroom.protocol.catalog import OperationKind
 from switchroom.protocol.records import Source
 
@@ -114,7 +114,7 @@ class OperationRunner:
                          script_run_id: str | None = None) -> None:
         t = run.target
         self.recorder.record(
-            api_call_record(
+            ApiCall(
                 direction="outbound", method=result.method, path=f"{t.service.id}:{result.path}",
                 op=t.kind, op_id=t.entry.ref, connection_id=t.connection.id, feature_id=t.feature.id,
                 user_id=run.user_id, user_feature_id=run.user_feature_id,

@@ -11,7 +11,7 @@ A call still in flight when its run ends (a timeout) is let finish, so that what
 is recorded; the run does not wait for it.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 import asyncio
 import hashlib
@@ -31,7 +31,7 @@ from switchroom.hub.scripts import EngineBusy, ScriptEngine, ScriptJob, ScriptRe
 from switchroom.hub.scripts.results import CallKind, ScriptError
 from switchroom.hub.triggers import FiredEvent
 from switchroom.hub.users import UserConnections
-from switchroom.protocol import ScriptRun, ScriptRunCall
+from switchroom.protocol import ScriptRun, ScriptRunCall, ScriptRunError, ScriptRunLine
 
 log = logging.getLogger("switchroom.hub")
 
@@ -51,8 +51,8 @@ class ScriptRuns:
     runner: OperationRunner
     recorder: Recorder
 
-    async def run(self, event: FiredEvent) -> dict[str, Any]:
-        """Run the connection's script for ``event``; record the ``script_run`` and give its body back."""
+    async def run(self, event: FiredEvent) -> ScriptRun:
+        """Run the connection's script for ``event``; record the ``script_run`` and give it back."""
         sub = event.subscription
         t = sub.target
         source = t.connection.runtime_script or ""
@@ -75,18 +75,20 @@ class ScriptRuns:
             trigger_event_id=event.seq, status=result.status, duration_ms=round(result.duration_ms, 2),
             queued_ms=round(result.queued_ms, 2), time_limit_ms=self.engine.limits.wall_time_s * 1000,
             error=_recorded_error(result.error),
-            console=[asdict(line) for line in result.console], console_dropped=result.console_dropped,
-            calls=made, script_version=script_version(source), source=event.record.get("source", "poll"),
-        ).model_dump(exclude_none=True)
+            console=[ScriptRunLine(line.level, line.text) for line in result.console],
+            console_dropped=result.console_dropped, calls=made, script_version=script_version(source),
+            source=event.source,
+        )
         self.recorder.record(body)
         return body
 
 
-def _recorded_error(error: ScriptError | None) -> dict[str, Any] | None:
+def _recorded_error(error: ScriptError | None) -> ScriptRunError | None:
     """A run's error as its record keeps it: the script chose its name, message and stack, so each is cut."""
     if error is None:
         return None
-    return {**asdict(error), "message": cut(error.message), "stack": cut(error.stack, MAX_STACK)}
+    return ScriptRunError(message=cut(error.message) or "", stack=cut(error.stack, MAX_STACK), line=error.line,
+                          column=error.column)
 
 
 class _ScriptCalls:

@@ -27,7 +27,7 @@ from switchroom.hub.recorder import Recorder
 from switchroom.hub.runner import OperationRequest, OperationRunner, ResolvedOperation
 from switchroom.hub.service_client import ServiceResult
 from switchroom.hub.users import UserConnections
-from switchroom.protocol import TriggerEvent
+from switchroom.protocol import ApiCall, ScriptRun, Source, TriggerEvent
 
 log = logging.getLogger("switchroom.hub")
 
@@ -46,13 +46,14 @@ class FiredEvent:
     """A trigger event as recorded, on its way to the connection's script or webhook."""
 
     subscription: ResolvedOperation
-    record: dict[str, Any]
+    source: Source
+    """How the event's item was found (``rerun`` when it is replayed); its delivery's record says the same."""
     seq: int
     ingredients: dict[str, Any]
     """Whole, as the service sent them (the record keeps a size-capped copy)."""
 
 
-Deliver = Callable[[FiredEvent], Awaitable[dict[str, Any]]]
+Deliver = Callable[[FiredEvent], Awaitable[ApiCall | ScriptRun]]
 """Delivers an event to its connection's script or webhook; gives back that delivery's record (a
 ``script_run``, or a ``webhook`` api_call), which a replay reports."""
 
@@ -208,15 +209,15 @@ class TriggerPipeline:
               request_id: str) -> None:
         """Record a trigger event, then (once it is committed) deliver it."""
         ingredients = {k: v for k, v in item.items() if k != "meta"}
-        event = _event(sub, ingredients, meta_id, signal, request_id).model_dump(exclude_none=True)
+        event = _event(sub, ingredients, meta_id, signal, request_id)
         seq = self.recorder.record_with_seq(event)
         self._spawn(self._deliver_when_recorded(sub, event, seq, ingredients))
 
-    async def _deliver_when_recorded(self, sub: ResolvedOperation, event: dict[str, Any],
+    async def _deliver_when_recorded(self, sub: ResolvedOperation, event: TriggerEvent,
                                      seq: "asyncio.Future[int]", ingredients: dict[str, Any]) -> None:
         event_seq = await seq
-        if event["delivered_to"] != "none":
-            await self.deliver(FiredEvent(sub, event, event_seq, ingredients))
+        if event.delivered_to != "none":
+            await self.deliver(FiredEvent(sub, event.source, event_seq, ingredients))
 
     def _spawn(self, work: Awaitable[None]) -> asyncio.Task[None]:
         task = asyncio.ensure_future(self._logged(work))

@@ -13,8 +13,8 @@ _HOMES = {
     "switchroom.protocol.errors": ("ErrorBody", "ErrorDetail"),
     "switchroom.protocol.frames": ("PROTOCOL_VERSION", "BatchFrame", "ErrorFrame", "HeartbeatFrame", "HelloFrame", "ServerFrame",
                         "SubscribeFrame", "parse_server_frame"),
-    "switchroom.protocol.records": ("ApiCall", "Direction", "ScriptRun", "ScriptRunCall", "Source", "TriggerEvent",
-                         "api_call_record"),
+    "switchroom.protocol.records": ("ApiCall", "Direction", "Record", "Rerun", "ScriptRun", "ScriptRunCall",
+                                    "ScriptRunError", "ScriptRunLine", "Source", "TriggerEvent", "body_of"),
 }
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 __all__ = sorted(_HOME_OF)
@@ -34,5 +34,5 @@ if TYPE_CHECKING:  # the names, for type checkers and editors
     from switchroom.protocol.errors import ErrorBody, ErrorDetail  # noqa: F401
     from switchroom.protocol.frames import (PROTOCOL_VERSION, BatchFrame, ErrorFrame, HeartbeatFrame, HelloFrame, ServerFrame,
                                  SubscribeFrame, parse_server_frame)  # noqa: F401
-    from switchroom.protocol.records import (ApiCall, Direction, ScriptRun, ScriptRunCall, Source, TriggerEvent,
-                                  api_call_record)  # noqa: F401
+    from switchroom.protocol.records import (ApiCall, Direction, Record, Rerun, ScriptRun, ScriptRunCall,
+                                             ScriptRunError, ScriptRunLine, Source, TriggerEvent, body_of)  # noqa: F401

@@ -1,17 +1,54 @@
-"""Event-log records (DESIGN §7). On the wire a record is flat: body fields beside seq, ts, kind."""
+"""Event-log records (DESIGN §7): one typed struct per kind, from which everything else about the kinds
+follows (``protocol.kinds``: their names and streams; ``store.record_shape``: what the dashboard checks of
+each field). On the wire a record is flat: its fields beside ``seq``, ``ts`` and ``kind``.
 
-from typing import Any, Literal
+=================  ==========  =====================================================================
+kind               stream      what it is (how it ended: the field in brackets)
+=================  ==========  =====================================================================
+``api_call``       logs        a call into the Connect API, out to a service or to a developer's
+                               webhook (``error_code``)
+``script_run``     logs        one run of a connection's runtime script for a trigger event (``status``)
+``trigger_event``  triggers    one new item of a service's trigger for one user feature's
+                               subscription (``delivered_to``)
+``rerun``          logs        the audit of a rerun or replay: its request, each item, a bulk's
+                               progress (``outcome``)
+=================  ==========  =====================================================================
 
-from pydantic import ConfigDict
+The hub builds a record as its struct (``ApiCall(direction=..., ...)``) and hands it to its recorder,
+which writes ``body_of(record)``: every field that is set, none that is None — absent on the wire and in
+the log, as a reader of older logs expects. A reader of the log decodes a record into its struct
+(``protocol.kinds.RECORD_TYPE``), or, facing an untrusted hub, checks its fields against the declarations
+here (``store.record_shape``). Fields a reader does not know (``truncated``, ``unrecordable``: see
+``hub.record_bodies``) pass through untouched.
 
-from switchroom.protocol.base import ProtocolModel
+A new kind is one more subclass of ``Record`` here, with its ``tag`` (the kind's name), ``stream`` and
+``outcome_field``.
+"""
+
+from typing import Any, ClassVar, Literal
+
+import msgspec
 
 Direction = Literal["inbound", "outbound", "webhook"]
 Source = Literal["api", "script", "rerun", "poll", "notification", "test"]
 Op = Literal["action", "query", "trigger", "webhook", "notification", "connection", "user_connection", "other"]
+Stream = Literal["logs", "triggers"]
 
 
-class ApiCall(ProtocolModel):
+class Record(msgspec.Struct, kw_only=True, omit_defaults=True, tag_field="kind"):
+    """What every record has; ``seq`` and ``ts`` are given by the log as it stores the record."""
+
+    stream: ClassVar[Stream]
+    """The stream that carries this kind (``/v1/streams/<stream>``)."""
+    outcome_field: ClassVar[str]
+    """The field that says how a record of this kind ended (the filter language's ``code:``, the
+    dashboard's failure groups)."""
+
+    seq: int | None = None
+    ts: str | None = None
+
+
+class ApiCall(Record, tag="api_call", kw_only=True):
     """One call into the Connect API or out of the hub to a service or a developer backend.
 
     ``status_code`` is None when no answer arrived. A call the service *skipped* keeps its status
@@ -20,79 +57,50 @@ class ApiCall(ProtocolModel):
     beside the size-capped bodies so the run can be repeated exactly.
     """
 
-    model_config = ConfigDict(extra="allow")
+    stream = "logs"
+    outcome_field = "error_code"
 
-    kind: Literal["api_call"] = "api_call"
-    seq: int | None = None
-    ts: str | None = None
     direction: Direction
     method: str
     path: str
-    op: Op = "other"
+    op: Op | None = None
     op_id: str | None = None
     connection_id: str | None = None
     feature_id: str | None = None
     user_id: str | None = None
     user_feature_id: str | None = None
     status_code: int | None = None
-    skipped: bool = False
-    latency_ms: float = 0.0
+    skipped: bool | None = None
+    latency_ms: float | None = None
     error_code: str | None = None
     error_message: str | None = None
     request_body: Any = None
     response_body: Any = None
     resolved_fields: dict[str, Any] | None = None
-    source: Source = "api"
+    source: Source
     script_run_id: str | None = None
     trigger_event_id: int | None = None
     rerun_of: int | None = None
     request_id: str
 
 
-def api_call_record(**fields: Any) -> dict[str, Any]:
-    """An ``api_call`` record body as the hub writes it: the fields of ``ApiCall`` that are set.
+class ScriptRunError(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Why a script run failed; ``line`` and ``column`` point into the script's source when known."""
 
-    A plain dict on purpose: every action run writes two of these, and building and dumping the model
-    costs more than the rest of the recording. Tests check that what the hub writes parses as ``ApiCall``.
-    """
-    return {"kind": "api_call", **{name: value for name, value in fields.items() if value is not None}}
-
-
-class TriggerEvent(ProtocolModel):
-    """One new item from a service's trigger, for one user feature's subscription."""
-
-    model_config = ConfigDict(extra="allow")
-
-    kind: Literal["trigger_event"] = "trigger_event"
-    seq: int | None = None
-    ts: str | None = None
-    trigger_id: str
-    connection_id: str
-    feature_id: str
-    user_id: str
-    user_feature_id: str
-    trigger_identity: str
-    meta_id: str
-    ingredients: dict[str, Any]
-    source: Source = "poll"
-    """How the item was found: an interval ``poll``, a realtime ``notification``, or a trigger ``test``."""
-    delivered_to: Literal["script", "webhook", "none"] = "none"
-    request_id: str | None = None
-
-
-class ScriptError(ProtocolModel):
     message: str
     stack: str | None = None
     line: int | None = None
     column: int | None = None
 
 
-class ConsoleLine(ProtocolModel):
+class ScriptRunLine(msgspec.Struct):
+    """A line a script wrote to its console."""
+
     level: Literal["log", "info", "warn", "error"]
     text: str
 
 
-class ScriptRunCall(ProtocolModel):
+class ScriptRunCall(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A runAction/performQuery a run made: its Connect API answer and its inbound ``api_call`` record
     (``api_call_id`` is that record's seq; ``request_id`` links the outbound call too)."""
 
@@ -103,14 +111,12 @@ class ScriptRunCall(ProtocolModel):
     api_call_id: int | None = None
 
 
-class ScriptRun(ProtocolModel):
+class ScriptRun(Record, tag="script_run", kw_only=True):
     """One run of a connection's runtime script for one trigger event (DESIGN §6)."""
 
-    model_config = ConfigDict(extra="allow")
+    stream = "logs"
+    outcome_field = "status"
 
-    kind: Literal["script_run"] = "script_run"
-    seq: int | None = None
-    ts: str | None = None
     script_run_id: str
     connection_id: str
     feature_id: str
@@ -121,11 +127,76 @@ class ScriptRun(ProtocolModel):
     trigger_event_id: int | None = None
     status: Literal["ok", "error", "timeout", "oom"]
     duration_ms: float
-    queued_ms: float = 0.0
+    queued_ms: float
     time_limit_ms: float
-    error: ScriptError | None = None
-    console: list[ConsoleLine] = []
-    console_dropped: int = 0
-    calls: list[ScriptRunCall] = []
+    error: ScriptRunError | None = None
+    console: list[ScriptRunLine]
+    console_dropped: int
+    calls: list[ScriptRunCall]
     script_version: str
-    source: Source = "poll"
+    source: Source
+
+
+class TriggerEvent(Record, tag="trigger_event", kw_only=True):
+    """One new item from a service's trigger, for one user feature's subscription."""
+
+    stream = "triggers"
+    outcome_field = "delivered_to"
+
+    trigger_id: str
+    connection_id: str
+    feature_id: str
+    user_id: str
+    user_feature_id: str
+    trigger_identity: str
+    meta_id: str
+    ingredients: dict[str, Any]
+    source: Source
+    """How the item was found: an interval ``poll``, a realtime ``notification``, or a trigger ``test``."""
+    delivered_to: Literal["script", "webhook", "none"]
+    request_id: str | None = None
+
+
+class Rerun(Record, tag="rerun", kw_only=True):
+    """The audit of a rerun (DESIGN §9) or a replay, by ``phase``: ``requested`` (committed before anything
+    runs, with the request's idempotency key and its ``original`` or ``filter``), ``item`` (one call rerun
+    or one event replayed, and its ``outcome``), ``bulk`` (a bulk's progress and ``state``)."""
+
+    stream = "logs"
+    outcome_field = "outcome"
+
+    phase: Literal["requested", "item", "bulk"]
+    actor: str
+    reason: str | None = None
+    idempotency_key: str | None = None
+    bulk_id: str | None = None
+    fields: dict[str, Any] | None = None
+    """The field overrides the rerun ran with."""
+    force: bool | None = None
+    original: int | None = None
+    """The seq of the call rerun or the trigger event replayed."""
+    filter: str | None = None
+    replay: bool | None = None
+    connection_id: str | None = None
+    feature_id: str | None = None
+    user_id: str | None = None
+    op_id: str | None = None
+    outcome: Literal["ok", "failed", "refused"] | None = None
+    status_code: int | None = None
+    api_call_id: int | None = None
+    """The seq of the new ``api_call`` an item ran."""
+    error_code: str | None = None
+    message: str | None = None
+    delivered_to: str | None = None
+    script_run_id: str | None = None
+    state: Literal["running", "finished", "cancelled", "interrupted"] | None = None
+    total: int | None = None
+    done: int | None = None
+    ok: int | None = None
+    failed: int | None = None
+    refused: int | None = None
+
+
+def body_of(record: Record) -> dict[str, Any]:
+    """``record`` as the plain JSON object the log stores: its kind and the fields that are not None."""
+    return msgspec.to_builtins(record)

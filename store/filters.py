@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 import re
 
-from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD
+from switchroom.protocol.kinds import API_CALL, KINDS, OUTCOME_FIELD
 from switchroom.store.eventlog import EventLog, iso_timestamp
 from switchroom.store.status_codes import NO_ANSWER
 
@@ -117,7 +117,7 @@ def parse_since(text: str, now: datetime | None = None) -> str:
 
 @dataclass(frozen=True)
 class RecordFilter:
-    kinds: tuple[str, ...] = ("api_call",)
+    kinds: tuple[str, ...] = (API_CALL,)
     since_ts: str | None = None
     statuses: tuple[StatusMatch, ...] = ()
     outcomes: tuple[str, ...] = ()

@@ -5,6 +5,7 @@ import math
 from typing import Any
 
 
+from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN
 from switchroom.store.eventlog import EventLog, record_of
 
 # A call "failed" when it got no answer or an error status; skipped calls are not failures.
@@ -34,9 +35,10 @@ def connection_counts(log: EventLog) -> list[ConnectionStats]:
         f"""
         SELECT connection_id, COUNT(*), SUM(CASE WHEN {FAILED} THEN 1 ELSE 0 END)
         FROM records
-        WHERE kind = 'api_call' AND direction = 'inbound' AND connection_id IS NOT NULL
+        WHERE kind = ? AND direction = 'inbound' AND connection_id IS NOT NULL
         GROUP BY connection_id ORDER BY connection_id
-        """
+        """,
+        (API_CALL,),
     )
     return [ConnectionStats(cid, calls, errors or 0) for cid, calls, errors in rows]
 
@@ -48,19 +50,19 @@ def connection_stats(log: EventLog, since_ts: str) -> dict[str, ConnectionStats]
         f"""
         SELECT connection_id, COUNT(*), SUM(CASE WHEN {FAILED} THEN 1 ELSE 0 END)
         FROM records
-        WHERE kind = 'api_call' AND ts >= ? AND direction IN ('outbound', 'webhook') AND connection_id IS NOT NULL
+        WHERE kind = ? AND ts >= ? AND direction IN ('outbound', 'webhook') AND connection_id IS NOT NULL
         GROUP BY connection_id
         """,
-        (since_ts,),
+        (API_CALL, since_ts),
     )}
     rows = log.execute(
         f"""
         SELECT connection_id, COUNT(*), SUM(CASE WHEN {FAILED} THEN 1 ELSE 0 END)
         FROM records
-        WHERE kind = 'api_call' AND ts >= ? AND direction = 'inbound' AND connection_id IS NOT NULL
+        WHERE kind = ? AND ts >= ? AND direction = 'inbound' AND connection_id IS NOT NULL
         GROUP BY connection_id
         """,
-        (since_ts,),
+        (API_CALL, since_ts),
     )
     stats = {cid: ConnectionStats(cid, calls, errors or 0, _p95(log, cid, since_ts, calls), *out.get(cid, (0, 0)))
              for cid, calls, errors in rows}
@@ -71,19 +73,19 @@ def _p95(log: EventLog, connection_id: str, since_ts: str, count: int) -> float 
     rows = log.execute(
         """
         SELECT latency_ms FROM records
-        WHERE kind = 'api_call' AND ts >= ? AND direction = 'inbound' AND connection_id = ?
+        WHERE kind = ? AND ts >= ? AND direction = 'inbound' AND connection_id = ?
         ORDER BY latency_ms LIMIT 1 OFFSET ?
         """,
-        (since_ts, connection_id, max(0, math.ceil(0.95 * count) - 1)),  # nearest-rank p95
+        (API_CALL, since_ts, connection_id, max(0, math.ceil(0.95 * count) - 1)),  # nearest-rank p95
     )
     return rows[0][0] if rows else None
 
 
-def kind_count(log: EventLog, kind: str = "api_call") -> int:
+def kind_count(log: EventLog, kind: str = API_CALL) -> int:
     return log.execute("SELECT COUNT(*) FROM records WHERE kind = ?", (kind,))[0][0]
 
 
-def records_after(log: EventLog, seq: int, kind: str = "api_call") -> tuple[int, int]:
+def records_after(log: EventLog, seq: int, kind: str = API_CALL) -> tuple[int, int]:
     """How many records of ``kind`` lie past ``seq``, and the highest seq among them (``seq`` when none):
     a count kept up to date without counting the whole log again."""
     count, highest = log.execute("SELECT COUNT(*), MAX(seq) FROM records WHERE kind = ? AND seq > ?", (kind, seq))[0]
@@ -91,7 +93,7 @@ def records_after(log: EventLog, seq: int, kind: str = "api_call") -> tuple[int,
 
 
 def records_window(log: EventLog, offset: int, limit: int, total: int | None = None,
-                   kind: str = "api_call") -> list[dict[str, Any]]:
+                   kind: str = API_CALL) -> list[dict[str, Any]]:
     """``limit`` records of ``kind`` starting at position ``offset`` (0 = oldest), oldest first.
 
     Windows in the newer half are read backwards from the tail, so following the live end stays
@@ -151,11 +153,11 @@ def script_summary(log: EventLog, since_ts: str | None = None, connection_id: st
                    CASE {buckets} ELSE {len(DURATION_SHARES)} END AS bucket
             FROM (SELECT connection_id, feature_id, body, json_extract(body, '$.duration_ms') AS duration,
                          json_extract(body, '$.time_limit_ms') AS time_limit
-                  FROM records WHERE kind = 'script_run' AND (? IS NULL OR ts >= ?)
-                                                     AND (? IS NULL OR connection_id = ?)))
+                  FROM records WHERE kind = ? AND (? IS NULL OR ts >= ?)
+                                        AND (? IS NULL OR connection_id = ?)))
         GROUP BY connection_id, feature_id, status, bucket
         """,
-        (since_ts, since_ts, connection_id, connection_id),
+        (SCRIPT_RUN, since_ts, since_ts, connection_id, connection_id),
     )
     found: dict[tuple[str, str], tuple[dict[str, int], list[int]]] = {}
     for connection_id, feature_id, status, bucket, count in rows:

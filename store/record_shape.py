@@ -1,9 +1,9 @@
 """What the dashboard reads of a record, and of which type each field must be.
 
-A hub is untrusted input (DESIGN §8): a record whose fields have other types than the protocol's
-(``protocol.records``) is *bad*. It is kept as the hub sent it, counted (the indexer keeps the count),
-and read without its bad fields (``shaped``), which it carries aside under ``BAD`` so that a detail view
-can show them as they came. Every reader of a hub's records in the dashboard — the indexer, the panes'
+A hub is untrusted input (DESIGN §8): a record whose fields have other types than its kind's struct
+declares (``protocol.records``) is *bad*. It is kept as the hub sent it, counted (the indexer keeps the
+count), and read without its bad fields (``shaped``), which it carries aside under ``BAD`` so that a detail
+view can show them as they came. Every reader of a hub's records in the dashboard — the indexer, the panes'
 lists and detail views — reads records through ``shaped``, so that none of them meets a value of a type
 it does not expect: a status code of ``"abc"``, a ``ts`` of ``12345``, a latency that is a list.
 
@@ -16,7 +16,9 @@ from typing import Any
 import math
 import re
 
-from switchroom.protocol.kinds import KINDS
+import msgspec.inspect as mi
+
+from switchroom.protocol.kinds import KINDS, RECORD_TYPE
 
 BAD = "_bad"
 """The key under which ``shaped`` keeps a record's bad fields, as the hub sent them."""
@@ -74,35 +76,74 @@ def objects_of(shape: Mapping[str, Check]) -> Check:
         type(v) is dict and not bad_fields(v, shape, required=()) for v in value)
 
 
-_TEXT_FIELDS = (
-    "direction", "method", "path", "op", "op_id", "connection_id", "feature_id", "user_id", "user_feature_id",
-    "error_code", "error_message", "source", "script_run_id", "request_id", "status", "script_version",
-    "trigger_id", "trigger_identity", "meta_id", "delivered_to", "phase", "outcome", "actor", "reason", "message",
-    "filter", "bulk_id", "idempotency_key", "state",
-)
-_INTEGER_FIELDS = ("seq", "status_code", "trigger_event_id", "rerun_of", "original", "api_call_id", "done", "total",
-                   "ok", "failed", "refused", "console_dropped")
-_NUMBER_FIELDS = ("latency_ms", "duration_ms", "queued_ms", "time_limit_ms")
-_FLAG_FIELDS = ("skipped", "replay", "force")
-_OBJECT_FIELDS = ("ingredients", "resolved_fields", "fields")
+def is_flag(value: Any) -> bool:
+    return type(value) is bool
+
+
+_PLAIN: dict[type[mi.Type], tuple[type, Check]] = {
+    mi.StrType: (str, is_text), mi.LiteralType: (str, is_text), mi.IntType: (int, is_integer),
+    mi.BoolType: (bool, is_flag), mi.DictType: (dict, lambda value: type(value) is dict),
+}
+"""What a field declared with each msgspec type must hold; a number (``FloatType``) is more than a type
+(see ``is_number``), and a field declared ``Any`` (bodies) may hold anything."""
+
+
+def _declared(field_type: mi.Type) -> mi.Type:
+    """A field's type without the None it may be (None, like absence, is always right)."""
+    if isinstance(field_type, mi.UnionType):
+        kept = [t for t in field_type.types if not isinstance(t, mi.NoneType)]
+        return kept[0] if len(kept) == 1 else field_type
+    return field_type
+
+
+def _check(field_type: mi.Type) -> Check | None:
+    """How a value of a nested object's field is checked; None: it is not."""
+    if isinstance(field_type, mi.FloatType):
+        return is_number
+    if isinstance(field_type, mi.StructType):
+        return object_of(_nested_shape(field_type))
+    if isinstance(field_type, mi.ListType) and isinstance(field_type.item_type, mi.StructType):
+        return objects_of(_nested_shape(field_type.item_type))
+    plain = _PLAIN.get(type(field_type))
+    return plain[1] if plain else None
+
+
+def _nested_shape(struct: mi.StructType) -> dict[str, Check]:
+    fields = ((f.encode_name, _check(_declared(f.type))) for f in struct.fields)
+    return {name: check for name, check in fields if check is not None}
+
+
+def _record_fields() -> dict[str, mi.Type]:
+    """Every top-level field of every record kind, with its type: one name, one type across kinds (else the
+    dashboard could not check a field without its kind), which this refuses at import when it is not so."""
+    declared: dict[str, mi.Type] = {}
+    for record_type in RECORD_TYPE.values():
+        for field in mi.type_info(record_type).fields:
+            field_type = _declared(field.type)
+            if isinstance(field_type, mi.LiteralType):
+                field_type = mi.StrType()  # a value the protocol does not name is shown as it came
+            if declared.setdefault(field.encode_name, field_type) != field_type:
+                raise TypeError(f"record field {field.encode_name!r} has two types: "
+                                f"{declared[field.encode_name]} and {field_type}")
+    return declared
+
+
+_FIELDS = _record_fields()
 _NONE = type(None)
 _TYPES: dict[str, frozenset[type]] = {
-    **dict.fromkeys(_TEXT_FIELDS, frozenset({str, _NONE})), **dict.fromkeys(_INTEGER_FIELDS, frozenset({int, _NONE})),
-    **dict.fromkeys(_FLAG_FIELDS, frozenset({bool, _NONE})), **dict.fromkeys(_OBJECT_FIELDS, frozenset({dict, _NONE})),
+    name: frozenset({_PLAIN[type(t)][0], _NONE}) for name, t in _FIELDS.items() if type(t) in _PLAIN and name != "ts"
 }
 """The fields whose type alone says whether they are right (None, like absence, always is): one set look-up
 each, since the indexer checks every record (see ``bad_fields``)."""
 
 SHAPE: dict[str, Check] = {
-    "ts": _timestamp, "kind": _kind, BAD: _never, **dict.fromkeys(_NUMBER_FIELDS, is_number),
-    "error": object_of({"message": is_text, "stack": is_text, "line": is_integer, "column": is_integer}),
-    "console": objects_of({"level": is_text, "text": is_text}),
-    "calls": objects_of({"kind": is_text, "op_id": is_text, "request_id": is_text, "status_code": is_integer,
-                         "api_call_id": is_integer}),
+    **{name: check for name, t in _FIELDS.items() if name not in _TYPES and (check := _check(t)) is not None},
+    "ts": _timestamp, "kind": _kind, BAD: _never,
 }
 """The fields the dashboard reads whose check is more than a type (with ``_TYPES``: every field it reads),
 and what each value must be when it is there (None, like absence, is fine but for the ``REQUIRED``
-fields). Fields named in neither are shown as they are (bodies, as JSON) and read by nothing else."""
+fields). Both are read off the record structs (``protocol.records``); fields they declare ``Any`` are shown
+as they are (bodies, as JSON) and read by nothing else."""
 REQUIRED = ("ts",)
 """Fields every record has (``seq`` and ``kind`` too, which a cache checks as it stores a record)."""
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 
+from switchroom.protocol.kinds import API_CALL, RERUN, SCRIPT_RUN, TRIGGER_EVENT
 from switchroom.store.eventlog import EventLog, record_of
 
 LOOK_AHEAD = 20_000
@@ -33,13 +34,13 @@ def record_at(log: EventLog, seq: int) -> dict[str, Any] | None:
 
 def related_records(log: EventLog, record: dict[str, Any]) -> list[Related]:
     kind = record.get("kind")
-    if kind == "api_call":
+    if kind == API_CALL:
         return _for_call(log, record)
-    if kind == "script_run":
+    if kind == SCRIPT_RUN:
         return _for_script_run(log, record)
-    if kind == "trigger_event":
+    if kind == TRIGGER_EVENT:
         return _for_trigger_event(log, record)
-    if kind == "rerun":
+    if kind == RERUN:
         return _for_rerun(log, record)
     return []
 
@@ -50,12 +51,12 @@ def _for_call(log: EventLog, call: dict[str, Any]) -> list[Related]:
                           ("trigger event", call.get("trigger_event_id"))])
     if call.get("request_id"):
         found += [Related(f"{other.get('direction', '')} half of this call", other) for other in records_near(
-            log, "api_call", "request_id", call["request_id"], seq - LOOK_AROUND, seq + LOOK_AROUND, skip=seq)]
+            log, API_CALL, "request_id", call["request_id"], seq - LOOK_AROUND, seq + LOOK_AROUND, skip=seq)]
     if call.get("script_run_id"):
         found += [Related("script run that made this call", run) for run in records_near(
-            log, "script_run", "script_run_id", call["script_run_id"], seq, seq + LOOK_AHEAD, limit=1)]
+            log, SCRIPT_RUN, "script_run_id", call["script_run_id"], seq, seq + LOOK_AHEAD, limit=1)]
     found += [Related("rerun of this call", rerun) for rerun in records_near(
-        log, "api_call", "rerun_of", seq, seq, seq + LOOK_AHEAD)]
+        log, API_CALL, "rerun_of", seq, seq, seq + LOOK_AHEAD)]
     return found
 
 
@@ -68,8 +69,8 @@ def _for_script_run(log: EventLog, run: dict[str, Any]) -> list[Related]:
 
 def _for_trigger_event(log: EventLog, event: dict[str, Any]) -> list[Related]:
     seq = int(event["seq"])
-    runs = records_near(log, "script_run", "trigger_event_id", seq, seq, seq + LOOK_AHEAD, limit=1)
-    hooks = records_near(log, "api_call", "trigger_event_id", seq, seq, seq + LOOK_AHEAD)
+    runs = records_near(log, SCRIPT_RUN, "trigger_event_id", seq, seq, seq + LOOK_AHEAD, limit=1)
+    hooks = records_near(log, API_CALL, "trigger_event_id", seq, seq, seq + LOOK_AHEAD)
     return [Related("delivery: script run", run) for run in runs] + [
         Related("delivery: webhook call", hook) for hook in hooks]
 
@@ -80,7 +81,7 @@ def _for_rerun(log: EventLog, rerun: dict[str, Any]) -> list[Related]:
     if rerun.get("script_run_id"):
         seq = int(rerun["seq"])
         found += [Related("script run of the replay", run) for run in records_near(
-            log, "script_run", "script_run_id", rerun["script_run_id"], seq - LOOK_AROUND, seq, limit=1)]
+            log, SCRIPT_RUN, "script_run_id", rerun["script_run_id"], seq - LOOK_AROUND, seq, limit=1)]
     return found
 
 

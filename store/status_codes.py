@@ -8,6 +8,8 @@ developer's backend answered.
 
 from typing import Any
 
+from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN
+
 NO_ANSWER = "none"
 """The status key of a call that got no answer at all (a refused connection or a timeout)."""
 SKIPPED = "skipped"
@@ -102,6 +104,6 @@ def outcome_meaning(outcome: str) -> str:
 def is_failure(kind: str, status_code: int | None, skipped: Any, outcome: str | None) -> bool:
     """An api_call that got no answer or an error status (skipped ones are not failures), or a script
     run that did not end ``ok``."""
-    if kind == "script_run":
+    if kind == SCRIPT_RUN:
         return outcome not in (None, "", "ok")
-    return kind == "api_call" and not skipped and (not status_code or status_code >= 400)
+    return kind == API_CALL and not skipped and (not status_code or status_code >= 400)

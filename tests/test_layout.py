@@ -74,3 +74,50 @@ def test_the_kinds_of_record_are_listed_in_protocol_only() -> None:
                 words = [e.value for e in node.elts if isinstance(e, ast.Constant)]
                 assert not (len(words) == len(node.elts) and set(words) <= set(KINDS)), (
                     f"{path.relative_to(ROOT)}:{node.lineno} lists kinds: {words}")
+
+
+def _stands_for_a_kind(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    """Whether a word is used as a record's kind where it is: compared with, assigned to, passed as or
+    defaulting something named kind, or the value of a ``"kind"`` key (directly or within a tuple)."""
+    parent = parents.get(node)
+    while isinstance(parent, ast.Tuple | ast.List | ast.Set):
+        node, parent = parent, parents.get(parent)
+    if isinstance(parent, ast.Compare):
+        return any("kind" in ast.unparse(other) for other in (parent.left, *parent.comparators) if other is not node)
+    if isinstance(parent, ast.Dict):
+        return any(v is node and isinstance(k, ast.Constant) and k.value == "kind"
+                   for k, v in zip(parent.keys, parent.values))
+    if isinstance(parent, ast.keyword):
+        return "kind" in (parent.arg or "")
+    if isinstance(parent, ast.Assign | ast.AnnAssign):
+        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
+        return any("kind" in ast.unparse(t).lower() for t in targets)
+    if isinstance(parent, ast.arguments):
+        args = [*parent.posonlyargs, *parent.args]
+        named = dict(zip(map(id, parent.defaults), args[len(args) - len(parent.defaults):]))
+        named.update((id(d), a) for d, a in zip(parent.kw_defaults, parent.kwonlyargs) if d is not None)
+        return id(node) in named and "kind" in named[id(node)].arg
+    return False
+
+
+def test_the_kinds_of_record_are_named_in_protocol_only() -> None:
+    """A record kind's name is written once, as its struct's tag in ``protocol.records``; the hub, the log
+    core and the dashboard use ``protocol.kinds``' names for it (``API_CALL``, …), so that renaming or
+    adding a kind is one change that nothing can miss. A kind's name that is a word of its own elsewhere
+    too (``rerun`` is also a record's ``source``, a CLI command, an answer's type) is refused only where it
+    stands for a kind."""
+    from typing import get_args
+
+    from switchroom.protocol.kinds import KINDS
+    from switchroom.protocol.records import Source
+
+    other_words = set(KINDS) & set(get_args(Source))
+    assert other_words == {"rerun"}  # the scan's premise: "rerun" is a kind and a source
+    found = []
+    for path in (p for part in ("hub", "store", "tui") for p in sorted((ROOT / part).rglob("*.py"))):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        found += [f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}" for node in ast.walk(tree)
+                  if isinstance(node, ast.Constant) and node.value in KINDS
+                  and (node.value not in other_words or _stands_for_a_kind(node, parents))]
+    assert not found, "kind names written outside protocol (use protocol.kinds): " + ", ".join(found)

@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.notifications import SeverityLevel
 from textual.widgets import ContentSwitcher, Static
 
+from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN, TRIGGER_EVENT
 from switchroom.store import iso_timestamp
 from switchroom.store.analytics.breakdowns import breakdowns
 from switchroom.store.filters import FilterError, RecordFilter
@@ -222,9 +223,9 @@ class SwitchroomApp(App[None]):
 
     def on_record_list_rerun_asked(self, message: RecordList.RerunAsked) -> None:
         record = message.record
-        if record.get("kind") in ("script_run", "trigger_event"):
+        if record.get("kind") in (SCRIPT_RUN, TRIGGER_EVENT):
             self._replay(record)
-        elif record.get("kind") != "api_call" or record.get("op") != "action":
+        elif record.get("kind") != API_CALL or record.get("op") != "action":
             self.notify("Only action calls are rerun (and trigger events replayed); pick a failed action, "
                         "a script run or a trigger event.", severity="warning")
         elif self.cache is not None:
@@ -233,7 +234,7 @@ class SwitchroomApp(App[None]):
     @work(group="replay")
     async def _replay(self, record: dict[str, Any]) -> None:
         """Replay the trigger event of a script run (or the event itself) through its delivery, once."""
-        seq = record.get("trigger_event_id") if record.get("kind") == "script_run" else record.get("seq")
+        seq = record.get("trigger_event_id") if record.get("kind") == SCRIPT_RUN else record.get("seq")
         if not isinstance(seq, int):
             self.notify("This run has no trigger event to replay.", severity="warning")
             return
@@ -283,7 +284,7 @@ class SwitchroomApp(App[None]):
         if message.rerun:
             self.push_screen(BulkRerun(text, self.ops))
             return
-        pane = "scripts" if message.group.kind == "script_run" else "logs"
+        pane = "scripts" if message.group.kind == SCRIPT_RUN else "logs"
         self.view.filters[pane] = text
         self._apply_filters()
         self.action_show_pane(pane)

@@ -15,7 +15,7 @@ import sys
 
 import httpx
 
-from switchroom.protocol.kinds import LOG_STREAM_KINDS
+from switchroom.protocol.kinds import API_CALL, LOG_STREAM_KINDS
 from switchroom.store import EventLog
 from switchroom.store.eventlog import record_of
 from switchroom.store.filters import FilterError, RecordFilter, matching_records, parse_since, parse_status
@@ -44,7 +44,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--since", help="only records this recent: 90s, 15m, 1h, 2d, 1w")
     p.add_argument("--status", action="append", default=[], metavar="STATUS",
                    help="a status class (5xx), code (503) or 'skipped'; repeat or comma-separate for several")
-    p.add_argument("--kind", choices=[*LOG_STREAM_KINDS, "all"], default="api_call", help="record kind (default: api_call)")
+    p.add_argument("--kind", choices=[*LOG_STREAM_KINDS, "all"], default=API_CALL, help="record kind (default: api_call)")
     p.add_argument("--connection", help="only this connection id")
     p.add_argument("--feature", help="only this feature id")
     p.add_argument("--user", help="only this user id")

@@ -10,6 +10,7 @@ histograms and are within 9 % (``store.analytics.latency``).
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from switchroom.protocol.kinds import API_CALL
 from switchroom.store.analytics.aggregates import Tally, window_sums
 from switchroom.store.analytics.derived import attach
 from switchroom.store.eventlog import EventLog
@@ -50,7 +51,7 @@ def feature_breakdown(log: EventLog, feature_id: str, since_ts: str | None = Non
                       connection_id: str | None = None, direction: str | None = None) -> Breakdown:
     """The breakdown of one feature's api_calls (of one connection's feature when ``connection_id`` is
     given; in one ``direction`` when given) at or after ``since_ts``."""
-    where = {"kind": "api_call", "feature_id": feature_id,
+    where = {"kind": API_CALL, "feature_id": feature_id,
              **({"connection_id": connection_id} if connection_id is not None else {}),
              **({"direction": direction} if direction is not None else {})}
     sums = window_sums(attach(log), since_ts, ("status_code", "skipped"), where)
@@ -60,7 +61,7 @@ def feature_breakdown(log: EventLog, feature_id: str, since_ts: str | None = Non
 def breakdowns(log: EventLog, since_ts: str | None = None, connection_id: str | None = None,
                direction: str | None = None) -> list[Breakdown]:
     """A breakdown per (connection, feature) that had api_calls at or after ``since_ts``, in id order."""
-    where = {"kind": "api_call", **({"connection_id": connection_id} if connection_id is not None else {}),
+    where = {"kind": API_CALL, **({"connection_id": connection_id} if connection_id is not None else {}),
              **({"direction": direction} if direction is not None else {})}
     sums = window_sums(attach(log), since_ts, _GROUP, where)
     per_feature: dict[tuple[str, str], list[tuple[tuple[int, int], Tally]]] = {}

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 import math
 
+from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN
 from switchroom.store.analytics.aggregates import window_sums
 from switchroom.store.analytics.derived import attach, present
 from switchroom.store.analytics.derived_counts import KEY_COLUMNS
@@ -53,12 +54,12 @@ def connection_summaries(log: EventLog, since_ts: str, now_ts: str, points: int 
     if not present(conn):
         return []
     sums = window_sums(conn, since_ts, KEY_COLUMNS, latency=False)
-    latencies = window_sums(conn, since_ts, ("connection_id",), {"kind": "api_call", "direction": "inbound"}).groups
+    latencies = window_sums(conn, since_ts, ("connection_id",), {"kind": API_CALL, "direction": "inbound"}).groups
     minutes = _minutes_held(log, since_ts, now_ts)
     totals: dict[str, list[int]] = {}
-    columns = {"inbound": 0, "script_run": 2, "outbound": 4, "webhook": 4}
+    columns = {"inbound": 0, SCRIPT_RUN: 2, "outbound": 4, "webhook": 4}
     for (kind, conn_id, _, _, direction, status, skipped, outcome, _), tally in sums.groups.items():
-        column = columns.get("script_run" if kind == "script_run" else direction if kind == "api_call" else "")
+        column = columns.get(SCRIPT_RUN if kind == SCRIPT_RUN else direction if kind == API_CALL else "")
         if not conn_id or column is None:
             continue
         counts = totals.setdefault(conn_id, [0] * 6)  # in calls, errors; script runs, failures; out calls, errors

@@ -45,7 +45,7 @@ import uuid
 
 import orjson
 
-from switchroom.protocol.kinds import OUTCOME_FIELD
+from switchroom.protocol.kinds import OUTCOME_FIELD, SCRIPT_RUN
 from switchroom.store.analytics.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
 from switchroom.store.eventlog import INDEXED, EventLog, record_of
 from switchroom.store.analytics.latency import COLUMNS as HIST
@@ -269,7 +269,7 @@ def entry_of(seq: int, kind: str, record: dict[str, Any]) -> Entry:
     without the fields of the wrong type); a record without a usable ``ts`` gets ''."""
     ts, direction, connection_id, feature_id, user_id, op_id, status_code, skipped, latency = map(
         column_value, map(record.get, _RECORD_FIELDS))
-    if latency is None and kind == "script_run":
+    if latency is None and kind == SCRIPT_RUN:
         latency = record.get("duration_ms")
     if type(latency) not in (int, float):  # not a number (text, say): no latency to count in a histogram
         latency = None

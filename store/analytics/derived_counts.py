@@ -104,10 +104,10 @@ def _activity(entries: Iterable[Entry]) -> dict[tuple[str, str], list[int]]:
     activity: dict[tuple[str, str], list[int]] = {}
     for entry in entries:
         kind, direction = entry[2], entry[3]
-        if not (kind == "script_run" or (kind == "api_call" and direction == "inbound")):
+        if not (kind == SCRIPT_RUN or (kind == API_CALL and direction == "inbound")):
             continue
         counts = activity.setdefault((entry[1][:16], entry[4] or ""), [0, 0, 0, 0])
-        column = 0 if kind == "api_call" else 2
+        column = 0 if kind == API_CALL else 2
         counts[column] += 1
         counts[column + 1] += is_failure(kind, entry[8], entry[9], entry[11])
     return activity

@@ -11,6 +11,7 @@ cost follows the number of distinct failures in the window, not the number of re
 
 from dataclasses import dataclass, replace
 
+from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN
 from switchroom.store.analytics.aggregates import WindowSums, window_sums
 from switchroom.store.analytics.derived import attach
 from switchroom.store.analytics.derived_counts import KEY_COLUMNS
@@ -59,7 +60,7 @@ class FailureGroup:
         """The filter that shows this group's records (an api_call group's by its status alone: the filter
         language takes statuses and error codes as alternatives, and a status nearly always comes with
         the one error code)."""
-        answer = {"outcomes": (self.code,)} if self.kind == "script_run" else {"statuses": (parse_status(self.code),)}
+        answer = {"outcomes": (self.code,)} if self.kind == SCRIPT_RUN else {"statuses": (parse_status(self.code),)}
         return RecordFilter(kinds=(self.kind,), connection_id=self.connection_id or None,
                             feature_id=self.feature_id or None, op_id=self.op_id or None,
                             direction=self.direction or None, **answer)
@@ -70,7 +71,7 @@ class FailureGroup:
         (such calls with the hub's failed calls to the service behind them), ``out`` (the hub's action and
         query calls to a service with no inbound call failed by them), ``poll`` (the hub's trigger polls),
         ``hook`` (webhooks to the developer's backend), or ``script`` (runtime-script runs)."""
-        if self.kind == "script_run":
+        if self.kind == SCRIPT_RUN:
             return "script"
         if self.causes:
             return "in←out"
@@ -82,7 +83,7 @@ class FailureGroup:
     def answer(self) -> str:
         """The answer as a table shows it: ``timeout``, ``503 service_error``, or ``502←503,500`` for
         inbound calls with the service's answers behind them."""
-        if self.kind == "script_run":
+        if self.kind == SCRIPT_RUN:
             return self.code
         if self.causes:
             return f"{self.code}←{','.join(cause.code for cause in self.causes)}"
@@ -90,7 +91,7 @@ class FailureGroup:
 
     @property
     def meaning(self) -> str:
-        if self.kind == "script_run":
+        if self.kind == SCRIPT_RUN:
             return outcome_meaning(self.code)
         if self.causes:
             said = ", ".join(f"{cause.code} ×{cause.count:,} ({code_meaning(cause.code, 'outbound')})"
@@ -114,7 +115,7 @@ def groups_of(sums: WindowSums) -> list[FailureGroup]:
     for (kind, conn_id, feature, op_id, direction, status, skipped, outcome, op), tally in sums.groups.items():
         if not is_failure(kind, status, skipped, outcome):
             continue
-        if kind == "script_run":
+        if kind == SCRIPT_RUN:
             code, error_code = outcome, ""
         else:
             code, error_code = status_key(status, bool(skipped)), outcome
@@ -132,13 +133,13 @@ def _with_causes(groups: list[FailureGroup]) -> list[FailureGroup]:
 
     halves: dict[tuple[str, ...], list[FailureGroup]] = {}
     for group in groups:
-        if (group.kind == "api_call" and group.direction == "outbound" and group.op in _MADE_FOR_A_CALLER
+        if (group.kind == API_CALL and group.direction == "outbound" and group.op in _MADE_FOR_A_CALLER
                 and group.error_code in _CAUSED_BY_THE_SERVICE):
             halves.setdefault(where(group), []).append(group)
     merged: list[FailureGroup] = []
     folded: set[int] = set()
     for group in groups:
-        found = halves.get(where(group), []) if group.direction == "inbound" and group.kind == "api_call" else []
+        found = halves.get(where(group), []) if group.direction == "inbound" and group.kind == API_CALL else []
         if found:
             found.sort(key=lambda half: half.count, reverse=True)
             group = replace(group, causes=tuple(Cause(half.code, half.count) for half in found))

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from switchroom.protocol.kinds import API_CALL, RERUN, SCRIPT_RUN, TRIGGER_EVENT
 from switchroom.store.record_shape import BAD, shaped
 from switchroom.store.related import Related, related_records
 from switchroom.tui.actions import bindings
@@ -68,7 +69,7 @@ class RecordDetail(ModalScreen[None]):
         body.focus()
 
     async def _script_source(self) -> dict[str, Any] | None:
-        if self.record.get("kind") != "script_run" or self.definitions is None:
+        if self.record.get("kind") != SCRIPT_RUN or self.definitions is None:
             return None
         definition = await self.definitions.get(self.cache.hub_id, str(self.record.get("connection_id")))
         return definition if isinstance(definition, dict) else None
@@ -80,11 +81,11 @@ class RecordDetail(ModalScreen[None]):
 def title(record: dict[str, Any]) -> str:
     kind = record.get("kind", "record")
     what = {
-        "api_call": lambda: f"{record.get('direction', '')} {record.get('op_id') or record.get('op', '')} → "
+        API_CALL: lambda: f"{record.get('direction', '')} {record.get('op_id') or record.get('op', '')} → "
                             f"{'skipped' if record.get('skipped') else record.get('status_code', 'no answer')}",
-        "script_run": lambda: f"{record.get('connection_id', '')} script {record.get('status', '')}",
-        "trigger_event": lambda: f"{record.get('trigger_id', '')} for {record.get('user_id', '')}",
-        "rerun": lambda: _rerun_what(record),
+        SCRIPT_RUN: lambda: f"{record.get('connection_id', '')} script {record.get('status', '')}",
+        TRIGGER_EVENT: lambda: f"{record.get('trigger_id', '')} for {record.get('user_id', '')}",
+        RERUN: lambda: _rerun_what(record),
     }.get(str(kind), lambda: "")()
     parts = (f"{kind} #{record.get('seq', '?')}", str(record.get("ts", ""))[:23], what.strip())
     return printable(" · ".join(part for part in parts if part))
@@ -106,13 +107,13 @@ def sections(record: dict[str, Any], related: list[Related], definition: dict[st
     bad = [("Bad fields (the hub sent them with the wrong type; read as absent)", json_block(record[BAD]))
            ] if BAD in record else []
     kind = record.get("kind")
-    if kind == "api_call":
+    if kind == API_CALL:
         return bad + _call_sections(record)
-    if kind == "script_run":
+    if kind == SCRIPT_RUN:
         return bad + _script_run_sections(record, related, definition)
-    if kind == "trigger_event":
+    if kind == TRIGGER_EVENT:
         return bad + _trigger_sections(record, related)
-    if kind == "rerun":
+    if kind == RERUN:
         return bad + _rerun_sections(record)
     return [("Record", json_block(record))]
 
@@ -179,7 +180,7 @@ def _script_run_sections(run: dict[str, Any], related: list[Related],
             found.append(("Stack", Text("\n".join(printable(line) for line in str(error["stack"]).splitlines()))))
     found.append(("Script", _source(run, error, definition)))
     found.append(("Console", console_lines(run.get("console") or [], int(run.get("console_dropped") or 0))))
-    event = next((r.record for r in related if r.record.get("kind") == "trigger_event"), None)
+    event = next((r.record for r in related if r.record.get("kind") == TRIGGER_EVENT), None)
     found.append(("Trigger ingredients", json_block(event.get("ingredients")) if event
                   else Text("(the trigger event is not in the cache)", style="dim")))
     found.append(("Calls made", _calls(run.get("calls") or [])))
@@ -210,7 +211,7 @@ def _calls(calls: list[dict[str, Any]]) -> Text:
 def _trigger_sections(event: dict[str, Any], related: list[Related]) -> list[Section]:
     deliveries = [r.record for r in related if r.label.startswith("delivery")]
     outcome = ", ".join(
-        f"script run {d.get('status')}" if d.get("kind") == "script_run" else f"webhook → {d.get('status_code', 'no answer')}"
+        f"script run {d.get('status')}" if d.get("kind") == SCRIPT_RUN else f"webhook → {d.get('status_code', 'no answer')}"
         for d in deliveries) or ("not found in the cache yet" if event.get("delivered_to") != "none" else "not delivered")
     return [
         ("Event", field_lines([

@@ -15,6 +15,7 @@ from textual.content import Content
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Label, Static
 
+from switchroom.protocol.kinds import API_CALL
 from switchroom.store.record_shape import shaped
 from switchroom.protocol.ops import MAX_REASON_CHARS
 from switchroom.store.related import LOOK_AROUND, records_near
@@ -179,5 +180,5 @@ def _inbound_half(log: Any, record: dict[str, Any]) -> dict[str, Any] | None:
     if record.get("direction") != "outbound":
         return record
     seq = int(record["seq"])
-    found = records_near(log, "api_call", "request_id", record.get("request_id"), seq - LOOK_AROUND, seq, skip=seq)
+    found = records_near(log, API_CALL, "request_id", record.get("request_id"), seq - LOOK_AROUND, seq, skip=seq)
     return next((r for r in found if r.get("direction") == "inbound"), None)

@@ -5,6 +5,7 @@ other group why it cannot and what can be done instead."""
 
 from textual.message import Message
 
+from switchroom.protocol.kinds import API_CALL
 from switchroom.store.analytics.failures import FailureGroup
 from switchroom.tui.actions import bindings
 from switchroom.tui.widgets.record_list import Column
@@ -15,7 +16,7 @@ def group_filter(group: FailureGroup) -> str:
     words = [f"kind:{group.kind}", f"conn:{group.connection_id}", f"feature:{group.feature_id}"]
     if group.op_id:
         words.append(f"op:{group.op_id}")
-    if group.kind == "api_call":
+    if group.kind == API_CALL:
         words.append(f"dir:{group.direction}")
         words.append(f"code:{group.error_code}" if group.error_code else f"status:{group.code}")
     else:

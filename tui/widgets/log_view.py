@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from switchroom.protocol.kinds import API_CALL
 from switchroom.tui.text import printable
 from switchroom.tui.widgets.record_list import Column, RecordList, status_class, time_of_day
 
@@ -9,7 +10,7 @@ _DIRECTIONS = {"inbound": "in", "outbound": "out", "webhook": "hook"}
 
 
 class LogView(RecordList):
-    KIND = "api_call"
+    KIND = API_CALL
     NOUN = "calls"
     COLUMNS = (
         Column("time", "ts", 12),

@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widgets import Static
 
+from switchroom.protocol.kinds import API_CALL
 from switchroom.store import EventLog, records_after, records_window
 from switchroom.store.transactions import read_snapshot
 from switchroom.store.analytics.kind_totals import REMEMBER_FROM, kind_total
@@ -131,7 +132,7 @@ def time_of_day(record: dict[str, Any]) -> str:
 
 
 class RecordList(CursorRows):
-    KIND: ClassVar[str] = "api_call"
+    KIND: ClassVar[str] = API_CALL
     NOUN: ClassVar[str] = "records"
     """What the status line calls the rows, e.g. ``calls``."""
     COLUMNS: ClassVar[tuple[Column, ...]] = ()

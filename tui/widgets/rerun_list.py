@@ -3,12 +3,13 @@ and a bulk's progress — with who asked and why."""
 
 from typing import Any
 
+from switchroom.protocol.kinds import RERUN
 from switchroom.tui.text import printable
 from switchroom.tui.widgets.record_list import Column, RecordList, status_class, time_of_day
 
 
 class RerunList(RecordList):
-    KIND = "rerun"
+    KIND = RERUN
     NOUN = "rerun records"
     COLUMNS = (
         Column("time", "ts", 12),

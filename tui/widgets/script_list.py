@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from switchroom.protocol.kinds import SCRIPT_RUN
 from switchroom.tui.text import printable
 from switchroom.tui.widgets.record_list import Column, RecordList, time_of_day
 
@@ -10,7 +11,7 @@ _STATUS_CLASSES = {"ok": "record-list--ok", "error": "record-list--error", "time
 
 
 class ScriptRunList(RecordList):
-    KIND = "script_run"
+    KIND = SCRIPT_RUN
     NOUN = "script runs"
     COLUMNS = (
         Column("time", "ts", 12),

@@ -4,12 +4,13 @@ from typing import Any
 
 import orjson
 
+from switchroom.protocol.kinds import TRIGGER_EVENT
 from switchroom.tui.text import printable
 from switchroom.tui.widgets.record_list import Column, RecordList, time_of_day
 
 
 class TriggerList(RecordList):
-    KIND = "trigger_event"
+    KIND = TRIGGER_EVENT
     NOUN = "trigger events"
     COLUMNS = (
         Column("time", "ts", 12),
