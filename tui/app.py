@@ -416,7 +416,7 @@ class SwitchroomApp(App[None]):
         self._show_summaries(pane, summaries)
 
     def _show_early_summaries(self) -> None:
-        """Show the first screen's summaries at once if they were read while Textual started, so that its
+        """Show the first screen's summaries at once if they were read while the app started, so that its
         first paint (the slowest: everything in it is new) has them, instead of a second paint."""
         first = self._first_summaries
         if first is not None and first.done() and first.exception() is None:
