@@ -1,8 +1,6 @@
 """The API logs pane (key 2): the status-code breakdown of the inbound calls per feature over the time
 window, and under it the live log of every call. Choosing a code in the breakdown filters the log to it."""
 
-from textual.app import ComposeResult
-
 from switchroom.store import EventLog
 from switchroom.store.analytics.breakdowns import Breakdown, breakdowns
 from switchroom.tui.pane_summaries import PaneSummaries, Window
@@ -15,14 +13,9 @@ class LogsPane(PaneView):
     COUNTED_BY_INDEXER = True
 
     def __init__(self, pane_id: str) -> None:
-        log_view = LogView(id="log-view")
-        super().__init__(pane_id, log_view)
-        self.log_view = log_view
-        self.breakdown_view = BreakdownView(id="breakdown")
-
-    def compose(self) -> ComposeResult:
-        yield self.breakdown_view
-        yield from super().compose()
+        log_view, breakdown_view = LogView(id="log-view"), BreakdownView(id="breakdown")
+        super().__init__(pane_id, log_view, breakdown_view)
+        self.log_view, self.breakdown_view = log_view, breakdown_view
 
     @staticmethod
     def read_summaries(log: EventLog, window: Window) -> list[Breakdown]:

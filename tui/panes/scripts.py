@@ -1,8 +1,6 @@
 """The Scripts pane (key 3): how script runs ended and how long they took, per connection and feature
 over the time window, and under it every run."""
 
-from textual.app import ComposeResult
-
 from switchroom.store import EventLog
 from switchroom.store.queries import ScriptStats, script_summary
 from switchroom.tui.pane_summaries import PaneSummaries, Window
@@ -15,12 +13,9 @@ class ScriptsPane(PaneView):
     """Its summary is read from the records, not from the indexer's counts: it reaches every record."""
 
     def __init__(self, pane_id: str) -> None:
-        super().__init__(pane_id, ScriptRunList(id="script-list"))
-        self.script_summary = ScriptSummary(id="script-summary")
-
-    def compose(self) -> ComposeResult:
-        yield self.script_summary
-        yield from super().compose()
+        script_summary = ScriptSummary(id="script-summary")
+        super().__init__(pane_id, ScriptRunList(id="script-list"), script_summary)
+        self.script_summary = script_summary
 
     @staticmethod
     def read_summaries(log: EventLog, window: Window) -> list[ScriptStats]:

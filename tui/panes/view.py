@@ -41,8 +41,9 @@ class Dashboard(Protocol):
 
 
 class PaneView(Vertical):
-    """One pane. A pane with a list of records passes it to ``__init__``, and is by default its header
-    over it; a pane with more overrides ``compose``, and ``read_summaries`` and ``watch_summaries``."""
+    """One pane. A pane with a list of records passes it to ``__init__`` (and the widget that shows its
+    summary over it, if any), and is by default those over the list's header over the list; a pane with
+    more overrides ``compose``; one with summaries, ``read_summaries`` and ``watch_summaries``."""
 
     COUNTED_BY_INDEXER: ClassVar[bool] = False
     """Its summaries are the indexer's counts, so they say how far it has counted (``counting n / m``)."""
@@ -53,8 +54,9 @@ class PaneView(Vertical):
     summaries: var[PaneSummaries | None] = var(None, init=False, always_update=True)
     """What the last read gave the pane besides its list (set by the app's refresh)."""
 
-    def __init__(self, pane_id: str, records: RecordList | None = None) -> None:
+    def __init__(self, pane_id: str, records: RecordList | None = None, summary: Widget | None = None) -> None:
         super().__init__(id=pane_id)
+        self._summary = summary
         self.records = records
         """The pane's list of records, if it has one."""
         self.header = Static(classes="list-header") if records is not None else None
@@ -63,6 +65,8 @@ class PaneView(Vertical):
             records.header = self.header
 
     def compose(self) -> ComposeResult:
+        if self._summary is not None:
+            yield self._summary
         if self.records is not None and self.header is not None:
             yield self.header
             yield self.records
