@@ -41,9 +41,9 @@ class Dashboard(Protocol):
 
 
 class PaneView(Vertical):
-    """One pane. A pane with a list of records passes it to ``__init__`` (and the widget that shows its
-    summary over it, if any), and is by default those over the list's header over the list; a pane with
-    more overrides ``compose``; one with summaries, ``read_summaries`` and ``watch_summaries``."""
+    """One pane. It passes ``__init__`` its list of records and the widget that shows its summary, if
+    it has them; by default it is that widget, then the list's header, then the list. A pane laid out
+    otherwise overrides ``compose``; a pane with summaries, ``read_summaries`` and ``watch_summaries``."""
 
     COUNTED_BY_INDEXER: ClassVar[bool] = False
     """Its summaries are the indexer's counts, so they say how far it has counted (``counting n / m``)."""
