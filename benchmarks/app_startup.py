@@ -7,7 +7,7 @@ start and every import count, and the memory is the app's alone.
 The cache (and its ``-derived`` file, if the indexer ran) is linked into a scratch cache directory
 under a hub id, and the app is pointed at a hub address nothing answers on: it opens the cache at
 once for offline browsing, as it does when a hub is down; as ``switchroom --hub`` does, it starts
-reading the first screen's summaries before importing Textual and the app. The project's modules are compiled to
+reading the first screen's summaries before importing the app. The project's modules are compiled to
 bytecode before the clock starts, as they are in an installed copy. Bars (DESIGN §11): first screen < 1 s,
 peak RSS < 250 MB.
 """
@@ -62,7 +62,7 @@ def link_cache(cache: Path, cache_dir: Path) -> str:
 
 def timed_app(cache_dir: Path, first_read: FirstRead | None) -> Any:
     """The dashboard on the linked cache, as ``switchroom --hub`` makes it when that hub is gone: its
-    first screen's summaries already on their way while Textual and the app are imported (here)."""
+    first screen's summaries already on their way while the app is imported (here)."""
     from rich.console import RenderableType
     from textual.screen import Screen
 

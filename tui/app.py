@@ -12,8 +12,9 @@ import time
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
-from textual.containers import Vertical
 from textual.notifications import SeverityLevel
+from textual.reactive import var
+from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN, TRIGGER_EVENT
@@ -32,6 +33,7 @@ from switchroom.tui.export import export_records
 from switchroom.tui.indexing import IndexRunner
 from switchroom.tui.pane_summaries import FirstRead, PaneSummaries, indexed, pane_summaries, read_first_screen
 from switchroom.tui.panes import PANES
+from switchroom.tui.panes.view import PaneView
 from switchroom.tui.link import LinkState
 from switchroom.tui.screens.help import HelpScreen
 from switchroom.tui.http import HubUnreachable
@@ -41,28 +43,19 @@ from switchroom.tui.screens.confirm import ConfirmScreen
 from switchroom.tui.screens.connection_definition import ConnectionDefinition
 from switchroom.tui.screens.record_detail import RecordDetail
 from switchroom.tui.screens.rerun_dialog import RerunDialog
+from switchroom.tui.staleness import Staleness
 from switchroom.tui.text import printable
 from switchroom.tui.view_state import ViewState
-from switchroom.tui.widgets.breakdown_view import BreakdownView
-from switchroom.tui.widgets.connections_table import ConnectionsTable
-from switchroom.tui.widgets.failure_table import FailureTable, group_filter, why_not_rerun
 from switchroom.tui.widgets.filter_bar import FilterBar
 from switchroom.tui.widgets.key_hints import KeyHints
 from switchroom.tui.widgets.pane_tabs import PaneTabs
-from switchroom.tui.widgets.log_view import LogView
 from switchroom.tui.widgets.record_list import RecordList
-from switchroom.tui.widgets.rerun_list import RerunList
-from switchroom.tui.widgets.script_list import ScriptRunList
-from switchroom.tui.widgets.script_summary import ScriptSummary
 from switchroom.tui.widgets.status_line import IngestRate, StatusLine
-from switchroom.tui.widgets.trigger_list import TriggerList
 
 if TYPE_CHECKING:
     from switchroom.tui.replication import Replicator
 
 REFRESH_SECONDS = 0.25
-SUMMARY_SECONDS = 2.0
-"""How often the summaries (breakdowns, connection stats, failure groups) are read again."""
 RETENTION_SECONDS = 30.0
 FACTS_SECONDS = 30.0
 """How often the hub is asked again for each connection's features and enabled users."""
@@ -74,6 +67,9 @@ class SwitchroomApp(App[None]):
     CSS_PATH = str(APP_CSS)
     BINDINGS = bindings(APP)  # every key comes from tui/actions.py; the user's [keys] rebind them
     COMMANDS = {ActionCommands}
+
+    link: var[LinkState] = var(LinkState("connecting"), init=False, always_update=True)
+    """The link to the hub, as the replicator last said (the status line shows it)."""
 
     def __init__(self, hub_url: str, token: str, cache_dir: Path, hub_key: str | None = None,
                  config: Config | None = None, first_read: FirstRead | None = None) -> None:
@@ -96,42 +92,29 @@ class SwitchroomApp(App[None]):
         """Made once the first screen is shown (``_replicate``)."""
         self._cache: Cache | None = None
         self._first_screen = asyncio.Event()
-        self.link = LinkState("connecting")
         self.ingest_rate = IngestRate()
         self.view = ViewState()
         first_read = first_read or read_first_screen(cache_dir, self.hub_key)
         self._known_cache = first_read.cache if first_read else None
         """The cache of this hub from an earlier run, if there is one: browsable at once, hub or no hub."""
         self._first_summaries = first_read.summaries if first_read else None
-        """The first screen's summaries, read while Textual starts (the hub has not answered yet)."""
+        """The first screen's summaries, read while the app is imported and made (the hub has not answered yet)."""
         self.alert = ErrorRateAlert(self.config.alert.error_rate, self.config.alert.min_calls)
         self.indexer: IndexRunner | None = None
         self.bad_records = 0
         """Records of the wrong shape in the cache, as the summaries last counted them."""
         self.counting_sign = ""
         """``counting n / m`` while the summaries on screen leave out records the cache holds; else ''."""
-        self._dirty = True
-        self._summarised_at = 0.0
-        self._summaries_due = True
-        # The panes' widgets, made here so that replicator callbacks can reach them at any moment,
-        # also while the app is still composing or already shutting down.
+        self.staleness = Staleness()
         self.definitions = Definitions(hub_url, token, cache_dir)
         self.ops = OpsClient(hub_url, token)
-        self.log_view = LogView(id="log-view")
-        self.script_list = ScriptRunList(id="script-list")
-        self.trigger_list = TriggerList(id="trigger-list")
-        self.rerun_list = RerunList(id="rerun-list")
-        self.lists: dict[str, RecordList] = {"logs": self.log_view, "scripts": self.script_list,
-                                             "triggers": self.trigger_list, "reruns": self.rerun_list}
+        # The panes, made here so that replicator callbacks can reach them at any moment, also while
+        # the app is still composing or already shutting down.
+        self.panes: dict[str, PaneView] = {pane.id: pane.load()(pane.id) for pane in PANES}
+        self.lists: dict[str, RecordList] = {pane_id: pane.records for pane_id, pane in self.panes.items()
+                                             if pane.records is not None}
         """Each pane's list of records, by pane id."""
-        self.headers = {pane: Static(classes="list-header") for pane in self.lists}
-        for pane, header in self.headers.items():
-            self.lists[pane].header = header
-        self.script_summary = ScriptSummary(id="script-summary")
-        self.breakdown_view = BreakdownView(id="breakdown")
         self.current_pane = PANES[0].id
-        self.connections_table = ConnectionsTable(id="connections-table")
-        self.failure_table = FailureTable(id="failure-table")
         self.filter_bar = FilterBar(id="filter-bar")
         self.title_line = Static(Text("Switchroom"), id="title")
         self.alert_banner = Static(id="alert-banner")
@@ -142,6 +125,15 @@ class SwitchroomApp(App[None]):
     @property
     def cache(self) -> Cache | None:
         return self._cache
+
+    def __getattr__(self, name: str) -> Widget:
+        """A pane's widget by its attribute name (``app.log_view``, ``app.connections_table``), as tests
+        and benchmarks reach them; the app itself goes through ``self.panes``."""
+        for pane in self.__dict__.get("panes", {}).values():
+            widget = vars(pane).get(name)
+            if isinstance(widget, Widget) and not name.startswith("_"):
+                return widget
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
@@ -155,26 +147,8 @@ class SwitchroomApp(App[None]):
         yield self.title_line
         yield self.alert_banner
         yield self.pane_tabs
-        with ContentSwitcher(initial="connections"):
-            with Vertical(id="connections"):
-                yield self.connections_table
-                yield Static(Text("Failures, grouped · tab here · enter: show them · r: rerun an in group"),
-                             classes="list-header")
-                yield self.failure_table
-            with Vertical(id="logs"):
-                yield self.breakdown_view
-                yield self.headers["logs"]
-                yield self.log_view
-            with Vertical(id="scripts"):
-                yield self.script_summary
-                yield self.headers["scripts"]
-                yield self.script_list
-            with Vertical(id="triggers"):
-                yield self.headers["triggers"]
-                yield self.trigger_list
-            with Vertical(id="reruns"):
-                yield self.headers["reruns"]
-                yield self.rerun_list
+        with ContentSwitcher(initial=self.current_pane):
+            yield from self.panes.values()
         yield self.filter_bar
         yield self.status_line
         yield KeyHints(self.key_map)
@@ -214,12 +188,16 @@ class SwitchroomApp(App[None]):
         self._show_headers(layout=True)
 
     def _show_headers(self, layout: bool = False) -> None:
-        for pane, header in self.headers.items():
-            header.update(Text(self.lists[pane].header_text()), layout=layout)
+        for pane in self.panes.values():
+            pane.show_header(layout)
 
     def on_record_list_chosen(self, message: RecordList.Chosen) -> None:
         if self.cache is not None:
             self.push_screen(RecordDetail(message.record, self.cache, self.definitions))
+
+    def on_connection_definition_asked(self, message: ConnectionDefinition.Asked) -> None:
+        if self.cache is not None and not isinstance(self.screen, ConnectionDefinition):
+            self.push_screen(ConnectionDefinition(message.connection_id, self.cache.hub_id, self.definitions))
 
     def on_record_list_rerun_asked(self, message: RecordList.RerunAsked) -> None:
         record = message.record
@@ -253,8 +231,12 @@ class SwitchroomApp(App[None]):
         else:
             self.notify(f"Not replayed: {answer.message}", severity="warning")
 
+    def _acted_on(self) -> str:
+        """The pane whose list the filter key, bulk rerun and export act on now."""
+        return self.panes[self.current_pane].ACTS_ON or self.current_pane
+
     def action_rerun_all(self) -> None:
-        filter_text = self.view.filter_language("logs" if self.current_pane == "connections" else self.current_pane)
+        filter_text = self.view.filter_language(self._acted_on())
         if not filter_text:
             self.notify("Set a filter first (/): R reruns the failed actions it shows.", severity="warning")
             return
@@ -262,53 +244,26 @@ class SwitchroomApp(App[None]):
 
     # -- focus, filters, window, export --------------------------------------------------------------
 
-    def on_connections_table_focused(self, message: ConnectionsTable.Focused) -> None:
-        self.view.focus(message.connection_id)
-        self._apply_filters()
-        self.action_show_pane("logs")
-
-    def on_connections_table_definition_asked(self, message: ConnectionsTable.DefinitionAsked) -> None:
-        if self.cache is not None and not isinstance(self.screen, ConnectionDefinition):
-            self.push_screen(ConnectionDefinition(message.connection_id, self.cache.hub_id, self.definitions))
-
     def action_clear_focus(self) -> None:
         if self.view.connection_id is not None:
             self.view.focus(None)
-            self._apply_filters()
-
-    def on_failure_table_chosen(self, message: FailureTable.Chosen) -> None:
-        text = group_filter(message.group)
-        if message.rerun and (why := why_not_rerun(message.group)):
-            self.notify(f"Not rerun: {why}.", severity="warning")
-            return
-        if message.rerun:
-            self.push_screen(BulkRerun(text, self.ops))
-            return
-        pane = "scripts" if message.group.kind == SCRIPT_RUN else "logs"
-        self.view.filters[pane] = text
-        self._apply_filters()
-        self.action_show_pane(pane)
-
-    def on_breakdown_view_code_chosen(self, message: BreakdownView.CodeChosen) -> None:
-        self.view.filters["logs"] = message.choice.filter_text()
-        self._apply_filters()
-        self.log_view.focus()
+            self.apply_filters()
 
     def action_filter(self) -> None:
-        pane = "logs" if self.current_pane == "connections" else self.current_pane
+        pane = self._acted_on()
         if pane != self.current_pane:
             self.action_show_pane(pane)
         self.filter_bar.open(pane, self.view.filters.get(pane, ""), self.view.base(self.lists[pane].KIND))
 
     def on_filter_bar_applied(self, message: FilterBar.Applied) -> None:
         self.view.filters[message.pane] = message.text
-        self._apply_filters()
+        self.apply_filters()
         self.lists[message.pane].focus()
 
     def on_filter_bar_closed(self) -> None:
-        (self.lists.get(self.current_pane) or self.connections_table).focus()
+        self.panes[self.current_pane].main_widget.focus()
 
-    def _apply_filters(self) -> None:
+    def apply_filters(self) -> None:
         """Give every list the filter its pane now has (its own words and the connection in focus)."""
         for pane, records in self.lists.items():
             try:
@@ -317,19 +272,17 @@ class SwitchroomApp(App[None]):
                 self.view.filters.pop(pane, None)
                 self.notify(f"{pane} filter dropped: {exc}", severity="warning")
                 records.set_filter(self.view.record_filter(pane, records.KIND))
-        self._summarised_at = 0.0
-        self._dirty = True
+        self.staleness.view_changed()
         self._show_title()
 
     def action_time_window(self) -> None:
         self.view.next_window()
-        self._summarised_at = 0.0
-        self._dirty = True
+        self.staleness.view_changed()
         self._show_title()
 
     def action_export(self, suffix: str = "jsonl") -> None:
-        records = self.lists.get(self.current_pane, self.log_view)
-        pane = next(p for p, r in self.lists.items() if r is records)
+        pane = self._acted_on()
+        records = self.lists[pane]
         record_filter = records.record_filter or self.view.base(records.KIND)
         path = self.config.export.directory / f"switchroom-{pane}-{time.strftime('%Y%m%dT%H%M%S')}.{suffix}"
         self.run_worker(partial(self._export, record_filter, path), group="export")
@@ -360,8 +313,8 @@ class SwitchroomApp(App[None]):
         self.query_one(ContentSwitcher).current = pane
         self.current_pane = pane
         self.pane_tabs.show(pane)
-        (self.lists.get(pane) or self.connections_table).focus()
-        self._summarised_at = 0.0
+        self.panes[pane].main_widget.focus()
+        self.staleness.summaries_now()
         # read once the pane is laid out: a list needs its height to know which rows to read
         self.call_after_refresh(self.run_worker, partial(self._show_pane_contents, pane), group="pane", exclusive=True)
         self._show_headers()
@@ -378,10 +331,9 @@ class SwitchroomApp(App[None]):
             self.indexer.stop()
         self.indexer = IndexRunner(cache.path, on_progress=self._on_indexed)
         self.run_worker(self._start_indexer(self.indexer), group="indexer")
-        for records in self.lists.values():
-            records.set_cache(cache)
-        self._apply_filters()
-        self._dirty = True
+        for pane in self.panes.values():
+            pane.use_cache(cache)
+        self.apply_filters()
         self.call_later(self._refresh_views)  # the first screen, without waiting for the refresh timer
         self._ask_for_facts()
 
@@ -394,48 +346,45 @@ class SwitchroomApp(App[None]):
 
     def _on_indexed(self, cursor: int) -> None:
         """Called on the indexer's thread: the summaries have moved on."""
-        self._dirty = True
+        self.staleness.records_changed()
 
     def _on_ingest(self, added: int, through_seq: int) -> None:
         self.ingest_rate.add(added)
         if added:
-            self._dirty = True
+            self.staleness.records_changed()
             if self.indexer is not None:
                 self.indexer.wake()
 
     def _on_link(self, link: LinkState) -> None:
-        if link.name == "live" and self.link.name != "live":
-            self._ask_for_facts()  # users may have enabled or disabled connections meanwhile
         self.link = link
+
+    def watch_link(self, before: LinkState, link: LinkState) -> None:
+        if link.name == "live" and before.name != "live":
+            self._ask_for_facts()  # users may have enabled or disabled connections meanwhile
         self._show_status()
 
     def _ask_for_facts(self) -> None:
         self.run_worker(self._show_facts(), group="facts", exclusive=True)
 
     async def _show_facts(self) -> None:
-        """Each connection's features and enabled users, from the hub (as last saved while it is away),
-        once the first screen is up: asking loads the HTTP client, which the first screen does not wait for."""
+        """What the panes show from the hub besides the records (``PaneView.read_hub``), once the first
+        screen is up: asking loads the HTTP client, which the first screen does not wait for."""
         await self._first_screen.wait()
         await asyncio.to_thread(importlib.import_module, "httpx")
-        if self.cache is not None:
-            self.connections_table.show_facts(await self.definitions.facts(self.cache.hub_id))
+        for pane in self.panes.values():
+            await pane.read_hub()
 
     # -- refreshing ---------------------------------------------------------------------------------
 
     async def _refresh_views(self) -> None:
         """Redraw from the cache at most a few times a second, however fast records arrive."""
         self._show_status()
-        if self.cache is None:
+        if self.cache is None or not self.staleness.tick():
             return
-        if self._dirty:
-            self._summaries_due = True
-        elif not (self._summaries_due and time.monotonic() - self._summarised_at >= SUMMARY_SECONDS):
-            return
-        self._dirty = False
         try:
             await self._refresh_pane(self.current_pane)
         except CacheClosed:  # the replicator has just opened another cache: the next refresh reads it
-            self._dirty = True
+            self.staleness.records_changed()
             return
         self._show_headers()
         self._show_status()
@@ -446,50 +395,43 @@ class SwitchroomApp(App[None]):
             try:
                 await self._refresh_pane(pane)
             except CacheClosed:
-                self._dirty = True
+                self.staleness.records_changed()
 
-    async def _refresh_pane(self, pane: str) -> None:
+    async def _refresh_pane(self, pane_id: str) -> None:
         """Re-read what the pane on screen shows; the others are read when they are shown. Its list
-        follows every change; its summaries at most every ``SUMMARY_SECONDS``."""
+        follows every change; its summaries at most every ``SUMMARY_SECONDS`` (``tui.staleness``)."""
         assert self.cache is not None
-        records = self.lists.get(pane)
-        if records is not None:
-            await records.reload()
-        if time.monotonic() - self._summarised_at < SUMMARY_SECONDS:
-            return  # read at a later refresh: _summaries_due stays set
-        self._summarised_at, self._summaries_due = time.monotonic(), False
+        pane = self.panes[pane_id]
+        await pane.reload()
+        if not self.staleness.take_summaries():
+            return  # read at a later refresh: they stay due
         live, focus = self.link.name == "live", self.view.connection_id
         # One read on the summaries' thread for all a pane shows: each read waits for the event loop to
         # take its answer, which at start-up (or under a stream of records) is what takes the time.
         first, self._first_summaries = self._first_summaries, None
-        if first is not None and (pane, live, focus) == (PANES[0].id, False, None):
+        if first is not None and (pane_id, live, focus) == (PANES[0].id, False, None):
             summaries = await asyncio.wrap_future(first)
         else:
-            summaries = await self.cache.summarise(lambda log: pane_summaries(log, self.view, pane, live, focus))
-        self._show_summaries(summaries)
+            summaries = await self.cache.summarise(
+                lambda log: pane_summaries(log, self.view, type(pane), live, focus))
+        self._show_summaries(pane, summaries)
 
     def _show_early_summaries(self) -> None:
-        """Show the first screen's summaries at once if they were read while Textual started, so that its
+        """Show the first screen's summaries at once if they were read while the app started, so that its
         first paint (the slowest: everything in it is new) has them, instead of a second paint."""
         first = self._first_summaries
         if first is not None and first.done() and first.exception() is None:
-            self._first_summaries, self._summarised_at, self._summaries_due = None, time.monotonic(), False
-            self._show_summaries(first.result())
+            self._first_summaries = None
+            self.staleness.summarised()
+            self._show_summaries(self.panes[PANES[0].id], first.result())
 
-    def _show_summaries(self, summaries: PaneSummaries) -> None:
+    def _show_summaries(self, pane: PaneView, summaries: PaneSummaries) -> None:
         self.bad_records = summaries.bad_records
         sign = summaries.counting.sign()
         if summaries.window_end != self.view.window_end or sign != self.counting_sign:
             self.view.window_end, self.counting_sign = summaries.window_end, sign
             self._show_title()
-        if summaries.connections is not None:
-            self.connections_table.show(summaries.connections)
-        if summaries.failures is not None:
-            self.failure_table.show(summaries.failures)
-        if summaries.breakdowns is not None:
-            self.breakdown_view.show(summaries.breakdowns, sign)
-        if summaries.scripts is not None:
-            self.script_summary.show(summaries.scripts)
+        pane.summaries = summaries
 
     async def _check_alert(self) -> None:
         if self.cache is None or self.cache.closed:
@@ -510,12 +452,10 @@ class SwitchroomApp(App[None]):
         if self.cache is not None and not self.cache.closed and await self.cache.trim(self.config.cache):
             for records in self.lists.values():
                 records.recount()
-            self._dirty = True
+            self.staleness.records_changed()
 
     def _show_status(self) -> None:
-        shown = self.lists.get(self.current_pane)
-        counted = (f"{shown.total:,} {shown.NOUN}" if shown is not None
-                   else f"{self.connections_table.row_count:,} connections")
-        self.status_line.show(self.hub_url, self.link, self.ingest_rate.per_second(), counted,
-                              self.replicator.bad_frames if self.replicator else 0, shown is None or shown.follow,
+        shown = self.panes[self.current_pane]
+        self.status_line.show(self.hub_url, self.link, self.ingest_rate.per_second(), shown.counted(),
+                              self.replicator.bad_frames if self.replicator else 0, shown.following,
                               self.bad_records, self.replicator.catching_up() if self.replicator else None)

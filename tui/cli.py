@@ -40,8 +40,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.hub and not token:
         sys.exit("switchroom: --hub needs an operator token: pass --token or set SWITCHROOM_TOKEN")
     hub_key = known_hubs.hub_key(args.hub) if args.hub else EMBEDDED
-    # Read at once, on a thread, while the settings are checked, the hub starts and Textual is imported
-    # (see tui.pane_summaries); checking the settings loads Textual, so it comes after.
+    # Read at once, on a thread, while the settings are checked, the hub starts and the app is imported
+    # (see tui.pane_summaries).
     first_read = read_first_screen(cache_dir, hub_key)
     from switchroom.tui.config import ConfigError, load_config
 

@@ -1,9 +1,10 @@
-"""What a pane shows besides its list — connection stats, failure groups, breakdowns, script stats —
-read in one go on the cache's summaries thread; and the first screen's, read before Textual starts.
+"""What a pane shows besides its list — its summaries — read in one go on the cache's summaries thread,
+with what every pane's title and status line say of them; and the first screen's, read before the app
+is imported.
 
-The first screen is the Connections pane of a cache the dashboard knows. Its summaries are mostly
-SQLite's work, done with Python's lock let go, so they are read on a thread while the interpreter
-imports Textual and the app (half a second) instead of after (``read_first_screen``).
+The first screen is the first pane of a cache the dashboard knows. Its summaries are mostly SQLite's
+work, done with Python's lock let go, so they are read on a thread while the interpreter imports the
+app and makes its screen instead of after (``read_first_screen``).
 """
 
 from concurrent.futures import Future
@@ -11,18 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from switchroom.store import EventLog, iso_timestamp
 from switchroom.store.analytics import derived
-from switchroom.store.analytics.breakdowns import Breakdown, breakdowns
-from switchroom.store.analytics.connection_summaries import ConnectionSummary, connection_summaries
-from switchroom.store.analytics.failures import FailureGroup, failure_groups
-from switchroom.store.queries import ScriptStats, script_summary
 from switchroom.store.record_shape import moment
 from switchroom.tui import known_hubs
 from switchroom.tui.cache import Cache
 from switchroom.tui.panes import PANES
 from switchroom.tui.view_state import ViewState
+
+if TYPE_CHECKING:
+    from switchroom.tui.panes.view import PaneView
 
 
 COUNTING_SLACK = 1_000
@@ -49,20 +50,29 @@ class Counting:
 
 
 @dataclass(frozen=True)
+class Window:
+    """What a pane's summaries cover: the time window, the connection in focus, and whether the indexer
+    has made the derived tables yet (before that, the summaries it feeds show nothing)."""
+
+    since: str
+    until: str
+    focus: str | None
+    indexed: bool
+
+
+@dataclass(frozen=True)
 class PaneSummaries:
-    """What one read gives a pane besides its list: each of its summaries (None: one it does not show)."""
+    """What one read gives a pane besides its list."""
 
     window_end: str | None
     """Where the time window ends; None: now."""
-    connections: list[ConnectionSummary] | None = None
-    failures: list[FailureGroup] | None = None
-    breakdowns: list[Breakdown] | None = None
-    scripts: list[ScriptStats] | None = None
+    shown: Any
+    """The pane's own summaries (``PaneView.read_summaries``); None for a pane that shows none."""
     bad_records: int = 0
     """Records of the wrong shape the indexer has met (``store.record_shape``): counted, shown as bad."""
     counting: Counting = Counting(0, 0)
-    """How far the summaries above reach (read in the same snapshot): the indexer's counts feed the
-    Connections and API logs panes' summaries; the Scripts pane's are read from the records."""
+    """How far the summaries reach (read in the same snapshot), for a pane whose summaries are the
+    indexer's counts; a pane that reads its summaries from the records reaches every record."""
 
 
 def indexed(log: EventLog) -> bool:
@@ -70,7 +80,8 @@ def indexed(log: EventLog) -> bool:
     return derived.present(derived.attach(log))
 
 
-def pane_summaries(log: EventLog, view: ViewState, pane: str, live: bool, focus: str | None) -> PaneSummaries:
+def pane_summaries(log: EventLog, view: ViewState, pane: "type[PaneView]", live: bool, focus: str | None
+                   ) -> PaneSummaries:
     """The summaries ``pane`` shows, over ``view``'s window: it ends now while the hub is live, and else
     at the newest record the cache holds (so that an offline cache shows what it saw last). Read in one
     snapshot, so that how far they reach (``counting``) is what they cover."""
@@ -78,24 +89,17 @@ def pane_summaries(log: EventLog, view: ViewState, pane: str, live: bool, focus:
         return _pane_summaries(log, view, pane, live, focus)
 
 
-def _pane_summaries(log: EventLog, view: ViewState, pane: str, live: bool, focus: str | None) -> PaneSummaries:
+def _pane_summaries(log: EventLog, view: ViewState, pane: "type[PaneView]", live: bool, focus: str | None
+                    ) -> PaneSummaries:
     end = None if live else log.newest_ts()
     end = end if end is not None and moment(end) is not None else None
     now = end or iso_timestamp(datetime.now(UTC))
-    since = view.since_ts(datetime.fromisoformat(now))
-    ready = indexed(log)  # before the indexer has made its tables, the summaries it feeds show nothing
+    ready = indexed(log)
     bad = derived.bad_records(derived.attach(log))
     counting = Counting(derived.derived_cursor(log.conn) if ready else 0, log.head_seq())
-    if pane == "connections":
-        return PaneSummaries(end, connections=connection_summaries(log, since, now) if ready else [],
-                             failures=failure_groups(log, since, focus) if ready else [], bad_records=bad,
-                             counting=counting)
-    if pane == "logs":
-        return PaneSummaries(end, breakdowns=breakdowns(log, since, connection_id=focus, direction="inbound")
-                             if ready else [], bad_records=bad, counting=counting)
-    if pane == "scripts":
-        return PaneSummaries(end, scripts=script_summary(log, since, focus), bad_records=bad)  # from the records
-    return PaneSummaries(end, bad_records=bad)
+    window = Window(view.since_ts(datetime.fromisoformat(now)), now, focus, ready)
+    return PaneSummaries(end, pane.read_summaries(log, window), bad,
+                         counting if pane.COUNTED_BY_INDEXER else Counting(0, 0))
 
 
 @dataclass(frozen=True)
@@ -115,4 +119,4 @@ def read_first_screen(cache_dir: Path, hub_key: str) -> FirstRead | None:
         return None
     cache = Cache(cache_dir, known)
     return FirstRead(cache, cache.summarise_soon(
-        partial(pane_summaries, view=ViewState(), pane=PANES[0].id, live=False, focus=None)))
+        partial(pane_summaries, view=ViewState(), pane=PANES[0].load(), live=False, focus=None)))

@@ -11,6 +11,7 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -34,6 +35,13 @@ class ConnectionDefinition(ModalScreen[None]):
     ConnectionDefinition #definition-keys { height: 1; color: $text-muted; padding: 0 1; }
     """
     BINDINGS = bindings("ConnectionDefinition")  # keys from tui/actions.py
+
+    class Asked(Message):
+        """Show how this connection is defined (the app opens this screen)."""
+
+        def __init__(self, connection_id: str) -> None:
+            super().__init__()
+            self.connection_id = connection_id
 
     def __init__(self, connection_id: str, hub_id: str, definitions: Definitions) -> None:
         super().__init__()

@@ -11,6 +11,7 @@ from textual.message import Message
 from switchroom.store.analytics.connection_summaries import ConnectionSummary
 from switchroom.tui.definitions import ConnectionFacts
 from switchroom.tui.actions import bindings
+from switchroom.tui.screens.connection_definition import ConnectionDefinition
 from switchroom.tui.widgets.record_list import Column
 from switchroom.tui.widgets.row_table import Cell, Row, RowTable
 from switchroom.tui.widgets.sparkline import sparkline
@@ -35,10 +36,7 @@ class ConnectionsTable(RowTable):
             super().__init__()
             self.connection_id = connection_id
 
-    class DefinitionAsked(Message):
-        def __init__(self, connection_id: str) -> None:
-            super().__init__()
-            self.connection_id = connection_id
+    DefinitionAsked = ConnectionDefinition.Asked
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
