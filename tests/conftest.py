@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hubproc import RunningHub, start_hub
+from tests.support.hubproc import RunningHub, start_hub
 
 
 @pytest.fixture(scope="module")
