@@ -12,9 +12,8 @@ import httpx
 from switchroom.store import EventLog
 from switchroom.store.filters import RecordFilter, parse_filter
 from switchroom.tui.export import export_records
+from tests.support.hub_calls import RUN
 from tests.support.hubproc import bare_env, start_hub
-
-RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 
 
 def logs(*args: str, cache_dir: Path, token: str = "") -> subprocess.CompletedProcess[str]:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.support.hubproc import RunningHub, bare_env, start_hub
-from tests.hub.test_reruns import inbound, records, run_action
+from tests.support.hub_calls import inbound, records, run_action
 from switchroom.tui.rerun_command import parse_field
 
 COMMAND = [str(Path(sys.executable).with_name("switchroom")), "rerun"]

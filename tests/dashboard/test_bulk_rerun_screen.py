@@ -10,8 +10,7 @@ from textual.widgets import Input
 
 from switchroom.store import EventLog
 from tests.support.hubproc import RunningHub, start_hub
-from tests.dashboard.test_dashboard import run_action, wait_until
-from switchroom.tui.app import SwitchroomApp
+from tests.support.dashboard import make_app, run_action, wait_until
 from switchroom.tui.screens.bulk_rerun import BulkRerun
 from switchroom.tui.screens.confirm import ConfirmScreen
 
@@ -36,7 +35,7 @@ async def test_r_runs_exactly_the_calls_it_counted_and_confirmed(tmp_path: Path)
     try:
         counted = await fail_runs(hub, 20)
         assert counted
-        app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+        app = make_app(hub, tmp_path)
         async with app.run_test(size=(120, 40), notifications=True) as pilot:
             await pilot.press("2", "slash", *FILTER, "enter")
             await wait_until(pilot, lambda: app.link.name == "live")

@@ -1,50 +1,21 @@
 """The headless dashboard against a real hub process, over real websockets and a real cache file."""
 
-from collections.abc import Callable
 from pathlib import Path
-import asyncio
 import uuid
 
 import httpx
-from textual.pilot import Pilot
 
 from switchroom.store import EventLog
 from tests.support.hubproc import RunningHub
-from tests.support.waiting import Description, eventually
+from tests.support.dashboard import make_app, run_action, screen_lines, shows_inbound, wait_until
 from switchroom.tui.app import SwitchroomApp
 from switchroom.tui.widgets.connections_table import ConnectionsTable
 from switchroom.tui.widgets.log_view import LogView
 from switchroom.tui.widgets.status_line import StatusLine
 
-RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
-
-
-async def wait_until(pilot: Pilot[None], condition: Callable[[], object], timeout: float = 60.0,
-                     what: Description = None) -> None:
-    """Let the app run until ``condition`` holds (a bound on waiting, not a speed assertion); a wait that
-    gives up fails, naming the condition."""
-    await eventually(condition, what, timeout=timeout, pause=pilot.pause)
-
-
-def shows_inbound(view: LogView, request_id: str) -> Callable[[], bool]:
-    return lambda: any(
-        r.get("request_id") == request_id and r["direction"] == "inbound" for r in view.visible_rows()
-    )
-
-
-def screen_lines(view: LogView) -> list[str]:
-    return [view.render_line(y).text for y in range(view.size.height)]
-
-
-async def run_action(hub: RunningHub, user_id: str, request_id: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=hub.url) as http:
-        return await http.post(RUN, json={"user_id": user_id},
-                               headers={"IFTTT-Service-Key": hub.service_key, "X-Request-ID": request_id})
-
-
 async def test_a_run_through_the_connect_api_reaches_cache_and_screen(hub: RunningHub, tmp_path: Path) -> None:
     hub.set_lights_faults()
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("2")
         await wait_until(pilot, lambda: app.link.name == "live")
@@ -81,7 +52,7 @@ async def test_a_run_through_the_connect_api_reaches_cache_and_screen(hub: Runni
 
 
 async def test_untrusted_text_is_shown_literally(hub: RunningHub, tmp_path: Path) -> None:
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("2")
         await wait_until(pilot, lambda: app.link.name == "live")
@@ -105,7 +76,7 @@ async def test_a_wrong_token_shows_offline_not_a_crash(hub: RunningHub, tmp_path
 
 async def test_scrolling_up_pauses_the_tail_and_end_resumes_it(hub: RunningHub, tmp_path: Path) -> None:
     hub.set_lights_faults()
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
         await wait_until(pilot, lambda: app.link.name == "live")
@@ -137,7 +108,7 @@ async def test_a_hub_restart_is_survived_without_a_gap(tmp_path: Path) -> None:
     from tests.support.hubproc import start_hub
 
     first = start_hub(tmp_path / "hub")
-    app = SwitchroomApp(first.url, first.token, tmp_path / "cache")
+    app = make_app(first, tmp_path)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("2")
@@ -170,7 +141,7 @@ async def test_the_cache_of_a_hub_that_is_gone_can_be_browsed(tmp_path: Path) ->
 
     hub = start_hub(tmp_path / "hub")
     try:
-        app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+        app = make_app(hub, tmp_path)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("2")
             await wait_until(pilot, lambda: app.link.name == "live")
@@ -180,7 +151,7 @@ async def test_the_cache_of_a_hub_that_is_gone_can_be_browsed(tmp_path: Path) ->
     finally:
         hub.stop()
 
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")  # the hub is gone; its cache is not
+    app = make_app(hub, tmp_path)  # the hub is gone; its cache is not
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
         await wait_until(pilot, shows_inbound(app.query_one(LogView), request_id))
@@ -192,7 +163,7 @@ async def test_retention_trims_the_cache_and_the_log_view_follows(hub: RunningHu
     from switchroom.store.analytics.retention import used_bytes
     from switchroom.tui.config import CacheLimits, Config
 
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
         await wait_until(pilot, lambda: app.link.name == "live")
@@ -218,7 +189,7 @@ async def test_retention_trims_the_cache_and_the_log_view_follows(hub: RunningHu
 async def test_panes_switch_by_number_key_and_by_click(hub: RunningHub, tmp_path: Path) -> None:
     from textual.widgets import ContentSwitcher
 
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         switcher = app.query_one(ContentSwitcher)
         assert switcher.current == "connections"

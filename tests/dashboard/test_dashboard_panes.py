@@ -12,8 +12,8 @@ from textual.widgets import Input, OptionList, Static
 from switchroom.store import EventLog
 from tests.support.hubproc import RunningHub
 from tests.support.repository import ROOT
-from tests.dashboard.test_dashboard import run_action, shows_inbound, wait_until
-from tests.hub.test_triggers import USER, add_item, notify, of, polls, services, start, wait_for  # noqa: F401
+from tests.support.dashboard import make_app, run_action, shows_inbound, wait_until
+from tests.support.triggers import USER, add_item, notify, of, polls, start, wait_for
 from tests.support.sample_services import SampleServices
 from switchroom.tui.app import SwitchroomApp
 from switchroom.tui.screens.confirm import ConfirmScreen
@@ -48,7 +48,7 @@ async def test_a_failed_script_run_shows_its_error_and_the_failing_line_marked(
         [run] = wait_for(hub.db, of("script_run", connection_id="rain-alert"))
         assert run["status"] == "error" and run["error"]["line"] == 7
 
-        app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+        app = make_app(hub, tmp_path)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("3")
             runs = app.query_one(ScriptRunList)
@@ -129,7 +129,7 @@ async def test_the_rerun_dialog_goes_top_to_bottom_and_sends_what_each_box_holds
     """Focus starts on the first field and Tab moves through every box in the order shown, with no stop in
     between; typing into each in turn sends exactly those values."""
     request_id = await fail_a_run(hub)
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         dialog = await open_rerun_dialog(app, pilot, request_id)
         boxes = list(dialog.query(Input).results(Input))
@@ -156,7 +156,7 @@ async def test_the_rerun_dialog_goes_top_to_bottom_and_sends_what_each_box_holds
 
 async def test_r_on_a_failed_action_shows_the_exact_body_and_reruns_it_once(hub: RunningHub, tmp_path: Path) -> None:
     request_id = await fail_a_run(hub)
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(100, 40)) as pilot:
         dialog = await open_rerun_dialog(app, pilot, request_id)
         color = next(i for i in dialog.query("#rerun-fields Input").results(Input) if i.name == "color")

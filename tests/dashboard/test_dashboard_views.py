@@ -12,9 +12,10 @@ from textual.geometry import Region
 from textual.widgets import Static
 
 from switchroom.store import EventLog
+from tests.support.offline_cache import GONE_HUB, offline_app
 from tests.support.hubproc import RunningHub, start_hub
 from tests.support.waiting import eventually_sync
-from tests.dashboard.test_dashboard import run_action, wait_until
+from tests.support.dashboard import make_app, run_action, wait_until
 from switchroom.tui import known_hubs
 from switchroom.tui.app import SwitchroomApp
 from switchroom.tui.config import AlertSettings, Config, ExportSettings
@@ -61,7 +62,7 @@ async def test_the_breakdown_counts_what_the_callers_were_answered_and_a_code_fi
         answered[(await run_action(hub, f"user-{n + 1:03d}", uuid.uuid4().hex)).status_code] += 1
     expected = {code: count for code, count in answered.items() if code != 422}
     assert set(expected) == {204, 502}
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     try:
         async with app.run_test(size=(120, 50)) as pilot:
             await pilot.press("2")
@@ -105,7 +106,7 @@ async def test_the_breakdown_counts_what_the_callers_were_answered_and_a_code_fi
 
 async def test_the_filter_line_shows_mistakes_inline_and_applies_good_filters(hub: RunningHub, tmp_path: Path) -> None:
     await make_calls(hub, failing=3, ok=3)
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2", "slash")
         await pilot.press(*"status:9xx", "enter")
@@ -133,7 +134,7 @@ async def test_a_connection_whose_only_failures_are_trigger_polls_shows_them(hub
     assert not [r for r in logged if r["direction"] == "inbound"]  # nobody called its Connect API
     out = [r for r in logged if r["direction"] in ("outbound", "webhook")]
     failed = [r for r in out if r["status_code"] is None or r["status_code"] >= 400]
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(160, 50), notifications=True) as pilot:
         table = app.query_one(ConnectionsTable)
 
@@ -160,7 +161,7 @@ async def test_a_connection_whose_only_failures_are_trigger_polls_shows_them(hub
 
 async def test_focusing_a_connection_focuses_every_pane(hub: RunningHub, tmp_path: Path) -> None:
     await make_calls(hub, failing=2, ok=2)
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         table = app.query_one(ConnectionsTable)
         await wait_until(pilot, lambda: table.row_of("evening-glow") is not None)
@@ -180,7 +181,7 @@ async def test_focusing_a_connection_focuses_every_pane(hub: RunningHub, tmp_pat
 
 async def test_focusing_a_connection_replaces_the_connection_a_filter_named(hub: RunningHub, tmp_path: Path) -> None:
     await make_calls(hub, failing=2, ok=2)
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2", "slash", *"conn:porch-welcome dir:inbound", "enter")
         await pilot.press("1")
@@ -201,7 +202,7 @@ async def test_exports_go_where_the_settings_say_and_never_overwrite_each_other(
     await make_calls(hub, failing=2, ok=2)
     exports = tmp_path / "exports"
     exports.mkdir()
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache", config=Config(export=ExportSettings(dir=str(exports))))
+    app = make_app(hub, tmp_path, Config(export=ExportSettings(dir=str(exports))))
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.press("2")
         log_view = app.query_one(LogView)
@@ -220,7 +221,7 @@ async def test_export_writes_exactly_the_filtered_rows(hub: RunningHub, tmp_path
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     await make_calls(hub, failing=4, ok=4)
     monkeypatch.chdir(tmp_path)
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2", "slash", *"status:502 dir:inbound", "enter")
         log_view = app.query_one(LogView)
@@ -240,7 +241,7 @@ async def test_export_writes_exactly_the_filtered_rows(hub: RunningHub, tmp_path
 async def test_an_error_rate_alert_shows_a_banner_and_rings_once(hub: RunningHub, tmp_path: Path) -> None:
     await make_calls(hub, failing=10, ok=2)
     config = Config(alert=AlertSettings(error_rate=0.5, window_minutes=60, min_calls=5))
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache", config=config)
+    app = make_app(hub, tmp_path, config)
     bells: list[int] = []
     app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
@@ -261,7 +262,7 @@ async def test_a_connections_definition_shows_fields_script_and_stays_known_offl
                                                                                       tmp_path: Path) -> None:
     await make_calls(hub, failing=0, ok=1)
     cache_dir = tmp_path / "cache"
-    app = SwitchroomApp(hub.url, hub.token, cache_dir)
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one(ConnectionsTable)
         await wait_until(pilot, lambda: table.row_of("evening-glow") is not None)
@@ -282,9 +283,8 @@ async def test_a_connections_definition_shows_fields_script_and_stays_known_offl
         assert "// Porch welcome: when a light comes on" in shown  # the script's first line, numbered
         hub_id = app.cache.hub_id if app.cache else ""
 
-    gone = "http://127.0.0.1:9"
-    known_hubs.remember_hub(cache_dir, known_hubs.hub_key(gone), hub_id)
-    offline = SwitchroomApp(gone, hub.token, cache_dir)
+    known_hubs.remember_hub(cache_dir, known_hubs.hub_key(GONE_HUB), hub_id)
+    offline = offline_app(cache_dir)
     async with offline.run_test(size=(80, 24)) as pilot:
         offline.post_message(ConnectionsTable.DefinitionAsked("porch-welcome"))
         await wait_until(pilot, lambda: isinstance(offline.screen, ConnectionDefinition)

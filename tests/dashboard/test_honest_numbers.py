@@ -9,14 +9,13 @@ import random
 import pytest
 
 from switchroom.store import EventLog, iso_timestamp
-from switchroom.tui import known_hubs
 from switchroom.tui.app import SwitchroomApp
 from switchroom.tui.replication import CATCHING_UP_SLACK
 from tests.support.hubproc import start_hub
+from tests.support.offline_cache import offline_app, write_offline_cache
 from tests.support.proxies import LinkProxy
 from tests.support.waiting import eventually
 
-GONE_HUB = "http://127.0.0.1:9"
 HUB_ID = "counting-hub"
 RECORDS = 120_000
 END = datetime(2026, 12, 6, 5, 0, tzinfo=UTC)
@@ -45,21 +44,15 @@ def offline_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path
     """A cache of ``RECORDS`` calls that no indexer has counted yet, of a hub that is gone."""
     monkeypatch.setattr("switchroom.tui.replication.BACKOFF_BASE", 3600.0)
     cache_dir = tmp_path / "cache"
-    log = EventLog(cache_dir / "hubs" / f"{HUB_ID}.sqlite", replica=True)
-    log.set_meta("hub_id", HUB_ID)
     made = calls(RECORDS)
-    for start in range(0, RECORDS, 20_000):
-        stored = log.append(made[start:start + 20_000])
-    log.replicate([], stored[-1]["seq"])
-    log.close()
-    known_hubs.remember_hub(cache_dir, known_hubs.hub_key(GONE_HUB), HUB_ID)
+    write_offline_cache(cache_dir, made, HUB_ID)
     return cache_dir, made
 
 
 async def test_a_partial_breakdown_never_shows_without_its_sign(offline_cache: tuple[Path, list]) -> None:
     cache_dir, made = offline_cache
     expected = truth(made)
-    app = SwitchroomApp(GONE_HUB, "no-token", cache_dir)
+    app = offline_app(cache_dir)
     samples = {"partial, signed": 0, "whole": 0}
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")

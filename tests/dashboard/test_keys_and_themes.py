@@ -12,11 +12,11 @@ from textual.widgets import ContentSwitcher, OptionList
 
 from tests.support.hubproc import RunningHub
 from tests.support.repository import ROOT
-from tests.dashboard.test_dashboard import wait_until
+from tests.support.dashboard import make_app, wait_until
 from switchroom.themes import load_themes
 from switchroom.tui.actions import ACTIONS, APP
 from switchroom.tui.app import SwitchroomApp
-from switchroom.tui.config import Config, ConfigError, load_config
+from switchroom.tui.config import ConfigError, load_config
 from switchroom.tui.keymap import KeyMap, parse_keys
 from switchroom.tui.panes import PANES
 from switchroom.tui.screens.confirm import ConfirmScreen
@@ -51,10 +51,6 @@ def write_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> 
     path.write_text(text, encoding="utf-8")
     monkeypatch.setenv("SWITCHROOM_CONFIG", str(path))
     return path
-
-
-def make_app(hub: RunningHub, tmp_path: Path, config: Config | None = None) -> SwitchroomApp:
-    return SwitchroomApp(hub.url, hub.token, tmp_path / "cache", config=config)
 
 
 def help_line(text: str, action_id: str) -> str:

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Static
 
-from tests.dashboard.test_dashboard import wait_until
-from tests.dashboard.test_snapshots import offline_app, records
+from tests.support.dashboard import wait_until
+from tests.support.offline_cache import offline_app, records, write_offline_cache
 from switchroom.tui.app import SwitchroomApp
 from switchroom.tui.screens.time_jump import TimeJump, moment_of
 from switchroom.store.filters import FilterError
@@ -24,6 +24,7 @@ async def jump(app: SwitchroomApp, pilot: object, text: str) -> None:
 
 async def test_t_moves_the_cursor_to_the_first_record_from_a_time(tmp_path: Path) -> None:
     calls = [r for r in records() if r["kind"] == "api_call"]
+    write_offline_cache(tmp_path / "cache", records())
     app = offline_app(tmp_path / "cache")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")

@@ -18,14 +18,13 @@ from switchroom.hub.redaction import REDACTED, secret_name
 from switchroom.hub.slow_requests import MAX_REQUEST_HEAD
 from switchroom.store import EventLog
 from switchroom.store.filters import MAX_FILTER_TERMS, FilterError, parse_filter
+from tests.support.hub_calls import RUN
 from tests.support.hubproc import RunningHub, start_hub
 from tests.support.streams import collect
-from tests.dashboard.test_dashboard import wait_until
+from tests.support.dashboard import make_app, wait_until
 from tests.support.waiting import eventually_sync
-from switchroom.tui.app import SwitchroomApp
 from switchroom.tui.widgets.log_view import LogView
 
-RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 THOUSAND_WORDS = " ".join(f"w{n}" for n in range(1_000))
 LONG_WORD = "x" * 50_000
 
@@ -59,7 +58,7 @@ def test_an_oversized_rerun_filter_is_422_and_the_connection_goes_on(hub: Runnin
 @pytest.mark.parametrize("text", [THOUSAND_WORDS, LONG_WORD], ids=["1000-words", "50000-char-word"])
 async def test_an_oversized_filter_pasted_in_the_dashboard_is_an_inline_message(
         hub: RunningHub, tmp_path: Path, text: str) -> None:
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2", "slash")
         field = app.query_one("#filter-input", Input)

@@ -22,6 +22,8 @@ from switchroom.store.analytics.breakdowns import Breakdown, breakdowns
 from switchroom.store.analytics.derived import Indexer, attach, derived_cursor, present
 from switchroom.store.filters import RecordFilter
 from switchroom.hub.settings import load_secrets
+from tests.support.dashboard import make_app
+from tests.support.hub_calls import RUN
 from tests.support.hubproc import RunningHub, bare_env, start_hub
 from tests.support.waiting import eventually, eventually_sync
 from switchroom.tui.app import SwitchroomApp
@@ -35,7 +37,6 @@ from switchroom.tui.link import LinkState
 from switchroom.tui.replication import Replicator
 
 HUB_ID = "0123456789abcdef0123456789abcdef"
-RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 CONTROL_BYTES = re.compile(rb"[\x00-\x1f\x7f]|\xc2[\x80-\x9f]")
 """A raw C0 or DEL byte, or a C1 character in UTF-8."""
 
@@ -366,7 +367,7 @@ async def test_the_dashboard_sets_a_damaged_cache_aside_and_copies_the_hub_afres
     whole = path.stat().st_size
     with path.open("r+b") as file:
         file.truncate(whole // 2)
-    app = SwitchroomApp(hub.url, hub.token, cache_dir)
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await eventually(lambda: any("damaged" in said for said in toasts(app)), pause=pilot.pause)
         [said] = [said for said in toasts(app) if "damaged" in said]
@@ -395,7 +396,7 @@ async def test_the_dashboard_builds_a_garbage_derived_file_again_and_its_summari
     indexer.close()
     garbage(path.with_name(path.name + "-derived"))
     garbage(path.with_name(path.name + "-wal"))
-    app = SwitchroomApp(hub.url, hub.token, cache_dir)
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await eventually(lambda: any("derived file was damaged" in said for said in toasts(app)), pause=pilot.pause)
         assert app.cache is not None

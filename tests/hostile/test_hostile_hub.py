@@ -30,8 +30,8 @@ from switchroom.store import iso_timestamp
 
 from tests.support.hubproc import RunningHub, bare_env, free_port
 from tests.support.repository import ROOT
-from tests.dashboard.test_dashboard import run_action, screen_lines, shows_inbound, wait_until
-from tests.hub.test_triggers import of, wait_for
+from tests.support.dashboard import make_app, run_action, screen_lines, shows_inbound, wait_until
+from tests.support.triggers import of, wait_for
 from switchroom.tui.app import SwitchroomApp
 from switchroom.tui.ops_client import OpsClient
 from switchroom.tui.screens.bulk_rerun import BulkRerun
@@ -55,7 +55,7 @@ DISGUISED_SHOWN = "user-<U+202E>100<U+200B>-resu"
 
 async def test_bidi_and_zero_width_characters_show_by_code_point_in_the_log_view(
         hub: RunningHub, tmp_path: Path) -> None:
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
         await pilot.press("2")
         await wait_until(pilot, lambda: app.link.name == "live")
@@ -108,7 +108,7 @@ def refused_replay_of(hub: RunningHub, user_id: str) -> None:
 @pytest.mark.parametrize("user_id", ["evil[/]user", "[@click=app.quit]x", "[bold]loud[/bold]"])
 async def test_a_refusal_quoting_markup_is_shown_literally(hub: RunningHub, tmp_path: Path, user_id: str) -> None:
     refused_replay_of(hub, user_id)
-    app = SwitchroomApp(hub.url, hub.token, tmp_path / "cache")
+    app = make_app(hub, tmp_path)
     async with app.run_test(size=(160, 50), notifications=True) as pilot:
         await pilot.press("4")
         triggers = app.query_one(TriggerList)
@@ -299,7 +299,7 @@ async def test_records_of_the_wrong_shape_are_counted_and_shown_as_bad_never_fat
     bad = len(BAD_CALLS) + len(BAD_OTHERS) + len(BAD_EVENTS)
     async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
         url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        app = make_app(url, tmp_path)
         async with app.run_test(size=(160, 50)) as pilot:
             table = app.query_one(ConnectionsTable)
 
@@ -348,7 +348,7 @@ async def test_a_definition_that_is_not_an_object_is_a_message(tmp_path: Path) -
     fake.add("logs", call(204, 1))
     async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
         url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        app = make_app(url, tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
             table = app.query_one(ConnectionsTable)
             for answer, said in ((b'["a list"]', "a JSON array"), (b"42", "a number"), (b"<html>", "not JSON")):
@@ -380,7 +380,7 @@ async def test_a_rerun_dialog_shows_field_names_with_markup_literally(tmp_path: 
     fake.add("logs", call(502, 1, resolved_fields={name: "blue" for name in names}))
     async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
         url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        app = make_app(url, tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("2")
             view = app.query_one(LogView)
@@ -417,7 +417,7 @@ async def test_an_ops_answer_of_the_wrong_shape_is_shown_as_an_error(tmp_path: P
     try:
         async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
             url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-            app = SwitchroomApp(url, "token", tmp_path / "cache")
+            app = make_app(url, tmp_path)
             app.ops = OpsClient(f"http://127.0.0.1:{ops.server_address[1]}", "token")  # its reruns, from there
             async with app.run_test(size=(120, 40)) as pilot:
                 await pilot.press("2", "slash", *"status:5xx", "enter", "R")
@@ -450,7 +450,7 @@ async def test_the_title_names_a_connection_in_focus_with_its_invisible_characte
     fake.add("logs", call(204, 1, connection_id=disguised))
     async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
         url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        app = make_app(url, tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
             table = app.query_one(ConnectionsTable)
             await wait_until(pilot, lambda: table.row_of(disguised) is not None)
@@ -496,7 +496,7 @@ async def test_a_refusal_in_the_status_line_is_printable(tmp_path: Path) -> None
     fake = RefusingHub()
     async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
         url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        app = make_app(url, tmp_path)
         async with app.run_test(size=(160, 40)) as pilot:
             await wait_until(pilot, lambda: app.link.name == "offline")
             await wait_until(pilot, lambda: "offline" in str(app.query_one(StatusLine).render()))
@@ -512,7 +512,7 @@ async def test_d_on_a_connection_whose_id_makes_no_url_says_it_is_not_known(tmp_
     fake.add("logs", call(204, 1, connection_id=connection_id))
     async with websockets.serve(fake.stream, "127.0.0.1", 0, process_request=fake.respond) as server:
         url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        app = make_app(url, tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
             table = app.query_one(ConnectionsTable)
             await wait_until(pilot, lambda: table.row_of(connection_id) is not None)

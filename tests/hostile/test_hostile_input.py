@@ -10,10 +10,9 @@ import websockets
 
 from switchroom.hub.recorder import Recorder
 from switchroom.protocol import loads
+from tests.support.hub_calls import RUN
 from tests.support.hubproc import RunningHub
 from tests.support.streams import collect, with_request_id
-
-RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 
 
 def post(hub: RunningHub, path: str, content: bytes, **headers: str) -> httpx.Response:

@@ -1,14 +1,13 @@
 """Scripts and callers that try to take the hub down: memory the V8 cap does not see, and records too big to
 stream (DESIGN §6, §7)."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 import asyncio
 import json
 import os
-import secrets
 
 import httpx
 import pytest
@@ -22,9 +21,10 @@ from switchroom.protocol import dumps
 from switchroom.store import EventLog
 from switchroom.tui.logs_command import Unreachable, catch_up
 from switchroom.tui.replication import LinkState, Replicator
+from tests.support.dashboard import make_app
 from tests.support.hubproc import RunningHub, start_hub
 from tests.support.sample_services import SampleServices
-from tests.hub.test_triggers import USER, key, script_connection
+from tests.support.triggers import USER, key, script_connection
 from tests.support.waiting import eventually, eventually_sync
 
 CAP = 32 << 20
@@ -180,13 +180,6 @@ throw new Error("y".repeat(2e6));
 """
 
 
-@pytest.fixture(scope="module")
-def services() -> Iterator[SampleServices]:
-    running = SampleServices(secrets.token_urlsafe(16))
-    yield running
-    running.stop()
-
-
 def stored(db: Path) -> list[str]:
     log = EventLog(db)
     try:
@@ -337,14 +330,13 @@ async def test_frames_over_the_limit_are_an_error_shown_and_retried_ever_more_sl
 
 
 async def test_the_dashboard_and_switchroom_logs_say_the_frame_was_too_big(tmp_path: Path) -> None:
-    from switchroom.tui.app import SwitchroomApp
     from switchroom.tui.widgets.status_line import StatusLine
 
     async with websockets.serve(serve_oversized, "127.0.0.1", 0, process_request=health) as server:
         url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
         with pytest.raises(Unreachable, match="frame over the 64 MiB limit"):
             await catch_up(url, "token", tmp_path / "logs-cache", timeout=60)
-        app = SwitchroomApp(url, "token", tmp_path / "cache")
+        app = make_app(url, tmp_path)
         async with app.run_test(size=(120, 24)) as pilot:
             status = app.query_one(StatusLine)
             await eventually(lambda: "frame over the 64 MiB limit" in str(status.render()), pause=pilot.pause)

@@ -7,30 +7,9 @@ import httpx
 import pytest
 
 from switchroom.hub.settings import DEMO_CATALOG
+from tests.support.hub_calls import assert_error, post_run
 from tests.support.hubproc import RunningHub, start_hub, write_catalog
 from tests.support.streams import collect, with_request_id
-
-RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
-
-
-def post_run(hub: RunningHub, body: object, *, key: str | None = None, request_id: str | None = None,
-             content: bytes | None = None) -> httpx.Response:
-    headers = {"IFTTT-Service-Key": hub.service_key if key is None else key,
-               "X-Request-ID": request_id or uuid.uuid4().hex}
-    if content is not None:
-        return httpx.post(hub.url + RUN, content=content, headers=headers)
-    return httpx.post(hub.url + RUN, json=body, headers=headers)
-
-
-def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, object]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["type"] == "error" and body["code"] == code
-    assert isinstance(body["message"], str) and body["message"]
-    assert isinstance(body["details"], list)
-    assert "Traceback" not in response.text
-    return body
-
 
 async def test_run_answers_204_and_records_both_calls(hub: RunningHub) -> None:
     hub.set_lights_faults()

@@ -10,7 +10,7 @@ from switchroom.hub.records_api import records_page
 from switchroom.store import EventLog
 from switchroom.protocol.kinds import KINDS
 from switchroom.store.filters import RecordFilter, parse_filter
-from tests.hub.test_connect_api import assert_error, post_run
+from tests.support.hub_calls import assert_error, post_run
 from tests.support.hubproc import RunningHub
 
 

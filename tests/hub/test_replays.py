@@ -2,26 +2,17 @@
 connection's runtime script (real V8) or webhook, audited, refused by the reruns' rules, never twice
 for one idempotency key (also across a restart)."""
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 import uuid
 
 import httpx
-import pytest
 
 from tests.support.hubproc import RunningHub
 from tests.support.sample_services import SampleServices
-from tests.hub.test_triggers import USER, add_item, key, notify, of, polls, records, start, wait_for
+from tests.support.triggers import USER, add_item, key, notify, of, polls, records, start, wait_for
 
 Record = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def services() -> Iterator[SampleServices]:
-    running = SampleServices(uuid.uuid4().hex)
-    yield running
-    running.stop()
 
 
 def replay(hub: RunningHub, body: dict[str, Any], idempotency_key: str | None = "fresh") -> httpx.Response:

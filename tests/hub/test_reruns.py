@@ -12,37 +12,14 @@ import uuid
 import httpx
 import pytest
 
-from switchroom.store import EventLog
+from tests.support.hub_calls import inbound, records, run_action
 from tests.support.hubproc import RunningHub, start_hub
-
-RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
-
 
 @pytest.fixture
 def hub(tmp_path: Path) -> Iterator[RunningHub]:
     running = start_hub(tmp_path / "hub")
     yield running
     running.stop()
-
-
-def run_action(hub: RunningHub, user_id: str = "user-001", fields: dict[str, Any] | None = None) -> str:
-    request_id = uuid.uuid4().hex
-    body: dict[str, Any] = {"user_id": user_id, **({"fields": fields} if fields else {})}
-    httpx.post(hub.url + RUN, json=body, headers={"IFTTT-Service-Key": hub.service_key, "X-Request-ID": request_id})
-    return request_id
-
-
-def records(hub: RunningHub, **match: Any) -> list[dict[str, Any]]:
-    log = EventLog(hub.db)
-    try:
-        return [r for r in log.read_after(0, 1_000_000) if all(r.get(k) == v for k, v in match.items())]
-    finally:
-        log.close()
-
-
-def inbound(hub: RunningHub, request_id: str) -> dict[str, Any]:
-    [found] = records(hub, request_id=request_id, direction="inbound")  # answered, so in the log (DESIGN §7)
-    return found
 
 
 def rerun(hub: RunningHub, body: dict[str, Any], key: str | None = "fresh") -> httpx.Response:

@@ -10,7 +10,7 @@ from switchroom.store import EventLog
 from switchroom.store.analytics.derived import Indexer, attach
 from switchroom.store.filters import FilterError, RecordFilter, StatusMatch, matching_records, parse_filter, without_keys
 from switchroom.store.analytics.record_windows import Anchor, count_matches, window
-from tests.store.test_breakdowns import records
+from tests.support.seeded_records import records
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

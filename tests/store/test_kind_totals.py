@@ -7,13 +7,12 @@ import pytest
 from switchroom.store import EventLog
 from switchroom.store.analytics.kind_totals import kind_total, remember_total
 from switchroom.store.analytics.retention import trim
-from tests.dashboard.test_dashboard import wait_until
+from tests.support.dashboard import wait_until
+from tests.support.offline_cache import GONE_HUB, offline_app
 from switchroom.tui import known_hubs
-from switchroom.tui.app import SwitchroomApp
 from switchroom.tui.cache import Cache
 from switchroom.tui.widgets import record_list
 
-GONE_HUB = "http://127.0.0.1:9"
 HUB_ID = "totals-hub"
 
 
@@ -58,7 +57,7 @@ async def test_the_api_log_starts_from_the_total_an_earlier_run_left(tmp_path: P
 
     for last, total in ((400, 300), (480, 360)):
         log.replicate(calls(401, last), last)
-        app = SwitchroomApp(GONE_HUB, "token", cache_dir)
+        app = offline_app(cache_dir)
         async with app.run_test(size=(80, 24)) as pilot:
             view = app.log_view
             await wait_until(pilot, lambda: view.total == total)  # counted while its pane is hidden

@@ -27,7 +27,7 @@ import pytest
 from switchroom.store import EventLog
 from tests.support.hubproc import start_hub
 from tests.support.proxies import proxy_in_thread
-from tests.streams.test_stream_soak import BACKLOG, build_backlog
+from tests.support.backlog import BACKLOG, build_backlog
 
 KILLS = 20
 LINK_BUDGET = 1 << 20  # bytes a link carries from the hub: a few batches of the backlog's ~40 MB, at least one

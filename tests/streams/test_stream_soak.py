@@ -15,23 +15,13 @@ import httpx
 from switchroom.protocol.kinds import LOG_STREAM_KINDS
 from switchroom.store import EventLog
 from tests.support.hubproc import start_hub
+from tests.support.backlog import BACKLOG, build_backlog
 from tests.support.proxies import CUT_KINDS, LinkProxy
 from tests.support.waiting import eventually
 from switchroom.tui.cache import Cache
 from switchroom.tui.replication import LinkState, Replicator
 
-BACKLOG = 200_000
 CUTS = 100
-
-
-def build_backlog(path: Path) -> None:
-    log = EventLog(path)
-    log.ensure_hub_id()
-    for start in range(0, BACKLOG, 50_000):
-        log.append([{"kind": "api_call", "direction": "inbound", "method": "POST", "path": "/v2/x", "op": "action",
-                     "connection_id": "evening-glow", "status_code": 204, "request_id": f"backlog-{n}"}
-                    for n in range(start, start + 50_000)])
-    log.close()
 
 
 async def test_a_hundred_cuts_lose_and_repeat_nothing(tmp_path: Path) -> None:

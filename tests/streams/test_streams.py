@@ -7,10 +7,9 @@ import pytest
 import websockets
 
 from switchroom.protocol import loads
+from tests.support.hub_calls import RUN
 from tests.support.hubproc import RunningHub
 from tests.support.streams import collect
-
-RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic abc"}])
