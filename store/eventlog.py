@@ -10,8 +10,8 @@ number of readers (each with its own ``EventLog``) run beside the single writer.
 A dashboard cache (``replica=True``) stores each record as its ``seq``, ``kind`` and text only (table
 ``record_texts``, with the one index its reads use, ``(kind, seq)``); ``records`` is there a view that reads
 the other columns out of the text, when a query asks for them. It copies its write-ahead log into the
-database in larger steps. A backlog of a million records is written in seconds, and every column, every
-index and every checkpoint is paid for on each of them.
+database in larger steps. Both serve copying a backlog of millions of records, where every column, every
+index and every checkpoint is paid for on each record (the measurements: ``docs/performance.md``).
 """
 
 from collections.abc import Iterable, Sequence
