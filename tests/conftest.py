@@ -1,15 +1,25 @@
 from collections.abc import Iterator
 from pathlib import Path
+import secrets
 
 import pytest
 
-from tests.hubproc import RunningHub, start_hub
+from tests.support.hubproc import RunningHub, start_hub
+from tests.support.sample_services import SampleServices
 
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningHub]:
     """A real hub process with the demo catalog and sample services, and no demo traffic."""
     running = start_hub(tmp_path_factory.mktemp("hub"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def services() -> Iterator[SampleServices]:
+    """The sample services, run by the test process itself so that they outlive the hubs a test starts."""
+    running = SampleServices(secrets.token_urlsafe(16))
     yield running
     running.stop()
 

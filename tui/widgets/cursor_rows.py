@@ -3,7 +3,7 @@
 cursor in view. The record lists and the small tables both build on it."""
 
 from rich.style import Style
-from textual.geometry import Region, Size
+from textual.geometry import Region
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -35,11 +35,10 @@ class CursorRows(ScrollView, can_focus=True):
         self._line_style = self.rich_style
         return super().render_lines(crop)
 
-    def _scroll_update(self, virtual_size: Size) -> None:
-        super()._scroll_update(virtual_size)
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
         # Textual hands a scroll to the scrollbar only while it is shown: a view scrolled (forced) just
         # before its scrollbar came up would otherwise draw the thumb where the scrollbar last was told.
-        if self.show_vertical_scrollbar:
+        if shown:
             self.vertical_scrollbar.position = self.scroll_y
 
     def action_cursor_up(self) -> None:

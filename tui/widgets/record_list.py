@@ -306,7 +306,9 @@ class RecordList(CursorRows):
             self.virtual_size = size
             return
         self.set_reactive(RecordList.virtual_size, size)
-        self._scroll_update(size)
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.window_virtual_size = rows
+        self.scroll_y = self.scroll_y  # validated again, against the new size
         self.refresh()
 
     async def _load_window(self, start: int) -> None:
