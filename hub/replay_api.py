@@ -2,7 +2,7 @@
 
 The body is ``{trigger_event_id, reason?, dry_run?, force?}``; anything but a dry run needs an
 ``Idempotency-Key`` header, from the same key space as the reruns': the same key is answered the same
-and never runs twice, also across a restart. The answer waits for the delivery (a script run takes up
+and never runs twice, also across a restart, and a key spent on a rerun is a 422 here. The answer waits for the delivery (a script run takes up
 to its time limit) and says how it went: ``{type: "replay", original, outcome, delivered_to,
 script_run_id?, status_code?, error_code?, message?}``.
 """
@@ -51,7 +51,7 @@ class ReplayApi:
             await self.reruns.requested(asked.order, {"original": seq, "replay": True})
             return 200, await self.replays.replay(target, asked.order), True
 
-        return await run_once(self.reruns, asked.order, replay)
+        return await run_once(self.reruns, asked.order, replay, answers=frozenset({"replay"}))
 
 
 def _event_seq(body: dict[str, Any]) -> int:

@@ -110,13 +110,24 @@ class RerunApi:
         return self.tokens.required(request.headers.get("authorization"))
 
 
-async def run_once(reruns: Reruns, order: RerunOrder, work: Callable[[], Awaitable[Outcome]]) -> JSONResponse:
+RERUN_ANSWERS = frozenset({"rerun", "rerun_bulk"})
+"""What ``POST /v1/ops/reruns`` answers a request that ran: one rerun, or a bulk started."""
+
+
+async def run_once(reruns: Reruns, order: RerunOrder, work: Callable[[], Awaitable[Outcome]],
+                   answers: frozenset[str] = RERUN_ANSWERS) -> JSONResponse:
     """Do ``work`` for the order's idempotency key, unless that key was answered (or is being answered)
-    already: then the same answer again, marked ``Idempotent-Replayed``."""
+    already: then the same answer again, marked ``Idempotent-Replayed``. Reruns and replays share one key
+    space; a key spent on the other route (its answer not of a type in ``answers``) is a 422, never that
+    route's answer."""
     key = order.idempotency_key
     assert key is not None
     previous = await reruns.once(key)
     if previous is not None:
+        spent_on = previous[1].get("type")
+        if spent_on != "error" and spent_on not in answers:
+            return error_response(_bad("/headers/Idempotency-Key",
+                                       f"was used for another request (answered as {spent_on}); use a new key"))
         return JSONResponse(previous[1], previous[0], headers={"Idempotent-Replayed": "true"})
     status, body, keep = 500, {}, False
     try:

@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 
+from tests.support.hub_calls import rerun
 from tests.support.hubproc import RunningHub
 from tests.support.sample_services import SampleServices
 from tests.support.triggers import USER, add_item, key, notify, of, polls, records, start, wait_for
@@ -49,6 +50,9 @@ def test_a_failed_script_run_is_replayed_through_the_script(services: SampleServ
 
         repeated = replay(hub, {"trigger_event_id": seq}, idempotency_key="press-1")
         assert repeated.json() == result and repeated.headers["Idempotent-Replayed"] == "true"
+        other_route = rerun(hub, {"api_call_id": first["calls"][0]["api_call_id"]}, key="press-1")
+        assert other_route.status_code == 422, other_route.text  # never the replay's answer as a rerun's
+        assert other_route.json()["details"][0]["parameter"] == "/headers/Idempotency-Key"
         refused = replay(hub, {"trigger_event_id": seq})
         assert refused.status_code == 409 and refused.json()["code"] == "already_rerun"
         assert replay(hub, {"trigger_event_id": seq, "force": True}).json()["outcome"] == "failed"
