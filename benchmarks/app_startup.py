@@ -102,12 +102,13 @@ async def press(app: Any, key: str, shown: Callable[[], bool]) -> float:
 
 
 async def measure(cache_dir: Path, first_read: FirstRead | None) -> None:
+    from switchroom.tui.widgets.connections_table import ConnectionsTable
     from switchroom.tui.widgets.log_view import LogView
 
     app = timed_app(cache_dir, first_read)
     async with app.run_test(size=SIZE):
-        while not (app.shown_at and app.connections_table.row_count > 0):
-            app.shown = lambda: app.connections_table.row_count > 0
+        while not (app.shown_at and app.query_one(ConnectionsTable).row_count > 0):
+            app.shown = lambda: app.query_one(ConnectionsTable).row_count > 0
             await asyncio.sleep(0.001)
         first_screen = app.shown_at - STARTED
         print(f"time to first screen (Connections pane, {SIZE[0]}×{SIZE[1]}): {first_screen * 1000:.0f} ms "

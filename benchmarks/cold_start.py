@@ -27,6 +27,7 @@ from replication import TOKEN, build_hub_db, served_hub
 
 from switchroom.store.analytics.derived import derived_path
 from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.widgets.breakdown_view import BreakdownView
 
 SAMPLE_S = 0.25
 
@@ -45,7 +46,7 @@ def truth(hub_db: Path) -> dict[tuple[str, str], dict[int, int]]:
 
 def shown(app: SwitchroomApp) -> dict[tuple[str, str], dict[int, int]]:
     return {(b.connection_id, b.feature_id): {int(c.key): c.count for c in b.codes if c.key.isdigit()}
-            for b in app.breakdown_view._shown}
+            for b in app.query_one(BreakdownView)._shown}
 
 
 def progress(cache_dir: Path) -> tuple[int, int]:
@@ -83,7 +84,7 @@ async def watch(hub_url: str, cache_dir: Path, expected: dict[tuple[str, str], d
                 marks.setdefault("counted", now)
             if shown(app) == expected:
                 marks["complete"] = now
-            elif not app.breakdown_view.counting:
+            elif not app.query_one(BreakdownView).counting:
                 marks["unsigned partial"] = marks.get("unsigned partial", 0) + SAMPLE_S
     return marks
 

@@ -40,6 +40,7 @@ from textual.screen import Screen  # noqa: E402
 from textual.widgets import ContentSwitcher  # noqa: E402
 
 from switchroom.tui.app import SwitchroomApp  # noqa: E402
+from switchroom.tui.widgets.log_view import LogView  # noqa: E402
 
 HUB_ID = "latency-bench-hub"
 TICK = 0.05
@@ -110,7 +111,7 @@ class TimedApp(SwitchroomApp):
 
 def state(app: TimedApp) -> tuple[object, ...]:
     """What the benchmark's keys change: following or not, the paused cursor and scroll position, the pane."""
-    view = app.log_view
+    view = app.query_one(LogView)
     return (view.follow, None if view.follow else (view.cursor, view.scroll_y),
             app.query_one(ContentSwitcher).current)
 
@@ -159,7 +160,7 @@ async def measure(port: int, args: argparse.Namespace) -> None:
         while app.link.name != "live":
             await pilot.pause(0.05)
         await asyncio.sleep(1.0)
-        first, started = app.log_view.total, time.perf_counter()
+        first, started = app.query_one(LogView).total, time.perf_counter()
         n = 0
         while time.perf_counter() - started < args.seconds:
             key = KEYS[n % len(KEYS)]
@@ -167,7 +168,7 @@ async def measure(port: int, args: argparse.Namespace) -> None:
             by_key.setdefault("pane switch (1, 2)" if key in "12" else "scroll (up, End)", []).append(latencies[-1])
             n += 1
             await asyncio.sleep(0.05)
-        shown = (app.log_view.total - first) / (time.perf_counter() - started)
+        shown = (app.query_one(LogView).total - first) / (time.perf_counter() - started)
     cuts = statistics.quantiles(latencies, n=100)
     print(f"ingest: {args.rate:,} records/s offered, {shown:,.0f} records/s shown in the API log"
           + (" (one core kept busy by another process)" if args.busy else ""))

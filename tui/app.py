@@ -14,7 +14,6 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.notifications import SeverityLevel
 from textual.reactive import var
-from textual.widget import Widget
 from textual.widgets import ContentSwitcher, Static
 
 from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN, TRIGGER_EVENT
@@ -125,15 +124,6 @@ class SwitchroomApp(App[None]):
     @property
     def cache(self) -> Cache | None:
         return self._cache
-
-    def __getattr__(self, name: str) -> Widget:
-        """A pane's widget by its attribute name (``app.log_view``, ``app.connections_table``), as tests
-        and benchmarks reach them; the app itself goes through ``self.panes``."""
-        for pane in self.__dict__.get("panes", {}).values():
-            widget = vars(pane).get(name)
-            if isinstance(widget, Widget) and not name.startswith("_"):
-                return widget
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:

@@ -11,6 +11,7 @@ import pytest
 from switchroom.store import EventLog, iso_timestamp
 from switchroom.tui.app import SwitchroomApp
 from switchroom.tui.replication import CATCHING_UP_SLACK
+from switchroom.tui.widgets.breakdown_view import BreakdownView
 from tests.support.hubproc import start_hub
 from tests.support.offline_cache import offline_app, write_offline_cache
 from tests.support.proxies import LinkProxy
@@ -56,7 +57,7 @@ async def test_a_partial_breakdown_never_shows_without_its_sign(offline_cache: t
     samples = {"partial, signed": 0, "whole": 0}
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("2")
-        view = app.breakdown_view
+        view = app.query_one(BreakdownView)
 
         def sampled() -> bool:
             shown = {b.feature_id: {c.key: c.count for c in b.codes} for b in view._shown}

@@ -15,6 +15,9 @@ from textual.pilot import Pilot
 from tests.support.offline_cache import NOW, offline_app, records, write_offline_cache
 from tests.support.waiting import eventually
 from switchroom.tui.app import REFRESH_SECONDS, SwitchroomApp
+from switchroom.tui.widgets.breakdown_view import BreakdownView
+from switchroom.tui.widgets.connections_table import ConnectionsTable
+from switchroom.tui.widgets.script_summary import ScriptSummary
 
 PANES = {"connections": "1", "logs": "2", "scripts": "3", "triggers": "4", "reruns": "5"}
 STILL_REFRESHES = 3  # a screen unchanged over this many of the app's refreshes is taken as settled
@@ -44,13 +47,14 @@ def settled(app: SwitchroomApp, pane: str) -> Callable[[Pilot[None]], Any]:
         shown = app.lists.get(pane)
 
         def missing() -> list[str]:
+            table = app.query_one(ConnectionsTable)
             waits = {"the link to give up once": app.link.name == "reconnecting",
-                     "rows": (app.connections_table.row_count if shown is None else len(shown.visible_rows())) > 0,
-                     "the focus on the pane's list": app.focused is (shown or app.connections_table)}
+                     "rows": (table.row_count if shown is None else len(shown.visible_rows())) > 0,
+                     "the focus on the pane's list": app.focused is (shown or table)}
             if pane == "logs":
-                waits["the breakdown"] = len(app.breakdown_view._shown) > 0
+                waits["the breakdown"] = len(app.query_one(BreakdownView)._shown) > 0
             if pane == "scripts":
-                waits["the script summary"] = "rain-alert" in str(app.script_summary.render())
+                waits["the script summary"] = "rain-alert" in str(app.query_one(ScriptSummary).render())
             return [name for name, done in waits.items() if not done]
 
         await eventually(lambda: not missing(), lambda: f"{pane}: {', '.join(missing())}", pause=pilot.pause)

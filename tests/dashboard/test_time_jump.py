@@ -11,6 +11,7 @@ from tests.support.offline_cache import offline_app, records, write_offline_cach
 from switchroom.tui.app import SwitchroomApp
 from switchroom.tui.screens.time_jump import TimeJump, moment_of
 from switchroom.store.filters import FilterError
+from switchroom.tui.widgets.log_view import LogView
 
 MOMENT = "2026-11-26T11:45"
 
@@ -28,7 +29,7 @@ async def test_t_moves_the_cursor_to_the_first_record_from_a_time(tmp_path: Path
     app = offline_app(tmp_path / "cache")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
-        view = app.log_view
+        view = app.query_one(LogView)
         await wait_until(pilot, lambda: view.total == len(calls) and bool(view.visible_rows()))
 
         await jump(app, pilot, "half past eleven")

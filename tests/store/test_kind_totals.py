@@ -12,6 +12,7 @@ from tests.support.offline_cache import GONE_HUB, offline_app
 from switchroom.tui import known_hubs
 from switchroom.tui.cache import Cache
 from switchroom.tui.widgets import record_list
+from switchroom.tui.widgets.log_view import LogView
 
 HUB_ID = "totals-hub"
 
@@ -59,7 +60,7 @@ async def test_the_api_log_starts_from_the_total_an_earlier_run_left(tmp_path: P
         log.replicate(calls(401, last), last)
         app = offline_app(cache_dir)
         async with app.run_test(size=(80, 24)) as pilot:
-            view = app.log_view
+            view = app.query_one(LogView)
             await wait_until(pilot, lambda: view.total == total)  # counted while its pane is hidden
             app.action_show_pane("logs")  # as the key does, with no pause before the pane reads its rows
             await wait_until(pilot, lambda: bool(view.visible_rows()))
