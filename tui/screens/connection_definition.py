@@ -12,12 +12,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from switchroom.tui.actions import bindings
 from switchroom.tui.definitions import BadAnswer, Definitions
 from switchroom.tui.record_text import ScriptSource, field_lines, json_block
+from switchroom.tui.screens.reading_frame import ReadingFrame
 from switchroom.tui.text import printable
 
 Section = tuple[str, RenderableType]
@@ -25,15 +25,7 @@ NOT_KNOWN = ("The hub cannot be reached and has not described this connection be
              "is not known here yet.")
 
 
-class ConnectionDefinition(ModalScreen[None]):
-    DEFAULT_CSS = """
-    ConnectionDefinition { align: center middle; }
-    ConnectionDefinition > Vertical { width: 100%; height: 100%; border: round $accent; background: $surface; }
-    ConnectionDefinition #definition-title { height: 1; text-style: bold; padding: 0 1; background: $boost; }
-    ConnectionDefinition #definition-body { height: 1fr; padding: 0 1; }
-    ConnectionDefinition .definition-heading { text-style: bold; color: $accent; margin-top: 1; }
-    ConnectionDefinition #definition-keys { height: 1; color: $text-muted; padding: 0 1; }
-    """
+class ConnectionDefinition(ReadingFrame):
     BINDINGS = bindings("ConnectionDefinition")  # keys from tui/actions.py
 
     class Asked(Message):
@@ -51,15 +43,16 @@ class ConnectionDefinition(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(printable(f"{self.connection_id} · how it is defined")), id="definition-title")
-            yield VerticalScroll(id="definition-body")
-            yield Static(Text("↑↓ pgup pgdn scroll · escape back"), id="definition-keys")
+            yield Static(Text(printable(f"{self.connection_id} · how it is defined")), id="definition-title",
+                         classes="frame-title")
+            yield VerticalScroll(id="definition-body", classes="frame-body")
+            yield Static(Text("↑↓ pgup pgdn scroll · escape back"), id="definition-keys", classes="frame-keys")
 
     async def on_mount(self) -> None:
         definition = await self.definitions.get(self.hub_id, self.connection_id)
         body = self.query_one("#definition-body", VerticalScroll)
         for heading, text in sections(definition):
-            await body.mount(Static(Text(heading), classes="definition-heading"), Static(text))
+            await body.mount(Static(Text(heading), classes="frame-heading"), Static(text))
         body.focus()
 
 

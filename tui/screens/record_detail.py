@@ -8,7 +8,6 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -19,20 +18,15 @@ from switchroom.tui.actions import bindings
 from switchroom.tui.cache import Cache, CacheClosed
 from switchroom.tui.definitions import Definitions
 from switchroom.tui.record_text import ScriptSource, console_lines, field_lines, json_block
+from switchroom.tui.screens.reading_frame import ReadingFrame
 from switchroom.tui.text import printable
 
 Section = tuple[str, RenderableType]
 
 
-class RecordDetail(ModalScreen[None]):
+class RecordDetail(ReadingFrame):
     DEFAULT_CSS = """
-    RecordDetail { align: center middle; }
-    RecordDetail > Vertical { width: 100%; height: 100%; border: round $accent; background: $surface; }
-    RecordDetail #detail-title { height: 1; text-style: bold; padding: 0 1; background: $boost; }
-    RecordDetail #detail-body { height: 1fr; padding: 0 1; }
-    RecordDetail .detail-heading { text-style: bold; color: $accent; margin-top: 1; }
     RecordDetail #detail-related { height: auto; max-height: 8; border-top: solid $accent; }
-    RecordDetail #detail-keys { height: 1; color: $text-muted; padding: 0 1; }
     """
     BINDINGS = bindings("RecordDetail")  # keys from tui/actions.py
 
@@ -45,11 +39,11 @@ class RecordDetail(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(title(self.record)), id="detail-title")
-            yield VerticalScroll(id="detail-body")
+            yield Static(Text(title(self.record)), id="detail-title", classes="frame-title")
+            yield VerticalScroll(id="detail-body", classes="frame-body")
             yield OptionList(id="detail-related")
             yield Static(Text("↑↓ scroll · tab to the linked records (↑↓ choose, enter opens) · escape back"),
-                         id="detail-keys")
+                         id="detail-keys", classes="frame-keys")
 
     async def on_mount(self) -> None:
         try:
@@ -60,7 +54,7 @@ class RecordDetail(ModalScreen[None]):
         source = await self._script_source()
         body = self.query_one("#detail-body", VerticalScroll)
         for heading, text in sections(self.record, self.related, source):
-            await body.mount(Static(Text(heading), classes="detail-heading"), Static(text))
+            await body.mount(Static(Text(heading), classes="frame-heading"), Static(text))
         links = self.query_one("#detail-related", OptionList)
         links.add_options([Option(Text(printable(f"{r.label}: {title(r.record)}"))) for r in self.related])
         links.display = bool(self.related)

@@ -4,7 +4,7 @@ from typing import Any
 
 from switchroom.protocol.kinds import API_CALL
 from switchroom.tui.text import printable
-from switchroom.tui.widgets.record_list import Column, RecordList, status_class, time_of_day
+from switchroom.tui.widgets.record_list import TIME, Column, RecordList, status_class
 
 _DIRECTIONS = {"inbound": "in", "outbound": "out", "webhook": "hook"}
 
@@ -13,7 +13,7 @@ class LogView(RecordList):
     KIND = API_CALL
     NOUN = "calls"
     COLUMNS = (
-        Column("time", "ts", 12),
+        TIME,
         Column("dir", "direction", 4),
         Column("connection", "connection_id", 12, flexible=True),
         Column("feature", "feature_id", 8, flexible=True),
@@ -24,10 +24,8 @@ class LogView(RecordList):
     )
     highlighted_key = "status_code"
 
-    def cell_text(self, record: dict[str, Any], key: str) -> str:
+    def column_text(self, record: dict[str, Any], key: str) -> str | None:
         value = record.get(key)
-        if key == "ts":
-            return time_of_day(record)
         if key == "direction":
             return _DIRECTIONS.get(str(value), printable(value or ""))
         if key == "op_id" and value is None:  # calls about no one operation: notifications, user connections
@@ -36,7 +34,7 @@ class LogView(RecordList):
             return "skip" if record.get("skipped") else ("---" if value is None else str(value))
         if key == "latency_ms":
             return "" if value is None else f"{float(value):.0f}"
-        return printable(value) if value is not None else ""
+        return None
 
     def row_class(self, record: dict[str, Any]) -> str:
         return status_class(record.get("status_code"), bool(record.get("skipped")))

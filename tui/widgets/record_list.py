@@ -127,6 +127,10 @@ def fit(text: str, width: int, right: bool = False) -> str:
     return text[: width - 1 - tail] + "…" + text[len(text) - tail:]
 
 
+TIME = Column("time", "ts", 12)
+"""The first column of every record list: the record's time of day."""
+
+
 def time_of_day(record: dict[str, Any]) -> str:
     return str(record.get("ts") or "")[11:23]
 
@@ -179,10 +183,17 @@ class RecordList(CursorRows):
     # -- what a row shows (subclasses) -------------------------------------------------------------
 
     def cell_text(self, record: dict[str, Any], key: str) -> str:
-        value = record.get(key)
         if key == "ts":
             return time_of_day(record)
+        own = self.column_text(record, key)
+        if own is not None:
+            return own
+        value = record.get(key)
         return printable(value) if value is not None else ""
+
+    def column_text(self, record: dict[str, Any], key: str) -> str | None:
+        """What a column of this list shows in its own way (subclasses); None: the value, printable."""
+        return None
 
     def row_class(self, record: dict[str, Any]) -> str | None:
         """The component class of the row's highlighted column (status colours); None for none."""

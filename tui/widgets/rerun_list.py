@@ -5,14 +5,14 @@ from typing import Any
 
 from switchroom.protocol.kinds import RERUN
 from switchroom.tui.text import printable
-from switchroom.tui.widgets.record_list import Column, RecordList, status_class, time_of_day
+from switchroom.tui.widgets.record_list import TIME, Column, RecordList, status_class
 
 
 class RerunList(RecordList):
     KIND = RERUN
     NOUN = "rerun records"
     COLUMNS = (
-        Column("time", "ts", 12),
+        TIME,
         Column("what", "phase", 9),
         Column("original", "original", 8, right=True),
         Column("outcome", "outcome", 16),
@@ -26,17 +26,14 @@ class RerunList(RecordList):
     )
     highlighted_key = "outcome"
 
-    def cell_text(self, record: dict[str, Any], key: str) -> str:
-        if key == "ts":
-            return time_of_day(record)
+    def column_text(self, record: dict[str, Any], key: str) -> str | None:
         if key == "phase":
             return "replay" if record.get("replay") else str(record.get("phase", ""))
         if key == "outcome" and record.get("phase") == "bulk":
             return f"{record.get('state', '')} {record.get('done', 0)}/{record.get('total', 0)}"
         if key == "original" and record.get("phase") == "requested" and record.get("filter"):
             return printable(record["filter"])
-        value = record.get(key)
-        return printable(value) if value is not None else ""
+        return None
 
     def row_class(self, record: dict[str, Any]) -> str | None:
         outcome = record.get("outcome")

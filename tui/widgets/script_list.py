@@ -4,7 +4,7 @@ from typing import Any
 
 from switchroom.protocol.kinds import SCRIPT_RUN
 from switchroom.tui.text import printable
-from switchroom.tui.widgets.record_list import Column, RecordList, time_of_day
+from switchroom.tui.widgets.record_list import TIME, Column, RecordList
 
 _STATUS_CLASSES = {"ok": "record-list--ok", "error": "record-list--error", "timeout": "record-list--error",
                    "oom": "record-list--error"}
@@ -14,7 +14,7 @@ class ScriptRunList(RecordList):
     KIND = SCRIPT_RUN
     NOUN = "script runs"
     COLUMNS = (
-        Column("time", "ts", 12),
+        TIME,
         Column("connection", "connection_id", 14, flexible=True),
         Column("feature", "feature_id", 8, flexible=True),
         Column("status", "status", 7),
@@ -24,17 +24,14 @@ class ScriptRunList(RecordList):
     )
     highlighted_key = "status"
 
-    def cell_text(self, record: dict[str, Any], key: str) -> str:
-        if key == "ts":
-            return time_of_day(record)
+    def column_text(self, record: dict[str, Any], key: str) -> str | None:
         if key == "duration_ms":
             return f"{float(record.get('duration_ms') or 0):.0f}"
         if key == "error":
             error = record.get("error") or {}
             where = f"L{error['line']}: " if error.get("line") else ""
             return printable(f"{where}{error.get('message', '')}") if error else ""
-        value = record.get(key)
-        return printable(value) if value is not None else ""
+        return None
 
     def row_class(self, record: dict[str, Any]) -> str | None:
         return _STATUS_CLASSES.get(str(record.get("status")))

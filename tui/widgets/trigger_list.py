@@ -6,14 +6,14 @@ import orjson
 
 from switchroom.protocol.kinds import TRIGGER_EVENT
 from switchroom.tui.text import printable
-from switchroom.tui.widgets.record_list import Column, RecordList, time_of_day
+from switchroom.tui.widgets.record_list import TIME, Column, RecordList
 
 
 class TriggerList(RecordList):
     KIND = TRIGGER_EVENT
     NOUN = "trigger events"
     COLUMNS = (
-        Column("time", "ts", 12),
+        TIME,
         Column("connection", "connection_id", 12, flexible=True),
         Column("trigger", "trigger_id", 14, flexible=True),
         Column("user", "user_id", 8),
@@ -23,13 +23,10 @@ class TriggerList(RecordList):
     )
     highlighted_key = "delivered_to"
 
-    def cell_text(self, record: dict[str, Any], key: str) -> str:
-        if key == "ts":
-            return time_of_day(record)
+    def column_text(self, record: dict[str, Any], key: str) -> str | None:
         if key == "ingredients":
             return printable(orjson.dumps(record.get("ingredients") or {}).decode())
-        value = record.get(key)
-        return printable(value) if value is not None else ""
+        return None
 
     def row_class(self, record: dict[str, Any]) -> str | None:
         return "record-list--muted" if record.get("delivered_to") == "none" else "record-list--ok"
