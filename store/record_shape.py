@@ -40,7 +40,7 @@ def is_number(value: Any) -> bool:
     return type(value) is int or (type(value) is float and math.isfinite(value))
 
 
-def _timestamp(value: Any) -> bool:
+def is_timestamp(value: Any) -> bool:
     """A UTC time as the hub writes them (``store.iso_timestamp``): records are bucketed by its prefix
     (minute, hour) and compared as text, so it must have that shape and end in ``Z``. (Its digits are in
     range; a day past its month's end passes, and is only ever a bucket's name: ``moment`` parses.)"""
@@ -86,7 +86,7 @@ _NUMBER_FIELDS = ("latency_ms", "duration_ms", "queued_ms", "time_limit_ms")
 _FLAG_FIELDS = ("skipped", "replay", "force")
 _OBJECT_FIELDS = ("ingredients", "resolved_fields", "fields")
 _NONE = type(None)
-_TYPES: dict[str, frozenset[type]] = {
+TYPES: dict[str, frozenset[type]] = {
     **dict.fromkeys(_TEXT_FIELDS, frozenset({str, _NONE})), **dict.fromkeys(_INTEGER_FIELDS, frozenset({int, _NONE})),
     **dict.fromkeys(_FLAG_FIELDS, frozenset({bool, _NONE})), **dict.fromkeys(_OBJECT_FIELDS, frozenset({dict, _NONE})),
 }
@@ -94,13 +94,13 @@ _TYPES: dict[str, frozenset[type]] = {
 each, since the indexer checks every record (see ``bad_fields``)."""
 
 SHAPE: dict[str, Check] = {
-    "ts": _timestamp, "kind": _kind, BAD: _never, **dict.fromkeys(_NUMBER_FIELDS, is_number),
+    "ts": is_timestamp, "kind": _kind, BAD: _never, **dict.fromkeys(_NUMBER_FIELDS, is_number),
     "error": object_of({"message": is_text, "stack": is_text, "line": is_integer, "column": is_integer}),
     "console": objects_of({"level": is_text, "text": is_text}),
     "calls": objects_of({"kind": is_text, "op_id": is_text, "request_id": is_text, "status_code": is_integer,
                          "api_call_id": is_integer}),
 }
-"""The fields the dashboard reads whose check is more than a type (with ``_TYPES``: every field it reads),
+"""The fields the dashboard reads whose check is more than a type (with ``TYPES``: every field it reads),
 and what each value must be when it is there (None, like absence, is fine but for the ``REQUIRED``
 fields). Fields named in neither are shown as they are (bodies, as JSON) and read by nothing else."""
 REQUIRED = ("ts",)
@@ -110,12 +110,12 @@ REQUIRED = ("ts",)
 def bad_fields(record: Mapping[str, Any], shape: Mapping[str, Check] = SHAPE,
                required: tuple[str, ...] = REQUIRED) -> list[str]:
     """The names of ``record``'s fields whose values ``shape`` refuses, in the record's order, after
-    those of the ``required`` fields it lacks; with the default ``shape``, those ``_TYPES`` refuses too.
+    those of the ``required`` fields it lacks; with the default ``shape``, those ``TYPES`` refuses too.
 
     Run on every record the indexer reads: a well-formed record costs a set look-up a field and a
     timestamp match (about 5 µs for an api_call: ``docs/performance.md``)."""
     bad = [name for name in required if record.get(name) is None]
-    types = _TYPES if shape is SHAPE else {}
+    types = TYPES if shape is SHAPE else {}
     for name, value in record.items():
         expected = types.get(name)
         if expected is not None:

@@ -107,10 +107,12 @@ def _open(path: str, pipe: Connection) -> Indexer | None:
 
 
 def _catch_up(indexer: Indexer, pipe: Connection, chunk: int) -> bool:
-    """Index until caught up; False when told to stop meanwhile."""
+    """Index until caught up, the counts first and the search text behind them (new records are counted
+    before the text of older ones is indexed); False when told to stop meanwhile."""
     try:
-        while indexer.step(chunk):
-            pipe.send(indexer.cursor())
+        while (counted := indexer.step(chunk)) or indexer.step_text(chunk):
+            if counted:
+                pipe.send(indexer.cursor())
             if pipe.poll() and not _keep_going(pipe):
                 return False
     except sqlite3.OperationalError as exc:  # the cache was busy past the timeout: try again shortly
