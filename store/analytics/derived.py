@@ -70,6 +70,10 @@ PAGE_SIZE = 16_384
 """The derived file's pages (a new file's only): an entry is written to its table and five indexes, and
 per page written SQLite has a fixed cost; 16 KiB rather than 4 took a third off inserting entries
 (``docs/performance.md``)."""
+CACHE_KIB = 65_536
+"""The indexer's page cache (SQLite's default is 2 MiB): each chunk of entries goes into five indexes at
+as many places as there are users, features, connections and codes; pages read again for every chunk
+when they do not all fit."""
 WAL_AUTOCHECKPOINT_PAGES = 4_096
 """WAL pages the derived file lets build up before copying them in (64 MiB at 16 KiB a page, against
 SQLite's 1,000): each checkpoint ends in an fsync, and an indexer catching up writes hundreds of MB."""
@@ -180,6 +184,7 @@ class Indexer:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         self._conn.execute("ATTACH DATABASE ? AS cache", (f"{self.cache_path.resolve().as_uri()}?mode=ro",))
         self._start_afresh_for_another_cache()
 
