@@ -142,9 +142,9 @@ def report(path: Path, runs: int) -> None:
 def indexing(path: Path) -> None:
     """Run the dashboard's indexer (its own process) over the cache while a stand-in replication writer
     in this process stores 2,000-record batches at up to 10,000 records/s (DESIGN §11 live ingest);
-    print the indexer's speed (its counts, then the search text it builds behind them) and how long the
+    print the indexer's speed (its counts, then the entries and search text it builds behind them) and how long the
     writer's transactions took, alone for 15 s first and then beside the indexer."""
-    from switchroom.store.analytics.derived import TEXT_CURSOR, Indexer
+    from switchroom.store.analytics.derived import ENTRIES_CURSOR, Indexer
     from switchroom.tui.indexing import IndexRunner
 
     cache = EventLog(path, replica=True)
@@ -172,7 +172,7 @@ def indexing(path: Path) -> None:
     runner.start()
     caught_up.wait()
     elapsed = time.perf_counter() - started
-    while _cursor(path, TEXT_CURSOR) < head:
+    while _cursor(path, ENTRIES_CURSOR) < head:
         time.sleep(0.05)
     text_elapsed = time.perf_counter() - started
     done.set()
@@ -182,7 +182,7 @@ def indexing(path: Path) -> None:
     print(f"indexer: {head:,} records in {elapsed:.1f} s = {elapsed * 1_000_000 / head:.1f} s per 1M "
           f"({head / elapsed:,.0f} records/s; its process used {cpu.ru_utime + cpu.ru_stime:.1f} s of CPU, "
           f"peak RSS {cpu.ru_maxrss / 1024:.0f} MB)")
-    print(f"search text, built behind the counts: every record's in {text_elapsed:.1f} s "
+    print(f"entries and search text, built behind the counts: every record's in {text_elapsed:.1f} s "
           f"({head / text_elapsed:,.0f} records/s)")
     for name, times in (("alone", alone), ("beside the indexer", waits)):
         times.sort()

@@ -14,12 +14,14 @@ import pytest
 
 from switchroom.store import EventLog, iso_timestamp
 from switchroom.store.eventlog import record_of, record_rows
-from switchroom.store.analytics.derived import TEXT_CURSOR, Indexer, attach, entry_of
+from switchroom.store.analytics.breakdowns import feature_breakdown
+from switchroom.store.analytics.derived import ENTRIES_CURSOR, Indexer, attach, entry_of
 from switchroom.store.analytics.entry_fields import entry_from_text
 from switchroom.store.analytics.record_windows import count_matches, window
 from switchroom.store.analytics.retention import trim
-from switchroom.store.filters import RecordFilter
+from switchroom.store.filters import RecordFilter, parse_status
 from switchroom.store.record_shape import SHAPE, TYPES, bad_fields, shaped
+from switchroom.store.status_codes import status_key
 
 START = datetime(2026, 11, 26, 9, 58, 30, tzinfo=UTC)
 WORDS = ("garage", "porch", "sunset", "kitchen")
@@ -76,12 +78,13 @@ def log(tmp_path: Path) -> Iterator[EventLog]:
     cache.close()
 
 
-def index(log: EventLog, text: bool = True) -> None:
+def index(log: EventLog, entries: bool = True) -> None:
+    """Count every record; with ``entries``, enter them too (the indexer does so behind the counts)."""
     indexer = Indexer(log.path)
     try:
         while indexer.step(900):
             pass
-        while text and indexer.step_text(900):
+        while entries and indexer.step_entries(900):
             pass
     finally:
         indexer.close()
@@ -158,6 +161,32 @@ def test_counts_equal_a_count_by_hand_bad_fields_and_trigger_polls_included(log:
     assert bad == {int(r["seq"]) for r in made if bad_fields(as_read(r))} and bad
 
 
+@pytest.mark.parametrize("since", ["2026-11-26T10:17:43.210Z", "2026-11-26T11:00:00.000Z", None])
+def test_a_breakdown_read_before_the_records_are_entered_counts_every_record(log: EventLog, since: str | None) -> None:
+    """The entries come behind the counts: a window starting inside a minute reads that minute's records
+    from the cache meanwhile, and counts as it will once they are entered."""
+    made = made_records(3000)
+    stored(log, made)
+    expected: Counter[str] = Counter()
+    for record in map(as_read, made):
+        kept = shaped(record)
+        if (kept["kind"] == "api_call" and kept.get("feature_id") == "glow" and "ts" in kept
+                and (since is None or kept["ts"] >= since)):
+            expected[status_key(kept.get("status_code"), bool(kept.get("skipped")))] += 1
+    for entered in (False, True):
+        index(log, entries=entered)
+        assert {code.key: code.count for code in feature_breakdown(log, "glow", since).codes} == expected
+
+
+def test_retention_drops_only_records_the_indexer_has_entered(log: EventLog) -> None:
+    """Their entries say what to take out of the counts; a record counted but not yet entered stays."""
+    made = made_records(3000)
+    stored(log, made)
+    index(log, entries=False)
+    assert trim(log, older_than=iso_timestamp(START + timedelta(minutes=40)), chunk=500) == 0
+    assert counted_by_indexer(log, "m") == counted_by_hand(made)
+
+
 def test_retention_takes_the_dropped_records_out_of_the_counts(log: EventLog) -> None:
     made = made_records(3000)
     stored(log, made)
@@ -187,19 +216,35 @@ def matching_by_hand(made: list[dict[str, object]], word: str, kinds: tuple[str,
 
 @pytest.mark.parametrize("kinds", [("api_call",), ("script_run", "trigger_event"), ("api_call", "script_run",
                                                                                     "trigger_event", "rerun")])
-def test_free_text_counts_and_pages_every_match_whether_or_not_the_search_text_has_caught_up(
+def test_free_text_counts_and_pages_every_match_whether_or_not_the_records_are_entered(
         log: EventLog, kinds: tuple[str, ...]) -> None:
-    """The counts come first and the search text behind them; a search meanwhile reads the records past the
-    search text's cursor itself, so its count and its pages are whole either way. (Without odd fields: one
+    """The counts come first and the entries and search text behind them; a search meanwhile reads the
+    records past the entries' cursor itself, so its count and its pages are whole either way. (Without odd fields: one
     the text search leaves out, a ``ts`` that is a list of strings say, is in the body ``LIKE`` reads.)"""
     made = made_records(2000, odd=False)
     stored(log, made)
     expected = matching_by_hand(made, "garage", kinds)
     record_filter = RecordFilter(kinds=kinds, text=("garage",))
-    for text in (False, True):
-        index(log, text=text)
-        assert log.execute("SELECT seq FROM derived_cursors WHERE name = ?", (TEXT_CURSOR,)) == (
-            [(len(made),)] if text else [])
+    for entered in (False, True):
+        index(log, entries=entered)
+        assert log.execute("SELECT seq FROM derived_cursors WHERE name = ?", (ENTRIES_CURSOR,)) == (
+            [(len(made),)] if entered else [])
+        matches = count_matches(log, record_filter)
+        assert matches.total == len(expected)
+        pages = [window(log, record_filter, matches, offset, 50) for offset in range(0, matches.total, 50)]
+        assert [int(r["seq"]) for page in pages for r in page] == expected
+
+
+def test_a_filtered_list_counts_and_pages_every_match_whether_or_not_the_records_are_entered(log: EventLog) -> None:
+    """Before: from the records past the entries; after: counted by the indexer's counts, paged by the
+    entries. (Without odd fields: a record without a timestamp is listed but in no minute's count.)"""
+    made = made_records(2000, odd=False)
+    stored(log, made)
+    expected = [int(r["seq"]) for r in made if r["kind"] == "api_call" and r["feature_id"] == "glow"
+                and r["status_code"] == 502]
+    record_filter = RecordFilter(kinds=("api_call",), feature_id="glow", statuses=(parse_status("502"),))
+    for entered in (False, True):
+        index(log, entries=entered)
         matches = count_matches(log, record_filter)
         assert matches.total == len(expected)
         pages = [window(log, record_filter, matches, offset, 50) for offset in range(0, matches.total, 50)]

@@ -1,4 +1,4 @@
-"""Derived data of a cache, kept up to date behind ingest by an indexer with its own cursor.
+"""Derived data of a cache, kept up to date behind ingest by an indexer with cursors of its own.
 
 A dashboard cache stores each record's seq, kind and text only, with one index, ``(kind, seq)``, so that
 replication writes a backlog fast: every column, index and per-record step at insert would cost there.
@@ -7,17 +7,22 @@ the records past its cursor a chunk at a time, into a file of its own beside the
 ``<cache>-derived``), so that its writes never hold the lock the replication writer takes (in one file,
 the writer's transactions waited behind the indexer's: figures in ``docs/performance.md``):
 
+The indexer goes over the records twice. First it counts them (``CURSOR``): ``derived_counts``,
+``derived_minutes``, ``derived_activity`` and ``derived_bad``, which the summaries read, at the cost of a
+decoding and a tally a record. Behind that it enters them (``ENTRIES_CURSOR``, never past ``CURSOR``):
+``derived_entries`` and ``derived_text``, a row in a table of five indexes and a full-text row a record,
+which cost it several times as much and which only the filtered log view and search read. Readers of the
+entries read the records past their cursor from the cache itself (``store.analytics.record_windows``,
+``store.analytics.aggregates``), so that no figure waits for them, nor is partial meanwhile.
+
 - ``derived_entries``: a narrow copy of each record's filterable columns (plus ``outcome``: the
   api_call's error code, the script run's status, the trigger event's delivery; and an api_call's
-  ``op``), with the indexes the filtered log view needs. Its rows say which records have been indexed.
+  ``op``), with the indexes the filtered log view needs.
 - ``derived_text``: an FTS5 index of each record's text (every string in its body but ``ts`` and
   ``kind``), rowid = seq, in the column named after the record's kind: a search within kinds is then a
   column filter, answered from the index alone (no look-up of each match's entry for its kind).
   Contentless (the text lives once, in ``records.body``), so deleting a row means handing FTS5 the
-  same text again: retention does that through ``forget``. Built behind the entries and counts, with
-  a cursor of its own (``TEXT_CURSOR``): gathering a record's strings is most of what indexing it
-  costs, and the counts, which the breakdowns need, need none of it. Until it has caught up, a search
-  reads the records past it as ``LIKE`` (``store.analytics.record_windows``), so no figure is partial.
+  same text again: retention does that through ``forget``.
 - ``derived_counts``: api_calls and script runs counted per minute (``span`` 'm'), per ten minutes
   ('t') and per hour ('h') × kind × connection × feature × op id × direction × status × skipped ×
   outcome × op (action, query, trigger…), with the first and last ``ts`` and last seq and a latency histogram (``store.analytics.latency``).
@@ -33,16 +38,17 @@ the writer's transactions waited behind the indexer's: figures in ``docs/perform
   fields. Such a record is indexed without those fields; one without a usable ``ts`` is counted in no
   minute, ten minutes or hour (it has none), but is still listed and found.
 
-The file also holds the indexer's cursors (``derived_cursors``, names ``derived`` and ``text``) and the id of the
+The file also holds the indexer's cursors (``derived_cursors``, names ``derived`` and ``entries``) and the id of the
 cache it was built from (``derived_meta``; every table's name starts with ``derived_``, so that none
 hides a cache's own when the file is attached), so a cache started afresh under the same name gets its derived data built
 afresh. Readers attach it to their connection to the cache (``attach``). Retention
-(``store.analytics.retention``) takes the records it drops out of it (``forget_dropped``) right after dropping
-them; should the dashboard stop in between, the indexer forgets them itself (less their search text,
-which then lingers unseen: every search goes through ``derived_entries``).
+(``store.analytics.retention``) drops only records the indexer has entered (``entered_through``), and
+takes them out of it (``forget_dropped``) right after dropping them; should the dashboard stop in
+between, the indexer forgets them itself from their entries (less their search text, which then
+lingers unseen: a search reads no text older than the oldest entry).
 """
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 import sqlite3
@@ -61,8 +67,8 @@ from switchroom.store.private_files import private_database
 from switchroom.store.transactions import read_snapshot, write_transaction
 
 CURSOR = "derived"
-TEXT_CURSOR = "text"
-"""How far the search index has gone (never past ``CURSOR``)."""
+ENTRIES_CURSOR = "entries"
+"""How far ``derived_entries`` and ``derived_text`` have gone (never past ``CURSOR``, the counts')."""
 SUFFIX = "-derived"
 TABLES = ("derived_entries", "derived_text", "derived_counts", "derived_minutes", "derived_activity", "derived_bad")
 CHUNK = 5_000
@@ -149,8 +155,8 @@ def bad_records(conn: sqlite3.Connection) -> int:
 
 
 def derived_cursor(conn: sqlite3.Connection, name: str = CURSOR) -> int:
-    """The last seq the indexer has looked at (0 before it first ran); with ``TEXT_CURSOR``, the last one
-    the search index has."""
+    """The last seq the indexer has counted (0 before it first ran); with ``ENTRIES_CURSOR``, the last one
+    it has entered."""
     row = conn.execute("SELECT seq FROM derived_cursors WHERE name = ?", (name,)).fetchone()
     return row[0] if row else 0
 
@@ -211,8 +217,8 @@ class Indexer:
                 self._conn.execute(statement)
 
     def step(self, chunk: int = CHUNK) -> int:
-        """Index the next ``chunk`` records past the cursor (entries, counts, bad records); how many there
-        were (0: caught up). Their search text follows, in ``step_text``."""
+        """Count the next ``chunk`` records past the cursor (and note the bad ones); how many there were
+        (0: caught up). They are entered behind, by ``step_entries``."""
         after = self.cursor()
         rows = self._rows(after, None, chunk)
         entries, bad = entries_of(rows)
@@ -225,29 +231,29 @@ class Indexer:
             kept = self._still_held(rows)
             self._conn.executemany("INSERT OR REPLACE INTO derived_bad VALUES (?, ?)",
                                    [(seq, fields) for seq, fields in bad if seq in kept])
-            entries = [entry for entry in entries if entry[0] in kept]
-            self._conn.executemany(f"INSERT INTO derived_entries VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)})",
-                                   entries)
-            apply(self._conn, entries, +1)
+            apply(self._conn, [entry for entry in entries if entry[0] in kept], +1)
             _set_cursor(self._conn, CURSOR, rows[-1][0])
         return len(rows)
 
-    def step_text(self, chunk: int = CHUNK) -> int:
-        """Put the search text of the next ``chunk`` records the entries have reached into the FTS index;
-        how many there were (0: it has caught up with the entries)."""
-        after = self.cursor(TEXT_CURSOR)
+    def step_entries(self, chunk: int = CHUNK) -> int:
+        """Enter the next ``chunk`` records the counts have reached: their ``derived_entries`` rows and
+        their search text; how many there were (0: the entries have caught up with the counts)."""
+        after = self.cursor(ENTRIES_CURSOR)
         rows = self._rows(after, self.cursor(), chunk)
+        entries, _ = entries_of(rows)
         texts = [(seq, kind, searchable_text(record_of(body))) for seq, kind, body in rows if kind in KINDS]
         with write_transaction(self._conn):
-            if self.cursor(TEXT_CURSOR) != after:
+            if self.cursor(ENTRIES_CURSOR) != after:
                 return len(rows)
             if not rows:
                 return 0
             kept = self._still_held(rows)
+            self._conn.executemany(f"INSERT INTO derived_entries VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)})",
+                                   [entry for entry in entries if entry[0] in kept])
             for kind in KINDS:
                 self._conn.executemany(f"INSERT INTO derived_text (rowid, {kind}) VALUES (?, ?)",
                                        [(seq, text) for seq, of, text in texts if of == kind and seq in kept])
-            _set_cursor(self._conn, TEXT_CURSOR, rows[-1][0])
+            _set_cursor(self._conn, ENTRIES_CURSOR, rows[-1][0])
         return len(rows)
 
     def _rows(self, after: int, through: int | None, chunk: int) -> list[tuple[int, str, str]]:
@@ -257,10 +263,14 @@ class Indexer:
             "SELECT seq, kind, body FROM cache.records WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
             (after, (1 << 63) - 1 if through is None else through, chunk)).fetchall()
 
-    def _still_held(self, rows: Sequence[tuple[int, str, str]]) -> set[int]:
-        """The seqs of ``rows`` the cache still holds: retention may have dropped some since they were read."""
-        return {seq for (seq,) in self._conn.execute(
-            "SELECT seq FROM cache.records WHERE seq BETWEEN ? AND ?", (rows[0][0], rows[-1][0]))}
+    def _still_held(self, rows: Sequence[tuple[int, str, str]]) -> Container[int]:
+        """The seqs of ``rows`` the cache still holds: retention may have dropped some since they were read
+        (it drops only records entered, but may have begun before there was a derived file)."""
+        span = (rows[0][0], rows[-1][0])
+        [(held,)] = self._conn.execute("SELECT COUNT(*) FROM cache.records WHERE seq BETWEEN ? AND ?", span)
+        if held == len(rows):
+            return range(span[0], span[1] + 1)
+        return {seq for (seq,) in self._conn.execute("SELECT seq FROM cache.records WHERE seq BETWEEN ? AND ?", span)}
 
     def _forget_trimmed(self) -> None:
         """Entries of records retention dropped without taking them out here (it was stopped in between)."""
@@ -272,12 +282,12 @@ class Indexer:
             forget(self._conn, [(seq, None) for (seq,) in below], oldest)
 
     def catch_up(self, stop: Callable[[], bool] = lambda: False, chunk: int = CHUNK) -> int:
-        """Index until no records are left past the cursor, then build their search text (or until
-        ``stop()``); how many were indexed."""
+        """Count until no records are left past the cursor, then enter them (or until ``stop()``); how
+        many were counted."""
         done = 0
         while not stop() and (went := self.step(chunk)):
             done += went
-        while not stop() and self.step_text(chunk):
+        while not stop() and self.step_entries(chunk):
             pass
         return done
 
@@ -386,6 +396,21 @@ def forget_dropped(cache_path: Path, dropped: Sequence[tuple[int, str]], oldest:
         conn.close()
 
 
+def entered_through(cache_path: Path) -> int:
+    """The last seq of a cache the indexer has entered: 0 when it has none, or its derived file is of
+    another layout (about to be built afresh). On a connection of its own: the cache's own connection,
+    with the derived file attached, would lock it too in every write transaction."""
+    path = derived_path(cache_path)
+    if not path.exists():
+        return 0
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout=5000")
+        return derived_cursor(conn, ENTRIES_CURSOR) if _of_this_version(conn) else 0
+    finally:
+        conn.close()
+
+
 def _of_this_version(conn: sqlite3.Connection) -> bool:
     if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'derived_meta'").fetchone() is None:
         return False
@@ -406,11 +431,10 @@ def forget(conn: sqlite3.Connection, dropped: Sequence[tuple[int, str | None]], 
                if e[0] in wanted]
     kinds = {e[0]: e[2] for e in entries}
     indexed = kinds.keys()
-    texts_through = derived_cursor(conn, TEXT_CURSOR)
     for kind in KINDS:
         conn.executemany(f"INSERT INTO derived_text (derived_text, rowid, {kind}) VALUES ('delete', ?, ?)",
                          [(seq, searchable_text(record_of(body))) for seq, body in dropped
-                          if kinds.get(seq) == kind and seq <= texts_through and body is not None])
+                          if kinds.get(seq) == kind and body is not None])
     conn.executemany("DELETE FROM derived_entries WHERE seq = ?", [(seq,) for seq in indexed])
     conn.executemany("DELETE FROM derived_bad WHERE seq = ?", [(seq,) for seq in indexed])
     apply(conn, entries, -1)

@@ -27,9 +27,8 @@ _Integer = Annotated[int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1)]
 _Number = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
 """A finite number (``record_shape.is_number``); msgspec reads an integer as a real, as SQLite's REAL
 column stores it anyway."""
-_DECODED = {str: str, int: _Integer, bool: bool, dict: msgspec.Raw}
-"""The type each of ``record_shape.TYPES``'s types is decoded as: an object is kept as its raw text and
-checked to be one (``_objects_fit``), never built."""
+_DECODED = {str: str, int: _Integer, bool: bool, dict: dict[str, msgspec.Raw]}
+"""The type each of ``record_shape.TYPES``'s types is decoded as (an object's values are left as text)."""
 
 
 class _ErrorFields(msgspec.Struct, gc=False):
@@ -58,7 +57,6 @@ class _Call(msgspec.Struct, gc=False):
     api_call_id: _Integer | None = None
 
 
-_OBJECTS = tuple(name for name, types in TYPES.items() if dict in types)
 _CHECKED: list[tuple[str, Any, Any]] = [
     ("ts", str, msgspec.NODEFAULT),  # required; its pattern is checked after decoding (``is_timestamp``)
     ("kind", Literal[KINDS], msgspec.NODEFAULT),
@@ -67,15 +65,12 @@ _CHECKED: list[tuple[str, Any, Any]] = [
     ("console", list[_ConsoleLine] | None, None),
     ("calls", list[_Call] | None, None),
     *((name, _Number | None, None) for name, check in SHAPE.items() if check is is_number),
-    *((name, _DECODED[next(t for t in types if t is not NoneType)] | None, None) for name, types in TYPES.items()
-      if dict not in types),
-    *((name, msgspec.Raw, None) for name in _OBJECTS),
+    *((name, _DECODED[next(t for t in types if t is not NoneType)] | None, None) for name, types in TYPES.items()),
 ]
 _Fields = msgspec.defstruct("_Fields", _CHECKED, gc=False)
 assert {BAD if name == "bad" else name for name, _, _ in _CHECKED} == set(SHAPE) | set(TYPES), \
     "every field record_shape checks is decoded, so that a record the decoder accepts is well formed"
 _decode = msgspec.json.Decoder(_Fields).decode
-_EMPTY = b"null"
 
 
 def entry_from_text(seq: int, kind: str, text: str) -> Entry | None:
@@ -85,7 +80,7 @@ def entry_from_text(seq: int, kind: str, text: str) -> Entry | None:
         fields = _decode(text)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    if fields.kind != kind or not is_timestamp(fields.ts) or not _objects_fit(fields):
+    if fields.kind != kind or not is_timestamp(fields.ts):
         return None
     latency = fields.latency_ms
     if latency is None and kind == SCRIPT_RUN:
@@ -93,12 +88,3 @@ def entry_from_text(seq: int, kind: str, text: str) -> Entry | None:
     return (seq, fields.ts, kind, fields.direction, fields.connection_id, fields.feature_id, fields.user_id,
             fields.op_id, fields.status_code, 1 if fields.skipped else 0, latency,
             getattr(fields, OUTCOME_FIELD[kind]), fields.op)
-
-
-def _objects_fit(fields: Any) -> bool:
-    """Whether each field ``record_shape`` wants an object of is one (or null, or absent)."""
-    for name in _OBJECTS:
-        raw = getattr(fields, name)
-        if raw is not None and (text := bytes(raw)) != _EMPTY and not text.startswith(b"{"):
-            return False
-    return True

@@ -1,8 +1,9 @@
 """Windows over filtered records, for the virtual log view: how many match, and the rows at a position.
 
-Records the indexer has reached are found through ``derived_entries`` and its indexes (free text
-through its FTS index, up to the search text's own cursor; a filter of kinds and free text alone, through
-the FTS index only); the few past the cursor, through ``records`` itself (free text as ``LIKE``).
+Records the indexer has entered are found through ``derived_entries`` and its indexes (free text through
+its FTS index; a filter of kinds and free text alone, through the FTS index only); those past its entries'
+cursor, through ``records`` itself (free text as ``LIKE``). The indexer's counts answer a count instead
+once the entries have caught up with them (they are built first, the entries behind).
 Both parts are split at the ``through_seq`` of the count, so a count and the windows read against it
 agree however far the indexer has gone meanwhile. A window nearer the newest end is read backwards
 from there, and the skipping walks an index only, never the records' bodies: reading a window at
@@ -48,10 +49,10 @@ def count_matches(log: EventLog, record_filter: RecordFilter) -> Matches:
 
 
 def _count_matches(conn: sqlite3.Connection, record_filter: RecordFilter) -> Matches:
-    through = _indexed_through(conn, record_filter)
+    through = derived.derived_cursor(conn, derived.ENTRIES_CURSOR) if derived.present(conn) else 0
     indexed = 0
     if through:
-        counted = _counted(conn, record_filter)
+        counted = _counted(conn, record_filter) if through == derived.derived_cursor(conn) else None
         if counted is not None:
             indexed = counted
         else:
@@ -63,17 +64,9 @@ def _count_matches(conn: sqlite3.Connection, record_filter: RecordFilter) -> Mat
     return Matches(indexed, tail, through, record_filter.limit)
 
 
-def _indexed_through(conn: sqlite3.Connection, record_filter: RecordFilter) -> int:
-    """The last seq whose matches the indexer's tables can tell (0: none): the search text's cursor for a
-    filter with free text, which the index of texts may not have reached yet."""
-    if not derived.present(conn):
-        return 0
-    through = derived.derived_cursor(conn)
-    return min(through, derived.derived_cursor(conn, derived.TEXT_CURSOR)) if record_filter.text else through
-
-
 def _counted(conn: sqlite3.Connection, record_filter: RecordFilter) -> int | None:
-    """The indexed matches from the indexer's counts (in the caller's snapshot: up to the same seq), for a filter they can answer: api_calls and
+    """The indexed matches from the indexer's counts (in the caller's snapshot, with the entries caught up
+    with them: up to the same seq), for a filter they can answer: api_calls and
     script runs by connection, feature, op, direction, status, outcome and time. A few hundred rows
     instead of every matching entry; None for filters by user or text, or of other kinds."""
     if record_filter.user_id is not None or record_filter.text or not set(record_filter.kinds) <= set(COUNTED_KINDS):
