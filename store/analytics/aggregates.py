@@ -158,7 +158,8 @@ def _partial_minute_of_records(conn: sqlite3.Connection, span: tuple[int, int], 
     wanted = [entry for entry in entries if entry[2] in COUNTED_KINDS and entry[1][:16] == minute
               and entry[1] >= since_ts]
     rows = []
-    for (_, _, *key), (count, first_ts, last_ts, last_seq, *histogram) in tally(wanted, lambda ts: (("", ""),)).items():
+    tallies = tally(wanted, lambda ts: (("", ""),))  # one bucket: the minute's
+    for (_, _, *key), (count, first_ts, last_ts, last_seq, *histogram) in tallies.items():
         values = dict(zip(KEY_COLUMNS, key, strict=True))
         if all(values[column] == value for column, value in where.items()):
             rows.append([*(values[column] for column in group), count, first_ts, last_ts, last_seq,

@@ -7,14 +7,6 @@ the records past its cursor a chunk at a time, into a file of its own beside the
 ``<cache>-derived``), so that its writes never hold the lock the replication writer takes (in one file,
 the writer's transactions waited behind the indexer's: figures in ``docs/performance.md``):
 
-The indexer goes over the records twice. First it counts them (``CURSOR``): ``derived_counts``,
-``derived_minutes``, ``derived_activity`` and ``derived_bad``, which the summaries read, at the cost of a
-decoding and a tally a record. Behind that it enters them (``ENTRIES_CURSOR``, never past ``CURSOR``):
-``derived_entries`` and ``derived_text``, a row in a table of five indexes and a full-text row a record,
-which cost it several times as much and which only the filtered log view and search read. Readers of the
-entries read the records past their cursor from the cache itself (``store.analytics.record_windows``,
-``store.analytics.aggregates``), so that no figure waits for them, nor is partial meanwhile.
-
 - ``derived_entries``: a narrow copy of each record's filterable columns (plus ``outcome``: the
   api_call's error code, the script run's status, the trigger event's delivery; and an api_call's
   ``op``), with the indexes the filtered log view needs.
@@ -38,10 +30,18 @@ entries read the records past their cursor from the cache itself (``store.analyt
   fields. Such a record is indexed without those fields; one without a usable ``ts`` is counted in no
   minute, ten minutes or hour (it has none), but is still listed and found.
 
-The file also holds the indexer's cursors (``derived_cursors``, names ``derived`` and ``entries``) and the id of the
-cache it was built from (``derived_meta``; every table's name starts with ``derived_``, so that none
-hides a cache's own when the file is attached), so a cache started afresh under the same name gets its derived data built
-afresh. Readers attach it to their connection to the cache (``attach``). Retention
+The indexer goes over the records twice. First it counts them (``CURSOR``): ``derived_counts``,
+``derived_minutes``, ``derived_activity`` and ``derived_bad``, which the summaries read, at the cost of a
+decoding and a tally a record. Behind that it enters them (``ENTRIES_CURSOR``, never past ``CURSOR``):
+``derived_entries`` and ``derived_text``, a row in a table of five indexes and a full-text row a record,
+which cost it several times as much and which only the filtered log view and search read. Readers of the
+entries read the records past their cursor from the cache itself (``store.analytics.record_windows``,
+``store.analytics.aggregates``), so that no figure waits for them, nor is partial meanwhile.
+
+The file also holds the indexer's cursors (``derived_cursors``, names ``derived`` and ``entries``) and
+the id of the cache it was built from (``derived_meta``; every table's name starts with ``derived_``, so
+that none hides a cache's own when the file is attached), so a cache started afresh under the same name
+gets its derived data built afresh. Readers attach it to their connection to the cache (``attach``). Retention
 (``store.analytics.retention``) drops only records the indexer has entered (``entered_through``), and
 takes them out of it (``forget_dropped``) right after dropping them; should the dashboard stop in
 between, the indexer forgets them itself from their entries (less their search text, which then
