@@ -74,8 +74,8 @@ TABLES = ("derived_entries", "derived_text", "derived_counts", "derived_minutes"
 CHUNK = 5_000
 PAGE_SIZE = 16_384
 """The derived file's pages (a new file's only): an entry is written to its table and five indexes, and
-per page written SQLite has a fixed cost; 16 KiB rather than 4 took a third off inserting entries
-(``docs/performance.md``)."""
+per page written SQLite has a fixed cost, so larger pages insert entries faster (figures:
+``docs/performance.md``)."""
 CACHE_KIB = 65_536
 """The indexer's page cache (SQLite's default is 2 MiB): each chunk of entries goes into five indexes at
 as many places as there are users, features, connections and codes; pages read again for every chunk

@@ -1,14 +1,14 @@
 """A record's ``derived_entries`` row decoded straight from its text, its shape checked on the way.
 
-The indexer reads every record a cache holds. Parsed into Python objects, checked field by field
-(``store.record_shape.shaped``) and then picked apart, a record costs it about 14 µs; msgspec decodes
-the text into a Struct of only the fields the dashboard reads, each typed as ``record_shape`` wants it,
-so the check is done by the decoder in C and every other field is skipped unparsed.
+The indexer reads every record a cache holds. Parsing each into Python objects, checking it field by
+field (``store.record_shape.shaped``) and picking it apart was most of what counting it cost (figures:
+``docs/performance.md``); msgspec decodes the text into a Struct of only the fields the dashboard reads,
+each typed as ``record_shape`` wants it, so the check is done by the decoder in C and every other field
+is skipped unparsed.
 
 ``entry_from_text`` answers None whenever the decoder refuses a record (a field of another type, a
-number past 64 bits, a kind the dashboard does not know, text that is not JSON as orjson reads it…):
-such a record is read the slow way (``store.analytics.derived.entry_of``), which also says which of
-its fields are bad. So the fast path only has to be right about the records it accepts: for those it
+number past 64 bits, a kind the dashboard does not know): such a record is read the slow way
+(``store.analytics.derived.entry_of``), which also says which of its fields are bad. So the fast path only has to be right about the records it accepts: for those it
 gives exactly the entry the slow way gives (``tests/test_indexer_paths.py`` holds both to that).
 """
 
