@@ -7,7 +7,8 @@ records the cache holds, how far the indexer has counted (and entered, behind th
 the pane's per-feature breakdown equals the hub's own count (SQL over the hub's file, every inbound call
 by connection, feature and status). Prints when the cache held every record, when the breakdown was
 complete and right, the rate the derived counts were built at, when the entries and search text caught
-up, and whether the pane said it was still counting while it was not.
+up, and whether a partial breakdown was ever shown without a sign that it was (the pane's ``counting``,
+the status line's ``catching up``).
 
     .venv/bin/python benchmarks/cold_start.py [--records 1000000] [--busy]
 
@@ -49,6 +50,13 @@ def shown(app: SwitchroomApp) -> dict[tuple[str, str], dict[int, int]]:
             for b in app.breakdown_view._shown}
 
 
+def signed(app: SwitchroomApp) -> bool:
+    """Whether the screen says its figures are not whole yet: the pane's ``counting n / m`` (the summaries
+    cover fewer records than the cache holds) or the status line's ``catching up`` (the cache holds fewer
+    than the hub; within ``CATCHING_UP_SLACK`` seqs of its head it says ``live``)."""
+    return app.breakdown_view.counting or (app.replicator is not None and app.replicator.catching_up() is not None)
+
+
 def progress(cache_dir: Path) -> tuple[int, int, int]:
     """(records the cache holds, records the indexer has counted, records it has entered), read beside the app."""
     found = list(cache_dir.glob("hubs/*.sqlite"))
@@ -88,7 +96,7 @@ async def watch(hub_url: str, cache_dir: Path, expected: dict[tuple[str, str], d
                 continue
             if shown(app) == expected:
                 marks["complete"] = now
-            elif not app.breakdown_view.counting:
+            elif not signed(app):
                 marks["unsigned partial"] = marks.get("unsigned partial", 0) + SAMPLE_S
     return marks
 
@@ -128,7 +136,7 @@ def main() -> None:
           "(bar: <= 15 s)")
     print(f"entries and search text, behind the counts: every record's at {marks.get('entered', float('nan')):.1f} s")
     print(f"partial, unsigned:  {marks.get('unsigned partial', 0):.1f} s of samples showed a partial breakdown "
-          "without saying it was still counting")
+          "without a sign (counting, catching up) that it was")
 
 
 if __name__ == "__main__":
