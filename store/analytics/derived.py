@@ -72,16 +72,12 @@ ENTRIES_CURSOR = "entries"
 SUFFIX = "-derived"
 TABLES = ("derived_entries", "derived_text", "derived_counts", "derived_minutes", "derived_activity", "derived_bad")
 CHUNK = 5_000
-PAGE_SIZE = 16_384
-"""The derived file's pages (a new file's only): an entry is written to its table and five indexes, and
-per page written SQLite has a fixed cost, so larger pages insert entries faster (figures:
-``docs/performance.md``)."""
 CACHE_KIB = 65_536
 """The indexer's page cache (SQLite's default is 2 MiB): each chunk of entries goes into five indexes at
 as many places as there are users, features, connections and codes; pages read again for every chunk
 when they do not all fit."""
-WAL_AUTOCHECKPOINT_PAGES = 4_096
-"""WAL pages the derived file lets build up before copying them in (64 MiB at 16 KiB a page, against
+WAL_AUTOCHECKPOINT_PAGES = 16_384
+"""WAL pages the derived file lets build up before copying them in (64 MiB at 4 KiB a page, against
 SQLite's 1,000): each checkpoint ends in an fsync, and an indexer catching up writes hundreds of MB."""
 _RECORD_FIELDS = ("ts", *INDEXED)
 """The fields an entry copies from its record, in ``entry_of``'s order."""
@@ -185,7 +181,6 @@ class Indexer:
         private_database(derived_path(self.cache_path))
         self._conn = sqlite3.connect(derived_path(self.cache_path), isolation_level=None, check_same_thread=False,
                                      uri=True)
-        self._conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
