@@ -25,7 +25,6 @@ import uuid
 import orjson
 
 from switchroom.store.log_layouts import HUB_COLUMNS, REPLICA_TEXTS, LogLayout, layout_of
-from switchroom.store.log_layouts import INDEXED as INDEXED  # the indexed columns, read from here by the analytics
 from switchroom.store.record_shape import TS_GLOB
 from switchroom.store.private_files import private_database
 from switchroom.store.transactions import write_transaction

@@ -153,11 +153,17 @@ class RecordFilter:
                 params.append(value)
         if self.text and indexed:
             clauses.append("seq IN (SELECT rowid FROM derived_text WHERE derived_text MATCH ?)")
-            params.append(" ".join('"' + phrase.replace('"', '""') + '"' for phrase in self.text))
+            params.append(self.text_query())
         elif self.text:
             clauses.extend("body LIKE ? ESCAPE '\\'" for _ in self.text)
             params.extend("%" + re.sub(r"([\\%_])", r"\\\1", phrase) + "%" for phrase in self.text)
         return " AND ".join(clauses), params
+
+    def text_query(self) -> str:
+        """The free text as an FTS5 query over the columns of the filter's kinds (the indexer's
+        ``derived_text`` keeps each record's text in its kind's column): every phrase must occur."""
+        phrases = " ".join('"' + phrase.replace('"', '""') + '"' for phrase in self.text)
+        return f"{{{' '.join(self.kinds)}}} : ({phrases})"
 
 
 def parse_filter(text: str, base: RecordFilter = RecordFilter(), now: datetime | None = None) -> RecordFilter:

@@ -42,7 +42,7 @@ def is_number(value: Any) -> bool:
     return type(value) is int or (type(value) is float and math.isfinite(value))
 
 
-def _timestamp(value: Any) -> bool:
+def is_timestamp(value: Any) -> bool:
     """A UTC time as the hub writes them (``store.iso_timestamp``): records are bucketed by its prefix
     (minute, hour) and compared as text, so it must have that shape and end in ``Z``. (Its digits are in
     range; a day past its month's end passes, and is only ever a bucket's name: ``moment`` parses.)"""
@@ -130,17 +130,17 @@ def _record_fields() -> dict[str, mi.Type]:
 
 _FIELDS = _record_fields()
 _NONE = type(None)
-_TYPES: dict[str, frozenset[type]] = {
+TYPES: dict[str, frozenset[type]] = {
     name: frozenset({_PLAIN[type(t)][0], _NONE}) for name, t in _FIELDS.items() if type(t) in _PLAIN and name != "ts"
 }
 """The fields whose type alone says whether they are right (None, like absence, always is): one set look-up
 each, since the indexer checks every record (see ``bad_fields``)."""
 
 SHAPE: dict[str, Check] = {
-    **{name: check for name, t in _FIELDS.items() if name not in _TYPES and (check := _check(t)) is not None},
-    "ts": _timestamp, "kind": _kind, BAD: _never,
+    **{name: check for name, t in _FIELDS.items() if name not in TYPES and (check := _check(t)) is not None},
+    "ts": is_timestamp, "kind": _kind, BAD: _never,
 }
-"""The fields the dashboard reads whose check is more than a type (with ``_TYPES``: every field it reads),
+"""The fields the dashboard reads whose check is more than a type (with ``TYPES``: every field it reads),
 and what each value must be when it is there (None, like absence, is fine but for the ``REQUIRED``
 fields). Both are read off the record structs (``protocol.records``); fields they declare ``Any`` are shown
 as they are (bodies, as JSON) and read by nothing else."""
@@ -151,12 +151,12 @@ REQUIRED = ("ts",)
 def bad_fields(record: Mapping[str, Any], shape: Mapping[str, Check] = SHAPE,
                required: tuple[str, ...] = REQUIRED) -> list[str]:
     """The names of ``record``'s fields whose values ``shape`` refuses, in the record's order, after
-    those of the ``required`` fields it lacks; with the default ``shape``, those ``_TYPES`` refuses too.
+    those of the ``required`` fields it lacks; with the default ``shape``, those ``TYPES`` refuses too.
 
     Run on every record the indexer reads: a well-formed record costs a set look-up a field and a
     timestamp match (about 5 µs for an api_call: ``docs/performance.md``)."""
     bad = [name for name in required if record.get(name) is None]
-    types = _TYPES if shape is SHAPE else {}
+    types = TYPES if shape is SHAPE else {}
     for name, value in record.items():
         expected = types.get(name)
         if expected is not None:

@@ -7,8 +7,8 @@ its own (``store.analytics.derived``), so it shares nothing with the dashboard b
 
 The dashboard starts one per cache it opens, wakes it after each stored batch (``wake`` is cheap and
 safe from any thread), and stops it before the cache closes. ``on_progress`` is called with the
-derived cursor after every chunk, on a listening thread of this process; a Textual app hands that on
-with ``call_from_thread``.
+derived cursor (how far the counts reach) after every chunk counted or entered, on a listening thread
+of this process; a Textual app hands that on with ``call_from_thread``.
 """
 
 from collections.abc import Callable
@@ -107,9 +107,10 @@ def _open(path: str, pipe: Connection) -> Indexer | None:
 
 
 def _catch_up(indexer: Indexer, pipe: Connection, chunk: int) -> bool:
-    """Index until caught up; False when told to stop meanwhile."""
+    """Index until caught up, the counts first and the entries behind them (new records are counted
+    before older ones are entered); False when told to stop meanwhile."""
     try:
-        while indexer.step(chunk):
+        while indexer.step(chunk) or indexer.step_entries(chunk):
             pipe.send(indexer.cursor())
             if pipe.poll() and not _keep_going(pipe):
                 return False

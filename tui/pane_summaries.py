@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from switchroom.store import EventLog, iso_timestamp
 from switchroom.store.analytics import derived
+from switchroom.store.transactions import read_snapshot
 from switchroom.store.record_shape import moment
 from switchroom.tui import known_hubs
 from switchroom.tui.cache import Cache
@@ -85,7 +86,7 @@ def pane_summaries(log: EventLog, view: ViewState, pane: "type[PaneView]", live:
     """The summaries ``pane`` shows, over ``view``'s window: it ends now while the hub is live, and else
     at the newest record the cache holds (so that an offline cache shows what it saw last). Read in one
     snapshot, so that how far they reach (``counting``) is what they cover."""
-    with derived.read_snapshot(derived.attach(log)):
+    with read_snapshot(derived.attach(log)):
         return _pane_summaries(log, view, pane, live, focus)
 
 

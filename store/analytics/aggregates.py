@@ -1,7 +1,8 @@
 """Sums of the indexer's per-minute and per-hour counts over a window that starts at any ``ts``.
 
 A window ``[since, …)`` is read in parts: the records of its first minute from ``since`` on when
-``since`` falls inside a minute (from ``derived_entries``, over that minute's seq range), then from
+``since`` falls inside a minute (from ``derived_entries`` over that minute's seq range, or from the
+records themselves while the indexer has counted them but not yet entered them), then from
 ``derived_counts`` the minutes up to the next whole ten minutes, the ten-minutes up to the next whole
 hour, and the hours from there: at most 9 + 5 rows, plus one an hour, per combination counted, all
 summed by one statement (``window_query``). Every record counted by the indexer is counted exactly once, so the sums equal a count over the records themselves
@@ -15,9 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 import sqlite3
 
-from switchroom.store.analytics.derived import derived_cursor, present
+import orjson
+
+from switchroom.store.analytics.derived import ENTRIES_CURSOR, derived_cursor, entries_of, present
 from switchroom.store.transactions import read_snapshot
-from switchroom.store.analytics.derived_counts import COUNTED_KINDS, KEY_COLUMNS
+from switchroom.store.analytics.derived_counts import COUNTED_KINDS, KEY_COLUMNS, tally
 from switchroom.store.analytics.latency import BIN_SQL, BINS, COLUMNS as HIST, with_log2
 
 
@@ -131,6 +134,8 @@ def _partial_minute(conn: sqlite3.Connection, since_ts: str, group: Sequence[str
     span = conn.execute("SELECT first_seq, last_seq FROM derived_minutes WHERE bucket = ?", (minute,)).fetchone()
     if span is None:
         return None
+    if derived_cursor(conn, ENTRIES_CURSOR) < span[1]:
+        return _partial_minute_of_records(conn, span, since_ts, group, where, latency)
     if latency:
         with_log2(conn)
     matches = "".join(f" AND IFNULL({column}, '') = ?" for column in where)
@@ -140,3 +145,25 @@ def _partial_minute(conn: sqlite3.Connection, since_ts: str, group: Sequence[str
             f"WHERE seq BETWEEN ? AND ? AND ts >= ? AND substr(ts, 1, 16) = ? "
             f"AND kind IN ({', '.join('?' for _ in COUNTED_KINDS)}){matches})",
             [*span, since_ts, minute, *COUNTED_KINDS, *where.values()])
+
+
+def _partial_minute_of_records(conn: sqlite3.Connection, span: tuple[int, int], since_ts: str, group: Sequence[str],
+                               where: dict[str, Any], latency: bool) -> tuple[str, list[Any]]:
+    """``_partial_minute`` for a minute the indexer has counted but not yet entered: its records (a
+    minute's worth) are read from the cache and tallied here, and handed to SQL as one JSON array of
+    rows shaped as ``counts_query``'s."""
+    minute = since_ts[:16]
+    entries, _ = entries_of(conn.execute("SELECT seq, kind, body FROM records WHERE seq BETWEEN ? AND ?", span)
+                            .fetchall())
+    wanted = [entry for entry in entries if entry[2] in COUNTED_KINDS and entry[1][:16] == minute
+              and entry[1] >= since_ts]
+    rows = []
+    tallies = tally(wanted, lambda ts: (("", ""),))  # one bucket: the minute's
+    for (_, _, *key), (count, first_ts, last_ts, last_seq, *histogram) in tallies.items():
+        values = dict(zip(KEY_COLUMNS, key, strict=True))
+        if all(values[column] == value for column, value in where.items()):
+            rows.append([*(values[column] for column in group), count, first_ts, last_ts, last_seq,
+                         *(histogram if latency else ())])
+    width = len(group) + 4 + (BINS if latency else 0)
+    columns = ", ".join(f"json_extract(value, '$[{n}]')" for n in range(width))
+    return f"SELECT {columns} FROM json_each(?)", [orjson.dumps(rows).decode()]

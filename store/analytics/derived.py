@@ -1,4 +1,4 @@
-"""Derived data of a cache, kept up to date behind ingest by an indexer with its own cursor.
+"""Derived data of a cache, kept up to date behind ingest by an indexer with cursors of its own.
 
 A dashboard cache stores each record's seq, kind and text only, with one index, ``(kind, seq)``, so that
 replication writes a backlog fast: every column, index and per-record step at insert would cost there.
@@ -9,10 +9,12 @@ the writer's transactions waited behind the indexer's: figures in ``docs/perform
 
 - ``derived_entries``: a narrow copy of each record's filterable columns (plus ``outcome``: the
   api_call's error code, the script run's status, the trigger event's delivery; and an api_call's
-  ``op``), with the indexes the filtered log view needs. Its rows say which records have been indexed.
+  ``op``), with the indexes the filtered log view needs.
 - ``derived_text``: an FTS5 index of each record's text (every string in its body but ``ts`` and
-  ``kind``), rowid = seq. Contentless (the text lives once, in ``records.body``), so deleting a row
-  means handing FTS5 the same text again: retention does that through ``forget``.
+  ``kind``), rowid = seq, in the column named after the record's kind: a search within kinds is then a
+  column filter, answered from the index alone (no look-up of each match's entry for its kind).
+  Contentless (the text lives once, in ``records.body``), so deleting a row means handing FTS5 the
+  same text again: retention does that through ``forget``.
 - ``derived_counts``: api_calls and script runs counted per minute (``span`` 'm'), per ten minutes
   ('t') and per hour ('h') × kind × connection × feature × op id × direction × status × skipped ×
   outcome × op (action, query, trigger…), with the first and last ``ts`` and last seq and a latency histogram (``store.analytics.latency``).
@@ -28,16 +30,25 @@ the writer's transactions waited behind the indexer's: figures in ``docs/perform
   fields. Such a record is indexed without those fields; one without a usable ``ts`` is counted in no
   minute, ten minutes or hour (it has none), but is still listed and found.
 
-The file also holds the indexer's cursor (``derived_cursors``, name ``derived``) and the id of the
-cache it was built from (``derived_meta``; every table's name starts with ``derived_``, so that none
-hides a cache's own when the file is attached), so a cache started afresh under the same name gets its derived data built
-afresh. Readers attach it to their connection to the cache (``attach``). Retention
-(``store.analytics.retention``) takes the records it drops out of it (``forget_dropped``) right after dropping
-them; should the dashboard stop in between, the indexer forgets them itself (less their search text,
-which then lingers unseen: every search goes through ``derived_entries``).
+The indexer goes over the records twice. First it counts them (``CURSOR``): ``derived_counts``,
+``derived_minutes``, ``derived_activity`` and ``derived_bad``, which the summaries read, at the cost of a
+decoding and a tally a record. Behind that it enters them (``ENTRIES_CURSOR``, never past ``CURSOR``):
+``derived_entries`` and ``derived_text``, a row in a table of five indexes and a full-text row a record,
+which cost it several times as much and which only the filtered log view and search read. Readers of the
+entries read the records past their cursor from the cache itself (``store.analytics.record_windows``,
+``store.analytics.aggregates``), so that no figure waits for them, nor is partial meanwhile.
+
+The file also holds the indexer's cursors (``derived_cursors``, names ``derived`` and ``entries``) and
+the id of the cache it was built from (``derived_meta``; every table's name starts with ``derived_``, so
+that none hides a cache's own when the file is attached), so a cache started afresh under the same name
+gets its derived data built afresh. Readers attach it to their connection to the cache (``attach``). Retention
+(``store.analytics.retention``) drops only records the indexer has entered (``entered_through``), and
+takes them out of it (``forget_dropped``) right after dropping them; should the dashboard stop in
+between, the indexer forgets them itself from their entries (less their search text, which then
+lingers unseen: a search reads no text older than the oldest entry).
 """
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Sequence
 from pathlib import Path
 from typing import Any
 import sqlite3
@@ -45,19 +56,27 @@ import uuid
 
 import orjson
 
-from switchroom.protocol.kinds import OUTCOME_FIELD, SCRIPT_RUN
+from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD, SCRIPT_RUN
 from switchroom.store.analytics.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
-from switchroom.store.eventlog import INDEXED, EventLog, record_of
+from switchroom.store.analytics.entry_fields import entry_from_text
+from switchroom.store.eventlog import EventLog, record_of
+from switchroom.store.log_layouts import INDEXED
 from switchroom.store.analytics.latency import COLUMNS as HIST
 from switchroom.store.record_shape import BAD, shaped
 from switchroom.store.file_damage import damage_of, is_damage, remove
 from switchroom.store.private_files import private_database
-from switchroom.store.transactions import read_snapshot, write_transaction
+from switchroom.store.transactions import write_transaction
 
 CURSOR = "derived"
+ENTRIES_CURSOR = "entries"
+"""How far ``derived_entries`` and ``derived_text`` have gone (never past ``CURSOR``, the counts')."""
 SUFFIX = "-derived"
 TABLES = ("derived_entries", "derived_text", "derived_counts", "derived_minutes", "derived_activity", "derived_bad")
 CHUNK = 5_000
+CACHE_KIB = 65_536
+"""The indexer's page cache (SQLite's default is 2 MiB): each chunk of entries goes into five indexes at
+as many places as there are users, features, connections and codes; pages read again for every chunk
+when they do not all fit."""
 WAL_AUTOCHECKPOINT_PAGES = 16_384
 """WAL pages the derived file lets build up before copying them in (64 MiB at 4 KiB a page, against
 SQLite's 1,000): each checkpoint ends in an fsync, and an indexer catching up writes hundreds of MB."""
@@ -65,7 +84,7 @@ _RECORD_FIELDS = ("ts", *INDEXED)
 """The fields an entry copies from its record, in ``entry_of``'s order."""
 ENTRY_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "op_id",
                  "status_code", "skipped", "latency_ms", "outcome", "op")
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 """Kept with the cache's id in ``derived_meta``: a derived file of another version is built afresh."""
 
 _SCHEMA = (
@@ -82,7 +101,7 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS derived_entries_feature ON derived_entries (feature_id, kind)",
     "CREATE INDEX IF NOT EXISTS derived_entries_connection ON derived_entries (connection_id, kind)",
     "CREATE INDEX IF NOT EXISTS derived_entries_user ON derived_entries (user_id, kind)",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS derived_text USING fts5(text, content='', "
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS derived_text USING fts5({', '.join(KINDS)}, content='', "
     "tokenize='unicode61 remove_diacritics 2', columnsize=0)",
     "CREATE TABLE IF NOT EXISTS derived_counts (span TEXT NOT NULL, bucket TEXT NOT NULL, "
     + "".join(f"{c} {'INTEGER' if c in ('status_code', 'skipped') else 'TEXT'} NOT NULL, " for c in KEY_COLUMNS)
@@ -132,9 +151,10 @@ def bad_records(conn: sqlite3.Connection) -> int:
     return conn.execute("SELECT COUNT(*) FROM derived_bad").fetchone()[0]
 
 
-def derived_cursor(conn: sqlite3.Connection) -> int:
-    """The last seq the indexer has looked at (0 before it first ran)."""
-    row = conn.execute("SELECT seq FROM derived_cursors WHERE name = ?", (CURSOR,)).fetchone()
+def derived_cursor(conn: sqlite3.Connection, name: str = CURSOR) -> int:
+    """The last seq the indexer has counted (0 before it first ran); with ``ENTRIES_CURSOR``, the last one
+    it has entered."""
+    row = conn.execute("SELECT seq FROM derived_cursors WHERE name = ?", (name,)).fetchone()
     return row[0] if row else 0
 
 
@@ -166,14 +186,15 @@ class Indexer:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         self._conn.execute("ATTACH DATABASE ? AS cache", (f"{self.cache_path.resolve().as_uri()}?mode=ro",))
         self._start_afresh_for_another_cache()
 
     def close(self) -> None:
         self._conn.close()
 
-    def cursor(self) -> int:
-        return derived_cursor(self._conn)
+    def cursor(self, name: str = CURSOR) -> int:
+        return derived_cursor(self._conn, name)
 
     def _start_afresh_for_another_cache(self) -> None:
         """Build from nothing when this file was built from another cache (one set aside, say, with a
@@ -192,40 +213,60 @@ class Indexer:
                 self._conn.execute(statement)
 
     def step(self, chunk: int = CHUNK) -> int:
-        """Index the next ``chunk`` records past the cursor; how many there were (0: caught up)."""
+        """Count the next ``chunk`` records past the cursor (and note the bad ones); how many there were
+        (0: caught up). They are entered behind, by ``step_entries``."""
         after = self.cursor()
-        # Only the stored columns: a cache's other columns are read out of the text (``store.eventlog``),
-        # which is parsed here anyway.
-        rows = self._conn.execute(
-            "SELECT seq, kind, body FROM cache.records WHERE seq > ? ORDER BY seq LIMIT ?", (after, chunk)
-        ).fetchall()
-        work, bad = [], []
-        for seq, kind, body in rows:
-            record = record_of(body)
-            kept = shaped(record)  # a hub is untrusted input: a field of the wrong type is counted and left out
-            if kept is not record:
-                bad.append((seq, ",".join(kept[BAD])))
-            work.append((entry_of(seq, kind, kept), searchable_text(record)))
+        rows = self._rows(after, None, chunk)
+        entries, bad = entries_of(rows)
         with write_transaction(self._conn):
             if self.cursor() != after:  # another indexer of this cache got there first
                 return len(rows)
             self._forget_trimmed()
             if not rows:
                 return 0
-            # retention may have dropped some of these since they were read
-            kept = {seq for (seq,) in self._conn.execute(
-                "SELECT seq FROM cache.records WHERE seq BETWEEN ? AND ?", (rows[0][0], rows[-1][0]))}
-            work = [(entry, text) for entry, text in work if entry[0] in kept]
+            kept = self._still_held(rows)
             self._conn.executemany("INSERT OR REPLACE INTO derived_bad VALUES (?, ?)",
                                    [(seq, fields) for seq, fields in bad if seq in kept])
-            entries = [entry for entry, _ in work]
-            self._conn.executemany(f"INSERT INTO derived_entries VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)})",
-                                   entries)
-            self._conn.executemany("INSERT INTO derived_text (rowid, text) VALUES (?, ?)",
-                                   [(entry[0], text) for entry, text in work])
-            apply(self._conn, entries, +1)
+            apply(self._conn, [entry for entry in entries if entry[0] in kept], +1)
             _set_cursor(self._conn, CURSOR, rows[-1][0])
         return len(rows)
+
+    def step_entries(self, chunk: int = CHUNK) -> int:
+        """Enter the next ``chunk`` records the counts have reached: their ``derived_entries`` rows and
+        their search text; how many there were (0: the entries have caught up with the counts)."""
+        after = self.cursor(ENTRIES_CURSOR)
+        rows = self._rows(after, self.cursor(), chunk)
+        entries, _ = entries_of(rows)
+        texts = [(seq, kind, searchable_text(record_of(body))) for seq, kind, body in rows if kind in KINDS]
+        with write_transaction(self._conn):
+            if self.cursor(ENTRIES_CURSOR) != after:
+                return len(rows)
+            if not rows:
+                return 0
+            kept = self._still_held(rows)
+            self._conn.executemany(f"INSERT INTO derived_entries VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)})",
+                                   [entry for entry in entries if entry[0] in kept])
+            for kind in KINDS:
+                self._conn.executemany(f"INSERT INTO derived_text (rowid, {kind}) VALUES (?, ?)",
+                                       [(seq, text) for seq, of, text in texts if of == kind and seq in kept])
+            _set_cursor(self._conn, ENTRIES_CURSOR, rows[-1][0])
+        return len(rows)
+
+    def _rows(self, after: int, through: int | None, chunk: int) -> list[tuple[int, str, str]]:
+        """The next ``chunk`` records past ``after`` (up to ``through``) as seq, kind and text: only the
+        stored columns, as the others would be read out of the text (``store.eventlog``), parsed here anyway."""
+        return self._conn.execute(
+            "SELECT seq, kind, body FROM cache.records WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+            (after, (1 << 63) - 1 if through is None else through, chunk)).fetchall()
+
+    def _still_held(self, rows: Sequence[tuple[int, str, str]]) -> Container[int]:
+        """The seqs of ``rows`` the cache still holds: retention may have dropped some since they were read
+        (it drops only records entered, but may have begun before there was a derived file)."""
+        span = (rows[0][0], rows[-1][0])
+        [(held,)] = self._conn.execute("SELECT COUNT(*) FROM cache.records WHERE seq BETWEEN ? AND ?", span)
+        if held == len(rows):
+            return range(span[0], span[1] + 1)
+        return {seq for (seq,) in self._conn.execute("SELECT seq FROM cache.records WHERE seq BETWEEN ? AND ?", span)}
 
     def _forget_trimmed(self) -> None:
         """Entries of records retention dropped without taking them out here (it was stopped in between)."""
@@ -237,10 +278,13 @@ class Indexer:
             forget(self._conn, [(seq, None) for (seq,) in below], oldest)
 
     def catch_up(self, stop: Callable[[], bool] = lambda: False, chunk: int = CHUNK) -> int:
-        """Index until no records are left past the cursor (or ``stop()``); how many were indexed."""
+        """Count until no records are left past the cursor, then enter them (or until ``stop()``); how
+        many were counted."""
         done = 0
         while not stop() and (went := self.step(chunk)):
             done += went
+        while not stop() and self.step_entries(chunk):
+            pass
         return done
 
 
@@ -262,6 +306,24 @@ def _set_cursor(conn: sqlite3.Connection, name: str, seq: int) -> None:
     conn.execute("INSERT INTO derived_cursors (name, seq) VALUES (?, ?) "
                  "ON CONFLICT(name) DO UPDATE SET seq = excluded.seq",
                  (name, seq))
+
+
+def entries_of(rows: Sequence[tuple[int, str, str]]) -> tuple[list[Entry], list[tuple[int, str]]]:
+    """The entries of records given as (seq, kind, text), and the (seq, names of bad fields) of those of
+    the wrong shape. Each is decoded for its entry alone (``entry_fields``); one the decoder refuses is
+    parsed whole and ``shaped`` (a hub is untrusted input: a field of the wrong type is counted and left out)."""
+    entries: list[Entry] = []
+    bad: list[tuple[int, str]] = []
+    for seq, kind, body in rows:
+        entry = entry_from_text(seq, kind, body)
+        if entry is None:
+            record = record_of(body)
+            kept = shaped(record)
+            if kept is not record:
+                bad.append((seq, ",".join(kept[BAD])))
+            entry = entry_of(seq, kind, kept)
+        entries.append(entry)
+    return entries, bad
 
 
 def entry_of(seq: int, kind: str, record: dict[str, Any]) -> Entry:
@@ -322,12 +384,34 @@ def forget_dropped(cache_path: Path, dropped: Sequence[tuple[int, str]], oldest:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA busy_timeout=5000")
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'derived_entries'").fetchone() is None:
-            return
+        if not _of_this_version(conn):
+            return  # none yet, or of another layout: the indexer builds it afresh
         with write_transaction(conn):
             forget(conn, dropped, oldest)
     finally:
         conn.close()
+
+
+def entered_through(cache_path: Path) -> int:
+    """The last seq of a cache the indexer has entered: 0 when it has none, or its derived file is of
+    another layout (about to be built afresh). On a connection of its own: the cache's own connection,
+    with the derived file attached, would lock it too in every write transaction."""
+    path = derived_path(cache_path)
+    if not path.exists():
+        return 0
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout=5000")
+        return derived_cursor(conn, ENTRIES_CURSOR) if _of_this_version(conn) else 0
+    finally:
+        conn.close()
+
+
+def _of_this_version(conn: sqlite3.Connection) -> bool:
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'derived_meta'").fetchone() is None:
+        return False
+    row = conn.execute("SELECT value FROM derived_meta WHERE key = 'cache_id'").fetchone()
+    return row is not None and row[0].endswith(f"/{SCHEMA_VERSION}")
 
 
 def forget(conn: sqlite3.Connection, dropped: Sequence[tuple[int, str | None]], oldest: tuple[int, str] | None
@@ -341,10 +425,12 @@ def forget(conn: sqlite3.Connection, dropped: Sequence[tuple[int, str | None]], 
     wanted = {seq for seq, _ in dropped}
     entries = [e for e in conn.execute("SELECT * FROM derived_entries WHERE seq BETWEEN ? AND ?", (low, high))
                if e[0] in wanted]
-    indexed = {e[0] for e in entries}
-    conn.executemany("INSERT INTO derived_text (derived_text, rowid, text) VALUES ('delete', ?, ?)",
-                     [(seq, searchable_text(record_of(body))) for seq, body in dropped
-                      if seq in indexed and body is not None])
+    kinds = {e[0]: e[2] for e in entries}
+    indexed = kinds.keys()
+    for kind in KINDS:
+        conn.executemany(f"INSERT INTO derived_text (derived_text, rowid, {kind}) VALUES ('delete', ?, ?)",
+                         [(seq, searchable_text(record_of(body))) for seq, body in dropped
+                          if kinds.get(seq) == kind and body is not None])
     conn.executemany("DELETE FROM derived_entries WHERE seq = ?", [(seq,) for seq in indexed])
     conn.executemany("DELETE FROM derived_bad WHERE seq = ?", [(seq,) for seq in indexed])
     apply(conn, entries, -1)

@@ -113,10 +113,9 @@ def _activity(entries: Iterable[Entry]) -> dict[tuple[str, str], list[int]]:
     return activity
 
 
-def _minute_seqs(entries: Iterable[Entry]) -> dict[str, tuple[int, int]]:
-    seqs: dict[str, tuple[int, int]] = {}
+def _minute_seqs(entries: Iterable[Entry]) -> dict[str, list[int]]:
+    """Each minute's first and last seq among ``entries``, which are in seq order (as the indexer reads them)."""
+    seqs: dict[str, list[int]] = {}
     for entry in entries:
-        bucket = entry[1][:16]
-        low, high = seqs.get(bucket, (entry[0], entry[0]))
-        seqs[bucket] = (min(low, entry[0]), max(high, entry[0]))
+        seqs.setdefault(entry[1][:16], [entry[0], 0])[1] = entry[0]
     return seqs

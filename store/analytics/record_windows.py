@@ -1,7 +1,9 @@
 """Windows over filtered records, for the virtual log view: how many match, and the rows at a position.
 
-Records the indexer has reached are found through ``derived_entries`` and its indexes (free text
-through its FTS index); the few past its cursor, through ``records`` itself (free text as ``LIKE``).
+Records the indexer has entered are found through ``derived_entries`` and its indexes (free text through
+its FTS index; a filter of kinds and free text alone, through the FTS index only); those past its entries'
+cursor, through ``records`` itself (free text as ``LIKE``). The indexer's counts answer a count instead
+once the entries have caught up with them (they are built first, the entries behind).
 Both parts are split at the ``through_seq`` of the count, so a count and the windows read against it
 agree however far the indexer has gone meanwhile. A window nearer the newest end is read backwards
 from there, and the skipping walks an index only, never the records' bodies: reading a window at
@@ -15,6 +17,7 @@ import sqlite3
 
 
 from switchroom.store.analytics import derived
+from switchroom.store.transactions import read_snapshot
 from switchroom.store.analytics.aggregates import window_sums
 from switchroom.store.analytics.derived_counts import COUNTED_KINDS
 from switchroom.store.eventlog import EventLog, record_of
@@ -42,15 +45,15 @@ class Matches:
 
 
 def count_matches(log: EventLog, record_filter: RecordFilter) -> Matches:
-    with derived.read_snapshot(derived.attach(log)) as conn:
+    with read_snapshot(derived.attach(log)) as conn:
         return _count_matches(conn, record_filter)
 
 
 def _count_matches(conn: sqlite3.Connection, record_filter: RecordFilter) -> Matches:
-    through = derived.derived_cursor(conn) if derived.present(conn) else 0
+    through = derived.derived_cursor(conn, derived.ENTRIES_CURSOR) if derived.present(conn) else 0
     indexed = 0
     if through:
-        counted = _counted(conn, record_filter)
+        counted = _counted(conn, record_filter) if through == derived.derived_cursor(conn) else None
         if counted is not None:
             indexed = counted
         else:
@@ -63,7 +66,8 @@ def _count_matches(conn: sqlite3.Connection, record_filter: RecordFilter) -> Mat
 
 
 def _counted(conn: sqlite3.Connection, record_filter: RecordFilter) -> int | None:
-    """The indexed matches from the indexer's counts (in the caller's snapshot: up to the same seq), for a filter they can answer: api_calls and
+    """The indexed matches from the indexer's counts (in the caller's snapshot, with the entries caught up
+    with them: up to the same seq), for a filter they can answer: api_calls and
     script runs by connection, feature, op, direction, status, outcome and time. A few hundred rows
     instead of every matching entry; None for filters by user or text, or of other kinds."""
     if record_filter.user_id is not None or record_filter.text or not set(record_filter.kinds) <= set(COUNTED_KINDS):
@@ -93,7 +97,7 @@ def window(log: EventLog, record_filter: RecordFilter, matches: Matches, offset:
            anchor: Anchor | None = None) -> list[dict[str, Any]]:
     """The records at positions ``offset`` … ``offset + limit - 1`` (0 = the oldest match), oldest first.
     ``anchor``: a record of an earlier window read against the same ``matches``."""
-    with derived.read_snapshot(derived.attach(log)) as conn:
+    with read_snapshot(derived.attach(log)) as conn:
         return _window(conn, record_filter, matches, offset, limit, anchor)
 
 
@@ -128,28 +132,33 @@ def _indexed_seqs(conn: sqlite3.Connection, record_filter: RecordFilter, matches
     from_end = matches.indexed - end
     if anchor is not None and _in_seq_order(record_filter) and abs(start - anchor.offset) < min(start, from_end):
         if start >= anchor.offset:
-            sql = f"SELECT seq FROM {entries} WHERE {where} AND seq >= ? ORDER BY seq LIMIT 1 OFFSET ?"
+            sql = f"SELECT rowid FROM {entries} WHERE {where} AND rowid >= ? ORDER BY rowid LIMIT 1 OFFSET ?"
             found = conn.execute(sql, [*params, anchor.seq, start - anchor.offset]).fetchone()
         else:
-            sql = f"SELECT seq FROM {entries} WHERE {where} AND seq < ? ORDER BY seq DESC LIMIT 1 OFFSET ?"
+            sql = f"SELECT rowid FROM {entries} WHERE {where} AND rowid < ? ORDER BY rowid DESC LIMIT 1 OFFSET ?"
             found = conn.execute(sql, [*params, anchor.seq, anchor.offset - start - 1]).fetchone()
         if found is not None:
-            rows = conn.execute(f"SELECT seq FROM {entries} WHERE {where} AND seq >= ? ORDER BY seq LIMIT ?",
+            rows = conn.execute(f"SELECT rowid FROM {entries} WHERE {where} AND rowid >= ? ORDER BY rowid LIMIT ?",
                                 [*params, found[0], end - start]).fetchall()
             return [seq for (seq,) in rows]
     if start >= from_end:  # nearer the newest end: read backwards from there
-        rows = conn.execute(f"SELECT seq FROM {entries} WHERE {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+        rows = conn.execute(f"SELECT rowid FROM {entries} WHERE {where} ORDER BY rowid DESC LIMIT ? OFFSET ?",
                             [*params, end - start, from_end]).fetchall()
         rows.reverse()
     else:
-        rows = conn.execute(f"SELECT seq FROM {entries} WHERE {where} ORDER BY seq LIMIT ? OFFSET ?",
+        rows = conn.execute(f"SELECT rowid FROM {entries} WHERE {where} ORDER BY rowid LIMIT ? OFFSET ?",
                             [*params, end - start, start]).fetchall()
     return [seq for (seq,) in rows]
 
 
 def _indexed_where(conn: sqlite3.Connection, record_filter: RecordFilter, through: int) -> tuple[str, list[object]]:
     """The filter over ``derived_entries`` up to ``through``; a ``since`` also bounds the seqs, from the
-    indexer's per-minute seq ranges, so that the older entries are never looked at."""
+    indexer's per-minute seq ranges, so that the older entries are never looked at. Over ``derived_text``
+    for kinds and free text alone, from the oldest entry on: the text of records retention dropped while
+    the indexer was stopped may linger there (``store.analytics.derived``)."""
+    if _text_alone(record_filter):
+        [(oldest,)] = conn.execute("SELECT MIN(seq) FROM derived_entries").fetchall()
+        return "derived_text MATCH ? AND rowid BETWEEN ? AND ?", [record_filter.text_query(), oldest or 0, through]
     where, params = record_filter.where(indexed=True)
     if not record_filter.since_ts:
         return f"+seq <= ? AND {where}", [through, *params]  # (+: not a reason to walk the rowids)
@@ -161,8 +170,19 @@ def _indexed_where(conn: sqlite3.Connection, record_filter: RecordFilter, throug
 def _in_seq_order(record_filter: RecordFilter) -> bool:
     """Whether the index ``_entries`` names holds the filter's matches in seq order (one kind, found by
     equality), so that a window can be read on from an anchor; the status index (a range of codes)
-    and free text would sort every match first."""
+    and free text joined with other filters would sort every match first."""
+    if _text_alone(record_filter):
+        return True
     return len(record_filter.kinds) == 1 and not record_filter.text and "status" not in _entries(record_filter)
+
+
+def _text_alone(record_filter: RecordFilter) -> bool:
+    """Whether the filter is free text within kinds and nothing else: the FTS index answers it alone, its
+    matches in seq order, the kinds being its columns."""
+    return bool(record_filter.text) and not (
+        record_filter.since_ts or record_filter.statuses or record_filter.outcomes or any(
+            getattr(record_filter, column) is not None
+            for column in ("connection_id", "feature_id", "user_id", "op_id", "direction")))
 
 
 def _entries(record_filter: RecordFilter) -> str:
@@ -170,7 +190,9 @@ def _entries(record_filter: RecordFilter) -> str:
     user's, the feature's, the connection's, the status's, or the kind's. Named rather than left to
     the planner, which without statistics (gathering them takes seconds on a large cache) takes the
     kind's for most filters and walks every entry of that kind. Free text alone is left to the planner:
-    it looks the FTS matches up by seq."""
+    it looks the FTS matches up by seq; free text alone is the FTS index's (``_text_alone``)."""
+    if _text_alone(record_filter):
+        return "derived_text"
     if record_filter.user_id is not None:
         return "derived_entries INDEXED BY derived_entries_user"
     if record_filter.feature_id is not None:

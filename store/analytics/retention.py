@@ -3,8 +3,9 @@
 The cursor is left alone: records dropped for age or size are not fetched again. Each chunk is its own
 short transaction, and one call does at most ``max_chunks`` of them, so a writer thread that trims
 between batches never holds up ingest for long; whatever is left is trimmed on the next call. Where the
-indexer has built derived data (``store.analytics.derived``), each chunk leaves it right after, so counts,
-search and the filtered log do not show records the cache no longer holds.
+indexer has built derived data (``store.analytics.derived``), only records it has entered go (their
+entries say what to take out of its counts), and each chunk leaves the derived data right after, so
+counts, search and the filtered log do not show records the cache no longer holds.
 """
 
 import math
@@ -61,8 +62,10 @@ def _drop_oldest(log: EventLog, count: int, before_ts: str | None) -> int:
             if went:
                 count_trim(log)
         return went
+    entered = derived.entered_through(log.path)  # read before the transaction: it only grows
     with write_transaction(conn):
-        dropped = conn.execute(f"SELECT seq, body FROM records WHERE seq IN ({oldest}) {before}", params).fetchall()
+        dropped = conn.execute(f"SELECT seq, body FROM records WHERE seq IN ({oldest}) {before} AND seq <= ?",
+                               (*params, entered)).fetchall()
         conn.executemany(f"DELETE FROM {table} WHERE seq = ?", [(seq,) for seq, _ in dropped])
         if dropped:
             count_trim(log)

@@ -21,6 +21,7 @@ from switchroom.store.analytics.retention import trim
 from switchroom.store.status_codes import status_class, status_key
 from switchroom.tui.indexing import IndexRunner
 from tests.support.seeded_records import START, records
+from tests.support.waiting import eventually_sync
 
 @pytest.fixture
 def log(tmp_path: Path) -> Iterator[EventLog]:
@@ -211,11 +212,10 @@ def test_the_runner_indexes_what_arrives_when_woken(log: EventLog) -> None:
     log.replicate(made[1000:], 2000)
     runner.wake()
     assert caught_up.wait(120)  # a safety net against a hang, not a timing check
+    attach(log)
+    eventually_sync(lambda: log.execute("SELECT COUNT(*) FROM derived_entries") == [(2000,)])  # entered behind
     runner.stop()
     assert reached == sorted(reached) and reached[-1] == 2000
-    attach(log)
-    [(entries,)] = log.execute("SELECT COUNT(*) FROM derived_entries")
-    assert entries == 2000
 
 
 def test_the_indexer_never_takes_the_caches_write_lock(log: EventLog) -> None:

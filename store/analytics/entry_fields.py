@@ -1,0 +1,90 @@
+"""A record's ``derived_entries`` row decoded straight from its text, its shape checked on the way.
+
+The indexer reads every record a cache holds. Parsing each into Python objects, checking it field by
+field (``store.record_shape.shaped``) and picking it apart was most of what counting it cost (figures:
+``docs/performance.md``); msgspec decodes the text into a Struct of only the fields the dashboard reads,
+each typed as ``record_shape`` wants it, so the check is done by the decoder in C and every other field
+is skipped unparsed.
+
+``entry_from_text`` answers None whenever the decoder refuses a record (a field of another type, a
+number past 64 bits, a kind the dashboard does not know): such a record is read the slow way
+(``store.analytics.derived.entry_of``), which also says which of its fields are bad. So the fast path only has to be right about the records it accepts: for those it
+gives exactly the entry the slow way gives (``tests/store/test_indexer_paths.py`` holds both to that).
+"""
+
+from types import NoneType
+from typing import Annotated, Any, Literal
+import sys
+
+import msgspec
+
+from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD, SCRIPT_RUN
+from switchroom.store.analytics.derived_counts import Entry
+from switchroom.store.record_shape import BAD, SHAPE, TYPES, is_number, is_timestamp
+
+_Integer = Annotated[int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1)]
+"""An integer SQLite holds; a larger one is read the slow way (orjson reads it as a real)."""
+_Number = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
+"""A finite number (``record_shape.is_number``); msgspec reads an integer as a real, as SQLite's REAL
+column stores it anyway."""
+_DECODED = {str: str, int: _Integer, bool: bool, dict: dict[str, msgspec.Raw]}
+"""The type each of ``record_shape.TYPES``'s types is decoded as (an object's values are left as text)."""
+
+
+class _ErrorFields(msgspec.Struct, gc=False):
+    """``record_shape.SHAPE['error']``."""
+
+    message: str | None = None
+    stack: str | None = None
+    line: _Integer | None = None
+    column: _Integer | None = None
+
+
+class _ConsoleLine(msgspec.Struct, gc=False):
+    """An item of ``record_shape.SHAPE['console']``."""
+
+    level: str | None = None
+    text: str | None = None
+
+
+class _Call(msgspec.Struct, gc=False):
+    """An item of ``record_shape.SHAPE['calls']``."""
+
+    kind: str | None = None
+    op_id: str | None = None
+    request_id: str | None = None
+    status_code: _Integer | None = None
+    api_call_id: _Integer | None = None
+
+
+_CHECKED: list[tuple[str, Any, Any]] = [
+    ("ts", str, msgspec.NODEFAULT),  # required; its pattern is checked after decoding (``is_timestamp``)
+    ("kind", Literal[KINDS], msgspec.NODEFAULT),
+    ("bad", NoneType, msgspec.field(default=None, name=BAD)),
+    ("error", _ErrorFields | None, None),
+    ("console", list[_ConsoleLine] | None, None),
+    ("calls", list[_Call] | None, None),
+    *((name, _Number | None, None) for name, check in SHAPE.items() if check is is_number),
+    *((name, _DECODED[next(t for t in types if t is not NoneType)] | None, None) for name, types in TYPES.items()),
+]
+_Fields = msgspec.defstruct("_Fields", _CHECKED, gc=False)
+assert {BAD if name == "bad" else name for name, _, _ in _CHECKED} == set(SHAPE) | set(TYPES), \
+    "every field record_shape checks is decoded, so that a record the decoder accepts is well formed"
+_decode = msgspec.json.Decoder(_Fields).decode
+
+
+def entry_from_text(seq: int, kind: str, text: str) -> Entry | None:
+    """``derived.entry_of(seq, kind, shaped(record_of(text)))`` for a well-formed record; None for any
+    record the decoder refuses, which the caller reads the slow way."""
+    try:
+        fields = _decode(text)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return None
+    if fields.kind != kind or not is_timestamp(fields.ts):
+        return None
+    latency = fields.latency_ms
+    if latency is None and kind == SCRIPT_RUN:
+        latency = fields.duration_ms
+    return (seq, fields.ts, kind, fields.direction, fields.connection_id, fields.feature_id, fields.user_id,
+            fields.op_id, fields.status_code, 1 if fields.skipped else 0, latency,
+            getattr(fields, OUTCOME_FIELD[kind]), fields.op)
