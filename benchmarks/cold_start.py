@@ -55,7 +55,8 @@ def signed(app: SwitchroomApp) -> bool:
     """Whether the screen says its figures are not whole yet: the pane's ``counting n / m`` (the summaries
     cover fewer records than the cache holds) or the status line's ``catching up`` (the cache holds fewer
     than the hub; within ``CATCHING_UP_SLACK`` seqs of its head it says ``live``)."""
-    return app.breakdown_view.counting or (app.replicator is not None and app.replicator.catching_up() is not None)
+    replicator = app.replicator
+    return app.query_one(BreakdownView).counting or (replicator is not None and replicator.catching_up() is not None)
 
 
 def progress(cache_dir: Path) -> tuple[int, int, int]:
