@@ -20,6 +20,7 @@ user's, so any of them is a starting point for one. ::
     text-muted = "#a8a8a8"     # skipped calls and secondary text
 """
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 import tomllib
@@ -44,16 +45,7 @@ class ThemeError(Exception):
 
 def load_theme(path: Path) -> Theme:
     """The theme in ``path``; ``ThemeError`` naming the file and every bad key when it is not one."""
-    try:
-        if not path.is_file() or path.stat().st_size > MAX_THEME_BYTES:  # a FIFO or /dev/zero: never read
-            raise ThemeError(f"{path}: not a theme file (a regular file of at most {MAX_THEME_BYTES >> 10} KiB)")
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ThemeError(f"{path}: cannot read the file: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ThemeError(f"{path}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise ThemeError(f"{path}: not valid TOML: nested too deeply") from None
+    raw = read_toml(path, _theme_text, ThemeError)
     problems = [f"{path}: {key}: {problem}" for key, value in raw.items() if (problem := _problem(key, value))]
     if "primary" not in raw:
         problems.append(f"{path}: primary: a theme needs at least its primary colour")
@@ -63,6 +55,25 @@ def load_theme(path: Path) -> Theme:
     if raw.get("boost"):  # Textual ignores ``boost`` when ``panel`` is given too; as a variable it always counts
         fields["variables"] = {"boost": fields.pop("boost"), **raw.get("variables", {})}
     return Theme(**fields)
+
+
+def _theme_text(path: Path) -> str:
+    if not path.is_file() or path.stat().st_size > MAX_THEME_BYTES:  # a FIFO or /dev/zero: never read
+        raise ThemeError(f"{path}: not a theme file (a regular file of at most {MAX_THEME_BYTES >> 10} KiB)")
+    return path.read_text(encoding="utf-8")
+
+
+def read_toml(path: Path, read_text: Callable[[Path], str], error: type[Exception]) -> dict[str, Any]:
+    """The TOML document ``read_text`` reads from ``path``; ``error``, naming the file, when it cannot be
+    read or is not TOML (``read_text`` may raise ``error`` itself, for a file it will not read)."""
+    try:
+        return tomllib.loads(read_text(path))
+    except OSError as exc:
+        raise error(f"{path}: cannot read the file: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise error(f"{path}: not valid TOML: nested too deeply") from None
 
 
 def _problem(key: str, value: Any) -> str | None:

@@ -30,12 +30,11 @@ from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 import os
 import stat
-import tomllib
 
 import msgspec
 import platformdirs
 
-from switchroom.themes import DEFAULT_THEME, ThemeError, load_themes
+from switchroom.themes import DEFAULT_THEME, ThemeError, load_themes, read_toml
 from switchroom.tui.keymap import KeyMap, check_action_id, check_clashes, parse_keys
 
 CONFIG_ENV = "SWITCHROOM_CONFIG"
@@ -111,16 +110,9 @@ def themes_dir(path: Path | None = None) -> Path:
 def load_config(path: Path | None = None) -> Config:
     """The settings in ``path`` (default: ``config_path()``); the defaults when there is no such file."""
     path = path or config_path()
-    try:
-        raw = tomllib.loads(_settings_text(path))
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return Config()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file: {exc.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except RecursionError:
-        raise ConfigError(f"{path}: not valid TOML: nested too deeply") from None
+    raw = read_toml(path, _settings_text, ConfigError)
     problems: list[str] = []
     config = _config(raw, problems)
     if problems:
