@@ -8,7 +8,6 @@ in ``docs/catalog.md``.
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 import asyncio
 import re
 import tomllib
@@ -18,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field as PydField, ValidationError, 
 from switchroom.hub.catalog import PLURALS, Catalog, feature_entries
 from switchroom.hub.resolution import value_problem
 from switchroom.hub.scripts import check_script
-from switchroom.protocol.catalog import Connection, Feature, FeatureOperation, Operation, OperationKind, Service
+from switchroom.protocol.catalog import (
+    Connection, ConnectionEntry, FeatureOperation, Operation, OperationKind, Service,
+)
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 SAMPLE_PREFIX = "sample:"
@@ -56,17 +57,6 @@ class ServiceEntry(BaseModel):
     triggers: list[Operation] = PydField(default_factory=list)
     queries: list[Operation] = PydField(default_factory=list)
     actions: list[Operation] = PydField(default_factory=list)
-
-
-class ConnectionEntry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str
-    description: str = ""
-    owner_service: str
-    features: list[Feature] = PydField(default_factory=list)
-    configuration: dict[str, Any] = PydField(default_factory=dict)
-    runtime_script: str | None = None
-    webhook_url: str | None = None
 
 
 class CatalogFile(BaseModel):

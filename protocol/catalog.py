@@ -76,8 +76,9 @@ class Feature(CatalogModel):
     actions: list[FeatureOperation] = PydField(default_factory=list)
 
 
-class Connection(ProtocolModel):
-    id: str
+class ConnectionEntry(CatalogModel):
+    """A connection as a catalog file describes it: everything but its id, the key it is filed under."""
+
     name: str
     description: str = ""
     owner_service: str
@@ -85,6 +86,14 @@ class Connection(ProtocolModel):
     configuration: dict[str, Any] = PydField(default_factory=dict)
     runtime_script: str | None = None
     webhook_url: str | None = None
+
+
+class Connection(ConnectionEntry):
+    """A connection of the hub's catalog: its file entry (``runtime_script`` holding the script's source
+    once read) and its id."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str
 
 
 class UserFeature(ProtocolModel):
