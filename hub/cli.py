@@ -16,6 +16,22 @@ from switchroom.hub.settings import DEMO_CATALOG, HubSettings, default_db, load_
 DEFAULT_PORT = 8470
 
 
+NUMBERS: tuple[tuple[str, float, str], ...] = (
+    ("--traffic-rate", 4.0, "demo requests per second (default: 4; 0 turns demo traffic off)"),
+    ("--user-rate-limit", 20.0, "Connect API runs per second allowed per user and connection, bursts of twice "
+                                "that (default: 20; 0 turns the limit off)"),
+    ("--poll-interval", 300.0, "seconds between polls of each trigger subscription (default: 300; 0 polls "
+                               "only on realtime notifications)"),
+    ("--script-time-limit", 10.0, "wall-time limit of one runtime-script run, in seconds (default: 10)"),
+    ("--request-timeout", 30.0, "seconds a client has to send a request's line and headers, and again its body, "
+                                "before the hub answers 408 and closes the connection (default: 30)"),
+    ("--unauthenticated-rate", 10.0, "Connect API calls without a valid service key recorded per second, all "
+                                     "callers together, bursts of twice that; past it they are answered 429 and "
+                                     "not recorded (default: 10; 0 records every one)"),
+)
+"""The hub's number options: flag, default, what it sets."""
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="switchroom-hub", description="Run the Switchroom platform.")
     parser.add_argument("command", nargs="?", default="serve", choices=["serve"], help="what to do (default: serve)")
@@ -31,23 +47,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", type=Path,
                         help="event log file (default: demo-hub.sqlite in the user data dir with --demo, "
                              "else ./hub.sqlite)")
-    parser.add_argument("--traffic-rate", type=float, default=4.0,
-                        help="demo requests per second (default: 4; 0 turns demo traffic off)")
-    parser.add_argument("--user-rate-limit", type=float, default=20.0,
-                        help="Connect API runs per second allowed per user and connection, bursts of twice "
-                             "that (default: 20; 0 turns the limit off)")
-    parser.add_argument("--poll-interval", type=float, default=300.0,
-                        help="seconds between polls of each trigger subscription (default: 300; 0 polls "
-                             "only on realtime notifications)")
-    parser.add_argument("--script-time-limit", type=float, default=10.0,
-                        help="wall-time limit of one runtime-script run, in seconds (default: 10)")
-    parser.add_argument("--request-timeout", type=float, default=30.0,
-                        help="seconds a client has to send a request's line and headers, and again its body, "
-                             "before the hub answers 408 and closes the connection (default: 30)")
-    parser.add_argument("--unauthenticated-rate", type=float, default=10.0,
-                        help="Connect API calls without a valid service key recorded per second, all callers "
-                             "together, bursts of twice that; past it they are answered 429 and not recorded "
-                             "(default: 10; 0 records every one)")
+    for flag, default, meaning in NUMBERS:
+        parser.add_argument(flag, type=float, default=default, help=meaning)
     return parser.parse_args(argv)
 
 
