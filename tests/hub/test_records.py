@@ -12,7 +12,7 @@ from switchroom.protocol.kinds import KINDS, LOG_STREAM_KINDS, OUTCOME_FIELD, RE
 from tests.support.hubproc import start_hub
 from tests.support.sample_services import SampleServices
 from tests.support.hub_calls import inbound, rerun, run_action, wait_bulk
-from tests.support.triggers import USER, add_item, notify, of, polls, start, wait_for
+from tests.support.triggers import failed_rain_alert_run, of, start, wait_for
 
 
 def test_every_kind_has_its_struct_and_one_stream() -> None:
@@ -35,11 +35,7 @@ def test_what_the_hub_writes_of_each_kind_decodes_into_its_struct(services: Samp
     the script's call), replayed (rerun records of phases requested and item)."""
     hub = start(services, tmp_path)
     try:
-        notify(hub, {"user_id": USER})
-        wait_for(hub.db, polls("rain-alert"))
-        add_item(services, "weather.rain_tomorrow", date="2001-01-01")  # the script throws on it
-        notify(hub, {"user_id": USER})
-        [run] = wait_for(hub.db, of("script_run", connection_id="rain-alert"))
+        run = failed_rain_alert_run(hub, services)
         answer = httpx.post(f"{hub.url}/v1/ops/replays", json={"trigger_event_id": run["trigger_event_id"]},
                             headers={"Authorization": f"Bearer {hub.token}", "Idempotency-Key": "k1"}, timeout=60)
         assert answer.status_code == 200, answer.text

@@ -11,7 +11,9 @@ import httpx
 from tests.support.hub_calls import rerun
 from tests.support.hubproc import RunningHub
 from tests.support.sample_services import SampleServices
-from tests.support.triggers import USER, add_item, key, notify, of, polls, records, start, wait_for
+from tests.support.triggers import (
+    USER, add_item, failed_rain_alert_run, key, notify, of, polls, records, start, wait_for,
+)
 
 Record = dict[str, Any]
 
@@ -26,11 +28,7 @@ def replay(hub: RunningHub, body: dict[str, Any], idempotency_key: str | None = 
 def test_a_failed_script_run_is_replayed_through_the_script(services: SampleServices, tmp_path: Path) -> None:
     hub = start(services, tmp_path)
     try:
-        notify(hub, {"user_id": USER})
-        wait_for(hub.db, polls("rain-alert"))
-        add_item(services, "weather.rain_tomorrow", date="2001-01-01")  # the script throws on it
-        notify(hub, {"user_id": USER})
-        [first] = wait_for(hub.db, of("script_run", connection_id="rain-alert"))
+        first = failed_rain_alert_run(hub, services)
         assert first["status"] == "error"
         seq = first["trigger_event_id"]
 

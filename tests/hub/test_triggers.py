@@ -12,7 +12,9 @@ import httpx
 
 from tests.support.sample_services import SampleServices
 from tests.support.streams import collect
-from tests.support.triggers import PHONE, USER, add_item, key, notify, of, polls, records, start, wait_for
+from tests.support.triggers import (
+    PHONE, USER, add_item, failed_rain_alert_run, key, notify, of, polls, records, start, wait_for,
+)
 
 
 def test_liked_video_search_and_texts_end_to_end(services: SampleServices, tmp_path: Path) -> None:
@@ -124,11 +126,7 @@ def test_polling_delivers_once_also_after_a_restart_and_webhooks_are_recorded(
 def test_a_script_that_throws_fails_with_its_line(services: SampleServices, tmp_path: Path) -> None:
     hub = start(services, tmp_path)
     try:
-        notify(hub, {"user_id": USER})
-        wait_for(hub.db, polls("rain-alert"))
-        add_item(services, "weather.rain_tomorrow", date="2001-01-01")  # a day no forecast covers
-        notify(hub, {"user_id": USER})
-        [run] = wait_for(hub.db, of("script_run", connection_id="rain-alert"))
+        run = failed_rain_alert_run(hub, services)
         assert run["status"] == "error"
         assert run["error"]["message"] == "TypeError: Cannot read properties of undefined (reading 'high_c')"
         assert run["error"]["line"] == 7

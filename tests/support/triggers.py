@@ -149,3 +149,14 @@ def add_item(services: SampleServices, trigger: str, **ingredients: Any) -> list
     added = services.post(service, f"/_events/{slug}", {"user_id": USER, "ingredients": ingredients}).json()["data"]
     assert added, "the service has no subscription of this user yet"
     return added
+
+
+def failed_rain_alert_run(hub: RunningHub, services: SampleServices) -> Record:
+    """The ``script_run`` of a rain-alert trigger event whose script throws: an item for a day no forecast
+    covers, announced by a realtime notification after the subscription's first poll."""
+    notify(hub, {"user_id": USER})
+    wait_for(hub.db, polls("rain-alert"))
+    add_item(services, "weather.rain_tomorrow", date="2001-01-01")
+    notify(hub, {"user_id": USER})
+    [run] = wait_for(hub.db, of("script_run", connection_id="rain-alert"))
+    return run
