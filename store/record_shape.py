@@ -23,6 +23,8 @@ from switchroom.protocol.kinds import KINDS, RECORD_TYPE
 BAD = "_bad"
 """The key under which ``shaped`` keeps a record's bad fields, as the hub sent them."""
 _TS = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?Z")
+TS_PATTERN = rf"^{_TS.pattern}\Z"
+"""``_TS`` for a decoder that searches (msgspec's ``Meta(pattern=…)``)."""
 TS_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z"
 """SQLite's ``GLOB`` for what ``_TS`` matches, near enough to pass over a ``ts`` of another shape."""
 

@@ -1,13 +1,14 @@
-"""Sums of the indexer's per-minute and per-hour counts over a window that starts at any ``ts``.
+"""Sums of the indexer's per-minute, ten-minute and hour counts over a window that starts at any ``ts``.
 
 A window ``[since, …)`` is read in parts: the records of its first minute from ``since`` on when
 ``since`` falls inside a minute (from ``derived_entries`` over that minute's seq range, or from the
-records themselves while the indexer has counted them but not yet entered them), then from
-``derived_counts`` the minutes up to the next whole ten minutes, the ten-minutes up to the next whole
-hour, and the hours from there: at most 9 + 5 rows, plus one an hour, per combination counted, all
-summed by one statement (``window_query``). Every record counted by the indexer is counted exactly once, so the sums equal a count over the records themselves
-(``seq <= through_seq``). Records past the indexer's cursor are not in them yet; ``through_seq`` says
-how far they go.
+records themselves while the indexer has counted them but not yet entered them), then the minutes up to
+the next whole ten minutes, the ten minutes up to the next whole hour, and the hours from there, of
+which the newest ten minutes and hour, not yet rolled up, are read as their minutes
+(``window_spans``): at most 9 + 5 rows, plus one an hour, plus the minutes since the last roll-up, per
+combination counted, all summed by one statement (``window_query``). Every record counted by the
+indexer is counted exactly once, so the sums equal a count over the records themselves (``seq <=
+through_seq``). Records past the indexer's cursor are not in them yet; ``through_seq`` says how far they go.
 """
 
 from collections.abc import Sequence
@@ -20,7 +21,8 @@ import orjson
 
 from switchroom.store.analytics.derived import ENTRIES_CURSOR, derived_cursor, entries_of, present
 from switchroom.store.transactions import read_snapshot
-from switchroom.store.analytics.derived_counts import COUNTED_KINDS, KEY_COLUMNS, tally
+from switchroom.store.analytics.derived_counts import (
+    COUNTED_KINDS, COUNTS, KEY_COLUMNS, MINUTES, WIDTH, rolled_up, tally_minutes)
 from switchroom.store.analytics.latency import BIN_SQL, BINS, COLUMNS as HIST, with_log2
 
 
@@ -70,27 +72,40 @@ def _window_sums(conn: sqlite3.Connection, since_ts: str | None, group: Sequence
 
 def window_query(conn: sqlite3.Connection, since_ts: str | None, group: Sequence[str], where: dict[str, Any],
                  latency: bool = True) -> tuple[str, list[Any]]:
-    """The one statement that sums a window's parts (its first minute's records, then its minutes,
-    ten-minutes and hours), grouped: SQLite adds them up, so Python sees one row a group. (Added up in
+    """The one statement that sums a window's parts (its first minute's records, then its rows of each
+    span: ``window_spans``), grouped: SQLite adds them up, so Python sees one row a group. (Added up in
     Python, row by row, they took a summary's thread most of its time, and the first screen waits for it.)"""
-    if since_ts is None:
-        parts = [counts_query("h", "", None, group, where, latency)]
-    else:
-        minute = since_ts[:16]
-        whole = set(since_ts[16:]) <= set(":0.Z")
-        first_minute = minute if whole else _next(minute, minutes=1)
-        first_ten = first_minute if first_minute.endswith("0") else _next(first_minute[:15] + "0", minutes=10)
-        first_hour = first_ten if first_ten.endswith(":00") else _next(first_ten[:13] + ":00", hours=1)
-        parts = [counts_query("m", first_minute, first_ten, group, where, latency),
-                 counts_query("t", first_ten[:15], first_hour[:15], group, where, latency),
-                 counts_query("h", first_hour[:13], None, group, where, latency)]
-        partial = None if whole else _partial_minute(conn, since_ts, group, where, latency)
+    parts = [counts_query(span, low, high, group, where, latency)
+             for span, low, high in window_spans(since_ts, *rolled_up(conn))]
+    if since_ts is not None and not set(since_ts[16:]) <= set(":0.Z"):
+        partial = _partial_minute(conn, since_ts, group, where, latency)
         parts += [partial] if partial is not None else []
     grouped = ", ".join(group)
     sums = "".join(f", SUM({h})" for h in HIST) if latency else ""
     sql = (f"SELECT {grouped + ',' if group else ''} SUM(count), MIN(first_ts), MAX(last_ts), MAX(last_seq){sums} "
            f"FROM ({' UNION ALL '.join(sql for sql, _ in parts)}) {'GROUP BY ' + grouped if group else ''}")
     return sql, [value for _, params in parts for value in params]
+
+
+def window_spans(since_ts: str | None, ten: str, hour: str) -> list[tuple[str, str, str | None]]:
+    """The rows a window from ``since_ts`` on is summed from, as (span, lowest bucket, bucket past the
+    last or None), each bucket read once: the minutes up to its first whole ten minutes, the ten minutes up
+    to its first whole hour, its whole hours; of these, only what is rolled up (before ``ten`` and
+    ``hour``, ``derived_counts.rolled_up``) in ten minutes and hours, the rest in minutes. The first,
+    partial minute is not among them (``_partial_minute``)."""
+    if since_ts is None:
+        return [("h", "", hour), ("t", hour, ten), ("m", ten, None)]
+    minute = since_ts[:16]
+    first_minute = minute if set(since_ts[16:]) <= set(":0.Z") else _next(minute, minutes=1)
+    first_ten = first_minute if first_minute.endswith("0") else _next(first_minute[:15] + "0", minutes=10)
+    first_hour = first_ten if first_ten.endswith(":00") else _next(first_ten[:13] + ":00", hours=1)
+    tens, hours = first_ten[:WIDTH["t"]], first_hour[:WIDTH["h"]]
+    if ten <= tens:  # nothing of the window rolled up yet
+        return [("m", first_minute, None)]
+    spans = [("m", first_minute, first_ten), ("m", ten, None)]
+    if hour > hours:
+        return [*spans, ("t", tens, first_hour[:WIDTH["t"]]), ("h", hours, hour), ("t", hour, ten)]
+    return [*spans, ("t", tens, ten)]
 
 
 def _next(bucket: str, **step: int) -> str:
@@ -102,11 +117,12 @@ def counts_query(span: str, low: str, high: str | None, group: Sequence[str], wh
                  latency: bool = True) -> tuple[str, list[Any]]:
     """The SQL (and parameters) of one span's rows with buckets in ``[low, high)``: the part of a
     window's query whose plan the benchmark shows."""
-    clauses = ["span = ?", "bucket >= ?", *(["bucket < ?"] if high else []), *(f"{c} = ?" for c in where)]
-    params = [span, low, *([high] if high else []), *where.values()]
+    clauses = [*(["span = ?"] if span != "m" else []), "bucket >= ?", *(["bucket < ?"] if high is not None else []),
+               *(f"{c} = ?" for c in where)]
+    params = [*([span] if span != "m" else []), low, *([high] if high is not None else []), *where.values()]
     columns = [*group, "count", "first_ts", "last_ts", "last_seq", *(HIST if latency else ())]
-    return (f"SELECT {', '.join(columns)} FROM derived_counts {_index_for(where)} WHERE {' AND '.join(clauses)}",
-            params)
+    table = MINUTES if span == "m" else f"{COUNTS} {_index_for(where)}"
+    return f"SELECT {', '.join(columns)} FROM {table} WHERE {' AND '.join(clauses)}", params
 
 
 def _index_for(where: dict[str, Any]) -> str:
@@ -154,12 +170,10 @@ def _partial_minute_of_records(conn: sqlite3.Connection, span: tuple[int, int], 
     rows shaped as ``counts_query``'s."""
     minute = since_ts[:16]
     entries, _ = entries_of(conn.execute("SELECT seq, kind, body FROM records WHERE seq BETWEEN ? AND ?", span)
-                            .fetchall())
-    wanted = [entry for entry in entries if entry[2] in COUNTED_KINDS and entry[1][:16] == minute
-              and entry[1] >= since_ts]
+                            .fetchall(), whole=False)
+    wanted = [entry for entry in entries if entry[1][:16] == minute and entry[1] >= since_ts]
     rows = []
-    tallies = tally(wanted, lambda ts: (("", ""),))  # one bucket: the minute's
-    for (_, _, *key), (count, first_ts, last_ts, last_seq, *histogram) in tallies.items():
+    for (_, *key), (count, first_ts, last_ts, last_seq, *histogram) in tally_minutes(wanted).items():
         values = dict(zip(KEY_COLUMNS, key, strict=True))
         if all(values[column] == value for column, value in where.items()):
             rows.append([*(values[column] for column in group), count, first_ts, last_ts, last_seq,

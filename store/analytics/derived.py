@@ -57,7 +57,7 @@ import uuid
 import orjson
 
 from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD, SCRIPT_RUN
-from switchroom.store.analytics.derived_counts import KEY_COLUMNS, Entry, apply, spans_of
+from switchroom.store.analytics.derived_counts import COUNTS, KEY_COLUMNS, MINUTES, WIDTH, Entry, add, take_out
 from switchroom.store.analytics.entry_fields import entry_from_text
 from switchroom.store.eventlog import EventLog, record_of
 from switchroom.store.log_layouts import INDEXED
@@ -71,7 +71,8 @@ CURSOR = "derived"
 ENTRIES_CURSOR = "entries"
 """How far ``derived_entries`` and ``derived_text`` have gone (never past ``CURSOR``, the counts')."""
 SUFFIX = "-derived"
-TABLES = ("derived_entries", "derived_text", "derived_counts", "derived_minutes", "derived_activity", "derived_bad")
+TABLES = ("derived_entries", "derived_text", MINUTES, COUNTS, "derived_rollups", "derived_minutes", "derived_activity",
+          "derived_bad")
 CHUNK = 5_000
 CACHE_KIB = 65_536
 """The indexer's page cache (SQLite's default is 2 MiB): each chunk of entries goes into five indexes at
@@ -84,9 +85,14 @@ _RECORD_FIELDS = ("ts", *INDEXED)
 """The fields an entry copies from its record, in ``entry_of``'s order."""
 ENTRY_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "op_id",
                  "status_code", "skipped", "latency_ms", "outcome", "op")
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 """Kept with the cache's id in ``derived_meta``: a derived file of another version is built afresh."""
 
+_COUNT_COLUMNS = ", ".join(
+    [*(f"{c} {'INTEGER' if c in ('status_code', 'skipped') else 'TEXT'} NOT NULL" for c in KEY_COLUMNS),
+     "count INTEGER NOT NULL", "first_ts TEXT NOT NULL", "last_ts TEXT NOT NULL", "last_seq INTEGER NOT NULL",
+     *(f"{h} INTEGER NOT NULL DEFAULT 0" for h in HIST)])
+"""The columns of a count row past its bucket (and span): its key, its tally and its latency histogram."""
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS derived_meta (key TEXT PRIMARY KEY, value TEXT)",
     "CREATE TABLE IF NOT EXISTS derived_cursors (name TEXT PRIMARY KEY, seq INTEGER NOT NULL)",
@@ -103,13 +109,13 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS derived_entries_user ON derived_entries (user_id, kind)",
     f"CREATE VIRTUAL TABLE IF NOT EXISTS derived_text USING fts5({', '.join(KINDS)}, content='', "
     "tokenize='unicode61 remove_diacritics 2', columnsize=0)",
-    "CREATE TABLE IF NOT EXISTS derived_counts (span TEXT NOT NULL, bucket TEXT NOT NULL, "
-    + "".join(f"{c} {'INTEGER' if c in ('status_code', 'skipped') else 'TEXT'} NOT NULL, " for c in KEY_COLUMNS)
-    + "count INTEGER NOT NULL, first_ts TEXT NOT NULL, last_ts TEXT NOT NULL, last_seq INTEGER NOT NULL, "
-    + "".join(f"{h} INTEGER NOT NULL DEFAULT 0, " for h in HIST)
-    + f"PRIMARY KEY (span, bucket, {', '.join(KEY_COLUMNS)})) WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS derived_counts_feature ON derived_counts (feature_id, span, bucket)",
-    "CREATE INDEX IF NOT EXISTS derived_counts_connection ON derived_counts (connection_id, span, bucket)",
+    f"CREATE TABLE IF NOT EXISTS {MINUTES} (bucket TEXT NOT NULL, {_COUNT_COLUMNS}, "
+    f"PRIMARY KEY (bucket, {', '.join(KEY_COLUMNS)})) WITHOUT ROWID",
+    f"CREATE TABLE IF NOT EXISTS {COUNTS} (span TEXT NOT NULL, bucket TEXT NOT NULL, {_COUNT_COLUMNS}, "
+    f"PRIMARY KEY (span, bucket, {', '.join(KEY_COLUMNS)})) WITHOUT ROWID",
+    f"CREATE INDEX IF NOT EXISTS derived_counts_feature ON {COUNTS} (feature_id, span, bucket)",
+    f"CREATE INDEX IF NOT EXISTS derived_counts_connection ON {COUNTS} (connection_id, span, bucket)",
+    "CREATE TABLE IF NOT EXISTS derived_rollups (span TEXT PRIMARY KEY, bucket TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS derived_minutes (bucket TEXT PRIMARY KEY, first_seq INTEGER NOT NULL, "
     "last_seq INTEGER NOT NULL) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS derived_activity (bucket TEXT NOT NULL, connection_id TEXT NOT NULL, "
@@ -138,8 +144,8 @@ def _attached(conn: sqlite3.Connection) -> bool:
 
 def present(conn: sqlite3.Connection) -> bool:
     """Whether ``conn`` (from ``attach``) sees derived tables: the indexer has run on this cache."""
-    return _attached(conn) and conn.execute(
-        "SELECT 1 FROM derived.sqlite_master WHERE name = 'derived_entries'").fetchone() is not None
+    return _attached(conn) and conn.execute(  # the newest of its tables: a file of an older version has none
+        "SELECT 1 FROM derived.sqlite_master WHERE name = 'derived_rollups'").fetchone() is not None
 
 
 def bad_records(conn: sqlite3.Connection) -> int:
@@ -213,11 +219,11 @@ class Indexer:
                 self._conn.execute(statement)
 
     def step(self, chunk: int = CHUNK) -> int:
-        """Count the next ``chunk`` records past the cursor (and note the bad ones); how many there were
-        (0: caught up). They are entered behind, by ``step_entries``."""
+        """Count the next ``chunk`` records past the cursor; how many there were (0: caught up). They are
+        entered behind, by ``step_entries``."""
         after = self.cursor()
         rows = self._rows(after, None, chunk)
-        entries, bad = entries_of(rows)
+        entries, _ = entries_of(rows, whole=False)
         with write_transaction(self._conn):
             if self.cursor() != after:  # another indexer of this cache got there first
                 return len(rows)
@@ -225,18 +231,16 @@ class Indexer:
             if not rows:
                 return 0
             kept = self._still_held(rows)
-            self._conn.executemany("INSERT OR REPLACE INTO derived_bad VALUES (?, ?)",
-                                   [(seq, fields) for seq, fields in bad if seq in kept])
-            apply(self._conn, [entry for entry in entries if entry[0] in kept], +1)
+            add(self._conn, [entry for entry in entries if entry[0] in kept])
             _set_cursor(self._conn, CURSOR, rows[-1][0])
         return len(rows)
 
     def step_entries(self, chunk: int = CHUNK) -> int:
-        """Enter the next ``chunk`` records the counts have reached: their ``derived_entries`` rows and
-        their search text; how many there were (0: the entries have caught up with the counts)."""
+        """Enter the next ``chunk`` records the counts have reached: their ``derived_entries`` rows, their
+        search text and which of them are bad; how many there were (0: the entries have caught up)."""
         after = self.cursor(ENTRIES_CURSOR)
         rows = self._rows(after, self.cursor(), chunk)
-        entries, _ = entries_of(rows)
+        entries, bad = entries_of(rows)
         texts = [(seq, kind, searchable_text(record_of(body))) for seq, kind, body in rows if kind in KINDS]
         with write_transaction(self._conn):
             if self.cursor(ENTRIES_CURSOR) != after:
@@ -244,6 +248,8 @@ class Indexer:
             if not rows:
                 return 0
             kept = self._still_held(rows)
+            self._conn.executemany("INSERT OR REPLACE INTO derived_bad VALUES (?, ?)",
+                                   [(seq, fields) for seq, fields in bad if seq in kept])
             self._conn.executemany(f"INSERT INTO derived_entries VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)})",
                                    [entry for entry in entries if entry[0] in kept])
             for kind in KINDS:
@@ -308,14 +314,16 @@ def _set_cursor(conn: sqlite3.Connection, name: str, seq: int) -> None:
                  (name, seq))
 
 
-def entries_of(rows: Sequence[tuple[int, str, str]]) -> tuple[list[Entry], list[tuple[int, str]]]:
+def entries_of(rows: Sequence[tuple[int, str, str]], whole: bool = True
+               ) -> tuple[list[Entry], list[tuple[int, str]]]:
     """The entries of records given as (seq, kind, text), and the (seq, names of bad fields) of those of
     the wrong shape. Each is decoded for its entry alone (``entry_fields``); one the decoder refuses is
-    parsed whole and ``shaped`` (a hub is untrusted input: a field of the wrong type is counted and left out)."""
+    parsed whole and ``shaped`` (a hub is untrusted input: a field of the wrong type is counted and left out).
+    Without ``whole``, only the fields of an entry are checked: the bad records found are only some of them."""
     entries: list[Entry] = []
     bad: list[tuple[int, str]] = []
     for seq, kind, body in rows:
-        entry = entry_from_text(seq, kind, body)
+        entry = entry_from_text(seq, kind, body, whole)
         if entry is None:
             record = record_of(body)
             kept = shaped(record)
@@ -433,13 +441,15 @@ def forget(conn: sqlite3.Connection, dropped: Sequence[tuple[int, str | None]], 
                           if kinds.get(seq) == kind and body is not None])
     conn.executemany("DELETE FROM derived_entries WHERE seq = ?", [(seq,) for seq in indexed])
     conn.executemany("DELETE FROM derived_bad WHERE seq = ?", [(seq,) for seq in indexed])
-    apply(conn, entries, -1)
+    take_out(conn, entries)
     if oldest is None:
         conn.execute("DELETE FROM derived_minutes")
         return
     seq, ts = oldest
     conn.execute("DELETE FROM derived_minutes WHERE last_seq < ?", (seq,))
     conn.execute("UPDATE derived_minutes SET first_seq = ? WHERE first_seq < ?", (seq, seq))
-    for span, bucket in spans_of(ts):  # what was seen first in the oldest buckets has gone
-        conn.execute("UPDATE derived_counts SET first_ts = ? WHERE span = ? AND bucket <= ? AND first_ts < ?",
-                     (ts, span, bucket, ts))
+    # what was seen first in the oldest buckets has gone
+    conn.execute(f"UPDATE {MINUTES} SET first_ts = ? WHERE bucket <= ? AND first_ts < ?", (ts, ts[:WIDTH['m']], ts))
+    for span in ("t", "h"):
+        conn.execute(f"UPDATE {COUNTS} SET first_ts = ? WHERE span = ? AND bucket <= ? AND first_ts < ?",
+                     (ts, span, ts[:WIDTH[span]], ts))

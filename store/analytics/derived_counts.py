@@ -1,8 +1,20 @@
-"""The indexer's counts: records tallied per minute, ten minutes and hour, added as records are
-indexed and taken out as retention drops them (``store.analytics.derived`` keeps the tables, ``store.analytics.aggregates``
-reads them)."""
+"""The indexer's counts: records tallied per minute as they are counted, rolled up into ten minutes and
+hours in SQL once those are over, and taken out as retention drops records (``store.analytics.derived``
+keeps the tables, ``store.analytics.aggregates`` reads them).
 
-from collections.abc import Callable, Iterable, Sequence
+Python tallies each record once, into its minute (``tally_minutes``), and writes a chunk's minutes to
+``derived_minute_counts``, a table with no index but its key, which minute rows arrive at in order.
+Ten minutes are summed from their minutes by one ``INSERT … SELECT … GROUP BY`` when the counted records
+have moved past them, and hours from their ten-minutes likewise (``roll_up``); ``derived_rollups`` keeps
+the first ten minutes and the first hour not yet rolled up. A record counted late, into a minute whose ten
+minutes (or hour) is already rolled up, is added to those rows too (``add``). So a bucket of each span is
+either whole or absent, and a window reads the minutes past the last rolled-up ten minutes
+(``rolled_up``, ``store.analytics.aggregates``). Counting each record once instead of three times, and
+writing no ten-minute or hour row twice, is what lets counting keep pace with copying (figures:
+``docs/performance.md``).
+"""
+
+from collections.abc import Iterable, Sequence
 from typing import Any
 import sqlite3
 
@@ -12,104 +24,174 @@ from switchroom.store.status_codes import is_failure
 
 COUNTED_KINDS = (API_CALL, SCRIPT_RUN)
 KEY_COLUMNS = ("kind", "connection_id", "feature_id", "op_id", "direction", "status_code", "skipped", "outcome", "op")
-"""The columns a ``derived_counts`` row is counted by, besides its span and bucket. Missing values are
-stored as '' (text) and 0 (status: no answer; skipped: no), so that they can be part of the key."""
+"""The columns a count row is counted by, besides its bucket. Missing values are stored as '' (text) and
+0 (status: no answer; skipped: no), so that they can be part of the key."""
 Entry = tuple[Any, ...]
 """A row of ``derived_entries``: seq, ts, kind, direction, connection_id, feature_id, user_id, op_id,
 status_code, skipped, latency_ms, outcome, op (``store.derived.ENTRY_COLUMNS``)."""
+Tallies = dict[tuple[Any, ...], list[Any]]
+"""(bucket, *key) → [count, first ts, last ts, last seq, *histogram]."""
 
-_COUNT_COLUMNS = ("span", "bucket", *KEY_COLUMNS, "count", "first_ts", "last_ts", "last_seq", *HIST)
-_ADD_COUNTS = (
-    f"INSERT INTO derived_counts ({', '.join(_COUNT_COLUMNS)}) VALUES ({', '.join('?' for _ in _COUNT_COLUMNS)}) "
+MINUTES, COUNTS = "derived_minute_counts", "derived_counts"
+"""Minute rows, and ten-minute ('t') and hour ('h') rows (``span``)."""
+WIDTH = {"m": 16, "t": 15, "h": 13}
+"""The length of a bucket of each span: the ``ts`` prefix it is named by."""
+
+_VALUES = ("count", "first_ts", "last_ts", "last_seq", *HIST)
+_MERGE = (
     "ON CONFLICT DO UPDATE SET count = count + excluded.count, first_ts = MIN(first_ts, excluded.first_ts), "
     "last_ts = MAX(last_ts, excluded.last_ts), last_seq = MAX(last_seq, excluded.last_seq), "
     + ", ".join(f"{h} = {h} + excluded.{h}" for h in HIST)
 )
-_KEY_MATCH = " AND ".join(f"{c} = ?" for c in ("span", "bucket", *KEY_COLUMNS))
-_SUBTRACT_COUNTS = (
-    "UPDATE derived_counts SET count = count - ?, " + ", ".join(f"{h} = {h} - ?" for h in HIST)
-    + f" WHERE {_KEY_MATCH}"
-)
+_ADD_MINUTES = (f"INSERT INTO {MINUTES} (bucket, {', '.join(KEY_COLUMNS + _VALUES)}) "
+                f"VALUES ({', '.join('?' for _ in range(1 + len(KEY_COLUMNS) + len(_VALUES)))}) {_MERGE}")
+_ADD_COUNTS = (f"INSERT INTO {COUNTS} (span, bucket, {', '.join(KEY_COLUMNS + _VALUES)}) "
+               f"VALUES ({', '.join('?' for _ in range(2 + len(KEY_COLUMNS) + len(_VALUES)))}) {_MERGE}")
+_SUMS = ("SUM(count), MIN(first_ts), MAX(last_ts), MAX(last_seq), " + ", ".join(f"SUM({h})" for h in HIST))
+_ROLL_UP = {
+    "t": (f"INSERT INTO {COUNTS} (span, bucket, {', '.join(KEY_COLUMNS + _VALUES)}) "
+          f"SELECT 't', substr(bucket, 1, {WIDTH['t']}), {', '.join(KEY_COLUMNS)}, {_SUMS} FROM {MINUTES} "
+          f"WHERE bucket >= ? AND bucket < ? GROUP BY 2, {', '.join(KEY_COLUMNS)} {_MERGE}"),
+    "h": (f"INSERT INTO {COUNTS} (span, bucket, {', '.join(KEY_COLUMNS + _VALUES)}) "
+          f"SELECT 'h', substr(bucket, 1, {WIDTH['h']}), {', '.join(KEY_COLUMNS)}, {_SUMS} FROM {COUNTS} "
+          f"WHERE span = 't' AND bucket >= ? AND bucket < ? GROUP BY 2, {', '.join(KEY_COLUMNS)} {_MERGE}"),
+}
+_KEY_MATCH = " AND ".join(f"{c} = ?" for c in ("bucket", *KEY_COLUMNS))
+_SUBTRACT = f"SET count = count - ?, {', '.join(f'{h} = {h} - ?' for h in HIST)}"
 _ADD_ACTIVITY = (
     "INSERT INTO derived_activity (bucket, connection_id, calls, errors, script_runs, script_failures) "
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET calls = calls + excluded.calls, "
     "errors = errors + excluded.errors, script_runs = script_runs + excluded.script_runs, "
     "script_failures = script_failures + excluded.script_failures"
 )
+_ADD_MINUTE_SEQS = (
+    "INSERT INTO derived_minutes (bucket, first_seq, last_seq) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
+    "first_seq = MIN(first_seq, excluded.first_seq), last_seq = MAX(last_seq, excluded.last_seq)"
+)
 
 
 def count_key(entry: Entry) -> tuple[Any, ...]:
-    """An entry's ``KEY_COLUMNS`` values as ``derived_counts`` stores them (no NULLs)."""
+    """An entry's ``KEY_COLUMNS`` values as the count tables store them (no NULLs)."""
     _, _, kind, direction, connection_id, feature_id, _, op_id, status_code, skipped, _, outcome, op = entry
     return (kind, connection_id or "", feature_id or "", op_id or "", direction or "", status_code or 0,
             skipped, outcome or "", op or "")
 
 
-def tally(entries: Iterable[Entry], buckets: Callable[[str], Iterable[tuple[str, str]]]
-          ) -> dict[tuple[Any, ...], list[Any]]:
-    """Entries counted by (span, bucket, *key): [count, first ts, last ts, last seq, *histogram]."""
-    tallies: dict[tuple[Any, ...], list[Any]] = {}
+def tally_minutes(entries: Iterable[Entry]) -> Tallies:
+    """The api_calls and script runs among ``entries`` counted by (minute, *key). An entry without a
+    ``ts`` (its record had none, or a bad one) belongs to no minute: it is left out."""
+    tallies: Tallies = {}
+    find = tallies.get
     empty = [0] * BINS
     for entry in entries:
-        if entry[2] not in COUNTED_KINDS:
+        ts = entry[1]
+        if not ts or entry[2] not in COUNTED_KINDS:
             continue
-        seq, ts = entry[0], entry[1]
-        key = count_key(entry)
-        slot = 4 + bin_of(entry[10])
-        for bucket in buckets(ts):
-            found = tallies.get((*bucket, *key))
-            if found is None:
-                found = tallies[(*bucket, *key)] = [0, ts, ts, seq, *empty]
-            found[0] += 1
-            if ts < found[1]:
-                found[1] = ts
-            if ts > found[2]:
-                found[2] = ts
-            if seq > found[3]:
-                found[3] = seq
-            found[slot] += 1
+        seq = entry[0]
+        key = (ts[:16], *count_key(entry))
+        found = find(key)
+        if found is None:
+            found = tallies[key] = [0, ts, ts, seq, *empty]
+        elif ts < found[1]:
+            found[1] = ts
+        elif ts > found[2]:
+            found[2] = ts
+        if seq > found[3]:
+            found[3] = seq
+        found[0] += 1
+        found[4 + bin_of(entry[10])] += 1
     return tallies
 
 
-def spans_of(ts: str) -> tuple[tuple[str, str], ...]:
-    """The buckets a record is counted in: its minute, its ten minutes and its hour (``ts`` prefixes)."""
-    return ("m", ts[:16]), ("t", ts[:15]), ("h", ts[:13])
+def rolled_up(conn: sqlite3.Connection) -> tuple[str, str]:
+    """The first ten minutes and the first hour not yet rolled up ('' before any): every bucket before
+    them is in ``derived_counts``, whole; none from them on is."""
+    found = dict(conn.execute("SELECT span, bucket FROM derived_rollups").fetchall())
+    return found.get("t", ""), found.get("h", "")
 
 
-def apply(conn: sqlite3.Connection, entries: Sequence[Entry], sign: int) -> None:
-    """Add entries to the aggregates (``sign`` +1), or take them out (-1), inside the caller's transaction.
-    An entry without a ``ts`` (its record had none, or a bad one) belongs to no minute: it is left out."""
-    entries = [entry for entry in entries if entry[1]]
-    tallies = tally(entries, spans_of)
-    if sign > 0:
-        conn.executemany(_ADD_COUNTS, [(*key, *value) for key, value in tallies.items()])
-    else:
-        conn.executemany(_SUBTRACT_COUNTS, [(value[0], *value[4:], *key) for key, value in tallies.items()])
-        conn.executemany(f"DELETE FROM derived_counts WHERE {_KEY_MATCH} AND count <= 0", list(tallies))
-    activity = _activity(entries)
-    conn.executemany(_ADD_ACTIVITY, [(*key, *(sign * n for n in value)) for key, value in activity.items()])
-    if sign < 0:
-        conn.executemany("DELETE FROM derived_activity WHERE bucket = ? AND connection_id = ? AND calls <= 0 "
-                         "AND script_runs <= 0", list(activity))
-    seqs = _minute_seqs(entries)
-    if sign > 0:
-        conn.executemany(
-            "INSERT INTO derived_minutes (bucket, first_seq, last_seq) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET "
-            "first_seq = MIN(first_seq, excluded.first_seq), last_seq = MAX(last_seq, excluded.last_seq)",
-            [(bucket, low, high) for bucket, (low, high) in seqs.items()])
+def add(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
+    """Count entries (in seq order) into the aggregates, inside the caller's transaction, and roll up
+    the ten minutes and hours the counted records have moved past."""
+    tallies = tally_minutes(entries)
+    conn.executemany(_ADD_MINUTES, [(*key, *value) for key, value in tallies.items()])
+    conn.executemany(_ADD_COUNTS, [(span, *key, *value) for (span, key), value in _late(conn, tallies).items()])
+    _add_activity(conn, tallies, +1)
+    conn.executemany(_ADD_MINUTE_SEQS, [(bucket, low, high) for bucket, (low, high) in _minute_seqs(entries).items()])
+    if tallies:
+        roll_up(conn, max(minute for minute, *_ in tallies)[:WIDTH["t"]])
 
 
-def _activity(entries: Iterable[Entry]) -> dict[tuple[str, str], list[int]]:
-    """(minute, connection) → [inbound calls, inbound failures, script runs, script failures]."""
+def roll_up(conn: sqlite3.Connection, open_ten: str) -> None:
+    """Roll up every ten minutes before ``open_ten`` not yet rolled up, and then every hour before it."""
+    ten, hour = rolled_up(conn)
+    if open_ten <= ten:
+        return
+    conn.execute(_ROLL_UP["t"], (ten, open_ten))
+    open_hour = open_ten[:WIDTH["h"]]
+    if open_hour > hour:
+        conn.execute(_ROLL_UP["h"], (hour, open_hour))
+    conn.executemany("INSERT OR REPLACE INTO derived_rollups (span, bucket) VALUES (?, ?)",
+                     [("t", open_ten), ("h", max(open_hour, hour))])
+
+
+def take_out(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
+    """Take counted entries out of the aggregates (retention dropped their records), inside the caller's
+    transaction: out of their minutes, and of their ten minutes and hours where those are rolled up."""
+    tallies = tally_minutes(entries)
+    _subtract(conn, MINUTES, "", list(tallies.items()))
+    late = _late(conn, tallies)
+    for span in ("t", "h"):
+        _subtract(conn, COUNTS, f"span = '{span}' AND ", [(key, value) for (of, key), value in late.items() if of == span])
+    activity = _add_activity(conn, tallies, -1)
+    conn.executemany("DELETE FROM derived_activity WHERE bucket = ? AND connection_id = ? AND calls <= 0 "
+                     "AND script_runs <= 0", list(activity))
+
+
+def _subtract(conn: sqlite3.Connection, table: str, span: str, tallies: list[tuple[tuple[Any, ...], list[Any]]]
+              ) -> None:
+    """Take ``tallies`` ((bucket, *key) → value) out of ``table``'s rows (of the span ``span`` names), and
+    drop the rows left with nothing counted."""
+    conn.executemany(f"UPDATE {table} {_SUBTRACT} WHERE {span}{_KEY_MATCH}",
+                     [(value[0], *value[4:], *key) for key, value in tallies])
+    conn.executemany(f"DELETE FROM {table} WHERE {span}{_KEY_MATCH} AND count <= 0", [key for key, _ in tallies])
+
+
+def _late(conn: sqlite3.Connection, tallies: Tallies) -> dict[tuple[str, tuple[Any, ...]], list[Any]]:
+    """The part of minute tallies that falls in ten minutes and hours already rolled up, summed per
+    (span, (bucket, *key)) of those spans."""
+    ten, hour = rolled_up(conn)
+    late: dict[tuple[str, tuple[Any, ...]], list[Any]] = {}
+    for (minute, *key), value in tallies.items():
+        for span, closed in (("t", ten), ("h", hour)):
+            bucket = minute[:WIDTH[span]]
+            if bucket < closed:
+                _merge(late, (span, (bucket, *key)), value)
+    return late
+
+
+def _merge(into: dict[Any, list[Any]], key: Any, value: list[Any]) -> None:
+    found = into.get(key)
+    if found is None:
+        into[key] = list(value)
+        return
+    found[0] += value[0]
+    found[1], found[2], found[3] = min(found[1], value[1]), max(found[2], value[2]), max(found[3], value[3])
+    found[4:] = [a + b for a, b in zip(found[4:], value[4:])]
+
+
+def _add_activity(conn: sqlite3.Connection, tallies: Tallies, sign: int) -> dict[tuple[str, str], list[int]]:
+    """Add (``sign`` +1) or take out (-1) the tallies' inbound calls, inbound failures, script runs and
+    script failures per (minute, connection); those sums."""
     activity: dict[tuple[str, str], list[int]] = {}
-    for entry in entries:
-        kind, direction = entry[2], entry[3]
+    for (minute, kind, connection_id, _, _, direction, status_code, skipped, outcome, _), value in tallies.items():
         if not (kind == SCRIPT_RUN or (kind == API_CALL and direction == "inbound")):
             continue
-        counts = activity.setdefault((entry[1][:16], entry[4] or ""), [0, 0, 0, 0])
+        counts = activity.setdefault((minute, connection_id), [0, 0, 0, 0])
         column = 0 if kind == API_CALL else 2
-        counts[column] += 1
-        counts[column + 1] += is_failure(kind, entry[8], entry[9], entry[11])
+        counts[column] += value[0]
+        counts[column + 1] += value[0] if is_failure(kind, status_code, skipped, outcome) else 0
+    conn.executemany(_ADD_ACTIVITY, [(*key, *(sign * n for n in value)) for key, value in activity.items()])
     return activity
 
 
@@ -117,5 +199,6 @@ def _minute_seqs(entries: Iterable[Entry]) -> dict[str, list[int]]:
     """Each minute's first and last seq among ``entries``, which are in seq order (as the indexer reads them)."""
     seqs: dict[str, list[int]] = {}
     for entry in entries:
-        seqs.setdefault(entry[1][:16], [entry[0], 0])[1] = entry[0]
+        if entry[1]:
+            seqs.setdefault(entry[1][:16], [entry[0], 0])[1] = entry[0]
     return seqs

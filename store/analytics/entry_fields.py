@@ -20,7 +20,8 @@ import msgspec
 
 from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD, SCRIPT_RUN
 from switchroom.store.analytics.derived_counts import Entry
-from switchroom.store.record_shape import BAD, SHAPE, TYPES, is_number, is_timestamp
+from switchroom.store.log_layouts import INDEXED
+from switchroom.store.record_shape import BAD, SHAPE, TS_PATTERN, TYPES, is_number, is_timestamp
 
 _Integer = Annotated[int, msgspec.Meta(ge=-(1 << 63), le=(1 << 63) - 1)]
 """An integer SQLite holds; a larger one is read the slow way (orjson reads it as a real)."""
@@ -72,15 +73,26 @@ assert {BAD if name == "bad" else name for name, _, _ in _CHECKED} == set(SHAPE)
     "every field record_shape checks is decoded, so that a record the decoder accepts is well formed"
 _decode = msgspec.json.Decoder(_Fields).decode
 
+_ENTRY_FIELDS = {"ts", "kind", *INDEXED, "duration_ms", *OUTCOME_FIELD.values(), "op"}
+_EntryFields = msgspec.defstruct(
+    "_EntryFields",
+    [("ts", Annotated[str, msgspec.Meta(pattern=TS_PATTERN)], msgspec.NODEFAULT),
+     *((name, *rest) for name, *rest in _CHECKED if name in _ENTRY_FIELDS - {"ts"})],
+    gc=False)
+_decode_entry = msgspec.json.Decoder(_EntryFields).decode
+"""The fields of an entry alone, for counting: a record these have the right types in is counted as it
+will be entered, whatever its other fields hold (which ``entry_from_text`` checks when entering it)."""
 
-def entry_from_text(seq: int, kind: str, text: str) -> Entry | None:
+
+def entry_from_text(seq: int, kind: str, text: str, whole: bool = True) -> Entry | None:
     """``derived.entry_of(seq, kind, shaped(record_of(text)))`` for a well-formed record; None for any
-    record the decoder refuses, which the caller reads the slow way."""
+    record the decoder refuses, which the caller reads the slow way. Without ``whole`` only the entry's
+    own fields are checked (and decoded): the record may be bad in others."""
     try:
-        fields = _decode(text)
+        fields = _decode(text) if whole else _decode_entry(text)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    if fields.kind != kind or not is_timestamp(fields.ts):
+    if fields.kind != kind or (whole and not is_timestamp(fields.ts)):
         return None
     latency = fields.latency_ms
     if latency is None and kind == SCRIPT_RUN:

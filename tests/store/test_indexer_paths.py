@@ -114,17 +114,31 @@ def counted_by_hand(made: list[dict[str, object]]) -> Counter[tuple[object, ...]
 
 
 def counted_by_indexer(log: EventLog, span: str = "m") -> Counter[tuple[object, ...]]:
-    rows = log.execute("SELECT bucket, kind, connection_id, feature_id, op, direction, status_code, skipped, outcome, "
-                       "SUM(count) FROM derived_counts WHERE span = ? GROUP BY bucket, kind, connection_id, feature_id, "
-                       "op, direction, status_code, skipped, outcome", (span,))
+    """The indexer's rows of a span: minutes ('m'), ten minutes ('t') or hours ('h')."""
+    table, where = ("derived_minute_counts", "") if span == "m" else ("derived_counts", f"WHERE span = '{span}'")
+    rows = log.execute(f"SELECT bucket, kind, connection_id, feature_id, op, direction, status_code, skipped, outcome, "
+                       f"SUM(count) FROM {table} {where} GROUP BY bucket, kind, connection_id, feature_id, "
+                       "op, direction, status_code, skipped, outcome")
     return Counter({tuple(row[:-1]): row[-1] for row in rows})
 
 
-def by_hour(counts: Counter[tuple[object, ...]]) -> Counter[tuple[object, ...]]:
-    hours: Counter[tuple[object, ...]] = Counter()
+def assert_counted(log: EventLog, expected: Counter[tuple[object, ...]]) -> None:
+    """The indexer's minutes hold ``expected``, and its ten minutes and hours, where rolled up, their sums."""
+    assert counted_by_indexer(log, "m") == expected
+    rolled = dict(log.execute("SELECT span, bucket FROM derived_rollups"))
+    assert rolled["t"] > rolled["h"] > min(str(key[0]) for key in expected), "the records span hours, most rolled up"
+    assert counted_by_indexer(log, "t") == rolled_up_from(expected, "t", rolled["t"])
+    assert counted_by_indexer(log, "h") == rolled_up_from(expected, "h", rolled["h"])
+
+
+def rolled_up_from(counts: Counter[tuple[object, ...]], span: str, before: str) -> Counter[tuple[object, ...]]:
+    """Minute counts summed by the buckets of ``span`` ('t' or 'h') that come before ``before``."""
+    width = {"t": 15, "h": 13}[span]
+    summed: Counter[tuple[object, ...]] = Counter()
     for (bucket, *key), count in counts.items():
-        hours[(str(bucket)[:13], *key)] += count
-    return hours
+        if str(bucket)[:width] < before:
+            summed[(str(bucket)[:width], *key)] += count
+    return summed
 
 
 def test_the_fast_decoding_gives_each_well_formed_record_the_entry_the_slow_way_does() -> None:
@@ -154,8 +168,7 @@ def test_counts_equal_a_count_by_hand_bad_fields_and_trigger_polls_included(log:
     stored(log, made)
     index(log)
     expected = counted_by_hand(made)
-    assert counted_by_indexer(log, "m") == expected
-    assert counted_by_indexer(log, "h") == by_hour(expected)
+    assert_counted(log, expected)
     polls = sum(n for key, n in expected.items() if key[1] == "api_call" and key[4] == "trigger")
     assert polls and polls < sum(n for key, n in expected.items() if key[1] == "api_call")
     bad = {seq for (seq,) in log.execute("SELECT seq FROM derived_bad")}
@@ -179,6 +192,29 @@ def test_a_breakdown_read_before_the_records_are_entered_counts_every_record(log
         assert {code.key: code.count for code in feature_breakdown(log, "glow", since).codes} == expected
 
 
+@pytest.mark.parametrize("since", ["2026-11-26T10:17:43.210Z", "2026-11-26T11:00:00.000Z", None])
+def test_records_counted_late_are_counted_in_ten_minutes_and_hours_already_rolled_up(log: EventLog,
+                                                                                      since: str | None) -> None:
+    """A hub's records come in seq order, their times only nearly so: one stamped an hour before the
+    newest counted lands in a ten minutes and an hour already summed from their minutes."""
+    made = made_records(3000, odd=False)
+    rng = random.Random(5)
+    for record in made[::7]:
+        record["ts"] = iso_timestamp(datetime.fromisoformat(str(record["ts"])) - timedelta(minutes=rng.randint(5, 70)))
+    stored(log, made)
+    indexer = Indexer(log.path)
+    try:
+        while indexer.step(300):
+            pass
+    finally:
+        indexer.close()
+        attach(log)
+    assert_counted(log, counted_by_hand(made))
+    expected = Counter(status_key(r.get("status_code"), bool(r.get("skipped"))) for r in made
+                       if r["kind"] == "api_call" and r["feature_id"] == "glow" and (since is None or r["ts"] >= since))
+    assert {code.key: code.count for code in feature_breakdown(log, "glow", since).codes} == expected
+
+
 def test_retention_drops_only_records_the_indexer_has_entered(log: EventLog) -> None:
     """Their entries say what to take out of the counts; a record counted but not yet entered stays."""
     made = made_records(3000)
@@ -196,8 +232,7 @@ def test_retention_takes_the_dropped_records_out_of_the_counts(log: EventLog) ->
     dropped = trim(log, older_than=cutoff, chunk=500)
     kept = [r for r in made if int(r["seq"]) > dropped]
     assert dropped and all(str(r["ts"]) >= cutoff for r in kept if isinstance(r["ts"], str) and r["ts"][:4] == "2026")
-    assert counted_by_indexer(log, "m") == counted_by_hand(kept)
-    assert counted_by_indexer(log, "h") == by_hour(counted_by_hand(kept))
+    assert_counted(log, counted_by_hand(kept))
 
 
 def matching_by_hand(made: list[dict[str, object]], word: str, kinds: tuple[str, ...]) -> list[int]:
