@@ -10,7 +10,7 @@ it does not expect: a status code of ``"abc"``, a ``ts`` of ``12345``, a latency
 A record of a kind the dashboard does not know is bad too (field ``kind``): it is counted, not shown.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 import math
@@ -23,8 +23,7 @@ from switchroom.protocol.kinds import KINDS, RECORD_TYPE
 BAD = "_bad"
 """The key under which ``shaped`` keeps a record's bad fields, as the hub sent them."""
 _TS = re.compile(r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?Z")
-TS_PATTERN = rf"^{_TS.pattern}\Z"
-"""``_TS`` for a decoder that searches (msgspec's ``Meta(pattern=…)``)."""
+_TS_LINES = re.compile(rf"(?:{_TS.pattern}\n)*{_TS.pattern}")
 TS_GLOB = "[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]*Z"
 """SQLite's ``GLOB`` for what ``_TS`` matches, near enough to pass over a ``ts`` of another shape."""
 
@@ -49,6 +48,15 @@ def is_timestamp(value: Any) -> bool:
     (minute, hour) and compared as text, so it must have that shape and end in ``Z``. (Its digits are in
     range; a day past its month's end passes, and is only ever a bucket's name: ``moment`` parses.)"""
     return type(value) is str and _TS.fullmatch(value) is not None
+
+
+def all_timestamps(values: Sequence[str]) -> bool:
+    """Whether every one of ``values`` (strings) ``is_timestamp``: one pattern over them all, a line each
+    (a value with a line break in it is more than one line, so is refused by the count)."""
+    if not values:
+        return True
+    lines = "\n".join(values)
+    return lines.count("\n") == len(values) - 1 and _TS_LINES.fullmatch(lines) is not None
 
 
 def moment(ts: str) -> datetime | None:

@@ -100,8 +100,8 @@ class SwitchroomApp(App[None]):
         """The first screen's summaries, read while the app is imported and made (the hub has not answered yet)."""
         self.alert = ErrorRateAlert(self.config.alert.error_rate, self.config.alert.min_calls)
         self.indexer: IndexRunner | None = None
-        self.bad_records = 0
-        """Records of the wrong shape in the cache, as the summaries last counted them."""
+        self.bad_records = (0, False)
+        """Records of the wrong shape in the cache, as the summaries last counted them, and whether that is so far."""
         self.counting_sign = ""
         """``counting n / m`` while the summaries on screen leave out records the cache holds; else ''."""
         self.staleness = Staleness()
@@ -416,7 +416,7 @@ class SwitchroomApp(App[None]):
             self._show_summaries(self.panes[PANES[0].id], first.result())
 
     def _show_summaries(self, pane: PaneView, summaries: PaneSummaries) -> None:
-        self.bad_records = summaries.bad_records
+        self.bad_records = (summaries.bad_records, summaries.bad_records_so_far)
         sign = summaries.counting.sign()
         if summaries.window_end != self.view.window_end or sign != self.counting_sign:
             self.view.window_end, self.counting_sign = summaries.window_end, sign

@@ -71,6 +71,9 @@ class PaneSummaries:
     """The pane's own summaries (``PaneView.read_summaries``); None for a pane that shows none."""
     bad_records: int = 0
     """Records of the wrong shape the indexer has met (``store.record_shape``): counted, shown as bad."""
+    bad_records_so_far: bool = False
+    """Whether some records the cache holds are yet to be checked for their shape (the indexer checks
+    them as it enters them, behind the counts): ``bad_records`` may still grow."""
     counting: Counting = Counting(0, 0)
     """How far the summaries reach (read in the same snapshot), for a pane whose summaries are the
     indexer's counts; a pane that reads its summaries from the records reaches every record."""
@@ -97,9 +100,11 @@ def _pane_summaries(log: EventLog, view: ViewState, pane: "type[PaneView]", live
     now = end or iso_timestamp(datetime.now(UTC))
     ready = indexed(log)
     bad = derived.bad_records(derived.attach(log))
-    counting = Counting(derived.derived_cursor(log.conn) if ready else 0, log.head_seq())
+    head = log.head_seq()
+    counting = Counting(derived.derived_cursor(log.conn) if ready else 0, head)
+    checked = derived.derived_cursor(log.conn, derived.ENTRIES_CURSOR) if ready else 0
     window = Window(view.since_ts(datetime.fromisoformat(now)), now, focus, ready)
-    return PaneSummaries(end, pane.read_summaries(log, window), bad,
+    return PaneSummaries(end, pane.read_summaries(log, window), bad, checked < head,
                          counting if pane.COUNTED_BY_INDEXER else Counting(0, 0))
 
 

@@ -117,9 +117,10 @@ def counts_query(span: str, low: str, high: str | None, group: Sequence[str], wh
                  latency: bool = True) -> tuple[str, list[Any]]:
     """The SQL (and parameters) of one span's rows with buckets in ``[low, high)``: the part of a
     window's query whose plan the benchmark shows."""
-    clauses = [*(["span = ?"] if span != "m" else []), "bucket >= ?", *(["bucket < ?"] if high is not None else []),
-               *(f"{c} = ?" for c in where)]
-    params = [*([span] if span != "m" else []), low, *([high] if high is not None else []), *where.values()]
+    clauses = [*(["span = ?"] if span != "m" else ["ten >= ?", *(["ten <= ?"] if high is not None else [])]),
+               "bucket >= ?", *(["bucket < ?"] if high is not None else []), *(f"{c} = ?" for c in where)]
+    tens = [low[:WIDTH["t"]], *([high[:WIDTH["t"]]] if high is not None else [])]  # a minute row's key begins so
+    params = [*([span] if span != "m" else tens), low, *([high] if high is not None else []), *where.values()]
     columns = [*group, "count", "first_ts", "last_ts", "last_seq", *(HIST if latency else ())]
     table = MINUTES if span == "m" else f"{COUNTS} {_index_for(where)}"
     return f"SELECT {', '.join(columns)} FROM {table} WHERE {' AND '.join(clauses)}", params
@@ -138,7 +139,7 @@ def _index_for(where: dict[str, Any]) -> str:
 
 _KEY_SQL = {"kind": "kind", "status_code": "IFNULL(status_code, 0)", "skipped": "skipped",
             **{column: f"IFNULL({column}, '')" for column in KEY_COLUMNS if column not in ("kind", "status_code", "skipped")}}
-"""Each of ``KEY_COLUMNS`` as ``derived_counts`` stores it (``store.derived_counts.count_key``), from an entry."""
+"""Each of ``KEY_COLUMNS`` as ``derived_counts`` stores it (``derived_counts.tally_minutes``), from an entry."""
 
 
 def _partial_minute(conn: sqlite3.Connection, since_ts: str, group: Sequence[str], where: dict[str, Any],

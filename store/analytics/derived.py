@@ -15,14 +15,16 @@ the writer's transactions waited behind the indexer's: figures in ``docs/perform
   column filter, answered from the index alone (no look-up of each match's entry for its kind).
   Contentless (the text lives once, in ``records.body``), so deleting a row means handing FTS5 the
   same text again: retention does that through ``forget``.
-- ``derived_counts``: api_calls and script runs counted per minute (``span`` 'm'), per ten minutes
-  ('t') and per hour ('h') × kind × connection × feature × op id × direction × status × skipped ×
-  outcome × op (action, query, trigger…), with the first and last ``ts`` and last seq and a latency histogram (``store.analytics.latency``).
-  Summaries over a window read the hours it covers whole, the ten-minutes and minutes before its
-  first whole hour, and the records of its first, partial minute (``store.analytics.aggregates``): a day of a
-  feature is a few hundred rows, whatever the record count. Aggregates rather than a covering index
-  over the records: an index still reads every record of the window (80k for one feature over a day
-  of 1M), and a percentile needs them sorted; a histogram sums.
+- ``derived_minute_counts`` and ``derived_counts``: api_calls and script runs counted per minute, and
+  per ten minutes (``span`` 't') and per hour ('h') once those are over and rolled up
+  (``derived_rollups`` says how far: ``store.analytics.derived_counts``), × kind × connection × feature
+  × op id × direction × status × skipped × outcome × op (action, query, trigger…), with the first and
+  last ``ts`` and last seq and a latency histogram (``store.analytics.latency``). Summaries over a
+  window read the hours it covers whole, the ten-minutes and minutes before its first whole hour and
+  since the last roll-up, and the records of its first, partial minute (``store.analytics.aggregates``):
+  a day of a feature is a few hundred rows, whatever the record count. Aggregates rather than a
+  covering index over the records: an index still reads every record of the window (80k for one
+  feature over a day of 1M), and a percentile needs them sorted; a histogram sums.
 - ``derived_minutes``: the first and last seq of each minute, to turn a ``since`` into a seq range.
 - ``derived_activity``: per minute and connection, inbound calls and failures and script runs and
   failures, for the Connections pane's sparklines.
@@ -30,11 +32,12 @@ the writer's transactions waited behind the indexer's: figures in ``docs/perform
   fields. Such a record is indexed without those fields; one without a usable ``ts`` is counted in no
   minute, ten minutes or hour (it has none), but is still listed and found.
 
-The indexer goes over the records twice. First it counts them (``CURSOR``): ``derived_counts``,
-``derived_minutes``, ``derived_activity`` and ``derived_bad``, which the summaries read, at the cost of a
-decoding and a tally a record. Behind that it enters them (``ENTRIES_CURSOR``, never past ``CURSOR``):
-``derived_entries`` and ``derived_text``, a row in a table of five indexes and a full-text row a record,
-which cost it several times as much and which only the filtered log view and search read. Readers of the
+The indexer goes over the records twice. First it counts them (``CURSOR``): the count tables,
+``derived_minutes`` and ``derived_activity``, which the summaries read, at the cost of decoding an
+entry's fields and a tally a record. Behind that it enters them (``ENTRIES_CURSOR``, never past
+``CURSOR``): ``derived_entries``, ``derived_text`` and ``derived_bad`` (the whole record is checked
+then), a row in a table of five indexes and a full-text row a record, which cost it several times as
+much and which only the filtered log view, search and the count of bad records read. Readers of the
 entries read the records past their cursor from the cache itself (``store.analytics.record_windows``,
 ``store.analytics.aggregates``), so that no figure waits for them, nor is partial meanwhile.
 
@@ -58,7 +61,7 @@ import orjson
 
 from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD, SCRIPT_RUN
 from switchroom.store.analytics.derived_counts import COUNTS, KEY_COLUMNS, MINUTES, WIDTH, Entry, add, take_out
-from switchroom.store.analytics.entry_fields import entry_from_text
+from switchroom.store.analytics.entry_fields import entries_from_texts
 from switchroom.store.eventlog import EventLog, record_of
 from switchroom.store.log_layouts import INDEXED
 from switchroom.store.analytics.latency import COLUMNS as HIST
@@ -109,8 +112,9 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS derived_entries_user ON derived_entries (user_id, kind)",
     f"CREATE VIRTUAL TABLE IF NOT EXISTS derived_text USING fts5({', '.join(KINDS)}, content='', "
     "tokenize='unicode61 remove_diacritics 2', columnsize=0)",
-    f"CREATE TABLE IF NOT EXISTS {MINUTES} (bucket TEXT NOT NULL, {_COUNT_COLUMNS}, "
-    f"PRIMARY KEY (bucket, {', '.join(KEY_COLUMNS)})) WITHOUT ROWID",
+    # Keyed by ten minutes first, so that a roll-up reads each ten minutes' rows grouped as it sums them
+    f"CREATE TABLE IF NOT EXISTS {MINUTES} (ten TEXT NOT NULL, bucket TEXT NOT NULL, {_COUNT_COLUMNS}, "
+    f"PRIMARY KEY (ten, {', '.join(KEY_COLUMNS)}, bucket)) WITHOUT ROWID",
     f"CREATE TABLE IF NOT EXISTS {COUNTS} (span TEXT NOT NULL, bucket TEXT NOT NULL, {_COUNT_COLUMNS}, "
     f"PRIMARY KEY (span, bucket, {', '.join(KEY_COLUMNS)})) WITHOUT ROWID",
     f"CREATE INDEX IF NOT EXISTS derived_counts_feature ON {COUNTS} (feature_id, span, bucket)",
@@ -322,8 +326,7 @@ def entries_of(rows: Sequence[tuple[int, str, str]], whole: bool = True
     Without ``whole``, only the fields of an entry are checked: the bad records found are only some of them."""
     entries: list[Entry] = []
     bad: list[tuple[int, str]] = []
-    for seq, kind, body in rows:
-        entry = entry_from_text(seq, kind, body, whole)
+    for (seq, kind, body), entry in zip(rows, entries_from_texts(rows, whole), strict=True):
         if entry is None:
             record = record_of(body)
             kept = shaped(record)
@@ -449,7 +452,8 @@ def forget(conn: sqlite3.Connection, dropped: Sequence[tuple[int, str | None]], 
     conn.execute("DELETE FROM derived_minutes WHERE last_seq < ?", (seq,))
     conn.execute("UPDATE derived_minutes SET first_seq = ? WHERE first_seq < ?", (seq, seq))
     # what was seen first in the oldest buckets has gone
-    conn.execute(f"UPDATE {MINUTES} SET first_ts = ? WHERE bucket <= ? AND first_ts < ?", (ts, ts[:WIDTH['m']], ts))
+    conn.execute(f"UPDATE {MINUTES} SET first_ts = ? WHERE ten <= ? AND bucket <= ? AND first_ts < ?",
+                 (ts, ts[:WIDTH['t']], ts[:WIDTH['m']], ts))
     for span in ("t", "h"):
         conn.execute(f"UPDATE {COUNTS} SET first_ts = ? WHERE span = ? AND bucket <= ? AND first_ts < ?",
                      (ts, span, ts[:WIDTH[span]], ts))

@@ -43,20 +43,21 @@ _MERGE = (
     "last_ts = MAX(last_ts, excluded.last_ts), last_seq = MAX(last_seq, excluded.last_seq), "
     + ", ".join(f"{h} = {h} + excluded.{h}" for h in HIST)
 )
-_ADD_MINUTES = (f"INSERT INTO {MINUTES} (bucket, {', '.join(KEY_COLUMNS + _VALUES)}) "
-                f"VALUES ({', '.join('?' for _ in range(1 + len(KEY_COLUMNS) + len(_VALUES)))}) {_MERGE}")
+_ADD_MINUTES = (f"INSERT INTO {MINUTES} (ten, bucket, {', '.join(KEY_COLUMNS + _VALUES)}) "
+                f"VALUES ({', '.join('?' for _ in range(2 + len(KEY_COLUMNS) + len(_VALUES)))}) {_MERGE}")
 _ADD_COUNTS = (f"INSERT INTO {COUNTS} (span, bucket, {', '.join(KEY_COLUMNS + _VALUES)}) "
                f"VALUES ({', '.join('?' for _ in range(2 + len(KEY_COLUMNS) + len(_VALUES)))}) {_MERGE}")
 _SUMS = ("SUM(count), MIN(first_ts), MAX(last_ts), MAX(last_seq), " + ", ".join(f"SUM({h})" for h in HIST))
 _ROLL_UP = {
     "t": (f"INSERT INTO {COUNTS} (span, bucket, {', '.join(KEY_COLUMNS + _VALUES)}) "
-          f"SELECT 't', substr(bucket, 1, {WIDTH['t']}), {', '.join(KEY_COLUMNS)}, {_SUMS} FROM {MINUTES} "
-          f"WHERE bucket >= ? AND bucket < ? GROUP BY 2, {', '.join(KEY_COLUMNS)} {_MERGE}"),
+          f"SELECT 't', ten, {', '.join(KEY_COLUMNS)}, {_SUMS} FROM {MINUTES} "
+          f"WHERE ten >= ? AND ten < ? GROUP BY ten, {', '.join(KEY_COLUMNS)} {_MERGE}"),
     "h": (f"INSERT INTO {COUNTS} (span, bucket, {', '.join(KEY_COLUMNS + _VALUES)}) "
           f"SELECT 'h', substr(bucket, 1, {WIDTH['h']}), {', '.join(KEY_COLUMNS)}, {_SUMS} FROM {COUNTS} "
           f"WHERE span = 't' AND bucket >= ? AND bucket < ? GROUP BY 2, {', '.join(KEY_COLUMNS)} {_MERGE}"),
 }
 _KEY_MATCH = " AND ".join(f"{c} = ?" for c in ("bucket", *KEY_COLUMNS))
+"""A row of a span by its bucket and key (for a minute row, after ``ten = ?``)."""
 _SUBTRACT = f"SET count = count - ?, {', '.join(f'{h} = {h} - ?' for h in HIST)}"
 _ADD_ACTIVITY = (
     "INSERT INTO derived_activity (bucket, connection_id, calls, errors, script_runs, script_failures) "
@@ -70,25 +71,19 @@ _ADD_MINUTE_SEQS = (
 )
 
 
-def count_key(entry: Entry) -> tuple[Any, ...]:
-    """An entry's ``KEY_COLUMNS`` values as the count tables store them (no NULLs)."""
-    _, _, kind, direction, connection_id, feature_id, _, op_id, status_code, skipped, _, outcome, op = entry
-    return (kind, connection_id or "", feature_id or "", op_id or "", direction or "", status_code or 0,
-            skipped, outcome or "", op or "")
-
-
 def tally_minutes(entries: Iterable[Entry]) -> Tallies:
-    """The api_calls and script runs among ``entries`` counted by (minute, *key). An entry without a
-    ``ts`` (its record had none, or a bad one) belongs to no minute: it is left out."""
+    """The api_calls and script runs among ``entries`` counted by (minute, *key), the key's values as the
+    count tables store them (no NULLs). An entry without a ``ts`` (its record had none, or a bad one)
+    belongs to no minute: it is left out."""
     tallies: Tallies = {}
     find = tallies.get
     empty = [0] * BINS
-    for entry in entries:
-        ts = entry[1]
-        if not ts or entry[2] not in COUNTED_KINDS:
+    for seq, ts, kind, direction, connection_id, feature_id, _, op_id, status_code, skipped, latency, outcome, op \
+            in entries:
+        if not ts or kind not in COUNTED_KINDS:
             continue
-        seq = entry[0]
-        key = (ts[:16], *count_key(entry))
+        key = (ts[:16], kind, connection_id or "", feature_id or "", op_id or "", direction or "", status_code or 0,
+               skipped, outcome or "", op or "")
         found = find(key)
         if found is None:
             found = tallies[key] = [0, ts, ts, seq, *empty]
@@ -99,7 +94,7 @@ def tally_minutes(entries: Iterable[Entry]) -> Tallies:
         if seq > found[3]:
             found[3] = seq
         found[0] += 1
-        found[4 + bin_of(entry[10])] += 1
+        found[4 + bin_of(latency)] += 1
     return tallies
 
 
@@ -114,7 +109,7 @@ def add(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
     """Count entries (in seq order) into the aggregates, inside the caller's transaction, and roll up
     the ten minutes and hours the counted records have moved past."""
     tallies = tally_minutes(entries)
-    conn.executemany(_ADD_MINUTES, [(*key, *value) for key, value in tallies.items()])
+    conn.executemany(_ADD_MINUTES, [(key[0][:WIDTH["t"]], *key, *value) for key, value in tallies.items()])
     conn.executemany(_ADD_COUNTS, [(span, *key, *value) for (span, key), value in _late(conn, tallies).items()])
     _add_activity(conn, tallies, +1)
     conn.executemany(_ADD_MINUTE_SEQS, [(bucket, low, high) for bucket, (low, high) in _minute_seqs(entries).items()])
@@ -139,7 +134,7 @@ def take_out(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
     """Take counted entries out of the aggregates (retention dropped their records), inside the caller's
     transaction: out of their minutes, and of their ten minutes and hours where those are rolled up."""
     tallies = tally_minutes(entries)
-    _subtract(conn, MINUTES, "", list(tallies.items()))
+    _subtract(conn, MINUTES, "ten = ? AND ", [((key[0][:WIDTH["t"]], *key), value) for key, value in tallies.items()])
     late = _late(conn, tallies)
     for span in ("t", "h"):
         _subtract(conn, COUNTS, f"span = '{span}' AND ", [(key, value) for (of, key), value in late.items() if of == span])
@@ -148,13 +143,13 @@ def take_out(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
                      "AND script_runs <= 0", list(activity))
 
 
-def _subtract(conn: sqlite3.Connection, table: str, span: str, tallies: list[tuple[tuple[Any, ...], list[Any]]]
+def _subtract(conn: sqlite3.Connection, table: str, match: str, tallies: list[tuple[tuple[Any, ...], list[Any]]]
               ) -> None:
-    """Take ``tallies`` ((bucket, *key) → value) out of ``table``'s rows (of the span ``span`` names), and
-    drop the rows left with nothing counted."""
-    conn.executemany(f"UPDATE {table} {_SUBTRACT} WHERE {span}{_KEY_MATCH}",
+    """Take ``tallies`` ((*``match``'s values, bucket, *key) → value) out of ``table``'s rows, and drop the
+    rows left with nothing counted."""
+    conn.executemany(f"UPDATE {table} {_SUBTRACT} WHERE {match}{_KEY_MATCH}",
                      [(value[0], *value[4:], *key) for key, value in tallies])
-    conn.executemany(f"DELETE FROM {table} WHERE {span}{_KEY_MATCH} AND count <= 0", [key for key, _ in tallies])
+    conn.executemany(f"DELETE FROM {table} WHERE {match}{_KEY_MATCH} AND count <= 0", [key for key, _ in tallies])
 
 
 def _late(conn: sqlite3.Connection, tallies: Tallies) -> dict[tuple[str, tuple[Any, ...]], list[Any]]:

@@ -9,7 +9,11 @@ import random
 import pytest
 
 from switchroom.store import EventLog, iso_timestamp
+from switchroom.store.analytics.derived import Indexer
 from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.pane_summaries import pane_summaries
+from switchroom.tui.panes import PANES
+from switchroom.tui.view_state import ViewState
 from switchroom.tui.replication import CATCHING_UP_SLACK
 from switchroom.tui.widgets.breakdown_view import BreakdownView
 from tests.support.hubproc import start_hub
@@ -108,3 +112,26 @@ async def test_the_status_line_says_catching_up_until_the_cache_has_the_hubs_log
         await proxy.stop()
         hub.stop()
     assert seen["catching up"] > 0
+
+
+def test_a_count_of_bad_records_says_so_far_until_every_record_is_checked(tmp_path: Path) -> None:
+    """Records are checked for their shape as they are entered, behind the counts: until the last is, the
+    status line's count of bad records is one so far."""
+    made = [{"seq": n + 1, **record} for n, record in enumerate(calls(3_000))]
+    made[3]["status_code"], made[2_900]["console"] = "teapot", "not a list of lines"
+    log = EventLog(tmp_path / "cache.sqlite", replica=True)
+    log.replicate(made, len(made))
+    indexer = Indexer(log.path)
+    try:
+        while indexer.step():
+            pass
+        indexer.step_entries(1_000)
+        first = pane_summaries(log, ViewState(), PANES[0].load(), live=False, focus=None)
+        while indexer.step_entries():
+            pass
+        last = pane_summaries(log, ViewState(), PANES[0].load(), live=False, focus=None)
+    finally:
+        indexer.close()
+        log.close()
+    assert (first.bad_records, first.bad_records_so_far) == (1, True)
+    assert (last.bad_records, last.bad_records_so_far) == (2, False)

@@ -31,9 +31,11 @@ class IngestRate:
 
 class StatusLine(Static):
     def show(self, hub_url: str, link: LinkState, rate: float, shown: str, bad_frames: int,
-             following: bool = True, bad_records: int = 0, catching_up: float | None = None) -> None:
-        """``shown``: what the pane on screen holds, e.g. ``1,234 calls``; ``catching_up``: the share of
-        the hub's log the cache holds while it is still copying the backlog (said instead of ``live``)."""
+             following: bool = True, bad_records: tuple[int, bool] = (0, False), catching_up: float | None = None
+             ) -> None:
+        """``shown``: what the pane on screen holds, e.g. ``1,234 calls``; ``bad_records``: how many records
+        of the wrong shape, and whether some are yet to be checked (said: ``so far``); ``catching_up``: the
+        share of the hub's log the cache holds while it is still copying the backlog (said instead of ``live``)."""
         """Colours are the theme's ($success, $warning, $error), so every theme and NO_COLOR work."""
         style = {"live": "bold $success", "offline": "bold $error"}.get(link.name, "bold $warning")
         if link.error:
@@ -49,8 +51,9 @@ class StatusLine(Static):
             parts.append((" · paused (End follows)", "bold $warning"))
         if bad_frames:
             parts.append((f" · {bad_frames} bad frames", "bold $error"))
-        if bad_records:
-            parts.append((f" · {bad_records:,} bad records", "bold $error"))
+        bad, so_far = bad_records
+        if bad:
+            parts.append((f" · {bad:,} bad records{' so far' if so_far else ''}", "bold $error"))
         parts.append(f" · {printable(hub_url)} · {rate:,.1f} rec/s · {shown}")
         # Content.assemble takes the text literally (no markup): the hub URL is the user's to write.
         self.update(Content.assemble(*parts), layout=False)  # one line: no need to lay the screen out again
