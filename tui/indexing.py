@@ -1,21 +1,29 @@
 """The indexer of one cache in a process of its own: it catches up whenever woken, then sleeps.
 
-A process, not a thread: the indexer is Python work for tens of microseconds a record, and in the
-dashboard's process it would hold the GIL against the UI and the replication writer (whose SQLite
-calls give the GIL up and must win it back after every statement). Its derived data lives in a file of
-its own (``store.analytics.derived``), so it shares nothing with the dashboard but the cache's path.
+A process, not a thread: the indexer is Python work for microseconds a record, and in the dashboard's
+process it would hold the GIL against the UI and the replication writer (whose SQLite calls give the
+GIL up and must win it back after every statement). Its derived data lives in a file of its own
+(``store.analytics.derived``), so it shares nothing with the dashboard but the cache's path.
 
 The dashboard starts one per cache it opens, wakes it after each stored batch (``wake`` is cheap and
 safe from any thread), and stops it before the cache closes. ``on_progress`` is called with the
 derived cursor (how far the counts reach) after every chunk counted or entered, on a listening thread
 of this process; a Textual app hands that on with ``call_from_thread``.
+
+When the indexer finds a backlog of more than ``HELP_FROM`` records to count (a cache filled from a
+hub's whole log, at a cold start) on a machine of more than one core, a second process helps it count:
+each reads, decodes and tallies every other chunk while the other writes its own (``Indexer.help_step``),
+which is most of what counting costs. It is started then, not always, so that a dashboard following a
+live hub runs one process.
 """
 
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 import logging
 import multiprocessing
+import os
 import sqlite3
 import sys
 import threading
@@ -24,119 +32,187 @@ from switchroom.store.analytics.derived import CHUNK, Indexer
 
 log = logging.getLogger("switchroom.dashboard")
 RETRY_SECONDS = 1.0
-_WAKE, _STOP = "wake", "stop"
+HELP_FROM = 100_000
+"""Records left to count past which the indexer is given a helper."""
+_WAKE, _STOP, _HELPED = "wake", "stop", "helped"
 
 
 class IndexRunner:
-    def __init__(self, path: Path, on_progress: Callable[[int], None] | None = None, chunk: int = CHUNK) -> None:
+    def __init__(self, path: Path, on_progress: Callable[[int], None] | None = None, chunk: int = CHUNK,
+                 help_from: int = HELP_FROM) -> None:
         self.path = path
         self._on_progress = on_progress
-        context = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of the app's state
-        self._pipe, child_end = context.Pipe()
-        self._process = context.Process(target=serve, args=(str(path), child_end, chunk), name="cache-indexer",
-                                        daemon=True)
+        self._chunk = chunk
+        self._help_from = help_from if (os.cpu_count() or 1) > 1 else None
+        self._context = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of the app's state
+        self._pipe, child_end = self._context.Pipe()
+        self._process = self._context.Process(target=serve, args=(str(path), child_end, chunk), name="cache-indexer",
+                                              daemon=True)
+        self._helper: tuple[BaseProcess, Connection] | None = None
         self._sending = threading.Lock()
         self._listener = threading.Thread(target=self._listen, name="cache-indexer-progress", daemon=True)
 
     def start(self) -> None:
         """Start the process; it catches up with what the cache already holds at once."""
-        # Under Textual, sys.stderr is a capture whose fileno() is -1; multiprocessing hands that fd to the
-        # resource tracker it starts with the first process, which fails ("bad value(s) in fds_to_keep").
-        stderr, sys.stderr = sys.stderr, sys.__stderr__ or sys.stderr
-        try:
-            self._process.start()
-        finally:
-            sys.stderr = stderr
+        _start(self._process)
         self._listener.start()
 
     def wake(self) -> None:
         """New records are in the cache: index them."""
-        self._send(_WAKE)
+        with self._sending:
+            for pipe in self._pipes():
+                _send(pipe, _WAKE)
 
     def stop(self) -> None:
-        """Stop after the chunk in hand (each chunk is its own transaction) and wait for the process."""
-        self._send(_STOP)
-        if self._process.is_alive():
-            self._process.join()
+        """Stop after the chunk in hand (each chunk is its own transaction) and wait for the processes."""
+        with self._sending:
+            for pipe in self._pipes():
+                _send(pipe, _STOP)
+            helper, self._help_from = self._helper, None  # none is started from here on
+        for process in (self._process, *([helper[0]] if helper else [])):
+            if process.is_alive():
+                process.join()
         if self._listener.is_alive():
             self._listener.join()
-        self._pipe.close()
+        for pipe in self._pipes():
+            pipe.close()
 
-    def _send(self, message: str) -> None:
-        with self._sending:
-            try:
-                self._pipe.send(message)
-            except OSError:  # the process has ended (or never started): nothing to wake
-                pass
+    def helped(self) -> bool:
+        """Whether a helper has been started."""
+        return self._helper is not None
+
+    def _pipes(self) -> list[Connection]:
+        return [self._pipe, *([self._helper[1]] if self._helper else [])]
 
     def _listen(self) -> None:
         while True:
             try:
-                cursor = self._pipe.recv()
+                cursor, backlog = self._pipe.recv()
             except (EOFError, OSError):
                 return
+            if self._help_from is not None and backlog > self._help_from and self._helper is None:
+                self._start_helper()
             if self._on_progress:
                 self._on_progress(cursor)
 
+    def _start_helper(self) -> None:
+        with self._sending:
+            if self._help_from is None:  # stopping
+                return
+            pipe, child_end = self._context.Pipe()
+            process = self._context.Process(target=help_serve, args=(str(self.path), child_end, self._chunk),
+                                            name="cache-indexer-helper", daemon=True)
+            _start(process)
+            self._helper = (process, pipe)
+            _send(self._pipe, _HELPED)
+
+
+def _start(process: BaseProcess) -> None:
+    # Under Textual, sys.stderr is a capture whose fileno() is -1; multiprocessing hands that fd to the
+    # resource tracker it starts with the first process, which fails ("bad value(s) in fds_to_keep").
+    stderr, sys.stderr = sys.stderr, sys.__stderr__ or sys.stderr
+    try:
+        process.start()
+    finally:
+        sys.stderr = stderr
+
+
+def _send(pipe: Connection, message: str) -> None:
+    try:
+        pipe.send(message)
+    except OSError:  # the process has ended (or never started): nothing to wake
+        pass
+
+
+class _Orders:
+    """What the dashboard has told an indexer process so far."""
+
+    def __init__(self, pipe: Connection) -> None:
+        self.pipe = pipe
+        self.helped = False
+
+    def keep_going(self) -> bool:
+        """Read every message waiting: False if one of them says stop (or the pipe is closed)."""
+        try:
+            while self.pipe.poll():
+                message = self.pipe.recv()
+                if message == _STOP:
+                    return False
+                self.helped = self.helped or message == _HELPED
+        except (EOFError, OSError):
+            return False
+        return True
+
+    def wait(self) -> bool:
+        """Sleep until woken (True) or told to stop (False)."""
+        try:
+            self.pipe.poll(None)
+        except (EOFError, OSError):
+            return False
+        return self.keep_going()
+
 
 def serve(path: str, pipe: Connection, chunk: int) -> None:
-    """The indexer process: catch up, tell the cursor after each chunk, sleep until woken; end when told
-    to or when the dashboard is gone (its end of the pipe closes)."""
-    indexer = _open(path, pipe)
+    """The indexer process: catch up, tell the cursor (and the backlog) after each chunk, sleep until
+    woken; end when told to or when the dashboard is gone (its end of the pipe closes)."""
+    orders = _Orders(pipe)
+    indexer = _open(path, orders)
     if indexer is None:
         return
     try:
-        while _catch_up(indexer, pipe, chunk) and _wait(pipe):
+        while _catch_up(indexer, orders, chunk) and orders.wait():
             pass
     finally:
         indexer.close()
 
 
-def _open(path: str, pipe: Connection) -> Indexer | None:
+def help_serve(path: str, pipe: Connection, chunk: int) -> None:
+    """The helper process: count every other chunk while there are some to help with, sleep until woken."""
+    orders = _Orders(pipe)
+    indexer = _open(path, orders)
+    if indexer is None:
+        return
+    try:
+        while _keep_indexing(lambda: indexer.help_step(chunk), orders) and orders.wait():
+            pass
+    finally:
+        indexer.close()
+
+
+def _open(path: str, orders: _Orders) -> Indexer | None:
     """The indexer, once the cache lets it open (it may be busy past the timeout); None if told to stop first."""
     while True:
         try:
             return Indexer(path)
         except sqlite3.OperationalError as exc:
             log.warning("cache indexer: %s; retrying", exc)
-            if pipe.poll(RETRY_SECONDS) and not _keep_going(pipe):
+            if orders.pipe.poll(RETRY_SECONDS) and not orders.keep_going():
                 return None
         except sqlite3.DatabaseError as exc:  # the cache itself damaged since it was opened: nothing to index
             log.warning("cache indexer: %s; not indexing this cache", exc)
             return None
 
 
-def _catch_up(indexer: Indexer, pipe: Connection, chunk: int) -> bool:
+def _catch_up(indexer: Indexer, orders: _Orders, chunk: int) -> bool:
     """Index until caught up, the counts first and the entries behind them (new records are counted
     before older ones are entered); False when told to stop meanwhile."""
+    def step() -> int:
+        went = indexer.step(chunk, helped=orders.helped) or indexer.step_entries(chunk)
+        if went:
+            orders.pipe.send((indexer.cursor(), indexer.backlog()))
+        return went
+    return _keep_indexing(step, orders)
+
+
+def _keep_indexing(step: Callable[[], int], orders: _Orders) -> bool:
+    """Take steps until one finds nothing to do; False when told to stop meanwhile."""
     try:
-        while indexer.step(chunk) or indexer.step_entries(chunk):
-            pipe.send(indexer.cursor())
-            if pipe.poll() and not _keep_going(pipe):
+        while step():
+            if orders.pipe.poll() and not orders.keep_going():
                 return False
     except sqlite3.OperationalError as exc:  # the cache was busy past the timeout: try again shortly
         log.warning("cache indexer: %s; retrying", exc)
-        return not pipe.poll(RETRY_SECONDS) or _keep_going(pipe)
+        return not orders.pipe.poll(RETRY_SECONDS) or orders.keep_going()
     except (BrokenPipeError, EOFError):
-        return False
-    return True
-
-
-def _wait(pipe: Connection) -> bool:
-    """Sleep until woken (True) or told to stop (False)."""
-    try:
-        pipe.poll(None)
-    except (EOFError, OSError):
-        return False
-    return _keep_going(pipe)
-
-
-def _keep_going(pipe: Connection) -> bool:
-    """Read every message waiting: False if one of them says stop (or the pipe is closed)."""
-    try:
-        while pipe.poll():
-            if pipe.recv() == _STOP:
-                return False
-    except (EOFError, OSError):
         return False
     return True

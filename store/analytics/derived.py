@@ -55,12 +55,14 @@ from collections.abc import Callable, Container, Sequence
 from pathlib import Path
 from typing import Any
 import sqlite3
+import time
 import uuid
 
 import orjson
 
 from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD, SCRIPT_RUN
-from switchroom.store.analytics.derived_counts import COUNTS, KEY_COLUMNS, MINUTES, WIDTH, Entry, add, take_out
+from switchroom.store.analytics.derived_counts import (
+    COUNTS, KEY_COLUMNS, MINUTES, WIDTH, Count, Entry, add, count_of, take_out)
 from switchroom.store.analytics.entry_fields import entries_from_texts
 from switchroom.store.eventlog import EventLog, record_of
 from switchroom.store.log_layouts import INDEXED
@@ -77,6 +79,9 @@ SUFFIX = "-derived"
 TABLES = ("derived_entries", "derived_text", MINUTES, COUNTS, "derived_rollups", "derived_minutes", "derived_activity",
           "derived_bad")
 CHUNK = 5_000
+HELPER_PATIENCE_S = 1.0
+"""How long an indexer with a helper waits for the helper's chunk before counting it itself."""
+WAIT_POLL_S = 0.001
 CACHE_KIB = 65_536
 """The indexer's page cache (SQLite's default is 2 MiB): each chunk of entries goes into five indexes at
 as many places as there are users, features, connections and codes; pages read again for every chunk
@@ -222,12 +227,79 @@ class Indexer:
             for statement in _SCHEMA:
                 self._conn.execute(statement)
 
-    def step(self, chunk: int = CHUNK) -> int:
-        """Count the next ``chunk`` records past the cursor; how many there were (0: caught up). They are
-        entered behind, by ``step_entries``."""
+    def step(self, chunk: int = CHUNK, helped: bool = False) -> int:
+        """Count the records of the next chunk of seqs past the cursor; how many there were (0: caught
+        up). They are entered behind, by ``step_entries``.
+
+        Chunks are the seqs ``(k·chunk, (k+1)·chunk]``. ``helped``: a helper (``help_step``) counts the
+        odd ones the cache holds whole meanwhile, so when the next chunk is such a one, this indexer counts
+        the chunk after it, and writes that once the helper has written its own; should the helper not
+        have done so within ``HELPER_PATIENCE_S``, this one counts the helper's chunk itself (whichever
+        writes it first wins)."""
         after = self.cursor()
-        rows = self._rows(after, None, chunk)
+        chunk_index = self._chunk_after(after, chunk)
+        if chunk_index is None:
+            self._write(after, after, [], count_of([]))  # nothing to count; retention's leftovers, though
+            return 0
+        if not helped or chunk_index % 2 == 0 or not self._held_whole(chunk_index, chunk):
+            return self._count_chunk(after, chunk_index, chunk)
+        ahead = (chunk_index + 1) * chunk
+        rows, count, through = self._counted(ahead, chunk_index + 2, chunk)
+        if not self._wait_for(ahead, HELPER_PATIENCE_S):
+            self._count_chunk(after, chunk_index, chunk)
+        return self._write(ahead, through, rows, count) + 1  # + the helper's chunk: not caught up yet
+
+    def help_step(self, chunk: int = CHUNK) -> int:
+        """Count the next odd chunk of seqs past the cursor, as the helper of an indexer counting the even
+        ones (``step(helped=True)``): it is counted while that indexer counts the one before it, and
+        written once that one is; how many records it holds (0: none, nothing to help with)."""
+        after = self.cursor()
+        chunk_index = self._chunk_after(after, chunk)
+        if chunk_index is None:
+            return 0
+        chunk_index += 1 - chunk_index % 2
+        if not self._held_whole(chunk_index, chunk):
+            return 0  # the newest records: the indexer it helps counts them as they come
+        low = max(after, chunk_index * chunk)
+        rows, count, through = self._counted(low, chunk_index + 1, chunk)
+        if rows and self._wait_for(low, HELPER_PATIENCE_S):
+            self._write(low, through, rows, count)
+        return len(rows)
+
+    def backlog(self) -> int:
+        """How many seqs the cache holds past the counts' cursor (its records, but for gaps)."""
+        [(head,)] = self._conn.execute("SELECT MAX(seq) FROM cache.records").fetchall()
+        return max(0, (head or 0) - self.cursor())
+
+    def _chunk_after(self, after: int, chunk: int) -> int | None:
+        """The index of the chunk that holds the first record past ``after``; None when there is none."""
+        [(first,)] = self._conn.execute("SELECT MIN(seq) FROM cache.records WHERE seq > ?", (after,)).fetchall()
+        return None if first is None else (first - 1) // chunk
+
+    def _held_whole(self, chunk_index: int, chunk: int) -> bool:
+        """Whether the cache holds every record it ever will of chunk ``chunk_index``: it holds one at or
+        past the chunk's end (records come in seq order)."""
+        [(head,)] = self._conn.execute("SELECT MAX(seq) FROM cache.records").fetchall()
+        return head is not None and head >= (chunk_index + 1) * chunk
+
+    def _count_chunk(self, after: int, chunk_index: int, chunk: int) -> int:
+        rows, count, through = self._counted(after, chunk_index + 1, chunk)
+        return self._write(after, through, rows, count)
+
+    def _counted(self, after: int, end_index: int, chunk: int) -> tuple[list[tuple[int, str, str]], Count, int]:
+        """The records past ``after`` up to the end of chunk ``end_index - 1``, counted (no transaction:
+        this is the work another indexer can do meanwhile), and the seq the cursor moves to once they are
+        added: the chunk's end if the cache holds the whole chunk (``_held_whole``), else the last of them."""
+        end = end_index * chunk
+        whole = self._held_whole(end_index - 1, chunk)  # asked first: a record may come in meanwhile
+        rows = self._rows(after, end, chunk)
         entries, _ = entries_of(rows, whole=False)
+        return rows, count_of(entries), end if whole else (rows[-1][0] if rows else after)
+
+    def _write(self, after: int, through: int, rows: list[tuple[int, str, str]], count: Count) -> int:
+        """Add ``count`` (of ``rows``, the records in ``(after, through]``) to the aggregates and move the
+        cursor to ``through``, in one transaction, if the cursor is still at ``after``; how many records
+        that was."""
         with write_transaction(self._conn):
             if self.cursor() != after:  # another indexer of this cache got there first
                 return len(rows)
@@ -235,9 +307,18 @@ class Indexer:
             if not rows:
                 return 0
             kept = self._still_held(rows)
-            add(self._conn, [entry for entry in entries if entry[0] in kept])
-            _set_cursor(self._conn, CURSOR, rows[-1][0])
+            if not all(seq in kept for seq, _, _ in rows):  # retention was quicker: count those it left
+                count = count_of([entry for entry in entries_of(rows, whole=False)[0] if entry[0] in kept])
+            add(self._conn, count)
+            _set_cursor(self._conn, CURSOR, through)
         return len(rows)
+
+    def _wait_for(self, seq: int, patience: float) -> bool:
+        """Wait until the cursor is at ``seq`` (True), or past it, or ``patience`` seconds are gone (False)."""
+        deadline = time.monotonic() + patience
+        while (cursor := self.cursor()) < seq and time.monotonic() < deadline:
+            time.sleep(WAIT_POLL_S)
+        return cursor == seq
 
     def step_entries(self, chunk: int = CHUNK) -> int:
         """Enter the next ``chunk`` records the counts have reached: their ``derived_entries`` rows, their

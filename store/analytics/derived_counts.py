@@ -15,6 +15,7 @@ writing no ten-minute or hour row twice, is what lets counting keep pace with co
 """
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 import sqlite3
 
@@ -105,14 +106,28 @@ def rolled_up(conn: sqlite3.Connection) -> tuple[str, str]:
     return found.get("t", ""), found.get("h", "")
 
 
-def add(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
-    """Count entries (in seq order) into the aggregates, inside the caller's transaction, and roll up
-    the ten minutes and hours the counted records have moved past."""
-    tallies = tally_minutes(entries)
+@dataclass(frozen=True)
+class Count:
+    """Entries counted, before they are added (``add``): their minute tallies, and each minute's first and
+    last seq among them."""
+
+    tallies: Tallies
+    minute_seqs: dict[str, list[int]]
+
+
+def count_of(entries: Sequence[Entry]) -> Count:
+    """Count entries (in seq order): the work of counting them that needs no transaction."""
+    return Count(tally_minutes(entries), _minute_seqs(entries))
+
+
+def add(conn: sqlite3.Connection, count: Count) -> None:
+    """Add counted entries to the aggregates, inside the caller's transaction, and roll up the ten
+    minutes and hours the counted records have moved past."""
+    tallies = count.tallies
     conn.executemany(_ADD_MINUTES, [(key[0][:WIDTH["t"]], *key, *value) for key, value in tallies.items()])
     conn.executemany(_ADD_COUNTS, [(span, *key, *value) for (span, key), value in _late(conn, tallies).items()])
     _add_activity(conn, tallies, +1)
-    conn.executemany(_ADD_MINUTE_SEQS, [(bucket, low, high) for bucket, (low, high) in _minute_seqs(entries).items()])
+    conn.executemany(_ADD_MINUTE_SEQS, [(bucket, low, high) for bucket, (low, high) in count.minute_seqs.items()])
     if tallies:
         roll_up(conn, max(minute for minute, *_ in tallies)[:WIDTH["t"]])
 

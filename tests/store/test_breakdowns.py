@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 import math
+import os
 import sqlite3
 import threading
 
@@ -217,6 +218,26 @@ def test_the_runner_indexes_what_arrives_when_woken(log: EventLog) -> None:
     eventually_sync(lambda: log.execute("SELECT COUNT(*) FROM derived_entries") == [(2000,)])  # entered behind
     runner.stop()
     assert reached == sorted(reached) and reached[-1] == 2000
+
+
+def test_a_backlog_is_counted_with_a_helper_process_and_counted_right(log: EventLog) -> None:
+    """Past ``help_from`` records to count, a second process counts every other chunk: the counts are
+    those of the records all the same, each counted once."""
+    log.replicate(records(12_000), 12_000)
+    caught_up = threading.Event()
+    runner = IndexRunner(log.path, lambda cursor: caught_up.set() if cursor == 12_000 else None, chunk=300,
+                         help_from=1_000)
+    runner.start()
+    try:
+        assert caught_up.wait(120)  # a safety net against a hang, not a timing check
+        assert runner.helped() or (os.cpu_count() or 1) == 1
+    finally:
+        runner.stop()
+    attach(log)
+    for feature in ("glow", "dim"):
+        assert {s.key: s.count for s in feature_breakdown(log, feature).codes} == sql_codes(log, feature, "", 12_000)
+    [(countable,)] = log.execute("SELECT COUNT(*) FROM records WHERE kind IN ('api_call', 'script_run')")
+    assert log.execute("SELECT SUM(count) FROM derived_minute_counts") == [(countable,)]
 
 
 def test_the_indexer_never_takes_the_caches_write_lock(log: EventLog) -> None:

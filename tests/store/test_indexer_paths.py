@@ -9,6 +9,7 @@ from pathlib import Path
 import itertools
 import json
 import random
+import threading
 
 import pytest
 
@@ -213,6 +214,31 @@ def test_records_counted_late_are_counted_in_ten_minutes_and_hours_already_rolle
     expected = Counter(status_key(r.get("status_code"), bool(r.get("skipped"))) for r in made
                        if r["kind"] == "api_call" and r["feature_id"] == "glow" and (since is None or r["ts"] >= since))
     assert {code.key: code.count for code in feature_breakdown(log, "glow", since).codes} == expected
+
+
+def test_an_indexer_and_its_helper_count_every_record_once(log: EventLog) -> None:
+    """The helper counts the odd chunks, the indexer the even ones and the newest; each writes its chunk
+    in turn, so the counts are those of the records, whichever of the two got to a chunk first."""
+    made = made_records(6000)
+    stored(log, made)
+    lead, helper = Indexer(log.path), Indexer(log.path)
+    helped: list[int] = []
+
+    def help_out() -> None:
+        while helper.cursor() < 6000:
+            helped.append(helper.help_step(250))
+    thread = threading.Thread(target=help_out)
+    thread.start()
+    try:
+        while lead.step(250, helped=True):
+            pass
+        thread.join()
+    finally:
+        lead.close()
+        helper.close()
+        attach(log)
+    assert any(helped)  # the helper did count chunks
+    assert_counted(log, counted_by_hand(made))
 
 
 def test_retention_drops_only_records_the_indexer_has_entered(log: EventLog) -> None:
