@@ -11,10 +11,11 @@ derived cursor (how far the counts reach) after every chunk counted or entered, 
 of this process; a Textual app hands that on with ``call_from_thread``.
 
 When the indexer finds a backlog of more than ``HELP_FROM`` records to count (a cache filled from a
-hub's whole log, at a cold start) on a machine of more than one core, a second process helps it count:
-each reads, decodes and tallies every other chunk while the other writes its own (``Indexer.help_step``),
-which is most of what counting costs. It is started then, not always, so that a dashboard following a
-live hub runs one process.
+hub's whole log, at a cold start) on a machine of more than one core, a second process helps it: the
+helper reads, decodes and tallies the chunks ahead (``Indexer.count_ahead``), which is half of what
+counting costs, and hands each over a pipe to the indexer, which writes it while the helper counts the
+next (``Indexer.step``). One writer, so the derived file's pages stay in its cache. The helper is
+started then, not always, so that a dashboard following a live hub runs one process.
 """
 
 from collections.abc import Callable
@@ -28,12 +29,14 @@ import sqlite3
 import sys
 import threading
 
-from switchroom.store.analytics.derived import CHUNK, Indexer
+from switchroom.store.analytics.derived import CHUNK, Counted, Indexer
 
 log = logging.getLogger("switchroom.dashboard")
 RETRY_SECONDS = 1.0
 HELP_FROM = 100_000
 """Records left to count past which the indexer is given a helper."""
+HELPER_PATIENCE_S = 1.0
+"""How long the indexer waits for the helper's next chunk before counting it itself."""
 _WAKE, _STOP, _HELPED = "wake", "stop", "helped"
 
 
@@ -46,8 +49,11 @@ class IndexRunner:
         self._help_from = help_from if (os.cpu_count() or 1) > 1 else None
         self._context = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of the app's state
         self._pipe, child_end = self._context.Pipe()
-        self._process = self._context.Process(target=serve, args=(str(path), child_end, chunk), name="cache-indexer",
-                                              daemon=True)
+        self._counted_in, counted_out = self._context.Pipe(duplex=False)
+        """Counted chunks from the helper to the indexer: the indexer's end, and the helper's till it starts."""
+        self._counted_out: Connection | None = counted_out
+        self._process = self._context.Process(target=serve, args=(str(path), child_end, self._counted_in, chunk),
+                                              name="cache-indexer", daemon=True)
         self._helper: tuple[BaseProcess, Connection] | None = None
         self._sending = threading.Lock()
         self._listener = threading.Thread(target=self._listen, name="cache-indexer-progress", daemon=True)
@@ -55,6 +61,7 @@ class IndexRunner:
     def start(self) -> None:
         """Start the process; it catches up with what the cache already holds at once."""
         _start(self._process)
+        self._counted_in.close()  # the indexer's now: its end closes with it, which the helper then hears
         self._listener.start()
 
     def wake(self) -> None:
@@ -76,6 +83,8 @@ class IndexRunner:
             self._listener.join()
         for pipe in self._pipes():
             pipe.close()
+        if self._counted_out is not None:
+            self._counted_out.close()
 
     def helped(self) -> bool:
         """Whether a helper has been started."""
@@ -100,9 +109,12 @@ class IndexRunner:
             if self._help_from is None:  # stopping
                 return
             pipe, child_end = self._context.Pipe()
-            process = self._context.Process(target=help_serve, args=(str(self.path), child_end, self._chunk),
+            process = self._context.Process(target=help_serve,
+                                            args=(str(self.path), child_end, self._counted_out, self._chunk),
                                             name="cache-indexer-helper", daemon=True)
             _start(process)
+            self._counted_out.close()
+            self._counted_out = None
             self._helper = (process, pipe)
             _send(self._pipe, _HELPED)
 
@@ -130,6 +142,9 @@ class _Orders:
     def __init__(self, pipe: Connection) -> None:
         self.pipe = pipe
         self.helped = False
+        """A helper has been started: it sends the indexer counted chunks."""
+        self.heard_helper = False
+        """The helper has sent one: it is running, so its next chunk is worth waiting for."""
 
     def keep_going(self) -> bool:
         """Read every message waiting: False if one of them says stop (or the pipe is closed)."""
@@ -152,7 +167,7 @@ class _Orders:
         return self.keep_going()
 
 
-def serve(path: str, pipe: Connection, chunk: int) -> None:
+def serve(path: str, pipe: Connection, counted_in: Connection, chunk: int) -> None:
     """The indexer process: catch up, tell the cursor (and the backlog) after each chunk, sleep until
     woken; end when told to or when the dashboard is gone (its end of the pipe closes)."""
     orders = _Orders(pipe)
@@ -160,23 +175,36 @@ def serve(path: str, pipe: Connection, chunk: int) -> None:
     if indexer is None:
         return
     try:
-        while _catch_up(indexer, orders, chunk) and orders.wait():
+        while _catch_up(indexer, orders, counted_in, chunk) and orders.wait():
             pass
     finally:
         indexer.close()
 
 
-def help_serve(path: str, pipe: Connection, chunk: int) -> None:
-    """The helper process: count every other chunk while there are some to help with, sleep until woken."""
+def help_serve(path: str, pipe: Connection, counted_out: Connection, chunk: int) -> None:
+    """The helper process: count the chunks ahead of the indexer's cursor and send them to it, while
+    there are whole ones to count; sleep until woken. A chunk waits in the pipe until the indexer takes it,
+    so the helper is never more than a chunk or two ahead."""
     orders = _Orders(pipe)
     indexer = _open(path, orders)
     if indexer is None:
         return
+    position = 0
+
+    def help_step() -> int:
+        nonlocal position
+        counted = indexer.count_ahead(max(position, indexer.cursor()), chunk)
+        if counted is None:
+            return 0
+        counted_out.send(counted)
+        position = counted.through
+        return counted.records or 1
     try:
-        while _keep_indexing(lambda: indexer.help_step(chunk), orders) and orders.wait():
+        while _keep_indexing(help_step, orders) and orders.wait():
             pass
     finally:
         indexer.close()
+        counted_out.close()
 
 
 def _open(path: str, orders: _Orders) -> Indexer | None:
@@ -193,15 +221,33 @@ def _open(path: str, orders: _Orders) -> Indexer | None:
             return None
 
 
-def _catch_up(indexer: Indexer, orders: _Orders, chunk: int) -> bool:
+def _catch_up(indexer: Indexer, orders: _Orders, counted_in: Connection, chunk: int) -> bool:
     """Index until caught up, the counts first and the entries behind them (new records are counted
     before older ones are entered); False when told to stop meanwhile."""
     def step() -> int:
-        went = indexer.step(chunk, helped=orders.helped) or indexer.step_entries(chunk)
+        counted = _helpers_chunk(indexer, counted_in, orders, chunk) if orders.helped else None
+        went = indexer.step(chunk, counted) or indexer.step_entries(chunk)
         if went:
             orders.pipe.send((indexer.cursor(), indexer.backlog()))
         return went
     return _keep_indexing(step, orders)
+
+
+def _helpers_chunk(indexer: Indexer, counted_in: Connection, orders: _Orders, chunk: int) -> Counted | None:
+    """The helper's count of the next chunk, if it has one (it counts only chunks the cache holds whole:
+    once it is running, one is waited for, ``HELPER_PATIENCE_S`` at most); chunks it counted that the
+    indexer has since passed are dropped."""
+    after = indexer.cursor()
+    patience = HELPER_PATIENCE_S if orders.heard_helper and indexer.next_held_whole(chunk) else 0.0
+    try:
+        while counted_in.poll(patience):
+            counted = counted_in.recv()
+            orders.heard_helper = True
+            if counted.after >= after:
+                return counted
+    except (EOFError, OSError):  # the helper has ended
+        pass
+    return None
 
 
 def _keep_indexing(step: Callable[[], int], orders: _Orders) -> bool:

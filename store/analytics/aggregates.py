@@ -23,7 +23,7 @@ from switchroom.store.analytics.derived import ENTRIES_CURSOR, derived_cursor, e
 from switchroom.store.transactions import read_snapshot
 from switchroom.store.analytics.derived_counts import (
     COUNTED_KINDS, COUNTS, KEY_COLUMNS, MINUTES, WIDTH, rolled_up, tally_minutes)
-from switchroom.store.analytics.latency import BIN_SQL, BINS, COLUMNS as HIST, with_log2
+from switchroom.store.analytics.latency import BIN_SQL, BINS, COLUMNS as HIST
 
 
 @dataclass
@@ -153,8 +153,6 @@ def _partial_minute(conn: sqlite3.Connection, since_ts: str, group: Sequence[str
         return None
     if derived_cursor(conn, ENTRIES_CURSOR) < span[1]:
         return _partial_minute_of_records(conn, span, since_ts, group, where, latency)
-    if latency:
-        with_log2(conn)
     matches = "".join(f" AND IFNULL({column}, '') = ?" for column in where)
     keys = "".join(f"{_KEY_SQL[column]}, " for column in group)
     bins = "".join(f", bin = {n}" for n in range(BINS)) if latency else ""

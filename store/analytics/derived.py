@@ -51,11 +51,11 @@ between, the indexer forgets them itself from their entries (less their search t
 lingers unseen: a search reads no text older than the oldest entry).
 """
 
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 import sqlite3
-import time
 import uuid
 
 import orjson
@@ -63,7 +63,7 @@ import orjson
 from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD, SCRIPT_RUN
 from switchroom.store.analytics.derived_counts import (
     COUNTS, KEY_COLUMNS, MINUTES, WIDTH, Count, Entry, add, count_of, take_out)
-from switchroom.store.analytics.entry_fields import entries_from_texts
+from switchroom.store.analytics.entry_fields import count_texts, entries_from_texts
 from switchroom.store.eventlog import EventLog, record_of
 from switchroom.store.log_layouts import INDEXED
 from switchroom.store.analytics.latency import COLUMNS as HIST
@@ -79,9 +79,6 @@ SUFFIX = "-derived"
 TABLES = ("derived_entries", "derived_text", MINUTES, COUNTS, "derived_rollups", "derived_minutes", "derived_activity",
           "derived_bad")
 CHUNK = 5_000
-HELPER_PATIENCE_S = 1.0
-"""How long an indexer with a helper waits for the helper's chunk before counting it itself."""
-WAIT_POLL_S = 0.001
 CACHE_KIB = 65_536
 """The indexer's page cache (SQLite's default is 2 MiB): each chunk of entries goes into five indexes at
 as many places as there are users, features, connections and codes; pages read again for every chunk
@@ -176,6 +173,19 @@ def derived_cursor(conn: sqlite3.Connection, name: str = CURSOR) -> int:
 # -- the indexer --------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Counted:
+    """A chunk of records counted and not yet written: the cursor it starts at and the one it moves to,
+    how many records it held (from seq ``first`` to ``last``) and their count."""
+
+    after: int
+    through: int
+    records: int
+    first: int
+    last: int
+    count: Count
+
+
 class Indexer:
     """Brings a cache's derived data up to date with its records, on a connection of its own to the
     derived file, with the cache attached read-only (so that its transactions never lock the cache)."""
@@ -227,44 +237,32 @@ class Indexer:
             for statement in _SCHEMA:
                 self._conn.execute(statement)
 
-    def step(self, chunk: int = CHUNK, helped: bool = False) -> int:
-        """Count the records of the next chunk of seqs past the cursor; how many there were (0: caught
-        up). They are entered behind, by ``step_entries``.
-
-        Chunks are the seqs ``(k·chunk, (k+1)·chunk]``. ``helped``: a helper (``help_step``) counts the
-        odd ones the cache holds whole meanwhile, so when the next chunk is such a one, this indexer counts
-        the chunk after it, and writes that once the helper has written its own; should the helper not
-        have done so within ``HELPER_PATIENCE_S``, this one counts the helper's chunk itself (whichever
-        writes it first wins)."""
+    def step(self, chunk: int = CHUNK, counted: Counted | None = None) -> int:
+        """Count the records of the next chunk of seqs past the cursor (``(k·chunk, (k+1)·chunk]``); how
+        many there were (0: caught up). They are entered behind, by ``step_entries``. ``counted``: that
+        chunk as a helper counted it (``count_ahead``), written as it is if it still starts at the cursor."""
         after = self.cursor()
+        if counted is not None and counted.after == after:
+            return self._write(counted)
         chunk_index = self._chunk_after(after, chunk)
         if chunk_index is None:
-            self._write(after, after, [], count_of([]))  # nothing to count; retention's leftovers, though
+            self._write(Counted(after, after, 0, 0, 0, count_of([])))  # nothing to count; retention's leftovers
             return 0
-        if not helped or chunk_index % 2 == 0 or not self._held_whole(chunk_index, chunk):
-            return self._count_chunk(after, chunk_index, chunk)
-        ahead = (chunk_index + 1) * chunk
-        rows, count, through = self._counted(ahead, chunk_index + 2, chunk)
-        if not self._wait_for(ahead, HELPER_PATIENCE_S):
-            self._count_chunk(after, chunk_index, chunk)
-        return self._write(ahead, through, rows, count) + 1  # + the helper's chunk: not caught up yet
+        return self._write(self._counted(after, chunk_index, chunk))
 
-    def help_step(self, chunk: int = CHUNK) -> int:
-        """Count the next odd chunk of seqs past the cursor, as the helper of an indexer counting the even
-        ones (``step(helped=True)``): it is counted while that indexer counts the one before it, and
-        written once that one is; how many records it holds (0: none, nothing to help with)."""
-        after = self.cursor()
+    def count_ahead(self, after: int, chunk: int = CHUNK) -> Counted | None:
+        """The next chunk of seqs past ``after``, counted but not written: a helper's work, done while
+        the indexer writes the chunk before (``step``); None unless the cache holds that chunk whole (the
+        newest records are the indexer's own to count as they come)."""
         chunk_index = self._chunk_after(after, chunk)
-        if chunk_index is None:
-            return 0
-        chunk_index += 1 - chunk_index % 2
-        if not self._held_whole(chunk_index, chunk):
-            return 0  # the newest records: the indexer it helps counts them as they come
-        low = max(after, chunk_index * chunk)
-        rows, count, through = self._counted(low, chunk_index + 1, chunk)
-        if rows and self._wait_for(low, HELPER_PATIENCE_S):
-            self._write(low, through, rows, count)
-        return len(rows)
+        if chunk_index is None or not self._held_whole(chunk_index, chunk):
+            return None
+        return self._counted(after, chunk_index, chunk)
+
+    def next_held_whole(self, chunk: int = CHUNK) -> bool:
+        """Whether the cache holds the whole of the next chunk to count (so a helper may be counting it)."""
+        chunk_index = self._chunk_after(self.cursor(), chunk)
+        return chunk_index is not None and self._held_whole(chunk_index, chunk)
 
     def backlog(self) -> int:
         """How many seqs the cache holds past the counts' cursor (its records, but for gaps)."""
@@ -282,43 +280,34 @@ class Indexer:
         [(head,)] = self._conn.execute("SELECT MAX(seq) FROM cache.records").fetchall()
         return head is not None and head >= (chunk_index + 1) * chunk
 
-    def _count_chunk(self, after: int, chunk_index: int, chunk: int) -> int:
-        rows, count, through = self._counted(after, chunk_index + 1, chunk)
-        return self._write(after, through, rows, count)
-
-    def _counted(self, after: int, end_index: int, chunk: int) -> tuple[list[tuple[int, str, str]], Count, int]:
-        """The records past ``after`` up to the end of chunk ``end_index - 1``, counted (no transaction:
-        this is the work another indexer can do meanwhile), and the seq the cursor moves to once they are
-        added: the chunk's end if the cache holds the whole chunk (``_held_whole``), else the last of them."""
-        end = end_index * chunk
-        whole = self._held_whole(end_index - 1, chunk)  # asked first: a record may come in meanwhile
+    def _counted(self, after: int, chunk_index: int, chunk: int) -> Counted:
+        """The records of chunk ``chunk_index`` past ``after``, counted (no transaction: this is the work a
+        helper can do meanwhile). The cursor moves to the chunk's end once they are written if the cache
+        holds the whole chunk (``_held_whole``), else to the last of them."""
+        end = (chunk_index + 1) * chunk
+        whole = self._held_whole(chunk_index, chunk)  # asked first: a record may come in meanwhile
         rows = self._rows(after, end, chunk)
-        entries, _ = entries_of(rows, whole=False)
-        return rows, count_of(entries), end if whole else (rows[-1][0] if rows else after)
+        count = count_texts(rows) or count_of(entries_of(rows, whole=False)[0])
+        through = end if whole else (rows[-1][0] if rows else after)
+        return Counted(after, through, len(rows), rows[0][0] if rows else 0, rows[-1][0] if rows else 0, count)
 
-    def _write(self, after: int, through: int, rows: list[tuple[int, str, str]], count: Count) -> int:
-        """Add ``count`` (of ``rows``, the records in ``(after, through]``) to the aggregates and move the
-        cursor to ``through``, in one transaction, if the cursor is still at ``after``; how many records
-        that was."""
+    def _write(self, counted: Counted) -> int:
+        """Add a chunk's count to the aggregates and move the cursor past it, in one transaction, if the
+        cursor is still where the chunk starts; how many records it holds."""
         with write_transaction(self._conn):
-            if self.cursor() != after:  # another indexer of this cache got there first
-                return len(rows)
+            if self.cursor() != counted.after:  # another indexer of this cache got there first
+                return counted.records
             self._forget_trimmed()
-            if not rows:
+            if not counted.records:
                 return 0
-            kept = self._still_held(rows)
-            if not all(seq in kept for seq, _, _ in rows):  # retention was quicker: count those it left
+            count = counted.count
+            kept = self._still_held(counted.first, counted.last, counted.records)
+            if kept is not None:  # retention was quicker: count those it left
+                rows = self._rows(counted.after, counted.last, counted.records)
                 count = count_of([entry for entry in entries_of(rows, whole=False)[0] if entry[0] in kept])
             add(self._conn, count)
-            _set_cursor(self._conn, CURSOR, through)
-        return len(rows)
-
-    def _wait_for(self, seq: int, patience: float) -> bool:
-        """Wait until the cursor is at ``seq`` (True), or past it, or ``patience`` seconds are gone (False)."""
-        deadline = time.monotonic() + patience
-        while (cursor := self.cursor()) < seq and time.monotonic() < deadline:
-            time.sleep(WAIT_POLL_S)
-        return cursor == seq
+            _set_cursor(self._conn, CURSOR, counted.through)
+        return counted.records
 
     def step_entries(self, chunk: int = CHUNK) -> int:
         """Enter the next ``chunk`` records the counts have reached: their ``derived_entries`` rows, their
@@ -332,7 +321,8 @@ class Indexer:
                 return len(rows)
             if not rows:
                 return 0
-            kept = self._still_held(rows)
+            held = self._still_held(rows[0][0], rows[-1][0], len(rows))
+            kept = range(rows[0][0], rows[-1][0] + 1) if held is None else held
             self._conn.executemany("INSERT OR REPLACE INTO derived_bad VALUES (?, ?)",
                                    [(seq, fields) for seq, fields in bad if seq in kept])
             self._conn.executemany(f"INSERT INTO derived_entries VALUES ({', '.join('?' for _ in ENTRY_COLUMNS)})",
@@ -350,14 +340,15 @@ class Indexer:
             "SELECT seq, kind, body FROM cache.records WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
             (after, (1 << 63) - 1 if through is None else through, chunk)).fetchall()
 
-    def _still_held(self, rows: Sequence[tuple[int, str, str]]) -> Container[int]:
-        """The seqs of ``rows`` the cache still holds: retention may have dropped some since they were read
-        (it drops only records entered, but may have begun before there was a derived file)."""
-        span = (rows[0][0], rows[-1][0])
-        [(held,)] = self._conn.execute("SELECT COUNT(*) FROM cache.records WHERE seq BETWEEN ? AND ?", span)
-        if held == len(rows):
-            return range(span[0], span[1] + 1)
-        return {seq for (seq,) in self._conn.execute("SELECT seq FROM cache.records WHERE seq BETWEEN ? AND ?", span)}
+    def _still_held(self, first: int, last: int, records: int) -> set[int] | None:
+        """None when the cache still holds all ``records`` read from ``first`` to ``last``; else the seqs of
+        those it holds (retention may have dropped some since they were read: it drops only records
+        entered, but may have begun before there was a derived file)."""
+        [(held,)] = self._conn.execute("SELECT COUNT(*) FROM cache.records WHERE seq BETWEEN ? AND ?", (first, last))
+        if held == records:
+            return None
+        return {seq for (seq,) in self._conn.execute("SELECT seq FROM cache.records WHERE seq BETWEEN ? AND ?",
+                                                     (first, last))}
 
     def _forget_trimmed(self) -> None:
         """Entries of records retention dropped without taking them out here (it was stopped in between)."""

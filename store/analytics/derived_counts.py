@@ -77,26 +77,31 @@ def tally_minutes(entries: Iterable[Entry]) -> Tallies:
     count tables store them (no NULLs). An entry without a ``ts`` (its record had none, or a bad one)
     belongs to no minute: it is left out."""
     tallies: Tallies = {}
-    find = tallies.get
-    empty = [0] * BINS
     for seq, ts, kind, direction, connection_id, feature_id, _, op_id, status_code, skipped, latency, outcome, op \
             in entries:
-        if not ts or kind not in COUNTED_KINDS:
-            continue
-        key = (ts[:16], kind, connection_id or "", feature_id or "", op_id or "", direction or "", status_code or 0,
-               skipped, outcome or "", op or "")
-        found = find(key)
-        if found is None:
-            found = tallies[key] = [0, ts, ts, seq, *empty]
-        elif ts < found[1]:
-            found[1] = ts
-        elif ts > found[2]:
-            found[2] = ts
-        if seq > found[3]:
-            found[3] = seq
-        found[0] += 1
-        found[4 + bin_of(latency)] += 1
+        if ts and kind in COUNTED_KINDS:
+            key = (ts[:16], kind, connection_id or "", feature_id or "", op_id or "", direction or "",
+                   status_code or 0, skipped, outcome or "", op or "")
+            tally_one(tallies, key, seq, ts, latency)
     return tallies
+
+
+_EMPTY = [0] * BINS
+
+
+def tally_one(tallies: Tallies, key: tuple[Any, ...], seq: int, ts: str, latency: float | None) -> None:
+    """Count a record into ``tallies`` under ``key`` (its minute and ``KEY_COLUMNS``)."""
+    found = tallies.get(key)
+    if found is None:
+        found = tallies[key] = [0, ts, ts, seq, *_EMPTY]
+    elif ts < found[1]:
+        found[1] = ts
+    elif ts > found[2]:
+        found[2] = ts
+    if seq > found[3]:
+        found[3] = seq
+    found[0] += 1
+    found[4 + bin_of(latency)] += 1
 
 
 def rolled_up(conn: sqlite3.Connection) -> tuple[str, str]:

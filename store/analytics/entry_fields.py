@@ -19,8 +19,8 @@ import sys
 
 import msgspec
 
-from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD, SCRIPT_RUN
-from switchroom.store.analytics.derived_counts import Entry
+from switchroom.protocol.kinds import API_CALL, KINDS, OUTCOME_FIELD, SCRIPT_RUN
+from switchroom.store.analytics.derived_counts import Count, Entry, Tallies, tally_one
 from switchroom.store.log_layouts import INDEXED
 from switchroom.store.record_shape import BAD, SHAPE, TYPES, all_timestamps, is_number, is_timestamp
 
@@ -90,6 +90,39 @@ def entries_from_texts(rows: Sequence[tuple[int, str, str]], whole: bool = True)
     if not all_timestamps([entry[1] for entry in entries if entry is not None]):
         entries = [entry if entry is None or is_timestamp(entry[1]) else None for entry in entries]
     return entries
+
+
+def count_texts(rows: Sequence[tuple[int, str, str]]) -> Count | None:
+    """``count_of(entries_of(rows, whole=False))`` straight from each record's decoded fields, without
+    making its entry (which was a third of the time counting took); None when any record is refused by
+    the decoder or has a ``ts`` of another shape: the caller then counts ``rows`` the slow way."""
+    decoded: list[tuple[int, Any]] = []
+    for seq, kind, text in rows:
+        try:
+            fields = _decode_entry(text)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            return None
+        if fields.kind != kind:
+            return None
+        decoded.append((seq, fields))
+    if not all_timestamps([fields.ts for _, fields in decoded]):
+        return None
+    tallies: Tallies = {}
+    minute_seqs: dict[str, list[int]] = {}
+    for seq, fields in decoded:
+        ts, kind = fields.ts, fields.kind
+        minute = ts[:16]
+        minute_seqs.setdefault(minute, [seq, 0])[1] = seq
+        if kind == API_CALL:
+            outcome, latency = fields.error_code, fields.latency_ms
+        elif kind == SCRIPT_RUN:
+            outcome, latency = fields.status, fields.latency_ms if fields.latency_ms is not None else fields.duration_ms
+        else:
+            continue
+        key = (minute, kind, fields.connection_id or "", fields.feature_id or "", fields.op_id or "",
+               fields.direction or "", fields.status_code or 0, 1 if fields.skipped else 0, outcome or "", fields.op or "")
+        tally_one(tallies, key, seq, ts, latency)
+    return Count(tallies, minute_seqs)
 
 
 def entry_from_text(seq: int, kind: str, text: str, whole: bool = True) -> Entry | None:

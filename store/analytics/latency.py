@@ -7,9 +7,10 @@ percentile is read as the geometric middle of the bin the nearest rank falls in,
 it reads 0.35 ms; over 131 s, 131 s).
 """
 
+from bisect import bisect_right
 from collections.abc import Sequence
 import math
-import sqlite3
+import struct
 
 BINS = 74
 LOWEST_MS = 0.5
@@ -17,23 +18,48 @@ PER_OCTAVE = 4
 COLUMNS = tuple(f"h{i}" for i in range(BINS))
 
 
-def bin_of(latency_ms: float | None) -> int:
+def bin_by_log(latency_ms: float | None) -> int:
+    """The bin a latency falls in, by the definition above."""
     if not latency_ms or latency_ms < LOWEST_MS:
         return 0
     return min(BINS - 1, 1 + int(PER_OCTAVE * math.log2(latency_ms / LOWEST_MS)))
 
 
-BIN_SQL = (f"CASE WHEN latency_ms IS NULL OR latency_ms < {LOWEST_MS} THEN 0 "
-           f"ELSE MIN({BINS - 1}, 1 + CAST({PER_OCTAVE} * log2(latency_ms / {LOWEST_MS}) AS INTEGER)) END")
-"""``bin_of(latency_ms)`` in SQL (``log2`` is SQLite's, or ``with_log2``'s where SQLite lacks it)."""
+def _lowest_of(index: int) -> float:
+    """The smallest float ``bin_by_log`` puts in bin ``index`` or above (searched bit by bit: the bins'
+    edges as the logarithm draws them, to the last bit)."""
+    low, high = _bits(LOWEST_MS), _bits(1e300)
+    while low < high:
+        middle = (low + high) // 2
+        if bin_by_log(_float(middle)) >= index:
+            high = middle
+        else:
+            low = middle + 1
+    return _float(low)
 
 
-def with_log2(conn: sqlite3.Connection) -> None:
-    """Give ``conn`` a ``log2`` function if its SQLite was built without its math functions."""
-    try:
-        conn.execute("SELECT log2(2)")
-    except sqlite3.OperationalError:
-        conn.create_function("log2", 1, math.log2, deterministic=True)
+def _bits(value: float) -> int:
+    return struct.unpack("<q", struct.pack("<d", value))[0]
+
+
+def _float(bits: int) -> float:
+    return struct.unpack("<d", struct.pack("<q", bits))[0]
+
+
+EDGES_MS = tuple(_lowest_of(index) for index in range(1, BINS))
+"""The lowest latency of each bin from bin 1 on. Every reader bins by them (Python and SQLite alike), so
+that a latency on an edge falls in one bin whoever reads it: SQLite's ``log2`` and Python's differ in
+the last bit there."""
+
+
+def bin_of(latency_ms: float | None) -> int:
+    """``bin_by_log``, by a binary search of the edges (a third of the time: the indexer asks for every
+    record it counts)."""
+    return bisect_right(EDGES_MS, latency_ms) if latency_ms else 0
+
+
+BIN_SQL = f"IFNULL({' + '.join(f'(latency_ms >= {edge!r})' for edge in EDGES_MS)}, 0)"
+"""``bin_of(latency_ms)`` in SQL."""
 
 
 def bin_middle_ms(index: int) -> float:

@@ -9,7 +9,6 @@ from pathlib import Path
 import itertools
 import json
 import random
-import threading
 
 import pytest
 
@@ -17,8 +16,9 @@ from switchroom.store import EventLog, iso_timestamp
 from switchroom.protocol.batches import keyed_texts
 from switchroom.store.eventlog import record_of
 from switchroom.store.analytics.breakdowns import feature_breakdown
-from switchroom.store.analytics.derived import ENTRIES_CURSOR, Indexer, attach, entry_of
-from switchroom.store.analytics.entry_fields import entry_from_text
+from switchroom.store.analytics.derived import ENTRIES_CURSOR, Indexer, attach, entries_of, entry_of
+from switchroom.store.analytics.derived_counts import count_of
+from switchroom.store.analytics.entry_fields import count_texts, entry_from_text
 from switchroom.store.analytics.record_windows import count_matches, window
 from switchroom.store.analytics.retention import trim
 from switchroom.store.filters import RecordFilter, parse_status
@@ -164,6 +164,22 @@ def test_the_fast_decoding_gives_each_well_formed_record_the_entry_the_slow_way_
     assert accepted and refused
 
 
+def test_counting_straight_from_the_text_counts_as_the_entries_do() -> None:
+    """The indexer counts a chunk from each record's decoded fields without making its entry; a chunk
+    with a record the decoder refuses, or a ``ts`` of another shape, is counted from its entries."""
+    made = made_records(3000, odd=False)
+    for record in made[::50]:
+        record["latency_ms" if record["kind"] == "api_call" else "duration_ms"] = None
+    rows = [(int(r["seq"]), str(r["kind"]), json.dumps(r)) for r in made]
+    for low in range(0, 3000, 500):
+        chunk = rows[low:low + 500]
+        fast = count_texts(chunk)
+        assert fast is not None
+        assert fast == count_of(entries_of(chunk, whole=False)[0])
+    odd = [(1, "api_call", json.dumps({**made[0], "kind": "api_call", "ts": "yesterday"})), *rows[1:10]]
+    assert count_texts(odd) is None
+
+
 def test_counts_equal_a_count_by_hand_bad_fields_and_trigger_polls_included(log: EventLog) -> None:
     made = made_records(3000)
     stored(log, made)
@@ -216,28 +232,31 @@ def test_records_counted_late_are_counted_in_ten_minutes_and_hours_already_rolle
     assert {code.key: code.count for code in feature_breakdown(log, "glow", since).codes} == expected
 
 
-def test_an_indexer_and_its_helper_count_every_record_once(log: EventLog) -> None:
-    """The helper counts the odd chunks, the indexer the even ones and the newest; each writes its chunk
-    in turn, so the counts are those of the records, whichever of the two got to a chunk first."""
+def test_chunks_a_helper_counted_are_written_by_the_indexer_each_once(log: EventLog) -> None:
+    """A helper counts the chunks ahead and the indexer writes them; one the indexer counted itself
+    meanwhile makes the helper's count of it stale, and it is not written again."""
     made = made_records(6000)
     stored(log, made)
     lead, helper = Indexer(log.path), Indexer(log.path)
-    helped: list[int] = []
-
-    def help_out() -> None:
-        while helper.cursor() < 6000:
-            helped.append(helper.help_step(250))
-    thread = threading.Thread(target=help_out)
-    thread.start()
     try:
-        while lead.step(250, helped=True):
+        position, from_helper = 0, []
+        while (counted := helper.count_ahead(position, 250)) is not None:
+            from_helper.append(counted)
+            position = counted.through
+        assert position == 6000 and len(from_helper) == 24
+        for index, counted in enumerate(from_helper):
+            if index == 5:
+                lead.step(250)
+            if counted.after == lead.cursor():
+                assert lead.step(250, counted) == counted.records
+            else:
+                assert index == 5
+        while lead.step(250):
             pass
-        thread.join()
     finally:
         lead.close()
         helper.close()
         attach(log)
-    assert any(helped)  # the helper did count chunks
     assert_counted(log, counted_by_hand(made))
 
 
