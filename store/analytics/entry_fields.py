@@ -98,11 +98,7 @@ def count_texts(rows: Sequence[tuple[int, str, str]]) -> Count | None:
     the decoder or has a ``ts`` of another shape: the caller then counts ``rows`` the slow way."""
     decoded: list[tuple[int, Any]] = []
     for seq, kind, text in rows:
-        try:
-            fields = _decode_entry(text)
-        except (msgspec.ValidationError, msgspec.DecodeError):
-            return None
-        if fields.kind != kind:
+        if (fields := _fields(kind, text, _decode_entry)) is None:
             return None
         decoded.append((seq, fields))
     if not all_timestamps([fields.ts for _, fields in decoded]):
@@ -132,13 +128,19 @@ def entry_from_text(seq: int, kind: str, text: str, whole: bool = True) -> Entry
     return entries_from_texts([(seq, kind, text)], whole)[0]
 
 
-def _entry(seq: int, kind: str, text: str, decode: Callable[[str], Any]) -> Entry | None:
-    """The entry of a record, its ``ts`` not yet checked; None when the decoder refuses the record."""
+def _fields(kind: str, text: str, decode: Callable[[str], Any]) -> Any | None:
+    """A record's fields as ``decode`` reads them; None when it refuses the record, or the record's kind is
+    not the one the cache stored it under."""
     try:
         fields = decode(text)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return None
-    if fields.kind != kind:
+    return fields if fields.kind == kind else None
+
+
+def _entry(seq: int, kind: str, text: str, decode: Callable[[str], Any]) -> Entry | None:
+    """The entry of a record, its ``ts`` not yet checked; None when the decoder refuses the record."""
+    if (fields := _fields(kind, text, decode)) is None:
         return None
     latency = fields.latency_ms
     if latency is None and kind == SCRIPT_RUN:
