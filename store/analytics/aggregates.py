@@ -156,9 +156,10 @@ def _partial_minute(conn: sqlite3.Connection, since_ts: str, group: Sequence[str
     matches = "".join(f" AND IFNULL({column}, '') = ?" for column in where)
     keys = "".join(f"{_KEY_SQL[column]}, " for column in group)
     bins = "".join(f", bin = {n}" for n in range(BINS)) if latency else ""
+    # LIMIT keeps the inner query whole, so that each entry's bin is found once, not once a column
     return (f"SELECT {keys}1, ts, ts, seq{bins} FROM (SELECT *, {BIN_SQL} AS bin FROM derived_entries NOT INDEXED "
             f"WHERE seq BETWEEN ? AND ? AND ts >= ? AND substr(ts, 1, 16) = ? "
-            f"AND kind IN ({', '.join('?' for _ in COUNTED_KINDS)}){matches})",
+            f"AND kind IN ({', '.join('?' for _ in COUNTED_KINDS)}){matches} LIMIT -1)",
             [*span, since_ts, minute, *COUNTED_KINDS, *where.values()])
 
 

@@ -58,7 +58,17 @@ def bin_of(latency_ms: float | None) -> int:
     return bisect_right(EDGES_MS, latency_ms) if latency_ms else 0
 
 
-BIN_SQL = f"IFNULL({' + '.join(f'(latency_ms >= {edge!r})' for edge in EDGES_MS)}, 0)"
+def _bin_sql(low: int, high: int) -> str:
+    """SQL for the bin of ``latency_ms``, known to be one of ``low`` … ``high``: a binary search of the
+    edges, seven comparisons (a NULL compares false all the way down to bin 0)."""
+    if low == high:
+        return str(low)
+    middle = (low + high + 1) // 2
+    return (f"CASE WHEN latency_ms >= {EDGES_MS[middle - 1]!r} THEN {_bin_sql(middle, high)} "
+            f"ELSE {_bin_sql(low, middle - 1)} END")
+
+
+BIN_SQL = _bin_sql(0, BINS - 1)
 """``bin_of(latency_ms)`` in SQL."""
 
 
