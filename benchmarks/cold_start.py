@@ -111,7 +111,7 @@ def spin() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--busy", action="store_true", help="keep one core busy in another process")
+    parser.add_argument("--busy", "--busy-core", action="store_true", help="keep one core busy in another process")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="switchroom-cold-"))
     busy = multiprocessing.Process(target=spin, daemon=True) if args.busy else None

@@ -183,7 +183,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rate", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--busy", action="store_true", help="keep one core busy in another process")
+    parser.add_argument("--busy", "--busy-core", action="store_true", help="keep one core busy in another process")
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)  # the stand-in hub
     arguments = parser.parse_args()
     if arguments.serve:
