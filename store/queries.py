@@ -93,8 +93,10 @@ def records_after(log: EventLog, seq: int, kind: str = API_CALL) -> tuple[int, i
 
 
 def records_window(log: EventLog, offset: int, limit: int, total: int | None = None,
-                   kind: str = API_CALL) -> list[dict[str, Any]]:
-    """``limit`` records of ``kind`` starting at position ``offset`` (0 = oldest), oldest first.
+                   kind: str = API_CALL, through_seq: int | None = None) -> list[dict[str, Any]]:
+    """``limit`` records of ``kind`` starting at position ``offset`` (0 = oldest), oldest first, among the
+    ``total`` counted up to ``through_seq`` (records stored since are not in the window: read from the
+    tail, it would be moved on by them, and a paused view would jump).
 
     Windows in the newer half are read backwards from the tail, so following the live end stays
     cheap however long the log is.
@@ -102,15 +104,15 @@ def records_window(log: EventLog, offset: int, limit: int, total: int | None = N
     if limit <= 0:
         return []
     total = kind_count(log, kind) if total is None else total
+    last = (1 << 63) - 1 if through_seq is None else through_seq
     offset = max(0, min(offset, total))
     limit = min(limit, total - offset)
     if limit <= 0:
         return []
     if offset >= total // 2:
         from_end = total - offset - limit
-        rows = log.execute(
-            "SELECT body FROM records WHERE kind = ? ORDER BY seq DESC LIMIT ? OFFSET ?", (kind, limit, from_end)
-        )
+        rows = log.execute("SELECT body FROM records WHERE kind = ? AND seq <= ? ORDER BY seq DESC LIMIT ? OFFSET ?",
+                           (kind, last, limit, from_end))
         rows.reverse()
     else:
         rows = log.execute("SELECT body FROM records WHERE kind = ? ORDER BY seq LIMIT ? OFFSET ?", (kind, limit, offset))

@@ -73,6 +73,17 @@ def test_window_reads_the_same_rows_from_either_end(tmp_path: Path) -> None:
     assert records_window(log, 60, 5) == []
 
 
+def test_a_window_is_of_the_records_counted_not_of_those_stored_since(tmp_path: Path) -> None:
+    """A list counts its rows, then reads the rows in view: records stored in between must not move the
+    window (read from the tail, they did: a paused view jumped by as many rows)."""
+    log = EventLog(tmp_path / "hub.sqlite")
+    log.append([api_call(n) for n in range(50)])
+    counted_through = log.head_seq()
+    log.append([api_call(n) for n in range(50, 53)])
+    rows = records_window(log, 40, 5, total=50, through_seq=counted_through)
+    assert [r["request_id"] for r in rows] == [f"r{n}" for n in range(40, 45)]
+
+
 def test_reads_for_a_frame_stop_at_the_size_budget_but_never_return_nothing(tmp_path: Path) -> None:
     log = EventLog(tmp_path / "log.sqlite")
     log.append([{"kind": "api_call", "request_id": str(n), "note": "x" * 1000} for n in range(10)])

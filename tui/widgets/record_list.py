@@ -333,12 +333,13 @@ class RecordList(CursorRows):
         send a field of another type than the columns read (a status code of "abc")."""
         if self.cache is None:
             return []
-        height, total, kind = max(1, self.size.height), self.total, self.KIND
+        height, total, kind, through = max(1, self.size.height), self.total, self.KIND, self._counted_through
         record_filter, matches = self.record_filter, self._matches
         if record_filter is not None and matches is not None:
             return await self.cache.read(
                 lambda log: [shaped(r) for r in window(log, record_filter, matches, start, height)])
-        return await self.cache.read(lambda log: [shaped(r) for r in records_window(log, start, height, total, kind)])
+        return await self.cache.read(
+            lambda log: [shaped(r) for r in records_window(log, start, height, total, kind, through or None)])
 
     async def _load_window_safely(self) -> None:
         try:
