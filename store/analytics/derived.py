@@ -245,8 +245,9 @@ class Indexer:
         if counted is not None and counted.after == after:
             return self._write(counted)
         chunk_index = self._chunk_after(after, chunk)
-        if chunk_index is None:
-            self._write(Counted(after, after, 0, 0, 0, count_of([])))  # nothing to count; retention's leftovers
+        if chunk_index is None:  # nothing to count; retention's leftovers, though
+            with write_transaction(self._conn):
+                self._forget_trimmed()
             return 0
         return self._write(self._counted(after, chunk_index, chunk))
 
@@ -266,8 +267,12 @@ class Indexer:
 
     def backlog(self) -> int:
         """How many seqs the cache holds past the counts' cursor (its records, but for gaps)."""
+        return max(0, self._head() - self.cursor())
+
+    def _head(self) -> int:
+        """The cache's newest seq (0 when it holds none)."""
         [(head,)] = self._conn.execute("SELECT MAX(seq) FROM cache.records").fetchall()
-        return max(0, (head or 0) - self.cursor())
+        return head or 0
 
     def _chunk_after(self, after: int, chunk: int) -> int | None:
         """The index of the chunk that holds the first record past ``after``; None when there is none."""
@@ -277,8 +282,7 @@ class Indexer:
     def _held_whole(self, chunk_index: int, chunk: int) -> bool:
         """Whether the cache holds every record it ever will of chunk ``chunk_index``: it holds one at or
         past the chunk's end (records come in seq order)."""
-        [(head,)] = self._conn.execute("SELECT MAX(seq) FROM cache.records").fetchall()
-        return head is not None and head >= (chunk_index + 1) * chunk
+        return self._head() >= (chunk_index + 1) * chunk
 
     def _counted(self, after: int, chunk_index: int, chunk: int) -> Counted:
         """The records of chunk ``chunk_index`` past ``after``, counted (no transaction: this is the work a

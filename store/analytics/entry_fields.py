@@ -19,8 +19,8 @@ import sys
 
 import msgspec
 
-from switchroom.protocol.kinds import API_CALL, KINDS, OUTCOME_FIELD, SCRIPT_RUN
-from switchroom.store.analytics.derived_counts import Count, Entry, Tallies, tally_one
+from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD, SCRIPT_RUN
+from switchroom.store.analytics.derived_counts import COUNTED_KINDS, Count, Entry, Tallies, tally_one
 from switchroom.store.log_layouts import INDEXED
 from switchroom.store.record_shape import BAD, SHAPE, TYPES, all_timestamps, is_number, is_timestamp
 
@@ -109,15 +109,12 @@ def count_texts(rows: Sequence[tuple[int, str, str]]) -> Count | None:
         ts, kind = fields.ts, fields.kind
         minute = ts[:16]
         minute_seqs.setdefault(minute, [seq, 0])[1] = seq
-        if kind == API_CALL:
-            outcome, latency = fields.error_code, fields.latency_ms
-        elif kind == SCRIPT_RUN:
-            outcome, latency = fields.status, fields.latency_ms if fields.latency_ms is not None else fields.duration_ms
-        else:
+        if kind not in COUNTED_KINDS:
             continue
+        outcome = getattr(fields, OUTCOME_FIELD[kind])
         key = (minute, kind, fields.connection_id or "", fields.feature_id or "", fields.op_id or "",
                fields.direction or "", fields.status_code or 0, 1 if fields.skipped else 0, outcome or "", fields.op or "")
-        tally_one(tallies, key, seq, ts, latency)
+        tally_one(tallies, key, seq, ts, _latency(kind, fields))
     return Count(tallies, minute_seqs)
 
 
@@ -142,9 +139,12 @@ def _entry(seq: int, kind: str, text: str, decode: Callable[[str], Any]) -> Entr
     """The entry of a record, its ``ts`` not yet checked; None when the decoder refuses the record."""
     if (fields := _fields(kind, text, decode)) is None:
         return None
-    latency = fields.latency_ms
-    if latency is None and kind == SCRIPT_RUN:
-        latency = fields.duration_ms
     return (seq, fields.ts, kind, fields.direction, fields.connection_id, fields.feature_id, fields.user_id,
-            fields.op_id, fields.status_code, 1 if fields.skipped else 0, latency,
+            fields.op_id, fields.status_code, 1 if fields.skipped else 0, _latency(kind, fields),
             getattr(fields, OUTCOME_FIELD[kind]), fields.op)
+
+
+def _latency(kind: str, fields: Any) -> float | None:
+    """A record's latency: a script run without ``latency_ms`` is timed by its ``duration_ms``."""
+    latency = fields.latency_ms
+    return fields.duration_ms if latency is None and kind == SCRIPT_RUN else latency
