@@ -172,6 +172,9 @@ def indexing(path: Path) -> None:
     runner.start()
     caught_up.wait()
     elapsed = time.perf_counter() - started
+    while not _rolled_up(path):
+        time.sleep(0.05)
+    rolled_elapsed = time.perf_counter() - started
     while _cursor(path, ENTRIES_CURSOR) < head:
         time.sleep(0.05)
     text_elapsed = time.perf_counter() - started
@@ -182,6 +185,7 @@ def indexing(path: Path) -> None:
     print(f"indexer: {head:,} records in {elapsed:.1f} s = {elapsed * 1_000_000 / head:.1f} s per 1M "
           f"({head / elapsed:,.0f} records/s; its process used {cpu.ru_utime + cpu.ru_stime:.1f} s of CPU, "
           f"peak RSS {cpu.ru_maxrss / 1024:.0f} MB)")
+    print(f"ten minutes and hours, rolled up from the minutes once every record is counted: all in {rolled_elapsed:.1f} s")
     print(f"entries and search text, built behind the counts: every record's in {text_elapsed:.1f} s "
           f"({head / text_elapsed:,.0f} records/s)")
     for name, times in (("alone", alone), ("beside the indexer", waits)):
@@ -199,6 +203,19 @@ def _cursor(path: Path, name: str) -> int:
     finally:
         conn.close()
     return row[0] if row else 0
+
+
+def _rolled_up(path: Path) -> bool:
+    """Whether every ten minutes before the newest record's is rolled up (``derived_counts.roll_up``)."""
+    from switchroom.store.analytics.derived import derived_path
+    from switchroom.store.analytics.derived_counts import WIDTH, rolled_up
+
+    conn = sqlite3.connect(f"file:{derived_path(path)}?mode=ro", uri=True)
+    try:
+        [(newest,)] = conn.execute("SELECT MAX(bucket) FROM derived_minutes").fetchall()
+        return rolled_up(conn)[0] >= newest[:WIDTH["t"]]
+    finally:
+        conn.close()
 
 
 def _live_writer(path: Path, head: int, done: threading.Event, waits: list[float]) -> None:

@@ -11,11 +11,13 @@ derived cursor (how far the counts reach) after every chunk counted or entered, 
 of this process; a Textual app hands that on with ``call_from_thread``.
 
 When the indexer finds a backlog of more than ``HELP_FROM`` records to count (a cache filled from a
-hub's whole log, at a cold start) on a machine of more than one core, a second process helps it: the
-helper reads, decodes and tallies the chunks ahead (``Indexer.count_ahead``), which is half of what
-counting costs, and hands each over a pipe to the indexer, which writes it while the helper counts the
-next (``Indexer.step``). One writer, so the derived file's pages stay in its cache. The helper is
-started then, not always, so that a dashboard following a live hub runs one process.
+hub's whole log, at a cold start) on a machine of more than one core, ``HELPERS`` more processes help
+it: each reads, decodes and tallies every ``HELPERS``-th chunk ahead (``Indexer.count_ahead``), which is
+more than half of what counting costs, and hands it over a pipe of its own to the indexer, which writes
+the chunks in order while the helpers count the next (``Indexer.step``). Two helpers rather than one,
+even on two cores: the indexer's writing is the lighter half, and with one helper the indexer waited
+for it. One writer, so the derived file's pages stay in its cache. The helpers are started then, not
+always, so that a dashboard following a live hub runs one process.
 """
 
 from collections.abc import Callable
@@ -34,9 +36,13 @@ from switchroom.store.analytics.derived import CHUNK, Counted, Indexer
 log = logging.getLogger("switchroom.dashboard")
 RETRY_SECONDS = 1.0
 HELP_FROM = 100_000
-"""Records left to count past which the indexer is given a helper."""
+"""Records left to count past which the indexer is given helpers."""
+HELPERS = 2
+HELPER_NICENESS = 5
+"""How much less of the processor the helpers ask for than the indexer, which writes the chunks they
+count one after another (the dashboard's own process is not slowed by them either)."""
 HELPER_PATIENCE_S = 1.0
-"""How long the indexer waits for the helper's next chunk before counting it itself."""
+"""How long the indexer waits for a helper's next chunk before counting it itself."""
 _WAKE, _STOP, _HELPED = "wake", "stop", "helped"
 
 
@@ -49,19 +55,21 @@ class IndexRunner:
         self._help_from = help_from if (os.cpu_count() or 1) > 1 else None
         self._context = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing of the app's state
         self._pipe, child_end = self._context.Pipe()
-        self._counted_in, counted_out = self._context.Pipe(duplex=False)
-        """Counted chunks from the helper to the indexer: the indexer's end, and the helper's till it starts."""
-        self._counted_out: Connection | None = counted_out
+        counted = [self._context.Pipe(duplex=False) for _ in range(HELPERS)]
+        self._counted_in = [reading for reading, _ in counted]
+        """Counted chunks from each helper to the indexer: the indexer's ends, and the helpers' till they start."""
+        self._counted_out: list[Connection] = [writing for _, writing in counted]
         self._process = self._context.Process(target=serve, args=(str(path), child_end, self._counted_in, chunk),
                                               name="cache-indexer", daemon=True)
-        self._helper: tuple[BaseProcess, Connection] | None = None
+        self._helpers: list[tuple[BaseProcess, Connection]] = []
         self._sending = threading.Lock()
         self._listener = threading.Thread(target=self._listen, name="cache-indexer-progress", daemon=True)
 
     def start(self) -> None:
         """Start the process; it catches up with what the cache already holds at once."""
         _start(self._process)
-        self._counted_in.close()  # the indexer's now: its end closes with it, which the helper then hears
+        for end in self._counted_in:  # the indexer's now: they close with it, which the helpers then hear
+            end.close()
         self._listener.start()
 
     def wake(self) -> None:
@@ -75,23 +83,21 @@ class IndexRunner:
         with self._sending:
             for pipe in self._pipes():
                 _send(pipe, _STOP)
-            helper, self._help_from = self._helper, None  # none is started from here on
-        for process in (self._process, *([helper[0]] if helper else [])):
+            self._help_from = None  # none is started from here on
+        for process in (self._process, *(process for process, _ in self._helpers)):
             if process.is_alive():
                 process.join()
         if self._listener.is_alive():
             self._listener.join()
-        for pipe in self._pipes():
+        for pipe in (*self._pipes(), *self._counted_out):
             pipe.close()
-        if self._counted_out is not None:
-            self._counted_out.close()
 
     def helped(self) -> bool:
-        """Whether a helper has been started."""
-        return self._helper is not None
+        """Whether helpers have been started."""
+        return bool(self._helpers)
 
     def _pipes(self) -> list[Connection]:
-        return [self._pipe, *([self._helper[1]] if self._helper else [])]
+        return [self._pipe, *(pipe for _, pipe in self._helpers)]
 
     def _listen(self) -> None:
         while True:
@@ -99,23 +105,24 @@ class IndexRunner:
                 cursor, backlog = self._pipe.recv()
             except (EOFError, OSError):
                 return
-            if self._help_from is not None and backlog > self._help_from and self._helper is None:
-                self._start_helper()
+            if self._help_from is not None and backlog > self._help_from and not self._helpers:
+                self._start_helpers()
             if self._on_progress:
                 self._on_progress(cursor)
 
-    def _start_helper(self) -> None:
+    def _start_helpers(self) -> None:
         with self._sending:
             if self._help_from is None:  # stopping
                 return
-            pipe, child_end = self._context.Pipe()
-            process = self._context.Process(target=help_serve,
-                                            args=(str(self.path), child_end, self._counted_out, self._chunk),
-                                            name="cache-indexer-helper", daemon=True)
-            _start(process)
-            self._counted_out.close()
-            self._counted_out = None
-            self._helper = (process, pipe)
+            for which, counted_out in enumerate(self._counted_out):
+                pipe, child_end = self._context.Pipe()
+                process = self._context.Process(
+                    target=help_serve, args=(str(self.path), child_end, counted_out, self._chunk, (which, HELPERS)),
+                    name=f"cache-indexer-helper-{which}", daemon=True)
+                _start(process)
+                counted_out.close()
+                self._helpers.append((process, pipe))
+            self._counted_out = []
             _send(self._pipe, _HELPED)
 
 
@@ -142,9 +149,11 @@ class _Orders:
     def __init__(self, pipe: Connection) -> None:
         self.pipe = pipe
         self.helped = False
-        """A helper has been started: it sends the indexer counted chunks."""
+        """Helpers have been started: they send the indexer counted chunks."""
         self.heard_helper = False
-        """The helper has sent one: it is running, so its next chunk is worth waiting for."""
+        """A helper has sent one: they are running, so a helper's next chunk is worth waiting for."""
+        self.early: dict[int, Counted] = {}
+        """A chunk each helper sent (by helper) that starts past the cursor: written when the cursor is there."""
 
     def keep_going(self) -> bool:
         """Read every message waiting: False if one of them says stop (or the pipe is closed)."""
@@ -167,7 +176,7 @@ class _Orders:
         return self.keep_going()
 
 
-def serve(path: str, pipe: Connection, counted_in: Connection, chunk: int) -> None:
+def serve(path: str, pipe: Connection, counted_in: list[Connection], chunk: int) -> None:
     """The indexer process: catch up, tell the cursor (and the backlog) after each chunk, sleep until
     woken; end when told to or when the dashboard is gone (its end of the pipe closes)."""
     orders = _Orders(pipe)
@@ -181,10 +190,12 @@ def serve(path: str, pipe: Connection, counted_in: Connection, chunk: int) -> No
         indexer.close()
 
 
-def help_serve(path: str, pipe: Connection, counted_out: Connection, chunk: int) -> None:
-    """The helper process: count the chunks ahead of the indexer's cursor and send them to it, while
-    there are whole ones to count; sleep until woken. A chunk waits in the pipe until the indexer takes it,
-    so the helper is never more than a chunk or two ahead."""
+def help_serve(path: str, pipe: Connection, counted_out: Connection, chunk: int, share: tuple[int, int]) -> None:
+    """A helper process: count its ``share`` of the chunks ahead of the indexer's cursor
+    (``Indexer.count_ahead``) and send them to it, while there are whole ones to count; sleep until woken.
+    A chunk waits in the pipe until the indexer takes it, so a helper is never more than a chunk or two ahead."""
+    if hasattr(os, "nice"):
+        os.nice(HELPER_NICENESS)
     orders = _Orders(pipe)
     indexer = _open(path, orders)
     if indexer is None:
@@ -193,7 +204,7 @@ def help_serve(path: str, pipe: Connection, counted_out: Connection, chunk: int)
 
     def help_step() -> int:
         nonlocal position
-        counted = indexer.count_ahead(max(position, indexer.cursor()), chunk)
+        counted = indexer.count_ahead(max(position, indexer.cursor()), chunk, share)
         if counted is None:
             return 0
         counted_out.send(counted)
@@ -221,30 +232,44 @@ def _open(path: str, orders: _Orders) -> Indexer | None:
             return None
 
 
-def _catch_up(indexer: Indexer, orders: _Orders, counted_in: Connection, chunk: int) -> bool:
-    """Index until caught up, the counts first and the entries behind them (new records are counted
-    before older ones are entered); False when told to stop meanwhile."""
+def _catch_up(indexer: Indexer, orders: _Orders, counted_in: list[Connection], chunk: int) -> bool:
+    """Index until caught up: the counts first, their roll-ups when nothing is left to count, and the
+    entries behind them (new records are counted before older ones are rolled up or entered); False when
+    told to stop meanwhile."""
     def step() -> int:
         counted = _helpers_chunk(indexer, counted_in, orders, chunk) if orders.helped else None
-        went = indexer.step(chunk, counted) or indexer.step_entries(chunk)
+        went = indexer.step(chunk, counted) or indexer.roll_up() or indexer.step_entries(chunk)
         if went:
             orders.pipe.send((indexer.cursor(), indexer.backlog()))
         return went
     return _keep_indexing(step, orders)
 
 
-def _helpers_chunk(indexer: Indexer, counted_in: Connection, orders: _Orders, chunk: int) -> Counted | None:
-    """The helper's count of the next chunk, if it has one (it counts only chunks the cache holds whole:
-    once it is running, one is waited for, ``HELPER_PATIENCE_S`` at most); chunks it counted that the
-    indexer has since passed are dropped."""
-    after = indexer.cursor()
-    patience = HELPER_PATIENCE_S if orders.heard_helper and indexer.next_held_whole(chunk) else 0.0
+def _helpers_chunk(indexer: Indexer, counted_in: list[Connection], orders: _Orders, chunk: int) -> Counted | None:
+    """The count of the next chunk by the helper whose share it is, if it has one (helpers count only
+    chunks the cache holds whole: once they are running, one is waited for, ``HELPER_PATIENCE_S`` at
+    most). Chunks a helper counted that the indexer has since passed are dropped; one that starts past
+    the cursor is kept for when the cursor is there."""
+    after, next_chunk = indexer.cursor(), indexer.next_chunk(chunk)
+    if next_chunk is None:
+        return None
+    which = next_chunk[0] % len(counted_in)
+    early = orders.early.pop(which, None)
+    if early is not None and early.after >= after:
+        if early.after == after:
+            return early
+        orders.early[which] = early
+        return None
+    patience = HELPER_PATIENCE_S if orders.heard_helper and next_chunk[1] else 0.0
     try:
-        while counted_in.poll(patience):
-            counted = counted_in.recv()
+        while counted_in[which].poll(patience):
+            counted = counted_in[which].recv()
             orders.heard_helper = True
-            if counted.after >= after:
+            if counted.after == after:
                 return counted
+            if counted.after > after:
+                orders.early[which] = counted
+                return None
     except (EOFError, OSError):  # the helper has ended
         pass
     return None

@@ -62,7 +62,7 @@ import orjson
 
 from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD, SCRIPT_RUN
 from switchroom.store.analytics.derived_counts import (
-    COUNTS, KEY_COLUMNS, MINUTES, WIDTH, Count, Entry, add, count_of, take_out)
+    COUNTS, KEY_COLUMNS, MINUTES, WIDTH, Count, Entry, add, count_of, roll_up, take_out)
 from switchroom.store.analytics.entry_fields import count_texts, entries_from_texts
 from switchroom.store.eventlog import EventLog, record_of
 from switchroom.store.log_layouts import INDEXED
@@ -251,19 +251,25 @@ class Indexer:
             return 0
         return self._write(self._counted(after, chunk_index, chunk))
 
-    def count_ahead(self, after: int, chunk: int = CHUNK) -> Counted | None:
-        """The next chunk of seqs past ``after``, counted but not written: a helper's work, done while
-        the indexer writes the chunk before (``step``); None unless the cache holds that chunk whole (the
-        newest records are the indexer's own to count as they come)."""
+    def count_ahead(self, after: int, chunk: int = CHUNK, share: tuple[int, int] = (0, 1)) -> Counted | None:
+        """The next chunk of seqs past ``after`` of this helper's ``share`` (``(i, n)``: the chunks whose
+        index is ``i`` modulo ``n``), counted but not written: a helper's work, done while the indexer
+        writes the chunks before (``step``); None unless the cache holds that chunk whole (the newest
+        records are the indexer's own to count as they come). It is counted from the end of the chunk
+        before it, which is where the indexer's cursor is once it has written that one."""
         chunk_index = self._chunk_after(after, chunk)
+        while chunk_index is not None and chunk_index % share[1] != share[0]:
+            after = (chunk_index + 1) * chunk
+            chunk_index = self._chunk_after(after, chunk)
         if chunk_index is None or not self._held_whole(chunk_index, chunk):
             return None
         return self._counted(after, chunk_index, chunk)
 
-    def next_held_whole(self, chunk: int = CHUNK) -> bool:
-        """Whether the cache holds the whole of the next chunk to count (so a helper may be counting it)."""
+    def next_chunk(self, chunk: int = CHUNK) -> tuple[int, bool] | None:
+        """The index of the next chunk to count, and whether the cache holds it whole (so a helper may be
+        counting it); None when there is none."""
         chunk_index = self._chunk_after(self.cursor(), chunk)
-        return chunk_index is not None and self._held_whole(chunk_index, chunk)
+        return None if chunk_index is None else (chunk_index, self._held_whole(chunk_index, chunk))
 
     def backlog(self) -> int:
         """How many seqs the cache holds past the counts' cursor (its records, but for gaps)."""
@@ -312,6 +318,12 @@ class Indexer:
             add(self._conn, count)
             _set_cursor(self._conn, CURSOR, counted.through)
         return counted.records
+
+    def roll_up(self) -> bool:
+        """Roll up an hour of the ten minutes the counts have moved past (``derived_counts.roll_up``);
+        whether there was one to. Asked for when counting finds nothing to count, before entering."""
+        with write_transaction(self._conn):
+            return roll_up(self._conn)
 
     def step_entries(self, chunk: int = CHUNK) -> int:
         """Enter the next ``chunk`` records the counts have reached: their ``derived_entries`` rows, their
@@ -369,6 +381,8 @@ class Indexer:
         done = 0
         while not stop() and (went := self.step(chunk)):
             done += went
+        while not stop() and self.roll_up():
+            pass
         while not stop() and self.step_entries(chunk):
             pass
         return done

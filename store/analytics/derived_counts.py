@@ -4,8 +4,10 @@ keeps the tables, ``store.analytics.aggregates`` reads them).
 
 Python tallies each record once, into its minute (``tally_minutes``), and writes a chunk's minutes to
 ``derived_minute_counts``, a table with no index but its key, which minute rows arrive at in order.
-Ten minutes are summed from their minutes by one ``INSERT … SELECT … GROUP BY`` when the counted records
-have moved past them, and hours from their ten-minutes likewise (``roll_up``); ``derived_rollups`` keeps
+Ten minutes are summed from their minutes by one ``INSERT … SELECT … GROUP BY`` once the counted records
+have moved past them, and hours from their ten-minutes likewise (``roll_up``), when the indexer has no
+records left to count: a backlog is counted first, so that the counts are whole sooner (they are whole
+without the roll-up; a window over minutes not yet rolled up reads more rows). ``derived_rollups`` keeps
 the first ten minutes and the first hour not yet rolled up. A record counted late, into a minute whose ten
 minutes (or hour) is already rolled up, is added to those rows too (``add``). So a bucket of each span is
 either whole or absent, and a window reads the minutes past the last rolled-up ten minutes
@@ -113,41 +115,63 @@ def rolled_up(conn: sqlite3.Connection) -> tuple[str, str]:
 
 @dataclass(frozen=True)
 class Count:
-    """Entries counted, before they are added (``add``): their minute tallies, and each minute's first and
-    last seq among them."""
+    """Entries counted, before they are added (``add``): all the work of counting them that needs no
+    transaction, so that a helper process can do it (``store.analytics.derived``)."""
 
-    tallies: Tallies
+    rows: list[tuple[Any, ...]]
+    """Their minutes' rows as ``derived_minute_counts`` takes them: (ten, minute, *key, *tally)."""
+    activity: dict[tuple[str, str], list[int]]
+    """Their ``derived_activity`` sums (``activity_of``)."""
     minute_seqs: dict[str, list[int]]
+    """Each minute's first and last seq among them."""
 
 
 def count_of(entries: Sequence[Entry]) -> Count:
-    """Count entries (in seq order): the work of counting them that needs no transaction."""
-    return Count(tally_minutes(entries), _minute_seqs(entries))
+    """Count entries (in seq order)."""
+    return counted(tally_minutes(entries), _minute_seqs(entries))
+
+
+def counted(tallies: Tallies, minute_seqs: dict[str, list[int]]) -> Count:
+    """The ``Count`` of entries from their minute tallies and minute seqs."""
+    return Count([(key[0][:WIDTH["t"]], *key, *value) for key, value in tallies.items()], activity_of(tallies),
+                 minute_seqs)
 
 
 def add(conn: sqlite3.Connection, count: Count) -> None:
-    """Add counted entries to the aggregates, inside the caller's transaction, and roll up the ten
-    minutes and hours the counted records have moved past."""
-    tallies = count.tallies
-    conn.executemany(_ADD_MINUTES, [(key[0][:WIDTH["t"]], *key, *value) for key, value in tallies.items()])
-    conn.executemany(_ADD_COUNTS, [(span, *key, *value) for (span, key), value in _late(conn, tallies).items()])
-    _add_activity(conn, tallies, +1)
+    """Add counted entries to the aggregates, inside the caller's transaction (into their minutes, and
+    into their ten minutes and hours where those are rolled up already)."""
+    conn.executemany(_ADD_MINUTES, count.rows)
+    ten, _ = rolled_up(conn)
+    if count.rows and min(row[0] for row in count.rows) < ten:  # else none of them is in a rolled-up hour either
+        tallies = {row[1:2 + len(KEY_COLUMNS)]: list(row[2 + len(KEY_COLUMNS):]) for row in count.rows}
+        conn.executemany(_ADD_COUNTS, [(span, *key, *value) for (span, key), value in _late(conn, tallies).items()])
+    _add_activity(conn, count.activity, +1)
     conn.executemany(_ADD_MINUTE_SEQS, [(bucket, low, high) for bucket, (low, high) in count.minute_seqs.items()])
-    if tallies:
-        roll_up(conn, max(minute for minute, *_ in tallies)[:WIDTH["t"]])
 
 
-def roll_up(conn: sqlite3.Connection, open_ten: str) -> None:
-    """Roll up every ten minutes before ``open_ten`` not yet rolled up, and then every hour before it."""
+def roll_up(conn: sqlite3.Connection) -> bool:
+    """Roll up, inside the caller's transaction, the ten minutes the counted records have moved past (those
+    before the newest record's) that are not yet, and then the hours before the first of them left;
+    an hour of ten minutes at a time, so that a day's backlog is many short transactions. Whether any
+    ten minutes were left to roll up."""
     ten, hour = rolled_up(conn)
-    if open_ten <= ten:
-        return
+    [(newest,)] = conn.execute("SELECT MAX(bucket) FROM derived_minutes").fetchall()
+    [(first,)] = conn.execute(f"SELECT MIN(ten) FROM {MINUTES} WHERE ten >= ?", (ten,)).fetchall()
+    if newest is None or first is None or first >= newest[:WIDTH["t"]]:
+        return False
+    open_ten = min(newest[:WIDTH["t"]], _next_hour(first))
     conn.execute(_ROLL_UP["t"], (ten, open_ten))
     open_hour = open_ten[:WIDTH["h"]]
     if open_hour > hour:
         conn.execute(_ROLL_UP["h"], (hour, open_hour))
     conn.executemany("INSERT OR REPLACE INTO derived_rollups (span, bucket) VALUES (?, ?)",
                      [("t", open_ten), ("h", max(open_hour, hour))])
+    return True
+
+
+def _next_hour(ten: str) -> str:
+    """A bucket past every ten minutes of ``ten``'s hour and before the next hour's: ``HH:6``."""
+    return ten[:WIDTH["h"]] + ":6"
 
 
 def take_out(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
@@ -158,7 +182,8 @@ def take_out(conn: sqlite3.Connection, entries: Sequence[Entry]) -> None:
     late = _late(conn, tallies)
     for span in ("t", "h"):
         _subtract(conn, COUNTS, f"span = '{span}' AND ", [(key, value) for (of, key), value in late.items() if of == span])
-    activity = _add_activity(conn, tallies, -1)
+    activity = activity_of(tallies)
+    _add_activity(conn, activity, -1)
     conn.executemany("DELETE FROM derived_activity WHERE bucket = ? AND connection_id = ? AND calls <= 0 "
                      "AND script_runs <= 0", list(activity))
 
@@ -195,9 +220,8 @@ def _merge(into: dict[Any, list[Any]], key: Any, value: list[Any]) -> None:
     found[4:] = [a + b for a, b in zip(found[4:], value[4:])]
 
 
-def _add_activity(conn: sqlite3.Connection, tallies: Tallies, sign: int) -> dict[tuple[str, str], list[int]]:
-    """Add (``sign`` +1) or take out (-1) the tallies' inbound calls, inbound failures, script runs and
-    script failures per (minute, connection); those sums."""
+def activity_of(tallies: Tallies) -> dict[tuple[str, str], list[int]]:
+    """The tallies' inbound calls, inbound failures, script runs and script failures per (minute, connection)."""
     activity: dict[tuple[str, str], list[int]] = {}
     for (minute, kind, connection_id, _, _, direction, status_code, skipped, outcome, _), value in tallies.items():
         if not (kind == SCRIPT_RUN or (kind == API_CALL and direction == "inbound")):
@@ -206,8 +230,12 @@ def _add_activity(conn: sqlite3.Connection, tallies: Tallies, sign: int) -> dict
         column = 0 if kind == API_CALL else 2
         counts[column] += value[0]
         counts[column + 1] += value[0] if is_failure(kind, status_code, skipped, outcome) else 0
-    conn.executemany(_ADD_ACTIVITY, [(*key, *(sign * n for n in value)) for key, value in activity.items()])
     return activity
+
+
+def _add_activity(conn: sqlite3.Connection, activity: dict[tuple[str, str], list[int]], sign: int) -> None:
+    """Add (``sign`` +1) or take out (-1) ``activity`` (``activity_of``)."""
+    conn.executemany(_ADD_ACTIVITY, [(*key, *(sign * n for n in value)) for key, value in activity.items()])
 
 
 def _minute_seqs(entries: Iterable[Entry]) -> dict[str, list[int]]:

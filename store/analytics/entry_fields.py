@@ -20,7 +20,7 @@ import sys
 import msgspec
 
 from switchroom.protocol.kinds import KINDS, OUTCOME_FIELD, SCRIPT_RUN
-from switchroom.store.analytics.derived_counts import COUNTED_KINDS, Count, Entry, Tallies, tally_one
+from switchroom.store.analytics.derived_counts import COUNTED_KINDS, Count, Entry, Tallies, counted, tally_one
 from switchroom.store.log_layouts import INDEXED
 from switchroom.store.record_shape import BAD, SHAPE, TYPES, all_timestamps, is_number, is_timestamp
 
@@ -115,7 +115,7 @@ def count_texts(rows: Sequence[tuple[int, str, str]]) -> Count | None:
         key = (minute, kind, fields.connection_id or "", fields.feature_id or "", fields.op_id or "",
                fields.direction or "", fields.status_code or 0, 1 if fields.skipped else 0, outcome or "", fields.op or "")
         tally_one(tallies, key, seq, ts, _latency(kind, fields))
-    return Count(tallies, minute_seqs)
+    return counted(tallies, minute_seqs)
 
 
 def entry_from_text(seq: int, kind: str, text: str, whole: bool = True) -> Entry | None:

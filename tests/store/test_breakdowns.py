@@ -221,8 +221,8 @@ def test_the_runner_indexes_what_arrives_when_woken(log: EventLog) -> None:
 
 
 def test_a_backlog_is_counted_with_a_helper_process_and_counted_right(log: EventLog) -> None:
-    """Past ``help_from`` records to count, a second process counts every other chunk: the counts are
-    those of the records all the same, each counted once."""
+    """Past ``help_from`` records to count, helper processes count the chunks ahead, each its share: the
+    counts are those of the records all the same, each counted once."""
     log.replicate(records(12_000), 12_000)
     caught_up = threading.Event()
     runner = IndexRunner(log.path, lambda cursor: caught_up.set() if cursor == 12_000 else None, chunk=300,

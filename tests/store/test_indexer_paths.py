@@ -86,6 +86,8 @@ def index(log: EventLog, entries: bool = True) -> None:
     try:
         while indexer.step(900):
             pass
+        while indexer.roll_up():
+            pass
         while entries and indexer.step_entries(900):
             pass
     finally:
@@ -210,6 +212,33 @@ def test_a_breakdown_read_before_the_records_are_entered_counts_every_record(log
 
 
 @pytest.mark.parametrize("since", ["2026-11-26T10:17:43.210Z", "2026-11-26T11:00:00.000Z", None])
+def test_a_backlog_is_counted_whole_before_its_minutes_are_rolled_up(log: EventLog, since: str | None) -> None:
+    """A backlog is counted first and rolled up into ten minutes and hours after, an hour at a time: a
+    window read in between sums the minutes alone, and counts what it counts once they are rolled up."""
+    made = made_records(3000)  # from 09:58 to 11:53
+    stored(log, made)
+    expected = Counter(status_key(r.get("status_code"), bool(r.get("skipped"))) for r in map(shaped, map(as_read, made))
+                       if r["kind"] == "api_call" and r.get("feature_id") == "glow" and "ts" in r
+                       and (since is None or r["ts"] >= since))
+    indexer = Indexer(log.path)
+    try:
+        while indexer.step(900):
+            pass
+        attach(log)
+        assert log.execute("SELECT COUNT(*) FROM derived_counts") == [(0,)]
+        assert {code.key: code.count for code in feature_breakdown(log, "glow", since).codes} == expected
+        slices = 0
+        while indexer.roll_up():
+            slices += 1
+    finally:
+        indexer.close()
+        attach(log)
+    assert slices == 3, "the hours 09, 10 and 11, each its own transaction"
+    assert {code.key: code.count for code in feature_breakdown(log, "glow", since).codes} == expected
+    assert_counted(log, counted_by_hand(made))
+
+
+@pytest.mark.parametrize("since", ["2026-11-26T10:17:43.210Z", "2026-11-26T11:00:00.000Z", None])
 def test_records_counted_late_are_counted_in_ten_minutes_and_hours_already_rolled_up(log: EventLog,
                                                                                       since: str | None) -> None:
     """A hub's records come in seq order, their times only nearly so: one stamped an hour before the
@@ -221,8 +250,9 @@ def test_records_counted_late_are_counted_in_ten_minutes_and_hours_already_rolle
     stored(log, made)
     indexer = Indexer(log.path)
     try:
-        while indexer.step(300):
-            pass
+        while indexer.step(300):  # rolled up between chunks, as the indexer of a live hub's cache is
+            while indexer.roll_up():
+                pass
     finally:
         indexer.close()
         attach(log)
@@ -230,6 +260,35 @@ def test_records_counted_late_are_counted_in_ten_minutes_and_hours_already_rolle
     expected = Counter(status_key(r.get("status_code"), bool(r.get("skipped"))) for r in made
                        if r["kind"] == "api_call" and r["feature_id"] == "glow" and (since is None or r["ts"] >= since))
     assert {code.key: code.count for code in feature_breakdown(log, "glow", since).codes} == expected
+
+
+def test_two_helpers_count_every_other_chunk_and_the_indexer_writes_them_in_turn(log: EventLog) -> None:
+    """Each helper counts its share of the chunks, from the end of the chunk before, which is where the
+    indexer's cursor is when that chunk's turn comes."""
+    made = made_records(6000)
+    stored(log, made)
+    lead, helpers = Indexer(log.path), (Indexer(log.path), Indexer(log.path))
+    try:
+        shares = []
+        for which, helper in enumerate(helpers):
+            position, share = 0, []
+            while (counted := helper.count_ahead(position, 250, (which, 2))) is not None:
+                share.append(counted)
+                position = counted.through
+            shares.append(share)
+        assert [c.after for c in shares[0]] == list(range(0, 6000, 500))
+        assert [c.after for c in shares[1]] == list(range(250, 6000, 500))
+        for counted in sorted(shares[0] + shares[1], key=lambda c: c.after):
+            assert counted.after == lead.cursor()
+            assert lead.step(250, counted) == counted.records == 250
+        assert lead.step(250) == 0
+        while lead.roll_up():
+            pass
+    finally:
+        for indexer in (lead, *helpers):
+            indexer.close()
+        attach(log)
+    assert_counted(log, counted_by_hand(made))
 
 
 def test_chunks_a_helper_counted_are_written_by_the_indexer_each_once(log: EventLog) -> None:
@@ -252,6 +311,8 @@ def test_chunks_a_helper_counted_are_written_by_the_indexer_each_once(log: Event
             else:
                 assert index == 5
         while lead.step(250):
+            pass
+        while lead.roll_up():
             pass
     finally:
         lead.close()
