@@ -248,8 +248,9 @@ def _catch_up(indexer: Indexer, orders: _Orders, counted_in: list[Connection], c
 def _helpers_chunk(indexer: Indexer, counted_in: list[Connection], orders: _Orders, chunk: int) -> Counted | None:
     """The count of the next chunk by the helper whose share it is, if it has one (helpers count only
     chunks the cache holds whole: once they are running, one is waited for, ``HELPER_PATIENCE_S`` at
-    most). Chunks a helper counted that the indexer has since passed are dropped; one that starts past
-    the cursor is kept for when the cursor is there."""
+    most, and an hour of roll-ups is done first while it is not there yet). Chunks a helper counted that
+    the indexer has since passed are dropped; one that starts past the cursor is kept for when the cursor
+    is there."""
     after, next_chunk = indexer.cursor(), indexer.next_chunk(chunk)
     if next_chunk is None:
         return None
@@ -262,6 +263,8 @@ def _helpers_chunk(indexer: Indexer, counted_in: list[Connection], orders: _Orde
         return None
     patience = HELPER_PATIENCE_S if orders.heard_helper and next_chunk[1] else 0.0
     try:
+        if patience and not counted_in[which].poll():  # the wait is the roll-ups' time (else they wait for the end)
+            indexer.roll_up()
         while counted_in[which].poll(patience):
             counted = counted_in[which].recv()
             orders.heard_helper = True
