@@ -321,7 +321,8 @@ class Indexer:
 
     def roll_up(self) -> bool:
         """Roll up an hour of the ten minutes the counts have moved past (``derived_counts.roll_up``);
-        whether there was one to. Asked for when counting finds nothing to count, before entering."""
+        whether there was one to. Asked for when there is nothing to count, before entering, and while
+        waiting for a helper's chunk."""
         with write_transaction(self._conn):
             return roll_up(self._conn)
 

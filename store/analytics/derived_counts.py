@@ -5,11 +5,12 @@ keeps the tables, ``store.analytics.aggregates`` reads them).
 Python tallies each record once, into its minute (``tally_minutes``), and writes a chunk's minutes to
 ``derived_minute_counts``, a table with no index but its key, which minute rows arrive at in order.
 Ten minutes are summed from their minutes by one ``INSERT … SELECT … GROUP BY`` once the counted records
-have moved past them, and hours from their ten-minutes likewise (``roll_up``), when the indexer has no
-records left to count: a backlog is counted first, so that the counts are whole sooner (they are whole
-without the roll-up; a window over minutes not yet rolled up reads more rows). ``derived_rollups`` keeps
-the first ten minutes and the first hour not yet rolled up. A record counted late, into a minute whose ten
-minutes (or hour) is already rolled up, is added to those rows too (``add``). So a bucket of each span is
+have moved past them, and hours from their ten-minutes likewise (``roll_up``), an hour at a time when
+the indexer has a moment (``tui.indexing``): a backlog is counted first, so that the counts are whole
+sooner (they are whole without the roll-up; a window over minutes not yet rolled up reads more rows).
+``derived_rollups`` keeps the first ten minutes and the first hour not yet rolled up. A record counted
+late, into a minute whose ten minutes (or hour) is already rolled up, is added to those rows too
+(``add``). So a bucket of each span is
 either whole or absent, and a window reads the minutes past the last rolled-up ten minutes
 (``rolled_up``, ``store.analytics.aggregates``). Counting each record once instead of three times, and
 writing no ten-minute or hour row twice, is what lets counting keep pace with copying (figures:
