@@ -81,8 +81,9 @@ class EventLog:
         if self._schema_wanting(names, wanted):
             with write_transaction(self._conn):  # looked at again under the lock: another process may be at it
                 names = self._schema_names()
-                if not _TABLES <= names:
-                    self._create_schema(wanted)
+                held = layout_of(names) if "records" in names else wanted
+                if not _tables(held) <= names:
+                    self._create_schema(held)
                 elif self._schema_wanting(names, wanted):
                     wanted.upgrade(self._conn)
             names = self._schema_names()
@@ -93,8 +94,11 @@ class EventLog:
 
     @staticmethod
     def _schema_wanting(names: set[str], wanted: LogLayout) -> bool:
-        """Whether the file lacks the schema, or holds its records in an older layout than ``wanted``."""
-        return not _TABLES <= names or wanted.table not in names
+        """Whether the file lacks the schema (its records, or the state tables of the layout it holds them
+        in: a reader of a dashboard cache wants none of the hub's), or holds its records in an older
+        layout than ``wanted``."""
+        held = layout_of(names) if "records" in names else wanted
+        return not _tables(held) <= names or wanted.table not in names
 
     def _create_schema(self, layout: LogLayout) -> None:
         """Every table, in the caller's transaction; the records' as ``layout`` has them."""
@@ -104,17 +108,6 @@ class EventLog:
         db = sqlite_utils.Database(self._conn)
         db["meta"].create({"key": str, "value": str}, pk="key", if_not_exists=True)
         db["cursors"].create({"name": str, "seq": int}, pk="name", if_not_exists=True)
-        # Trigger items already turned into events, per subscription (DESIGN §5 dedupe). The
-        # empty meta id marks a subscription whose first poll has been taken as its baseline.
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS trigger_seen (identity TEXT NOT NULL, meta_id TEXT NOT NULL, "
-            "PRIMARY KEY (identity, meta_id)) WITHOUT ROWID"
-        )
-        # The hub's users: who enabled which connection, with what values (JSON of UserConnection).
-        self._conn.execute(
-            "CREATE TABLE IF NOT EXISTS user_connections (user_id TEXT NOT NULL, connection_id TEXT NOT NULL, "
-            "body TEXT NOT NULL, PRIMARY KEY (user_id, connection_id)) WITHOUT ROWID"
-        )
 
     # -- identity ---------------------------------------------------------------------------------
 
@@ -245,8 +238,9 @@ class EventLog:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
-_TABLES = {"records", "trigger_seen", "user_connections"}
-"""What every log file has (``records`` a table or a view)."""
+def _tables(layout: LogLayout) -> set[str]:
+    """What a log file of ``layout`` has: ``records`` (a table or a view) and the layout's state tables."""
+    return {"records", *layout.state_tables}
 
 
 def record_of(body: str | bytes) -> dict[str, Any]:

@@ -56,6 +56,8 @@ class LogLayout:
     table: str
     """The table that holds the records: the one to insert into and delete from."""
     columns: tuple[str, ...]
+    state_tables: tuple[str, ...] = ()
+    """The tables of state kept beside the records: a hub's own (a dashboard cache keeps none)."""
 
     @cached_property
     def append_statement(self) -> str:
@@ -85,6 +87,7 @@ class LogLayout:
 
 class _HubColumns(LogLayout):
     table, columns = "records", RECORD_COLUMNS
+    state_tables = ("trigger_seen", "user_connections")
 
     def create(self, conn: sqlite3.Connection) -> None:
         import sqlite_utils  # here, not at the top: opening an existing log (the dashboard's start) skips it
@@ -98,6 +101,17 @@ class _HubColumns(LogLayout):
         records.create_index(["kind", "seq"], if_not_exists=True)
         for name, columns in _HUB_ONLY_INDEXES.items():
             records.create_index(columns, index_name=name, if_not_exists=True)
+        # Trigger items already turned into events, per subscription (DESIGN §5 dedupe). The
+        # empty meta id marks a subscription whose first poll has been taken as its baseline.
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS trigger_seen (identity TEXT NOT NULL, meta_id TEXT NOT NULL, "
+            "PRIMARY KEY (identity, meta_id)) WITHOUT ROWID"
+        )
+        # The hub's users: who enabled which connection, with what values (JSON of UserConnection).
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS user_connections (user_id TEXT NOT NULL, connection_id TEXT NOT NULL, "
+            "body TEXT NOT NULL, PRIMARY KEY (user_id, connection_id)) WITHOUT ROWID"
+        )
 
     def appended_rows(self, records: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
         return [_row(r, orjson.dumps(r).decode()) for r in records]

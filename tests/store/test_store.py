@@ -120,3 +120,20 @@ def test_a_replica_keeps_only_texts_and_the_index_the_dashboard_reads_use(tmp_pa
     reader = EventLog(tmp_path / "old-cache.sqlite")  # a reader of a cache sees the same records
     assert reader.keeps_texts and records_window(reader, 6, 3) == records[6:]
 
+
+
+def test_the_hubs_own_state_lives_in_the_hubs_log_and_never_in_a_dashboard_cache(tmp_path: Path) -> None:
+    def tables(log: EventLog) -> set[str]:
+        return {name for (name,) in log.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+    hub = EventLog(tmp_path / "hub.sqlite")
+    cache = EventLog(tmp_path / "cache.sqlite", replica=True)
+    assert {"trigger_seen", "user_connections"} <= tables(hub)
+    assert not {"trigger_seen", "user_connections"} & tables(cache)
+    records = hub.append([api_call(n) for n in range(3)])
+    cache.replicate(records, through_seq=3)
+    cache.close()
+    for reopened in (EventLog(tmp_path / "cache.sqlite", replica=True), EventLog(tmp_path / "cache.sqlite")):
+        assert not {"trigger_seen", "user_connections"} & tables(reopened)  # the second as its readers open it
+        assert records_window(reopened, 0, 3) == records
+        reopened.close()
