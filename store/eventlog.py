@@ -81,7 +81,7 @@ class EventLog:
         if self._schema_wanting(names, wanted):
             with write_transaction(self._conn):  # looked at again under the lock: another process may be at it
                 names = self._schema_names()
-                held = layout_of(names) if "records" in names else wanted
+                held = _held_layout(names, wanted)
                 if not _tables(held) <= names:
                     self._create_schema(held)
                 elif self._schema_wanting(names, wanted):
@@ -97,8 +97,7 @@ class EventLog:
         """Whether the file lacks the schema (its records, or the state tables of the layout it holds them
         in: a reader of a dashboard cache wants none of the hub's), or holds its records in an older
         layout than ``wanted``."""
-        held = layout_of(names) if "records" in names else wanted
-        return not _tables(held) <= names or wanted.table not in names
+        return not _tables(_held_layout(names, wanted)) <= names or wanted.table not in names
 
     def _create_schema(self, layout: LogLayout) -> None:
         """Every table, in the caller's transaction; the records' as ``layout`` has them."""
@@ -236,6 +235,11 @@ class EventLog:
 
     def integrity_ok(self) -> bool:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _held_layout(names: set[str], wanted: LogLayout) -> LogLayout:
+    """The layout a file with these tables and views holds its records in; ``wanted`` for one without any."""
+    return layout_of(names) if "records" in names else wanted
 
 
 def _tables(layout: LogLayout) -> set[str]:

@@ -256,9 +256,9 @@ def _helpers_chunk(indexer: Indexer, counted_in: list[Connection], orders: _Orde
         return None
     which = next_chunk[0] % len(counted_in)
     early = orders.early.pop(which, None)
-    if early is not None and early.after >= after:
-        if early.after == after:
-            return early
+    if early is not None and early.after == after:
+        return early
+    if early is not None and early.after > after:
         orders.early[which] = early
         return None
     patience = HELPER_PATIENCE_S if orders.heard_helper and next_chunk[1] else 0.0

@@ -10,9 +10,8 @@ the indexer has a moment (``tui.indexing``): a backlog is counted first, so that
 sooner (they are whole without the roll-up; a window over minutes not yet rolled up reads more rows).
 ``derived_rollups`` keeps the first ten minutes and the first hour not yet rolled up. A record counted
 late, into a minute whose ten minutes (or hour) is already rolled up, is added to those rows too
-(``add``). So a bucket of each span is
-either whole or absent, and a window reads the minutes past the last rolled-up ten minutes
-(``rolled_up``, ``store.analytics.aggregates``). Counting each record once instead of three times, and
+(``add``). So a bucket of each span is either whole or absent, and a window reads the minutes past the
+last rolled-up ten minutes (``rolled_up``, ``store.analytics.aggregates``). Counting each record once instead of three times, and
 writing no ten-minute or hour row twice, is what lets counting keep pace with copying (figures:
 ``docs/performance.md``).
 """
@@ -144,10 +143,16 @@ def add(conn: sqlite3.Connection, count: Count) -> None:
     conn.executemany(_ADD_MINUTES, count.rows)
     ten, _ = rolled_up(conn)
     if count.rows and min(row[0] for row in count.rows) < ten:  # else none of them is in a rolled-up hour either
-        tallies = {row[1:2 + len(KEY_COLUMNS)]: list(row[2 + len(KEY_COLUMNS):]) for row in count.rows}
-        conn.executemany(_ADD_COUNTS, [(span, *key, *value) for (span, key), value in _late(conn, tallies).items()])
+        late = _late(conn, _tallies_of(count.rows))
+        conn.executemany(_ADD_COUNTS, [(span, *key, *value) for (span, key), value in late.items()])
     _add_activity(conn, count.activity, +1)
     conn.executemany(_ADD_MINUTE_SEQS, [(bucket, low, high) for bucket, (low, high) in count.minute_seqs.items()])
+
+
+def _tallies_of(rows: list[tuple[Any, ...]]) -> Tallies:
+    """The tallies ``Count.rows`` were made from (``counted``)."""
+    key_end = 2 + len(KEY_COLUMNS)
+    return {row[1:key_end]: list(row[key_end:]) for row in rows}
 
 
 def roll_up(conn: sqlite3.Connection) -> bool:
