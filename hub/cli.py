@@ -12,6 +12,7 @@ import sys
 import uvicorn
 
 from switchroom.hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
+from switchroom.store.hub_log import MissingBackend, StorageError, is_postgres_url, shown_db
 
 DEFAULT_PORT = 8470
 
@@ -44,12 +45,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT,
                         help=f"port (default: {DEFAULT_PORT}; 0 picks a free one)")
-    parser.add_argument("--db", type=Path,
-                        help="event log file (default: demo-hub.sqlite in the user data dir with --demo, "
-                             "else ./hub.sqlite)")
+    parser.add_argument("--db", type=_db,
+                        help="event log: a SQLite file (default: demo-hub.sqlite in the user data dir with --demo, "
+                             "else ./hub.sqlite), or a PostgreSQL URL, postgresql://user@host/database, shared by "
+                             "any number of hubs (docs/scale-out.md)")
     for flag, default, meaning in NUMBERS:
         parser.add_argument(flag, type=float, default=default, help=meaning)
     return parser.parse_args(argv)
+
+
+def _db(text: str) -> Path | str:
+    return text if is_postgres_url(text) else Path(text)
 
 
 def settings_from(args: argparse.Namespace) -> HubSettings:
@@ -87,13 +93,13 @@ def main(argv: list[str] | None = None) -> None:
         app = create_app(settings, url)
     except CatalogError as exc:
         sys.exit(f"switchroom-hub: the catalog has problems:\n{exc}")
-    except (sqlite3.Error, OSError) as exc:
-        sys.exit(f"switchroom-hub: cannot use the event log {settings.db}: {exc}")
+    except (sqlite3.Error, OSError, MissingBackend, StorageError) as exc:
+        sys.exit(f"switchroom-hub: cannot use the event log {shown_db(settings.db)}: {exc}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     print(f"Switchroom hub on {url}  (hub id {app.state.recorder.hub_id})", flush=True)
     print(f"  catalog:        {settings.catalog}", flush=True)
-    print(f"  event log:      {settings.db}", flush=True)
+    print(f"  event log:      {shown_db(settings.db)}", flush=True)
     print(f"  operator token: {settings.token.origin}", flush=True)
     if settings.demo:
         print(f"  service key:    {settings.service_key.origin}", flush=True)

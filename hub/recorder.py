@@ -20,7 +20,8 @@ from switchroom.hub.record_bodies import bounded, bounded_json
 from switchroom.hub.redaction import Redactor
 from switchroom.protocol import Record, UserConnection, body_of
 from switchroom.protocol.kinds import kind_of
-from switchroom.store import EventLog, StateChanges
+from switchroom.store import StateChanges
+from switchroom.store.hub_log import HubLog, open_hub_log
 from switchroom.store.log_threads import READER, LogThreads
 
 READ_THREADS = 4
@@ -30,28 +31,30 @@ log = logging.getLogger("switchroom.hub")
 
 
 class Recorder:
-    def __init__(self, path: Path, redactor: Redactor | None = None) -> None:
-        """``redactor`` knows the hub's keys and tokens; without one, only secret-named fields are redacted."""
-        self.path = path
+    def __init__(self, db: Path | str, redactor: Redactor | None = None) -> None:
+        """``db``: a SQLite file or a PostgreSQL URL (``store.hub_log``). ``redactor`` knows the hub's keys
+        and tokens; without one, only secret-named fields are redacted."""
         self._redactor = redactor or Redactor()
-        writer = EventLog(path, check_same_thread=False)
+        writer = open_hub_log(db)
         self.hub_id = writer.ensure_hub_id()
         self.head_seq = writer.head_seq()
-        self._threads = LogThreads(writer, "eventlog", {READER: READ_THREADS})
+        """The last seq committed, by this hub or (on a shared database) by another."""
+        self._threads: LogThreads[HubLog] = LogThreads(writer, "eventlog", {READER: READ_THREADS})
         self._pending: list[dict[str, Any]] = []
         self._pending_state = StateChanges()
         self._seq_waiters: dict[int, asyncio.Future[int]] = {}  # index in _pending → its seq, once stored
         self._queued = asyncio.Event()
         self._advanced = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._write_loop(), name="eventlog-writer")
+        self._tasks = [asyncio.create_task(self._write_loop(), name="eventlog-writer"),
+                       asyncio.create_task(self._threads.writer.follow_head(self._head_at), name="eventlog-head")]
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._flush()
         self._threads.close(wait_for_reads=False)
 
@@ -114,11 +117,16 @@ class Recorder:
             if not waiter.done():
                 waiter.set_result(records[index]["seq"])
         if records:
-            self.head_seq = records[-1]["seq"]
+            self._head_at(records[-1]["seq"])
+
+    def _head_at(self, seq: int) -> None:
+        """The log's head is at least ``seq``: wake the streams waiting for it."""
+        if seq > self.head_seq:
+            self.head_seq = seq
             advanced, self._advanced = self._advanced, asyncio.Event()
             advanced.set()
 
-    def _append_safely(self, writer: EventLog, batch: list[dict[str, Any]],
+    def _append_safely(self, writer: HubLog, batch: list[dict[str, Any]],
                        state: StateChanges) -> list[dict[str, Any]]:
         """Append a batch, each record within the size a stream frame can carry (``bounded``, measured here
         off the event loop); if one record cannot be stored, store the rest and a stand-in for it."""
@@ -153,13 +161,13 @@ class Recorder:
         """Raw JSON of records after ``after`` (of the given kinds), read on a reader thread. A record stored
         before records were bounded is cut here (``bounded_json``), so that no stream stops at it."""
 
-        def bounded_read(log: EventLog) -> tuple[list[str], int]:
+        def bounded_read(log: HubLog) -> tuple[list[str], int]:
             bodies, through = log.read_after_json(after, limit, kinds, max_chars)
             return [bounded_json(body) for body in bodies], through
 
         return await self.read(bounded_read)
 
-    async def read(self, query: Callable[[EventLog], T]) -> T:
+    async def read(self, query: Callable[[HubLog], T]) -> T:
         """Run a read-only ``query`` on one of the reader threads, each with its own connection."""
         return await self._threads.read(query)
 

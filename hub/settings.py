@@ -26,7 +26,8 @@ class Secret:
 class HubSettings:
     host: str
     port: int
-    db: Path
+    db: Path | str
+    """A SQLite file, or a PostgreSQL URL."""
     catalog: Path
     demo: bool
     traffic_rate: float

@@ -11,7 +11,7 @@ How the records are laid out in the file, the hub's way or a dashboard cache's (
 ``store.log_layouts``'s, chosen once as the file opens.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain
@@ -69,6 +69,10 @@ class EventLog:
     def stored_table(self) -> str:
         """The table that holds the records (``records`` itself, but in a replica): the one to delete from."""
         return self.layout.table
+
+    def reader(self) -> "EventLog":
+        """Another connection to the same file, for a reader thread (in the layout the file has)."""
+        return EventLog(self.path, check_same_thread=False)
 
     def close(self) -> None:
         self._conn.close()
@@ -228,6 +232,9 @@ class EventLog:
     def read_after(self, after: int, limit: int, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
         bodies, _ = self.read_after_json(after, limit, kinds)
         return [record_of(body) for body in bodies]
+
+    async def follow_head(self, on_head: Callable[[int], None]) -> None:
+        """Nothing to follow: a SQLite log has one writer, which knows its own head."""
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read query; the place for the queries in ``store.queries``."""

@@ -1,0 +1,87 @@
+"""The one narrow interface through which a hub reaches its storage, and the choice of backend.
+
+``--db hub.sqlite`` (the default) is ``store.eventlog``'s SQLite file, for one hub on one machine;
+``--db postgresql://…`` is ``store.postgres_log``, one database shared by any number of hubs (DESIGN §12).
+Both keep the records with the hub's state (trigger seen marks, user connections) and commit them together.
+"""
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol, Self
+from urllib.parse import urlsplit, urlunsplit
+
+from switchroom.store.eventlog import EventLog, StateChanges
+
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+class HubLog(Protocol):
+    """What a hub does with its log: one object per thread (``reader()`` opens another)."""
+
+    def reader(self) -> Self: ...
+
+    def close(self) -> None: ...
+
+    def ensure_hub_id(self) -> str:
+        """The hub id, made by the first hub on this storage: a new one tells dashboards to start over."""
+        ...
+
+    def head_seq(self) -> int: ...
+
+    def append(self, bodies: Sequence[dict[str, Any]], state: StateChanges | None = None) -> list[dict[str, Any]]:
+        """Records and state changes, committed together; the records with their seqs and ``ts``."""
+        ...
+
+    def read_after_json(self, after: int, limit: int, kinds: Sequence[str] | None = None,
+                        max_chars: int | None = None) -> tuple[list[str], int]: ...
+
+    def seen_meta_ids(self, identity: str) -> set[str] | None: ...
+
+    def user_connections(self) -> list[str]: ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """A read query in SQLite's SQL (the PostgreSQL backend translates it: ``store.postgres_sql``)."""
+        ...
+
+    async def follow_head(self, on_head: Callable[[int], None]) -> None:
+        """Report the heads other hubs commit, until cancelled (nothing to do for a log with one writer)."""
+        ...
+
+
+def is_postgres_url(db: Path | str) -> bool:
+    return isinstance(db, str) and db.startswith(POSTGRES_SCHEMES)
+
+
+def open_hub_log(db: Path | str) -> HubLog:
+    """The hub's log at ``db``: a SQLite file's path, or a PostgreSQL URL."""
+    if is_postgres_url(db):
+        try:
+            import psycopg
+
+            from switchroom.store.postgres_log import PostgresLog
+        except ImportError as exc:
+            raise MissingBackend("a PostgreSQL database needs psycopg: pip install 'switchroom[postgres]'") from exc
+        try:
+            return PostgresLog(str(db))
+        except psycopg.Error as exc:
+            raise StorageError(str(exc).strip()) from exc
+    return EventLog(db, check_same_thread=False)
+
+
+def shown_db(db: Path | str) -> str:
+    """``db`` as messages name it: a URL's password left out."""
+    if not is_postgres_url(db):
+        return str(db)
+    parts = urlsplit(str(db))
+    if parts.password is None:
+        return str(db)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+
+
+class MissingBackend(RuntimeError):
+    """The backend a ``--db`` names is not installed."""
+
+
+class StorageError(RuntimeError):
+    """The storage a ``--db`` names cannot be reached or used."""

@@ -1,0 +1,199 @@
+"""The hub's event log on PostgreSQL, shared by any number of hub processes (DESIGN §12).
+
+The same records as ``store.eventlog``'s hub layout (the full JSON in ``body``, the indexed columns beside
+it), the same hub state beside them, and the same methods, so that ``hub.recorder`` and the ops queries run
+on either. What one database shared by N writers adds:
+
+- **Gap-free ``seq``, visible in order.** Each append transaction takes its seqs from one counter row,
+  ``log_head``, which it locks (``UPDATE … RETURNING``) after writing its state and just before inserting
+  its records, then notifies and commits. A second writer waits on that row, so it takes the next seqs
+  and commits after: a reader that has seen seq N never later finds a record below N appear. (With a
+  sequence or identity column, transactions commit out of seq order, and a stream reading "after N"
+  skips the late ones.)
+- **Wake-ups.** The append notifies channel ``switchroom_log`` with its head, delivered at commit;
+  ``follow_head`` listens, and also reads the head every ``HEAD_RECHECK_S`` in case a notification is
+  lost with a connection.
+- **One hub id** in ``meta``, made by whichever hub comes first.
+
+One ``PostgresLog`` holds one connection: use it from one thread at a time, as ``EventLog``.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+import asyncio
+import logging
+import uuid
+
+import psycopg
+
+from switchroom.store.eventlog import StateChanges, record_of, utc_now_iso
+from switchroom.store.log_layouts import RECORD_COLUMNS, HUB_COLUMNS
+from switchroom.store.postgres_sql import parameters, translate
+
+CHANNEL = "switchroom_log"
+HEAD_RECHECK_S = 1.0
+_SCHEMA_LOCK = 0x5357_4C4F_47  # pg_advisory_xact_lock key: hubs starting together make the schema once
+log = logging.getLogger("switchroom.store")
+
+_SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS records (
+        seq bigint PRIMARY KEY, ts text NOT NULL, kind text NOT NULL, direction text, connection_id text,
+        feature_id text, user_id text, op_id text, status_code bigint, skipped smallint,
+        latency_ms double precision, body text NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS idx_records_kind_seq ON records (kind, seq)",
+    "CREATE INDEX IF NOT EXISTS idx_records_connection_id_feature_id ON records (connection_id, feature_id)",
+    "CREATE INDEX IF NOT EXISTS idx_records_kind_ts ON records (kind, ts)",
+    # The one row every append locks for its seqs (see above).
+    "CREATE TABLE IF NOT EXISTS log_head (one boolean PRIMARY KEY DEFAULT true CHECK (one), seq bigint NOT NULL)",
+    "INSERT INTO log_head (one, seq) VALUES (true, 0) ON CONFLICT DO NOTHING",
+    "CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS trigger_seen (identity text NOT NULL, meta_id text NOT NULL, "
+    "PRIMARY KEY (identity, meta_id))",
+    "CREATE TABLE IF NOT EXISTS user_connections (user_id text NOT NULL, connection_id text NOT NULL, "
+    "body text NOT NULL, PRIMARY KEY (user_id, connection_id))",
+]
+_COPY = f"COPY records ({', '.join(RECORD_COLUMNS)}) FROM STDIN"
+
+
+class PostgresLog:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = url  # what a reader opens (``reader``), and what messages name
+        self._conn = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.RawCursor)
+        if not self._has_schema():  # looked at first: making an index that exists still locks its table
+            with self._conn.transaction():
+                self._conn.execute("SELECT pg_advisory_xact_lock($1)", (_SCHEMA_LOCK,))
+                for statement in _SCHEMA:
+                    self._conn.execute(statement)
+
+    def _has_schema(self) -> bool:
+        return self._conn.execute("SELECT to_regclass('user_connections') IS NOT NULL").fetchone()[0]
+
+    def reader(self) -> "PostgresLog":
+        """Another connection to the same log, for a reader thread."""
+        return PostgresLog(self.url)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    # -- identity ---------------------------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM meta WHERE key = $1", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self._conn.execute("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE "
+                           "SET value = excluded.value", (key, value))
+
+    def ensure_hub_id(self) -> str:
+        """The hub id every hub on this database names: made by the first, read by the others."""
+        self._conn.execute("INSERT INTO meta (key, value) VALUES ('hub_id', $1) ON CONFLICT DO NOTHING",
+                           (uuid.uuid4().hex,))
+        hub_id = self.meta("hub_id")
+        assert hub_id is not None
+        return hub_id
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def head_seq(self) -> int:
+        """The last seq committed (read from the counter row, which no append leaves ahead of its records)."""
+        return self._conn.execute("SELECT seq FROM log_head").fetchone()[0]
+
+    def append(self, bodies: Sequence[dict[str, Any]], state: StateChanges | None = None) -> list[dict[str, Any]]:
+        """Append records in one transaction with ``state``, taking the next seqs from ``log_head``."""
+        records: list[dict[str, Any]] = []
+        with self._conn.transaction():
+            if state:
+                self._write_state(state)
+            if not bodies:
+                return records
+            (last,) = self._conn.execute("UPDATE log_head SET seq = seq + $1 RETURNING seq", (len(bodies),)).fetchone()
+            for seq, body in enumerate(bodies, start=last - len(bodies) + 1):
+                record = {"seq": seq, "ts": body.get("ts") or utc_now_iso()}
+                record.update((k, v) for k, v in body.items() if k not in record)
+                records.append(record)
+            rows = HUB_COLUMNS.appended_rows(records)  # checks each record's kind, as the SQLite log does
+            with self._conn.cursor().copy(_COPY) as copy:
+                for row in rows:
+                    copy.write_row(_postgres_row(row))
+            self._conn.execute("SELECT pg_notify($1, $2)", (CHANNEL, str(last)))
+        return records
+
+    def _write_state(self, state: StateChanges) -> None:
+        with self._conn.cursor() as cursor:
+            if state.seen:
+                cursor.executemany("INSERT INTO trigger_seen (identity, meta_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                                   [(_text(i), _text(m)) for i, m in state.seen])
+            if state.user_connections:
+                cursor.executemany(
+                    "INSERT INTO user_connections (user_id, connection_id, body) VALUES ($1, $2, $3) "
+                    "ON CONFLICT (user_id, connection_id) DO UPDATE SET body = excluded.body",
+                    [(_text(u), _text(c), body) for (u, c), body in state.user_connections.items()])
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def seen_meta_ids(self, identity: str) -> set[str] | None:
+        rows = self._conn.execute("SELECT meta_id FROM trigger_seen WHERE identity = $1", (_text(identity),)).fetchall()
+        return {row[0] for row in rows} if rows else None
+
+    def user_connections(self) -> list[str]:
+        return [row[0] for row in self._conn.execute("SELECT body FROM user_connections")]
+
+    def read_after_json(self, after: int, limit: int, kinds: Sequence[str] | None = None,
+                        max_chars: int | None = None) -> tuple[list[str], int]:
+        """As ``EventLog.read_after_json``: records past ``after``, and the seq they cover through."""
+        rows = self._conn.execute("SELECT seq, kind, body FROM records WHERE seq > $1 ORDER BY seq LIMIT $2",
+                                  (after, limit)).fetchall()
+        wanted = set(kinds) if kinds is not None else None
+        bodies: list[str] = []
+        through, size = after, 0
+        for seq, kind, body in rows:
+            if wanted is None or kind in wanted:
+                if max_chars is not None and bodies and size + len(body) > max_chars:
+                    break
+                bodies.append(body)
+                size += len(body) + 1
+            through = seq
+        return bodies, through
+
+    def read_after(self, after: int, limit: int, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        bodies, _ = self.read_after_json(after, limit, kinds)
+        return [record_of(body) for body in bodies]
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read query written in SQLite's SQL (``store.postgres_sql``)."""
+        translated, json_compared = translate(sql)
+        return self._conn.execute(translated, parameters(params, json_compared)).fetchall()
+
+    # -- following --------------------------------------------------------------------------------
+
+    async def follow_head(self, on_head: Callable[[int], None]) -> None:
+        """Tell ``on_head`` of every head another writer commits, until cancelled: at once through
+        LISTEN/NOTIFY, and by reading the head every ``HEAD_RECHECK_S`` (a lost connection loses its
+        notifications; a new one is made)."""
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self.url, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    while True:
+                        (head,) = await (await conn.execute("SELECT seq FROM log_head")).fetchone()  # type: ignore[misc]
+                        on_head(head)
+                        async for notice in conn.notifies(timeout=HEAD_RECHECK_S):
+                            on_head(int(notice.payload))
+            except psycopg.OperationalError as exc:
+                log.warning("lost the database's notifications (%s); reconnecting", exc)
+                await asyncio.sleep(HEAD_RECHECK_S)
+
+
+def _text(value: str) -> str:
+    """Text PostgreSQL can hold: it refuses the NUL character, which a caller's id may carry."""
+    return value.replace("\x00", "\ufffd") if "\x00" in value else value
+
+
+def _postgres_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A ``records`` row as PostgreSQL's columns take it: ``skipped`` a number, text without NUL."""
+    return tuple(
+        int(v) if isinstance(v, bool) else _text(v) if isinstance(v, str) else v for v in row
+    )
+
