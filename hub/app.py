@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+import asyncio
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -50,7 +51,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     recorder = Recorder(settings.db, Redactor([settings.token.value, settings.service_key.value,
                                                *(s.service_key for s in catalog.services.values())]))
     services = ServiceClient()
-    users = UserConnections(recorder.stored_user_connections(), recorder.remember_user_connection)
+    users = UserConnections(recorder.stored_user_connections(), recorder.remember_user_connection,
+                            recorder.user_connection if recorder.shared else None)
     runner = OperationRunner(catalog, users, services, recorder)
     engine = ScriptEngine(Limits(wall_time_s=settings.script_time_limit), max_concurrent=SCRIPT_SLOTS, warm=WARM_CONTEXTS)
     scripts = ScriptRuns(engine, catalog, users, runner, recorder)
@@ -85,6 +87,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await recorder.start()
+        others = [asyncio.create_task(recorder.follow_user_connections(users.stored))] if recorder.shared else []
         try:
             await reruns.load()
             if demo:
@@ -100,6 +103,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
                 await engine.aclose()
                 await services.aclose()
         finally:
+            for task in others:
+                task.cancel()
             await recorder.stop()  # whatever else failed, what was recorded is written
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:

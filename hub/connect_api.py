@@ -71,13 +71,15 @@ class ConnectApi:
     async def show_connection(self, request: Request, ctx: CallContext) -> Response:
         connection = self._connection(request, ctx, "connection")
         ctx.user_id = request.query_params.get("user_id")
+        if ctx.user_id:
+            await self.users.fresh(ctx.user_id, connection.id)
         return JSONResponse(self._connection_body(connection, ctx.user_id))
 
     async def put_user_connection(self, request: Request, ctx: CallContext) -> Response:
         connection = self._connection(request, ctx, "user_connection")
         ctx.user_id = _query_user_id(request)
         body = ctx.request_body = await json_object(request)
-        existing = self.users.get(ctx.user_id, connection.id)
+        existing = await self.users.fresh(ctx.user_id, connection.id)
         user_features = parse_user_features(self.catalog, connection, body, existing)
         self.users.put(UserConnection(user_id=ctx.user_id, connection_id=connection.id, status="enabled",
                                       timezone=_timezone(body, existing), user_features=user_features))
@@ -86,7 +88,7 @@ class ConnectApi:
     async def disable(self, request: Request, ctx: CallContext) -> Response:
         connection = self._connection(request, ctx, "user_connection")
         ctx.user_id = _query_user_id(request)
-        existing = self.users.get(ctx.user_id, connection.id)
+        existing = await self.users.fresh(ctx.user_id, connection.id)
         if existing is None:
             raise ConnectApiError("invalid_parameters", f"User '{ctx.user_id}' has not enabled '{connection.id}'",
                                   [field_error("/user_id", "the user has not enabled this connection")])
@@ -151,6 +153,8 @@ class ConnectApi:
         if fields is not None and not isinstance(fields, dict):
             raise ConnectApiError("invalid_parameters", "'fields' must be an object",
                                   [field_error("/fields", "must be an object")])
+        if ctx.user_id:
+            await self.users.fresh(ctx.user_id, connection.id)
         run = self.runner.resolve(OperationRequest(connection.id, kind, ctx.op_id, ctx.user_id or "",
                                                    ctx.user_feature_id, fields or {}))
         self._check_rate(run.user_id, connection.id)  # after resolution: only real users get buckets

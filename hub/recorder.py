@@ -26,6 +26,7 @@ from switchroom.store.log_threads import READER, LogThreads
 
 READ_THREADS = 4
 RETRY_SECONDS = 1.0
+USERS_RECHECK_S = 1.0
 T = TypeVar("T")
 log = logging.getLogger("switchroom.hub")
 
@@ -85,6 +86,26 @@ class Recorder:
     def stored_user_connections(self) -> list[UserConnection]:
         """The user connections stored by earlier runs; for start-up, before the writer starts."""
         return [UserConnection.model_validate_json(body) for body in self._threads.writer.user_connections()]
+
+    @property
+    def shared(self) -> bool:
+        """Whether other hubs write to this log (PostgreSQL): state held in memory is read again."""
+        return self._threads.writer.shared
+
+    async def user_connection(self, user_id: str, connection_id: str) -> UserConnection | None:
+        """One user connection as committed, by this hub or another."""
+        body = await self.read(lambda log: log.user_connection(user_id, connection_id))
+        return UserConnection.model_validate_json(body) if body is not None else None
+
+    async def follow_user_connections(self, on_change: Callable[[UserConnection], None]) -> None:
+        """Tell ``on_change`` of each user connection that any hub writes, every ``USERS_RECHECK_S``,
+        until cancelled."""
+        version = 0
+        while True:
+            bodies, version = await self.read(lambda log: log.user_connections_after(version))
+            for body in bodies:
+                on_change(UserConnection.model_validate_json(body))
+            await asyncio.sleep(USERS_RECHECK_S)
 
     async def _write_loop(self) -> None:
         while True:

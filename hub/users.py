@@ -1,19 +1,23 @@
 """Which users enabled which connections, with their per-feature field values.
 
 Kept in memory, and stored through ``on_change`` (the hub writes them with its event log), behind this
-narrow interface so the store can change without touching callers.
+narrow interface so the store can change without touching callers. When other hubs share the store, a
+request reads its user's connection afresh (``fresh``) and the changes other hubs make arrive through
+``stored``.
 """
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 
 from switchroom.protocol.catalog import UserConnection
 
 
 class UserConnections:
     def __init__(self, stored: Iterable[UserConnection] = (),
-                 on_change: Callable[[UserConnection], None] | None = None) -> None:
-        """``stored``: what earlier runs kept; ``on_change`` is told of every change, to keep it."""
+                 on_change: Callable[[UserConnection], None] | None = None,
+                 fetch: Callable[[str, str], Awaitable[UserConnection | None]] | None = None) -> None:
+        """``stored``: what earlier runs kept; ``on_change`` is told of every change, to keep it; ``fetch``
+        reads one as stored, when other hubs may have changed it."""
         self._by_key: dict[tuple[str, str], UserConnection] = {}
         self._enabled = Counter[str]()  # connection id → users with it enabled
         self.version = 0
@@ -21,6 +25,20 @@ class UserConnections:
         for user_connection in stored:
             self._set(user_connection)
         self._on_change = on_change
+        self._fetch = fetch
+
+    async def fresh(self, user_id: str, connection_id: str) -> UserConnection | None:
+        """The user's connection as stored now (another hub may have changed it a moment ago)."""
+        if self._fetch is not None:
+            stored = await self._fetch(user_id, connection_id)
+            if stored is not None and stored != self._by_key.get((user_id, connection_id)):
+                self._set(stored)
+        return self.get(user_id, connection_id)
+
+    def stored(self, user_connection: UserConnection) -> None:
+        """A change another hub made (already stored)."""
+        if user_connection != self._by_key.get((user_connection.user_id, user_connection.connection_id)):
+            self._set(user_connection)
 
     def get(self, user_id: str, connection_id: str) -> UserConnection | None:
         return self._by_key.get((user_id, connection_id))

@@ -40,6 +40,9 @@ def utc_now_iso() -> str:
 
 
 class EventLog:
+    shared = False
+    """A SQLite log has one writer: the hub that holds it knows all its state."""
+
     def __init__(self, path: Path | str, *, check_same_thread: bool = True, replica: bool = False) -> None:
         self.path = Path(path)
         wanted = REPLICA_TEXTS if replica else HUB_COLUMNS
@@ -201,6 +204,15 @@ class EventLog:
     def user_connections(self) -> list[str]:
         """Every stored user connection, as JSON."""
         return [row[0] for row in self._conn.execute("SELECT body FROM user_connections")]
+
+    def user_connection(self, user_id: str, connection_id: str) -> str | None:
+        row = self._conn.execute("SELECT body FROM user_connections WHERE user_id = ? AND connection_id = ?",
+                                 (user_id, connection_id)).fetchone()
+        return row[0] if row else None
+
+    def user_connections_after(self, version: int) -> tuple[list[str], int]:
+        """None: no other hub writes to a SQLite log."""
+        return [], version
 
     def cursor(self, name: str = "stream") -> int:
         row = self._conn.execute("SELECT seq FROM cursors WHERE name = ?", (name,)).fetchone()

@@ -18,6 +18,9 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 class HubLog(Protocol):
     """What a hub does with its log: one object per thread (``reader()`` opens another)."""
 
+    shared: bool
+    """Whether other hubs write to it too (and state held in memory must be read again)."""
+
     def reader(self) -> Self: ...
 
     def close(self) -> None: ...
@@ -38,6 +41,12 @@ class HubLog(Protocol):
     def seen_meta_ids(self, identity: str) -> set[str] | None: ...
 
     def user_connections(self) -> list[str]: ...
+
+    def user_connection(self, user_id: str, connection_id: str) -> str | None: ...
+
+    def user_connections_after(self, version: int) -> tuple[list[str], int]:
+        """The user connections other hubs wrote since ``version``, and the version they bring it to."""
+        ...
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """A read query in SQLite's SQL (the PostgreSQL backend translates it: ``store.postgres_sql``)."""

@@ -49,13 +49,21 @@ _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (key text PRIMARY KEY, value text NOT NULL)",
     "CREATE TABLE IF NOT EXISTS trigger_seen (identity text NOT NULL, meta_id text NOT NULL, "
     "PRIMARY KEY (identity, meta_id))",
+    # Each write of a user connection takes a new version, so a hub reads only the changes since it last
+    # looked (``user_connections_after``).
+    "CREATE SEQUENCE IF NOT EXISTS user_connection_versions",
     "CREATE TABLE IF NOT EXISTS user_connections (user_id text NOT NULL, connection_id text NOT NULL, "
-    "body text NOT NULL, PRIMARY KEY (user_id, connection_id))",
+    "body text NOT NULL, version bigint NOT NULL DEFAULT nextval('user_connection_versions'), "
+    "PRIMARY KEY (user_id, connection_id))",
+    "CREATE INDEX IF NOT EXISTS idx_user_connections_version ON user_connections (version)",
 ]
 _COPY = f"COPY records ({', '.join(RECORD_COLUMNS)}) FROM STDIN"
 
 
 class PostgresLog:
+    shared = True
+    """Other hubs write to this log too: what a hub holds in memory of its state may be out of date."""
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.path = url  # what a reader opens (``reader``), and what messages name
@@ -128,7 +136,8 @@ class PostgresLog:
             if state.user_connections:
                 cursor.executemany(
                     "INSERT INTO user_connections (user_id, connection_id, body) VALUES ($1, $2, $3) "
-                    "ON CONFLICT (user_id, connection_id) DO UPDATE SET body = excluded.body",
+                    "ON CONFLICT (user_id, connection_id) DO UPDATE SET body = excluded.body, "
+                    "version = nextval('user_connection_versions')",
                     [(_text(u), _text(c), body) for (u, c), body in state.user_connections.items()])
 
     # -- reading ----------------------------------------------------------------------------------
@@ -139,6 +148,17 @@ class PostgresLog:
 
     def user_connections(self) -> list[str]:
         return [row[0] for row in self._conn.execute("SELECT body FROM user_connections")]
+
+    def user_connection(self, user_id: str, connection_id: str) -> str | None:
+        row = self._conn.execute("SELECT body FROM user_connections WHERE user_id = $1 AND connection_id = $2",
+                                 (_text(user_id), _text(connection_id))).fetchone()
+        return row[0] if row else None
+
+    def user_connections_after(self, version: int) -> tuple[list[str], int]:
+        """The user connections written since ``version`` (by any hub), and the version they bring it to."""
+        rows = self._conn.execute("SELECT body, version FROM user_connections WHERE version > $1 ORDER BY version",
+                                  (version,)).fetchall()
+        return [body for body, _ in rows], rows[-1][1] if rows else version
 
     def read_after_json(self, after: int, limit: int, kinds: Sequence[str] | None = None,
                         max_chars: int | None = None) -> tuple[list[str], int]:

@@ -1,16 +1,13 @@
 from collections.abc import Iterator
 from pathlib import Path
-import itertools
 import os
 import secrets
 
 import pytest
 
 from tests.support.hubproc import RunningHub, start_hub
-from tests.support.postgres import NoPostgres, PostgresCluster, start_cluster
+from tests.support.postgres import NoPostgres, PostgresCluster, new_database, shared_cluster
 from tests.support.sample_services import SampleServices
-
-_databases = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
@@ -37,20 +34,18 @@ def isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresCluster]:
+def postgres() -> PostgresCluster:
     """A throwaway PostgreSQL cluster, started once for the session. Without a server on the machine the
     tests that need one skip, except in CI (``CI=true``), where that fails the run."""
     try:
-        cluster = start_cluster({"fsync": "off"})
+        return shared_cluster()
     except NoPostgres as exc:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"CI needs a PostgreSQL server: {exc}")
         pytest.skip(str(exc))
-    yield cluster
-    cluster.stop()
 
 
 @pytest.fixture
 def postgres_url(postgres: PostgresCluster) -> str:
     """The URL of a new, empty database in the session's cluster."""
-    return postgres.database(f"hub_{next(_databases)}")
+    return new_database()

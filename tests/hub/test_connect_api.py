@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from switchroom.hub.settings import DEMO_CATALOG
+from switchroom.store.hub_log import open_hub_log
 from tests.support.hub_calls import assert_error, post_run
 from tests.support.hubproc import RunningHub, start_hub, write_catalog
 from tests.support.streams import collect, with_request_id
@@ -112,10 +113,23 @@ def test_show_connection_hides_developer_values(hub: RunningHub) -> None:
 def test_service_key_never_reaches_the_log(hub: RunningHub) -> None:
     request_id = uuid.uuid4().hex
     post_run(hub, {"user_id": "user-004"}, request_id=request_id)
-    stored = b"".join(path.read_bytes() for path in hub.db.parent.glob(hub.db.name + "*"))  # database and WAL
-    assert request_id.encode() in stored  # answered, so recorded: the files hold the call (DESIGN §7)
+    stored = stored_bytes(hub.db)
+    assert request_id.encode() in stored  # answered, so recorded: the storage holds the call (DESIGN §7)
     assert hub.service_key.encode() not in stored
     assert hub.service_key not in hub.log_path.read_text()
+
+
+def stored_bytes(db: Path | str) -> bytes:
+    """Everything a hub's storage holds: a SQLite log's files (database and WAL), or every row of every table
+    of a PostgreSQL database, as text."""
+    if isinstance(db, Path):
+        return b"".join(path.read_bytes() for path in db.parent.glob(db.name + "*"))
+    log = open_hub_log(db)
+    try:
+        tables = [name for (name,) in log.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+        return b"".join(str(row).encode() for table in tables for row in log.execute(f"SELECT * FROM {table}"))
+    finally:
+        log.close()
 
 
 # -- the rest of the Connect API ---------------------------------------------------------------------

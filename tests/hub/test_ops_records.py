@@ -8,6 +8,7 @@ import httpx
 
 from switchroom.hub.records_api import records_page
 from switchroom.store import EventLog
+from switchroom.store.hub_log import open_hub_log
 from switchroom.protocol.kinds import KINDS
 from switchroom.store.filters import RecordFilter, parse_filter
 from tests.support.hub_calls import assert_error, post_run
@@ -42,7 +43,7 @@ def test_a_filter_pages_through_exactly_the_records_it_shows(hub: RunningHub) ->
     for n in range(3):
         post_run(hub, {"user_id": f"user-{n + 1:03d}"})
     found, count = pages(hub, filter="conn:evening-glow dir:inbound status:5xx", limit=2)
-    log = EventLog(hub.db)
+    log = open_hub_log(hub.db)
     try:
         expected = [r for r in log.read_after(0, 10_000_000) if r["kind"] == "api_call"
                     and r.get("connection_id") == "evening-glow" and r.get("direction") == "inbound"
@@ -52,7 +53,7 @@ def test_a_filter_pages_through_exactly_the_records_it_shows(hub: RunningHub) ->
     assert len(expected) >= failed > 0 and found == expected
     assert count >= len(expected) // 2  # two a page
     every, _ = pages(hub, limit=1000)  # no filter: every record of every kind, in seq order
-    log = EventLog(hub.db)
+    log = open_hub_log(hub.db)
     try:
         assert [r["seq"] for r in every] == [r["seq"] for r in log.read_after(0, 10_000_000)][:len(every)]
     finally:

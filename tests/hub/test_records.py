@@ -2,11 +2,11 @@
 each kind decodes into it, strictly, and says no more and no less than the struct encodes again."""
 
 from pathlib import Path
-import sqlite3
 
 import httpx
 import msgspec
 
+from switchroom.store.hub_log import open_hub_log
 from switchroom.protocol import Record, body_of
 from switchroom.protocol.kinds import KINDS, LOG_STREAM_KINDS, OUTCOME_FIELD, RECORD_TYPE, TRIGGER_STREAM_KINDS
 from tests.support.hubproc import start_hub
@@ -25,9 +25,12 @@ def test_every_kind_has_its_struct_and_one_stream() -> None:
     assert TRIGGER_STREAM_KINDS == ("trigger_event",)
 
 
-def stored_bodies(db: Path) -> list[tuple[str, str]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT kind, body FROM records ORDER BY seq").fetchall()
+def stored_bodies(db: Path | str) -> list[tuple[str, str]]:
+    log = open_hub_log(db)
+    try:
+        return [(kind, body) for kind, body in log.execute("SELECT kind, body FROM records ORDER BY seq")]
+    finally:
+        log.close()
 
 
 def test_what_the_hub_writes_of_each_kind_decodes_into_its_struct(services: SampleServices, tmp_path: Path) -> None:
@@ -64,7 +67,7 @@ def test_what_a_bulk_rerun_writes_decodes_into_its_structs(tmp_path: Path) -> No
     assert {("rerun", "requested"), ("rerun", "item"), ("rerun", "bulk"), ("api_call", None)} <= decoded_kinds(hub.db)
 
 
-def decoded_kinds(db: Path) -> set[tuple[str, str | None]]:
+def decoded_kinds(db: Path | str) -> set[tuple[str, str | None]]:
     """Decode every record the hub stored into its kind's struct, strictly; the kinds (and rerun phases) met."""
     seen = set()
     for kind, body in stored_bodies(db):

@@ -25,7 +25,8 @@ import time
 import pytest
 
 from switchroom.store import EventLog
-from tests.support.hubproc import start_hub
+from switchroom.store.hub_log import open_hub_log
+from tests.support.hubproc import hub_db, start_hub
 from tests.support.proxies import proxy_in_thread
 from tests.support.backlog import BACKLOG, build_backlog
 
@@ -109,7 +110,7 @@ def cache_state(cache_dir: Path) -> tuple[int, int, int]:
 def test_kill_9_mid_ingest_leaves_a_sound_cache_that_resumes_without_a_gap(tmp_path: Path) -> None:
     db = tmp_path / "hub.sqlite"
     build_backlog(db)
-    [(backlog_bytes,)] = EventLog(db).execute("SELECT SUM(LENGTH(body)) FROM records")
+    [(backlog_bytes,)] = open_hub_log(hub_db(db)).execute("SELECT SUM(LENGTH(body)) FROM records")
     assert KILLS * LINK_BUDGET < backlog_bytes  # so no killed dashboard can have copied it all
     hub = start_hub(tmp_path / "hub", db=db)
     cache_dir = tmp_path / "cache"
@@ -147,6 +148,6 @@ def test_kill_9_mid_ingest_leaves_a_sound_cache_that_resumes_without_a_gap(tmp_p
     # Every kill landed mid-ingest: after the cache moved on, before the end it could not reach.
     assert all(0 < cursor < BACKLOG for cursor in cursors), cursors
     [path] = (cache_dir / "hubs").glob("*.sqlite")
-    cache, hub_log = EventLog(path), EventLog(db)
+    cache, hub_log = EventLog(path), open_hub_log(hub_db(db))
     assert cache.execute("SELECT seq, body FROM records ORDER BY seq") == hub_log.execute(
         "SELECT seq, body FROM records ORDER BY seq")

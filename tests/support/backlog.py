@@ -3,13 +3,15 @@ dashboard."""
 
 from pathlib import Path
 
-from switchroom.store import EventLog
+from switchroom.store.hub_log import open_hub_log
+from tests.support.hubproc import hub_db
 
 BACKLOG = 200_000
 
 
 def build_backlog(path: Path) -> None:
-    log = EventLog(path)
+    """The log of a hub started with ``db=path`` (on PostgreSQL, when the tests run there)."""
+    log = open_hub_log(hub_db(path))
     log.ensure_hub_id()
     for start in range(0, BACKLOG, 50_000):
         log.append([{"kind": "api_call", "direction": "inbound", "method": "POST", "path": "/v2/x", "op": "action",

@@ -8,7 +8,7 @@ import uuid
 
 import httpx
 
-from switchroom.store import EventLog
+from switchroom.store.hub_log import open_hub_log
 from tests.support.hubproc import RunningHub
 
 RUN = "/v2/connections/evening-glow/actions/lights.change_color/run"
@@ -41,7 +41,7 @@ def run_action(hub: RunningHub, user_id: str = "user-001", fields: dict[str, Any
 
 
 def records(hub: RunningHub, **match: Any) -> list[dict[str, Any]]:
-    log = EventLog(hub.db)
+    log = open_hub_log(hub.db)
     try:
         return [r for r in log.read_after(0, 1_000_000) if all(r.get(k) == v for k, v in match.items())]
     finally:

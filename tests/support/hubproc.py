@@ -13,13 +13,16 @@ import time
 
 import httpx
 
+from tests.support.postgres import new_database, on_postgres
+
 
 @dataclass
 class RunningHub:
     url: str
     token: str
     service_key: str
-    db: Path
+    db: Path | str
+    """The hub's ``--db``: a SQLite file, or a PostgreSQL URL when the tests run on PostgreSQL."""
     log_path: Path
     process: subprocess.Popen[bytes]
 
@@ -81,7 +84,21 @@ def hub_command() -> list[str]:
     return [str(beside)] if beside.exists() else [sys.executable, "-m", "switchroom.hub"]
 
 
-def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | None = None,
+_databases: dict[Path, str] = {}
+
+
+def hub_db(path: Path | str) -> Path | str:
+    """The ``--db`` for a hub the tests would keep at ``path``: that file, or (when the tests run on
+    PostgreSQL) a database of its own, the same one each time the path is named, so that a restarted hub
+    finds its log."""
+    if not on_postgres() or not isinstance(path, Path):
+        return path
+    if path not in _databases:
+        _databases[path] = new_database()
+    return _databases[path]
+
+
+def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | str | None = None,
               token: str | None = None, service_key: str | None = None, port: int | None = None,
               extra_args: tuple[str, ...] = (), demo: bool = True, poll_interval: float = 0.0) -> RunningHub:
     """A hub process; by default its trigger subscriptions are polled only when a test asks (a
@@ -89,7 +106,7 @@ def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | None = Non
     workdir.mkdir(parents=True, exist_ok=True)
     token = token or secrets.token_urlsafe(16)
     service_key = service_key or secrets.token_urlsafe(16)
-    db = db or workdir / "hub.sqlite"
+    db = hub_db(db or workdir / "hub.sqlite")
     port = port or free_port()
     log_path = workdir / f"hub-{port}.log"
     env = {

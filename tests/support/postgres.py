@@ -8,7 +8,9 @@ server is missing.
 
 from dataclasses import dataclass
 from pathlib import Path
+import atexit
 import glob
+import itertools
 import os
 import shutil
 import socket
@@ -17,6 +19,10 @@ import tempfile
 import time
 
 SERVER_USER = "postgres"
+BACKEND_ENV = "SWITCHROOM_TEST_BACKEND"
+"""``postgresql`` runs the hubs the tests start on PostgreSQL (``.ci/run`` runs the hub's tests so too)."""
+_shared: "PostgresCluster | None" = None
+_names = itertools.count(1)
 
 
 class NoPostgres(RuntimeError):
@@ -56,6 +62,25 @@ class PostgresCluster:
         _run([str(self.bin / "pg_ctl"), "stop", "-D", str(self.folder / "data"), "-m", "immediate", "-w"],
              check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def on_postgres() -> bool:
+    """Whether this test run puts its hubs on PostgreSQL."""
+    return os.environ.get(BACKEND_ENV, "sqlite") == "postgresql"
+
+
+def shared_cluster() -> PostgresCluster:
+    """The one cluster of this test process, started on first use and stopped at exit."""
+    global _shared
+    if _shared is None:
+        _shared = start_cluster({"fsync": "off"})  # a throwaway cluster: durability is the server's, not ours
+        atexit.register(_shared.stop)
+    return _shared
+
+
+def new_database() -> str:
+    """The URL of a new, empty database in the shared cluster."""
+    return shared_cluster().database(f"hub_{os.getpid()}_{next(_names)}")
 
 
 def start_cluster(settings: dict[str, str] | None = None) -> PostgresCluster:

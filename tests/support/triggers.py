@@ -8,7 +8,7 @@ import time
 
 import httpx
 
-from switchroom.store import EventLog
+from switchroom.store.hub_log import open_hub_log
 from tests.support.hubproc import RunningHub, start_hub
 from tests.support.sample_services import SampleServices
 
@@ -114,15 +114,15 @@ def notify(hub: RunningHub, *items: dict[str, str]) -> httpx.Response:
     return httpx.post(f"{hub.url}/v1/notifications", json={"data": list(items)}, headers=key(hub))
 
 
-def records(db: Path) -> list[Record]:
-    log = EventLog(db)
+def records(db: Path | str) -> list[Record]:
+    log = open_hub_log(db)
     try:
         return log.read_after(0, 1_000_000)
     finally:
         log.close()
 
 
-def wait_for(db: Path, found: Callable[[list[Record]], list[Record]], count: int = 1,
+def wait_for(db: Path | str, found: Callable[[list[Record]], list[Record]], count: int = 1,
              timeout: float = 30.0) -> list[Record]:
     """Read the hub's log until ``found(records)`` holds at least ``count`` records."""
     deadline = time.monotonic() + timeout
