@@ -16,6 +16,7 @@ from switchroom.hub.auth import OperatorTokens
 from switchroom.hub.catalog_file import load_catalog
 from switchroom.hub.connect_api import ConnectApi
 from switchroom.hub.openapi import openapi_document
+from switchroom.hub.poll_leases import PollLeases
 from switchroom.hub.ops_api import OpsApi
 from switchroom.hub.records_api import RecordsApi
 from switchroom.hub.errors import ConnectApiError
@@ -65,7 +66,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
         return await webhooks.deliver(event)
 
     subscriptions = Subscriptions(catalog, users, runner)
-    triggers = TriggerPipeline(runner, recorder, subscriptions, deliver, settings.poll_interval)
+    leases = PollLeases(recorder, settings.poll_interval) if recorder.shared else None
+    triggers = TriggerPipeline(runner, recorder, subscriptions, deliver, settings.poll_interval, leases)
     connect_api = ConnectApi(catalog, users, runner, triggers, recorder, RateLimiter(settings.user_rate_limit),
                              Unauthenticated(settings.unauthenticated_rate))
     tokens = OperatorTokens({"default": settings.token.value})

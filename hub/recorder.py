@@ -44,6 +44,8 @@ class Recorder:
         self._pending: list[dict[str, Any]] = []
         self._pending_state = StateChanges()
         self._seq_waiters: dict[int, asyncio.Future[int]] = {}  # index in _pending → its seq, once stored
+        self._flush_waiters: list[asyncio.Future[None]] = []  # done once what is pending now is committed
+        self._flushing = False
         self._queued = asyncio.Event()
         self._advanced = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -71,6 +73,15 @@ class Recorder:
         self._seq_waiters[len(self._pending)] = waiter
         self.record(record)
         return waiter
+
+    async def committed(self) -> None:
+        """Return once everything queued so far (records and state) is committed."""
+        if not self._pending and not self._pending_state and not self._flushing:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._flush_waiters.append(waiter)
+        self._queued.set()
+        await waiter
 
     def remember_seen(self, identity: str, meta_ids: list[str]) -> None:
         """Queue trigger items as seen; they are committed with the records queued beside them."""
@@ -120,13 +131,17 @@ class Recorder:
 
     async def _flush(self) -> None:
         if not self._pending and not self._pending_state:
+            self._release(self._flush_waiters)
             return
         batch, self._pending = self._pending, []
         state, self._pending_state = self._pending_state, StateChanges()
         waiters, self._seq_waiters = self._seq_waiters, {}
+        flushed, self._flush_waiters = self._flush_waiters, []
+        self._flushing = True
         try:
             records = await self._threads.write(partial(self._append_safely, batch=batch, state=state))
         except BaseException:
+            self._flush_waiters[:0] = flushed
             # Nothing was committed: the batch goes first next time (newer state changes win).
             self._seq_waiters = waiters | {i + len(batch): w for i, w in self._seq_waiters.items()}
             self._pending[:0] = batch
@@ -134,11 +149,21 @@ class Recorder:
                 state.seen + self._pending_state.seen, state.user_connections | self._pending_state.user_connections
             )
             raise
+        finally:
+            self._flushing = False
+        self._release(flushed)
         for index, waiter in waiters.items():
             if not waiter.done():
                 waiter.set_result(records[index]["seq"])
         if records:
             self._head_at(records[-1]["seq"])
+
+    @staticmethod
+    def _release(waiters: list["asyncio.Future[None]"]) -> None:
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        waiters.clear()
 
     def _head_at(self, seq: int) -> None:
         """The log's head is at least ``seq``: wake the streams waiting for it."""

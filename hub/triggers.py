@@ -10,6 +10,9 @@ delivered: to the connection's runtime script, else to its webhook.
 A subscription's first successful poll is its baseline: the items it returns happened before the user
 enabled the feature, so they are marked seen and not delivered. Polls of one subscription never
 overlap; a signal that arrives while one runs makes it poll once more when done.
+
+When hubs share one database, which hub polls a subscription, and when, is decided there
+(``hub.poll_leases``), and each poll reads the seen marks afresh.
 """
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -22,6 +25,7 @@ import uuid
 
 from switchroom.hub.catalog import Catalog
 from switchroom.hub.errors import ConnectApiError
+from switchroom.hub.poll_leases import PollLeases
 from switchroom.hub.record_bodies import capped
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.runner import OperationRequest, OperationRunner, ResolvedOperation
@@ -36,6 +40,8 @@ TEST_POLL_LIMIT = 1
 POLL_CONCURRENCY = 16
 FIRST_ROUND_SECONDS = 60.0
 MAX_META_ID = 200
+MAX_LEASE_TICK_S = 0.5
+"""How often a hub sharing its database looks for due subscriptions, at most (a tenth of the interval)."""
 BASELINE = ""  # the meta id that marks a subscription's baseline as taken
 
 Signal = Literal["poll", "notification", "test"]
@@ -107,6 +113,8 @@ class TriggerPipeline:
     subscriptions: Subscriptions
     deliver: Deliver
     poll_interval: float = 300.0
+    leases: PollLeases | None = None
+    """Set when hubs share the database: polls are claimed there, not scheduled here."""
 
     def __post_init__(self) -> None:
         self._seen: dict[str, set[str]] = {}
@@ -115,9 +123,12 @@ class TriggerPipeline:
         self._tasks: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(POLL_CONCURRENCY)
         self._loop_task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
 
     async def start(self) -> None:
-        if self.poll_interval > 0:
+        if self.leases is not None:
+            self._loop_task = asyncio.create_task(self._leased_poll_loop(self.leases), name="trigger-polling")
+        elif self.poll_interval > 0:
             self._loop_task = asyncio.create_task(self._poll_loop(), name="trigger-polling")
 
     async def stop(self) -> None:
@@ -134,9 +145,16 @@ class TriggerPipeline:
         for item in items:
             for sub in self.subscriptions.matching(service_ids, item.get("trigger_identity"), item.get("user_id")):
                 found[sub.trigger_identity] = sub
+        if self.leases is not None and found:
+            self._spawn(self._due_now(self.leases, list(found)))
+            return len(found)
         for sub in found.values():
             self._spawn(self.poll(sub, "notification"))
         return len(found)
+
+    async def _due_now(self, leases: PollLeases, identities: list[str]) -> None:
+        await leases.make_due(identities)
+        self._wake.set()
 
     async def test(self, run: ResolvedOperation, request_id: str) -> ServiceResult:
         """Poll once and deliver the newest item (if any) as a test event. Tests ignore and keep no dedupe."""
@@ -162,6 +180,34 @@ class TriggerPipeline:
                 task.add_done_callback(lambda _: self._slots.release())
             await asyncio.sleep(max(0.0, started + self.poll_interval - time.monotonic()))
             spread = self.poll_interval
+
+    async def _leased_poll_loop(self, leases: PollLeases) -> None:
+        """Claim the due subscriptions no other hub holds, as many as there are free slots, and poll them;
+        look again every ``LEASE_TICK_S`` of the interval, or at once after a notification."""
+        tick = min(MAX_LEASE_TICK_S, self.poll_interval / 10) if self.poll_interval > 0 else MAX_LEASE_TICK_S
+        in_flight: set[str] = set()
+        while True:
+            subs = self.subscriptions.all()
+            await leases.schedule(subs, min(self.poll_interval, FIRST_ROUND_SECONDS) if self.poll_interval > 0 else 0)
+            free = [identity for identity in subs if identity not in in_flight]
+            for identity, notified in await leases.claim(free, POLL_CONCURRENCY - len(in_flight)):
+                sub = subs.get(identity)
+                if sub is not None:
+                    in_flight.add(identity)
+                    task = self._spawn(self._leased_poll(leases, sub, "notification" if notified else "poll"))
+                    task.add_done_callback(lambda _, i=identity: (in_flight.discard(i), self._wake.set()))
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), tick)
+            except TimeoutError:
+                pass
+
+    async def _leased_poll(self, leases: PollLeases, sub: ResolvedOperation, signal: Signal) -> None:
+        try:
+            await self.poll(sub, signal)
+            await self.recorder.committed()  # the seen marks, before another hub may poll it
+        finally:
+            await leases.release(sub.trigger_identity)
 
     async def poll(self, sub: ResolvedOperation, signal: Signal) -> None:
         """Poll one subscription and turn its new items into trigger events (never two polls at once)."""
@@ -196,7 +242,7 @@ class TriggerPipeline:
             self._emit(sub, item, meta_id, signal, request_id)
 
     async def _seen_ids(self, identity: str) -> set[str] | None:
-        if identity not in self._seen:
+        if identity not in self._seen or self.leases is not None:  # shared: other hubs add marks too
             stored = await self.recorder.seen_meta_ids(identity)
             if stored is None:
                 return None

@@ -56,7 +56,12 @@ _SCHEMA = [
     "body text NOT NULL, version bigint NOT NULL DEFAULT nextval('user_connection_versions'), "
     "PRIMARY KEY (user_id, connection_id))",
     "CREATE INDEX IF NOT EXISTS idx_user_connections_version ON user_connections (version)",
+    # When each trigger subscription is next due for a poll, and which hub holds it while polling; times
+    # are the database's clock (epoch seconds), so hubs on machines whose clocks differ agree.
+    "CREATE TABLE IF NOT EXISTS trigger_leases (identity text PRIMARY KEY, due_at double precision NOT NULL, "
+    "held_by text, held_until double precision NOT NULL DEFAULT 0)",
 ]
+_NOW = "extract(epoch FROM clock_timestamp())"
 _COPY = f"COPY records ({', '.join(RECORD_COLUMNS)}) FROM STDIN"
 
 
@@ -185,6 +190,37 @@ class PostgresLog:
         """Run a read query written in SQLite's SQL (``store.postgres_sql``)."""
         translated, json_compared = translate(sql)
         return self._conn.execute(translated, parameters(params, json_compared)).fetchall()
+
+    # -- trigger poll leases ----------------------------------------------------------------------
+
+    def add_poll_leases(self, identities: Sequence[str], spread_s: float) -> None:
+        """Subscriptions not yet scheduled, each first due at a random moment within ``spread_s``."""
+        self._conn.execute(
+            "INSERT INTO trigger_leases (identity, due_at) SELECT i, " + _NOW + " + random() * $2 "
+            "FROM unnest($1::text[]) AS i ON CONFLICT DO NOTHING", ([_text(i) for i in identities], spread_s))
+
+    def claim_polls(self, identities: Sequence[str], holder: str, interval_s: float, lease_s: float,
+                    limit: int) -> list[tuple[str, bool]]:
+        """Take up to ``limit`` of the subscriptions among ``identities`` that are due and held by no hub:
+        each is held by ``holder`` for ``lease_s`` and next due ``interval_s`` from now. Rows another hub is
+        claiming at this moment are skipped, not waited for. Each with whether a notification made it due."""
+        rows = self._conn.execute(
+            "WITH due AS (SELECT identity, due_at FROM trigger_leases WHERE identity = ANY($1) "
+            "AND due_at <= " + _NOW + " AND held_until <= " + _NOW + " ORDER BY due_at LIMIT $2 "
+            "FOR UPDATE SKIP LOCKED) "
+            "UPDATE trigger_leases l SET due_at = " + _NOW + " + $3, held_by = $4, held_until = " + _NOW + " + $5 "
+            "FROM due WHERE l.identity = due.identity RETURNING l.identity, due.due_at = 0",
+            ([_text(i) for i in identities], limit, interval_s, holder, lease_s)).fetchall()
+        return [(identity, notified) for identity, notified in rows]
+
+    def release_poll(self, identity: str, holder: str) -> None:
+        self._conn.execute("UPDATE trigger_leases SET held_until = 0 WHERE identity = $1 AND held_by = $2",
+                           (_text(identity), holder))
+
+    def make_due(self, identities: Sequence[str]) -> None:
+        """A notification: these subscriptions are due now, for whichever hub claims them first."""
+        self._conn.execute("UPDATE trigger_leases SET due_at = 0 WHERE identity = ANY($1)",
+                           ([_text(i) for i in identities],))
 
     # -- following --------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ the ``X-Request-ID`` echo, and two hooks for demos and tests: ``GET/POST /_fault
 the fault injection while it runs) and ``POST /_events/{trigger}`` (make a trigger item appear).
 """
 
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -122,6 +123,7 @@ def service_app(name: str, service_key: str, faults: Faults, *, actions: Sequenc
             Route("/ifttt/v1/triggers/{slug}", api.trigger, methods=["POST"]),
             Route("/_faults", api.fault_settings, methods=["GET", "POST"]),
             Route("/_events/{slug}", api.event, methods=["POST"]),
+            Route("/_calls", api.calls_received, methods=["GET"]),
         ],
         middleware=[Middleware(_EchoRequestId)],
         exception_handlers={ServiceApiError: _error_answer, HTTPException: _http_error_answer},
@@ -137,6 +139,8 @@ class _ServiceApi:
         self._actions = {action.slug: action for action in actions}
         self._queries = {query.slug: query for query in queries}
         self._triggers = {trigger.slug: trigger for trigger in triggers}
+        self._calls: Counter[str] = Counter()
+        """Calls of the Service API received, as ``kind/slug`` (a trigger's, per identity too)."""
 
     async def status(self, request: Request) -> JSONResponse:
         self._authorize(request)
@@ -144,6 +148,7 @@ class _ServiceApi:
 
     async def action(self, request: Request) -> JSONResponse:
         action = self._operation(request, self._actions, "action")
+        self._calls[f"action/{action.slug}"] += 1
         outcome = await self._inject_faults()
         fields = action.check(_object_at(await _json_object(request), "actionFields"))
         if outcome == "skip":
@@ -152,6 +157,7 @@ class _ServiceApi:
 
     async def query(self, request: Request) -> JSONResponse:
         query = self._operation(request, self._queries, "query")
+        self._calls[f"query/{query.slug}"] += 1
         await self._inject_faults()  # a skip roll counts as ok: SKIP is an action's answer only
         body = await _json_object(request)
         fields = query.check(_object_at(body, "queryFields"))
@@ -163,9 +169,17 @@ class _ServiceApi:
         await self._inject_faults()  # a skip roll counts as ok, as for queries
         body = await _json_object(request)
         identity = _identity(body)
+        self._calls[f"trigger/{trigger.slug}"] += 1
+        self._calls[f"trigger/{trigger.slug}/{identity}"] += 1
         fields = trigger.check(_object_at(body, "triggerFields"))
         user_id = _optional_text(_object_at(body, "user"), "id")
         return JSONResponse({"data": trigger.feed.poll(identity, fields, user_id, _limit(body))})
+
+    async def calls_received(self, request: Request) -> JSONResponse:
+        """How many calls of each operation this service received (``kind/slug``, and a trigger's per
+        ``kind/slug/identity``): what a test counts to see whether a hub called it, and how often."""
+        self._authorize(request)
+        return JSONResponse({"data": dict(self._calls)})
 
     async def fault_settings(self, request: Request) -> JSONResponse:
         self._authorize(request)

@@ -5,6 +5,8 @@ from collections.abc import Iterator
 from pathlib import Path
 import asyncio
 import json
+import secrets
+import time
 import uuid
 
 import httpx
@@ -14,7 +16,7 @@ import websockets
 from tests.support.hub_calls import RUN
 from tests.support.hubproc import RunningHub
 from tests.support.sample_services import SampleServices
-from tests.support.triggers import ENABLE, USER, key, start
+from tests.support.triggers import ENABLE, USER, Record, key, records, start
 
 
 @pytest.fixture
@@ -69,3 +71,63 @@ def test_every_hub_names_one_hub_id_and_streams_what_any_hub_wrote(two_hubs: tup
                     return
 
     asyncio.run(run_through_first_and_read_from_second())
+
+
+SUBSCRIBERS = 50
+WINDOW_S = 10.0
+
+
+def test_three_hubs_poll_each_subscription_once_an_interval_and_make_one_event_per_new_item(
+        postgres_url: str, tmp_path: Path) -> None:
+    services = SampleServices(secrets.token_urlsafe(16))  # its own: it counts every poll it receives
+    hubs = [start(services, tmp_path / name, "--poll-interval", "1", db=postgres_url, enable=False)
+            for name in "abc"]
+    try:
+        for n in range(SUBSCRIBERS):  # enabled through one hub or another: the others follow
+            hub = hubs[n % 3]
+            answer = httpx.put(f"{hub.url}/v2/connections/light-log/user_connection",
+                               params={"user_id": f"poller-{n:02d}"}, json=ENABLE["light-log"], headers=key(hub))
+            assert answer.status_code == 200, answer.text
+        identities = wait_until_polled(services, SUBSCRIBERS)  # each one's baseline taken
+        before = trigger_calls(services)
+        added: dict[str, list[str]] = {identity: [] for identity in identities}
+        started = time.monotonic()
+        for moment in (1.0, 4.0, 7.0):  # new items while the hubs poll
+            time.sleep(max(0.0, started + moment - time.monotonic()))
+            for identity in identities:
+                [item] = services.post("lights", "/_events/light_on", {"trigger_identity": identity}).json()["data"]
+                added[identity].append(item["item"]["meta"]["id"])
+        time.sleep(max(0.0, started + WINDOW_S - time.monotonic()))
+        polls = trigger_calls(services) - before
+        elapsed = time.monotonic() - started
+        expected = SUBSCRIBERS * elapsed  # one a second each, across all three hubs together
+        assert 0.6 * expected <= polls <= 1.3 * expected, f"{polls} polls in {elapsed:.1f} s"
+
+        def events() -> list[Record]:
+            return [r for r in records(hubs[0].db) if r["kind"] == "trigger_event" and r["trigger_identity"] in added]
+
+        deadline = time.monotonic() + 10
+        while len(events()) < 3 * SUBSCRIBERS and time.monotonic() < deadline:
+            time.sleep(0.2)
+        found = sorted((r["trigger_identity"], r["meta_id"]) for r in events())
+        assert found == sorted((identity, meta_id) for identity, ids in added.items() for meta_id in ids)
+    finally:
+        for hub in hubs:
+            hub.stop()
+        services.stop()
+
+
+def trigger_calls(services: SampleServices) -> int:
+    return services.get("lights", "/_calls").json()["data"].get("trigger/light_on", 0)
+
+
+def wait_until_polled(services: SampleServices, count: int, timeout: float = 30.0) -> list[str]:
+    """The trigger identities the lights service has been polled for, once there are ``count`` of them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        calls = services.get("lights", "/_calls").json()["data"]
+        identities = [key.rsplit("/", 1)[1] for key in calls if key.startswith("trigger/light_on/")]
+        if len(identities) >= count:
+            return identities
+        assert time.monotonic() < deadline, f"only {len(identities)} subscriptions polled"
+        time.sleep(0.2)
