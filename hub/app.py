@@ -35,6 +35,7 @@ from switchroom.hub.settings import HubSettings
 from switchroom.hub.slow_requests import BodyDeadline
 from switchroom.hub.streams import stream_routes
 from switchroom.hub.script_runs import ScriptRuns
+from switchroom.hub.shared_reruns import SharedReruns
 from switchroom.hub.scripts import Limits, ScriptEngine
 from switchroom.hub.triggers import FiredEvent, Subscriptions, TriggerPipeline
 from switchroom.hub.webhooks import Webhooks
@@ -58,7 +59,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     engine = ScriptEngine(Limits(wall_time_s=settings.script_time_limit), max_concurrent=SCRIPT_SLOTS, warm=WARM_CONTEXTS)
     scripts = ScriptRuns(engine, catalog, users, runner, recorder)
     webhooks = Webhooks(catalog, services, recorder)
-    reruns = Reruns(catalog, runner, recorder)
+    reruns = Reruns(catalog, runner, recorder, SharedReruns(recorder) if recorder.shared else None)
 
     async def deliver(event: FiredEvent) -> ApiCall | ScriptRun:
         if event.subscription.target.connection.runtime_script:

@@ -32,10 +32,12 @@ class PollLeases:
         self._known: set[str] = set()
 
     async def schedule(self, identities: Iterable[str], spread_s: float) -> None:
-        """Make sure every one of ``identities`` has a row (a new one first due within ``spread_s``)."""
+        """Make sure every one of ``identities`` has a row: a new one first due within ``spread_s``, or (a
+        hub that polls only on notifications) not before one."""
         new = [identity for identity in identities if identity not in self._known]
+        after_s, spread_s = (NOTIFIED_ONLY_S, 0.0) if self._interval_s == NOTIFIED_ONLY_S else (0.0, spread_s)
         if new:
-            await self._recorder.read(lambda log: _shared(log).add_poll_leases(new, spread_s))
+            await self._recorder.read(lambda log: _shared(log).add_poll_leases(new, after_s, spread_s))
             self._known.update(new)
 
     async def claim(self, identities: Sequence[str], limit: int) -> list[tuple[str, bool]]:

@@ -48,6 +48,7 @@ class ReplayApi:
 
         async def replay() -> Outcome:
             target = await self.replays.target(seq, asked.order)
+            await self.reruns.claim(seq, asked.order)
             await self.reruns.requested(asked.order, {"original": seq, "replay": True})
             return 200, await self.replays.replay(target, asked.order), True
 

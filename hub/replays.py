@@ -61,6 +61,7 @@ class Replays:
             delivery = await self._recorder.read(lambda log: _first_delivery(log, seq))
             if delivery is not None and _succeeded(delivery):
                 raise Refusal("not_rerunnable", f"#{seq} was delivered successfully; force replays it anyway")
+            await self._reruns.read_claims([seq])
             if self._reruns.was_rerun(seq):
                 raise Refusal("already_rerun", f"#{seq} was replayed before; force replays it again")
         return ReplayTarget(event, sub)

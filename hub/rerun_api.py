@@ -66,6 +66,7 @@ class RerunApi:
     async def _run(self, asked: RerunRequest) -> Outcome:
         if asked.api_call_id is not None:
             original = await self.reruns.original(asked.api_call_id, asked.order)
+            await self.reruns.claim(original["seq"], asked.order)
             await self.reruns.requested(asked.order, {"original": asked.api_call_id})
             item = await self.reruns.rerun(original, asked.order)
             return 200, {"type": "rerun", **item.as_json()}, True
@@ -135,7 +136,7 @@ async def run_once(reruns: Reruns, order: RerunOrder, work: Callable[[], Awaitab
     except ConnectApiError as exc:
         status, body = exc.status, exc.body.model_dump()
     finally:
-        reruns.answered(key, status, body, remember=keep)
+        await reruns.answered(key, status, body, remember=keep)
     return JSONResponse(body, status)
 
 

@@ -27,6 +27,7 @@ from switchroom.hub.inbound import CallContext, call_record
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.resolution import resolve_fields
 from switchroom.hub.runner import OperationRunner, ResolvedOperation, raise_for
+from switchroom.hub.shared_reruns import SharedReruns
 from switchroom.protocol import Rerun, body_of
 from switchroom.protocol.kinds import API_CALL, RERUN
 from switchroom.store import EventLog, iso_timestamp
@@ -121,8 +122,10 @@ class Refusal(ConnectApiError):
 
 
 class Reruns:
-    def __init__(self, catalog: Catalog, runner: OperationRunner, recorder: Recorder) -> None:
-        self._catalog, self._runner, self._recorder = catalog, runner, recorder
+    def __init__(self, catalog: Catalog, runner: OperationRunner, recorder: Recorder,
+                 shared: SharedReruns | None = None) -> None:
+        """``shared``: where keys and claims live when hubs share the database (else this hub's memory)."""
+        self._catalog, self._runner, self._recorder, self._shared = catalog, runner, recorder, shared
         self._rerun: Counter[int] = Counter()
         """Original seq → times rerun (refusals not counted)."""
         self._answers: dict[str, tuple[int, dict[str, Any]]] = {}
@@ -144,12 +147,18 @@ class Reruns:
             return await asyncio.shield(self._running[key])
         if key in self._answers:
             return self._answers[key]
+        if self._shared is not None:
+            answer = await self._shared.claim_or_answer(key)
+            if answer is not None:
+                return answer
         self._running[key] = asyncio.get_running_loop().create_future()
         return None
 
-    def answered(self, key: str, status: int, body: dict[str, Any], remember: bool) -> None:
+    async def answered(self, key: str, status: int, body: dict[str, Any], remember: bool) -> None:
         """The request holding ``key`` is answered; requests waiting on it get the same answer. A key is
         remembered for good once anything ran (a refusal ran nothing: the key may be used again)."""
+        if self._shared is not None:
+            await self._shared.answered(key, status, body, remember)
         if remember:
             self._answers[key] = (status, body)
         future = self._running.pop(key, None)
@@ -164,6 +173,19 @@ class Reruns:
         await self._recorder.record_with_seq(record)
         self._remember(body_of(record), answers=True)
 
+    async def claim(self, seq: int, order: RerunOrder) -> None:
+        """Just before record ``seq`` is rerun (or replayed): where hubs share the database, claim it there,
+        so that "already rerun" holds whichever hub reran it; ``already_rerun`` if another claimed it first."""
+        if self._shared is not None and not await self._shared.claim_rerun(seq, order.force):
+            self._rerun[seq] = max(self._rerun[seq], 1)
+            raise Refusal("already_rerun", f"#{seq} was rerun before; force reruns it again")
+
+    async def read_claims(self, seqs: list[int]) -> None:
+        """Where hubs share the database, learn which of ``seqs`` other hubs reran (for ``check``)."""
+        if self._shared is not None:
+            for seq, times in (await self._shared.times_rerun(seqs)).items():
+                self._rerun[seq] = max(self._rerun[seq], times)
+
     # -- planning -----------------------------------------------------------------------------------
 
     async def original(self, api_call_id: int, order: RerunOrder) -> dict[str, Any]:
@@ -171,6 +193,7 @@ class Reruns:
         record = await self._recorder.read(lambda log: _inbound_of(log, api_call_id))
         if record is None:
             raise Refusal("not_found", f"No api_call #{api_call_id} in the log")
+        await self.read_claims([record["seq"]])
         self.check(record, order)
         return record
 
@@ -182,6 +205,7 @@ class Reruns:
         through_seq, found = await self._recorder.read(
             lambda log: _filtered_inbound(log, record_filter, bound.through_seq if bound else log.head_seq()))
         plan = Plan([], Counter(), PlanBound(through_seq, as_of))
+        await self.read_claims([record["seq"] for record in found])
         for record in found:
             try:
                 self.check(record, order)
@@ -273,6 +297,7 @@ class Reruns:
                     await asyncio.sleep(wait)
                 try:
                     self.check(original, order)  # another request may have rerun it since the plan
+                    await self.claim(original["seq"], order)
                     item = await self.rerun(original, order)
                 except Refusal as refusal:
                     item = await self.refused(original["seq"], refusal, order)

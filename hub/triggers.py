@@ -188,7 +188,7 @@ class TriggerPipeline:
         in_flight: set[str] = set()
         while True:
             subs = self.subscriptions.all()
-            await leases.schedule(subs, min(self.poll_interval, FIRST_ROUND_SECONDS) if self.poll_interval > 0 else 0)
+            await leases.schedule(subs, min(self.poll_interval, FIRST_ROUND_SECONDS))
             free = [identity for identity in subs if identity not in in_flight]
             for identity, notified in await leases.claim(free, POLL_CONCURRENCY - len(in_flight)):
                 sub = subs.get(identity)

@@ -60,6 +60,11 @@ _SCHEMA = [
     # are the database's clock (epoch seconds), so hubs on machines whose clocks differ agree.
     "CREATE TABLE IF NOT EXISTS trigger_leases (identity text PRIMARY KEY, due_at double precision NOT NULL, "
     "held_by text, held_until double precision NOT NULL DEFAULT 0)",
+    # Idempotency keys of reruns and replays: the row is the claim (one hub runs a key), then the answer.
+    "CREATE TABLE IF NOT EXISTS idempotency_keys (key text PRIMARY KEY, holder text NOT NULL, status integer, "
+    "body text)",
+    # Action calls and trigger events rerun (or replayed), and how often: "already rerun" on every hub.
+    "CREATE TABLE IF NOT EXISTS rerun_claims (original bigint PRIMARY KEY, times integer NOT NULL DEFAULT 1)",
 ]
 _NOW = "extract(epoch FROM clock_timestamp())"
 _COPY = f"COPY records ({', '.join(RECORD_COLUMNS)}) FROM STDIN"
@@ -193,11 +198,12 @@ class PostgresLog:
 
     # -- trigger poll leases ----------------------------------------------------------------------
 
-    def add_poll_leases(self, identities: Sequence[str], spread_s: float) -> None:
-        """Subscriptions not yet scheduled, each first due at a random moment within ``spread_s``."""
+    def add_poll_leases(self, identities: Sequence[str], after_s: float, spread_s: float) -> None:
+        """Subscriptions not yet scheduled, each first due ``after_s`` from now plus a random part of
+        ``spread_s``."""
         self._conn.execute(
-            "INSERT INTO trigger_leases (identity, due_at) SELECT i, " + _NOW + " + random() * $2 "
-            "FROM unnest($1::text[]) AS i ON CONFLICT DO NOTHING", ([_text(i) for i in identities], spread_s))
+            "INSERT INTO trigger_leases (identity, due_at) SELECT i, " + _NOW + " + $2 + random() * $3 "
+            "FROM unnest($1::text[]) AS i ON CONFLICT DO NOTHING", ([_text(i) for i in identities], after_s, spread_s))
 
     def claim_polls(self, identities: Sequence[str], holder: str, interval_s: float, lease_s: float,
                     limit: int) -> list[tuple[str, bool]]:
@@ -219,8 +225,41 @@ class PostgresLog:
 
     def make_due(self, identities: Sequence[str]) -> None:
         """A notification: these subscriptions are due now, for whichever hub claims them first."""
-        self._conn.execute("UPDATE trigger_leases SET due_at = 0 WHERE identity = ANY($1)",
-                           ([_text(i) for i in identities],))
+        self._conn.execute("INSERT INTO trigger_leases (identity, due_at) SELECT i, 0 FROM unnest($1::text[]) AS i "
+                           "ON CONFLICT (identity) DO UPDATE SET due_at = 0", ([_text(i) for i in identities],))
+
+    # -- idempotency keys and rerun claims -------------------------------------------------------
+
+    def claim_key(self, key: str, holder: str) -> bool:
+        """Whether ``holder`` now holds ``key`` (no hub had used it)."""
+        return self._conn.execute("INSERT INTO idempotency_keys (key, holder) VALUES ($1, $2) ON CONFLICT DO NOTHING "
+                                  "RETURNING key", (_text(key), holder)).fetchone() is not None
+
+    def key_answer(self, key: str) -> tuple[int, str] | None:
+        """The status and body (JSON) ``key`` was answered with; None while its request runs, or if unused."""
+        row = self._conn.execute("SELECT status, body FROM idempotency_keys WHERE key = $1 AND status IS NOT NULL",
+                                 (_text(key),)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def answer_key(self, key: str, holder: str, status: int, body: str) -> None:
+        self._conn.execute("UPDATE idempotency_keys SET status = $3, body = $4 WHERE key = $1 AND holder = $2",
+                           (_text(key), holder, status, body))
+
+    def free_key(self, key: str, holder: str) -> None:
+        """Nothing ran for ``key``: it may be used again."""
+        self._conn.execute("DELETE FROM idempotency_keys WHERE key = $1 AND holder = $2 AND status IS NULL",
+                           (_text(key), holder))
+
+    def claim_rerun(self, original: int, force: bool) -> bool:
+        """Count a rerun of ``original``; False (and nothing counted) if it was rerun before and not ``force``."""
+        return self._conn.execute(
+            "INSERT INTO rerun_claims (original) VALUES ($1) ON CONFLICT (original) DO UPDATE "
+            "SET times = rerun_claims.times + 1 WHERE $2 RETURNING times", (original, force)).fetchone() is not None
+
+    def rerun_claims(self, originals: Sequence[int]) -> dict[int, int]:
+        """How often each of ``originals`` was rerun, by any hub (those never rerun left out)."""
+        return dict(self._conn.execute("SELECT original, times FROM rerun_claims WHERE original = ANY($1)",
+                                       (list(originals),)).fetchall())
 
     # -- following --------------------------------------------------------------------------------
 

@@ -89,15 +89,15 @@ ENABLE = {
 }
 
 
-def start(services: SampleServices, workdir: Path, *args: str, db: Path | None = None,
-          enable: bool = True) -> RunningHub:
+def start(services: SampleServices, workdir: Path, *args: str, db: Path | str | None = None,
+          enable: bool = True, token: str | None = None) -> RunningHub:
     """A hub (no demo) over the demo catalog pointed at ``services``, plus the hanging connection; USER
     enables the connections of ENABLE (unless the hub's database already has them)."""
     extra = HANG_CONNECTION + script_connection("bomb", "bomb.js") + script_connection("globals", "globals.js")
     catalog = services.demo_catalog(workdir / "catalog", drop_scripts=("porch_welcome.js",), extra=extra)
     for name, script in (("hang.js", HANG_SCRIPT), ("bomb.js", BOMB_SCRIPT), ("globals.js", GLOBALS_SCRIPT)):
         (catalog.parent / "scripts" / name).write_text(script)
-    hub = start_hub(workdir, demo=False, service_key=services.service_key, db=db,
+    hub = start_hub(workdir, demo=False, service_key=services.service_key, db=db, token=token,
                     extra_args=("--catalog", str(catalog), *args))
     for connection_id, body in ENABLE.items() if enable else ():
         response = httpx.put(f"{hub.url}/v2/connections/{connection_id}/user_connection", params={"user_id": USER},

@@ -2,6 +2,7 @@
 streams, and user connections that one hub writes and the next request on another reads."""
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import asyncio
 import json
@@ -13,7 +14,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.support.hub_calls import RUN
+from tests.support.hub_calls import RUN, assert_error, inbound, post_run, rerun
 from tests.support.hubproc import RunningHub
 from tests.support.sample_services import SampleServices
 from tests.support.triggers import ENABLE, USER, Record, key, records, start
@@ -131,3 +132,38 @@ def wait_until_polled(services: SampleServices, count: int, timeout: float = 30.
             return identities
         assert time.monotonic() < deadline, f"only {len(identities)} subscriptions polled"
         time.sleep(0.2)
+
+
+def test_one_idempotency_key_sent_to_three_hubs_at_once_runs_once_and_the_rerun_holds_on_every_hub(
+        services: SampleServices, postgres_url: str, tmp_path: Path) -> None:
+    hubs = [start(services, tmp_path / name, db=postgres_url, enable=False) for name in "xyz"]
+    try:
+        user = f"idem-{uuid.uuid4().hex[:8]}"
+        enabled = httpx.put(f"{hubs[0].url}/v2/connections/evening-glow/user_connection", params={"user_id": user},
+                            json={"user_features": [{"feature_id": "glow"}]}, headers=key(hubs[0]))
+        assert enabled.status_code == 200, enabled.text
+        services.post("lights", "/_faults", {"error_rate": 1.0, "error_status": 503})
+        try:
+            failed = post_run(hubs[1], {"user_id": user})
+        finally:
+            services.post("lights", "/_faults", {"error_rate": 0.0})
+        assert failed.status_code == 502
+        original = inbound(hubs[1], failed.request.headers["X-Request-ID"])["seq"]
+        idempotency_key = uuid.uuid4().hex
+        actions_before = action_calls(services)
+        with ThreadPoolExecutor(3) as pool:  # the same request, to every hub at the same moment
+            answers = list(pool.map(lambda hub: rerun(hub, {"api_call_id": original}, key=idempotency_key), hubs))
+        assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
+        assert len({a.json()["api_call_id"] for a in answers}) == 1  # one rerun, answered three times
+        assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 2
+        assert action_calls(services) == actions_before + 1  # the service saw it once
+        assert len([r for r in records(hubs[0].db) if r.get("rerun_of") == original]) == 1
+        for hub in hubs:  # and no hub runs it again without force, whichever ran it
+            assert_error(rerun(hub, {"api_call_id": original}), 409, "already_rerun")
+    finally:
+        for hub in hubs:
+            hub.stop()
+
+
+def action_calls(services: SampleServices) -> int:
+    return services.get("lights", "/_calls").json()["data"].get("action/change_color", 0)
