@@ -16,6 +16,7 @@ from switchroom.hub.auth import OperatorTokens
 from switchroom.hub.catalog_file import load_catalog
 from switchroom.hub.connect_api import ConnectApi
 from switchroom.hub.openapi import openapi_document
+from switchroom.hub.peers import Peers
 from switchroom.hub.poll_leases import PollLeases
 from switchroom.hub.ops_api import OpsApi
 from switchroom.hub.records_api import RecordsApi
@@ -52,6 +53,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     catalog = load_catalog(settings.catalog, settings.catalog_env(), demo.sample_urls if demo else None)
     recorder = Recorder(settings.db, Redactor([settings.token.value, settings.service_key.value,
                                                *(s.service_key for s in catalog.services.values())]))
+    peers = Peers(recorder, hub_url, __version__)
+    peers.adopt_catalog(catalog.fingerprint())
     services = ServiceClient()
     users = UserConnections(recorder.stored_user_connections(), recorder.remember_user_connection,
                             recorder.user_connection if recorder.shared else None)
@@ -59,7 +62,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     engine = ScriptEngine(Limits(wall_time_s=settings.script_time_limit), max_concurrent=SCRIPT_SLOTS, warm=WARM_CONTEXTS)
     scripts = ScriptRuns(engine, catalog, users, runner, recorder)
     webhooks = Webhooks(catalog, services, recorder)
-    reruns = Reruns(catalog, runner, recorder, SharedReruns(recorder) if recorder.shared else None)
+    reruns = Reruns(catalog, runner, recorder, SharedReruns(recorder, peers.process_id) if recorder.shared else None)
 
     async def deliver(event: FiredEvent) -> ApiCall | ScriptRun:
         if event.subscription.target.connection.runtime_script:
@@ -67,7 +70,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
         return await webhooks.deliver(event)
 
     subscriptions = Subscriptions(catalog, users, runner)
-    leases = PollLeases(recorder, settings.poll_interval) if recorder.shared else None
+    leases = PollLeases(recorder, settings.poll_interval, peers.process_id) if recorder.shared else None
     triggers = TriggerPipeline(runner, recorder, subscriptions, deliver, settings.poll_interval, leases)
     connect_api = ConnectApi(catalog, users, runner, triggers, recorder, RateLimiter(settings.user_rate_limit),
                              Unauthenticated(settings.unauthenticated_rate))
@@ -78,6 +81,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({
             "status": "ok", "hub_id": recorder.hub_id, "head_seq": recorder.head_seq,
+            "hubs": [{k: v for k, v in hub.items() if k != "url"} for hub in await peers.live()],
             "scripts": {"running": engine.running, "queue_depth": engine.queue_depth,
                         "time_limit_s": engine.limits.wall_time_s},
         })
@@ -90,7 +94,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await recorder.start()
-        others = [asyncio.create_task(recorder.follow_user_connections(users.stored))] if recorder.shared else []
+        others = [asyncio.create_task(recorder.follow_user_connections(users.stored)),
+                  asyncio.create_task(peers.beat())] if recorder.shared else []
         try:
             await reruns.load()
             if demo:
@@ -108,6 +113,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
         finally:
             for task in others:
                 task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+            await peers.leave()
             await recorder.stop()  # whatever else failed, what was recorded is written
 
     async def http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -133,7 +140,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
             Route("/v1/health", health, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
             *connect_api.routes(),
-            *OpsApi(catalog, users, recorder, tokens).routes(),
+            *OpsApi(catalog, users, recorder, tokens, peers).routes(),
             Route("/v1/ops/records", RecordsApi(recorder, tokens).records, methods=["GET"]),
             *RerunApi(reruns, tokens).routes(),
             *ReplayApi(Replays(reruns, subscriptions, deliver, recorder), reruns, tokens).routes(),

@@ -2,6 +2,9 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+import hashlib
+
+import orjson
 
 from switchroom.hub.auth import same_secret
 from switchroom.hub.errors import ConnectApiError
@@ -38,6 +41,13 @@ class Catalog:
     def __init__(self, services: list[Service], connections: list[Connection]) -> None:
         self.services = {s.id: s for s in services}
         self.connections = {c.id: c for c in connections}
+
+    def fingerprint(self) -> str:
+        """A digest of everything the catalog says (its service keys among it): hubs that share a database
+        must serve the same catalog (``hub.peers``)."""
+        whole = [[s.model_dump(mode="json") for _, s in sorted(self.services.items())],
+                 [c.model_dump(mode="json") for _, c in sorted(self.connections.items())]]
+        return hashlib.sha256(orjson.dumps(whole, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
     def connection(self, connection_id: str) -> Connection:
         try:

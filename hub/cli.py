@@ -87,12 +87,15 @@ def main(argv: list[str] | None = None) -> None:
 
     from switchroom.hub.app import create_app  # after argument checks, so --help stays fast
     from switchroom.hub.catalog_file import CatalogError
+    from switchroom.hub.peers import CatalogMismatch
     from switchroom.hub.slow_requests import deadline_protocol
 
     try:
         app = create_app(settings, url)
     except CatalogError as exc:
         sys.exit(f"switchroom-hub: the catalog has problems:\n{exc}")
+    except CatalogMismatch as exc:
+        sys.exit(f"switchroom-hub: cannot join the hubs on {shown_db(settings.db)}: {exc}")
     except (sqlite3.Error, OSError, MissingBackend, StorageError) as exc:
         sys.exit(f"switchroom-hub: cannot use the event log {shown_db(settings.db)}: {exc}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")

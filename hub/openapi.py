@@ -155,6 +155,9 @@ def _paths() -> dict[str, Any]:
             "How a connection is defined: features, fields with visibility and value, configuration, runtime "
             "script and its version", ["type", "id", "name", "features", "runtime_script"], ["401", "404"],
             params=[_CONNECTION])},
+        "/v1/ops/hubs": {"get": _ops(
+            "The hub processes serving this log (every live one, where hubs share a PostgreSQL database): "
+            "process_id, url, version, up_s, seen_s_ago, and which one answered", ["type", "data"], ["401"])},
         "/v1/ops/records": {"get": _ops(
             "Records of the event log that a filter shows (the filter language; every kind unless `kind:` "
             "says), oldest first, a page at a time: go on from `next.after` until it is absent. A page reads "

@@ -13,6 +13,7 @@ from switchroom.protocol.catalog import Connection, FeatureOperation, OperationK
 from switchroom.hub.auth import OperatorTokens
 from switchroom.hub.catalog import Catalog
 from switchroom.hub.errors import ConnectApiError, query_int
+from switchroom.hub.peers import Peers
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.script_runs import script_version
 from switchroom.hub.users import UserConnections
@@ -28,10 +29,21 @@ class OpsApi:
     users: UserConnections
     recorder: Recorder
     tokens: OperatorTokens
+    peers: Peers
 
     def routes(self) -> list[Route]:
         return [Route("/v1/ops/connections", self.connections, methods=["GET"]),
-                Route("/v1/ops/connections/{connection_id}", self.definition, methods=["GET"])]
+                Route("/v1/ops/connections/{connection_id}", self.definition, methods=["GET"]),
+                Route("/v1/ops/hubs", self.hubs, methods=["GET"])]
+
+    async def hubs(self, request: Request) -> JSONResponse:
+        """The hub processes serving this log: each one's id, URL, version, seconds up and since last seen
+        (one, for a hub on its own SQLite file; every live one on a shared PostgreSQL database)."""
+        try:
+            self._authorize(request)
+        except ConnectApiError as exc:
+            return JSONResponse(exc.body.model_dump(), status_code=exc.status)
+        return JSONResponse({"type": "list", "data": await self.peers.live()})
 
     async def connections(self, request: Request) -> JSONResponse:
         """Every connection with live stats over the last ``window_minutes`` (default 15): ``calls``,

@@ -10,7 +10,6 @@ subscriptions due at once. A hub that dies holding a row loses it after ``LEASE_
 
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, cast
-import uuid
 
 from switchroom.hub.recorder import Recorder
 
@@ -24,10 +23,10 @@ NOTIFIED_ONLY_S = 1e12
 
 
 class PollLeases:
-    def __init__(self, recorder: Recorder, interval_s: float) -> None:
+    def __init__(self, recorder: Recorder, interval_s: float, holder: str) -> None:
+        """``holder``: this hub process, as the rows it holds name it (``Peers.process_id``)."""
         self._recorder = recorder
-        self.holder = uuid.uuid4().hex
-        """This hub process, as the rows it holds name it."""
+        self.holder = holder
         self._interval_s = interval_s if interval_s > 0 else NOTIFIED_ONLY_S
         self._known: set[str] = set()
 

@@ -98,6 +98,11 @@ class Recorder:
         """The user connections stored by earlier runs; for start-up, before the writer starts."""
         return [UserConnection.model_validate_json(body) for body in self._threads.writer.user_connections()]
 
+    def before_start(self, job: Callable[[HubLog], T]) -> T:
+        """Run ``job`` on the writer's log at once, on this thread: only before ``start``."""
+        assert not self._tasks, "the writer thread owns the log once started"
+        return job(self._threads.writer)
+
     @property
     def shared(self) -> bool:
         """Whether other hubs write to this log (PostgreSQL): state held in memory is read again."""

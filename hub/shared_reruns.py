@@ -9,7 +9,6 @@ it runs, so "already rerun" holds whichever hub reran it.
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 import asyncio
-import uuid
 
 import orjson
 
@@ -27,9 +26,10 @@ STILL_RUNNING = (409, {"type": "error", "code": "conflict", "details": [], "mess
 
 
 class SharedReruns:
-    def __init__(self, recorder: Recorder) -> None:
+    def __init__(self, recorder: Recorder, holder: str) -> None:
+        """``holder``: this hub process, as the keys it holds name it (``Peers.process_id``)."""
         self._recorder = recorder
-        self.holder = uuid.uuid4().hex
+        self.holder = holder
 
     async def claim_or_answer(self, key: str) -> tuple[int, dict[str, Any]] | None:
         """None if this hub now holds ``key``; else the answer another request was given for it (waited for

@@ -32,6 +32,7 @@ from switchroom.store.postgres_sql import parameters, translate
 
 CHANNEL = "switchroom_log"
 HEAD_RECHECK_S = 1.0
+FORGET_HUBS_S = 86_400.0
 _SCHEMA_LOCK = 0x5357_4C4F_47  # pg_advisory_xact_lock key: hubs starting together make the schema once
 log = logging.getLogger("switchroom.store")
 
@@ -65,6 +66,9 @@ _SCHEMA = [
     "body text)",
     # Action calls and trigger events rerun (or replayed), and how often: "already rerun" on every hub.
     "CREATE TABLE IF NOT EXISTS rerun_claims (original bigint PRIMARY KEY, times integer NOT NULL DEFAULT 1)",
+    # The hub processes on this database, each writing ``seen_at`` every few seconds while it runs.
+    "CREATE TABLE IF NOT EXISTS hubs (process_id text PRIMARY KEY, url text NOT NULL, version text NOT NULL, "
+    "started_at double precision NOT NULL, seen_at double precision NOT NULL)",
 ]
 _NOW = "extract(epoch FROM clock_timestamp())"
 _COPY = f"COPY records ({', '.join(RECORD_COLUMNS)}) FROM STDIN"
@@ -260,6 +264,40 @@ class PostgresLog:
         """How often each of ``originals`` was rerun, by any hub (those never rerun left out)."""
         return dict(self._conn.execute("SELECT original, times FROM rerun_claims WHERE original = ANY($1)",
                                        (list(originals),)).fetchall())
+
+    # -- the hubs on this database --------------------------------------------------------------
+
+    def beat(self, process_id: str, url: str, version: str) -> None:
+        """This hub process is alive (and those not seen for ``FORGET_HUBS_S`` are forgotten)."""
+        self._conn.execute(
+            "INSERT INTO hubs (process_id, url, version, started_at, seen_at) VALUES ($1, $2, $3, " + _NOW + ", "
+            + _NOW + ") ON CONFLICT (process_id) DO UPDATE SET seen_at = excluded.seen_at", (process_id, url, version))
+        self._conn.execute("DELETE FROM hubs WHERE seen_at < " + _NOW + " - $1", (FORGET_HUBS_S,))
+
+    def leave(self, process_id: str) -> None:
+        """This hub process stops."""
+        self._conn.execute("DELETE FROM hubs WHERE process_id = $1", (process_id,))
+
+    def live_hubs(self, within_s: float) -> list[tuple[str, str, str, float, float]]:
+        """Each hub process seen within ``within_s``: id, URL, version, seconds since it started and since
+        it was last seen; the longest running first."""
+        return [tuple(row) for row in self._conn.execute(  # type: ignore[misc]
+            "SELECT process_id, url, version, " + _NOW + " - started_at, " + _NOW + " - seen_at FROM hubs "
+            "WHERE seen_at > " + _NOW + " - $1 ORDER BY started_at", (within_s,)).fetchall()]
+
+    def adopt_catalog(self, fingerprint: str, process_id: str, url: str, version: str,
+                      within_s: float) -> str | None:
+        """Make ``fingerprint`` this database's catalog, unless another hub seen within ``within_s`` serves
+        a different one: then that one's fingerprint."""
+        with self._conn.transaction():
+            self._conn.execute("SELECT pg_advisory_xact_lock($1)", (_SCHEMA_LOCK + 1,))
+            held = self.meta("catalog_fingerprint")
+            others = [row for row in self.live_hubs(within_s) if row[0] != process_id]
+            if held is not None and held != fingerprint and others:
+                return held
+            self.set_meta("catalog_fingerprint", fingerprint)
+            self.beat(process_id, url, version)  # counted among the live at once
+        return None
 
     # -- following --------------------------------------------------------------------------------
 

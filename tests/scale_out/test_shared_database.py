@@ -167,3 +167,21 @@ def test_one_idempotency_key_sent_to_three_hubs_at_once_runs_once_and_the_rerun_
 
 def action_calls(services: SampleServices) -> int:
     return services.get("lights", "/_calls").json()["data"].get("action/change_color", 0)
+
+
+def test_the_hubs_on_a_database_list_each_other_and_refuse_one_with_another_catalog(
+        two_hubs: tuple[RunningHub, RunningHub], services: SampleServices, postgres_url: str, tmp_path: Path) -> None:
+    first, second = two_hubs
+    listed = httpx.get(f"{first.url}/v1/ops/hubs", headers={"Authorization": f"Bearer {first.token}"}).json()["data"]
+    assert sorted(hub["url"] for hub in listed) == sorted([first.url, second.url])
+    assert [hub["this"] for hub in listed if hub["url"] == first.url] == [True]
+    assert len(httpx.get(f"{second.url}/v1/health").json()["hubs"]) == 2
+    other = SampleServices(services.service_key)  # the same catalog pointed at other services: another catalog
+    try:
+        with pytest.raises(RuntimeError, match="serve another catalog"):
+            start(other, tmp_path / "other", db=postgres_url, enable=False)
+        first.stop()
+        second.stop()  # once no hub of the old catalog runs, a new catalog takes over
+        start(other, tmp_path / "new", db=postgres_url, enable=False).stop()
+    finally:
+        other.stop()
