@@ -26,7 +26,7 @@ from switchroom.hub.replay_api import ReplayApi
 from switchroom.hub.replays import Replays
 from switchroom.hub.rerun_api import RerunApi
 from switchroom.hub.reruns import Reruns
-from switchroom.hub.rate_limit import RateLimiter
+from switchroom.hub.rate_limit import UserRateLimit
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.redaction import Redactor
 from switchroom.hub.runner import OperationRunner
@@ -72,7 +72,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     subscriptions = Subscriptions(catalog, users, runner)
     leases = PollLeases(recorder, settings.poll_interval, peers.process_id) if recorder.shared else None
     triggers = TriggerPipeline(runner, recorder, subscriptions, deliver, settings.poll_interval, leases)
-    connect_api = ConnectApi(catalog, users, runner, triggers, recorder, RateLimiter(settings.user_rate_limit),
+    rate_limit = UserRateLimit(settings.user_rate_limit, str(settings.db) if recorder.shared else None)
+    connect_api = ConnectApi(catalog, users, runner, triggers, recorder, rate_limit,
                              Unauthenticated(settings.unauthenticated_rate))
     tokens = OperatorTokens({"default": settings.token.value})
     if demo:
@@ -110,6 +111,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
                 await reruns.stop()
                 await engine.aclose()
                 await services.aclose()
+                await rate_limit.aclose()
         finally:
             for task in others:
                 task.cancel()

@@ -35,7 +35,11 @@ NUMBERS: tuple[tuple[str, float, str], ...] = (
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="switchroom-hub", description="Run the Switchroom platform.")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve"], help="what to do (default: serve)")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"],
+                        help="what to do: serve (the default), or migrate a SQLite log into an empty PostgreSQL "
+                             "database (--from FILE --to URL; stop the hub first)")
+    parser.add_argument("--from", dest="source", type=Path, help="migrate: the hub's SQLite log")
+    parser.add_argument("--to", dest="target", help="migrate: the PostgreSQL database's URL")
     parser.add_argument("--catalog", type=Path,
                         help="catalog file (TOML). Default with --demo: the demo catalog, a complete example to "
                              f"start from, installed at {DEMO_CATALOG} (its scripts in scripts/ beside it)")
@@ -76,7 +80,11 @@ def settings_from(args: argparse.Namespace) -> HubSettings:
 
 
 def main(argv: list[str] | None = None) -> None:
-    settings = settings_from(parse_args(argv))
+    args = parse_args(argv)
+    if args.command == "migrate":
+        migrate_command(args)
+        return
+    settings = settings_from(args)
     try:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -114,6 +122,25 @@ def main(argv: list[str] | None = None) -> None:
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, _stopped)
     asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+
+
+def migrate_command(args: argparse.Namespace) -> None:
+    if args.source is None or args.target is None or not is_postgres_url(args.target):
+        sys.exit("switchroom-hub migrate: give --from hub.sqlite --to postgresql://user@host/database")
+    try:
+        import psycopg
+
+        from switchroom.hub.migrate import MigrationError, migrate
+    except ImportError:
+        sys.exit("switchroom-hub migrate: PostgreSQL needs psycopg: pip install 'switchroom[postgres]'")
+
+    try:
+        done = migrate(args.source, args.target)
+    except (MigrationError, sqlite3.Error, psycopg.Error) as exc:
+        sys.exit(f"switchroom-hub migrate: nothing was copied: {str(exc).strip()}")
+    print(f"Copied {args.source} into {shown_db(args.target)}: hub id {done.hub_id}, records 1 to {done.head_seq}, "
+          f"{done.users} user connections, {done.seen_marks} trigger seen marks, {done.rerun_keys} idempotency keys. "
+          f"Start the hubs with --db {shown_db(args.target)}; dashboards keep their caches.")
 
 
 def _stopped(signum: int, frame: object) -> None:

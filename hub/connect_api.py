@@ -14,7 +14,7 @@ from switchroom.hub.auth import same_secret
 from switchroom.hub.catalog import PLURALS, Catalog
 from switchroom.hub.errors import ConnectApiError, field_error
 from switchroom.hub.inbound import CallContext, Handler, Unauthenticated, recorded
-from switchroom.hub.rate_limit import RateLimiter
+from switchroom.hub.rate_limit import UserRateLimit
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.runner import (
     DEFAULT_QUERY_LIMIT, OperationRequest, OperationRunner, ResolvedOperation, query_answer, query_limit, raise_for,
@@ -41,7 +41,7 @@ class ConnectApi:
     runner: OperationRunner
     triggers: TriggerPipeline
     recorder: Recorder
-    rate_limiter: RateLimiter
+    rate_limiter: UserRateLimit
     unauthenticated: Unauthenticated
 
     def routes(self) -> list[Route]:
@@ -157,7 +157,7 @@ class ConnectApi:
             await self.users.fresh(ctx.user_id, connection.id)
         run = self.runner.resolve(OperationRequest(connection.id, kind, ctx.op_id, ctx.user_id or "",
                                                    ctx.user_feature_id, fields or {}))
-        self._check_rate(run.user_id, connection.id)  # after resolution: only real users get buckets
+        await self._check_rate(run.user_id, connection.id)  # after resolution: only real users get buckets
         ctx.feature_id, ctx.user_feature_id, ctx.resolved_fields = (
             run.target.feature.id, run.user_feature_id, run.fields
         )
@@ -191,8 +191,8 @@ class ConnectApi:
         return connection_body(self.catalog, connection, self.users.enabled_count(connection.id),
                                user_connection, user_id is not None)
 
-    def _check_rate(self, user_id: str, connection_id: str) -> None:
-        retry_after = self.rate_limiter.retry_after((user_id, connection_id))
+    async def _check_rate(self, user_id: str, connection_id: str) -> None:
+        retry_after = await self.rate_limiter.retry_after(user_id, connection_id)
         if retry_after is not None:
             raise ConnectApiError("rate_limited", f"Too many requests for this user; retry in {retry_after} s",
                                   headers={"Retry-After": str(retry_after)})

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
-import asyncio
 import uuid
 
 from starlette.requests import Request
@@ -85,27 +84,26 @@ class RerunApi:
     async def status(self, request: Request) -> JSONResponse:
         try:
             self._authorize(request)
-            bulk = self.reruns.bulks.get(request.path_params["bulk_id"])
-            if bulk is None:
-                raise ConnectApiError("not_found", "No such bulk rerun")
+            bulk_id = request.path_params["bulk_id"]
             after = request.query_params.get("after", "0")
             if not after.isdigit() or len(after) > 18:
                 raise _bad("/after", "must be how many items the caller has already (a whole number)")
+            body = await self.reruns.bulk_status(bulk_id, int(after))
+            if body is None:
+                raise ConnectApiError("not_found", "No such bulk rerun")
         except ConnectApiError as exc:
             return error_response(exc)
-        return JSONResponse(bulk.as_json(after=int(after)))
+        return JSONResponse(body)
 
     async def cancel(self, request: Request) -> JSONResponse:
         try:
             self._authorize(request)
-            bulk = self.reruns.cancel(request.path_params["bulk_id"])
-            if bulk is None:
+            body = await self.reruns.cancel_bulk(request.path_params["bulk_id"])
+            if body is None:
                 raise ConnectApiError("not_found", "No such bulk rerun")
         except ConnectApiError as exc:
             return error_response(exc)
-        if bulk.task is not None:
-            await asyncio.gather(bulk.task, return_exceptions=True)
-        return JSONResponse(bulk.as_json(with_items=False))
+        return JSONResponse(body)
 
     def _authorize(self, request: Request) -> str:
         return self.tokens.required(request.headers.get("authorization"))

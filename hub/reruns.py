@@ -117,6 +117,44 @@ class Bulk:
         return body
 
 
+@dataclass
+class RerunMemory:
+    """What the log says of reruns: which calls were rerun and how often, what each idempotency key was
+    answered, and the bulks. A hub reads it back from its log at start (``Reruns.load``); ``switchroom-hub
+    migrate`` from the log it copies."""
+
+    rerun: Counter[int] = field(default_factory=Counter)
+    """Original seq → times rerun (refusals not counted)."""
+    answers: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    """Idempotency key → the status and body it was answered with."""
+    bulks: dict[str, Bulk] = field(default_factory=dict)
+
+    def remember(self, record: dict[str, Any], answers: bool = False) -> None:
+        """Count a rerun; with ``answers``, also what its idempotency key stands for (a record read back from
+        the log, or a request just committed)."""
+        phase, key = record.get("phase"), record.get("idempotency_key")
+        if phase == "item" and record.get("outcome") != "refused":
+            self.rerun[record["original"]] += 1
+        if not answers or not key:
+            return
+        if phase == "requested":  # answered below when its item comes; a restart in between leaves this
+            self.answers[key] = (409, {"type": "error", "code": "conflict", "details": [], "message":
+                                        "The request with this Idempotency-Key was interrupted before it answered "
+                                        "(a hub restart or a dropped request) and is not run again; see its "
+                                        "rerun records"})
+            if record.get("bulk_id"):
+                self.bulks.setdefault(record["bulk_id"], Bulk(record["bulk_id"], 0, "interrupted"))
+                self.answers[key] = (202, {"type": "rerun_bulk", "id": record["bulk_id"]})
+        elif phase == "item" and not record.get("bulk_id"):
+            answer_type = "replay" if record.get("replay") else "rerun"
+            self.answers[key] = (200, {"type": answer_type, **item_fields(record)})
+        elif phase == "bulk":
+            bulk = Bulk(record["bulk_id"], record.get("total", 0),
+                        record.get("state") if record.get("state") != "running" else "interrupted",
+                        Counter({k: record.get(k, 0) for k in ("ok", "failed", "refused")}))
+            self.bulks[bulk.id] = bulk
+
+
 class Refusal(ConnectApiError):
     """A call that this order may not rerun: ``not_found``, ``not_rerunnable`` or ``already_rerun``."""
 
@@ -126,17 +164,15 @@ class Reruns:
                  shared: SharedReruns | None = None) -> None:
         """``shared``: where keys and claims live when hubs share the database (else this hub's memory)."""
         self._catalog, self._runner, self._recorder, self._shared = catalog, runner, recorder, shared
-        self._rerun: Counter[int] = Counter()
-        """Original seq → times rerun (refusals not counted)."""
-        self._answers: dict[str, tuple[int, dict[str, Any]]] = {}
-        """Idempotency key → the status and body it was answered with."""
+        self.memory = RerunMemory()
         self._running: dict[str, asyncio.Future[tuple[int, dict[str, Any]]]] = {}
-        self.bulks: dict[str, Bulk] = {}
+        self.bulks = self.memory.bulks
+        self._followers: set[asyncio.Task[None]] = set()
 
     async def load(self) -> None:
         """Read back from the log what was rerun and how each idempotency key was answered."""
         for record in await self._recorder.read(_rerun_records):
-            self._remember(record, answers=True)
+            self.memory.remember(record, answers=True)
 
     # -- answering requests -----------------------------------------------------------------------
 
@@ -145,8 +181,8 @@ class Reruns:
         key is new, in which case this request holds it until ``answered``."""
         if key in self._running:  # before the answers: a running request's key is already marked spent
             return await asyncio.shield(self._running[key])
-        if key in self._answers:
-            return self._answers[key]
+        if key in self.memory.answers:
+            return self.memory.answers[key]
         if self._shared is not None:
             answer = await self._shared.claim_or_answer(key)
             if answer is not None:
@@ -160,31 +196,31 @@ class Reruns:
         if self._shared is not None:
             await self._shared.answered(key, status, body, remember)
         if remember:
-            self._answers[key] = (status, body)
+            self.memory.answers[key] = (status, body)
         future = self._running.pop(key, None)
         if future is not None and not future.done():
             future.set_result((status, body))
 
     async def requested(self, order: RerunOrder, target: dict[str, Any]) -> None:
         """Commit the request (with its key) to the log before anything of it runs; from here on the key
-        is spent, even if this request never gets to answer (see ``_remember``)."""
+        is spent, even if this request never gets to answer (see ``RerunMemory.remember``)."""
         record = Rerun(phase="requested", idempotency_key=order.idempotency_key, actor=order.actor,
                        reason=order.reason, fields=order.fields, force=order.force, bulk_id=order.bulk_id, **target)
         await self._recorder.record_with_seq(record)
-        self._remember(body_of(record), answers=True)
+        self.memory.remember(body_of(record), answers=True)
 
     async def claim(self, seq: int, order: RerunOrder) -> None:
         """Just before record ``seq`` is rerun (or replayed): where hubs share the database, claim it there,
         so that "already rerun" holds whichever hub reran it; ``already_rerun`` if another claimed it first."""
         if self._shared is not None and not await self._shared.claim_rerun(seq, order.force):
-            self._rerun[seq] = max(self._rerun[seq], 1)
+            self.memory.rerun[seq] = max(self.memory.rerun[seq], 1)
             raise Refusal("already_rerun", f"#{seq} was rerun before; force reruns it again")
 
     async def read_claims(self, seqs: list[int]) -> None:
         """Where hubs share the database, learn which of ``seqs`` other hubs reran (for ``check``)."""
         if self._shared is not None:
             for seq, times in (await self._shared.times_rerun(seqs)).items():
-                self._rerun[seq] = max(self._rerun[seq], times)
+                self.memory.rerun[seq] = max(self.memory.rerun[seq], times)
 
     # -- planning -----------------------------------------------------------------------------------
 
@@ -225,7 +261,7 @@ class Reruns:
         if succeeded and not order.force:
             raise Refusal("not_rerunnable", f"#{record['seq']} succeeded ({record.get('status_code')}); "
                           "force reruns it anyway")
-        if self._rerun[record["seq"]] and not order.force:
+        if self.memory.rerun[record["seq"]] and not order.force:
             raise Refusal("already_rerun", f"#{record['seq']} was rerun before; force reruns it again")
 
     # -- running ------------------------------------------------------------------------------------
@@ -268,6 +304,10 @@ class Reruns:
         assert order.bulk_id is not None
         bulk = self.bulks[order.bulk_id] = Bulk(order.bulk_id, len(plan.originals))
         bulk.task = asyncio.create_task(self._run_bulk(bulk, plan.originals, order, rate), name=f"rerun-{bulk.id}")
+        if self._shared is not None:
+            follower = asyncio.create_task(self._shared.follow_bulk(bulk, lambda: self.cancel(bulk.id)))
+            self._followers.add(follower)
+            follower.add_done_callback(self._followers.discard)
         return bulk
 
     def cancel(self, bulk_id: str) -> Bulk | None:
@@ -276,11 +316,33 @@ class Reruns:
             bulk.task.cancel()
         return bulk
 
+    async def bulk_status(self, bulk_id: str, after: int) -> dict[str, Any] | None:
+        """A bulk's state and its item results past the first ``after``: from this hub if it runs (or, alone
+        on its log, ran) the bulk, else from the shared database, where the hub that runs it writes them."""
+        bulk = self.bulks.get(bulk_id)
+        if bulk is not None and (bulk.task is not None or self._shared is None):
+            return bulk.as_json(after=after)
+        shared = await self._shared.bulk(bulk_id, after) if self._shared is not None else None
+        return shared or (bulk.as_json(after=after) if bulk is not None else None)
+
+    async def cancel_bulk(self, bulk_id: str) -> dict[str, Any] | None:
+        """Cancel a bulk, here or (through the shared database) on the hub that runs it; its state once it
+        has stopped."""
+        bulk = self.bulks.get(bulk_id)
+        if bulk is not None and (bulk.task is not None or self._shared is None):
+            self.cancel(bulk_id)
+            if bulk.task is not None:
+                await asyncio.gather(bulk.task, return_exceptions=True)
+            return bulk.as_json(with_items=False)
+        shared = await self._shared.cancel(bulk_id) if self._shared is not None else None
+        return shared or (bulk.as_json(with_items=False) if bulk is not None else None)
+
     async def stop(self) -> None:
         tasks = [b.task for b in self.bulks.values() if b.task is not None and not b.task.done()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*self._followers, return_exceptions=True)  # each writes its bulk's end
 
     async def _run_bulk(self, bulk: Bulk, originals: list[dict[str, Any]], order: RerunOrder, rate: float) -> None:
         """Each call of the plan once — a call that fails again is not queued again — at most
@@ -335,7 +397,7 @@ class Reruns:
 
     def was_rerun(self, seq: int) -> bool:
         """Whether record ``seq`` was rerun (or replayed) before, by any request."""
-        return self._rerun[seq] > 0
+        return self.memory.rerun[seq] > 0
 
     def audit(self, item: ItemResult, original: dict[str, Any], order: RerunOrder,
               **extra: Any) -> "asyncio.Future[int]":
@@ -348,36 +410,12 @@ class Reruns:
             user_id=original.get("user_id"), op_id=original.get("op_id"), **item.as_json(), **extra,
         )
         committed = self._recorder.record_with_seq(record)
-        self._remember(body_of(record))
+        self.memory.remember(body_of(record))
         return committed
 
-    def _remember(self, record: dict[str, Any], answers: bool = False) -> None:
-        """Count a rerun; with ``answers``, also what its idempotency key stands for (a record read back from
-        the log, or a request just committed)."""
-        phase, key = record.get("phase"), record.get("idempotency_key")
-        if phase == "item" and record.get("outcome") != "refused":
-            self._rerun[record["original"]] += 1
-        if not answers or not key:
-            return
-        if phase == "requested":  # answered below when its item comes; a restart in between leaves this
-            self._answers[key] = (409, {"type": "error", "code": "conflict", "details": [], "message":
-                                        "The request with this Idempotency-Key was interrupted before it answered "
-                                        "(a hub restart or a dropped request) and is not run again; see its "
-                                        "rerun records"})
-            if record.get("bulk_id"):
-                self.bulks.setdefault(record["bulk_id"], Bulk(record["bulk_id"], 0, "interrupted"))
-                self._answers[key] = (202, {"type": "rerun_bulk", "id": record["bulk_id"]})
-        elif phase == "item" and not record.get("bulk_id"):
-            answer_type = "replay" if record.get("replay") else "rerun"
-            self._answers[key] = (200, {"type": answer_type, **_item_fields(record)})
-        elif phase == "bulk":
-            bulk = Bulk(record["bulk_id"], record.get("total", 0),
-                        record.get("state") if record.get("state") != "running" else "interrupted",
-                        Counter({k: record.get(k, 0) for k in ("ok", "failed", "refused")}))
-            self.bulks[bulk.id] = bulk
 
 
-def _item_fields(record: dict[str, Any]) -> dict[str, Any]:
+def item_fields(record: dict[str, Any]) -> dict[str, Any]:
     return {k: record[k] for k in ("original", "outcome", "status_code", "api_call_id", "error_code", "message",
                                    "delivered_to", "script_run_id") if k in record}
 

@@ -18,7 +18,7 @@ on either. What one database shared by N writers adds:
 One ``PostgresLog`` holds one connection: use it from one thread at a time, as ``EventLog``.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 import asyncio
 import logging
@@ -66,6 +66,15 @@ _SCHEMA = [
     "body text)",
     # Action calls and trigger events rerun (or replayed), and how often: "already rerun" on every hub.
     "CREATE TABLE IF NOT EXISTS rerun_claims (original bigint PRIMARY KEY, times integer NOT NULL DEFAULT 1)",
+    # Bulk reruns as their hub runs them, so that any hub answers for them (and passes on a cancel).
+    "CREATE TABLE IF NOT EXISTS rerun_bulks (id text PRIMARY KEY, holder text NOT NULL, state text NOT NULL, "
+    "total integer NOT NULL, ok integer NOT NULL, failed integer NOT NULL, refused integer NOT NULL, "
+    "cancel boolean NOT NULL DEFAULT false)",
+    "CREATE TABLE IF NOT EXISTS rerun_bulk_items (bulk_id text NOT NULL, n integer NOT NULL, body text NOT NULL, "
+    "PRIMARY KEY (bulk_id, n))",
+    # Per-user rate limits' token buckets, one for all hubs (``SharedBuckets``).
+    "CREATE UNLOGGED TABLE IF NOT EXISTS rate_buckets (user_id text NOT NULL, connection_id text NOT NULL, "
+    "tokens double precision NOT NULL, updated double precision NOT NULL, PRIMARY KEY (user_id, connection_id))",
     # The hub processes on this database, each writing ``seen_at`` every few seconds while it runs.
     "CREATE TABLE IF NOT EXISTS hubs (process_id text PRIMARY KEY, url text NOT NULL, version text NOT NULL, "
     "started_at double precision NOT NULL, seen_at double precision NOT NULL)",
@@ -200,6 +209,42 @@ class PostgresLog:
         translated, json_compared = translate(sql)
         return self._conn.execute(translated, parameters(params, json_compared)).fetchall()
 
+    # -- copying a log in (``switchroom-hub migrate``) ------------------------------------------------
+
+    def is_empty(self) -> bool:
+        return self.head_seq() == 0 and self.meta("hub_id") is None
+
+    def copy_in(self, meta: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]],
+                seen: Sequence[tuple[str, str]], user_connections: Sequence[tuple[str, str, str]],
+                rerun_claims: Sequence[tuple[int, int]], keys: Sequence[tuple[str, int, str]],
+                bulks: Sequence[tuple[str, str, tuple[int, int, int, int], list[str]]]) -> int:
+        """Fill an empty database, in one transaction: ``meta`` (the hub id among it), the records' ``rows``
+        (``RECORD_COLUMNS``, seqs kept), the hub's state, and its reruns' (claims, answered keys, bulks with
+        their items). The head seq."""
+        with self._conn.transaction():
+            if not self.is_empty():
+                raise ValueError("the database already holds a log")
+            with self._conn.cursor() as cursor:
+                cursor.executemany("INSERT INTO meta (key, value) VALUES ($1, $2)", list(meta))
+                with cursor.copy(_COPY) as copy:
+                    for row in rows:
+                        copy.write_row(_postgres_row(tuple(row)))
+                (head,) = cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM records").fetchone()
+                cursor.execute("UPDATE log_head SET seq = $1", (head,))
+                cursor.executemany("INSERT INTO trigger_seen (identity, meta_id) VALUES ($1, $2)",
+                                   [(_text(i), _text(m)) for i, m in seen])
+                cursor.executemany("INSERT INTO user_connections (user_id, connection_id, body) VALUES ($1, $2, $3)",
+                                   [(_text(u), _text(c), b) for u, c, b in user_connections])
+                cursor.executemany("INSERT INTO rerun_claims (original, times) VALUES ($1, $2)", list(rerun_claims))
+                cursor.executemany("INSERT INTO idempotency_keys (key, holder, status, body) VALUES ($1, 'migrated', "
+                                   "$2, $3)", [(_text(k), status, body) for k, status, body in keys])
+                for bulk_id, state, counts, items in bulks:
+                    cursor.execute("INSERT INTO rerun_bulks (id, holder, state, total, ok, failed, refused) "
+                                   "VALUES ($1, 'migrated', $2, $3, $4, $5, $6)", (_text(bulk_id), state, *counts))
+                    cursor.executemany("INSERT INTO rerun_bulk_items (bulk_id, n, body) VALUES ($1, $2, $3)",
+                                       [(_text(bulk_id), n, item) for n, item in enumerate(items)])
+        return head
+
     # -- trigger poll leases ----------------------------------------------------------------------
 
     def add_poll_leases(self, identities: Sequence[str], after_s: float, spread_s: float) -> None:
@@ -264,6 +309,40 @@ class PostgresLog:
         """How often each of ``originals`` was rerun, by any hub (those never rerun left out)."""
         return dict(self._conn.execute("SELECT original, times FROM rerun_claims WHERE original = ANY($1)",
                                        (list(originals),)).fetchall())
+
+    # -- bulk reruns ------------------------------------------------------------------------------
+
+    def publish_bulk(self, bulk_id: str, holder: str, state: str, counts: tuple[int, int, int, int],
+                     items: Sequence[tuple[int, str]]) -> bool:
+        """A bulk's state, its ``counts`` (total, ok, failed, refused) and its new item results (number,
+        JSON); whether a hub has asked for it to be cancelled."""
+        with self._conn.transaction():
+            (cancel,) = self._conn.execute(
+                "INSERT INTO rerun_bulks (id, holder, state, total, ok, failed, refused) VALUES ($1, $2, $3, $4, $5, "
+                "$6, $7) ON CONFLICT (id) DO UPDATE SET state = excluded.state, ok = excluded.ok, "
+                "failed = excluded.failed, refused = excluded.refused RETURNING cancel",
+                (bulk_id, holder, state, *counts)).fetchone()
+            if items:
+                with self._conn.cursor() as cursor:
+                    cursor.executemany("INSERT INTO rerun_bulk_items (bulk_id, n, body) VALUES ($1, $2, $3) "
+                                       "ON CONFLICT DO NOTHING", [(bulk_id, n, body) for n, body in items])
+        return cancel
+
+    def bulk(self, bulk_id: str, after: int, live_within_s: float) -> tuple[tuple[Any, ...], list[str]] | None:
+        """A bulk's row (state, total, ok, failed, refused; ``interrupted`` when the hub running it is gone)
+        and its item results past the first ``after``, in order."""
+        row = self._conn.execute(
+            "SELECT CASE WHEN state = 'running' AND NOT EXISTS (SELECT 1 FROM hubs WHERE process_id = holder "
+            "AND seen_at > " + _NOW + " - $2) THEN 'interrupted' ELSE state END, total, ok, failed, refused "
+            "FROM rerun_bulks WHERE id = $1", (_text(bulk_id), live_within_s)).fetchone()
+        if row is None:
+            return None
+        items = self._conn.execute("SELECT body FROM rerun_bulk_items WHERE bulk_id = $1 AND n >= $2 ORDER BY n",
+                                   (_text(bulk_id), after)).fetchall()
+        return tuple(row), [body for (body,) in items]
+
+    def cancel_bulk(self, bulk_id: str) -> None:
+        self._conn.execute("UPDATE rerun_bulks SET cancel = true WHERE id = $1", (_text(bulk_id),))
 
     # -- the hubs on this database --------------------------------------------------------------
 
@@ -330,3 +409,40 @@ def _postgres_row(row: tuple[Any, ...]) -> tuple[Any, ...]:
         int(v) if isinstance(v, bool) else _text(v) if isinstance(v, str) else v for v in row
     )
 
+
+
+class SharedBuckets:
+    """Token buckets that every hub on the database takes from: one request a token, refilled at ``rate`` a
+    second up to ``burst``. On the event loop (psycopg's async connection, one statement at a time); the
+    table is unlogged and its commits do not wait for the disk: a crash of the server loses at most some
+    buckets' last moments, which only ever lets a few more requests through."""
+
+    def __init__(self, url: str, rate: float, burst: float) -> None:
+        self._url, self._rate, self._burst = url, rate, burst
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._lock = asyncio.Lock()
+
+    async def take(self, user_id: str, connection_id: str) -> float | None:
+        """Take a token; None when one was there, else the tokens the bucket holds (under one)."""
+        async with self._lock:
+            if self._conn is None or self._conn.closed:
+                self._conn = await psycopg.AsyncConnection.connect(
+                    self._url, autocommit=True, cursor_factory=psycopg.AsyncRawCursor,
+                    options="-c synchronous_commit=off")
+            key = (_text(user_id), _text(connection_id))
+            refilled = "LEAST($3, rate_buckets.tokens + (" + _NOW + " - rate_buckets.updated) * $4)"
+            taken = await (await self._conn.execute(
+                "INSERT INTO rate_buckets (user_id, connection_id, tokens, updated) VALUES ($1, $2, $3 - 1, "
+                + _NOW + ") ON CONFLICT (user_id, connection_id) DO UPDATE SET tokens = " + refilled + " - 1, "
+                "updated = " + _NOW + " WHERE " + refilled + " >= 1 RETURNING tokens",
+                (*key, self._burst, self._rate))).fetchone()
+            if taken is not None:
+                return None
+            row = await (await self._conn.execute(
+                "SELECT LEAST($3, tokens + (" + _NOW + " - updated) * $4) FROM rate_buckets "
+                "WHERE user_id = $1 AND connection_id = $2", (*key, self._burst, self._rate))).fetchone()
+            return row[0] if row else 0.0
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()

@@ -185,3 +185,57 @@ def test_the_hubs_on_a_database_list_each_other_and_refuse_one_with_another_cata
         start(other, tmp_path / "new", db=postgres_url, enable=False).stop()
     finally:
         other.stop()
+
+
+def test_a_bulk_rerun_started_on_one_hub_is_followed_and_cancelled_on_another(
+        two_hubs: tuple[RunningHub, RunningHub], services: SampleServices) -> None:
+    first, second = two_hubs
+    user = f"bulk-{uuid.uuid4().hex[:8]}"
+    enabled = httpx.put(f"{first.url}/v2/connections/evening-glow/user_connection", params={"user_id": user},
+                        json={"user_features": [{"feature_id": "glow"}]}, headers=key(first))
+    assert enabled.status_code == 200, enabled.text
+    services.post("lights", "/_faults", {"error_rate": 1.0, "error_status": 503})
+    try:
+        for _ in range(30):
+            assert post_run(first, {"user_id": user}).status_code == 502
+    finally:
+        services.post("lights", "/_faults", {"error_rate": 0.0})
+    started = rerun(first, {"filter": f"user:{user} status:5xx dir:inbound", "rate": 5})
+    assert started.status_code == 202, started.text
+    bulk_id = started.json()["id"]
+    ops = {"Authorization": f"Bearer {second.token}"}
+    deadline = time.monotonic() + 10
+    while (seen := httpx.get(f"{second.url}/v1/ops/reruns/{bulk_id}", headers=ops).json())["done"] < 3:
+        assert time.monotonic() < deadline, seen
+        time.sleep(0.1)
+    assert seen["state"] == "running" and seen["total"] == 30 and len(seen["items"]) >= 3
+    cancelled = httpx.post(f"{second.url}/v1/ops/reruns/{bulk_id}/cancel", headers=ops, timeout=40).json()
+    assert cancelled["state"] == "cancelled" and cancelled["done"] < 30
+    on_first = httpx.get(f"{first.url}/v1/ops/reruns/{bulk_id}",
+                         headers={"Authorization": f"Bearer {first.token}"}).json()
+    assert on_first["state"] == "cancelled" and on_first["done"] == cancelled["done"]
+    on_second = httpx.get(f"{second.url}/v1/ops/reruns/{bulk_id}", headers=ops).json()
+    assert on_second == on_first  # the same state, counts and item results on either hub
+
+
+def test_a_users_rate_limit_is_shared_by_the_hubs_not_multiplied(
+        services: SampleServices, postgres_url: str, tmp_path: Path) -> None:
+    rate, burst = 5, 10  # the hubs' --user-rate-limit, and its burst of twice that
+    hubs = [start(services, tmp_path / name, "--user-rate-limit", str(rate), db=postgres_url, enable=False)
+            for name in "pq"]
+    try:
+        user = f"limited-{uuid.uuid4().hex[:8]}"
+        enabled = httpx.put(f"{hubs[0].url}/v2/connections/evening-glow/user_connection", params={"user_id": user},
+                            json={"user_features": [{"feature_id": "glow"}]}, headers=key(hubs[0]))
+        assert enabled.status_code == 200, enabled.text
+        started = time.monotonic()
+        answers = [post_run(hubs[n % 2], {"user_id": user}) for n in range(40)]  # as a balancer spreads them
+        elapsed = time.monotonic() - started
+        allowed = [a for a in answers if a.status_code != 429]
+        assert len(allowed) <= burst + rate * elapsed + 1, (len(allowed), elapsed)
+        limited = [a for a in answers if a.status_code == 429]
+        assert limited and all(int(a.headers["Retry-After"]) >= 1 for a in limited)
+        assert {n % 2 for n, a in enumerate(answers) if a.status_code == 429} == {0, 1}  # on both hubs
+    finally:
+        for hub in hubs:
+            hub.stop()
