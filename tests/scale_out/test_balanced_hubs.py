@@ -72,6 +72,8 @@ async def test_a_dashboard_cut_off_a_hundred_times_behind_the_balancer_ends_with
             await asyncio.sleep(rng.uniform(0.0, 0.1))
             if proxy.cut(rng.choice(CUT_KINDS)):
                 cuts += 1
+        await eventually(lambda: reconnects() >= CUTS and links[-1].name == "live",
+                         lambda: f"the last cut noticed; last states {links[-3:]}", timeout=30)
         traffic.stop()
         database = open_hub_log(postgres_url)
         head = database.head_seq()
