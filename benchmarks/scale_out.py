@@ -32,7 +32,6 @@ import tempfile
 import threading
 import time
 
-import httpx
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,6 +55,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu_seconds(cluster: PostgresCluster | None) -> float:
+    """CPU time so far of the database server: its postmaster and every process it started (the hubs'
+    connections among them)."""
+    if cluster is None:
+        return 0.0
+    postmaster = int((cluster.folder / "data" / "postmaster.pid").read_text().split()[0])
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            pid = int(stat.parent.name)
+            if pid == postmaster or int(fields[1]) == postmaster:
+                total += cpu_seconds(pid)
+        except (OSError, ValueError):
+            continue  # a process that ended meanwhile
+    return total
+
+
 def start_hubs(count: int, db: str, catalog: Path, env: dict[str, str]) -> tuple[list[str], list[subprocess.Popen[bytes]]]:
     urls, processes = [], []
     for _ in range(count):
@@ -71,7 +88,7 @@ def start_hubs(count: int, db: str, catalog: Path, env: dict[str, str]) -> tuple
 
 
 def runs_through(label: str, hub_count: int, db: str, catalog: Path, env: dict[str, str], seconds: float,
-                 concurrency: int) -> None:
+                 concurrency: int, cluster: PostgresCluster | None = None) -> None:
     """Action runs through ``hub_count`` hubs on ``db``: one load process per hub, each on its own hub."""
     urls, processes = start_hubs(hub_count, db, catalog, env)
     try:
@@ -83,12 +100,14 @@ def runs_through(label: str, hub_count: int, db: str, catalog: Path, env: dict[s
         workers = [multiprocessing.Process(target=load, args=(url, seconds, concurrency, n, results))
                    for n, url in enumerate(urls)]
         cpu_before = sum(cpu_seconds(p.pid) for p in processes)
+        server_before = server_cpu_seconds(cluster)
         started = time.perf_counter()
         for worker in workers:
             worker.start()
         outcomes = [results.get() for _ in workers]
         elapsed = time.perf_counter() - started
         cpu = sum(cpu_seconds(p.pid) for p in processes) - cpu_before
+        server_cpu = server_cpu_seconds(cluster) - server_before
         for worker in workers:
             worker.join()
         time.sleep(1.0)
@@ -103,7 +122,9 @@ def runs_through(label: str, hub_count: int, db: str, catalog: Path, env: dict[s
             process.terminate()
             process.wait()
     print(f"{label:<28} {ok / elapsed:>7,.0f} runs/s   p50 {1000 * statistics.median(latencies):5.1f} ms  "
-          f"p95 {1000 * latencies[int(0.95 * (len(latencies) - 1))]:5.1f} ms   hub CPU {1000 * cpu / max(ok, 1):.2f} ms/run   "
+          f"p95 {1000 * latencies[int(0.95 * (len(latencies) - 1))]:5.1f} ms   CPU a run: hubs {1000 * cpu / max(ok, 1):.2f} ms"
+          + (f", database {1000 * server_cpu / max(ok, 1):.2f} ms   " if cluster else "   ")
+          + 
           f"{'every run logged' if logged == ok else f'LOGGED {logged:,} OF {ok:,}'}, "
           f"{'no gap' if count == head else f'GAP: {count:,} records, head {head:,}'}")
 
@@ -137,7 +158,8 @@ def appends(cluster: PostgresCluster, seconds: float) -> None:
 
 def delivery(cluster: PostgresCluster, catalog: Path, env: dict[str, str], seconds: float) -> None:
     """Commit → stream delivery: single records appended at 200/s by this process, as another hub would; the
-    time until a websocket subscribed to a hub receives each one."""
+    time from the start of each one's append (its commit is the append's end) until a websocket subscribed
+    to a hub receives it."""
     db = cluster.database("delivery")
     urls, processes = start_hubs(1, db, catalog, env)
     log = PostgresLog(db)
@@ -147,8 +169,9 @@ def delivery(cluster: PostgresCluster, catalog: Path, env: dict[str, str], secon
     def write() -> None:
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
+            appending = time.perf_counter()  # the commit is in the append: counted from its start
             [record] = log.append([{"kind": "api_call", "direction": "inbound", "op": "bench"}])
-            committed[record["seq"]] = time.perf_counter()
+            committed[record["seq"]] = appending
             time.sleep(0.005)
 
     async def follow(writer: threading.Thread) -> None:
@@ -193,9 +216,10 @@ def main() -> None:
         wait_up(f"{lights_url}/ifttt/v1/status")
         print(f"{os.cpu_count()} cores; PostgreSQL with its default (durable) settings; {args.seconds:g} s a figure")
         runs_through("1 hub on SQLite", 1, str(workdir / "hub.sqlite"), catalog, env, args.seconds, args.concurrency)
-        runs_through("1 hub on PostgreSQL", 1, cluster.database("one"), catalog, env, args.seconds, args.concurrency)
+        runs_through("1 hub on PostgreSQL", 1, cluster.database("one"), catalog, env, args.seconds, args.concurrency,
+                     cluster)
         runs_through("3 hubs on PostgreSQL", 3, cluster.database("three"), catalog, env, args.seconds,
-                     args.concurrency)
+                     args.concurrency, cluster)
         appends(cluster, args.seconds)
         delivery(cluster, catalog, env, args.seconds)
     finally:

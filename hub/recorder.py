@@ -46,6 +46,8 @@ class Recorder:
         self._seq_waiters: dict[int, asyncio.Future[int]] = {}  # index in _pending → its seq, once stored
         self._flush_waiters: list[asyncio.Future[None]] = []  # done once what is pending now is committed
         self._flushing = False
+        self._user_reads: dict[tuple[str, str], list[asyncio.Future[UserConnection | None]]] = {}
+        self._user_reader: asyncio.Task[None] | None = None
         self._queued = asyncio.Event()
         self._advanced = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -109,9 +111,32 @@ class Recorder:
         return self._threads.writer.shared
 
     async def user_connection(self, user_id: str, connection_id: str) -> UserConnection | None:
-        """One user connection as committed, by this hub or another."""
-        body = await self.read(lambda log: log.user_connection(user_id, connection_id))
-        return UserConnection.model_validate_json(body) if body is not None else None
+        """One user connection as committed, by this hub or another. The keys asked for while a read is under
+        way are read together by the next one, in one query (each request on a hub that shares its database
+        asks for its user's: under load, many at a time)."""
+        key = (user_id, connection_id)
+        waiter: asyncio.Future[UserConnection | None] = asyncio.get_running_loop().create_future()
+        self._user_reads.setdefault(key, []).append(waiter)
+        if self._user_reader is None or self._user_reader.done():
+            self._user_reader = asyncio.create_task(self._read_user_connections())
+        return await waiter
+
+    async def _read_user_connections(self) -> None:
+        while self._user_reads:
+            asked, self._user_reads = self._user_reads, {}
+            try:
+                found = await self.read(lambda log: log.user_connections_of(list(asked)))
+            except Exception as exc:  # every request waiting gets the failure (a 500 of its own)
+                for waiters in asked.values():
+                    for waiter in waiters:
+                        if not waiter.done():
+                            waiter.set_exception(exc)
+                continue
+            for key, waiters in asked.items():
+                stored = UserConnection.model_validate_json(found[key]) if key in found else None
+                for waiter in waiters:
+                    if not waiter.done():
+                        waiter.set_result(stored)
 
     async def follow_user_connections(self, on_change: Callable[[UserConnection], None]) -> None:
         """Tell ``on_change`` of each user connection that any hub writes, every ``USERS_RECHECK_S``,

@@ -205,10 +205,15 @@ class EventLog:
         """Every stored user connection, as JSON."""
         return [row[0] for row in self._conn.execute("SELECT body FROM user_connections")]
 
-    def user_connection(self, user_id: str, connection_id: str) -> str | None:
-        row = self._conn.execute("SELECT body FROM user_connections WHERE user_id = ? AND connection_id = ?",
-                                 (user_id, connection_id)).fetchone()
-        return row[0] if row else None
+    def user_connections_of(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The stored user connections of these (user id, connection id) keys, those that exist."""
+        found = {}
+        for user_id, connection_id in keys:
+            row = self._conn.execute("SELECT body FROM user_connections WHERE user_id = ? AND connection_id = ?",
+                                     (user_id, connection_id)).fetchone()
+            if row:
+                found[(user_id, connection_id)] = row[0]
+        return found
 
     def user_connections_after(self, version: int) -> tuple[list[str], int]:
         """None: no other hub writes to a SQLite log."""

@@ -42,7 +42,9 @@ class HubLog(Protocol):
 
     def user_connections(self) -> list[str]: ...
 
-    def user_connection(self, user_id: str, connection_id: str) -> str | None: ...
+    def user_connections_of(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The stored user connections (JSON) of these (user id, connection id) keys, those that exist."""
+        ...
 
     def user_connections_after(self, version: int) -> tuple[list[str], int]:
         """The user connections other hubs wrote since ``version``, and the version they bring it to."""

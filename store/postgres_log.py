@@ -139,7 +139,9 @@ class PostgresLog:
                 self._write_state(state)
             if not bodies:
                 return records
-            (last,) = self._conn.execute("UPDATE log_head SET seq = seq + $1 RETURNING seq", (len(bodies),)).fetchone()
+            # The notification goes out at commit; asked for here, it costs no round trip of its own.
+            (last, _) = self._conn.execute("UPDATE log_head SET seq = seq + $1 RETURNING seq, pg_notify($2, seq::text)",
+                                           (len(bodies), CHANNEL)).fetchone()
             for seq, body in enumerate(bodies, start=last - len(bodies) + 1):
                 record = {"seq": seq, "ts": body.get("ts") or utc_now_iso()}
                 record.update((k, v) for k, v in body.items() if k not in record)
@@ -148,7 +150,6 @@ class PostgresLog:
             with self._conn.cursor().copy(_COPY) as copy:
                 for row in rows:
                     copy.write_row(_postgres_row(row))
-            self._conn.execute("SELECT pg_notify($1, $2)", (CHANNEL, str(last)))
         return records
 
     def _write_state(self, state: StateChanges) -> None:
@@ -172,10 +173,19 @@ class PostgresLog:
     def user_connections(self) -> list[str]:
         return [row[0] for row in self._conn.execute("SELECT body FROM user_connections")]
 
-    def user_connection(self, user_id: str, connection_id: str) -> str | None:
-        row = self._conn.execute("SELECT body FROM user_connections WHERE user_id = $1 AND connection_id = $2",
-                                 (_text(user_id), _text(connection_id))).fetchone()
-        return row[0] if row else None
+    def user_connections_of(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The stored user connections of these (user id, connection id) keys, those that exist."""
+        wanted = {(_text(u), _text(c)): (u, c) for u, c in keys}
+        if len(wanted) == 1:  # the usual case, and the cheaper query
+            [(user_id, connection_id)] = wanted
+            rows = self._conn.execute("SELECT user_id, connection_id, body FROM user_connections WHERE user_id = $1 "
+                                      "AND connection_id = $2", (user_id, connection_id)).fetchall()
+            return {wanted[(u, c)]: body for u, c, body in rows}
+        rows = self._conn.execute(
+            "SELECT user_id, connection_id, body FROM user_connections WHERE (user_id, connection_id) IN "
+            "(SELECT * FROM unnest($1::text[], $2::text[]))",
+            ([u for u, _ in wanted], [c for _, c in wanted])).fetchall()
+        return {wanted[(u, c)]: body for u, c, body in rows}
 
     def user_connections_after(self, version: int) -> tuple[list[str], int]:
         """The user connections written since ``version`` (by any hub), and the version they bring it to."""

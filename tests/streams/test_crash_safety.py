@@ -122,10 +122,12 @@ def test_kill_9_mid_ingest_leaves_a_sound_cache_that_resumes_without_a_gap(tmp_p
             for _ in range(KILLS):
                 screen = bytearray()
                 process = dashboard(proxy.url, hub.token, cache_dir, screen)
-                wait_for_progress(cache_dir, cursors[-1] if cursors else 0, process, screen)  # it is ingesting now
-                time.sleep(rng.uniform(0.0, 0.2))
-                process.kill()
-                process.wait()
+                try:
+                    wait_for_progress(cache_dir, cursors[-1] if cursors else 0, process, screen)  # it is ingesting
+                    time.sleep(rng.uniform(0.0, 0.2))
+                finally:  # killed here, also when it made no progress: no dashboard outlives the test
+                    process.kill()
+                    process.wait()
                 cursor, count, highest = cache_state(cache_dir)
                 assert count == highest == cursor  # exactly the records up to the cursor: no gap, no extra
                 assert not cursors or cursor > cursors[-1]
