@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 import asyncio
 
 from starlette.applications import Starlette
@@ -16,7 +17,7 @@ from switchroom.hub.auth import OperatorTokens
 from switchroom.hub.catalog_file import load_catalog
 from switchroom.hub.connect_api import ConnectApi
 from switchroom.hub.openapi import openapi_document
-from switchroom.hub.peers import Peers
+from switchroom.hub.peers import LIVE_WITHIN_S, Peers
 from switchroom.hub.poll_leases import PollLeases
 from switchroom.hub.ops_api import OpsApi
 from switchroom.hub.records_api import RecordsApi
@@ -30,7 +31,7 @@ from switchroom.hub.rate_limit import UserRateLimit
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.redaction import Redactor
 from switchroom.hub.runner import OperationRunner
-from switchroom.hub.sample.demo import Demo
+from switchroom.hub.sample.demo import SAMPLES_META, Demo, samples_meta
 from switchroom.hub.service_client import ServiceClient
 from switchroom.hub.settings import HubSettings
 from switchroom.hub.slow_requests import BodyDeadline
@@ -42,19 +43,39 @@ from switchroom.hub.triggers import FiredEvent, Subscriptions, TriggerPipeline
 from switchroom.hub.webhooks import Webhooks
 from switchroom.hub.users import UserConnections
 from switchroom.protocol import ApiCall, ErrorBody, ScriptRun
+from switchroom.store.hub_log import is_postgres_url
 
 SCRIPT_SLOTS = 16  # runs at once: most of a run is waiting on its calls, not running JavaScript
 WARM_CONTEXTS = 4
 
 
+def samples_elsewhere(db: Path | str) -> dict[str, str] | None:
+    """Where hubs share a database: the sample services a running demo hub there serves, if one does."""
+    if not is_postgres_url(db):
+        return None
+    from switchroom.hub.sample.demo import running_samples
+    from switchroom.store.postgres_log import PostgresLog
+
+    log = PostgresLog(str(db))
+    try:
+        return running_samples(log, LIVE_WITHIN_S)
+    finally:
+        log.close()
+
+
 def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     """Build the hub. Raises ``CatalogError`` when the catalog file has problems."""
-    demo = Demo(settings.host, settings.service_key.value, hub_url, settings.traffic_rate) if settings.demo else None
-    catalog = load_catalog(settings.catalog, settings.catalog_env(), demo.sample_urls if demo else None)
+    shared_samples = samples_elsewhere(settings.db) if settings.demo else None
+    demo = (Demo(settings.host, settings.service_key.value, settings.demo_traffic_url or hub_url, settings.traffic_rate)
+            if settings.demo and shared_samples is None else None)
+    sample_urls = shared_samples or (demo.sample_urls if demo else {})
+    catalog = load_catalog(settings.catalog, settings.catalog_env(), sample_urls)
     recorder = Recorder(settings.db, Redactor([settings.token.value, settings.service_key.value,
                                                *(s.service_key for s in catalog.services.values())]))
     peers = Peers(recorder, hub_url, __version__)
     peers.adopt_catalog(catalog.fingerprint())
+    if demo is not None and recorder.shared:  # the demo hubs started after this one use its sample services
+        recorder.before_start(lambda log: log.set_meta(SAMPLES_META, samples_meta(peers.process_id, demo.sample_urls)))
     services = ServiceClient()
     users = UserConnections(recorder.stored_user_connections(), recorder.remember_user_connection,
                             recorder.user_connection if recorder.shared else None)
@@ -151,6 +172,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
         lifespan=lifespan,
     )
     app.state.recorder = recorder
-    app.state.sample_servers = demo.servers if demo else {}
-    app.state.traffic_rate = settings.traffic_rate
+    app.state.sample_urls = sample_urls
+    app.state.sample_side = "this hub" if demo else "another hub on this database" if shared_samples else None
+    app.state.traffic_rate = settings.traffic_rate if demo else 0.0
     return app

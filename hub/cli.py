@@ -53,6 +53,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="event log: a SQLite file (default: demo-hub.sqlite in the user data dir with --demo, "
                              "else ./hub.sqlite), or a PostgreSQL URL, postgresql://user@host/database, shared by "
                              "any number of hubs (docs/scale-out.md)")
+    parser.add_argument("--demo-traffic-url",
+                        help="with --demo: send the demo traffic to this URL (a load balancer in front of several "
+                             "hubs) instead of to this hub")
     for flag, default, meaning in NUMBERS:
         parser.add_argument(flag, type=float, default=default, help=meaning)
     return parser.parse_args(argv)
@@ -69,6 +72,8 @@ def settings_from(args: argparse.Namespace) -> HubSettings:
         sys.exit("switchroom-hub: --script-time-limit must be more than 0 and at most 600 seconds")
     if not 0 < args.request_timeout <= 3600:
         sys.exit("switchroom-hub: --request-timeout must be more than 0 and at most 3600 seconds")
+    if args.demo_traffic_url is not None and not args.demo_traffic_url.startswith(("http://", "https://")):
+        sys.exit("switchroom-hub: --demo-traffic-url must be an http:// or https:// URL")
     token, service_key = load_secrets()
     return HubSettings(
         host=args.host, port=args.port, db=args.db or default_db(args.demo),
@@ -76,6 +81,7 @@ def settings_from(args: argparse.Namespace) -> HubSettings:
         user_rate_limit=max(0.0, args.user_rate_limit), token=token, service_key=service_key,
         poll_interval=max(0.0, args.poll_interval), script_time_limit=args.script_time_limit,
         request_timeout=args.request_timeout, unauthenticated_rate=max(0.0, args.unauthenticated_rate),
+        demo_traffic_url=args.demo_traffic_url,
     )
 
 
@@ -114,9 +120,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  operator token: {settings.token.origin}", flush=True)
     if settings.demo:
         print(f"  service key:    {settings.service_key.origin}", flush=True)
-        print(f"  demo traffic:   {app.state.traffic_rate:g} requests/s", flush=True)
-        for name, server in app.state.sample_servers.items():
-            print(f"  sample service {name}: {server.url}", flush=True)
+        traffic_to = f" to {settings.demo_traffic_url}" if settings.demo_traffic_url else ""
+        print(f"  demo traffic:   {app.state.traffic_rate:g} requests/s{traffic_to}", flush=True)
+        print(f"  sample side:    run by {app.state.sample_side}", flush=True)
+        for name, sample_url in app.state.sample_urls.items():
+            print(f"  sample service {name}: {sample_url}", flush=True)
     config = uvicorn.Config(app, log_level="warning", access_log=False, ws_max_size=1 << 20, proxy_headers=False,
                             server_header=False, http=deadline_protocol(settings.request_timeout))
     for stop in (signal.SIGINT, signal.SIGTERM):

@@ -40,6 +40,8 @@ class HubSettings:
     """Seconds a client has to send a request's line and headers, and again its body."""
     unauthenticated_rate: float = 10.0
     """Calls without a valid key recorded per second, all callers together (bursts of twice that)."""
+    demo_traffic_url: str | None = None
+    """Where a demo hub sends its traffic (a load balancer in front of several hubs); None: to itself."""
 
     def catalog_env(self) -> dict[str, str]:
         """The environment a catalog's secret references are read from (with the demo's key, in a demo)."""

@@ -1,4 +1,14 @@
-"""What ``--demo`` adds to a hub: the sample services, simulated users and demo traffic."""
+"""What ``--demo`` adds to a hub: the sample services, simulated users and demo traffic.
+
+Where hubs share one database, the first demo hub runs the sample side (services, users, traffic) and
+names its services' addresses in the database (``SAMPLES_META``); a demo hub started while it runs uses
+those instead of starting its own, so every hub serves one catalog (``hub.peers``). Demo traffic goes to
+the hub that makes it, or to ``--demo-traffic-url`` (a load balancer in front of the hubs), so that it
+spreads over them all.
+"""
+
+from typing import TYPE_CHECKING
+import json
 
 from switchroom.hub.catalog import Catalog
 from switchroom.hub.sample.demo_users import demo_user_connections
@@ -8,6 +18,12 @@ from switchroom.hub.sample.server import BackgroundServer
 from switchroom.hub.sample.services import SAMPLE_APPS
 from switchroom.hub.sample.traffic import TrafficGenerator
 from switchroom.hub.users import UserConnections
+
+if TYPE_CHECKING:  # psycopg is an optional extra: a SQLite hub never loads it
+    from switchroom.store.postgres_log import PostgresLog
+
+SAMPLES_META = "demo_samples"
+"""Meta key of the shared database: which hub process runs the demo's sample services, and at what URLs."""
 
 # How each sample service misbehaves in the demo, so every kind of answer shows up.
 DEMO_FAULTS = {
@@ -53,3 +69,18 @@ class Demo:
             await self._traffic.stop()
         for server in self.servers.values():
             await server.stop()
+
+
+def running_samples(log: "PostgresLog", live_within_s: float) -> dict[str, str] | None:
+    """The sample services' URLs of the demo hub that runs them on this shared database, if it runs."""
+    try:
+        named = json.loads(log.meta(SAMPLES_META) or "null")
+        holder, urls = named["process_id"], named["urls"]
+    except (TypeError, KeyError, ValueError):
+        return None
+    live = {row[0] for row in log.live_hubs(live_within_s)}
+    return {str(k): str(v) for k, v in urls.items()} if holder in live and isinstance(urls, dict) else None
+
+
+def samples_meta(process_id: str, urls: dict[str, str]) -> str:
+    return json.dumps({"process_id": process_id, "urls": urls})

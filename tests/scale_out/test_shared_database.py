@@ -15,7 +15,7 @@ import pytest
 import websockets
 
 from tests.support.hub_calls import RUN, assert_error, inbound, post_run, rerun
-from tests.support.hubproc import RunningHub
+from tests.support.hubproc import RunningHub, free_port, start_hub
 from tests.support.sample_services import SampleServices
 from tests.support.triggers import ENABLE, USER, Record, key, records, start
 
@@ -239,3 +239,24 @@ def test_a_users_rate_limit_is_shared_by_the_hubs_not_multiplied(
     finally:
         for hub in hubs:
             hub.stop()
+
+
+def test_demo_hubs_on_one_database_share_one_sample_side_and_its_traffic_can_go_elsewhere(
+        postgres_url: str, tmp_path: Path) -> None:
+    token, service_key = secrets.token_urlsafe(16), secrets.token_urlsafe(16)
+    elsewhere = free_port()  # where the first hub is told to send its demo traffic: nothing listens there
+    first = start_hub(tmp_path / "first", db=postgres_url, token=token, service_key=service_key, traffic_rate=50,
+                      extra_args=("--demo-traffic-url", f"http://127.0.0.1:{elsewhere}"))
+    try:
+        second = start_hub(tmp_path / "second", db=postgres_url, token=token, service_key=service_key)
+        try:
+            for name in ("lights", "messages", "videos", "weather", "developer"):
+                assert second.banner_value(f"sample service {name}") == first.banner_value(f"sample service {name}")
+            assert "sample side:    run by another hub on this database" in second.log_path.read_text()
+            time.sleep(1.0)
+            inbound = [r for r in records(postgres_url) if r["kind"] == "api_call" and r.get("direction") == "inbound"]
+            assert inbound == []  # the demo traffic went to the address it was given, not to either hub
+        finally:
+            second.stop()
+    finally:
+        first.stop()
