@@ -7,6 +7,7 @@ Prints, in one run:
   answered run is in the log and the log has no gap;
 - PostgreSQL appends/s (``PostgresLog.append``: the counter row, the records, the notification) beside a
   raw COPY of the same rows into a bare table;
+- what answering after the commit costs: one run's records appended and committed, on each backend;
 - commit → stream delivery: a record appended to the database (as another hub would) until a dashboard's
   websocket on a hub receives it, p50 and p95.
 
@@ -156,6 +157,24 @@ def appends(cluster: PostgresCluster, seconds: float) -> None:
           f"raw COPY of the same rows: {copied / (time.perf_counter() - started):,.0f} records/s")
 
 
+def commit_waits(cluster: PostgresCluster, workdir: Path) -> None:
+    """What answering only after the commit costs a run: the wall time of appending (and committing) one
+    run's two records, on each backend, one append at a time."""
+    body = {"kind": "api_call", "direction": "inbound", "op": "action", "status_code": 204}
+    figures = []
+    for name, log in (("SQLite", open_hub_log(workdir / "commits.sqlite")),
+                      ("PostgreSQL", open_hub_log(cluster.database("commits")))):
+        waits = []
+        for _ in range(2000):
+            started = time.perf_counter()
+            log.append([body, body])
+            waits.append(1000 * (time.perf_counter() - started))
+        log.close()
+        waits.sort()
+        figures.append(f"{name} p50 {statistics.median(waits):.2f} ms, p95 {waits[int(0.95 * (len(waits) - 1))]:.2f} ms")
+    print(f"{'commit before the answer':<28} {';  '.join(figures)}  (one run's two records, one commit at a time)")
+
+
 def delivery(cluster: PostgresCluster, catalog: Path, env: dict[str, str], seconds: float) -> None:
     """Commit → stream delivery: single records appended at 200/s by this process, as another hub would; the
     time from the start of each one's append (its commit is the append's end) until a websocket subscribed
@@ -221,6 +240,7 @@ def main() -> None:
         runs_through("3 hubs on PostgreSQL", 3, cluster.database("three"), catalog, env, args.seconds,
                      args.concurrency, cluster)
         appends(cluster, args.seconds)
+        commit_waits(cluster, workdir)
         delivery(cluster, catalog, env, args.seconds)
     finally:
         cluster.stop()
