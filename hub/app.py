@@ -3,6 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import cast
 import asyncio
 
 from starlette.applications import Starlette
@@ -43,7 +44,7 @@ from switchroom.hub.triggers import FiredEvent, Subscriptions, TriggerPipeline
 from switchroom.hub.webhooks import Webhooks
 from switchroom.hub.users import UserConnections
 from switchroom.protocol import ApiCall, ErrorBody, ScriptRun
-from switchroom.store.hub_log import is_postgres_url
+from switchroom.store.hub_log import is_postgres_url, open_hub_log
 
 SCRIPT_SLOTS = 16  # runs at once: most of a run is waiting on its calls, not running JavaScript
 WARM_CONTEXTS = 4
@@ -56,7 +57,7 @@ def samples_elsewhere(db: Path | str) -> dict[str, str] | None:
     from switchroom.hub.sample.demo import running_samples
     from switchroom.store.postgres_log import PostgresLog
 
-    log = PostgresLog(str(db))
+    log = cast(PostgresLog, open_hub_log(db))
     try:
         return running_samples(log, LIVE_WITHIN_S)
     finally:

@@ -12,7 +12,7 @@ import sys
 import uvicorn
 
 from switchroom.hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
-from switchroom.store.hub_log import MissingBackend, StorageError, is_postgres_url, shown_db
+from switchroom.store.hub_log import is_postgres_url, shown_db, storage_errors
 
 DEFAULT_PORT = 8470
 
@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"switchroom-hub: the catalog has problems:\n{exc}")
     except CatalogMismatch as exc:
         sys.exit(f"switchroom-hub: cannot join the hubs on {shown_db(settings.db)}: {exc}")
-    except (sqlite3.Error, OSError, MissingBackend, StorageError) as exc:
-        sys.exit(f"switchroom-hub: cannot use the event log {shown_db(settings.db)}: {exc}")
+    except storage_errors() as exc:
+        sys.exit(f"switchroom-hub: cannot use the event log {shown_db(settings.db)}: {str(exc).strip()}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     print(f"Switchroom hub on {url}  (hub id {app.state.recorder.hub_id})", flush=True)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, Self
 from urllib.parse import urlsplit, urlunsplit
+import sqlite3
 
 from switchroom.store.eventlog import EventLog, StateChanges
 
@@ -77,6 +78,15 @@ def open_hub_log(db: Path | str) -> HubLog:
         except psycopg.Error as exc:
             raise StorageError(str(exc).strip()) from exc
     return EventLog(db, check_same_thread=False)
+
+
+def storage_errors() -> tuple[type[Exception], ...]:
+    """The errors a backend raises when its storage fails (psycopg's only where it is installed)."""
+    try:
+        import psycopg
+    except ImportError:
+        return (sqlite3.Error, OSError, MissingBackend, StorageError)
+    return (sqlite3.Error, OSError, MissingBackend, StorageError, psycopg.Error)
 
 
 def shown_db(db: Path | str) -> str:

@@ -90,15 +90,26 @@ class PostgresLog:
     def __init__(self, url: str) -> None:
         self.url = url
         self.path = url  # what a reader opens (``reader``), and what messages name
-        self._conn = psycopg.connect(url, autocommit=True, cursor_factory=psycopg.RawCursor)
+        self._conn = self._connect()
         if not self._has_schema():  # looked at first: making an index that exists still locks its table
             with self._conn.transaction():
                 self._conn.execute("SELECT pg_advisory_xact_lock($1)", (_SCHEMA_LOCK,))
                 for statement in _SCHEMA:
                     self._conn.execute(statement)
 
+    def _connect(self) -> "psycopg.Connection[Any]":
+        return psycopg.connect(self.url, autocommit=True, cursor_factory=psycopg.RawCursor)
+
+    @property
+    def _db(self) -> "psycopg.Connection[Any]":
+        """The connection, made again when the last one broke (the server restarted, the network dropped):
+        the failed statement raised, and the next one goes on."""
+        if self._conn.closed or self._conn.broken:
+            self._conn = self._connect()
+        return self._conn
+
     def _has_schema(self) -> bool:
-        return self._conn.execute("SELECT to_regclass('user_connections') IS NOT NULL").fetchone()[0]
+        return self._db.execute("SELECT to_regclass('user_connections') IS NOT NULL").fetchone()[0]
 
     def reader(self) -> "PostgresLog":
         """Another connection to the same log, for a reader thread."""
@@ -110,16 +121,16 @@ class PostgresLog:
     # -- identity ---------------------------------------------------------------------------------
 
     def meta(self, key: str) -> str | None:
-        row = self._conn.execute("SELECT value FROM meta WHERE key = $1", (key,)).fetchone()
+        row = self._db.execute("SELECT value FROM meta WHERE key = $1", (key,)).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self._conn.execute("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE "
+        self._db.execute("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE "
                            "SET value = excluded.value", (key, value))
 
     def ensure_hub_id(self) -> str:
         """The hub id every hub on this database names: made by the first, read by the others."""
-        self._conn.execute("INSERT INTO meta (key, value) VALUES ('hub_id', $1) ON CONFLICT DO NOTHING",
+        self._db.execute("INSERT INTO meta (key, value) VALUES ('hub_id', $1) ON CONFLICT DO NOTHING",
                            (uuid.uuid4().hex,))
         hub_id = self.meta("hub_id")
         assert hub_id is not None
@@ -129,31 +140,31 @@ class PostgresLog:
 
     def head_seq(self) -> int:
         """The last seq committed (read from the counter row, which no append leaves ahead of its records)."""
-        return self._conn.execute("SELECT seq FROM log_head").fetchone()[0]
+        return self._db.execute("SELECT seq FROM log_head").fetchone()[0]
 
     def append(self, bodies: Sequence[dict[str, Any]], state: StateChanges | None = None) -> list[dict[str, Any]]:
         """Append records in one transaction with ``state``, taking the next seqs from ``log_head``."""
         records: list[dict[str, Any]] = []
-        with self._conn.transaction():
+        with self._db.transaction():
             if state:
                 self._write_state(state)
             if not bodies:
                 return records
             # The notification goes out at commit; asked for here, it costs no round trip of its own.
-            (last, _) = self._conn.execute("UPDATE log_head SET seq = seq + $1 RETURNING seq, pg_notify($2, seq::text)",
+            (last, _) = self._db.execute("UPDATE log_head SET seq = seq + $1 RETURNING seq, pg_notify($2, seq::text)",
                                            (len(bodies), CHANNEL)).fetchone()
             for seq, body in enumerate(bodies, start=last - len(bodies) + 1):
                 record = {"seq": seq, "ts": body.get("ts") or utc_now_iso()}
                 record.update((k, v) for k, v in body.items() if k not in record)
                 records.append(record)
             rows = HUB_COLUMNS.appended_rows(records)  # checks each record's kind, as the SQLite log does
-            with self._conn.cursor().copy(_COPY) as copy:
+            with self._db.cursor().copy(_COPY) as copy:
                 for row in rows:
                     copy.write_row(_postgres_row(row))
         return records
 
     def _write_state(self, state: StateChanges) -> None:
-        with self._conn.cursor() as cursor:
+        with self._db.cursor() as cursor:
             if state.seen:
                 cursor.executemany("INSERT INTO trigger_seen (identity, meta_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                                    [(_text(i), _text(m)) for i, m in state.seen])
@@ -167,21 +178,21 @@ class PostgresLog:
     # -- reading ----------------------------------------------------------------------------------
 
     def seen_meta_ids(self, identity: str) -> set[str] | None:
-        rows = self._conn.execute("SELECT meta_id FROM trigger_seen WHERE identity = $1", (_text(identity),)).fetchall()
+        rows = self._db.execute("SELECT meta_id FROM trigger_seen WHERE identity = $1", (_text(identity),)).fetchall()
         return {row[0] for row in rows} if rows else None
 
     def user_connections(self) -> list[str]:
-        return [row[0] for row in self._conn.execute("SELECT body FROM user_connections")]
+        return [row[0] for row in self._db.execute("SELECT body FROM user_connections")]
 
     def user_connections_of(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], str]:
         """The stored user connections of these (user id, connection id) keys, those that exist."""
         wanted = {(_text(u), _text(c)): (u, c) for u, c in keys}
         if len(wanted) == 1:  # the usual case, and the cheaper query
             [(user_id, connection_id)] = wanted
-            rows = self._conn.execute("SELECT user_id, connection_id, body FROM user_connections WHERE user_id = $1 "
+            rows = self._db.execute("SELECT user_id, connection_id, body FROM user_connections WHERE user_id = $1 "
                                       "AND connection_id = $2", (user_id, connection_id)).fetchall()
             return {wanted[(u, c)]: body for u, c, body in rows}
-        rows = self._conn.execute(
+        rows = self._db.execute(
             "SELECT user_id, connection_id, body FROM user_connections WHERE (user_id, connection_id) IN "
             "(SELECT * FROM unnest($1::text[], $2::text[]))",
             ([u for u, _ in wanted], [c for _, c in wanted])).fetchall()
@@ -189,14 +200,14 @@ class PostgresLog:
 
     def user_connections_after(self, version: int) -> tuple[list[str], int]:
         """The user connections written since ``version`` (by any hub), and the version they bring it to."""
-        rows = self._conn.execute("SELECT body, version FROM user_connections WHERE version > $1 ORDER BY version",
+        rows = self._db.execute("SELECT body, version FROM user_connections WHERE version > $1 ORDER BY version",
                                   (version,)).fetchall()
         return [body for body, _ in rows], rows[-1][1] if rows else version
 
     def read_after_json(self, after: int, limit: int, kinds: Sequence[str] | None = None,
                         max_chars: int | None = None) -> tuple[list[str], int]:
         """As ``EventLog.read_after_json``: records past ``after``, and the seq they cover through."""
-        rows = self._conn.execute("SELECT seq, kind, body FROM records WHERE seq > $1 ORDER BY seq LIMIT $2",
+        rows = self._db.execute("SELECT seq, kind, body FROM records WHERE seq > $1 ORDER BY seq LIMIT $2",
                                   (after, limit)).fetchall()
         wanted = set(kinds) if kinds is not None else None
         bodies: list[str] = []
@@ -217,7 +228,7 @@ class PostgresLog:
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read query written in SQLite's SQL (``store.postgres_sql``)."""
         translated, json_compared = translate(sql)
-        return self._conn.execute(translated, parameters(params, json_compared)).fetchall()
+        return self._db.execute(translated, parameters(params, json_compared)).fetchall()
 
     # -- copying a log in (``switchroom-hub migrate``) ------------------------------------------------
 
@@ -231,10 +242,10 @@ class PostgresLog:
         """Fill an empty database, in one transaction: ``meta`` (the hub id among it), the records' ``rows``
         (``RECORD_COLUMNS``, seqs kept), the hub's state, and its reruns' (claims, answered keys, bulks with
         their items). The head seq."""
-        with self._conn.transaction():
+        with self._db.transaction():
             if not self.is_empty():
                 raise ValueError("the database already holds a log")
-            with self._conn.cursor() as cursor:
+            with self._db.cursor() as cursor:
                 cursor.executemany("INSERT INTO meta (key, value) VALUES ($1, $2)", list(meta))
                 with cursor.copy(_COPY) as copy:
                     for row in rows:
@@ -260,7 +271,7 @@ class PostgresLog:
     def add_poll_leases(self, identities: Sequence[str], after_s: float, spread_s: float) -> None:
         """Subscriptions not yet scheduled, each first due ``after_s`` from now plus a random part of
         ``spread_s``."""
-        self._conn.execute(
+        self._db.execute(
             "INSERT INTO trigger_leases (identity, due_at) SELECT i, " + _NOW + " + $2 + random() * $3 "
             "FROM unnest($1::text[]) AS i ON CONFLICT DO NOTHING", ([_text(i) for i in identities], after_s, spread_s))
 
@@ -269,7 +280,7 @@ class PostgresLog:
         """Take up to ``limit`` of the subscriptions among ``identities`` that are due and held by no hub:
         each is held by ``holder`` for ``lease_s`` and next due ``interval_s`` from now. Rows another hub is
         claiming at this moment are skipped, not waited for. Each with whether a notification made it due."""
-        rows = self._conn.execute(
+        rows = self._db.execute(
             "WITH due AS (SELECT identity, due_at FROM trigger_leases WHERE identity = ANY($1) "
             "AND due_at <= " + _NOW + " AND held_until <= " + _NOW + " ORDER BY due_at LIMIT $2 "
             "FOR UPDATE SKIP LOCKED) "
@@ -279,45 +290,45 @@ class PostgresLog:
         return [(identity, notified) for identity, notified in rows]
 
     def release_poll(self, identity: str, holder: str) -> None:
-        self._conn.execute("UPDATE trigger_leases SET held_until = 0 WHERE identity = $1 AND held_by = $2",
+        self._db.execute("UPDATE trigger_leases SET held_until = 0 WHERE identity = $1 AND held_by = $2",
                            (_text(identity), holder))
 
     def make_due(self, identities: Sequence[str]) -> None:
         """A notification: these subscriptions are due now, for whichever hub claims them first."""
-        self._conn.execute("INSERT INTO trigger_leases (identity, due_at) SELECT i, 0 FROM unnest($1::text[]) AS i "
+        self._db.execute("INSERT INTO trigger_leases (identity, due_at) SELECT i, 0 FROM unnest($1::text[]) AS i "
                            "ON CONFLICT (identity) DO UPDATE SET due_at = 0", ([_text(i) for i in identities],))
 
     # -- idempotency keys and rerun claims -------------------------------------------------------
 
     def claim_key(self, key: str, holder: str) -> bool:
         """Whether ``holder`` now holds ``key`` (no hub had used it)."""
-        return self._conn.execute("INSERT INTO idempotency_keys (key, holder) VALUES ($1, $2) ON CONFLICT DO NOTHING "
+        return self._db.execute("INSERT INTO idempotency_keys (key, holder) VALUES ($1, $2) ON CONFLICT DO NOTHING "
                                   "RETURNING key", (_text(key), holder)).fetchone() is not None
 
     def key_answer(self, key: str) -> tuple[int, str] | None:
         """The status and body (JSON) ``key`` was answered with; None while its request runs, or if unused."""
-        row = self._conn.execute("SELECT status, body FROM idempotency_keys WHERE key = $1 AND status IS NOT NULL",
+        row = self._db.execute("SELECT status, body FROM idempotency_keys WHERE key = $1 AND status IS NOT NULL",
                                  (_text(key),)).fetchone()
         return (row[0], row[1]) if row else None
 
     def answer_key(self, key: str, holder: str, status: int, body: str) -> None:
-        self._conn.execute("UPDATE idempotency_keys SET status = $3, body = $4 WHERE key = $1 AND holder = $2",
+        self._db.execute("UPDATE idempotency_keys SET status = $3, body = $4 WHERE key = $1 AND holder = $2",
                            (_text(key), holder, status, body))
 
     def free_key(self, key: str, holder: str) -> None:
         """Nothing ran for ``key``: it may be used again."""
-        self._conn.execute("DELETE FROM idempotency_keys WHERE key = $1 AND holder = $2 AND status IS NULL",
+        self._db.execute("DELETE FROM idempotency_keys WHERE key = $1 AND holder = $2 AND status IS NULL",
                            (_text(key), holder))
 
     def claim_rerun(self, original: int, force: bool) -> bool:
         """Count a rerun of ``original``; False (and nothing counted) if it was rerun before and not ``force``."""
-        return self._conn.execute(
+        return self._db.execute(
             "INSERT INTO rerun_claims (original) VALUES ($1) ON CONFLICT (original) DO UPDATE "
             "SET times = rerun_claims.times + 1 WHERE $2 RETURNING times", (original, force)).fetchone() is not None
 
     def rerun_claims(self, originals: Sequence[int]) -> dict[int, int]:
         """How often each of ``originals`` was rerun, by any hub (those never rerun left out)."""
-        return dict(self._conn.execute("SELECT original, times FROM rerun_claims WHERE original = ANY($1)",
+        return dict(self._db.execute("SELECT original, times FROM rerun_claims WHERE original = ANY($1)",
                                        (list(originals),)).fetchall())
 
     # -- bulk reruns ------------------------------------------------------------------------------
@@ -326,14 +337,14 @@ class PostgresLog:
                      items: Sequence[tuple[int, str]]) -> bool:
         """A bulk's state, its ``counts`` (total, ok, failed, refused) and its new item results (number,
         JSON); whether a hub has asked for it to be cancelled."""
-        with self._conn.transaction():
-            (cancel,) = self._conn.execute(
+        with self._db.transaction():
+            (cancel,) = self._db.execute(
                 "INSERT INTO rerun_bulks (id, holder, state, total, ok, failed, refused) VALUES ($1, $2, $3, $4, $5, "
                 "$6, $7) ON CONFLICT (id) DO UPDATE SET state = excluded.state, ok = excluded.ok, "
                 "failed = excluded.failed, refused = excluded.refused RETURNING cancel",
                 (bulk_id, holder, state, *counts)).fetchone()
             if items:
-                with self._conn.cursor() as cursor:
+                with self._db.cursor() as cursor:
                     cursor.executemany("INSERT INTO rerun_bulk_items (bulk_id, n, body) VALUES ($1, $2, $3) "
                                        "ON CONFLICT DO NOTHING", [(bulk_id, n, body) for n, body in items])
         return cancel
@@ -341,36 +352,36 @@ class PostgresLog:
     def bulk(self, bulk_id: str, after: int, live_within_s: float) -> tuple[tuple[Any, ...], list[str]] | None:
         """A bulk's row (state, total, ok, failed, refused; ``interrupted`` when the hub running it is gone)
         and its item results past the first ``after``, in order."""
-        row = self._conn.execute(
+        row = self._db.execute(
             "SELECT CASE WHEN state = 'running' AND NOT EXISTS (SELECT 1 FROM hubs WHERE process_id = holder "
             "AND seen_at > " + _NOW + " - $2) THEN 'interrupted' ELSE state END, total, ok, failed, refused "
             "FROM rerun_bulks WHERE id = $1", (_text(bulk_id), live_within_s)).fetchone()
         if row is None:
             return None
-        items = self._conn.execute("SELECT body FROM rerun_bulk_items WHERE bulk_id = $1 AND n >= $2 ORDER BY n",
+        items = self._db.execute("SELECT body FROM rerun_bulk_items WHERE bulk_id = $1 AND n >= $2 ORDER BY n",
                                    (_text(bulk_id), after)).fetchall()
         return tuple(row), [body for (body,) in items]
 
     def cancel_bulk(self, bulk_id: str) -> None:
-        self._conn.execute("UPDATE rerun_bulks SET cancel = true WHERE id = $1", (_text(bulk_id),))
+        self._db.execute("UPDATE rerun_bulks SET cancel = true WHERE id = $1", (_text(bulk_id),))
 
     # -- the hubs on this database --------------------------------------------------------------
 
     def beat(self, process_id: str, url: str, version: str) -> None:
         """This hub process is alive (and those not seen for ``FORGET_HUBS_S`` are forgotten)."""
-        self._conn.execute(
+        self._db.execute(
             "INSERT INTO hubs (process_id, url, version, started_at, seen_at) VALUES ($1, $2, $3, " + _NOW + ", "
             + _NOW + ") ON CONFLICT (process_id) DO UPDATE SET seen_at = excluded.seen_at", (process_id, url, version))
-        self._conn.execute("DELETE FROM hubs WHERE seen_at < " + _NOW + " - $1", (FORGET_HUBS_S,))
+        self._db.execute("DELETE FROM hubs WHERE seen_at < " + _NOW + " - $1", (FORGET_HUBS_S,))
 
     def leave(self, process_id: str) -> None:
         """This hub process stops."""
-        self._conn.execute("DELETE FROM hubs WHERE process_id = $1", (process_id,))
+        self._db.execute("DELETE FROM hubs WHERE process_id = $1", (process_id,))
 
     def live_hubs(self, within_s: float) -> list[tuple[str, str, str, float, float]]:
         """Each hub process seen within ``within_s``: id, URL, version, seconds since it started and since
         it was last seen; the longest running first."""
-        return [tuple(row) for row in self._conn.execute(  # type: ignore[misc]
+        return [tuple(row) for row in self._db.execute(  # type: ignore[misc]
             "SELECT process_id, url, version, " + _NOW + " - started_at, " + _NOW + " - seen_at FROM hubs "
             "WHERE seen_at > " + _NOW + " - $1 ORDER BY started_at", (within_s,)).fetchall()]
 
@@ -378,8 +389,8 @@ class PostgresLog:
                       within_s: float) -> str | None:
         """Make ``fingerprint`` this database's catalog, unless another hub seen within ``within_s`` serves
         a different one: then that one's fingerprint."""
-        with self._conn.transaction():
-            self._conn.execute("SELECT pg_advisory_xact_lock($1)", (_SCHEMA_LOCK + 1,))
+        with self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock($1)", (_SCHEMA_LOCK + 1,))
             held = self.meta("catalog_fingerprint")
             others = [row for row in self.live_hubs(within_s) if row[0] != process_id]
             if held is not None and held != fingerprint and others:
@@ -435,7 +446,7 @@ class SharedBuckets:
     async def take(self, user_id: str, connection_id: str) -> float | None:
         """Take a token; None when one was there, else the tokens the bucket holds (under one)."""
         async with self._lock:
-            if self._conn is None or self._conn.closed:
+            if self._conn is None or self._conn.closed or self._conn.broken:
                 self._conn = await psycopg.AsyncConnection.connect(
                     self._url, autocommit=True, cursor_factory=psycopg.AsyncRawCursor,
                     options="-c synchronous_commit=off")

@@ -14,8 +14,10 @@ import httpx
 import pytest
 import websockets
 
+from switchroom.store.hub_log import open_hub_log
 from tests.support.hub_calls import RUN, assert_error, inbound, post_run, rerun
 from tests.support.hubproc import RunningHub, free_port, start_hub
+from tests.support.postgres import PostgresCluster
 from tests.support.sample_services import SampleServices
 from tests.support.triggers import ENABLE, USER, Record, key, records, start
 
@@ -260,3 +262,26 @@ def test_demo_hubs_on_one_database_share_one_sample_side_and_its_traffic_can_go_
             second.stop()
     finally:
         first.stop()
+
+
+def test_a_hub_goes_on_when_its_database_restarts(
+        services: SampleServices, postgres: PostgresCluster, postgres_url: str, tmp_path: Path) -> None:
+    hub = start(services, tmp_path / "hub", db=postgres_url, enable=False)
+    try:
+        user = f"restart-{uuid.uuid4().hex[:8]}"
+        enabled = httpx.put(f"{hub.url}/v2/connections/evening-glow/user_connection", params={"user_id": user},
+                            json={"user_features": [{"feature_id": "glow"}]}, headers=key(hub))
+        assert enabled.status_code == 200
+        assert post_run(hub, {"user_id": user}).status_code == 204
+        postgres.restart()  # every connection the hub holds is dropped
+        deadline = time.monotonic() + 30
+        while (answer := post_run(hub, {"user_id": user})).status_code != 204:
+            assert_error(answer, 500, "internal_error")  # while it reconnects: the error shape, never a hang
+            assert time.monotonic() < deadline, answer.text
+            time.sleep(0.2)
+        answered = answer.request.headers["X-Request-ID"]
+        assert inbound(hub, answered)["status_code"] == 204  # the log is written again
+        [(count, head)] = open_hub_log(postgres_url).execute("SELECT COUNT(*), MAX(seq) FROM records")
+        assert count == head
+    finally:
+        hub.stop()
