@@ -52,7 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--db", type=_db,
                         help="event log: a SQLite file (default: demo-hub.sqlite in the user data dir with --demo, "
                              "else ./hub.sqlite), or a PostgreSQL URL, postgresql://user@host/database, shared by "
-                             "any number of hubs (docs/scale-out.md)")
+                             "any number of hubs (pip install 'switchroom[postgres]')")
     parser.add_argument("--demo-traffic-url",
                         help="with --demo: send the demo traffic to this URL (a load balancer in front of several "
                              "hubs) instead of to this hub")

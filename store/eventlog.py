@@ -234,17 +234,7 @@ class EventLog:
         rows = self._conn.execute(
             "SELECT seq, kind, body FROM records WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
         ).fetchall()
-        wanted = set(kinds) if kinds is not None else None
-        bodies: list[str] = []
-        through, size = after, 0
-        for seq, kind, body in rows:
-            if wanted is None or kind in wanted:
-                if max_chars is not None and bodies and size + len(body) > max_chars:
-                    break
-                bodies.append(body)
-                size += len(body) + 1
-            through = seq
-        return bodies, through
+        return bodies_through(rows, after, kinds, max_chars)
 
     def read_after(self, after: int, limit: int, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
         bodies, _ = self.read_after_json(after, limit, kinds)
@@ -259,6 +249,23 @@ class EventLog:
 
     def integrity_ok(self) -> bool:
         return self._conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def bodies_through(rows: Sequence[tuple[int, str, str]], after: int, kinds: Sequence[str] | None,
+                   max_chars: int | None) -> tuple[list[str], int]:
+    """``read_after_json``'s answer from the (seq, kind, body) rows past ``after``, oldest first (either
+    backend's)."""
+    wanted = set(kinds) if kinds is not None else None
+    bodies: list[str] = []
+    through, size = after, 0
+    for seq, kind, body in rows:
+        if wanted is None or kind in wanted:
+            if max_chars is not None and bodies and size + len(body) > max_chars:
+                break
+            bodies.append(body)
+            size += len(body) + 1
+        through = seq
+    return bodies, through
 
 
 def _held_layout(names: set[str], wanted: LogLayout) -> LogLayout:

@@ -26,7 +26,7 @@ import uuid
 
 import psycopg
 
-from switchroom.store.eventlog import StateChanges, record_of, utc_now_iso
+from switchroom.store.eventlog import StateChanges, bodies_through, record_of, utc_now_iso
 from switchroom.store.log_layouts import RECORD_COLUMNS, HUB_COLUMNS
 from switchroom.store.postgres_sql import parameters, translate
 
@@ -208,18 +208,8 @@ class PostgresLog:
                         max_chars: int | None = None) -> tuple[list[str], int]:
         """As ``EventLog.read_after_json``: records past ``after``, and the seq they cover through."""
         rows = self._db.execute("SELECT seq, kind, body FROM records WHERE seq > $1 ORDER BY seq LIMIT $2",
-                                  (after, limit)).fetchall()
-        wanted = set(kinds) if kinds is not None else None
-        bodies: list[str] = []
-        through, size = after, 0
-        for seq, kind, body in rows:
-            if wanted is None or kind in wanted:
-                if max_chars is not None and bodies and size + len(body) > max_chars:
-                    break
-                bodies.append(body)
-                size += len(body) + 1
-            through = seq
-        return bodies, through
+                                (after, limit)).fetchall()
+        return bodies_through(rows, after, kinds, max_chars)
 
     def read_after(self, after: int, limit: int, kinds: Sequence[str] | None = None) -> list[dict[str, Any]]:
         bodies, _ = self.read_after_json(after, limit, kinds)

@@ -20,7 +20,7 @@ from switchroom.tui.cache import Cache
 from switchroom.tui.replication import LinkState, Replicator
 from tests.support.balancer import Balancer, start_balancer
 from tests.support.hubproc import RunningHub
-from tests.support.proxies import CUT_KINDS, LinkProxy
+from tests.support.proxies import LinkProxy, cut_repeatedly, reconnects
 from tests.support.sample_services import SampleServices
 from tests.support.traffic import RunTraffic
 from tests.support.triggers import key, start
@@ -59,21 +59,8 @@ async def test_a_dashboard_cut_off_a_hundred_times_behind_the_balancer_ends_with
     replicator = Replicator(proxy.url, hubs[0].token, tmp_path / "cache", caches.append, lambda new, through: None,
                             links.append)
     task = asyncio.create_task(replicator.run())
-    rng = random.Random(20)
-    cuts = 0
-
-    def reconnects() -> int:
-        return sum(state.name == "reconnecting" for state in links)
-
     try:
-        while cuts < CUTS:
-            await eventually(lambda: reconnects() >= cuts and links and links[-1].name == "live",
-                             lambda: f"cut {cuts}: the link back up; last states {links[-3:]}", timeout=30)
-            await asyncio.sleep(rng.uniform(0.0, 0.1))
-            if proxy.cut(rng.choice(CUT_KINDS)):
-                cuts += 1
-        await eventually(lambda: reconnects() >= CUTS and links[-1].name == "live",
-                         lambda: f"the last cut noticed; last states {links[-3:]}", timeout=30)
+        await cut_repeatedly(proxy, links, CUTS, random.Random(20), max_pause_s=0.1)
         traffic.stop()
         database = open_hub_log(postgres_url)
         head = database.head_seq()
@@ -88,7 +75,7 @@ async def test_a_dashboard_cut_off_a_hundred_times_behind_the_balancer_ends_with
         await asyncio.gather(task, return_exceptions=True)
         await proxy.stop()
 
-    assert reconnects() >= CUTS
+    assert reconnects(links) >= CUTS
     assert len({cache.hub_id for cache in caches}) == 1  # every hub names the same hub id: one cache throughout
     assert len(traffic.answered()) > 500
     cache = EventLog(caches[-1].path)

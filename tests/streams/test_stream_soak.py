@@ -19,7 +19,7 @@ from switchroom.store.hub_log import open_hub_log
 from tests.support.hubproc import hub_db, start_hub
 from tests.support.postgres import on_postgres
 from tests.support.backlog import BACKLOG, build_backlog
-from tests.support.proxies import CUT_KINDS, LinkProxy
+from tests.support.proxies import LinkProxy, cut_repeatedly, reconnects
 from tests.support.waiting import eventually
 from switchroom.tui.cache import Cache
 from switchroom.tui.replication import LinkState, Replicator
@@ -38,21 +38,8 @@ async def test_a_hundred_cuts_lose_and_repeat_nothing(tmp_path: Path) -> None:
     replicator = Replicator(proxy.url, hub.token, tmp_path / "cache", caches.append, lambda new, through: None,
                             links.append)
     task = asyncio.create_task(replicator.run())
-    rng = random.Random(7)
-    cuts = 0
-
-    def reconnects() -> int:
-        return sum(state.name == "reconnecting" for state in links)
-
     try:
-        while cuts < CUTS:
-            # Each cut meets a live link: the one before it has been noticed, and the link is up again.
-            await eventually(lambda: reconnects() >= cuts and links and links[-1].name == "live",
-                             lambda: f"cut {cuts}: the link back up, after {reconnects()} reconnects; "
-                                     f"last states {links[-3:]}", timeout=30)
-            await asyncio.sleep(rng.uniform(0.0, 0.25))  # at a random point of the stream
-            if proxy.cut(rng.choice(CUT_KINDS)):
-                cuts += 1
+        await cut_repeatedly(proxy, links, CUTS, random.Random(7), max_pause_s=0.25)  # at random points of the stream
         head = httpx.get(f"{hub.url}/v1/health").json()["head_seq"]
 
         async def caught_up() -> bool:  # the link stays up now: the cache catches up
@@ -65,7 +52,7 @@ async def test_a_hundred_cuts_lose_and_repeat_nothing(tmp_path: Path) -> None:
         await proxy.stop()
         hub.stop()
 
-    assert reconnects() >= CUTS  # every cut was noticed (waited for above)
+    assert reconnects(links) >= CUTS  # every cut was noticed (waited for above)
     assert len({cache.hub_id for cache in caches}) == 1
     cache = EventLog(caches[-1].path)
     hub_log = open_hub_log(hub_db(db))

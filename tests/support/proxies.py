@@ -8,10 +8,17 @@ receiving when the test acts.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 import asyncio
+import random
 import socket
 import struct
 import threading
+
+from tests.support.waiting import eventually
+
+if TYPE_CHECKING:
+    from switchroom.tui.link import LinkState
 
 CUT_KINDS = ("hub side first", "dashboard side first", "reset")
 CHUNK = 16384
@@ -123,3 +130,25 @@ def proxy_in_thread(target_port: int, **options: float | int | None) -> Iterator
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+def reconnects(links: "list[LinkState]") -> int:
+    """How many times a replicator's link went to reconnecting, among the states it reported."""
+    return sum(state.name == "reconnecting" for state in links)
+
+
+async def cut_repeatedly(proxy: LinkProxy, links: "list[LinkState]", cuts: int, rng: random.Random,
+                         max_pause_s: float) -> None:
+    """Cut the link ``cuts`` times, each at a random moment (up to ``max_pause_s`` in) of a live link — the
+    cut before it noticed, the link up again — and return once the last one is noticed and the link is
+    live again. ``links`` is what the replicator reports."""
+    done = 0
+    while done <= cuts:
+        await eventually(lambda: reconnects(links) >= done and links and links[-1].name == "live",
+                         lambda: f"cut {done}: the link back up, after {reconnects(links)} reconnects; "
+                                 f"last states {links[-3:]}", timeout=30)
+        if done == cuts:
+            return
+        await asyncio.sleep(rng.uniform(0.0, max_pause_s))
+        if proxy.cut(rng.choice(CUT_KINDS)):
+            done += 1
