@@ -219,6 +219,13 @@ class Recorder:
                 records += writer.append([_stand_in(body, exc)])
         return records
 
+    async def head_now(self) -> int:
+        """The log's head as committed this moment: where other hubs write too, read from the database
+        (this hub hears of their commits a moment later)."""
+        if self.shared:
+            self._head_at(await self.read(lambda log: log.head_seq()))
+        return self.head_seq
+
     async def wait_past(self, seq: int, timeout: float) -> bool:
         """Wait until the log's head passes ``seq``; False if ``timeout`` elapsed first."""
         while self.head_seq <= seq:

@@ -65,7 +65,8 @@ class StreamEndpoint:
             return None
 
     async def _stream(self, websocket: WebSocket, cursor: int) -> None:
-        if cursor > self.recorder.head_seq:  # the client saw records this log no longer has (a restore)
+        if cursor > self.recorder.head_seq and cursor > await self.recorder.head_now():
+            # the client saw records this log no longer has (a restore)
             await self._refuse(websocket, "cursor_ahead",
                                f"This hub's log ends at seq {self.recorder.head_seq}, before your cursor {cursor}: "
                                "start a fresh cache", CLOSE_CURSOR_AHEAD)

@@ -285,3 +285,25 @@ def test_a_hub_goes_on_when_its_database_restarts(
         assert count == head
     finally:
         hub.stop()
+
+
+def test_a_cursor_is_judged_against_the_databases_head_not_what_a_hub_has_heard(
+        two_hubs: tuple[RunningHub, RunningHub], postgres_url: str) -> None:
+    """A dashboard that read a record from one hub and reconnects to another a moment later, before that
+    hub heard of the record, goes on: its cursor is not ahead of the log."""
+    first, second = two_hubs
+    database = open_hub_log(postgres_url)
+    head = database.head_seq()
+    unheard = head + 1  # written as another hub would, but without the notification that wakes the others
+    database.execute("UPDATE log_head SET seq = ? RETURNING seq", (unheard,))
+    database.execute("INSERT INTO records (seq, ts, kind, body) VALUES (?, '2026-12-06T00:00:00.000Z', "
+                     "'api_call', ?) RETURNING seq", (unheard, json.dumps({"seq": unheard, "kind": "api_call"})))
+
+    async def subscribe() -> dict[str, object]:
+        async with websockets.connect(f"{second.ws_url}/v1/streams/logs",
+                                      additional_headers={"Authorization": f"Bearer {second.token}"}) as stream:
+            await stream.send(json.dumps({"type": "subscribe", "after": unheard}))
+            return json.loads(await stream.recv())
+
+    hello = asyncio.run(subscribe())
+    assert hello["type"] == "hello" and hello["head_seq"] == unheard
