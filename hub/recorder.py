@@ -31,6 +31,10 @@ T = TypeVar("T")
 log = logging.getLogger("switchroom.hub")
 
 
+class MadeElsewhere(Exception):
+    """A trigger event whose item another hub made an event of first: not stored, not to be delivered."""
+
+
 class Recorder:
     def __init__(self, db: Path | str, redactor: Redactor | None = None) -> None:
         """``db``: a SQLite file or a PostgreSQL URL (``store.hub_log``). ``redactor`` knows the hub's keys
@@ -70,7 +74,8 @@ class Recorder:
         self._queued.set()
 
     def record_with_seq(self, record: Record) -> "asyncio.Future[int]":
-        """Queue a record; the future gives its seq once it is committed."""
+        """Queue a record; the future gives its seq once it is committed (``MadeElsewhere`` for a trigger
+        event another hub on the shared log made first: it is not stored)."""
         waiter: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._seq_waiters[len(self._pending)] = waiter
         self.record(record)
@@ -183,10 +188,16 @@ class Recorder:
             self._flushing = False
         self._release(flushed)
         for index, waiter in waiters.items():
-            if not waiter.done():
-                waiter.set_result(records[index]["seq"])
-        if records:
-            self._head_at(records[-1]["seq"])
+            stored = records[index]
+            if waiter.done():
+                continue
+            if stored is None:
+                waiter.set_exception(MadeElsewhere())
+            else:
+                waiter.set_result(stored["seq"])
+        seqs = [record["seq"] for record in records if record is not None]
+        if seqs:
+            self._head_at(max(seqs))
 
     @staticmethod
     def _release(waiters: list["asyncio.Future[None]"]) -> None:
@@ -203,15 +214,16 @@ class Recorder:
             advanced.set()
 
     def _append_safely(self, writer: HubLog, batch: list[dict[str, Any]],
-                       state: StateChanges) -> list[dict[str, Any]]:
+                       state: StateChanges) -> list[dict[str, Any] | None]:
         """Append a batch, each record within the size a stream frame can carry (``bounded``, measured here
         off the event loop); if one record cannot be stored, store the rest and a stand-in for it."""
         batch = [bounded(body) for body in batch]
         try:
-            return writer.append(batch, state)
+            return list(writer.append(batch, state))
         except (TypeError, ValueError, KeyError) as exc:  # unencodable or kindless; a database error propagates
             log.warning("a batch of %d records could not be stored whole (%s); storing one by one", len(batch), exc)
-        records = writer.append([], state)
+        records: list[dict[str, Any] | None] = []
+        writer.append([], state)
         for body in batch:
             try:
                 records += writer.append([body])

@@ -27,7 +27,7 @@ from switchroom.hub.catalog import Catalog
 from switchroom.hub.errors import ConnectApiError
 from switchroom.hub.poll_leases import PollLeases
 from switchroom.hub.record_bodies import capped
-from switchroom.hub.recorder import Recorder
+from switchroom.hub.recorder import MadeElsewhere, Recorder
 from switchroom.hub.runner import OperationRequest, OperationRunner, ResolvedOperation
 from switchroom.hub.service_client import ServiceResult
 from switchroom.hub.users import UserConnections
@@ -261,7 +261,10 @@ class TriggerPipeline:
 
     async def _deliver_when_recorded(self, sub: ResolvedOperation, event: TriggerEvent,
                                      seq: "asyncio.Future[int]", ingredients: dict[str, Any]) -> None:
-        event_seq = await seq
+        try:
+            event_seq = await seq
+        except MadeElsewhere:
+            return  # another hub polled the same item at the same moment and delivers it
         if event.delivered_to != "none":
             await self.deliver(FiredEvent(sub, event.source, event_seq, ingredients))
 

@@ -32,8 +32,10 @@ class HubLog(Protocol):
 
     def head_seq(self) -> int: ...
 
-    def append(self, bodies: Sequence[dict[str, Any]], state: StateChanges | None = None) -> list[dict[str, Any]]:
-        """Records and state changes, committed together; the records with their seqs and ``ts``."""
+    def append(self, bodies: Sequence[dict[str, Any]],
+               state: StateChanges | None = None) -> Sequence[dict[str, Any] | None]:
+        """Records and state changes, committed together; the records with their seqs and ``ts`` (None for a
+        trigger event another hub made first, where hubs share the log)."""
         ...
 
     def read_after_json(self, after: int, limit: int, kinds: Sequence[str] | None = None,

@@ -142,38 +142,51 @@ class PostgresLog:
         """The last seq committed (read from the counter row, which no append leaves ahead of its records)."""
         return self._db.execute("SELECT seq FROM log_head").fetchone()[0]
 
-    def append(self, bodies: Sequence[dict[str, Any]], state: StateChanges | None = None) -> list[dict[str, Any]]:
-        """Append records in one transaction with ``state``, taking the next seqs from ``log_head``."""
-        records: list[dict[str, Any]] = []
-        with self._db.transaction():
-            if state:
-                self._write_state(state)
-            if not bodies:
-                return records
-            # The notification goes out at commit; asked for here, it costs no round trip of its own.
-            (last, _) = self._db.execute("UPDATE log_head SET seq = seq + $1 RETURNING seq, pg_notify($2, seq::text)",
-                                           (len(bodies), CHANNEL)).fetchone()
-            for seq, body in enumerate(bodies, start=last - len(bodies) + 1):
-                record = {"seq": seq, "ts": body.get("ts") or utc_now_iso()}
-                record.update((k, v) for k, v in body.items() if k not in record)
-                records.append(record)
-            rows = HUB_COLUMNS.appended_rows(records)  # checks each record's kind, as the SQLite log does
-            with self._db.cursor().copy(_COPY) as copy:
-                for row in rows:
-                    copy.write_row(_postgres_row(row))
-        return records
+    def append(self, bodies: Sequence[dict[str, Any]],
+               state: StateChanges | None = None) -> list[dict[str, Any] | None]:
+        """Append records in one transaction with ``state``, taking the next seqs from ``log_head``.
 
-    def _write_state(self, state: StateChanges) -> None:
+        The seen marks' primary key decides which trigger events exist: an event whose mark another hub
+        committed first is not appended (None in its place, taking no seq), so that two hubs that polled one
+        subscription at once (a lease outlived) never make one item two events."""
+        with self._db.transaction():
+            marked_before = self._write_state(state) if state else set()
+            kept = [body for body in bodies if not _seen_before(body, marked_before)]
+            records: list[dict[str, Any]] = []
+            if kept:
+                # The notification goes out at commit; asked for here, it costs no round trip of its own.
+                (last, _) = self._db.execute(
+                    "UPDATE log_head SET seq = seq + $1 RETURNING seq, pg_notify($2, seq::text)",
+                    (len(kept), CHANNEL)).fetchone()
+                for seq, body in enumerate(kept, start=last - len(kept) + 1):
+                    record = {"seq": seq, "ts": body.get("ts") or utc_now_iso()}
+                    record.update((k, v) for k, v in body.items() if k not in record)
+                    records.append(record)
+                rows = HUB_COLUMNS.appended_rows(records)  # checks each record's kind, as the SQLite log does
+                with self._db.cursor().copy(_COPY) as copy:
+                    for row in rows:
+                        copy.write_row(_postgres_row(row))
+        appended = iter(records)
+        return [None if _seen_before(body, marked_before) else next(appended) for body in bodies]
+
+    def _write_state(self, state: StateChanges) -> set[tuple[str, str]]:
+        """Write ``state``; the seen marks of it that were there already (committed by another hub)."""
+        marked_before: set[tuple[str, str]] = set()
         with self._db.cursor() as cursor:
             if state.seen:
-                cursor.executemany("INSERT INTO trigger_seen (identity, meta_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                                   [(_text(i), _text(m)) for i, m in state.seen])
+                marks = {(_text(i), _text(m)): (i, m) for i, m in state.seen}
+                added = cursor.execute(
+                    "INSERT INTO trigger_seen (identity, meta_id) SELECT * FROM unnest($1::text[], $2::text[]) "
+                    "ON CONFLICT DO NOTHING RETURNING identity, meta_id",
+                    ([i for i, _ in marks], [m for _, m in marks])).fetchall()
+                marked_before = {marks[key] for key in marks.keys() - {tuple(row) for row in added}}
             if state.user_connections:
                 cursor.executemany(
                     "INSERT INTO user_connections (user_id, connection_id, body) VALUES ($1, $2, $3) "
                     "ON CONFLICT (user_id, connection_id) DO UPDATE SET body = excluded.body, "
                     "version = nextval('user_connection_versions')",
                     [(_text(u), _text(c), body) for (u, c), body in state.user_connections.items()])
+        return marked_before
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -407,6 +420,12 @@ class PostgresLog:
             except psycopg.OperationalError as exc:
                 log.warning("lost the database's notifications (%s); reconnecting", exc)
                 await asyncio.sleep(HEAD_RECHECK_S)
+
+
+def _seen_before(body: dict[str, Any], marked_before: set[tuple[str, str]]) -> bool:
+    """Whether ``body`` is a trigger event whose item another hub turned into an event first."""
+    return (bool(marked_before) and body.get("kind") == "trigger_event" and body.get("source") != "test"
+            and (body.get("trigger_identity"), body.get("meta_id")) in marked_before)
 
 
 def _text(value: str) -> str:

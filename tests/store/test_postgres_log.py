@@ -131,3 +131,19 @@ def test_translation_leaves_string_literals_alone() -> None:
 def test_a_database_url_is_named_without_its_password() -> None:
     assert shown_db("postgresql://hub:s3cret@db.internal:5432/switchroom") == "postgresql://hub:***@db.internal:5432/switchroom"
     assert shown_db("postgresql://hub@db/switchroom") == "postgresql://hub@db/switchroom"
+
+
+def test_the_seen_marks_key_decides_which_trigger_events_exist(postgres_url: str) -> None:
+    """Two hubs that polled one subscription at once: the event whose mark is committed first exists, the
+    other is not appended and takes no seq; a test event (which keeps no marks) is never dropped."""
+    first, second = PostgresLog(postgres_url), PostgresLog(postgres_url)
+    event = {"kind": "trigger_event", "trigger_identity": "ident", "meta_id": "m1", "source": "poll"}
+    [made] = first.append([event], StateChanges(seen=[("ident", "m1")]))
+    assert made is not None and made["seq"] == 1
+    again = second.append([event, {"kind": "api_call"}, {**event, "source": "test"}],
+                          StateChanges(seen=[("ident", "m1")]))
+    assert again[0] is None and [r["seq"] for r in again[1:] if r] == [2, 3]
+    assert second.execute("SELECT COUNT(*) FROM records WHERE kind = 'trigger_event'") == [(2,)]
+    assert second.head_seq() == 3  # no gap where the duplicate would have been
+    first.close()
+    second.close()
