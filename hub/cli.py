@@ -35,9 +35,11 @@ NUMBERS: tuple[tuple[str, float, str], ...] = (
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="switchroom-hub", description="Run the Switchroom platform.")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"],
-                        help="what to do: serve (the default), or migrate a SQLite log into an empty PostgreSQL "
-                             "database (--from FILE --to URL; stop the hub first)")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "samples"],
+                        help="what to do: serve (the default); migrate a SQLite log into an empty PostgreSQL "
+                             "database (--from FILE --to URL; stop the hub first); or samples: run the demo's "
+                             "sample services, users and traffic apart from any hub, for a demo on several hubs "
+                             "(--hub URL, --catalog-out FILE)")
     parser.add_argument("--from", dest="source", type=Path, help="migrate: the hub's SQLite log")
     parser.add_argument("--to", dest="target", help="migrate: the PostgreSQL database's URL")
     parser.add_argument("--catalog", type=Path,
@@ -53,6 +55,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="event log: a SQLite file (default: demo-hub.sqlite in the user data dir with --demo, "
                              "else ./hub.sqlite), or a PostgreSQL URL, postgresql://user@host/database, shared by "
                              "any number of hubs (pip install 'switchroom[postgres]')")
+    parser.add_argument("--hub", dest="hub_url",
+                        help="samples: the hub (or the load balancer in front of several) to send the traffic to")
+    parser.add_argument("--catalog-out", type=Path, default=Path("samples-catalog.toml"),
+                        help="samples: where to write the demo catalog pointed at the sample services, for every "
+                             "hub to serve with --catalog (default: ./samples-catalog.toml)")
     parser.add_argument("--demo-traffic-url",
                         help="with --demo: send the demo traffic to this URL (a load balancer in front of several "
                              "hubs) instead of to this hub")
@@ -89,6 +96,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     if args.command == "migrate":
         migrate_command(args)
+        return
+    if args.command == "samples":
+        samples_command(args)
         return
     settings = settings_from(args)
     try:
@@ -149,6 +159,41 @@ def migrate_command(args: argparse.Namespace) -> None:
     print(f"Copied {args.source} into {shown_db(args.target)}: hub id {done.hub_id}, records 1 to {done.head_seq}, "
           f"{done.users} user connections, {done.seen_marks} trigger seen marks, {done.rerun_keys} idempotency keys. "
           f"Start the hubs with --db {shown_db(args.target)}; dashboards keep their caches.")
+
+
+def samples_command(args: argparse.Namespace) -> None:
+    if not args.hub_url or not args.hub_url.startswith(("http://", "https://")):
+        sys.exit("switchroom-hub samples: give --hub URL, the hub (or load balancer) the demo traffic goes to")
+    from switchroom.hub.sample.standalone import Samples
+
+    _, service_key = load_secrets()
+    samples = Samples(args.hub_url, service_key.value, args.host, max(0.0, args.traffic_rate), args.catalog_out)
+    try:
+        samples.write_catalog()
+    except OSError as exc:
+        sys.exit(f"switchroom-hub samples: cannot write {args.catalog_out}: {exc.strerror}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    print(f"Switchroom sample side for {args.hub_url}", flush=True)
+    print(f"  catalog:        {args.catalog_out}  (serve every hub with --catalog {args.catalog_out})", flush=True)
+    print(f"  service key:    {service_key.origin}", flush=True)
+    print(f"  demo traffic:   {max(0.0, args.traffic_rate):g} requests/s, once the hub answers", flush=True)
+    for name, sample_url in samples.urls.items():
+        print(f"  sample service {name}: {sample_url}", flush=True)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await samples.run(stop)
+
+    import httpx
+
+    try:
+        asyncio.run(run())
+    except (TimeoutError, httpx.HTTPError) as exc:
+        sys.exit(f"switchroom-hub samples: {exc}")
 
 
 def _stopped(signum: int, frame: object) -> None:
