@@ -26,6 +26,7 @@ import uuid
 
 import psycopg
 
+from switchroom.protocol.kinds import TRIGGER_EVENT
 from switchroom.store.eventlog import StateChanges, bodies_through, record_of, utc_now_iso
 from switchroom.store.log_layouts import RECORD_COLUMNS, HUB_COLUMNS
 from switchroom.store.postgres_sql import parameters, translate
@@ -424,7 +425,7 @@ class PostgresLog:
 
 def _seen_before(body: dict[str, Any], marked_before: set[tuple[str, str]]) -> bool:
     """Whether ``body`` is a trigger event whose item another hub turned into an event first."""
-    return (bool(marked_before) and body.get("kind") == "trigger_event" and body.get("source") != "test"
+    return (bool(marked_before) and body.get("kind") == TRIGGER_EVENT and body.get("source") != "test"
             and (body.get("trigger_identity"), body.get("meta_id")) in marked_before)
 
 
