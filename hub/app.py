@@ -74,9 +74,10 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     recorder = Recorder(settings.db, Redactor([settings.token.value, settings.service_key.value,
                                                *(s.service_key for s in catalog.services.values())]))
     peers = Peers(recorder, hub_url, __version__)
-    peers.adopt_catalog(catalog.fingerprint())
+    peers.adopt_catalog(catalog.fingerprint(), settings.token.value)
     if demo is not None and recorder.shared:  # the demo hubs started after this one use its sample services
-        recorder.before_start(lambda log: log.set_meta(SAMPLES_META, samples_meta(peers.process_id, demo.sample_urls)))
+        named = samples_meta(peers.process_id, demo.sample_urls)
+        recorder.before_start(lambda log: log.set_meta(SAMPLES_META, named))
     services = ServiceClient()
     users = UserConnections(recorder.stored_user_connections(), recorder.remember_user_connection,
                             recorder.user_connection if recorder.shared else None)

@@ -12,7 +12,7 @@ import sys
 import uvicorn
 
 from switchroom.hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
-from switchroom.store.hub_log import is_postgres_url, shown_db, storage_errors
+from switchroom.store.hub_log import is_postgres_url, looks_like_connection_string, shown_db, storage_errors
 
 DEFAULT_PORT = 8470
 
@@ -69,6 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def _db(text: str) -> Path | str:
+    if looks_like_connection_string(text):
+        raise argparse.ArgumentTypeError("give PostgreSQL as a URL, postgresql://user@host:port/database (a "
+                                         "password from PGPASSWORD or ~/.pgpass), not as key=value words")
     return text if is_postgres_url(text) else Path(text)
 
 
@@ -158,7 +161,7 @@ def migrate_command(args: argparse.Namespace) -> None:
         sys.exit(f"switchroom-hub migrate: nothing was copied: {str(exc).strip()}")
     print(f"Copied {args.source} into {shown_db(args.target)}: hub id {done.hub_id}, records 1 to {done.head_seq}, "
           f"{done.users} user connections, {done.seen_marks} trigger seen marks, {done.rerun_keys} idempotency keys. "
-          f"Start the hubs with --db {shown_db(args.target)}; dashboards keep their caches.")
+          "Start the hubs with --db on that database; dashboards keep their caches.")
 
 
 def samples_command(args: argparse.Namespace) -> None:

@@ -5,7 +5,8 @@ The SQLite log is copied into an empty PostgreSQL database in one transaction (a
 database empty): every record with its seq, the hub id (so dashboards keep their caches and cursors),
 the users' connections, the trigger seen marks, and the reruns' state read back from the log as a hub
 reads it at start (which calls were rerun, what each idempotency key was answered, the bulks with their
-item results). Stop the hub first: what it writes after the copy began is not copied.
+item results). Stop the hub first: a log still being written when the copy ends is refused, and nothing
+is copied.
 """
 
 from collections.abc import Iterator
@@ -71,8 +72,14 @@ def _copy(log: EventLog, database: PostgresLog, hub_id: str) -> Migrated:
     keys = [(key, status, orjson.dumps(body).decode()) for key, (status, body) in memory.answers.items()]
     bulks = [(bulk.id, bulk.state, (bulk.total, bulk.counts["ok"], bulk.counts["failed"], bulk.counts["refused"]),
               bulk_items.get(bulk.id, [])) for bulk in memory.bulks.values()]
+
+    def still(copied: int) -> None:
+        if log.head_seq() != copied:
+            raise MigrationError(f"{log.path} is still being written (its log is at seq {log.head_seq()}, "
+                                 f"{copied} were copied): stop its hub first")
+
     head = database.copy_in(log.execute("SELECT key, value FROM meta"), _rows(log), seen, users,
-                            sorted(memory.rerun.items()), keys, bulks)
+                            sorted(memory.rerun.items()), keys, bulks, still)
     return Migrated(hub_id, head, len(users), len(seen), len(keys))
 
 

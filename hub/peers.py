@@ -1,13 +1,18 @@
 """The hub processes that share one database (DESIGN §12): each says it is alive every ``BEAT_S`` in the
-``hubs`` table, which ``/v1/health`` and ``GET /v1/ops/hubs`` show; and they serve one catalog, whose
-fingerprint the database keeps, so that a hub started with another catalog refuses to join them.
+``hubs`` table, which ``/v1/health`` and ``GET /v1/ops/hubs`` show; and they serve one catalog with one
+set of operator tokens, whose fingerprint the database keeps, so that a hub started with another catalog
+or token refuses to join them (a dashboard reconnecting through a balancer would otherwise meet a hub that
+refuses its token).
 
 A hub on its own SQLite file is the only one: it lists itself.
 """
 
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit, urlunsplit
 import asyncio
+import hashlib
 import logging
+import socket
 import time
 import uuid
 
@@ -27,30 +32,45 @@ class CatalogMismatch(RuntimeError):
     """Another hub on the database serves a different catalog."""
 
 
+def reachable_url(url: str) -> str:
+    """The URL other machines reach a hub at: a hub listening on every address names its host instead."""
+    parts = urlsplit(url)
+    if parts.hostname in ("0.0.0.0", "::"):
+        return urlunsplit(parts._replace(netloc=f"{socket.gethostname()}:{parts.port}"))
+    return url
+
+
 class Peers:
     def __init__(self, recorder: Recorder, url: str, version: str) -> None:
-        self._recorder, self.url, self.version = recorder, url, version
+        """``url``: where this hub listens (listed as ``reachable_url`` gives it)."""
+        self._recorder, self.url, self.version = recorder, reachable_url(url), version
         self.process_id = uuid.uuid4().hex
         """This hub process: what the ``hubs`` table, poll leases and idempotency keys it holds name it."""
         self._started = time.monotonic()
 
-    def adopt_catalog(self, fingerprint: str) -> None:
-        """At start, before serving: join the hubs on this database, whose catalog must be this one (unless
-        none of them is running, when this one becomes the database's). Raises ``CatalogMismatch``."""
+    def adopt_catalog(self, catalog_fingerprint: str, token: str) -> None:
+        """At start, before serving: join the hubs on this database, whose catalog and operator token must
+        be these (unless none of them is running, when these become the database's). Raises
+        ``CatalogMismatch``."""
         if not self._recorder.shared:
             return
+        token_digest = hashlib.sha256(token.encode()).hexdigest()
+        fingerprint = hashlib.sha256(f"{catalog_fingerprint}:{token_digest}".encode()).hexdigest()
         held = self._recorder.before_start(lambda log: _shared(log).adopt_catalog(
             fingerprint, self.process_id, self.url, self.version, LIVE_WITHIN_S))
         if held is not None:
             raise CatalogMismatch(
-                f"the hubs running on this database serve another catalog (fingerprint {held[:12]}, this one "
-                f"{fingerprint[:12]}): give every hub the same catalog file (and the same service keys), or stop "
-                "them all before starting hubs with a new one")
+                f"the hubs running on this database serve another catalog or take another operator token "
+                f"(fingerprint {held[:12]}, this one {fingerprint[:12]}): give every hub the same catalog file, "
+                "service keys and SWITCHROOM_TOKEN, or stop them all before starting hubs with new ones")
 
     async def beat(self) -> None:
         """Say this hub is alive, every ``BEAT_S``, until cancelled."""
         while self._recorder.shared:
-            await self._recorder.read(lambda log: _shared(log).beat(self.process_id, self.url, self.version))
+            try:
+                await self._recorder.read(lambda log: _shared(log).beat(self.process_id, self.url, self.version))
+            except Exception:  # the database is away (restarting): say so next time round
+                log.warning("could not tell the database this hub is alive; trying again", exc_info=True)
             await asyncio.sleep(BEAT_S)
 
     async def leave(self) -> None:

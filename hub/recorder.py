@@ -148,7 +148,11 @@ class Recorder:
         until cancelled."""
         version = 0
         while True:
-            bodies, version = await self.read(lambda log: log.user_connections_after(version))
+            try:
+                bodies, version = await self.read(lambda log: log.user_connections_after(version))
+            except Exception:  # the database is away (restarting): the next look catches up
+                log.warning("could not read the user connections other hubs wrote; trying again", exc_info=True)
+                bodies = []
             for body in bodies:
                 on_change(UserConnection.model_validate_json(body))
             await asyncio.sleep(USERS_RECHECK_S)

@@ -188,9 +188,13 @@ class TriggerPipeline:
         in_flight: set[str] = set()
         while True:
             subs = self.subscriptions.all()
-            await leases.schedule(subs, min(self.poll_interval, FIRST_ROUND_SECONDS))
-            free = [identity for identity in subs if identity not in in_flight]
-            for identity, notified in await leases.claim(free, POLL_CONCURRENCY - len(in_flight)):
+            try:
+                await leases.schedule(subs, min(self.poll_interval, FIRST_ROUND_SECONDS))
+                claimed = await leases.claim([i for i in subs if i not in in_flight], POLL_CONCURRENCY - len(in_flight))
+            except Exception:  # the database is away (restarting): look again next tick
+                log.warning("could not claim due trigger polls; trying again", exc_info=True)
+                claimed = []
+            for identity, notified in claimed:
                 sub = subs.get(identity)
                 if sub is not None:
                     in_flight.add(identity)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, Self
 from urllib.parse import urlsplit, urlunsplit
+import re
 import sqlite3
 
 from switchroom.store.eventlog import EventLog, StateChanges
@@ -92,14 +93,21 @@ def storage_errors() -> tuple[type[Exception], ...]:
 
 
 def shown_db(db: Path | str) -> str:
-    """``db`` as messages name it: a URL's password left out."""
+    """``db`` as messages name it: a URL's password (in its user part or its query) left out."""
     if not is_postgres_url(db):
         return str(db)
     parts = urlsplit(str(db))
-    if parts.password is None:
-        return str(db)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = f"{parts.username}:***@{netloc.rsplit('@', 1)[-1]}"
+    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def looks_like_connection_string(text: str) -> bool:
+    """Whether ``text`` is PostgreSQL's ``key=value`` connection string (which ``--db`` does not take),
+    rather than a file's name."""
+    return re.match(r"^\s*(host|dbname|user|port|password|hostaddr)\s*=", text) is not None
 
 
 class MissingBackend(RuntimeError):

@@ -242,10 +242,12 @@ class PostgresLog:
     def copy_in(self, meta: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]],
                 seen: Sequence[tuple[str, str]], user_connections: Sequence[tuple[str, str, str]],
                 rerun_claims: Sequence[tuple[int, int]], keys: Sequence[tuple[str, int, str]],
-                bulks: Sequence[tuple[str, str, tuple[int, int, int, int], list[str]]]) -> int:
+                bulks: Sequence[tuple[str, str, tuple[int, int, int, int], list[str]]],
+                before_commit: Callable[[int], None]) -> int:
         """Fill an empty database, in one transaction: ``meta`` (the hub id among it), the records' ``rows``
         (``RECORD_COLUMNS``, seqs kept), the hub's state, and its reruns' (claims, answered keys, bulks with
-        their items). The head seq."""
+        their items). ``before_commit`` is given the head copied, and may raise to leave the database as it
+        was. The head seq."""
         with self._db.transaction():
             if not self.is_empty():
                 raise ValueError("the database already holds a log")
@@ -268,6 +270,7 @@ class PostgresLog:
                                    "VALUES ($1, 'migrated', $2, $3, $4, $5, $6)", (_text(bulk_id), state, *counts))
                     cursor.executemany("INSERT INTO rerun_bulk_items (bulk_id, n, body) VALUES ($1, $2, $3)",
                                        [(_text(bulk_id), n, item) for n, item in enumerate(items)])
+            before_commit(head)
         return head
 
     # -- trigger poll leases ----------------------------------------------------------------------

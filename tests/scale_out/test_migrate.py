@@ -4,6 +4,7 @@ marks and rerun state; a dashboard's cache of the old hub goes on from its curso
 from pathlib import Path
 import asyncio
 import subprocess
+import time
 import uuid
 
 import httpx
@@ -14,7 +15,7 @@ from switchroom.store.hub_log import open_hub_log
 from switchroom.tui.cache import Cache
 from switchroom.tui.replication import Replicator
 from tests.support.hub_calls import assert_error, inbound, post_run, rerun
-from tests.support.hubproc import bare_env, hub_command
+from tests.support.hubproc import bare_env, hub_command, start_hub
 from tests.support.sample_services import SampleServices
 from tests.support.triggers import USER, key, notify, start
 from tests.support.waiting import eventually
@@ -100,3 +101,19 @@ def test_a_migrated_hub_keeps_its_history_state_and_dashboards(
 
     refused = migrate(db, postgres_url)  # a database that holds a log is never written over
     assert refused.returncode != 0 and "already holds a log" in refused.stderr
+
+
+def test_a_log_still_being_written_is_not_migrated(postgres_url: str, tmp_path: Path) -> None:
+    db = tmp_path / "busy.sqlite"
+    hub = start_hub(tmp_path / "busy", db=db, traffic_rate=200)
+    try:
+        while EventLog(db).head_seq() < 200:  # its demo traffic is being written
+            time.sleep(0.1)
+        refused = migrate(db, postgres_url)
+    finally:
+        hub.stop()
+    assert refused.returncode != 0 and "is still being written" in refused.stderr and "stop its hub" in refused.stderr
+    assert open_hub_log(postgres_url).head_seq() == 0  # nothing was copied
+    copied = migrate(db, postgres_url)  # once the hub has stopped
+    assert copied.returncode == 0, copied.stderr
+    assert open_hub_log(postgres_url).head_seq() == EventLog(db).head_seq()

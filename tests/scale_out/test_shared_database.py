@@ -15,6 +15,7 @@ import pytest
 import websockets
 
 from switchroom.store.hub_log import open_hub_log
+from switchroom.hub.peers import BEAT_S
 from tests.support.hub_calls import RUN, assert_error, inbound, post_run, rerun
 from tests.support.hubproc import RunningHub, free_port, start_hub
 from tests.support.postgres import PostgresCluster
@@ -22,10 +23,14 @@ from tests.support.sample_services import SampleServices
 from tests.support.triggers import ENABLE, USER, Record, key, records, start
 
 
+TOKEN = "shared-operator-token"
+"""Every hub on one database takes the same operator token (a hub with another refuses to join)."""
+
+
 @pytest.fixture
 def two_hubs(services: SampleServices, postgres_url: str, tmp_path: Path) -> Iterator[tuple[RunningHub, RunningHub]]:
-    first = start(services, tmp_path / "a", db=postgres_url, enable=False)
-    second = start(services, tmp_path / "b", db=postgres_url, enable=False)
+    first = start(services, tmp_path / "a", db=postgres_url, enable=False, token=TOKEN)
+    second = start(services, tmp_path / "b", db=postgres_url, enable=False, token=TOKEN)
     yield first, second
     first.stop()
     second.stop()
@@ -83,7 +88,7 @@ WINDOW_S = 10.0
 def test_three_hubs_poll_each_subscription_once_an_interval_and_make_one_event_per_new_item(
         postgres_url: str, tmp_path: Path) -> None:
     services = SampleServices(secrets.token_urlsafe(16))  # its own: it counts every poll it receives
-    hubs = [start(services, tmp_path / name, "--poll-interval", "1", db=postgres_url, enable=False)
+    hubs = [start(services, tmp_path / name, "--poll-interval", "1", db=postgres_url, enable=False, token=TOKEN)
             for name in "abc"]
     try:
         for n in range(SUBSCRIBERS):  # enabled through one hub or another: the others follow
@@ -138,7 +143,7 @@ def wait_until_polled(services: SampleServices, count: int, timeout: float = 30.
 
 def test_one_idempotency_key_sent_to_three_hubs_at_once_runs_once_and_the_rerun_holds_on_every_hub(
         services: SampleServices, postgres_url: str, tmp_path: Path) -> None:
-    hubs = [start(services, tmp_path / name, db=postgres_url, enable=False) for name in "xyz"]
+    hubs = [start(services, tmp_path / name, db=postgres_url, enable=False, token=TOKEN) for name in "xyz"]
     try:
         user = f"idem-{uuid.uuid4().hex[:8]}"
         enabled = httpx.put(f"{hubs[0].url}/v2/connections/evening-glow/user_connection", params={"user_id": user},
@@ -180,11 +185,13 @@ def test_the_hubs_on_a_database_list_each_other_and_refuse_one_with_another_cata
     assert len(httpx.get(f"{second.url}/v1/health").json()["hubs"]) == 2
     other = SampleServices(services.service_key)  # the same catalog pointed at other services: another catalog
     try:
-        with pytest.raises(RuntimeError, match="serve another catalog"):
-            start(other, tmp_path / "other", db=postgres_url, enable=False)
+        with pytest.raises(RuntimeError, match="serve another catalog or take another operator token"):
+            start(other, tmp_path / "other", db=postgres_url, enable=False, token=TOKEN)
+        with pytest.raises(RuntimeError, match="another operator token"):  # the catalog alike, the token not
+            start(services, tmp_path / "token", db=postgres_url, enable=False, token="another-token")
         first.stop()
         second.stop()  # once no hub of the old catalog runs, a new catalog takes over
-        start(other, tmp_path / "new", db=postgres_url, enable=False).stop()
+        start(other, tmp_path / "new", db=postgres_url, enable=False, token=TOKEN).stop()
     finally:
         other.stop()
 
@@ -223,8 +230,8 @@ def test_a_bulk_rerun_started_on_one_hub_is_followed_and_cancelled_on_another(
 def test_a_users_rate_limit_is_shared_by_the_hubs_not_multiplied(
         services: SampleServices, postgres_url: str, tmp_path: Path) -> None:
     rate, burst = 5, 10  # the hubs' --user-rate-limit, and its burst of twice that
-    hubs = [start(services, tmp_path / name, "--user-rate-limit", str(rate), db=postgres_url, enable=False)
-            for name in "pq"]
+    hubs = [start(services, tmp_path / name, "--user-rate-limit", str(rate), db=postgres_url, enable=False,
+                  token=TOKEN) for name in "pq"]
     try:
         user = f"limited-{uuid.uuid4().hex[:8]}"
         enabled = httpx.put(f"{hubs[0].url}/v2/connections/evening-glow/user_connection", params={"user_id": user},
@@ -266,7 +273,7 @@ def test_demo_hubs_on_one_database_share_one_sample_side_and_its_traffic_can_go_
 
 def test_a_hub_goes_on_when_its_database_restarts(
         services: SampleServices, postgres: PostgresCluster, postgres_url: str, tmp_path: Path) -> None:
-    hub = start(services, tmp_path / "hub", db=postgres_url, enable=False)
+    hub = start(services, tmp_path / "hub", db=postgres_url, enable=False, token=TOKEN)
     try:
         user = f"restart-{uuid.uuid4().hex[:8]}"
         enabled = httpx.put(f"{hub.url}/v2/connections/evening-glow/user_connection", params={"user_id": user},
@@ -283,6 +290,9 @@ def test_a_hub_goes_on_when_its_database_restarts(
         assert inbound(hub, answered)["status_code"] == 204  # the log is written again
         [(count, head)] = open_hub_log(postgres_url).execute("SELECT COUNT(*), MAX(seq) FROM records")
         assert count == head
+        time.sleep(2 * BEAT_S + 1)  # and it says it is alive again: listed, lately seen
+        [listed] = httpx.get(f"{hub.url}/v1/ops/hubs", headers={"Authorization": f"Bearer {TOKEN}"}).json()["data"]
+        assert listed["url"] == hub.url and listed["seen_s_ago"] <= 2 * BEAT_S
     finally:
         hub.stop()
 

@@ -131,6 +131,8 @@ def test_translation_leaves_string_literals_alone() -> None:
 def test_a_database_url_is_named_without_its_password() -> None:
     assert shown_db("postgresql://hub:s3cret@db.internal:5432/switchroom") == "postgresql://hub:***@db.internal:5432/switchroom"
     assert shown_db("postgresql://hub@db/switchroom") == "postgresql://hub@db/switchroom"
+    assert shown_db("postgresql://hub@db/switchroom?sslmode=require&password=s3cret") == (
+        "postgresql://hub@db/switchroom?sslmode=require&password=***")
 
 
 def test_the_seen_marks_key_decides_which_trigger_events_exist(postgres_url: str) -> None:
