@@ -125,8 +125,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"switchroom-hub: cannot join the hubs on {shown_db(settings.db)}: {exc}")
     except storage_errors() as exc:
         sys.exit(f"switchroom-hub: cannot use the event log {shown_db(settings.db)}: {str(exc).strip()}")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    _log_to_stderr()
     print(f"Switchroom hub on {url}  (hub id {app.state.recorder.hub_id})", flush=True)
     print(f"  catalog:        {settings.catalog}", flush=True)
     print(f"  event log:      {shown_db(settings.db)}", flush=True)
@@ -175,8 +174,7 @@ def samples_command(args: argparse.Namespace) -> None:
         samples.write_catalog()
     except OSError as exc:
         sys.exit(f"switchroom-hub samples: cannot write {args.catalog_out}: {exc.strerror}")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    _log_to_stderr()
     print(f"Switchroom sample side for {args.hub_url}", flush=True)
     print(f"  catalog:        {args.catalog_out}  (serve every hub with --catalog {args.catalog_out})", flush=True)
     print(f"  service key:    {service_key.origin}", flush=True)
@@ -197,6 +195,11 @@ def samples_command(args: argparse.Namespace) -> None:
         asyncio.run(run())
     except (TimeoutError, httpx.HTTPError) as exc:
         sys.exit(f"switchroom-hub samples: {exc}")
+
+
+def _log_to_stderr() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _stopped(signum: int, frame: object) -> None:
