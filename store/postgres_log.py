@@ -152,7 +152,8 @@ class PostgresLog:
         subscription at once (a lease outlived) never make one item two events."""
         with self._db.transaction():
             marked_before = self._write_state(state) if state else set()
-            kept = [body for body in bodies if not _seen_before(body, marked_before)]
+            dropped = [_seen_before(body, marked_before) for body in bodies]
+            kept = [body for body, drop in zip(bodies, dropped) if not drop]
             records: list[dict[str, Any]] = []
             if kept:
                 # The notification goes out at commit; asked for here, it costs no round trip of its own.
@@ -168,7 +169,7 @@ class PostgresLog:
                     for row in rows:
                         copy.write_row(_postgres_row(row))
         appended = iter(records)
-        return [None if _seen_before(body, marked_before) else next(appended) for body in bodies]
+        return [None if drop else next(appended) for drop in dropped]
 
     def _write_state(self, state: StateChanges) -> set[tuple[str, str]]:
         """Write ``state``; the seen marks of it that were there already (committed by another hub)."""
