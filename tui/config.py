@@ -19,6 +19,14 @@ refused with every problem named (file, key, what is wrong), never a traceback. 
     help = ["f1", "?"]
     toggle_follow = "space"
 
+    read_only = false     # true: no reruns or replays from this machine (as --read-only)
+
+    [hubs.prod]           # a hub by name: `switchroom --hub prod`, and in the palette's hub list
+    url = "https://switchroom.example.com"
+    token_env = "PROD_SWITCHROOM_TOKEN"   # where its token comes from: one of token_env,
+    # token_file = "~/.config/switchroom/prod.token"     token_file (the first line),
+    # token_command = "pass show switchroom/prod"        token_command (what it prints)
+
 User themes are TOML files in a ``themes`` folder beside this file (``themes/__init__.py`` shows the
 format); a theme file with problems is refused like this file is. Keys are named as Textual names
 them (``tui/keymap.py``); an unknown action id, a key that is no key, or a key that would then run two
@@ -29,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, get_type_hints
 import os
+import re
 import stat
 
 import msgspec
@@ -84,8 +93,26 @@ class ExportSettings:
 
 
 @dataclass(frozen=True)
+class HubSettings:
+    """A hub named in ``[hubs.NAME]``: its URL and where its operator token comes from (at most one of
+    ``token_env``, ``token_file``, ``token_command``; none: ``--token`` or ``$SWITCHROOM_TOKEN``). The
+    token itself never goes in this file."""
+
+    url: str
+    token_env: str = ""
+    """The environment variable that holds the token."""
+    token_file: str = ""
+    """A file whose first line is the token (``~`` expands)."""
+    token_command: str = ""
+    """A command (no shell) that prints the token, e.g. ``pass show switchroom/prod``."""
+
+
+@dataclass(frozen=True)
 class Config:
     theme: str = DEFAULT_THEME
+    read_only: bool = False
+    """No reruns or replays from this console (``--read-only`` says the same for one run)."""
+    hubs: dict[str, HubSettings] = field(default_factory=dict)
     cache: CacheLimits = CacheLimits()
     alert: AlertSettings = AlertSettings()
     export: ExportSettings = ExportSettings()
@@ -151,12 +178,19 @@ def _config(raw: dict[str, Any], problems: list[str]) -> Config:
             problems.append('theme: give a theme\'s name, e.g. "switchroom-light"')
         elif key == "keys":
             values[key] = _keys(value, problems)
+        elif key == "read_only" and isinstance(value, bool):
+            values[key] = value
+        elif key == "read_only":
+            problems.append("read_only: give true or false")
+        elif key == "hubs":
+            values[key] = _hubs(value, problems)
         elif key in sections and isinstance(value, dict):
             values[key] = sections[key](**_values(sections[key], value, f"{key}.", problems))
         elif key in sections:
             problems.append(f"{key}: a table is needed ([{key}])")
         else:
-            problems.append(f"{key}: no such setting; the settings are: theme, {', '.join(sections)}, keys")
+            problems.append(f"{key}: no such setting; the settings are: theme, read_only, "
+                            f"{', '.join(sections)}, keys, hubs")
     return Config(**values)
 
 
@@ -197,3 +231,33 @@ def _keys(table: object, problems: list[str]) -> dict[str, tuple[str, ...]]:
         except ValueError as exc:
             problems.append(f"keys: {exc}")
     return keys
+
+
+_HUB_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def _hubs(table: object, problems: list[str]) -> dict[str, HubSettings]:
+    """``[hubs.NAME]``: each a URL and at most one token source; a name is a word, not a URL."""
+    if not isinstance(table, dict):
+        problems.append("hubs: a table of hubs is needed ([hubs.NAME] with url = ...)")
+        return {}
+    hubs: dict[str, HubSettings] = {}
+    for name, settings in table.items():
+        where = f"hubs.{name}"
+        if not _HUB_NAME.match(name):
+            problems.append(f"{where}: a hub's name is letters, digits, '.', '_' or '-' (at most 64)")
+        elif not isinstance(settings, dict):
+            problems.append(f"{where}: a table is needed ([{where}] with url = ...)")
+        elif "url" not in settings:
+            problems.append(f"{where}: url is needed, e.g. url = \"http://127.0.0.1:8470\"")
+        else:
+            before = len(problems)
+            values = _values(HubSettings, settings, f"{where}.", problems)
+            url = values.get("url", "")
+            if "url" in values and not url.startswith(("http://", "https://")):
+                problems.append(f"{where}.url: give the hub's http:// or https:// URL")
+            if sum(bool(values.get(k)) for k in ("token_env", "token_file", "token_command")) > 1:
+                problems.append(f"{where}: give one of token_env, token_file, token_command")
+            if len(problems) == before:
+                hubs[name] = HubSettings(**values)
+    return hubs

@@ -39,6 +39,19 @@ _JSON_TYPES = {list: "a JSON array", str: "a JSON string", int: "a number", floa
 """What each JSON value that is not an object is called in the message that shows it."""
 
 
+def _facts_path(cache_dir: Path, hub_id: str) -> Path:
+    return cache_dir / "hubs" / f"{hub_id}.connection-facts.json"
+
+
+def saved_connection_ids(cache_dir: Path, hub_id: str) -> set[str]:
+    """The ids of the connections the hub listed when last asked (empty when it never was)."""
+    try:
+        saved = orjson.loads(_facts_path(cache_dir, hub_id).read_bytes())
+    except (OSError, ValueError):
+        return set()
+    return set(saved) if isinstance(saved, dict) else set()
+
+
 class Definitions:
     def __init__(self, hub_url: str, token: str, cache_dir: Path) -> None:
         self.hub_url = hub_url.rstrip("/")
@@ -78,7 +91,7 @@ class Definitions:
     async def facts(self, hub_id: str) -> dict[str, ConnectionFacts]:
         """Every connection of the hub with its ``ConnectionFacts`` (``GET /v1/ops/connections``), saved
         beside the cache; as last saved when the hub does not answer (empty if it never did)."""
-        path = self._cache_dir / "hubs" / f"{hub_id}.connection-facts.json"
+        path = _facts_path(self._cache_dir, hub_id)
         try:
             response = await hub_request(self.hub_url, "GET", "/v1/ops/connections", FETCH_TIMEOUT, FETCH_TIMEOUT,
                                          headers=self._headers)

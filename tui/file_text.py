@@ -41,7 +41,9 @@ def csv_cell(value: Any) -> Any:
     """``value`` as a CSV cell: numbers as they are, nothing for null, text neutralised (see above)."""
     if value is None:
         return ""
-    if isinstance(value, int | float):  # bool included: written True / False
+    if isinstance(value, bool):  # as JSON writes it, not Python's True / False
+        return "true" if value else "false"
+    if isinstance(value, int | float):
         return value
     text = value if isinstance(value, str) else orjson.dumps(value).decode()
     if text.startswith(FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(text):
