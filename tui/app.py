@@ -34,9 +34,11 @@ from switchroom.tui.pane_summaries import FirstRead, PaneSummaries, indexed, pan
 from switchroom.tui.panes import PANES
 from switchroom.tui.panes.view import PaneView
 from switchroom.tui.link import LinkState
+from switchroom.tui.copy_text import curl_command, record_json
+from switchroom.tui.screens.go_to_record import GoToRecord
 from switchroom.tui.screens.help import HelpScreen
 from switchroom.tui.http import HubUnreachable
-from switchroom.tui.ops_client import OpsClient, new_idempotency_key
+from switchroom.tui.ops_client import READ_ONLY_REFUSAL, OpsClient, new_idempotency_key
 from switchroom.tui.screens.bulk_rerun import BulkRerun
 from switchroom.tui.screens.confirm import ConfirmScreen
 from switchroom.tui.screens.connection_definition import ConnectionDefinition
@@ -71,10 +73,11 @@ class SwitchroomApp(App[None]):
     """The link to the hub, as the replicator last said (the status line shows it)."""
 
     def __init__(self, hub_url: str, token: str, cache_dir: Path, hub_key: str | None = None,
-                 config: Config | None = None, first_read: FirstRead | None = None) -> None:
+                 config: Config | None = None, first_read: FirstRead | None = None, read_only: bool = False) -> None:
         """``hub_key`` names the hub in the cache index (default: its URL), so its cache can be found
         when it is gone. ``first_read``: that cache and its first screen's summaries, when the caller
-        started reading them before importing this module (``tui.pane_summaries.read_first_screen``)."""
+        started reading them before importing this module (``tui.pane_summaries.read_first_screen``).
+        ``read_only`` (or ``read_only = true`` in the settings): no reruns or replays from this console."""
         # NO_COLOR: Textual then strips every colour; in ANSI mode it keeps the terminal's own (not grey)
         super().__init__(ansi_color=True if os.environ.get("NO_COLOR") is not None else None)
         self.config = config or Config()
@@ -106,7 +109,8 @@ class SwitchroomApp(App[None]):
         """``counting n / m`` while the summaries on screen leave out records the cache holds; else ''."""
         self.staleness = Staleness()
         self.definitions = Definitions(hub_url, token, cache_dir)
-        self.ops = OpsClient(hub_url, token)
+        self.read_only = read_only or self.config.read_only
+        self.ops = OpsClient(hub_url, token, self.read_only)
         # The panes, made here so that replicator callbacks can reach them at any moment, also while
         # the app is still composing or already shutting down.
         self.panes: dict[str, PaneView] = {pane.id: pane.load()(pane.id) for pane in PANES}
@@ -189,8 +193,16 @@ class SwitchroomApp(App[None]):
         if self.cache is not None and not isinstance(self.screen, ConnectionDefinition):
             self.push_screen(ConnectionDefinition(message.connection_id, self.cache.hub_id, self.definitions))
 
+    def refuses_changes(self, what: str) -> bool:
+        """Say so and return True when this console is read-only; ``what`` is what was asked, e.g. ``Rerun``."""
+        if self.read_only:
+            self.notify(f"{what} refused: {READ_ONLY_REFUSAL}.", severity="warning")
+        return self.read_only
+
     def on_record_list_rerun_asked(self, message: RecordList.RerunAsked) -> None:
         record = message.record
+        if self.refuses_changes("Replay" if record.get("kind") in (SCRIPT_RUN, TRIGGER_EVENT) else "Rerun"):
+            return
         if record.get("kind") in (SCRIPT_RUN, TRIGGER_EVENT):
             self._replay(record)
         elif record.get("kind") != API_CALL or record.get("op") != "action":
@@ -221,11 +233,54 @@ class SwitchroomApp(App[None]):
         else:
             self.notify(f"Not replayed: {answer.message}", severity="warning")
 
+    # -- records: copy, go to ------------------------------------------------------------------------
+
+    def _record_in_view(self) -> dict[str, Any] | None:
+        """The record a detail view shows, else the one under the cursor of the pane's list."""
+        if isinstance(self.screen, RecordDetail):
+            return self.screen.record
+        records = self.lists.get(self.current_pane)
+        return records.chosen_record if records is not None else None
+
+    def action_copy_record(self) -> None:
+        record = self._record_in_view()
+        if record is None:
+            self.notify("No record to copy: select one in a list, or open one.", severity="warning")
+            return
+        self.copy_to_clipboard(record_json(record))
+        self.notify(f"Copied record #{record.get('seq', '?')} as JSON (through the terminal's clipboard).")
+
+    def action_copy_curl(self) -> None:
+        record = self._record_in_view()
+        command = curl_command(record, self.hub_url) if record is not None else None
+        if record is None or command is None:
+            self.notify("C copies a Connect API call (an inbound api_call) as curl: select one.", severity="warning")
+            return
+        self.copy_to_clipboard(command.text)
+        said = f"Copied #{record.get('seq', '?')} as curl; it reads the key from $SWITCHROOM_SERVICE_KEY."
+        if command.caveats:
+            self.notify(said + " But " + "; ".join(command.caveats) + ".", severity="warning", timeout=15)
+        else:
+            self.notify(said)
+
+    @work(group="go-to", exclusive=True)
+    async def action_go_to_record(self) -> None:
+        if self.cache is None:
+            self.notify("No cache yet: nothing to open.", severity="warning")
+            return
+        if isinstance(self.screen, GoToRecord):
+            return
+        record = await self.push_screen_wait(GoToRecord(self.cache))
+        if record is not None and self.cache is not None:
+            self.push_screen(RecordDetail(record, self.cache, self.definitions))
+
     def _acted_on(self) -> str:
         """The pane whose list the filter key, bulk rerun and export act on now."""
         return self.panes[self.current_pane].ACTS_ON or self.current_pane
 
     def action_rerun_all(self) -> None:
+        if self.refuses_changes("Bulk rerun"):
+            return
         filter_text = self.view.filter_language(self._acted_on())
         if not filter_text:
             self.notify("Set a filter first (/): R reruns the failed actions it shows.", severity="warning")
@@ -448,4 +503,5 @@ class SwitchroomApp(App[None]):
         shown = self.panes[self.current_pane]
         self.status_line.show(self.hub_url, self.link, self.ingest_rate.per_second(), shown.counted(),
                               self.replicator.bad_frames if self.replicator else 0, shown.following,
-                              self.bad_records, self.replicator.catching_up() if self.replicator else None)
+                              self.bad_records, self.replicator.catching_up() if self.replicator else None,
+                              self.read_only)

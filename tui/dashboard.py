@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, target: HubTarget, config: Config) -> int:
 
     from switchroom.tui.app import SwitchroomApp  # imported after the hub is up: Textual takes a moment
 
-    app = SwitchroomApp(hub_url, token, cache_dir, target.key, config, first_read)
+    app = SwitchroomApp(hub_url, token, cache_dir, target.key, config, first_read, read_only=args.read_only)
     try:
         app.run()
     finally:

@@ -154,14 +154,27 @@ class BulkProgress:
         return self.status.get("state") == "running"
 
 
-class OpsClient:
-    """The dashboard's: each request on its own connection, the event loop never waiting on the network."""
+READ_ONLY_REFUSAL = "this console is read-only (--read-only, or read_only = true in the settings)"
 
-    def __init__(self, hub_url: str, token: str) -> None:
+
+def changes_something(request: OpsRequest) -> bool:
+    """Whether the hub would act on ``request``: a rerun, replay or cancel, not a dry run or a read."""
+    return request.method != "GET" and not (request.body or {}).get("dry_run")
+
+
+class OpsClient:
+    """The dashboard's: each request on its own connection, the event loop never waiting on the network.
+    A ``read_only`` client never sends a request that would change something: it answers it as refused
+    (the screens say so before asking; this is the lock behind them)."""
+
+    def __init__(self, hub_url: str, token: str, read_only: bool = False) -> None:
         self.hub_url = hub_url.rstrip("/")
         self._token = token
+        self.read_only = read_only
 
     async def send(self, request: OpsRequest) -> OpsAnswer:
+        if self.read_only and changes_something(request):
+            return OpsAnswer(403, {"code": "read_only", "message": READ_ONLY_REFUSAL})
         response = await hub_request(self.hub_url, request.method, request.path, TIMEOUT, CONNECT_TIMEOUT,
                                      **request.options(self._token))
         return answer_of(response)

@@ -72,6 +72,8 @@ class ConnectionsPane(PaneView):
 
     def on_failure_table_chosen(self, message: FailureTable.Chosen) -> None:
         text = group_filter(message.group)
+        if message.rerun and self.dashboard.refuses_changes("Rerun"):
+            return
         if message.rerun and (why := why_not_rerun(message.group)):
             self.app.notify(f"Not rerun: {why}.", severity="warning")
             return

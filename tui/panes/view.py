@@ -39,6 +39,9 @@ class Dashboard(Protocol):
 
     def action_show_pane(self, pane: str) -> None: ...
 
+    def refuses_changes(self, what: str) -> bool:
+        """True, after saying so, when the console is read-only."""
+
 
 class PaneView(Vertical):
     """One pane. It passes ``__init__`` its list of records and the widget that shows its summary, if

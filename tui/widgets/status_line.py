@@ -31,11 +31,12 @@ class IngestRate:
 
 class StatusLine(Static):
     def show(self, hub_url: str, link: LinkState, rate: float, shown: str, bad_frames: int,
-             following: bool = True, bad_records: tuple[int, bool] = (0, False), catching_up: float | None = None
-             ) -> None:
+             following: bool = True, bad_records: tuple[int, bool] = (0, False), catching_up: float | None = None,
+             read_only: bool = False) -> None:
         """``shown``: what the pane on screen holds, e.g. ``1,234 calls``; ``bad_records``: how many records
         of the wrong shape, and whether some are yet to be checked (said: ``so far``); ``catching_up``: the
-        share of the hub's log the cache holds while it is still copying the backlog (said instead of ``live``)."""
+        share of the hub's log the cache holds while it is still copying the backlog (said instead of ``live``);
+        ``read_only``: reruns and replays are off in this console (said next to the link's state)."""
         """Colours are the theme's ($success, $warning, $error), so every theme and NO_COLOR work."""
         style = {"live": "bold $success", "offline": "bold $error"}.get(link.name, "bold $warning")
         if link.error:
@@ -47,6 +48,8 @@ class StatusLine(Static):
         if link.name == "live" and catching_up is not None and not link.error:
             state, style = f"catching up {catching_up:.0%}", "bold $warning"
         parts: list[str | tuple[str, str]] = [(printable(state), style)]
+        if read_only:
+            parts.append((" · read-only", "bold $accent"))
         if not following:
             parts.append((" · paused (End follows)", "bold $warning"))
         if bad_frames:
