@@ -44,6 +44,8 @@ _KEY = re.compile(r"^([A-Za-z_]+):(.*)$", re.DOTALL)
 _KEYS = {"status": "status", "code": "code", "feature": "feature_id", "conn": "connection_id",
          "connection": "connection_id", "user": "user_id", "op": "op_id", "kind": "kind", "since": "since",
          "dir": "direction"}
+FILTER_KEYS: tuple[str, ...] = tuple(_KEYS)
+"""The words before a colon that the language knows (``status``, ``conn``, …)."""
 _RAW_OUTCOME = "CASE kind " + " ".join(f"WHEN '{kind}' THEN json_extract(body, '$.{name}')"
                                        for kind, name in OUTCOME_FIELD.items()) + " END"
 

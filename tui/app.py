@@ -14,6 +14,7 @@ from textual import work
 from textual.app import App, ComposeResult
 from textual.notifications import SeverityLevel
 from textual.reactive import var
+from textual.theme import Theme
 from textual.widgets import ContentSwitcher, Static
 
 from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN, TRIGGER_EVENT
@@ -23,7 +24,7 @@ from switchroom.store.filters import FilterError, RecordFilter
 from switchroom.themes import APP_CSS, load_themes
 from switchroom.tui.actions import APP, bindings
 from switchroom.tui.alerts import ErrorRateAlert
-from switchroom.tui.commands import ActionCommands
+from switchroom.tui.commands import ActionCommands, SavedFilterCommands
 from switchroom.tui.cache import Cache, CacheClosed
 from switchroom.tui import known_hubs
 from switchroom.tui.config import Config, config_path, themes_dir
@@ -34,7 +35,9 @@ from switchroom.tui.pane_summaries import FirstRead, PaneSummaries, indexed, pan
 from switchroom.tui.panes import PANES
 from switchroom.tui.panes.view import PaneView
 from switchroom.tui.link import LinkState
+from switchroom.tui.console_state import load_state, save_state
 from switchroom.tui.copy_text import curl_command, record_json
+from switchroom.tui.filter_completion import known_values
 from switchroom.tui.screens.go_to_record import GoToRecord
 from switchroom.tui.screens.help import HelpScreen
 from switchroom.tui.http import HubUnreachable
@@ -67,7 +70,7 @@ class SwitchroomApp(App[None]):
     TITLE = "Switchroom"
     CSS_PATH = str(APP_CSS)
     BINDINGS = bindings(APP)  # every key comes from tui/actions.py; the user's [keys] rebind them
-    COMMANDS = {ActionCommands}
+    COMMANDS = {ActionCommands, SavedFilterCommands}
 
     link: var[LinkState] = var(LinkState("connecting"), init=False, always_update=True)
     """The link to the hub, as the replicator last said (the status line shows it)."""
@@ -83,7 +86,10 @@ class SwitchroomApp(App[None]):
         self.config = config or Config()
         for theme in load_themes(themes_dir()).values():
             self.register_theme(theme)
-        self.theme = self.config.theme
+        self.state = load_state(cache_dir)
+        """What the console remembers across runs (``tui.console_state``)."""
+        remembered = self.state.theme_for(self.config.theme)
+        self.theme = remembered if remembered in self.available_themes else self.config.theme
         self.key_map = self.config.keymap
         self.set_keymap(self.key_map.textual_keymap())
         self.hub_url = hub_url
@@ -96,6 +102,7 @@ class SwitchroomApp(App[None]):
         self._first_screen = asyncio.Event()
         self.ingest_rate = IngestRate()
         self.view = ViewState()
+        self.view.filters = dict(self.state.filters.get(self.hub_key, {}))
         first_read = first_read or read_first_screen(cache_dir, self.hub_key)
         self._known_cache = first_read.cache if first_read else None
         """The cache of this hub from an earlier run, if there is one: browsable at once, hub or no hub."""
@@ -118,7 +125,7 @@ class SwitchroomApp(App[None]):
                                              if pane.records is not None}
         """Each pane's list of records, by pane id."""
         self.current_pane = PANES[0].id
-        self.filter_bar = FilterBar(id="filter-bar")
+        self.filter_bar = FilterBar(self.state.history, id="filter-bar")
         self.title_line = Static(Text("Switchroom"), id="title")
         self.alert_banner = Static(id="alert-banner")
         self.status_line = StatusLine(id="status-line")
@@ -160,6 +167,21 @@ class SwitchroomApp(App[None]):
         self.set_interval(FACTS_SECONDS, self._ask_for_facts)
         self._show_status()
         self._show_title()
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for name, saved in self.config.filters.items():
+            if saved.key:
+                self.bind(saved.key, f"saved_filter('{name}')", description=f"Filter: {name}", show=False)
+        if self.state.pane in self.panes and self.state.pane != self.current_pane:
+            self.call_after_refresh(self.action_show_pane, self.state.pane)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self.state.theme, self.state.theme_setting = theme.name, self.config.theme
+        self._save_state()
+
+    def _save_state(self) -> None:
+        self.state.pane = self.current_pane
+        self.state.filters[self.hub_key] = {pane: text for pane, text in self.view.filters.items() if text}
+        save_state(self.cache_dir, self.state)
 
     async def _replicate(self) -> None:
         """Copy the hub's streams into the cache, from the moment the first screen is shown.
@@ -175,6 +197,7 @@ class SwitchroomApp(App[None]):
         await self.replicator.run()
 
     def on_unmount(self) -> None:
+        self._save_state()
         if self.indexer is not None:
             self.indexer.stop()
 
@@ -299,11 +322,38 @@ class SwitchroomApp(App[None]):
         if pane != self.current_pane:
             self.action_show_pane(pane)
         self.filter_bar.open(pane, self.view.filters.get(pane, ""), self.view.base(self.lists[pane].KIND))
+        self._offer_completions()
+
+    @work(group="completions", exclusive=True)
+    async def _offer_completions(self) -> None:
+        """Give the filter bar the ids and codes the cache knows, to complete what is typed."""
+        if self.cache is not None:
+            try:
+                self.filter_bar.suggester.values = await self.cache.summarise(known_values)
+            except CacheClosed:
+                pass
 
     def on_filter_bar_applied(self, message: FilterBar.Applied) -> None:
-        self.view.filters[message.pane] = message.text
-        self.apply_filters()
+        self._use_filter(message.pane, message.text)
         self.lists[message.pane].focus()
+
+    def _use_filter(self, pane: str, text: str) -> None:
+        self.view.filters[pane] = text
+        self.state.remember_filter(text)
+        self.apply_filters()
+        self._save_state()
+
+    def action_saved_filter(self, name: str) -> None:
+        """Apply the filter saved as ``name`` in the settings (``[filters]``) to the pane the filter key
+        acts on."""
+        saved = self.config.filters.get(name)
+        if saved is None:
+            return
+        pane = self._acted_on()
+        if pane != self.current_pane:
+            self.action_show_pane(pane)
+        self._use_filter(pane, saved.filter)
+        self.notify(f"Filter {name}: {saved.filter}")
 
     def on_filter_bar_closed(self) -> None:
         self.panes[self.current_pane].main_widget.focus()

@@ -7,7 +7,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
 from switchroom.tui.actions import ACTIONS, APP, Action
-from switchroom.tui.keymap import keymap_of
+from switchroom.tui.keymap import key_label, keymap_of
 
 
 class ActionCommands(Provider):
@@ -45,3 +45,28 @@ class ActionCommands(Provider):
             if score > 0:
                 yield Hit(score, matcher.highlight(action.description),
                           partial(self.app.run_action, action.run, target), help=self._help(action))
+
+
+class SavedFilterCommands(Provider):
+    """Lists the filters saved in the settings (``[filters]``): choosing one applies it to the pane."""
+
+    def _saved(self) -> Iterator[tuple[str, str, str]]:
+        """(name, filter, help) of each saved filter."""
+        config = getattr(self.app, "config", None)
+        for name, saved in getattr(config, "filters", {}).items():
+            yield name, saved.filter, f"{key_label(saved.key) + ' · ' if saved.key else ''}saved filter"
+
+    def _run(self, name: str) -> partial[object]:
+        return partial(self.app.run_action, f"saved_filter('{name}')")
+
+    async def discover(self) -> Hits:
+        for name, text, help in self._saved():
+            yield DiscoveryHit(f"Filter: {name} ({text})", self._run(name), help=help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, text, help in self._saved():
+            shown = f"Filter: {name} ({text})"
+            score = matcher.match(shown)
+            if score > 0:
+                yield Hit(score, matcher.highlight(shown), self._run(name), help=help)

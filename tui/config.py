@@ -21,6 +21,12 @@ refused with every problem named (file, key, what is wrong), never a traceback. 
 
     read_only = false     # true: no reruns or replays from this machine (as --read-only)
 
+    [filters]             # saved filters: in the palette by name; on a key in a table of their own
+    failing = "status:5xx since:1h"
+    [filters.slow-glow]
+    filter = "conn:evening-glow code:service_timeout"
+    key = "f5"
+
     [hubs.prod]           # a hub by name: `switchroom --hub prod`, and in the palette's hub list
     url = "https://switchroom.example.com"
     token_env = "PROD_SWITCHROOM_TOKEN"   # where its token comes from: one of token_env,
@@ -44,6 +50,8 @@ import msgspec
 import platformdirs
 
 from switchroom.themes import DEFAULT_THEME, ThemeError, load_themes, read_toml
+from switchroom.store.filters import FilterError, parse_filter
+from switchroom.tui.actions import ACTIONS
 from switchroom.tui.keymap import KeyMap, check_action_id, check_clashes, parse_keys
 
 CONFIG_ENV = "SWITCHROOM_CONFIG"
@@ -108,11 +116,21 @@ class HubSettings:
 
 
 @dataclass(frozen=True)
+class SavedFilter:
+    """A filter named in ``[filters]``: in the palette by its name, and on ``key`` when one is given."""
+
+    filter: str
+    key: str = ""
+    """A key, in Textual's long form; no action may have it."""
+
+
+@dataclass(frozen=True)
 class Config:
     theme: str = DEFAULT_THEME
     read_only: bool = False
     """No reruns or replays from this console (``--read-only`` says the same for one run)."""
     hubs: dict[str, HubSettings] = field(default_factory=dict)
+    filters: dict[str, SavedFilter] = field(default_factory=dict)
     cache: CacheLimits = CacheLimits()
     alert: AlertSettings = AlertSettings()
     export: ExportSettings = ExportSettings()
@@ -184,14 +202,18 @@ def _config(raw: dict[str, Any], problems: list[str]) -> Config:
             problems.append("read_only: give true or false")
         elif key == "hubs":
             values[key] = _hubs(value, problems)
+        elif key == "filters":
+            values[key] = _saved_filters(value, problems)
         elif key in sections and isinstance(value, dict):
             values[key] = sections[key](**_values(sections[key], value, f"{key}.", problems))
         elif key in sections:
             problems.append(f"{key}: a table is needed ([{key}])")
         else:
             problems.append(f"{key}: no such setting; the settings are: theme, read_only, "
-                            f"{', '.join(sections)}, keys, hubs")
-    return Config(**values)
+                            f"{', '.join(sections)}, keys, hubs, filters")
+    config = Config(**values)
+    _check_filter_keys(config, problems)
+    return config
 
 
 def _values(section: type, table: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:
@@ -261,3 +283,42 @@ def _hubs(table: object, problems: list[str]) -> dict[str, HubSettings]:
             if len(problems) == before:
                 hubs[name] = HubSettings(**values)
     return hubs
+
+
+def _saved_filters(table: object, problems: list[str]) -> dict[str, SavedFilter]:
+    """``[filters]``: name = "filter", or ``[filters.NAME]`` with ``filter`` and ``key``; each filter must
+    parse."""
+    if not isinstance(table, dict):
+        problems.append("filters: a table is needed ([filters])")
+        return {}
+    saved: dict[str, SavedFilter] = {}
+    for name, value in table.items():
+        where = f"filters.{name}"
+        settings = {"filter": value} if isinstance(value, str) else value
+        if not _HUB_NAME.match(name):
+            problems.append(f"{where}: a filter's name is letters, digits, '.', '_' or '-' (at most 64)")
+        elif not isinstance(settings, dict) or "filter" not in settings:
+            problems.append(f'{where}: give the filter, e.g. {name} = "status:5xx since:1h"')
+        else:
+            before = len(problems)
+            values = _values(SavedFilter, settings, f"{where}.", problems)
+            try:
+                parse_filter(values.get("filter", ""))
+                values["key"] = parse_keys(values["key"])[0] if values.get("key") else ""
+            except FilterError as exc:
+                problems.append(f"{where}.filter: {exc}")
+            except ValueError as exc:
+                problems.append(f"{where}.key: {exc}")
+            if len(problems) == before:
+                saved[name] = SavedFilter(**values)
+    return saved
+
+
+def _check_filter_keys(config: Config, problems: list[str]) -> None:
+    """A saved filter's key may be no action's key, nor another saved filter's."""
+    taken = {key: action.id for action in ACTIONS for key in config.keymap.keys(action.id)}
+    for name, saved in config.filters.items():
+        if saved.key and saved.key in taken:
+            problems.append(f"filters.{name}.key: {saved.key!r} is taken by {taken[saved.key]!r}")
+        elif saved.key:
+            taken[saved.key] = f"filters.{name}"

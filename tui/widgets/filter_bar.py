@@ -1,5 +1,7 @@
 """The ``/`` filter: one line to type the filter language into, with what is wrong shown under it as
-you type (the column of the word in question marked), applied with Enter, left with Escape."""
+you type (the column of the word in question marked), applied with Enter, left with Escape. ↑ and ↓ go
+through the filters applied before (the console keeps them across runs); the word being typed is
+completed from what the cache knows (→ takes it: ``tui.filter_completion``)."""
 
 from rich.text import Text
 from textual import on
@@ -10,6 +12,7 @@ from textual.widgets import Input, Static
 
 from switchroom.store.filters import FilterError, RecordFilter, parse_filter
 from switchroom.tui.actions import bindings
+from switchroom.tui.filter_completion import FilterSuggester
 from switchroom.tui.text import printable
 
 PLACEHOLDER = "status:5xx code:503 feature:… conn:… user:… op:… since:1h  free text"
@@ -29,18 +32,39 @@ class FilterBar(Vertical):
             super().__init__()
             self.pane, self.text, self.record_filter = pane, text, record_filter
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, history: list[str] | None = None, *, id: str | None = None) -> None:
+        """``history``: the filters applied before, oldest first; the app adds to it."""
         super().__init__(id=id)
         self.pane = ""
         self.base = RecordFilter()
+        self.history = history if history is not None else []
+        self.suggester = FilterSuggester()
+        self._back = 0
+        """How many filters back in the history the line shows (0: what was typed)."""
+        self._typed = ""
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder=PLACEHOLDER, id="filter-input")
+        yield Input(placeholder=PLACEHOLDER, id="filter-input", suggester=self.suggester)
         yield Static(id="filter-error")
+
+    def action_older(self) -> None:
+        self._show_from_history(min(self._back + 1, len(self.history)))
+
+    def action_newer(self) -> None:
+        self._show_from_history(max(self._back - 1, 0))
+
+    def _show_from_history(self, back: int) -> None:
+        field = self.query_one(Input)
+        if self._back == 0:
+            self._typed = field.value
+        self._back = back
+        field.value = self.history[-back] if back else self._typed
+        field.cursor_position = len(field.value)
 
     def open(self, pane: str, text: str, base: RecordFilter) -> None:
         """Edit the filter of ``pane`` (starting from ``text``); ``base`` is the pane's own kinds and focus."""
         self.pane, self.base = pane, base
+        self._back = 0
         field = self.query_one(Input)
         field.value = text
         self.add_class("-open")
