@@ -95,7 +95,7 @@ async def test_the_breakdown_counts_what_the_callers_were_answered_and_a_code_fi
 
             def glow_groups() -> list[tuple[str, str, int, int]]:
                 return [(g.side, g.answer[:4], g.count, sum(c.count for c in g.causes))
-                        for g in table.groups if g.feature_id == "glow"]
+                        for g in table.groups.values() if g.feature_id == "glow"]
 
             one_row = [("in←out", "502←", expected[502], expected[502])]
             await wait_until(pilot, lambda: glow_groups() == one_row,
@@ -147,8 +147,8 @@ async def test_a_connection_whose_only_failures_are_trigger_polls_shows_them(hub
         assert "out ✗" in table.render_line(0).text  # the column says what it counts
 
         groups = app.query_one(FailureTable)
-        await wait_until(pilot, lambda: any(g.connection_id == "light-log" for g in groups.groups))
-        polls = next(g for g in groups.groups if g.connection_id == "light-log")
+        await wait_until(pilot, lambda: any(g.connection_id == "light-log" for g in groups.groups.values()))
+        polls = next(g for g in groups.groups.values() if g.connection_id == "light-log")
         assert polls.side == "poll" and groups.row_of(group_filter(polls)).cells[1].text == "poll"
         groups.focus()
         groups.select(group_filter(polls))

@@ -82,14 +82,17 @@ def _row(row: ConnectionSummary, facts: ConnectionFacts | None) -> Row:
         Cell(sparkline(row.calls_series[-SPARK_POINTS:]), "ok"),
         Cell(sparkline(row.errors_series[-SPARK_POINTS:]), "error"),
         Cell.of(_last_error(row), "error" if row.last_error else ""),
-    ))
+    ), (row.connection_id, row.calls, row.calls_per_minute, row.error_share if row.calls else None, row.p95_ms,
+        row.out_errors if row.out_calls else None, row.script_failures if row.script_runs else None,
+        *_fact_values(facts), None, None, row.last_error.last_seen if row.last_error else None))
 
 
 def _idle_row(connection_id: str, facts: ConnectionFacts) -> Row:
     """A connection with no calls and no script runs in the window."""
     return Row(connection_id, (Cell.of(connection_id, "muted"), Cell("0", "muted"), Cell("0.0", "muted"),
                                Cell(""), Cell(""), Cell(""), Cell(""), *_fact_cells(facts), Cell(""), Cell(""),
-                               Cell("")))
+                               Cell("")),
+               (connection_id, 0, 0.0, None, None, None, None, *_fact_values(facts), None, None, None))
 
 
 def _fact_cells(facts: ConnectionFacts | None) -> tuple[Cell, Cell]:
@@ -97,6 +100,10 @@ def _fact_cells(facts: ConnectionFacts | None) -> tuple[Cell, Cell]:
     if facts is None:
         return Cell(""), Cell("")
     return Cell(f"{facts.features:,}"), Cell(f"{facts.enabled_users:,}")
+
+
+def _fact_values(facts: ConnectionFacts | None) -> tuple[int | None, int | None]:
+    return (None, None) if facts is None else (facts.features, facts.enabled_users)
 
 
 def _last_error(row: ConnectionSummary) -> str:

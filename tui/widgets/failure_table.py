@@ -13,7 +13,9 @@ from switchroom.tui.widgets.row_table import Cell, Row, RowTable
 
 def group_filter(group: FailureGroup) -> str:
     """The filter language for the group's records."""
-    words = [f"kind:{group.kind}", f"conn:{group.connection_id}", f"feature:{group.feature_id}"]
+    # a call refused before its feature was known (a user who has not enabled the connection) has none:
+    # the language has no word for "no feature", so the group's filter leaves the word out
+    words = [f"kind:{group.kind}", f"conn:{group.connection_id}"] + ([f"feature:{group.feature_id}"] if group.feature_id else [])
     if group.op_id:
         words.append(f"op:{group.op_id}")
     if group.kind == API_CALL:
@@ -61,15 +63,17 @@ class FailureTable(RowTable):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.groups: list[FailureGroup] = []
+        self.groups: dict[str, FailureGroup] = {}
+        """By row key (each group's filter), so that the row under the cursor finds its group in any sort."""
 
     def show(self, groups: list[FailureGroup]) -> None:
-        self.groups = groups
+        self.groups = {group_filter(group): group for group in groups}
         self.set_rows([_row(group) for group in groups])
 
     def _chosen(self, rerun: bool) -> None:
-        if self.groups and 0 <= self.cursor < len(self.groups):
-            self.post_message(self.Chosen(self.groups[self.cursor], rerun))
+        group = self.groups.get(self.cursor_key) if self.cursor_key is not None else None
+        if group is not None:
+            self.post_message(self.Chosen(group, rerun))
 
     def action_show_failures(self) -> None:
         self._chosen(False)
@@ -83,4 +87,5 @@ def _row(group: FailureGroup) -> Row:
         Cell(f"{group.count:,}", "error"), Cell(group.side), Cell.of(group.answer, "error"), Cell.of(group.connection_id),
         Cell.of(group.feature_id), Cell(group.last_seen[11:19]), Cell.of(group.op_id or group.kind),
         Cell(group.first_seen[5:16].replace("T", " ")), Cell.of(group.meaning, "muted"),
-    ))
+    ), (group.count, group.side, group.answer, group.connection_id, group.feature_id, group.last_seen,
+        group.op_id or group.kind, group.first_seen, group.meaning))

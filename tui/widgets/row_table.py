@@ -6,6 +6,10 @@ Connections pane took about a quarter second of the dashboard's first screen and
 switch back to that pane. This table only draws the lines on screen, each from cells already made. Its columns take the widths
 their specs give, then trade cells by what the rows hold: a flexible column with room to spare lends it
 to a column whose cells would be cut.
+
+Rows can be sorted by any column: ``s`` steps through the columns, ``S`` turns the order round, and a
+click on a column's title sorts by it (a second click turns it round). The title of the column sorted by
+carries ▼ (largest or last first) or ▲; with none, the rows keep the order the table was given.
 """
 
 from dataclasses import dataclass
@@ -17,6 +21,7 @@ from textual import events
 from textual.geometry import Size
 from textual.strip import Strip
 
+from switchroom.tui.actions import bindings
 from switchroom.tui.text import printable
 from switchroom.tui.widgets.cursor_rows import CursorRows
 from switchroom.tui.widgets.record_list import Column, fit, laid_out
@@ -34,13 +39,34 @@ class Cell:
         return cls(printable(value), tone)
 
 
+SortValue = float | str | None
+
+
 @dataclass(frozen=True)
 class Row:
     key: str
     cells: tuple[Cell, ...]
+    values: tuple[SortValue, ...] = ()
+    """What each column sorts by (numbers as numbers; None, nothing to sort by, always last); empty: the
+    cells' text."""
+
+    def sort_value(self, column: int) -> SortValue:
+        if self.values:
+            return self.values[column]
+        return self.cells[column].text or None
+
+
+def _sorted(rows: list[Row], column: int, descending: bool) -> list[Row]:
+    """``rows`` by ``column``, ties kept in the order given; rows with nothing to sort by last either way."""
+    present = [row for row in rows if row.sort_value(column) is not None]
+    absent = [row for row in rows if row.sort_value(column) is None]
+    numbers = all(isinstance(row.sort_value(column), int | float) for row in present)
+    key = (lambda row: row.sort_value(column)) if numbers else (lambda row: str(row.sort_value(column)).lower())
+    return sorted(present, key=key, reverse=descending) + absent
 
 
 class RowTable(CursorRows):
+    BINDINGS = bindings("RowTable")  # keys from tui/actions.py
     COLUMNS: ClassVar[tuple[Column, ...]] = ()
     HEADER_LINES = 1
     COMPONENT_CLASSES = {"row-table--header", "row-table--cursor", "row-table--ok", "row-table--warning",
@@ -61,6 +87,10 @@ class RowTable(CursorRows):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: list[Row] = []
+        self._given: list[Row] = []
+        """The rows in the order the table was given them."""
+        self.sort_column: int | None = None
+        self.sort_descending = False
         self._natural = tuple(len(column.title) for column in self.COLUMNS)
         """Each column's widest cell or title, so that its width follows what it holds."""
 
@@ -74,14 +104,18 @@ class RowTable(CursorRows):
         return self.rows[self.cursor].key if 0 <= self.cursor < len(self.rows) else None
 
     def set_rows(self, rows: list[Row]) -> None:
-        """Show ``rows``, the cursor staying on the row of the same key when there still is one, and that
-        row kept in view when new figures sort it elsewhere."""
+        """Show ``rows`` (in the sort chosen, if any), the cursor staying on the row of the same key when
+        there still is one, and that row kept in view when new figures sort it elsewhere."""
+        self._given = rows
+        if self.sort_column is not None:
+            rows = _sorted(rows, self.sort_column, self.sort_descending)
         if rows == self.rows:
             return
         keys = [row.key for row in rows]
         key = self.cursor_key
         self.rows = rows
-        self._natural = tuple(max([len(column.title), *(len(row.cells[n].text) for row in rows)])
+        self._natural = tuple(max([len(column.title) + (2 if n == self.sort_column else 0),
+                                   *(len(row.cells[n].text) for row in rows)])
                               for n, column in enumerate(self.COLUMNS))
         self.virtual_size = Size(self.scrollable_content_region.width, len(rows) + self.HEADER_LINES)
         self._move_cursor_to(keys.index(key) if key in keys else min(self.cursor, max(0, len(rows) - 1)))
@@ -96,6 +130,46 @@ class RowTable(CursorRows):
     def on_click(self, event: events.Click) -> None:
         if event.y >= self.HEADER_LINES:
             self._move_cursor_to(round(self.scroll_y) + event.y - self.HEADER_LINES)
+            return
+        column = self._column_at(event.x)
+        if column is not None:
+            self.sort_by(column, not self.sort_descending if column == self.sort_column else None)
+
+    # -- sorting ------------------------------------------------------------------------------------
+
+    @property
+    def sort_label(self) -> str:
+        """What the rows are sorted by, as the header says it, e.g. ``in err ▼``; '' when unsorted."""
+        if self.sort_column is None:
+            return ""
+        return f"{self.COLUMNS[self.sort_column].title} {'▼' if self.sort_descending else '▲'}"
+
+    def sort_by(self, column: int | None, descending: bool | None = None) -> None:
+        """Sort by ``column`` (None: the order given); a number column first sorts largest first, a text
+        column A to Z, unless ``descending`` says."""
+        self.sort_column = column
+        if column is not None:
+            numbers = any(isinstance(row.sort_value(column), int | float) for row in self._given)
+            self.sort_descending = numbers if descending is None else descending
+        self.set_rows(self._given)
+        self.refresh()
+
+    def action_sort_next(self) -> None:
+        """Sort by the next column, then by none again."""
+        after = -1 if self.sort_column is None else self.sort_column
+        self.sort_by(after + 1 if after + 1 < len(self.COLUMNS) else None)
+
+    def action_sort_reverse(self) -> None:
+        if self.sort_column is not None:
+            self.sort_by(self.sort_column, not self.sort_descending)
+
+    def _column_at(self, x: int) -> int | None:
+        start = 0
+        for index, _, width in laid_out(self.COLUMNS, self.scrollable_content_region.width, self._natural):
+            if start <= x < start + width:
+                return index
+            start += width + 1
+        return None
 
     # -- drawing ------------------------------------------------------------------------------------
 
@@ -104,7 +178,8 @@ class RowTable(CursorRows):
         base = self._line_style
         if y < self.HEADER_LINES:
             style = base + self.get_component_rich_style("row-table--header")
-            return self._strip([Cell(c.title) for c in self.COLUMNS], width, style, {})
+            titles = [Cell(self.sort_label if n == self.sort_column else c.title) for n, c in enumerate(self.COLUMNS)]
+            return self._strip(titles, width, style, {})
         index = round(self.scroll_y) + y - self.HEADER_LINES
         if not 0 <= index < len(self.rows):
             return Strip.blank(width, base)
