@@ -11,8 +11,8 @@ appears (``hub/redaction.py``), and cut to ``MAX_LOGGED_TARGET`` characters.
 
 The middleware also chooses the request's id (``hub/request_ids.py``), answers it in ``X-Request-ID``, and
 counts the request for ``/metrics``. It is on the path of every Connect API call, so it is plain ASGI and
-does little: with the access log off (``--log-level warning``) a request costs it a clock read, a header
-lookup and a counter increment.
+does little: with the access log off (``--log-level warning``) a request costs it a clock read, a look
+for its id among the headers, one header added to the answer and a counter increment.
 """
 
 from collections.abc import Callable
@@ -84,7 +84,7 @@ class AccessLog:
 
     def _line(self, scope: Scope, method: str, status: int, ms: float, request_id: str,
               close_code: int | None) -> None:
-        target = self.logged_target(scope)
+        target = self._logged_target(scope)
         client = scope.get("client")
         address = client[0] if client else "-"
         fields = {"method": method, "path": target, "status": status, "duration_ms": round(ms, 2),
@@ -96,7 +96,7 @@ class AccessLog:
         self.log.info("%s %s %d %.2fms%s client=%s request_id=%s", method, target, status, ms, closed, address,
                       request_id, extra={"fields": fields})
 
-    def logged_target(self, scope: Scope) -> str:
+    def _logged_target(self, scope: Scope) -> str:
         """The request's path and query as the access log shows them: no secrets, no control characters,
         at most ``MAX_LOGGED_TARGET`` characters."""
         raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
@@ -122,10 +122,7 @@ def _query_without_secrets(query: str) -> str:
     parts = query.split("&")
     for n, part in enumerate(parts):
         name, equals, _ = part.partition("=")
-        if equals and secret_name(_unquoted(name)):
+        if equals and secret_name(unquote_plus(name)):
             parts[n] = f"{name}={REDACTED}"
     return "&".join(parts)
 
-
-def _unquoted(name: str) -> str:
-    return unquote_plus(name) if "%" in name or "+" in name else name

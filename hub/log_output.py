@@ -42,10 +42,11 @@ class JsonLines(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
-def log_to_stderr(level: str = "info", format: str = "text") -> None:
-    """Send every logger's records at ``level`` and above to stderr in ``format`` (``LEVELS``, ``FORMATS``)."""
+def log_to_stderr(level: str = "info", log_format: str = "text") -> None:
+    """Send every logger's records at ``level`` and above to stderr in ``log_format`` (``LEVELS``,
+    ``FORMATS``)."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonLines() if format == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     root = logging.getLogger()
     for old in root.handlers[:]:
         root.removeHandler(old)

@@ -71,7 +71,8 @@ class HubMetrics:
         self._children: dict[tuple[Any, ...], Any] = {}
 
     def name_routes(self, routes: Iterable[BaseRoute]) -> None:
-        """Learn the app's routes, so that a request is counted under its route's template."""
+        """Learn the app's routes, so that a request is counted under its route's template: the route that
+        takes a request puts its endpoint in the scope (each route here has an endpoint of its own)."""
         for route in routes:
             endpoint, template = getattr(route, "endpoint", None), getattr(route, "path_format", None)
             if endpoint is not None and template is not None:
