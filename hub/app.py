@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from switchroom.hub import __version__
+from switchroom.hub.access_log import AccessLog
 from switchroom.hub.auth import OperatorTokens
 from switchroom.hub.catalog_file import load_catalog
 from switchroom.hub.connect_api import ConnectApi
@@ -24,6 +25,7 @@ from switchroom.hub.ops_api import OpsApi
 from switchroom.hub.records_api import RecordsApi
 from switchroom.hub.errors import ConnectApiError
 from switchroom.hub.inbound import Unauthenticated
+from switchroom.hub.metrics import HubMetrics, MetricsPortOnly, metrics_route
 from switchroom.hub.replay_api import ReplayApi
 from switchroom.hub.replays import Replays
 from switchroom.hub.rerun_api import RerunApi
@@ -71,8 +73,10 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
             if settings.demo and shared_samples is None else None)
     sample_urls = shared_samples or (demo.sample_urls if demo else {})
     catalog = load_catalog(settings.catalog, settings.catalog_env(), sample_urls)
-    recorder = Recorder(settings.db, Redactor([settings.token.value, settings.service_key.value,
-                                               *(s.service_key for s in catalog.services.values())]))
+    redactor = Redactor([settings.token.value, settings.service_key.value,
+                         *(s.service_key for s in catalog.services.values())])
+    metrics = HubMetrics()
+    recorder = Recorder(settings.db, redactor, metrics.observe)
     peers = Peers(recorder, hub_url, __version__)
     peers.adopt_catalog(catalog.fingerprint(), settings.token.value)
     if demo is not None and recorder.shared:  # the demo hubs started after this one use its sample services
@@ -83,6 +87,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
                             recorder.user_connection if recorder.shared else None)
     runner = OperationRunner(catalog, users, services, recorder)
     engine = ScriptEngine(Limits(wall_time_s=settings.script_time_limit), max_concurrent=SCRIPT_SLOTS, warm=WARM_CONTEXTS)
+    metrics.watch(recorder, engine, __version__)
     scripts = ScriptRuns(engine, catalog, users, runner, recorder)
     webhooks = Webhooks(catalog, services, recorder)
     reruns = Reruns(catalog, runner, recorder, SharedReruns(recorder, peers.process_id) if recorder.shared else None)
@@ -160,19 +165,25 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     app = Starlette(
         exception_handlers={HTTPException: http_error, ConnectApiError: api_error, ClientDisconnect: client_gone,
                             Exception: http_error},
-        middleware=[Middleware(BodyDeadline, timeout=settings.request_timeout)],
+        middleware=[
+            Middleware(AccessLog, redactor=redactor, count=metrics.count_request),
+            *([Middleware(MetricsPortOnly, port=settings.metrics_port)] if settings.metrics_port else []),
+            Middleware(BodyDeadline, timeout=settings.request_timeout),
+        ],
         routes=[
             Route("/v1/health", health, methods=["GET"]),
             Route("/openapi.json", openapi_json, methods=["GET"]),
+            metrics_route(metrics, recorder, tokens, settings.metrics_port),
             *connect_api.routes(),
             *OpsApi(catalog, users, recorder, tokens, peers).routes(),
             Route("/v1/ops/records", RecordsApi(recorder, tokens).records, methods=["GET"]),
             *RerunApi(reruns, tokens).routes(),
             *ReplayApi(Replays(reruns, subscriptions, deliver, recorder), reruns, tokens).routes(),
-            *stream_routes(recorder, tokens),
+            *stream_routes(recorder, tokens, metrics.stream_subscribers),
         ],
         lifespan=lifespan,
     )
+    metrics.name_routes(app.routes)
     app.state.recorder = recorder
     app.state.sample_urls = sample_urls
     app.state.sample_side = "this hub" if demo else "another hub on this database" if shared_samples else None

@@ -1,9 +1,9 @@
 """``switchroom-hub``: run the platform."""
 
+from dataclasses import replace
 from pathlib import Path
 import argparse
 import asyncio
-import logging
 import signal
 import socket
 import sqlite3
@@ -11,6 +11,7 @@ import sys
 
 import uvicorn
 
+from switchroom.hub.log_output import FORMATS, LEVELS, log_to_stderr
 from switchroom.hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
 from switchroom.store.hub_log import is_postgres_url, looks_like_connection_string, shown_db, storage_errors
 
@@ -65,6 +66,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "hubs) instead of to this hub")
     for flag, default, meaning in NUMBERS:
         parser.add_argument(flag, type=float, default=default, help=meaning)
+    parser.add_argument("--log-level", choices=LEVELS, default="info",
+                        help="the least severe log lines written to stderr (default: info, which includes the "
+                             "access log, one line a request; warning leaves it out)")
+    parser.add_argument("--log-format", choices=FORMATS, default="text",
+                        help="text lines, or json: one JSON object a line for log shippers (default: text)")
+    parser.add_argument("--metrics-port", type=int,
+                        help="also serve GET /metrics, alone and without the operator token, on this port "
+                             "(0 picks a free one); on the hub's own port it always needs the token")
+    parser.add_argument("--metrics-host", default="127.0.0.1",
+                        help="address of --metrics-port (default: 127.0.0.1, this machine only)")
     return parser.parse_args(argv)
 
 
@@ -84,6 +95,9 @@ def settings_from(args: argparse.Namespace) -> HubSettings:
         sys.exit("switchroom-hub: --request-timeout must be more than 0 and at most 3600 seconds")
     if args.demo_traffic_url is not None and not args.demo_traffic_url.startswith(("http://", "https://")):
         sys.exit("switchroom-hub: --demo-traffic-url must be an http:// or https:// URL")
+    if args.metrics_port is not None and not (0 <= args.metrics_port <= 65535 and (
+            args.metrics_port != args.port or args.port == 0)):
+        sys.exit("switchroom-hub: --metrics-port must be a port from 0 to 65535 other than --port")
     token, service_key = load_secrets()
     return HubSettings(
         host=args.host, port=args.port, db=args.db or default_db(args.demo),
@@ -91,7 +105,7 @@ def settings_from(args: argparse.Namespace) -> HubSettings:
         user_rate_limit=max(0.0, args.user_rate_limit), token=token, service_key=service_key,
         poll_interval=max(0.0, args.poll_interval), script_time_limit=args.script_time_limit,
         request_timeout=args.request_timeout, unauthenticated_rate=max(0.0, args.unauthenticated_rate),
-        demo_traffic_url=args.demo_traffic_url,
+        demo_traffic_url=args.demo_traffic_url, metrics_port=args.metrics_port,
     )
 
 
@@ -104,13 +118,12 @@ def main(argv: list[str] | None = None) -> None:
         samples_command(args)
         return
     settings = settings_from(args)
-    try:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((settings.host, settings.port))
-    except OSError as exc:
-        sys.exit(f"switchroom-hub: cannot listen on {settings.host}:{settings.port}: {exc.strerror}")
+    sock = _listen(settings.host, settings.port)
     url = f"http://{settings.host}:{sock.getsockname()[1]}"
+    sockets = [sock]
+    if settings.metrics_port is not None:
+        sockets.append(_listen(args.metrics_host, settings.metrics_port))
+        settings = replace(settings, metrics_port=sockets[1].getsockname()[1])
 
     from switchroom.hub.app import create_app  # after argument checks, so --help stays fast
     from switchroom.hub.catalog_file import CatalogError
@@ -125,11 +138,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"switchroom-hub: cannot join the hubs on {shown_db(settings.db)}: {exc}")
     except storage_errors() as exc:
         sys.exit(f"switchroom-hub: cannot use the event log {shown_db(settings.db)}: {str(exc).strip()}")
-    _log_to_stderr()
+    log_to_stderr(args.log_level, args.log_format)
     print(f"Switchroom hub on {url}  (hub id {app.state.recorder.hub_id})", flush=True)
     print(f"  catalog:        {settings.catalog}", flush=True)
     print(f"  event log:      {shown_db(settings.db)}", flush=True)
     print(f"  operator token: {settings.token.origin}", flush=True)
+    if settings.metrics_port is not None:
+        print(f"  metrics:        http://{args.metrics_host}:{settings.metrics_port}/metrics (no token) and "
+              f"{url}/metrics", flush=True)
+    else:
+        print(f"  metrics:        {url}/metrics", flush=True)
     if settings.demo:
         print(f"  service key:    {settings.service_key.origin}", flush=True)
         traffic_to = f" to {settings.demo_traffic_url}" if settings.demo_traffic_url else ""
@@ -137,11 +155,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  sample side:    run by {app.state.sample_side}", flush=True)
         for name, sample_url in app.state.sample_urls.items():
             print(f"  sample service {name}: {sample_url}", flush=True)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, ws_max_size=1 << 20, proxy_headers=False,
-                            server_header=False, http=deadline_protocol(settings.request_timeout))
+    # uvicorn logs through the hub's handler (log_config=None) at the levels log_to_stderr set (log_level=None);
+    # its access log is off: the hub's own (hub/access_log.py) replaces it
+    config = uvicorn.Config(app, log_config=None, log_level=None, access_log=False, ws_max_size=1 << 20,
+                            proxy_headers=False, server_header=False, http=deadline_protocol(settings.request_timeout))
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, _stopped)
-    asyncio.run(uvicorn.Server(config).serve(sockets=[sock]))
+    asyncio.run(uvicorn.Server(config).serve(sockets=sockets))
 
 
 def migrate_command(args: argparse.Namespace) -> None:
@@ -174,7 +194,7 @@ def samples_command(args: argparse.Namespace) -> None:
         samples.write_catalog()
     except OSError as exc:
         sys.exit(f"switchroom-hub samples: cannot write {args.catalog_out}: {exc.strerror}")
-    _log_to_stderr()
+    log_to_stderr(args.log_level, args.log_format)
     print(f"Switchroom sample side for {args.hub_url}", flush=True)
     print(f"  catalog:        {args.catalog_out}  (serve every hub with --catalog {args.catalog_out})", flush=True)
     print(f"  service key:    {service_key.origin}", flush=True)
@@ -197,9 +217,14 @@ def samples_command(args: argparse.Namespace) -> None:
         sys.exit(f"switchroom-hub samples: {exc}")
 
 
-def _log_to_stderr() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+def _listen(host: str, port: int) -> socket.socket:
+    try:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sys.exit(f"switchroom-hub: cannot listen on {host}:{port}: {exc.strerror}")
+    return sock
 
 
 def _stopped(signum: int, frame: object) -> None:

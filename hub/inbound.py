@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 import logging
 import time
-import uuid
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -23,6 +22,7 @@ from switchroom.hub.errors import ConnectApiError
 from switchroom.hub.rate_limit import RateLimiter
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.record_bodies import MAX_RECORDED_BODY, capped, cut, cut_id
+from switchroom.hub.request_ids import request_id
 from switchroom.protocol import ApiCall, loads
 from switchroom.protocol.records import Op, Source
 
@@ -70,7 +70,7 @@ def recorded(recorder: Recorder, handler: Handler,
     """Wrap a handler: errors become §3 error bodies (never a traceback), and the call is recorded."""
 
     async def endpoint(request: Request) -> Response:
-        ctx = CallContext(request_id=_request_id(request))
+        ctx = CallContext(request_id=request_id(request.scope))
         started = time.perf_counter()
         error: ConnectApiError | None = None
         try:
@@ -86,18 +86,12 @@ def recorded(recorder: Recorder, handler: Handler,
             return JSONResponse(refusal.body.model_dump(), status_code=refusal.status, headers=refusal.headers)
         if error is not None:
             response = JSONResponse(error.body.model_dump(), status_code=error.status, headers=error.headers)
-        response.headers["X-Request-ID"] = ctx.request_id
         # An answered call is in the log (DESIGN §7): the answer waits for the group commit that stores this
         # record and, before it, the calls the handler made. Building the record never raises: see capped().
         await recorder.record_with_seq(_record(request, ctx, response, error, started))
         return response
 
     return endpoint
-
-
-def _request_id(request: Request) -> str:
-    given = request.headers.get("X-Request-ID", "")
-    return given if 0 < len(given) <= 128 and given.isprintable() else uuid.uuid4().hex
 
 
 def _record(request: Request, ctx: CallContext, response: Response, error: ConnectApiError | None,

@@ -36,10 +36,13 @@ class MadeElsewhere(Exception):
 
 
 class Recorder:
-    def __init__(self, db: Path | str, redactor: Redactor | None = None) -> None:
+    def __init__(self, db: Path | str, redactor: Redactor | None = None,
+                 observe: Callable[[Record], None] | None = None) -> None:
         """``db``: a SQLite file or a PostgreSQL URL (``store.hub_log``). ``redactor`` knows the hub's keys
-        and tokens; without one, only secret-named fields are redacted."""
+        and tokens; without one, only secret-named fields are redacted. ``observe`` is shown each record
+        as it is queued (the hub's metrics)."""
         self._redactor = redactor or Redactor()
+        self._observe = observe
         writer = open_hub_log(db)
         self.hub_id = writer.ensure_hub_id()
         self.head_seq = writer.head_seq()
@@ -70,6 +73,11 @@ class Recorder:
     def record(self, record: Record) -> None:
         """Queue a record for the log, its secrets redacted (DESIGN §10: the one door to the log, so no
         record kind is left out); the writer thread commits it with the others queued."""
+        if self._observe is not None:
+            try:
+                self._observe(record)
+            except Exception:  # a figure lost, never a record
+                log.exception("a %s record could not be counted in the metrics", type(record).__name__)
         self._pending.append(self._redactor.record(_body(record)))
         self._queued.set()
 

@@ -42,6 +42,8 @@ class HubSettings:
     """Calls without a valid key recorded per second, all callers together (bursts of twice that)."""
     demo_traffic_url: str | None = None
     """Where a demo hub sends its traffic (a load balancer in front of several hubs); None: to itself."""
+    metrics_port: int | None = None
+    """The port on which ``/metrics`` is also served, alone and without a token; None: none."""
 
     def catalog_env(self) -> dict[str, str]:
         """The environment a catalog's secret references are read from (with the demo's key, in a demo)."""

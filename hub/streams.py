@@ -11,6 +11,7 @@ from typing import Any
 import asyncio
 import logging
 
+from prometheus_client import Gauge
 from pydantic import ValidationError
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -34,16 +35,19 @@ CLOSE_CURSOR_AHEAD = 4000
 
 
 class StreamEndpoint:
-    def __init__(self, recorder: Recorder, tokens: OperatorTokens, kinds: tuple[str, ...]) -> None:
+    def __init__(self, recorder: Recorder, tokens: OperatorTokens, kinds: tuple[str, ...], subscribers: Gauge) -> None:
+        """``subscribers``: the gauge of this stream's clients, up while one with a valid token is connected."""
         self.recorder = recorder
         self.tokens = tokens
         self.kinds = kinds
+        self.subscribers = subscribers
 
     async def handle(self, websocket: WebSocket) -> None:
         await websocket.accept()
         if self.tokens.actor(websocket.headers.get("authorization")) is None:
             await self._refuse(websocket, "unauthorized", "Missing or wrong operator token", CLOSE_POLICY_VIOLATION)
             return
+        self.subscribers.inc()
         try:
             subscribe = await self._read_subscribe(websocket)
             if subscribe is None:
@@ -54,6 +58,8 @@ class StreamEndpoint:
         except Exception:
             log.exception("stream failed")
             await self._refuse(websocket, "internal_error", "The stream failed; reconnect to resume", CLOSE_INTERNAL_ERROR)
+        finally:
+            self.subscribers.dec()
 
     async def _read_subscribe(self, websocket: WebSocket) -> SubscribeFrame | None:
         try:
@@ -109,8 +115,11 @@ async def _until_first_done(*coroutines: Coroutine[Any, Any, None]) -> None:
         task.result()
 
 
-def stream_routes(recorder: Recorder, tokens: OperatorTokens) -> list[WebSocketRoute]:
+def stream_routes(recorder: Recorder, tokens: OperatorTokens, subscribers: Gauge) -> list[WebSocketRoute]:
+    """The two streams; ``subscribers`` is the gauge of their clients, labelled by stream."""
     return [
-        WebSocketRoute("/v1/streams/logs", StreamEndpoint(recorder, tokens, LOG_STREAM_KINDS).handle),
-        WebSocketRoute("/v1/streams/triggers", StreamEndpoint(recorder, tokens, TRIGGER_STREAM_KINDS).handle),
+        WebSocketRoute("/v1/streams/logs",
+                       StreamEndpoint(recorder, tokens, LOG_STREAM_KINDS, subscribers.labels("logs")).handle),
+        WebSocketRoute("/v1/streams/triggers",
+                       StreamEndpoint(recorder, tokens, TRIGGER_STREAM_KINDS, subscribers.labels("triggers")).handle),
     ]

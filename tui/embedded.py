@@ -40,7 +40,10 @@ class EmbeddedHub:
         """Start the hub and wait until it answers; returns its URL."""
         port = _free_port()
         self.url = f"http://127.0.0.1:{port}"
-        command = [*_hub_command(), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port)]
+        # warnings and errors only: the hub's access log (a line a request of the demo traffic) would grow the
+        # log file, kept across runs, by megabytes an hour
+        command = [*_hub_command(), "serve", "--demo", "--host", "127.0.0.1", "--port", str(port),
+                   "--log-level", "warning"]
         if self.traffic_rate is not None:
             command += ["--traffic-rate", str(self.traffic_rate)]
         env = {**os.environ, "SWITCHROOM_TOKEN": self.token}

@@ -25,6 +25,9 @@ class RunningHub:
     """The hub's ``--db``: a SQLite file, or a PostgreSQL URL when the tests run on PostgreSQL."""
     log_path: Path
     process: subprocess.Popen[bytes]
+    err_path: Path | None = None
+    """The hub's stderr (its log lines) when kept apart from its stdout (its banner); else both are in
+    ``log_path``."""
 
     @property
     def ws_url(self) -> str:
@@ -100,7 +103,8 @@ def hub_db(path: Path | str) -> Path | str:
 
 def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | str | None = None,
               token: str | None = None, service_key: str | None = None, port: int | None = None,
-              extra_args: tuple[str, ...] = (), demo: bool = True, poll_interval: float = 0.0) -> RunningHub:
+              extra_args: tuple[str, ...] = (), demo: bool = True, poll_interval: float = 0.0,
+              stderr_apart: bool = False) -> RunningHub:
     """A hub process; by default its trigger subscriptions are polled only when a test asks (a
     notification or a trigger test), so that background polls do not mix into what a test watches."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -109,6 +113,7 @@ def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | str | None
     db = hub_db(db or workdir / "hub.sqlite")
     port = port or free_port()
     log_path = workdir / f"hub-{port}.log"
+    err_path = workdir / f"hub-{port}.err" if stderr_apart else None
     env = {
         **os.environ,
         "SWITCHROOM_TOKEN": token,
@@ -116,13 +121,13 @@ def start_hub(workdir: Path, *, traffic_rate: float = 0.0, db: Path | str | None
         "XDG_DATA_HOME": str(workdir / "data"),
         "XDG_CACHE_HOME": str(workdir / "cache"),
     }
-    with log_path.open("wb") as log:
+    with log_path.open("wb") as log, (err_path.open("wb") if err_path else log) as err:
         process = subprocess.Popen(
             [*hub_command(), "serve", *(["--demo"] if demo else []), "--port", str(port), "--db", str(db),
              "--traffic-rate", str(traffic_rate), "--poll-interval", str(poll_interval), *extra_args],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            stdout=log, stderr=err if err_path else subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
         )
-    hub = RunningHub(f"http://127.0.0.1:{port}", token, service_key, db, log_path, process)
+    hub = RunningHub(f"http://127.0.0.1:{port}", token, service_key, db, log_path, process, err_path)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
