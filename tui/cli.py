@@ -16,12 +16,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="switchroom",
         description="Watch a Switchroom hub. With no --hub, starts the embedded demo hub and watches it.",
         epilog="`switchroom logs --help`: print cached records for scripts and pipes. `switchroom rerun --help`: "
-               "rerun failed action calls, one or every one a filter shows.",
+               "rerun failed action calls, one or every one a filter shows. `switchroom web --help`: the "
+               "dashboard in a web browser.",
     )
+    add_hub_options(parser)
+    return parser.parse_args(argv)
+
+
+def add_hub_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hub", metavar="URL", help="the hub to watch, e.g. http://127.0.0.1:8470")
     parser.add_argument("--token", help="operator token (default: $SWITCHROOM_TOKEN)")
     parser.add_argument("--cache-dir", type=Path, default=None, help="where the local caches live")
-    return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,6 +39,13 @@ def main(argv: list[str] | None = None) -> None:
         from switchroom.tui.rerun_command import main as rerun_main
 
         sys.exit(rerun_main(argv[1:]))
+    if argv[:1] == ["web"]:
+        from switchroom.tui import web
+
+        parser = argparse.ArgumentParser(prog="switchroom web", description=web.DESCRIPTION)
+        add_hub_options(parser)
+        web.configure(parser)
+        sys.exit(web.run(parser.parse_args(argv[1:])))
     args = parse_args(argv)
     cache_dir = args.cache_dir or default_cache_dir()
     token = args.token or os.environ.get("SWITCHROOM_TOKEN")
