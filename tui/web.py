@@ -112,6 +112,7 @@ class ConsoleServer(Server):
         self._sockets: set[web.WebSocketResponse] = set()
 
     async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
+        """textual-serve's loop over one tab's messages: the one place its websocket is handed over."""
         self._sockets.add(websocket)
         try:
             await super()._process_messages(websocket, app_service)
@@ -119,8 +120,7 @@ class ConsoleServer(Server):
             self._sockets.discard(websocket)
 
     def initialize_logging(self) -> None:
-        """One plain line an event on stderr: each request (the websocket's is a tab opening a session),
-        and what a session that failed to start printed."""
+        """One plain line a request on stderr, as it ends (``GET /ws``: a tab's session, when it closes)."""
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
 
     async def on_startup(self, app: web.Application) -> None:
