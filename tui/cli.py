@@ -85,6 +85,33 @@ def _rerun_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--verbose", action="store_true", help="say the idempotency key on stderr")
 
 
+def _web_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default="127.0.0.1",
+                   help="the address to listen on (default: 127.0.0.1, this machine only; on any other, "
+                        "whoever reaches the port has the console)")
+    p.add_argument("--port", type=_port, default=8480, help="the port (default: 8480)")
+    p.add_argument("--public-url", metavar="URL", type=_public_url,
+                   help="the address browsers reach the server by, when it is not http://HOST:PORT "
+                        "(e.g. behind a TLS proxy: https://console.example.org)")
+    _read_only_option(p, suppress=True)
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 < port < 65536:
+        raise argparse.ArgumentTypeError(f"a port is 1 to 65535, not {port}")
+    return port
+
+
+def _public_url(text: str) -> str:
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(f"not an http:// or https:// URL: {text!r}")
+    return text.rstrip("/")  # the page's own addresses are this and a path
+
+
 def _completion_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("shell", choices=COMPLETION_SHELLS, help="the shell to complete in")
 
@@ -96,6 +123,9 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None]]] 
     "rerun": ("rerun failed action calls, one or every one a filter shows",
               "Rerun a failed action call (by its api_call id, the record's seq) or every one a filter shows, "
               "as it was resolved, on the hub. JSON output when stdout is not a terminal.", _rerun_options),
+    "web": ("serve the dashboard to a web browser on this machine",
+            "Serve the dashboard to a web browser: each tab that opens http://HOST:PORT gets its own console on "
+            "the hub. With no hub named, one embedded demo hub serves every tab.", _web_options),
     "completion": ("print the shell completion script for bash, zsh or fish",
                    "Print a script that makes the shell complete switchroom's commands and options. "
                    "bash: add `eval \"$(switchroom completion bash)\"` to ~/.bashrc; zsh: the same in ~/.zshrc; "
@@ -158,6 +188,10 @@ def run(args: argparse.Namespace) -> int:
         from switchroom.tui import rerun_command
 
         return rerun_command.run(args, target)
+    if args.command == "web":
+        from switchroom.tui import web
+
+        return web.run(args, target)
     from switchroom.tui import dashboard
 
     return dashboard.run(args, target, config)

@@ -60,8 +60,8 @@ def choose_hub(given: str | None, token: str | None, config: Config) -> HubTarge
 def require_token(target: HubTarget) -> str:
     """The target's token; a hub named without one is a ``Stop`` with exit code 2."""
     if not target.token:
-        source = f"its token_env, token_file or token_command in [hubs.{target.name}], " if target.name else ""
-        raise Stop(USAGE, f"--hub needs an operator token: pass --token, set {source}or ${TOKEN_ENV}")
+        source = f", give [hubs.{target.name}] a token_env, token_file or token_command," if target.name else ""
+        raise Stop(USAGE, f"--hub needs an operator token: pass --token{source} or set ${TOKEN_ENV}")
     return target.token
 
 

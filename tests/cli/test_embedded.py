@@ -16,29 +16,7 @@ import httpx
 import pytest
 
 from switchroom.tui.embedded import EmbeddedHub
-
-
-def process_gone(pid: int) -> bool:
-    """True once ``pid`` no longer runs (a zombie waiting to be reaped counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            return any(line.startswith("State:") and "Z" in line.split()[1] for line in status)
-    except FileNotFoundError:
-        return True
-
-
-def wait_gone(pid: int, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process_gone(pid):
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def children_of(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
+from tests.support.processes import children_of, process_gone, wait_gone
 
 
 def test_embedded_hub_starts_answers_and_stops(tmp_path: Path) -> None:
