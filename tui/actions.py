@@ -134,6 +134,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("help", "Show the keys and what they do", ("question_mark",), "Everywhere", "help", hint="help"),
     Action("palette", "Search and run any action", ("ctrl+p",), "Everywhere", "command_palette",
            hint="palette", priority=True),
+    Action("choose_hub", "Switch to another hub (its cache is kept)", ("H",), "Everywhere", "choose_hub"),
     Action("change_theme", "Switch to another colour theme", ("ctrl+t",), "Everywhere", "change_theme"),
     Action("quit", "Quit the dashboard", ("q",), "Everywhere", "quit", hint="quit"),
 )

@@ -12,6 +12,7 @@ import time
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
+from textual.command import CommandPalette
 from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.theme import Theme
@@ -24,7 +25,10 @@ from switchroom.store.filters import FilterError, RecordFilter
 from switchroom.themes import APP_CSS, load_themes
 from switchroom.tui.actions import APP, bindings
 from switchroom.tui.alerts import ErrorRateAlert
-from switchroom.tui.commands import ActionCommands, SavedFilterCommands
+from switchroom.tui.commands import ActionCommands, HubCommands, SavedFilterCommands
+from switchroom.tui.exit_codes import Stop
+from switchroom.tui.hub_target import HubTarget, choose_hub, require_token
+from switchroom.tui.known_hubs import EMBEDDED
 from switchroom.tui.cache import Cache, CacheClosed
 from switchroom.tui import known_hubs
 from switchroom.tui.config import Config, config_path, themes_dir
@@ -70,7 +74,7 @@ class SwitchroomApp(App[None]):
     TITLE = "Switchroom"
     CSS_PATH = str(APP_CSS)
     BINDINGS = bindings(APP)  # every key comes from tui/actions.py; the user's [keys] rebind them
-    COMMANDS = {ActionCommands, SavedFilterCommands}
+    COMMANDS = {ActionCommands, SavedFilterCommands, HubCommands}
 
     link: var[LinkState] = var(LinkState("connecting"), init=False, always_update=True)
     """The link to the hub, as the replicator last said (the status line shows it)."""
@@ -117,6 +121,8 @@ class SwitchroomApp(App[None]):
         self.staleness = Staleness()
         self.definitions = Definitions(hub_url, token, cache_dir)
         self.read_only = read_only or self.config.read_only
+        self.switch_to: HubTarget | None = None
+        """The hub chosen to watch next, once this console has ended for it (``action_switch_hub``)."""
         self.ops = OpsClient(hub_url, token, self.read_only)
         # The panes, made here so that replicator callbacks can reach them at any moment, also while
         # the app is still composing or already shutting down.
@@ -296,6 +302,41 @@ class SwitchroomApp(App[None]):
         record = await self.push_screen_wait(GoToRecord(self.cache))
         if record is not None and self.cache is not None:
             self.push_screen(RecordDetail(record, self.cache, self.definitions))
+
+    # -- hubs -------------------------------------------------------------------------------------------
+
+    def hub_choices(self) -> list[tuple[str, str, str]]:
+        """(shown, what ``action_switch_hub`` takes, help) of every hub but this one: those named in the
+        settings, then those whose cache this machine keeps."""
+        choices: list[tuple[str, str, str]] = []
+        named_urls = set()
+        for name, hub in self.config.hubs.items():
+            named_urls.add(known_hubs.hub_key(hub.url))
+            if known_hubs.hub_key(hub.url) != self.hub_key:
+                choices.append((f"Hub: {name} ({hub.url})", name, "from the settings"))
+        for key in known_hubs.known_hub_keys(self.cache_dir):
+            if key in (self.hub_key, *named_urls) or (key != EMBEDDED and not key.startswith(("http://", "https://"))):
+                continue
+            shown = "the embedded demo hub" if key == EMBEDDED else key
+            choices.append((f"Hub: {printable(shown)}", key, "its cache is kept on this machine"))
+        return choices
+
+    def action_switch_hub(self, wanted: str) -> None:
+        """Leave this hub for ``wanted`` (a name from the settings, a hub URL, or ``embedded``): the console
+        ends here and ``switchroom`` opens it on the other, whose cache was kept (``tui.dashboard``)."""
+        try:
+            target = HubTarget(None, None) if wanted == EMBEDDED else choose_hub(wanted, None, self.config)
+            if target.url is not None:
+                require_token(target)
+        except Stop as stop:
+            self.notify(f"Not switched: {stop}", severity="error", timeout=15)
+            return
+        self.switch_to = target
+        self.exit()
+
+    def action_choose_hub(self) -> None:
+        if not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(providers=[HubCommands], placeholder="Switch to the hub…"))
 
     def _acted_on(self) -> str:
         """The pane whose list the filter key, bulk rerun and export act on now."""

@@ -70,3 +70,27 @@ class SavedFilterCommands(Provider):
             score = matcher.match(shown)
             if score > 0:
                 yield Hit(score, matcher.highlight(shown), self._run(name), help=help)
+
+
+class HubCommands(Provider):
+    """Lists the hubs this machine knows (each one whose cache it keeps) and those named in the settings
+    (``[hubs.NAME]``); choosing one switches the console to it (``SwitchroomApp.action_switch_hub``)."""
+
+    def _hubs(self) -> list[tuple[str, str, str]]:
+        """(shown, what to switch to, help) of each hub but the one watched now."""
+        choices = getattr(self.app, "hub_choices", None)
+        return choices() if callable(choices) else []
+
+    def _run(self, wanted: str) -> partial[object]:
+        return partial(getattr(self.app, "action_switch_hub"), wanted)
+
+    async def discover(self) -> Hits:
+        for shown, wanted, help in self._hubs():
+            yield DiscoveryHit(shown, self._run(wanted), help=help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for shown, wanted, help in self._hubs():
+            score = matcher.match(shown)
+            if score > 0:
+                yield Hit(score, matcher.highlight(shown), self._run(wanted), help=help)

@@ -53,3 +53,8 @@ def remember_hub(cache_dir: Path, key: str, hub_id: str) -> None:
     with os.fdopen(handle, "w") as file:
         json.dump(index, file)
     os.replace(temporary, path)
+
+
+def known_hub_keys(cache_dir: Path) -> list[str]:
+    """Every hub this machine keeps a cache of: the embedded demo hub and hub URLs, as in the index."""
+    return sorted(_read_index(cache_dir))
