@@ -46,6 +46,7 @@ from switchroom.hub.triggers import FiredEvent, Subscriptions, TriggerPipeline
 from switchroom.hub.webhooks import Webhooks
 from switchroom.hub.users import UserConnections
 from switchroom.protocol import ApiCall, ErrorBody, ScriptRun
+from switchroom.protocol.hub_info import Health, HubProcess, ScriptsHealth
 from switchroom.store.hub_log import is_postgres_url, open_hub_log
 
 SCRIPT_SLOTS = 16  # runs at once: most of a run is waiting on its calls, not running JavaScript
@@ -108,12 +109,12 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
         demo.enable_users(catalog, users)
 
     async def health(request: Request) -> JSONResponse:
-        return JSONResponse({
-            "status": "ok", "hub_id": recorder.hub_id, "head_seq": recorder.head_seq,
-            "hubs": [{k: v for k, v in hub.items() if k != "url"} for hub in await peers.live()],
-            "scripts": {"running": engine.running, "queue_depth": engine.queue_depth,
-                        "time_limit_s": engine.limits.wall_time_s},
-        })
+        return JSONResponse(Health(
+            hub_id=recorder.hub_id, head_seq=recorder.head_seq,
+            hubs=[HubProcess(**hub.model_dump(exclude={"url"})) for hub in await peers.live()],  # for anyone: no URLs
+            scripts=ScriptsHealth(running=engine.running, queue_depth=engine.queue_depth,
+                                  time_limit_s=engine.limits.wall_time_s),
+        ).model_dump())
 
     openapi = openapi_document(__version__)
 

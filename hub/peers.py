@@ -7,7 +7,7 @@ refuses its token).
 A hub on its own SQLite file is the only one: it lists itself.
 """
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit, urlunsplit
 import asyncio
 import hashlib
@@ -17,6 +17,7 @@ import time
 import uuid
 
 from switchroom.hub.recorder import Recorder
+from switchroom.protocol.hub_info import ListedHub
 
 if TYPE_CHECKING:  # psycopg is an optional extra: a SQLite hub never loads it
     from switchroom.store.postgres_log import PostgresLog
@@ -81,16 +82,16 @@ class Peers:
             except Exception:  # the database is gone: the row is forgotten once it is not seen for a while
                 log.warning("could not take this hub off the database's list of hubs", exc_info=True)
 
-    async def live(self) -> list[dict[str, Any]]:
+    async def live(self) -> list[ListedHub]:
         """Every hub seen lately, this one among them."""
         if not self._recorder.shared:
             return [self._entry(self.process_id, self.url, self.version, time.monotonic() - self._started, 0.0)]
         rows = await self._recorder.read(lambda log: _shared(log).live_hubs(LIVE_WITHIN_S))
         return [self._entry(*row) for row in rows]
 
-    def _entry(self, process_id: str, url: str, version: str, up_s: float, seen_s: float) -> dict[str, Any]:
-        return {"process_id": process_id, "url": url, "version": version, "up_s": round(up_s, 1),
-                "seen_s_ago": round(seen_s, 1), "this": process_id == self.process_id}
+    def _entry(self, process_id: str, url: str, version: str, up_s: float, seen_s: float) -> ListedHub:
+        return ListedHub(process_id=process_id, url=url, version=version, up_s=round(up_s, 1),
+                         seen_s_ago=round(seen_s, 1), this=process_id == self.process_id)
 
 
 def _shared(log: object) -> "PostgresLog":

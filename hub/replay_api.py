@@ -20,6 +20,7 @@ from switchroom.hub.errors import ConnectApiError, field_error
 from switchroom.hub.replays import Replays
 from switchroom.hub.rerun_api import Outcome, error_response, parse_rerun_request, run_once
 from switchroom.hub.reruns import Reruns
+from switchroom.protocol.ops_answers import ReplayPlan
 
 
 @dataclass
@@ -41,8 +42,7 @@ class ReplayApi:
             asked = parse_rerun_request({**shared, "api_call_id": seq}, actor, request.headers.get("idempotency-key"))
             if asked.dry_run:
                 target = await self.replays.target(seq, asked.order)
-                return JSONResponse({"type": "replay_plan", "count": 1, "trigger_event_id": seq,
-                                     "delivered_to": target.delivered_to})
+                return JSONResponse(ReplayPlan(trigger_event_id=seq, delivered_to=target.delivered_to).model_dump())
         except ConnectApiError as exc:
             return error_response(exc)
 

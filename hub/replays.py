@@ -20,6 +20,7 @@ from switchroom.hub.runner import ResolvedOperation
 from switchroom.hub.triggers import Deliver, FiredEvent, Subscriptions
 from switchroom.protocol import ApiCall, ScriptRun, body_of
 from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN, TRIGGER_EVENT
+from switchroom.protocol.ops_answers import Delivery, ReplayAnswer
 from switchroom.store import EventLog
 from switchroom.store.related import LOOK_AHEAD, record_at, records_near
 
@@ -34,7 +35,7 @@ class ReplayTarget:
     subscription: ResolvedOperation
 
     @property
-    def delivered_to(self) -> str:
+    def delivered_to(self) -> Delivery:
         return "script" if self.subscription.target.connection.runtime_script else "webhook"
 
 
@@ -78,7 +79,7 @@ class Replays:
             script_run_id = None
         extra = {"delivered_to": target.delivered_to, **({"script_run_id": script_run_id} if script_run_id else {})}
         await self._reruns.audit(item, event, order, replay=True, **extra)
-        return {"type": "replay", **item.as_json(), **extra}
+        return ReplayAnswer(**item.as_json(), **extra).model_dump()
 
 
 def _outcome(seq: int, delivery: ApiCall | ScriptRun) -> tuple[ItemResult, str | None]:

@@ -22,6 +22,7 @@ from switchroom.hub.auth import OperatorTokens
 from switchroom.hub.connect_api import json_object
 from switchroom.hub.errors import ConnectApiError, field_error
 from switchroom.hub.reruns import DEFAULT_RATE, MAX_RATE, PlanBound, RerunOrder, Reruns
+from switchroom.protocol.ops_answers import RerunAnswer, RerunBulk, RerunPlan
 
 MAX_KEY_LENGTH = 200
 MAX_REASON_LENGTH = 1_000
@@ -68,17 +69,18 @@ class RerunApi:
             await self.reruns.claim(original["seq"], asked.order)
             await self.reruns.requested(asked.order, {"original": asked.api_call_id})
             item = await self.reruns.rerun(original, asked.order)
-            return 200, {"type": "rerun", **item.as_json()}, True
+            return 200, RerunAnswer(**item.as_json()).model_dump(), True
         order = replace(asked.order, bulk_id=uuid.uuid4().hex)
         plan = await self.reruns.plan(asked.filter_text or "", order, asked.bound)
         await self.reruns.requested(order, {"filter": asked.filter_text})
         bulk = self.reruns.start_bulk(plan, order, asked.rate)
-        return 202, {**bulk.as_json(with_items=False), "refused_before_start": dict(plan.refused)}, True
+        started = RerunBulk(**bulk.as_json(with_items=False), refused_before_start=dict(plan.refused))
+        return 202, started.model_dump(), True
 
     async def _dry_run(self, asked: RerunRequest) -> dict[str, Any]:
         if asked.api_call_id is not None:
             original = await self.reruns.original(asked.api_call_id, asked.order)  # refusals raise
-            return {"type": "rerun_plan", "count": 1, "refused": {}, "api_call_ids": [original["seq"]]}
+            return RerunPlan(count=1, refused={}, api_call_ids=[original["seq"]]).model_dump()
         return (await self.reruns.plan(asked.filter_text or "", asked.order, asked.bound)).as_json()
 
     async def status(self, request: Request) -> JSONResponse:

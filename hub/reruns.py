@@ -28,8 +28,9 @@ from switchroom.hub.recorder import Recorder
 from switchroom.hub.resolution import resolve_fields
 from switchroom.hub.runner import OperationRunner, ResolvedOperation, raise_for
 from switchroom.hub.shared_reruns import SharedReruns
-from switchroom.protocol import Rerun, body_of
+from switchroom.protocol import ErrorBody, Rerun, body_of
 from switchroom.protocol.kinds import API_CALL, RERUN
+from switchroom.protocol.ops_answers import RerunBulkId, RerunPlan
 from switchroom.store import EventLog, iso_timestamp
 from switchroom.store.filters import RecordFilter
 from switchroom.store.related import LOOK_AROUND, record_at, records_near
@@ -92,9 +93,9 @@ class Plan:
     bound: PlanBound
 
     def as_json(self) -> dict[str, Any]:
-        return {"type": "rerun_plan", "count": len(self.originals), "refused": dict(self.refused),
-                "api_call_ids": [r["seq"] for r in self.originals[:1000]],
-                "through_seq": self.bound.through_seq, "as_of": iso_timestamp(self.bound.as_of)}
+        return RerunPlan(count=len(self.originals), refused=dict(self.refused),
+                         api_call_ids=[r["seq"] for r in self.originals[:1000]],
+                         through_seq=self.bound.through_seq, as_of=iso_timestamp(self.bound.as_of)).model_dump()
 
 
 @dataclass
@@ -108,7 +109,8 @@ class Bulk:
 
     def as_json(self, with_items: bool = True, after: int = 0) -> dict[str, Any]:
         """Counts, and the item results past the first ``after`` (a poller asks only for what is new: the
-        list only grows, in the order the items finished)."""
+        list only grows, in the order the items finished). Written by hand, for a bulk may have a hundred
+        thousand items: tests/hub/test_openapi.py holds it to ``protocol.ops_answers.RerunBulk``."""
         body: dict[str, Any] = {"type": "rerun_bulk", "id": self.id, "state": self.state, "total": self.total,
                                 "done": sum(self.counts.values()), **{k: self.counts[k] for k in ("ok", "failed", "refused")}}
         if with_items:
@@ -138,13 +140,12 @@ class RerunMemory:
         if not answers or not key:
             return
         if phase == "requested":  # answered below when its item comes; a restart in between leaves this
-            self.answers[key] = (409, {"type": "error", "code": "conflict", "details": [], "message":
-                                        "The request with this Idempotency-Key was interrupted before it answered "
-                                        "(a hub restart or a dropped request) and is not run again; see its "
-                                        "rerun records"})
+            self.answers[key] = (409, ErrorBody(code="conflict", message=(
+                "The request with this Idempotency-Key was interrupted before it answered (a hub restart or a "
+                "dropped request) and is not run again; see its rerun records")).model_dump())
             if record.get("bulk_id"):
                 self.bulks.setdefault(record["bulk_id"], Bulk(record["bulk_id"], 0, "interrupted"))
-                self.answers[key] = (202, {"type": "rerun_bulk", "id": record["bulk_id"]})
+                self.answers[key] = (202, RerunBulkId(id=record["bulk_id"]).model_dump())
         elif phase == "item" and not record.get("bulk_id"):
             answer_type = "replay" if record.get("replay") else "rerun"
             self.answers[key] = (200, {"type": answer_type, **item_fields(record)})

@@ -17,6 +17,7 @@ import orjson
 
 from switchroom.hub.peers import LIVE_WITHIN_S
 from switchroom.hub.recorder import Recorder
+from switchroom.protocol import ErrorBody
 
 if TYPE_CHECKING:  # psycopg is an optional extra: a SQLite hub never loads it
     from switchroom.hub.reruns import Bulk
@@ -28,9 +29,9 @@ ANSWER_WAIT_S = 120.0
 PUBLISH_S = 0.25
 CANCEL_WAIT_S = 30.0
 """How long a cancel passed on to another hub waits for that hub to stop the bulk."""
-STILL_RUNNING = (409, {"type": "error", "code": "conflict", "details": [], "message":
-                       "The request with this Idempotency-Key is still running on another hub, or was interrupted "
-                       "there; it is not run again: see its rerun records"})
+STILL_RUNNING = (409, ErrorBody(code="conflict", message=(
+    "The request with this Idempotency-Key is still running on another hub, or was interrupted there; it is not "
+    "run again: see its rerun records")).model_dump())
 
 
 class SharedReruns:

@@ -33,6 +33,17 @@ CLOSE_PROTOCOL_ERROR = 1002
 CLOSE_INTERNAL_ERROR = 1011
 CLOSE_CURSOR_AHEAD = 4000
 
+STREAMS: dict[str, tuple[str, ...]] = {"/v1/streams/logs": LOG_STREAM_KINDS,
+                                       "/v1/streams/triggers": TRIGGER_STREAM_KINDS}
+"""Each stream's path and the kinds of record it carries."""
+CLOSE_CODES: dict[int, str] = {
+    CLOSE_POLICY_VIOLATION: "unauthorized: missing or wrong operator token",
+    CLOSE_PROTOCOL_ERROR: "bad_subscribe: the first frame was not a subscribe frame, or came too late",
+    CLOSE_INTERNAL_ERROR: "internal_error: the stream failed; reconnect to resume from your cursor",
+    CLOSE_CURSOR_AHEAD: "cursor_ahead: the log ends before the client's cursor (a restore); start a fresh cache",
+}
+"""Why the hub closes a stream, each after an ``error`` frame of that code."""
+
 
 class StreamEndpoint:
     def __init__(self, recorder: Recorder, tokens: OperatorTokens, kinds: tuple[str, ...], subscribers: Gauge) -> None:
@@ -116,10 +127,6 @@ async def _until_first_done(*coroutines: Coroutine[Any, Any, None]) -> None:
 
 
 def stream_routes(recorder: Recorder, tokens: OperatorTokens, subscribers: Gauge) -> list[WebSocketRoute]:
-    """The two streams; ``subscribers`` is the gauge of their clients, labelled by stream."""
-    return [
-        WebSocketRoute("/v1/streams/logs",
-                       StreamEndpoint(recorder, tokens, LOG_STREAM_KINDS, subscribers.labels("logs")).handle),
-        WebSocketRoute("/v1/streams/triggers",
-                       StreamEndpoint(recorder, tokens, TRIGGER_STREAM_KINDS, subscribers.labels("triggers")).handle),
-    ]
+    """The two streams; ``subscribers`` is the gauge of their clients, labelled by stream (``logs``, ``triggers``)."""
+    return [WebSocketRoute(path, StreamEndpoint(recorder, tokens, kinds, subscribers.labels(path.rsplit("/", 1)[1])).handle)
+            for path, kinds in STREAMS.items()]

@@ -1,14 +1,17 @@
 """Connect API request and response bodies (DESIGN §3), as documented in the hub's OpenAPI.
 
-The hub parses requests itself, so that every bad field gets its own 422 detail; these models are
-the published shape of those bodies (unknown keys are allowed and ignored).
+The hub parses requests itself, so that every bad field gets its own 422 detail; the request models are
+the published shape of those bodies (unknown keys are allowed and ignored). The answers keep IFTTT's keys
+(``hub.wire_bodies`` writes them); the tests check what the hub sends against these models.
 """
 
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field
 
-from switchroom.protocol.base import ProtocolModel
+from switchroom.protocol.base import AnswerModel, ProtocolModel
+from switchroom.protocol import catalog
+from switchroom.protocol.catalog import FieldOption, FieldType
 
 
 class _Body(ProtocolModel):
@@ -69,41 +72,133 @@ class NotificationRequest(_Body):
     data: list[NotificationItem] = Field(min_length=1, max_length=1000)
 
 
-class NotificationResponse(_Body):
+class NotificationResponse(AnswerModel):
     type: Literal["notification"] = "notification"
     subscriptions: int = Field(description="how many subscriptions the hub polls now")
 
 
-class MeResponse(_Body):
+class MeResponse(AnswerModel):
     type: Literal["me"] = "me"
-    authentication_level: str
+    authentication_level: Literal["service"] = "service"
     service_id: str
     service_name: str
 
 
-class ConnectionResponse(_Body):
+class ServiceOperationShown(AnswerModel):
+    """A trigger, query or action of a service that the connection uses."""
+
+    id: str = Field(description="its full id, e.g. lights.change_color")
+    label: str
+    fields: list[catalog.Field]
+    ingredients: list[str]
+
+
+class ConnectionService(AnswerModel):
+    service_id: str
+    service_name: str
+    is_primary: bool = Field(description="whether it owns the connection")
+    triggers: list[ServiceOperationShown]
+    queries: list[ServiceOperationShown]
+    actions: list[ServiceOperationShown]
+
+
+class FeatureFieldDefault(AnswerModel):
+    """A field the user sets, with its default (developer fields are not shown)."""
+
+    id: str
+    default_value: Any
+
+
+class FeatureTriggerShown(AnswerModel):
+    id: str = Field(description="the feature_trigger_id")
+    trigger_id: str
+    fields: list[FeatureFieldDefault]
+
+
+class FeatureQueryShown(AnswerModel):
+    id: str = Field(description="the feature_query_id")
+    query_id: str
+    fields: list[FeatureFieldDefault]
+
+
+class FeatureActionShown(AnswerModel):
+    id: str = Field(description="the feature_action_id")
+    action_id: str
+    fields: list[FeatureFieldDefault]
+
+
+class ConnectionFeature(AnswerModel):
+    id: str
+    title: str
+    fields: list[Any] = Field(max_length=0, description="always empty: a feature's fields are its operations'")
+    feature_triggers: list[FeatureTriggerShown]
+    feature_queries: list[FeatureQueryShown]
+    feature_actions: list[FeatureActionShown]
+
+
+class UserFieldShown(AnswerModel):
+    field_id: str
+    field_type: FieldType
+    value: Any
+
+
+class UserFeatureTriggerShown(AnswerModel):
+    id: str
+    feature_trigger_id: str
+    user_fields: list[UserFieldShown]
+
+
+class UserFeatureQueryShown(AnswerModel):
+    id: str
+    feature_query_id: str
+    user_fields: list[UserFieldShown]
+
+
+class UserFeatureActionShown(AnswerModel):
+    id: str
+    feature_action_id: str
+    user_fields: list[UserFieldShown]
+
+
+class UserFeatureShown(AnswerModel):
+    id: str = Field(description="the user_feature_id")
+    feature_id: str
+    enabled: bool
+    user_fields: list[Any] = Field(max_length=0, description="always empty: the values are per operation")
+    user_feature_triggers: list[UserFeatureTriggerShown]
+    user_feature_queries: list[UserFeatureQueryShown]
+    user_feature_actions: list[UserFeatureActionShown]
+
+
+class UserConnectionShown(AnswerModel):
+    status: Literal["enabled", "disabled", "pending"]
+    user_features: list[UserFeatureShown]
+
+
+class ConnectionResponse(AnswerModel):
     type: Literal["connection"] = "connection"
     id: str
     name: str
     description: str
     url: str
     enabled_count: int
-    user_status: str | None
-    services: list[dict[str, Any]]
-    features: list[dict[str, Any]]
-    user_connection: dict[str, Any] | None = None
+    user_status: Literal["enabled", "disabled", "pending", "never_enabled"] | None = Field(
+        description="the named user's status; null when no user is named")
+    services: list[ConnectionService]
+    features: list[ConnectionFeature]
+    user_connection: UserConnectionShown | None = Field(default=None, description="when the named user has one")
 
 
-class FieldOptionsResponse(_Body):
+class FieldOptionsResponse(AnswerModel):
     type: Literal["field_options"] = "field_options"
-    options: dict[str, list[dict[str, str]]]
+    options: dict[str, list[FieldOption]] = Field(description="per choice field the user sets: its options")
 
 
-class NextPage(_Body):
+class NextPage(AnswerModel):
     cursor: str
 
 
-class ListResponse(_Body):
+class ListResponse(AnswerModel):
     type: Literal["list"] = "list"
-    data: list[Any]
+    data: list[Any] = Field(description="the rows the service answered")
     next: NextPage | None = None

@@ -200,3 +200,35 @@ class Rerun(Record, tag="rerun", kw_only=True):
 def body_of(record: Record) -> dict[str, Any]:
     """``record`` as the plain JSON object the log stores: its kind and the fields that are not None."""
     return msgspec.to_builtins(record)
+
+
+CUT_RECORD = "CutRecord"
+SERVED_RECORD = "Record"
+
+
+def record_json_schemas(ref_template: str) -> dict[str, dict[str, Any]]:
+    """JSON Schemas of records as a hub serves them, named as ``ref_template`` (``"…/{name}"``) refers to them:
+    one per kind, read off its struct, with the structs those hold; ``CutRecord``, a record kept only in
+    part; and ``Record``, any of these, with the ``seq``, ``ts`` and ``kind`` that every record served has."""
+    kinds = Record.__subclasses__()
+    _, schemas = msgspec.json.schema_components(kinds, ref_template=ref_template)
+    schemas[CUT_RECORD] = {
+        "title": CUT_RECORD,
+        "description": "A record kept only in part: cut to fit (``truncated``: every text and list shortened, or "
+                       "only its short top-level fields kept) or not storable as it was made (``unrecordable``: its "
+                       "plain top-level fields); either says why. Its kind may be ``unknown``.",
+        "type": "object",
+        "properties": {"kind": {"type": "string"}, "truncated": {"type": "string"}, "unrecordable": {"type": "string"}},
+        "required": ["kind"],
+        "anyOf": [{"required": ["truncated"]}, {"required": ["unrecordable"]}],
+    }
+    schemas[SERVED_RECORD] = {
+        "title": SERVED_RECORD,
+        "description": "A record of the event log, flat: its body's fields beside seq, ts and kind. "
+                       "Fields a reader does not know may be present.",
+        "type": "object",
+        "required": ["seq", "ts", "kind"],
+        "properties": {"seq": {"type": "integer", "minimum": 1}, "ts": {"type": "string"}, "kind": {"type": "string"}},
+        "anyOf": [{"$ref": ref_template.format(name=name)} for name in (*(k.__name__ for k in kinds), CUT_RECORD)],
+    }
+    return schemas
