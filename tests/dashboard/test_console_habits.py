@@ -18,7 +18,8 @@ from switchroom.tui.screens.record_detail import RecordDetail
 from switchroom.tui.widgets.log_view import LogView
 from switchroom.tui.widgets.status_line import StatusLine
 from tests.support.dashboard import make_app, run_action, shows_inbound, wait_until
-from tests.support.hubproc import RunningHub
+from tests.support.hubproc import RunningHub, bare_env
+from tests.support.terminal import Terminal
 
 
 def toasts(app) -> list[str]:
@@ -141,3 +142,15 @@ async def test_a_read_only_console_refuses_reruns_and_replays_and_says_so(hub: R
                                [failed["seq"]]) == [(0,)]
     finally:
         hub_log.close()
+
+
+def test_switchroom_read_only_on_the_command_line_reaches_the_console(hub: RunningHub, tmp_path: Path) -> None:
+    terminal = Terminal(["--read-only", "--hub", hub.url, "--cache-dir", str(tmp_path / "cache")],
+                        bare_env(HOME=str(tmp_path), SWITCHROOM_TOKEN=hub.token,
+                                 SWITCHROOM_CONFIG=str(tmp_path / "none.toml")))
+    try:
+        terminal.wait_for(f"live · read-only · {hub.url}")
+        terminal.press("R")
+        terminal.wait_for("Bulk rerun refused: this console is read-only")
+    finally:
+        terminal.close()
