@@ -185,21 +185,24 @@ def _settings_text(path: Path) -> str:
     return data.decode("utf-8")
 
 
+_SCALARS: dict[str, tuple[type, str]] = {
+    "theme": (str, 'give a theme\'s name, e.g. "switchroom-light"'),
+    "read_only": (bool, "give true or false"),
+}
+"""The top-level settings that are one value: its type, and what to say when it is of another."""
+
+
 def _config(raw: dict[str, Any], problems: list[str]) -> Config:
     """The settings in a parsed file, adding every problem found to ``problems`` (as ``key: what``)."""
     sections = {"cache": CacheLimits, "alert": AlertSettings, "export": ExportSettings}
     values: dict[str, Any] = {}
     for key, value in raw.items():
-        if key == "theme" and isinstance(value, str):
+        if key in _SCALARS and isinstance(value, _SCALARS[key][0]):
             values[key] = value
-        elif key == "theme":
-            problems.append('theme: give a theme\'s name, e.g. "switchroom-light"')
+        elif key in _SCALARS:
+            problems.append(f"{key}: {_SCALARS[key][1]}")
         elif key == "keys":
             values[key] = _keys(value, problems)
-        elif key == "read_only" and isinstance(value, bool):
-            values[key] = value
-        elif key == "read_only":
-            problems.append("read_only: give true or false")
         elif key == "hubs":
             values[key] = _hubs(value, problems)
         elif key == "filters":
