@@ -28,7 +28,7 @@ import time
 
 from py_mini_racer import JSEvalException
 
-from switchroom.hub.scripts.clock import epoch_ms, offset_table, zone_name
+from switchroom.hub.scripts.clock import epoch_ms, zone_name, zone_period, zone_tables
 from switchroom.hub.scripts.results import (
     CallKind, HostCall, Limits, ScriptCall, ScriptError, ScriptJob, ScriptResult, Status, compile_error,
     runtime_error,
@@ -262,7 +262,10 @@ class _Run:
 
     async def _drive(self) -> tuple[Status, ScriptError | None]:
         try:
-            first = await self.sandbox.start(self._globals())
+            now = self.job.now or datetime.now(UTC)
+            period = zone_period(now)
+            zones = None if self.sandbox.zone_period == period else await zone_tables(period)
+            first = await self.sandbox.start(self._globals(now), zones, period)
         except JSEvalException as e:
             if self.sandbox.out_of_memory:
                 raise
@@ -288,16 +291,13 @@ class _Run:
         """The most a drain can legitimately hold: every call with the largest body, plus room for timers."""
         return self.limits.max_calls * (self.limits.max_body_bytes + 1024) + 64 * 1024
 
-    def _globals(self) -> dict[str, Any]:
+    def _globals(self, now: datetime) -> dict[str, Any]:
         job = self.job
-        now = job.now or datetime.now(UTC)
-        zone = zone_name(job.timezone)
         seed = os.urandom(16)  # Math.random's, fresh for every run
         return {
             "source": job.source,
             "now": epoch_ms(now),
-            "zone": offset_table(zone, now.astimezone(UTC).date()),
-            "zoneName": zone,
+            "zone": zone_name(job.timezone),
             "seed": [int.from_bytes(seed[i:i + 4], "little") for i in range(0, 16, 4)],
             "trigger": {"id": job.trigger_id, "ingredients": job.ingredients},
             "connection": {
