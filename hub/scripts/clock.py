@@ -30,9 +30,10 @@ and 2000 and in Gaza, are 7 days apart), so no change and its reversal can fall 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BEFORE_ALL = -8_640_000_000_000_000  # the earliest time a JS Date can hold
 _DAY = 86_400
-_KEPT_PERIODS = 4
+_KEPT_PERIODS = 8
 
-_lock = threading.Lock()
+_building = threading.Lock()
+_kept = threading.Lock()  # held only for a moment: the event loop takes it too
 _tables: dict[int, str] = {}
 
 
@@ -54,18 +55,30 @@ def zone_period(instant: datetime) -> int:
 
 async def zone_tables(period: int) -> str:
     """Every zone's tables (JSON) for ``period``; worked out off the event loop when not yet cached."""
-    cached = _tables.get(period)
+    cached = _kept_tables(period)
     return cached if cached is not None else await asyncio.to_thread(_zone_tables, period)
 
 
+def _kept_tables(period: int) -> str | None:
+    with _kept:
+        cached = _tables.pop(period, None)
+        if cached is not None:
+            _tables[period] = cached  # the most recently used last
+        return cached
+
+
 def _zone_tables(period: int) -> str:
-    """Cached for the last few periods asked for; computing one takes a few tenths of a second."""
-    with _lock:
-        if period not in _tables:
+    """Kept for the periods most recently asked for; working one out takes a few tenths of a second."""
+    with _building:
+        cached = _kept_tables(period)
+        if cached is not None:
+            return cached
+        built = _build(period)
+        with _kept:
             if len(_tables) >= _KEPT_PERIODS:
                 del _tables[next(iter(_tables))]
-            _tables[period] = _build(period)
-        return _tables[period]
+            _tables[period] = built
+        return built
 
 
 def _build(period: int) -> str:
