@@ -56,7 +56,14 @@ const __srMoment = (() => {
   // The order moment sets units in when given an object (set({...})).
   const SET_ORDER = ["year", "dayOfYear", "week", "isoWeek", "quarter", "month", "date", "day", "weekday",
     "isoWeekday", "hour", "minute", "second", "millisecond"];
+  const SET_UNITS = new Set(SET_ORDER);
+  const GET_UNITS = new Set([...SPAN_UNITS, "weekday", "isoWeekday", "dayOfYear", "weekYear", "isoWeekYear"]);
+  // What add() counts each unit as: elapsed milliseconds, or calendar days or months.
+  const ELAPSED = { hour: HOUR, minute: MINUTE, second: SECOND, millisecond: 1 };
+  const CALENDAR = { year: ["months", 12], quarter: ["months", 3], month: ["months", 1], week: ["days", 7],
+    isoWeek: ["days", 7], day: ["days", 1] };
 
+  const absent = (value) => value === undefined || value === null;
   const clipText = (text) => (text.length > 60 ? `${text.slice(0, 60)}…` : text);
   const clip = (t) => (abs(t) <= MAX_TIME ? trunc(t) + 0 : NaN);
   const mod = (n, d) => ((n % d) + d) % d;
@@ -83,7 +90,7 @@ const __srMoment = (() => {
   }
 
   function unitOf(value, method, allowed) {
-    if (value === undefined || value === null) return undefined;
+    if (absent(value)) return undefined;
     if (typeof value !== "string") throw new TypeError(`${method}: a unit must be a string`);
     const unit = UNITS.get(value) ?? UNITS.get(value.toLowerCase());
     if (unit === undefined || !allowed.has(unit)) throw new RangeError(`${method}: unsupported unit '${clipText(value)}'`);
@@ -204,7 +211,7 @@ const __srMoment = (() => {
   // months, rounded (weeks count as 7 days, quarters 3 months, years 12).
   function durationOf(amount, unit, method) {
     const span = { ms: 0, days: 0, months: 0 };
-    if (amount === undefined || amount === null) return span;
+    if (absent(amount)) return span;
     if (typeof amount === "object" && !isArray(amount)) {
       for (const key of keys(amount)) addTo(span, unitOf(key, method, ADD_UNITS), amount[key]);
     } else {
@@ -217,10 +224,6 @@ const __srMoment = (() => {
     span.months = absRound(span.months);
     return span;
   }
-
-  const ELAPSED = { hour: HOUR, minute: MINUTE, second: SECOND, millisecond: 1 };
-  const CALENDAR = { year: ["months", 12], quarter: ["months", 3], month: ["months", 1], week: ["days", 7],
-    isoWeek: ["days", 7], day: ["days", 1] };
 
   function addTo(span, unit, value) {
     const n = Number(value) || 0; // moment counts a NaN amount as nothing
@@ -272,7 +275,7 @@ const __srMoment = (() => {
     // What a script passes where moment takes a "moment-like": a moment, a Date, epoch milliseconds, an
     // ISO 8601 string, an array of fields, or nothing (the run's now). Anything else is invalid (NaN).
     #instantOf(value) {
-      if (value === undefined) return runNow;
+      if (value === undefined) return runNow; // moment(undefined) is now, moment(null) invalid
       if (typeof value === "number") return clip(value);
       if (typeof value === "string") return parseIso(value, this.#zone);
       if (Moment.#is(value)) return value.#t;
@@ -307,7 +310,7 @@ const __srMoment = (() => {
     }
 
     year(value) {
-      if (value === undefined) return this.#wall().getUTCFullYear();
+      if (absent(value)) return this.#wall().getUTCFullYear();
       return this.#set(value, (w, y) => {
         const m = w.getUTCMonth();
         w.setUTCFullYear(y, m, min(w.getUTCDate(), daysInMonth(y, m)));
@@ -315,7 +318,7 @@ const __srMoment = (() => {
     }
 
     month(value) {
-      if (value === undefined) return this.#wall().getUTCMonth();
+      if (absent(value)) return this.#wall().getUTCMonth();
       const named = nameIndex(MONTHS, value);
       return this.#set(named >= 0 ? named : value, (w, m) => {
         const day = w.getUTCDate();
@@ -326,27 +329,27 @@ const __srMoment = (() => {
     }
 
     quarter(value) {
-      if (value === undefined) return floor(this.month() / 3) + 1;
+      if (absent(value)) return floor(this.month() / 3) + 1;
       return this.month((Number(value) - 1) * 3 + (this.month() % 3));
     }
 
     date(value) {
-      if (value === undefined) return this.#wall().getUTCDate();
+      if (absent(value)) return this.#wall().getUTCDate();
       return this.#set(value, (w, d) => w.setUTCDate(d));
     }
 
     day(value) {
-      if (value === undefined) return this.#wall().getUTCDay();
+      if (absent(value)) return this.#wall().getUTCDay();
       const named = nameIndex(DAYS, value);
       return this.#set(named >= 0 ? named : value, (w, d) => w.setUTCDate(w.getUTCDate() + d - w.getUTCDay()));
     }
 
     weekday(value) {
-      return value === undefined ? this.day() : this.day(typeof value === "string" ? Number(value) : value);
+      return absent(value) ? this.day() : this.day(typeof value === "string" ? Number(value) : value);
     }
 
     isoWeekday(value) {
-      if (value === undefined) return this.day() || 7;
+      if (absent(value)) return this.day() || 7;
       const named = nameIndex(DAYS, value);
       const n = named >= 0 ? named || 7 : Number(value);
       return this.day(this.day() % 7 ? n : n - 7);
@@ -355,19 +358,19 @@ const __srMoment = (() => {
     dayOfYear(value) {
       const w = this.#wall();
       const current = floor(w.getTime() / DAY) - wallOf(w.getUTCFullYear(), 0, 1) / DAY + 1;
-      if (value === undefined) return current;
+      if (absent(value)) return current;
       return this.#set(value, (d, n) => d.setUTCDate(d.getUTCDate() + n - current));
     }
 
     week(value) {
       const current = weekOf(this.#wall().getTime(), 0, 1).week;
-      if (value === undefined) return current;
+      if (absent(value)) return current;
       return this.#set(value, (w, n) => w.setUTCDate(w.getUTCDate() + (n - current) * 7));
     }
 
     isoWeek(value) {
       const current = weekOf(this.#wall().getTime(), 1, 4).week;
-      if (value === undefined) return current;
+      if (absent(value)) return current;
       return this.#set(value, (w, n) => w.setUTCDate(w.getUTCDate() + (n - current) * 7));
     }
 
@@ -377,22 +380,22 @@ const __srMoment = (() => {
     isoWeeksInYear() { return weeksIn(this.isoWeekYear(), 1, 4); }
 
     hour(value) {
-      if (value === undefined) return this.#wall().getUTCHours();
+      if (absent(value)) return this.#wall().getUTCHours();
       return this.#set(value, (w, h) => w.setUTCHours(h));
     }
 
     minute(value) {
-      if (value === undefined) return this.#wall().getUTCMinutes();
+      if (absent(value)) return this.#wall().getUTCMinutes();
       return this.#set(value, (w, m) => w.setUTCMinutes(m), false);
     }
 
     second(value) {
-      if (value === undefined) return this.#wall().getUTCSeconds();
+      if (absent(value)) return this.#wall().getUTCSeconds();
       return this.#set(value, (w, s) => w.setUTCSeconds(s), false);
     }
 
     millisecond(value) {
-      if (value === undefined) return this.#wall().getUTCMilliseconds();
+      if (absent(value)) return this.#wall().getUTCMilliseconds();
       return this.#set(value, (w, ms) => w.setUTCMilliseconds(ms), false);
     }
 
@@ -409,19 +412,19 @@ const __srMoment = (() => {
     milliseconds(value) { return this.millisecond(value); }
 
     get(unit) {
-      const name = unitOf(unit, "get", UNITS_GET);
+      const name = unitOf(unit, "get", GET_UNITS);
       if (name === undefined) throw new TypeError("get: a unit is required");
       return this[name]();
     }
 
     set(unit, value) {
       if (typeof unit === "object" && unit !== null) {
-        const pairs = keys(unit).map((key) => [unitOf(key, "set", UNITS_SET), unit[key]]);
+        const pairs = keys(unit).map((key) => [unitOf(key, "set", SET_UNITS), unit[key]]);
         pairs.sort((a, b) => SET_ORDER.indexOf(a[0]) - SET_ORDER.indexOf(b[0]));
         for (const [name, v] of pairs) this[name](v);
         return this;
       }
-      const name = unitOf(unit, "set", UNITS_SET);
+      const name = unitOf(unit, "set", SET_UNITS);
       return name === undefined ? this : this[name](value);
     }
 
@@ -514,8 +517,9 @@ const __srMoment = (() => {
     isSameOrAfter(input, unit) { return this.isSame(input, unit) || this.isAfter(input, unit); }
 
     isBetween(from, to, unit, inclusivity) {
-      const bounds = inclusivity === undefined || inclusivity === null ? "()" : inclusivity;
+      const bounds = absent(inclusivity) ? "()" : inclusivity;
       if (!["()", "[)", "(]", "[]"].includes(bounds)) throw new RangeError("isBetween: inclusivity must be '()', '[)', '(]' or '[]'");
+      unitOf(unit, "isBetween", SPAN_UNITS);
       const low = this.#instantOf(from);
       const high = this.#instantOf(to);
       if (!this.isValid() || Number.isNaN(low) || Number.isNaN(high)) return false;
@@ -560,7 +564,7 @@ const __srMoment = (() => {
     // --- Time zones ---
 
     tz(name, keepLocalTime) {
-      if (name === undefined || name === null || name === "") return this.#zone.name;
+      if (absent(name) || name === "") return this.#zone.name;
       if (typeof name !== "string") throw new TypeError("tz: a time zone name must be a string");
       const zone = zoneNamed(name);
       if (zone === undefined) throw new RangeError(`tz: unknown time zone '${clipText(name)}'`);
@@ -568,7 +572,7 @@ const __srMoment = (() => {
     }
 
     utcOffset(value, keepLocalTime) {
-      if (value === undefined || value === null) return this.isValid() ? this.#offset() : NaN;
+      if (absent(value)) return this.isValid() ? this.#offset() : NaN;
       let minutes;
       if (typeof value === "string") {
         const found = value.length <= 64 ? value.match(SHORT_OFFSET) : null;
@@ -630,7 +634,7 @@ const __srMoment = (() => {
 
     format(pattern) {
       if (!this.isValid()) return "Invalid date";
-      if (pattern === undefined || pattern === null || pattern === "") {
+      if (absent(pattern) || pattern === "") {
         pattern = this.#offset() === 0 ? "YYYY-MM-DDTHH:mm:ss[Z]" : "YYYY-MM-DDTHH:mm:ssZ";
       } else if (typeof pattern !== "string") {
         throw new TypeError("format: a pattern must be a string");
@@ -708,9 +712,6 @@ const __srMoment = (() => {
       }
     }
   }
-
-  const UNITS_GET = new Set([...SPAN_UNITS, "weekday", "isoWeekday", "dayOfYear", "weekYear", "isoWeekYear"]);
-  const UNITS_SET = new Set(SET_ORDER);
 
   return freeze({
     zones: setZones,
