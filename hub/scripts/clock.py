@@ -25,8 +25,9 @@ PERIOD_DAYS = 32
 WINDOW_DAYS = 400
 _STEP_DAYS = 4
 """Offsets are sampled this many days apart, and each change found between two samples is pinned to the
-second. No zone in the tz database changes twice within a week (the closest changes, in Brazil in 1999
-and 2000 and in Gaza, are 7 days apart), so no change and its reversal can fall between two samples."""
+second. From 1980 to 2050 no zone in the tz database changes twice within a week (the closest changes,
+in Brazil in 1999 and 2000 and in Gaza, are 7 days apart), so no change and its reversal can fall between
+two samples."""
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _BEFORE_ALL = -8_640_000_000_000_000  # the earliest time a JS Date can hold
 _DAY = 86_400
