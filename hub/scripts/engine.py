@@ -239,9 +239,14 @@ class _Run:
     """Set by execute(): the run ended ok and left its context fit for another (see the module's rule)."""
 
     async def execute(self) -> tuple[Status, ScriptError | None, list[ScriptCall]]:
+        now = self.job.now or datetime.now(UTC)
+        period = zone_period(now)
+        # The time zone tables of another period than the context holds: before the clock starts, since
+        # working them out (once per period) is no part of the script's time.
+        zones = None if self.sandbox.zone_period == period else await zone_tables(period)
         try:
             async with asyncio.timeout(self.limits.wall_time_s):
-                status, error = await self._drive()
+                status, error = await self._drive(now, zones, period)
         except TimeoutError:
             status, error = "timeout", None
         except (JSEvalException, ValueError) as e:
@@ -260,11 +265,8 @@ class _Run:
         )
         return status, error, [ScriptCall(**c) for c in self.calls]
 
-    async def _drive(self) -> tuple[Status, ScriptError | None]:
+    async def _drive(self, now: datetime, zones: str | None, period: int) -> tuple[Status, ScriptError | None]:
         try:
-            now = self.job.now or datetime.now(UTC)
-            period = zone_period(now)
-            zones = None if self.sandbox.zone_period == period else await zone_tables(period)
             first = await self.sandbox.start(self._globals(now), zones, period)
         except JSEvalException as e:
             if self.sandbox.out_of_memory:
