@@ -48,11 +48,6 @@ def at(zone: str, *wall: int) -> datetime:
     return datetime(*wall, tzinfo=ZoneInfo(zone)).astimezone(UTC)  # type: ignore[misc]
 
 
-def shown(instant: datetime, zone: str) -> str:
-    """``instant`` as format("YYYY-MM-DDTHH:mm:ss.SSSZ") shows it in ``zone``."""
-    return instant.astimezone(ZoneInfo(zone)).isoformat(timespec="milliseconds")
-
-
 def epoch_ms(instant: datetime) -> int:
     return (instant - EPOCH) // MS
 
