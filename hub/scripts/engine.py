@@ -28,7 +28,7 @@ import time
 
 from py_mini_racer import JSEvalException
 
-from switchroom.hub.scripts.clock import epoch_ms, offset_table, zone_name
+from switchroom.hub.scripts.clock import epoch_ms, zone_name, zone_period, zone_tables
 from switchroom.hub.scripts.results import (
     CallKind, HostCall, Limits, ScriptCall, ScriptError, ScriptJob, ScriptResult, Status, compile_error,
     runtime_error,
@@ -239,9 +239,14 @@ class _Run:
     """Set by execute(): the run ended ok and left its context fit for another (see the module's rule)."""
 
     async def execute(self) -> tuple[Status, ScriptError | None, list[ScriptCall]]:
+        now = self.job.now or datetime.now(UTC)
+        period = zone_period(now)
+        # The time zone tables of another period than the context holds: before the clock starts, since
+        # working them out (once per period) is no part of the script's time.
+        zones = None if self.sandbox.zone_period == period else await zone_tables(period)
         try:
             async with asyncio.timeout(self.limits.wall_time_s):
-                status, error = await self._drive()
+                status, error = await self._drive(now, zones, period)
         except TimeoutError:
             status, error = "timeout", None
         except (JSEvalException, ValueError) as e:
@@ -260,9 +265,9 @@ class _Run:
         )
         return status, error, [ScriptCall(**c) for c in self.calls]
 
-    async def _drive(self) -> tuple[Status, ScriptError | None]:
+    async def _drive(self, now: datetime, zones: str | None, period: int) -> tuple[Status, ScriptError | None]:
         try:
-            first = await self.sandbox.start(self._globals())
+            first = await self.sandbox.start(self._globals(now), zones, period)
         except JSEvalException as e:
             if self.sandbox.out_of_memory:
                 raise
@@ -288,16 +293,13 @@ class _Run:
         """The most a drain can legitimately hold: every call with the largest body, plus room for timers."""
         return self.limits.max_calls * (self.limits.max_body_bytes + 1024) + 64 * 1024
 
-    def _globals(self) -> dict[str, Any]:
+    def _globals(self, now: datetime) -> dict[str, Any]:
         job = self.job
-        now = job.now or datetime.now(UTC)
-        zone = zone_name(job.timezone)
         seed = os.urandom(16)  # Math.random's, fresh for every run
         return {
             "source": job.source,
             "now": epoch_ms(now),
-            "zone": offset_table(zone, now.astimezone(UTC).date()),
-            "zoneName": zone,
+            "zone": zone_name(job.timezone),
             "seed": [int.from_bytes(seed[i:i + 4], "little") for i in range(0, 16, 4)],
             "trigger": {"id": job.trigger_id, "ingredients": job.ingredients},
             "connection": {

@@ -401,7 +401,7 @@ const __sr = (() => {
       getPrototypeOf([].values().map((x) => x)),
       getPrototypeOf(Iterator.from({ next() { return { done: true }; } })),
       errorStack.get, errorStack.set, capturedDesc.get, capturedDesc.set,
-      __srMoment(0, [[0, 0]], "UTC"),
+      __srMoment.current(0, "UTC"),
     ];
   }
 
@@ -493,7 +493,8 @@ const __sr = (() => {
   }
 
   // Start a run; false, running nothing, unless the context is fresh or was scrubbed after a clean run.
-  function start(runJson) {
+  // `zonesJson`, when given, replaces the time zone tables (clock.py): the run's clock is in another period.
+  function start(runJson, zonesJson = null) {
     if (state !== "ready") return false;
     state = "running";
     const run = parse(runJson);
@@ -505,7 +506,8 @@ const __sr = (() => {
     timers.clear();
     resetConsole();
     seedRandom(run.seed);
-    defineGlobal("Meta", { currentUserTime: __srMoment(run.now, run.zone, run.zoneName) });
+    if (zonesJson !== null) __srMoment.zones(zonesJson);
+    defineGlobal("Meta", { currentUserTime: __srMoment.current(run.now, run.zone) });
     defineGlobal("Trigger", { id: run.trigger.id, ingredients: run.trigger.ingredients });
     defineGlobal("Connection", run.connection);
     compile(run.source).call(undefined, undefined).then(
@@ -554,5 +556,5 @@ const __sr = (() => {
     }
   }
 
-  return freeze({ init, compile, start, drain, settle, fail, fire });
+  return freeze({ init, zones: __srMoment.zones, compile, start, drain, settle, fail, fire });
 })();

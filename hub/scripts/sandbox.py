@@ -12,6 +12,7 @@ a run that ended cleanly it can be scrubbed and serve another; the engine decide
 from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any, TypeVar
 import asyncio
@@ -25,6 +26,7 @@ from py_mini_racer import JSEvalException, init_mini_racer
 from py_mini_racer._context import Context
 from py_mini_racer._mini_racer import _make_context
 
+from switchroom.hub.scripts.clock import zone_period, zone_tables
 from switchroom.hub.scripts.results import LINE_OFFSET, ConsoleLine, Limits, compile_error
 
 PRELUDE = "\n".join(
@@ -95,9 +97,9 @@ def _prelude(bridge: str) -> str:
     return f"const {bridge} = (() => {{\n{PRELUDE}\nreturn __sr;\n}})();\n"
 
 
-async def _open(limits_json: str | None) -> tuple[ExitStack, Context, str, object]:
-    """A fresh context on the running loop with the prelude loaded (and initialised, given limits), the
-    name of its bridge, and what init returned.
+async def _open(limits_json: str | None, zones_json: str | None = None) -> tuple[ExitStack, Context, str, object]:
+    """A fresh context on the running loop with the prelude loaded (and initialised, given limits, with
+    the time zone tables, given those), the name of its bridge, and what init returned.
 
     Never leaves a context to the garbage collector, which could free it on the wrong thread.
     """
@@ -111,6 +113,8 @@ async def _open(limits_json: str | None) -> tuple[ExitStack, Context, str, objec
     try:
         bridge = f"__sr_{secrets.token_hex(16)}"
         init = "0" if limits_json is None else f"{bridge}.init({json.dumps(limits_json)})"
+        if zones_json is not None:
+            init = f"{bridge}.zones({json.dumps(zones_json)}); {init}"
         return stack, racer, bridge, await racer.eval_cancelable(f"{_prelude(bridge)}{init}")
     except BaseException:
         _free(stack)
@@ -120,7 +124,7 @@ async def _open(limits_json: str | None) -> tuple[ExitStack, Context, str, objec
 class Sandbox:
     """A context with the prelude loaded: one run at a time, and another only after a clean one."""
 
-    def __init__(self, stack: ExitStack, racer: Context, console: memoryview, bridge: str) -> None:
+    def __init__(self, stack: ExitStack, racer: Context, console: memoryview, bridge: str, zone_period: int) -> None:
         self._stack = stack
         self._racer = racer
         self._console = console
@@ -128,6 +132,8 @@ class Sandbox:
         self._drain = f"{bridge}.drain()"
         self.runs = 0
         """Runs started in this context."""
+        self.zone_period = zone_period
+        """The period whose time zone tables the context holds (clock.py)."""
 
     @classmethod
     async def open(cls, limits: Limits) -> "Sandbox":
@@ -137,22 +143,27 @@ class Sandbox:
             "maxCalls": limits.max_calls, "maxBodyBytes": limits.max_body_bytes, "maxIdChars": limits.max_id_chars, "maxErrorChars": limits.max_error_chars, "maxCompileChars": limits.max_compile_chars, "maxTimers": limits.max_timers,
             "lineOffset": LINE_OFFSET,
         })
-        stack, racer, bridge, console = await _open(settings)
+        period = zone_period(datetime.now(UTC))
+        stack, racer, bridge, console = await _open(settings, await zone_tables(period))
         assert isinstance(console, memoryview)
         racer.set_hard_memory_limit(limits.memory_bytes)
         racer.set_soft_memory_limit(limits.memory_bytes // SOFT_MEMORY_SHARE)
-        return cls(stack, racer, console, bridge)
+        return cls(stack, racer, console, bridge, period)
 
     def code(self, function: str, *args: Any) -> str:
         """The code that calls the bridge's ``function`` with ``args`` (JSON values)."""
         return f"{self._bridge}.{function}({', '.join(json.dumps(arg) for arg in args)})"
 
-    async def start(self, run: dict[str, Any]) -> str | None:
+    async def start(self, run: dict[str, Any], zones: str | None, period: int) -> str | None:
         """Start a run (``run`` is the prelude's start() input) and return the first drain; None, having
-        run nothing, when the context is neither fresh nor scrubbed after a clean run."""
+        run nothing, when the context is neither fresh nor scrubbed after a clean run. ``zones``, when
+        given, are the time zone tables of ``period`` (clock.py), which the context holds from then on."""
         self.runs += 1
-        started, report = await self._eval_and_drain(self.code("start", json.dumps(run)))
-        return str(report) if started is True else None
+        started, report = await self._eval_and_drain(self.code("start", json.dumps(run), zones))
+        if started is not True:
+            return None
+        self.zone_period = period
+        return str(report)
 
     async def step(self, code: str) -> str:
         """Evaluate ``code``, then drain what the script asked for once the microtasks it started have run."""
