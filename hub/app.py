@@ -40,6 +40,8 @@ from switchroom.hub.settings import HubSettings
 from switchroom.hub.slow_requests import BodyDeadline
 from switchroom.hub.streams import stream_routes
 from switchroom.hub.script_runs import ScriptRuns
+from switchroom.hub.script_trial_api import ScriptTrialApi
+from switchroom.hub.script_trials import ScriptTrials
 from switchroom.hub.shared_reruns import SharedReruns
 from switchroom.hub.scripts import Limits, ScriptEngine
 from switchroom.hub.triggers import FiredEvent, Subscriptions, TriggerPipeline
@@ -180,6 +182,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
             Route("/v1/ops/records", RecordsApi(recorder, tokens).records, methods=["GET"]),
             *RerunApi(reruns, tokens).routes(),
             *ReplayApi(Replays(reruns, subscriptions, deliver, recorder), reruns, tokens).routes(),
+            *ScriptTrialApi(ScriptTrials(engine, lambda: catalog, users, runner, recorder), tokens).routes(),
             *stream_routes(recorder, tokens, metrics.stream_subscribers),
         ],
         lifespan=lifespan,

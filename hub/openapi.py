@@ -34,7 +34,8 @@ from switchroom.protocol.connect import (
 )
 from switchroom.protocol.hub_info import Health, HubList, OpenApiDocument
 from switchroom.protocol.kinds import RECORD_TYPE
-from switchroom.protocol.ops import ReplayRequest, RerunRequest
+from switchroom.hub.script_trial_api import JSON_LINES
+from switchroom.protocol.ops import ReplayRequest, RerunRequest, ScriptTrialRequest
 from switchroom.protocol.ops_answers import (
     ConnectionDefinition,
     ConnectionStatsList,
@@ -43,6 +44,7 @@ from switchroom.protocol.ops_answers import (
     ReplayPosted,
     RerunPosted,
     RerunStarted,
+    TrialLine,
 )
 from switchroom.protocol.records import CUT_RECORD, record_json_schemas
 from switchroom.store.filters import MAX_FILTER_CHARS
@@ -213,6 +215,14 @@ OPERATIONS: tuple[Operation, ...] = (
               "delivery; dry_run only checks", "ops", "operatorToken",
               _ok(ReplayPosted, "A dry run's plan, or how the replay went", "Idempotent-Replayed"),
               (400, 401, 404, 408, 409, 422), body=ReplayRequest, params=(_IDEMPOTENCY_KEY,)),
+    Operation("post", "/v1/ops/script-trials",
+              "Try a candidate runtime script on a connection's recorded trigger events, nothing reaching a "
+              "service: its calls are resolved as live ones and answered from the original runs' calls or by "
+              "stand-ins. The answer is JSON lines as events are tried: trial_started, a trial_item per event "
+              "(the original run beside the candidate's, with a verdict), then trial_summary once the "
+              "script_trial record is in the log", "ops", "operatorToken",
+              {200: Answer("JSON lines, one a line: each of these", TrialLine, media_type=JSON_LINES)},
+              (400, 401, 404, 408, 422), body=ScriptTrialRequest),
 )
 _TAGS = [
     {"name": "connect", "description": "The Connect API, shaped like IFTTT's Connect API v2 (service key)"},

@@ -36,3 +36,27 @@ class ReplayRequest(ProtocolModel):
     reason: str = Field(default="", max_length=MAX_REASON_CHARS, description="kept in the audit record")
     dry_run: bool = Field(default=False, description="only check that it would be replayed")
     force: bool = Field(default=False, description="also replay events delivered successfully or replayed before")
+
+
+MAX_TRIAL_EVENTS = 10_000
+"""The most recorded trigger events one script trial runs through its candidate."""
+MAX_TRIAL_SOURCE_CHARS = 64 * 1024
+"""A candidate script's size, at most (what the script engine compiles)."""
+
+
+class ScriptTrialRequest(ProtocolModel):
+    """Run a candidate version of a connection's runtime script over recorded trigger events, nothing
+    reaching a service: its calls are resolved and validated as live ones, and answered from what the
+    original run's same calls got, else by a stand-in (queries for real when ``live_queries``; actions
+    never). Give ``filter`` or ``last`` (neither: the last 100 events)."""
+
+    connection_id: str = Field(min_length=1, max_length=64)
+    source: str = Field(max_length=MAX_TRIAL_SOURCE_CHARS, description="the candidate script's JavaScript")
+    filter: str | None = Field(default=None, description=(
+        "which of the connection's trigger events, in the filter language, e.g. 'since:24h user:user-001' "
+        f"(the newest {MAX_TRIAL_EVENTS:,} that match)"))
+    last: int | None = Field(default=None, ge=1, le=MAX_TRIAL_EVENTS, description="the last N trigger events")
+    live_queries: bool = Field(default=False, description=(
+        "perform the candidate's queries against their services for real (a query changes nothing); actions "
+        "never run"))
+    reason: str = Field(default="", max_length=MAX_REASON_CHARS, description="kept in the trial's record")

@@ -157,3 +157,87 @@ RerunStarted = RerunBulk | RerunBulkId
 """``POST /v1/ops/reruns`` with 202: a bulk rerun started."""
 ReplayPosted = Annotated[ReplayPlan | ReplayAnswer, Field(discriminator="type")]
 """``POST /v1/ops/replays`` with 200: a dry run's plan, or the replay."""
+
+
+TrialVerdict = Literal["fixed", "broken", "changed", "unchanged", "still_failing", "no_original"]
+"""How a candidate's run of one event compares with the original run: ``fixed`` (was error, timeout or
+oom, now ok), ``broken`` (was ok, now not), ``changed`` (same outcome, other calls or fields),
+``unchanged``, ``still_failing`` (failed before and now, its calls alike), ``no_original`` (the event
+had no script run to compare with)."""
+CallAnswerSource = Literal["original", "stand_in", "live", "refused"]
+
+
+class TrialCall(AnswerModel):
+    kind: Literal["action", "query"]
+    op_id: str
+    fields: dict[str, Any] | None = Field(description="as resolved; null when resolution refused the call")
+    status_code: int | None
+    answered_by: CallAnswerSource | None = Field(default=None, description=(
+        "the candidate's calls only: the original run's same call, a stand-in (an action: 204; a query: an "
+        "empty list), the service itself (live_queries), or the hub's refusal (a 4xx of resolution)"))
+
+
+class TrialConsoleLine(AnswerModel):
+    level: str
+    text: str
+
+
+class TrialError(AnswerModel):
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+
+class TrialRun(AnswerModel):
+    status: Literal["ok", "error", "timeout", "oom"]
+    error: TrialError | None = None
+    duration_ms: float | None = None
+    calls: list[TrialCall]
+    console: list[TrialConsoleLine]
+    script_run_id: str | None = Field(default=None, description="the original run's id (null: the candidate's)")
+    seq: int | None = Field(default=None, description="the original run's seq in the log")
+
+
+class TrialStarted(AnswerModel):
+    type: Literal["trial_started"] = "trial_started"
+    trial_id: str
+    connection_id: str
+    events: int = Field(description="how many trigger events the trial runs")
+    capped: bool = Field(description="true: more events matched than a trial runs (the newest were taken)")
+    script_version: str = Field(description="the candidate's version (a content hash)")
+    live_version: str | None = Field(description="the version the connection runs now (null: no script)")
+
+
+class TrialItem(AnswerModel):
+    type: Literal["trial_item"] = "trial_item"
+    index: int = Field(description="1 for the first event tried, up to events")
+    trigger_event_id: int
+    ts: str | None
+    user_id: str | None
+    verdict: TrialVerdict
+    original: TrialRun | None
+    candidate: TrialRun
+
+
+class TrialSummary(AnswerModel):
+    type: Literal["trial_summary"] = "trial_summary"
+    trial_id: str
+    seq: int = Field(description="the trial's script_trial record")
+    events: int
+    fixed: int
+    broken: int
+    changed: int
+    unchanged: int
+    still_failing: int
+    no_original: int
+    duration_ms: float
+
+
+class TrialFailed(AnswerModel):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+
+
+TrialLine = Annotated[TrialStarted | TrialItem | TrialSummary | TrialFailed, Field(discriminator="type")]
+"""One line of a script trial's answer (JSON lines): started, an item per event, then the summary."""

@@ -12,6 +12,8 @@ kind               stream      what it is (how it ended: the field in brackets)
                                subscription (``delivered_to``)
 ``rerun``          logs        the audit of a rerun or replay: its request, each item, a bulk's
                                progress (``outcome``)
+``script_trial``   logs        a candidate runtime script tried on recorded trigger events, nothing
+                               reaching a service; counted in no figure (``outcome``)
 =================  ==========  =====================================================================
 
 The hub builds a record as its struct (``ApiCall(direction=..., ...)``) and hands it to its recorder,
@@ -232,3 +234,46 @@ def record_json_schemas(ref_template: str) -> dict[str, dict[str, Any]]:
         "anyOf": [{"$ref": ref_template.format(name=name)} for name in (*(k.__name__ for k in kinds), CUT_RECORD)],
     }
     return schemas
+
+
+class ScriptTrialItem(msgspec.Struct, kw_only=True):
+    trigger_event_id: int
+    verdict: Literal["fixed", "broken", "changed"]
+
+
+class ScriptTrial(Record, tag="script_trial", kw_only=True):
+    """A script trial (``POST /v1/ops/script-trials``): a candidate version of a connection's runtime script
+    run over recorded trigger events with nothing reaching a service. Its runs are not script runs and
+    count in no figure; this record keeps what it found: the counts, and the events it fixed, broke or
+    changed (at most ``MAX_TRIAL_ITEMS`` of them, broken first)."""
+
+    stream = "logs"
+    outcome_field = "outcome"
+
+    trial_id: str
+    actor: str
+    reason: str | None = None
+    connection_id: str
+    script_version: str
+    """The candidate's version."""
+    live_version: str | None = None
+    """The version the connection ran when the trial was made."""
+    filter: str | None = None
+    last: int | None = None
+    live_queries: bool
+    events: int
+    capped: bool
+    outcome: Literal["clean", "broken"]
+    """``broken`` when an event that succeeded before fails with the candidate."""
+    fixed: int
+    broken: int
+    changed: int
+    unchanged: int
+    still_failing: int
+    no_original: int
+    items: list[ScriptTrialItem]
+    items_dropped: int = 0
+    duration_ms: float
+
+
+MAX_TRIAL_ITEMS = 500

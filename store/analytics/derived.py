@@ -90,7 +90,7 @@ _RECORD_FIELDS = ("ts", *INDEXED)
 """The fields an entry copies from its record, in ``entry_of``'s order."""
 ENTRY_COLUMNS = ("seq", "ts", "kind", "direction", "connection_id", "feature_id", "user_id", "op_id",
                  "status_code", "skipped", "latency_ms", "outcome", "op")
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 """Kept with the cache's id in ``derived_meta``: a derived file of another version is built afresh."""
 
 _COUNT_COLUMNS = ", ".join(

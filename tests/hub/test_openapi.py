@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+import json
 import re
 import uuid
 
@@ -126,6 +127,13 @@ class Checked:
         content = operation["responses"][status].get("content")
         if content is None:
             assert response.content == b"", f"{where} with a body the document does not give it"
+        elif "application/x-ndjson" in content:  # JSON lines (a script trial): each line fits the schema
+            assert response.headers["content-type"].split(";")[0] == "application/x-ndjson", where
+            lines = [json.loads(line) for line in response.text.splitlines() if line]
+            assert lines, f"{where} with no lines"
+            for line in lines:
+                found = problems(self.document, content["application/x-ndjson"]["schema"], line)
+                assert not found, f"{where} with a line that does not fit its schema: {found}\n{line}"
         elif "application/json" not in content:  # text, such as /metrics: its media type, and text it is
             [(media_type, _)] = content.items()
             assert response.headers["content-type"].split(";")[0] == media_type.split(";")[0], where
@@ -149,6 +157,10 @@ def test_real_answers_fit_the_document_every_documented_one_among_them(hub: Runn
     checked.call("GET", "/openapi.json", None)
     checked.call("GET", "/metrics", "token")
     checked.call("GET", "/metrics", None)
+    trial = "/v1/ops/script-trials"
+    checked.call("POST", trial, "token", json={"connection_id": "rain-alert", "source": "console.log(Trigger.id);"})
+    checked.call("POST", trial, "token", json={"connection_id": "rain-alert", "source": "const = ;"})
+    checked.call("POST", trial, "token", json={"connection_id": "no-such-connection", "source": "1;"})
     connect_api(checked)
     reruns(checked)
     replays(checked)
