@@ -1,6 +1,7 @@
 """``switchroom``: the dashboard and its commands, declared in one parser.
 
-With no command it runs the dashboard; ``logs``, ``rerun``, ``web`` and ``completion`` are the others.
+With no command it runs the dashboard; ``logs``, ``rerun``, ``script try``, ``web`` and ``completion`` are
+the others.
 The options every command shares (``--hub``, ``--token``, ``--cache-dir``, ``--version``) are accepted
 before the command and after it, and every command ends with one table of exit codes
 (``tui.exit_codes``). Each command's work lives in its own module, imported only when it runs, so that
@@ -112,6 +113,27 @@ def _public_url(text: str) -> str:
     return text.rstrip("/")  # the page's own addresses are this and a path
 
 
+def _script_options(p: argparse.ArgumentParser) -> None:
+    actions = p.add_subparsers(dest="script_command", title="what to do", metavar="ACTION", required=True)
+    trial = actions.add_parser(
+        "try", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=TABLE,
+        help="try a candidate script on recorded trigger events (nothing reaches a service)",
+        description="Run a candidate version of a connection's runtime script over its recorded trigger events "
+                    "on the hub, nothing reaching a service, and compare each with the run that happened. Prints "
+                    "the summary and the events that broke; exits 1 when an event that succeeded before fails "
+                    "with the candidate (for CI).")
+    trial.add_argument("--connection", required=True, help="the connection whose script to try")
+    trial.add_argument("--file", required=True, help="the candidate script (~ expands)")
+    which = trial.add_mutually_exclusive_group()
+    which.add_argument("--filter", help="which trigger events, e.g. 'since:24h' (default: the last 100)")
+    which.add_argument("--last", type=int, metavar="N", help="the last N trigger events")
+    trial.add_argument("--live-queries", action="store_true",
+                       help="perform the candidate's queries on their services for real (actions never run)")
+    trial.add_argument("--reason", default="", help="kept in the trial's record")
+    trial.add_argument("--json", action="store_true", help="the hub's JSON lines as they come")
+    _shared_options(trial, suppress=True)
+
+
 def _completion_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("shell", choices=COMPLETION_SHELLS, help="the shell to complete in")
 
@@ -123,6 +145,9 @@ COMMANDS: dict[str, tuple[str, str, Callable[[argparse.ArgumentParser], None]]] 
     "rerun": ("rerun failed action calls, one or every one a filter shows",
               "Rerun a failed action call (by its api_call id, the record's seq) or every one a filter shows, "
               "as it was resolved, on the hub. JSON output when stdout is not a terminal.", _rerun_options),
+    "script": ("work on runtime scripts: try a candidate on recorded events",
+               "Work on a connection's runtime script. `switchroom script try --help`: try a candidate version on "
+               "recorded trigger events before it goes live.", _script_options),
     "web": ("serve the dashboard to a web browser on this machine",
             "Serve the dashboard to a web browser: each tab that opens http://HOST:PORT gets its own console on "
             "the hub. With no hub named, one embedded demo hub serves every tab.", _web_options),
@@ -188,6 +213,10 @@ def run(args: argparse.Namespace) -> int:
         from switchroom.tui import rerun_command
 
         return rerun_command.run(args, target)
+    if args.command == "script":
+        from switchroom.tui import script_command
+
+        return script_command.run(args, target)
     if args.command == "web":
         from switchroom.tui import web
 

@@ -13,7 +13,7 @@ from tests.support.hub_calls import post_run
 from tests.support.hubproc import RunningHub, bare_env, start_hub
 
 SWITCHROOM = str(Path(sys.executable).with_name("switchroom"))
-COMMANDS = ("logs", "rerun", "web", "completion")
+COMMANDS = ("logs", "rerun", "script", "web", "completion")
 
 
 def switchroom(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]:
