@@ -59,6 +59,13 @@ class _Call(msgspec.Struct, gc=False):
     api_call_id: _Integer | None = None
 
 
+class _TrialItem(msgspec.Struct, gc=False):
+    """An item of ``record_shape.SHAPE['items']`` (a script trial's notable events)."""
+
+    trigger_event_id: _Integer | None = None
+    verdict: str | None = None
+
+
 _CHECKED: list[tuple[str, Any, Any]] = [
     ("ts", str, msgspec.NODEFAULT),  # required; its pattern is checked after decoding (``is_timestamp``)
     ("kind", Literal[KINDS], msgspec.NODEFAULT),
@@ -66,6 +73,7 @@ _CHECKED: list[tuple[str, Any, Any]] = [
     ("error", _ErrorFields | None, None),
     ("console", list[_ConsoleLine] | None, None),
     ("calls", list[_Call] | None, None),
+    ("items", list[_TrialItem] | None, None),
     *((name, _Number | None, None) for name, check in SHAPE.items() if check is is_number),
     *((name, _DECODED[next(t for t in types if t is not NoneType)] | None, None) for name, types in TYPES.items()),
 ]
