@@ -20,6 +20,8 @@ from switchroom.tui.definitions import Definitions
 from switchroom.tui.record_text import ScriptSource, console_lines, field_lines, json_block
 from switchroom.tui.screens.reading_frame import ReadingFrame
 from switchroom.tui.text import printable
+from switchroom.tui.tones import MUTED, WARNING
+from switchroom.tui.widgets.toned_text import TonedText
 
 Section = tuple[str, RenderableType]
 
@@ -54,7 +56,7 @@ class RecordDetail(ReadingFrame):
         source = await self._script_source()
         body = self.query_one("#detail-body", VerticalScroll)
         for heading, text in sections(self.record, self.related, source):
-            await body.mount(Static(Text(heading), classes="frame-heading"), Static(text))
+            await body.mount(Static(Text(heading), classes="frame-heading"), TonedText(text))
         links = self.query_one("#detail-related", OptionList)
         links.add_options([Option(Text(printable(f"{r.label}: {title(r.record)}"))) for r in self.related])
         links.display = bool(self.related)
@@ -176,7 +178,7 @@ def _script_run_sections(run: dict[str, Any], related: list[Related],
     found.append(("Console", console_lines(run.get("console") or [], int(run.get("console_dropped") or 0))))
     event = next((r.record for r in related if r.record.get("kind") == TRIGGER_EVENT), None)
     found.append(("Trigger ingredients", json_block(event.get("ingredients")) if event
-                  else Text("(the trigger event is not in the cache)", style="dim")))
+                  else Text("(the trigger event is not in the cache)", style=MUTED)))
     found.append(("Calls made", _calls(run.get("calls") or [])))
     return found
 
@@ -184,18 +186,18 @@ def _script_run_sections(run: dict[str, Any], related: list[Related],
 def _source(run: dict[str, Any], error: dict[str, Any], definition: dict[str, Any] | None) -> RenderableType:
     if definition is None or not isinstance(definition.get("runtime_script"), str):
         return Text("(the script's source is not available: the hub did not answer and it was never fetched)",
-                    style="dim")
+                    style=MUTED)
     source = ScriptSource(definition["runtime_script"], error.get("line"), error.get("column"))
     if definition.get("script_version") == run.get("script_version"):
         return source
     return Group(source, Text(printable(f"Note: this is version {definition.get('script_version')}; the run ran "
                                         f"version {run.get('script_version')}, so lines may have moved."),
-                              style="yellow"))
+                              style=WARNING))
 
 
 def _calls(calls: list[dict[str, Any]]) -> Text:
     if not calls:
-        return Text("(none)", style="dim")
+        return Text("(none)", style=MUTED)
     return Text("\n".join(
         printable(f"{n}. {c.get('kind', '')} {c.get('op_id', '')} → {c.get('status_code', 'no answer')}"
                   f"   api_call #{c.get('api_call_id', '?')}")
