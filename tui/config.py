@@ -5,6 +5,8 @@ refused with every problem named (file, key, what is wrong), never a traceback. 
 
     theme = "switchroom-dark"   # or switchroom-light, switchroom-high-contrast, one of Textual's
                                 # (textual-dark, nord, …) or one of yours in themes/ beside this file
+    time_zone = "local"         # times shown and typed: "local" (the machine's zone, or $TZ), "utc",
+                                # or an IANA name such as "Europe/Paris"; z switches to UTC and back
 
     [cache]
     max_age_days = 30     # records older than this are dropped from the local cache
@@ -36,6 +38,7 @@ import platformdirs
 
 from switchroom.themes import DEFAULT_THEME, ThemeError, load_themes, read_toml
 from switchroom.tui.keymap import KeyMap, check_action_id, check_clashes, parse_keys
+from switchroom.tui.time_zones import LOCAL, zone_named
 
 CONFIG_ENV = "SWITCHROOM_CONFIG"
 MAX_SETTINGS_BYTES = 1 << 20
@@ -86,6 +89,9 @@ class ExportSettings:
 @dataclass(frozen=True)
 class Config:
     theme: str = DEFAULT_THEME
+    time_zone: str = LOCAL
+    """The zone times are shown and read in: ``local`` (the machine's, ``$TZ`` when set), ``utc``, or an
+    IANA name (``Europe/Paris``); ``tui.time_zones``."""
     cache: CacheLimits = CacheLimits()
     alert: AlertSettings = AlertSettings()
     export: ExportSettings = ExportSettings()
@@ -149,6 +155,8 @@ def _config(raw: dict[str, Any], problems: list[str]) -> Config:
             values[key] = value
         elif key == "theme":
             problems.append('theme: give a theme\'s name, e.g. "switchroom-light"')
+        elif key == "time_zone":
+            values[key] = _time_zone(value, problems)
         elif key == "keys":
             values[key] = _keys(value, problems)
         elif key in sections and isinstance(value, dict):
@@ -156,8 +164,21 @@ def _config(raw: dict[str, Any], problems: list[str]) -> Config:
         elif key in sections:
             problems.append(f"{key}: a table is needed ([{key}])")
         else:
-            problems.append(f"{key}: no such setting; the settings are: theme, {', '.join(sections)}, keys")
+            problems.append(f"{key}: no such setting; the settings are: theme, time_zone, {', '.join(sections)}, "
+                            "keys")
     return Config(**values)
+
+
+def _time_zone(value: object, problems: list[str]) -> str:
+    """``time_zone``: ``local``, ``utc`` or a zone the machine's zone database knows."""
+    try:
+        if not isinstance(value, str):
+            raise ValueError('give "local", "utc" or a zone\'s name, e.g. "Europe/Paris"')
+        zone_named(value)
+    except ValueError as exc:
+        problems.append(f"time_zone: {exc}")
+        return LOCAL
+    return value
 
 
 def _values(section: type, table: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:

@@ -41,7 +41,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--token", help="operator token (default: $SWITCHROOM_TOKEN)")
     p.add_argument("--cache-dir", type=Path, help="where the local caches live")
     p.add_argument("--offline", action="store_true", help="read the cache as it is, without asking the hub")
-    p.add_argument("--since", help="only records this recent: 90s, 15m, 1h, 2d, 1w")
+    p.add_argument("--since", help="only records this recent: 90s, 15m, 1h, 2d, 1w, or since a time: 13:05, "
+                                   "2026-11-26T13:05 (UTC unless it says, e.g. +01:00)")
     p.add_argument("--status", action="append", default=[], metavar="STATUS",
                    help="a status class (5xx), code (503) or 'skipped'; repeat or comma-separate for several")
     p.add_argument("--kind", choices=[*LOG_STREAM_KINDS, "all"], default=API_CALL, help="record kind (default: api_call)")

@@ -2,6 +2,7 @@
 records linked to it (a script run's trigger event and calls, a call's script run …), each of which
 opens in turn with Enter. Escape goes back."""
 
+from datetime import tzinfo
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -20,7 +21,9 @@ from switchroom.tui.definitions import Definitions
 from switchroom.tui.record_text import ScriptSource, console_lines, field_lines, json_block
 from switchroom.tui.screens.reading_frame import ReadingFrame
 from switchroom.tui.text import printable
+from switchroom.tui.time_zones import full_time
 from switchroom.tui.tones import MUTED, WARNING
+from switchroom.tui.view_state import zone_of
 from switchroom.tui.widgets.toned_text import TonedText
 
 Section = tuple[str, RenderableType]
@@ -41,7 +44,7 @@ class RecordDetail(ReadingFrame):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(title(self.record)), id="detail-title", classes="frame-title")
+            yield Static(Text(title(self.record, zone_of(self.app))), id="detail-title", classes="frame-title")
             yield VerticalScroll(id="detail-body", classes="frame-body")
             yield OptionList(id="detail-related")
             yield Static(Text("↑↓ scroll · tab to the linked records (↑↓ choose, enter opens) · escape back"),
@@ -58,11 +61,24 @@ class RecordDetail(ReadingFrame):
         for heading, text in sections(self.record, self.related, source):
             await body.mount(Static(Text(heading), classes="frame-heading"), TonedText(text))
         links = self.query_one("#detail-related", OptionList)
-        links.add_options([Option(Text(printable(f"{r.label}: {title(r.record)}"))) for r in self.related])
+        self._show_links()
         links.display = bool(self.related)
         if self.related:
             links.highlighted = 0  # tab, then enter, opens the first link
         body.focus()
+
+    def _show_links(self) -> None:
+        zone = zone_of(self.app)
+        links = self.query_one("#detail-related", OptionList)
+        highlighted = links.highlighted
+        links.clear_options()
+        links.add_options([Option(Text(printable(f"{r.label}: {title(r.record, zone)}"))) for r in self.related])
+        links.highlighted = highlighted
+
+    def show_times(self) -> None:
+        """Show the record's time, and its links', again: in the zone times are now shown in."""
+        self.query_one("#detail-title", Static).update(Text(title(self.record, zone_of(self.app))))
+        self._show_links()
 
     async def _script_source(self) -> dict[str, Any] | None:
         if self.record.get("kind") != SCRIPT_RUN or self.definitions is None:
@@ -74,7 +90,9 @@ class RecordDetail(ReadingFrame):
         self.app.push_screen(RecordDetail(self.related[event.option_index].record, self.cache, self.definitions))
 
 
-def title(record: dict[str, Any]) -> str:
+def title(record: dict[str, Any], zone: tzinfo) -> str:
+    """What the record is, in a line: its kind and seq, its whole time in ``zone`` (with the zone), and the
+    gist of what happened."""
     kind = record.get("kind", "record")
     what = {
         API_CALL: lambda: f"{record.get('direction', '')} {record.get('op_id') or record.get('op', '')} → "
@@ -83,7 +101,7 @@ def title(record: dict[str, Any]) -> str:
         TRIGGER_EVENT: lambda: f"{record.get('trigger_id', '')} for {record.get('user_id', '')}",
         RERUN: lambda: _rerun_what(record),
     }.get(str(kind), lambda: "")()
-    parts = (f"{kind} #{record.get('seq', '?')}", str(record.get("ts", ""))[:23], what.strip())
+    parts = (f"{kind} #{record.get('seq', '?')}", full_time(record.get("ts"), zone), what.strip())
     return printable(" · ".join(part for part in parts if part))
 
 

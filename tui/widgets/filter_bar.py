@@ -1,6 +1,8 @@
 """The ``/`` filter: one line to type the filter language into, with what is wrong shown under it as
 you type (the column of the word in question marked), applied with Enter, left with Escape."""
 
+from datetime import UTC, tzinfo
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -33,14 +35,17 @@ class FilterBar(Vertical):
         super().__init__(id=id)
         self.pane = ""
         self.base = RecordFilter()
+        self.zone: tzinfo = UTC
+        """The zone ``since:`` times are read in: the one the dashboard shows."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=PLACEHOLDER, id="filter-input")
         yield Static(id="filter-error")
 
-    def open(self, pane: str, text: str, base: RecordFilter) -> None:
-        """Edit the filter of ``pane`` (starting from ``text``); ``base`` is the pane's own kinds and focus."""
-        self.pane, self.base = pane, base
+    def open(self, pane: str, text: str, base: RecordFilter, zone: tzinfo = UTC) -> None:
+        """Edit the filter of ``pane`` (starting from ``text``); ``base`` is the pane's own kinds and focus,
+        ``zone`` the one times are shown in."""
+        self.pane, self.base, self.zone = pane, base, zone
         field = self.query_one(Input)
         field.value = text
         self.add_class("-open")
@@ -72,7 +77,7 @@ class FilterBar(Vertical):
         """The filter ``text`` says, or None with the problem shown under it."""
         error = self.query_one("#filter-error", Static)
         try:
-            record_filter = parse_filter(text, self.base)
+            record_filter = parse_filter(text, self.base, zone=self.zone)
         except FilterError as exc:
             error.update(self._pointer(exc))
             return None
