@@ -8,9 +8,10 @@ The language (``parse_filter``), words separated by spaces::
     code:503 code:service_timeout          a status code, an api_call's error code, a script run's
                                            outcome (ok, error, timeout, oom) or a trigger event's delivery
     feature:glow conn:evening-glow user:user-001 op:lights.change_color
-    kind:script_run                        api_call, script_run, trigger_event, rerun, or all
+    kind:script_run                        api_call, script_run, trigger_event, rerun, script_trial, or all
     dir:outbound                           inbound, outbound or webhook
-    since:15m                              90s, 15m, 1h, 2d, 1w ago, or a time: 2026-11-26T13:00
+    since:15m                              90s, 15m, 1h, 2d, 1w ago, a time of day (13:05, the last one
+                                           that has come), or a time: 2026-11-26T13:00
     anything else                          free text, every word must occur; "quoted words" as a phrase
 
 ``status:`` and ``code:`` words are alternatives (any of them matches); every other word narrows the
@@ -24,7 +25,7 @@ the language gets the same message).
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, tzinfo
 import re
 
 from switchroom.protocol.kinds import API_CALL, KINDS, OUTCOME_FIELD
@@ -36,6 +37,7 @@ MAX_FILTER_TERMS = 50
 """Words, and the comma-separated values of a ``status:``/``code:``/``kind:`` word, counted alike."""
 DIRECTIONS = ("inbound", "outbound", "webhook")
 _DURATION = re.compile(r"^(\d{1,7})([smhdw])$")
+_TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _STATUS = re.compile(r"^(?:([1-5])xx|([1-5]\d\d)|(skipped))$")
 _OUTCOME = re.compile(r"^[a-z][a-z_]*$")
@@ -102,19 +104,35 @@ def parse_status(text: str) -> StatusMatch:
     return StatusMatch(skipped=True)
 
 
-def parse_since(text: str, now: datetime | None = None) -> str:
-    """``90s``, ``15m``, ``1h``, ``2d``, ``1w`` ago, or a time (``2026-11-26T13:00``, UTC unless it says),
-    as a record timestamp."""
+def parse_since(text: str, now: datetime | None = None, zone: tzinfo = UTC) -> str:
+    """``90s``, ``15m``, ``1h``, ``2d``, ``1w`` ago; a time of day (``13:05``, ``13:05:30``: today's, or
+    yesterday's while today's is still to come); or a date and time (``2026-11-26T13:00``, or a date
+    alone); as a record timestamp. Times are read in ``zone`` (the dashboard's is the one it shows; the
+    hub and the CLI read UTC) unless they name their own (``2026-11-26T13:00Z``, ``…+01:00``)."""
+    now = now or datetime.now(UTC)
     match = _DURATION.match(text.strip())
     if match is not None:
-        delta = timedelta(**{_UNITS[match[2]]: int(match[1])})
-        return iso_timestamp((now or datetime.now(UTC)) - delta)
+        return iso_timestamp(now - timedelta(**{_UNITS[match[2]]: int(match[1])}))
+    clock = _TIME_OF_DAY.match(text.strip())
+    if clock is not None:
+        return iso_timestamp(_last_time_of_day(text, clock, now, zone))
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         raise FilterError(f"'{text}' is not a duration or a time: use a number and s, m, h, d or w, like 15m "
-                          "or 1h, or a time like 2026-11-26T13:00") from None
-    return iso_timestamp(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+                          "or 1h, a time of day like 13:05, or a date and time like 2026-11-26T13:00") from None
+    return iso_timestamp(moment if moment.tzinfo else moment.replace(tzinfo=zone))
+
+
+def _last_time_of_day(text: str, clock: re.Match[str], now: datetime, zone: tzinfo) -> datetime:
+    """The latest moment, up to ``now``, at which the clocks of ``zone`` showed ``clock``: today or yesterday
+    (in the zone: a day is its calendar day, 23 or 25 hours long when daylight saving starts or ends)."""
+    hour, minute, second = int(clock[1]), int(clock[2]), int(clock[3] or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise FilterError(f"'{text}' is not a time of day: use hours 0–23 and minutes 0–59, like 13:05")
+    today = now.astimezone(zone).date()
+    moment = datetime.combine(today, time(hour, minute, second), tzinfo=zone)
+    return moment if moment <= now else datetime.combine(today - timedelta(days=1), moment.timetz())
 
 
 @dataclass(frozen=True)
@@ -168,8 +186,10 @@ class RecordFilter:
         return f"{{{' '.join(self.kinds)}}} : ({phrases})"
 
 
-def parse_filter(text: str, base: RecordFilter = RecordFilter(), now: datetime | None = None) -> RecordFilter:
-    """The filter the language in ``text`` says, on top of ``base`` (the pane's own kinds and focus)."""
+def parse_filter(text: str, base: RecordFilter = RecordFilter(), now: datetime | None = None,
+                 zone: tzinfo = UTC) -> RecordFilter:
+    """The filter the language in ``text`` says, on top of ``base`` (the pane's own kinds and focus);
+    ``since:`` times are read in ``zone`` unless they name their own."""
     fields: dict[str, object] = {}
     statuses: list[StatusMatch] = []
     outcomes: list[str] = []
@@ -196,7 +216,7 @@ def parse_filter(text: str, base: RecordFilter = RecordFilter(), now: datetime |
             if not value:
                 raise FilterError(f"'{key}:' needs a value, like {_EXAMPLES[key]}", column)
             try:
-                _read(key, value, fields, statuses, outcomes, now)
+                _read(key, value, fields, statuses, outcomes, now, zone)
             except FilterError as exc:
                 raise FilterError(exc.reason, column) from None
     return replace(base, **fields, statuses=(*base.statuses, *statuses), outcomes=(*base.outcomes, *outcomes),
@@ -210,6 +230,23 @@ def without_keys(text: str, keys: set[str]) -> str:
     kept = [match[0] for match in _TOKEN.finditer(text)
             if not ((keyed := _KEY.match(match[0])) and _KEYS.get(keyed[1].lower()) in fields)]
     return " ".join(kept)
+
+
+def with_times_in_utc(text: str, zone: tzinfo, now: datetime | None = None) -> str:
+    """``text`` with each ``since:`` time (``13:05``, ``2026-11-26T13:05``) written as the UTC moment it means
+    in ``zone`` (``since:2026-11-26T07:35:00.000Z``), so that a reader in UTC — the hub, given a bulk rerun's
+    filter — takes it as meant; durations (``since:1h``), words it cannot read and the rest kept as written."""
+    words = []
+    for match in _TOKEN.finditer(text):
+        keyed = _KEY.match(match[0])
+        if keyed and keyed[1].lower() == "since" and not _DURATION.match(keyed[2].strip()):
+            try:
+                words.append(f"{keyed[1]}:{parse_since(keyed[2], now, zone)}")
+                continue
+            except FilterError:
+                pass  # the reader refuses it, saying why
+        words.append(match[0])
+    return " ".join(words)
 
 
 _EXAMPLES = {"status": "status:5xx", "code": "code:503", "feature": "feature:glow", "conn": "conn:evening-glow",
@@ -232,7 +269,7 @@ def _phrase(text: str, column: int) -> str:
 
 
 def _read(key: str, value: str, fields: dict[str, object], statuses: list[StatusMatch], outcomes: list[str],
-          now: datetime | None) -> None:
+          now: datetime | None, zone: tzinfo) -> None:
     """Add what ``key:value`` says to ``fields`` (single values) or ``statuses``/``outcomes`` (alternatives)."""
     name = _KEYS[key]
     if name == "status":
@@ -252,7 +289,7 @@ def _read(key: str, value: str, fields: dict[str, object], statuses: list[Status
             raise FilterError(f"'{unknown[0]}' is not a kind: use {', '.join(KINDS)} or all")
         _set(fields, "kinds", tuple(dict.fromkeys(kinds)), key)
     elif name == "since":
-        _set(fields, "since_ts", parse_since(value, now), key)
+        _set(fields, "since_ts", parse_since(value, now, zone), key)
     elif name == "direction" and value not in DIRECTIONS:
         raise FilterError(f"'{value}' is not a direction: use {', '.join(DIRECTIONS)}")
     else:

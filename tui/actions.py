@@ -80,6 +80,8 @@ ACTIONS: tuple[Action, ...] = (
            scope="FilterBar"),
     Action("time_window", "Next time window for the summaries", ("w",), "Everywhere", "time_window", hint="window"),
     Action("clear_focus", "Stop focusing on one connection", ("backspace",), "Everywhere", "clear_focus"),
+    Action("toggle_time_zone", "Show times in UTC, or in your zone", ("z",), "Everywhere",
+           "toggle_time_zone", priority=True),  # also over a record's detail (a box being typed in keeps z)
     Action("export", "Export what the pane shows (JSON lines)", ("e",), "Everywhere", "export"),
     Action("export_csv", "Export what the pane shows (CSV)", ("E",), "Everywhere", "export_csv"),
     Action("focus_connection", "Focus every pane on this connection", ("enter",), "Connections",

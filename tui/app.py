@@ -53,6 +53,7 @@ from switchroom.tui.screens.record_detail import RecordDetail
 from switchroom.tui.screens.rerun_dialog import RerunDialog
 from switchroom.tui.staleness import Staleness
 from switchroom.tui.text import printable
+from switchroom.tui.time_zones import Zones
 from switchroom.tui.view_state import ViewState
 from switchroom.tui.widgets.filter_bar import FilterBar
 from switchroom.tui.widgets.key_hints import KeyHints
@@ -105,7 +106,7 @@ class SwitchroomApp(App[None]):
         self._cache: Cache | None = None
         self._first_screen = asyncio.Event()
         self.ingest_rate = IngestRate()
-        self.view = ViewState()
+        self.view = ViewState(zones=Zones.of_setting(self.config.time_zone))
         self.view.filters = dict(self.state.filters.get(self.hub_key, {}))
         first_read = first_read or read_first_screen(cache_dir, self.hub_key)
         self._known_cache = first_read.cache if first_read else None
@@ -133,6 +134,7 @@ class SwitchroomApp(App[None]):
         self.current_pane = PANES[0].id
         self.filter_bar = FilterBar(self.state.history, id="filter-bar")
         self.title_line = Static(Text("Switchroom"), id="title")
+        self._title = ""
         self.alert_banner = Static(id="alert-banner")
         self.status_line = StatusLine(id="status-line")
         self.pane_tabs = PaneTabs([(pane.id, self.key_map.label(f"show_pane_{n}"), pane.title)
@@ -384,7 +386,8 @@ class SwitchroomApp(App[None]):
         pane = self._acted_on()
         if pane != self.current_pane:
             self.action_show_pane(pane)
-        self.filter_bar.open(pane, self.view.filters.get(pane, ""), self.view.base(self.lists[pane].KIND))
+        self.filter_bar.open(pane, self.view.filters.get(pane, ""), self.view.base(self.lists[pane].KIND),
+                             self.view.zone)
         self._offer_completions()
 
     @work(group="completions", exclusive=True)
@@ -438,6 +441,19 @@ class SwitchroomApp(App[None]):
         self.staleness.view_changed()
         self._show_title()
 
+    def action_toggle_time_zone(self) -> None:
+        """Show times in UTC, or in the zone of the settings again; filters' ``since:`` times are read in
+        the zone shown, so a pane's filter that has one is applied again."""
+        self.view.switch_zone()
+        self._show_title()
+        for pane in self.panes.values():
+            pane.show_times()
+        for screen in self.screen_stack:
+            if isinstance(screen, RecordDetail):
+                screen.show_times()
+        if any("since:" in text.lower() for text in self.view.filters.values()):
+            self.apply_filters()
+
     def action_export(self, suffix: str = "jsonl") -> None:
         pane = self._acted_on()
         records = self.lists[pane]
@@ -460,8 +476,10 @@ class SwitchroomApp(App[None]):
 
     def _show_title(self) -> None:
         # the connection in focus is the hub's id, the filter the operator's words: both shown as they are
-        self.title_line.update(Text(printable(self.view.breadcrumb(self.current_pane, self.counting_sign))),
-                               layout=False)
+        title = printable(self.view.breadcrumb(self.current_pane, self.counting_sign))
+        if title != self._title:  # asked at every refresh: the zone's name changes with daylight saving
+            self._title = title
+            self.title_line.update(Text(title), layout=False)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -537,6 +555,7 @@ class SwitchroomApp(App[None]):
     async def _refresh_views(self) -> None:
         """Redraw from the cache at most a few times a second, however fast records arrive."""
         self._show_status()
+        self._show_title()
         if self.cache is None or not self.staleness.tick():
             return
         try:

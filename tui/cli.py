@@ -55,7 +55,8 @@ def _logs_options(p: argparse.ArgumentParser) -> None:
                    help="after the matches so far, print new ones as they arrive, until Ctrl-C")
     p.add_argument("--filter", metavar="FILTER",
                    help="the filter language of the dashboard's /, e.g. 'status:5xx feature:glow since:1h'")
-    p.add_argument("--since", help="only records this recent: 90s, 15m, 1h, 2d, 1w, or a time")
+    p.add_argument("--since", help="only records this recent: 90s, 15m, 1h, 2d, 1w, or since a time: 13:05, "
+                                   "2026-11-26T13:05 (UTC unless it says, e.g. +01:00)")
     p.add_argument("--status", action="append", default=[], metavar="STATUS",
                    help="a status class (5xx), code (503) or 'skipped'; repeat or comma-separate for several")
     p.add_argument("--kind", choices=[*KINDS, "all"], default=API_CALL,

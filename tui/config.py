@@ -5,6 +5,8 @@ refused with every problem named (file, key, what is wrong), never a traceback. 
 
     theme = "switchroom-dark"   # or switchroom-light, switchroom-high-contrast, one of Textual's
                                 # (textual-dark, nord, …) or one of yours in themes/ beside this file
+    time_zone = "local"         # times shown and typed: "local" (the machine's zone, or $TZ), "utc",
+                                # or an IANA name such as "Europe/Paris"; z switches to UTC and back
 
     [cache]
     max_age_days = 30     # records older than this are dropped from the local cache
@@ -53,6 +55,7 @@ from switchroom.themes import DEFAULT_THEME, ThemeError, load_themes, read_toml
 from switchroom.store.filters import FilterError, parse_filter
 from switchroom.tui.actions import ACTIONS
 from switchroom.tui.keymap import KeyMap, check_action_id, check_clashes, parse_keys
+from switchroom.tui.time_zones import LOCAL, zone_named
 
 CONFIG_ENV = "SWITCHROOM_CONFIG"
 MAX_SETTINGS_BYTES = 1 << 20
@@ -131,6 +134,9 @@ class Config:
     """No reruns or replays from this console (``--read-only`` says the same for one run)."""
     hubs: dict[str, HubSettings] = field(default_factory=dict)
     filters: dict[str, SavedFilter] = field(default_factory=dict)
+    time_zone: str = LOCAL
+    """The zone times are shown and read in: ``local`` (the machine's, ``$TZ`` when set), ``utc``, or an
+    IANA name (``Europe/Paris``); ``tui.time_zones``."""
     cache: CacheLimits = CacheLimits()
     alert: AlertSettings = AlertSettings()
     export: ExportSettings = ExportSettings()
@@ -201,6 +207,8 @@ def _config(raw: dict[str, Any], problems: list[str]) -> Config:
             values[key] = value
         elif key in _SCALARS:
             problems.append(f"{key}: {_SCALARS[key][1]}")
+        elif key == "time_zone":
+            values[key] = _time_zone(value, problems)
         elif key == "keys":
             values[key] = _keys(value, problems)
         elif key == "hubs":
@@ -212,11 +220,23 @@ def _config(raw: dict[str, Any], problems: list[str]) -> Config:
         elif key in sections:
             problems.append(f"{key}: a table is needed ([{key}])")
         else:
-            problems.append(f"{key}: no such setting; the settings are: theme, read_only, "
+            problems.append(f"{key}: no such setting; the settings are: theme, time_zone, read_only, "
                             f"{', '.join(sections)}, keys, hubs, filters")
     config = Config(**values)
     _check_filter_keys(config, problems)
     return config
+
+
+def _time_zone(value: object, problems: list[str]) -> str:
+    """``time_zone``: ``local``, ``utc`` or a zone the machine's zone database knows."""
+    try:
+        if not isinstance(value, str):
+            raise ValueError('give "local", "utc" or a zone\'s name, e.g. "Europe/Paris"')
+        zone_named(value)
+    except ValueError as exc:
+        problems.append(f"time_zone: {exc}")
+        return LOCAL
+    return value
 
 
 def _values(section: type, table: dict[str, Any], where: str, problems: list[str]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Records drawn as text for their detail views: pretty JSON, labelled fields, a script's source with
-its failing line marked. Everything from a record is untrusted and drawn literally (``tui.text``)."""
+its failing line marked. Everything from a record is untrusted and drawn literally (``tui.text``);
+colours are tones (``tui.tones``), drawn in the theme's colours by the widget that shows them."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from switchroom.tui.text import printable
+from switchroom.tui.tones import ERROR, MUTED, WARNING
 
 SOURCE_CONTEXT = 6
 """Lines of a script shown either side of the failing line."""
@@ -18,7 +20,7 @@ SOURCE_CONTEXT = 6
 def json_block(value: Any) -> Text:
     """``value`` as indented JSON, one literal line per line."""
     if value is None:
-        return Text("(none)", style="dim")
+        return Text("(none)", style=MUTED)
     try:
         dumped = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode()
     except TypeError:
@@ -66,28 +68,28 @@ class ScriptSource:
             start = 0
             for n, row in enumerate(chop_cells(printable(original), width) or [""]):
                 head = f"{'▶' if failing else ' '} {number:>{number_width}} │ " if n == 0 else " " * gutter
-                yield Text.assemble((head, "bold red" if failing else "dim"), (row, "reverse" if failing else ""),
+                yield Text.assemble((head, ERROR if failing else MUTED), (row, "reverse" if failing else ""),
                                     no_wrap=True)
                 if caret is not None and start <= caret < start + cell_len(row):
-                    yield Text(" " * (gutter + caret - start) + "^", style="bold red", no_wrap=True)
+                    yield Text(" " * (gutter + caret - start) + "^", style=ERROR, no_wrap=True)
                     caret = None
                 start += cell_len(row)
             if caret is not None:  # the column is past the line's end: the caret follows its last row
-                yield Text(" " * (gutter + min(caret - start + cell_len(row), width)) + "^", style="bold red",
+                yield Text(" " * (gutter + min(caret - start + cell_len(row), width)) + "^", style=ERROR,
                            no_wrap=True)
 
 
 def console_lines(console: list[dict[str, Any]], dropped: int = 0) -> Text:
     if not console:
-        return Text("(nothing logged)", style="dim")
-    styles = {"warn": "yellow", "error": "bold red"}
+        return Text("(nothing logged)", style=MUTED)
+    styles = {"warn": WARNING, "error": ERROR}
     text = Text()
     for n, entry in enumerate(console):
         if n:
             text.append("\n")
         level = str(entry.get("level", "log"))
-        text.append(f"{level:<5} ", style=styles.get(level, "dim"))
+        text.append(f"{level:<5} ", style=styles.get(level, MUTED))
         text.append(printable(entry.get("text", "")))
     if dropped:
-        text.append(f"\n… {dropped} more lines were dropped (console output is bounded)", style="dim")
+        text.append(f"\n… {dropped} more lines were dropped (console output is bounded)", style=MUTED)
     return text

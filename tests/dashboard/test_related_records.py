@@ -1,5 +1,6 @@
 """What a record's detail view links to, over a real cache file; and how a failing script line is drawn."""
 
+from datetime import UTC
 from pathlib import Path
 import io
 
@@ -74,8 +75,9 @@ def test_a_rerun_record_links_the_original_and_the_new_call(tmp_path: Path) -> N
                            "reason": "back up", "connection_id": "rain-alert", "op_id": "messages.send_text"}])
     assert labels_and_seqs(log, audit) == [("original call (the one rerun)", r["inbound"]["seq"]),
                                            ("new call (the rerun)", r["rerun"]["seq"])]
-    heading = title(audit)
-    assert heading.startswith(f"rerun #{audit['seq']} · ") and heading.endswith(f"rerun of #{r['inbound']['seq']} → ok 204")
+    heading = title(audit, UTC)
+    assert heading.startswith(f"rerun #{audit['seq']} · {audit['ts'][:10]} {audit['ts'][11:23]} UTC · ")
+    assert heading.endswith(f"rerun of #{r['inbound']['seq']} → ok 204")
     [(section, text), *_] = sections(audit, [], None)
     assert section == "Rerun" and "reason      back up" in str(text) and f"new call    #{r['rerun']['seq']}" in str(text)
 

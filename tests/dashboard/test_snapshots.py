@@ -1,10 +1,11 @@
 """Snapshots of every pane at 80×24 and 160×50 (pytest-textual-snapshot), on a fixed cache of a hub that
-cannot be reached, with the clock stopped: what a user sees, kept from changing unnoticed.
+cannot be reached, with the clock stopped and the machine's zone UTC: what a user sees, kept from
+changing unnoticed.
 
 After a deliberate change of the look: ``.venv/bin/python -m pytest tests/dashboard/test_snapshots.py --snapshot-update``.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
+from tests.support.machine_zone import machine_zone
 from tests.support.offline_cache import NOW, offline_app, records, write_offline_cache
 from tests.support.waiting import eventually
 from switchroom.tui.app import REFRESH_SECONDS, SwitchroomApp
@@ -30,12 +32,13 @@ class FrozenDateTime(datetime):
 
 
 @pytest.fixture
-def snapshot_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SwitchroomApp:
+def snapshot_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SwitchroomApp]:
     monkeypatch.setattr("switchroom.tui.app.datetime", FrozenDateTime)
     monkeypatch.setattr("switchroom.tui.view_state.datetime", FrozenDateTime)
     monkeypatch.setattr("switchroom.tui.replication.BACKOFF_BASE", 3600.0)  # one failed attempt, then quiet
     write_offline_cache(tmp_path / "cache", records())
-    return offline_app(tmp_path / "cache")
+    with machine_zone("UTC"):  # times are shown in the machine's zone: the pictures' is UTC
+        yield offline_app(tmp_path / "cache")
 
 
 def settled(app: SwitchroomApp, pane: str) -> Callable[[Pilot[None]], Any]:

@@ -1,5 +1,7 @@
-"""``t`` in a list of records: jump to the first record at or after a time, with or without a filter."""
+"""``t`` in a list of records: jump to the first record at or after a time, with or without a filter (the
+machine's zone UTC here; tests/dashboard/test_time_zones.py jumps in other zones)."""
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -7,10 +9,11 @@ import pytest
 from textual.widgets import Input, Static
 
 from tests.support.dashboard import wait_until
+from tests.support.machine_zone import machine_zone
 from tests.support.offline_cache import offline_app, records, write_offline_cache
 from switchroom.tui.app import SwitchroomApp
-from switchroom.tui.screens.time_jump import TimeJump, moment_of
-from switchroom.store.filters import FilterError
+from switchroom.tui.screens.time_jump import TimeJump
+from switchroom.store.filters import FilterError, parse_since
 from switchroom.tui.widgets.log_view import LogView
 
 MOMENT = "2026-11-26T11:45"
@@ -23,6 +26,13 @@ async def jump(app: SwitchroomApp, pilot: object, text: str) -> None:
     await pilot.press("enter")  # type: ignore[attr-defined]
 
 
+@pytest.fixture
+def utc_machine() -> Iterator[None]:
+    with machine_zone("UTC"):
+        yield
+
+
+@pytest.mark.usefixtures("utc_machine")
 async def test_t_moves_the_cursor_to_the_first_record_from_a_time(tmp_path: Path) -> None:
     calls = [r for r in records() if r["kind"] == "api_call"]
     write_offline_cache(tmp_path / "cache", records())
@@ -54,11 +64,12 @@ async def test_t_moves_the_cursor_to_the_first_record_from_a_time(tmp_path: Path
 
 
 def test_the_moments_a_jump_takes() -> None:
+    """A jump reads what the filter's ``since:`` reads; here in UTC."""
     now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-    assert moment_of("11:45", now) == "2026-11-26T11:45:00.000Z"
-    assert moment_of("13:05", now) == "2026-11-25T13:05:00.000Z"  # still to come today: yesterday's
-    assert moment_of("15m", now) == "2026-11-26T11:45:00.000Z"
-    assert moment_of("2026-11-20T08:00", now) == "2026-11-20T08:00:00.000Z"
+    assert parse_since("11:45", now) == "2026-11-26T11:45:00.000Z"
+    assert parse_since("13:05", now) == "2026-11-25T13:05:00.000Z"  # still to come today: yesterday's
+    assert parse_since("15m", now) == "2026-11-26T11:45:00.000Z"
+    assert parse_since("2026-11-20T08:00", now) == "2026-11-20T08:00:00.000Z"
     for wrong in ("25:00", "noon", "11:61"):
         with pytest.raises(FilterError):
-            moment_of(wrong, now)
+            parse_since(wrong, now)

@@ -3,12 +3,14 @@
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from switchroom.store import EventLog
 from switchroom.store.analytics.derived import Indexer, attach
-from switchroom.store.filters import FilterError, RecordFilter, StatusMatch, matching_records, parse_filter, without_keys
+from switchroom.store.filters import (FilterError, RecordFilter, StatusMatch, matching_records, parse_filter,
+                                      with_times_in_utc, without_keys)
 from switchroom.store.analytics.record_windows import Anchor, count_matches, window
 from tests.support.seeded_records import records
 
@@ -31,11 +33,13 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
     ("user:user-001", {"user_id": "user-001"}),
     ("op:lights.change_color", {"op_id": "lights.change_color"}),
     ("kind:script_run", {"kinds": ("script_run",)}),
-    ("kind:all", {"kinds": ("api_call", "script_run", "trigger_event", "rerun")}),
+    ("kind:all", {"kinds": ("api_call", "script_run", "trigger_event", "rerun", "script_trial")}),
     ("dir:outbound", {"direction": "outbound"}),
     ("since:1h", {"since_ts": "2026-11-26T11:00:00.000Z"}),
     ("since:90s", {"since_ts": "2026-11-26T11:58:30.000Z"}),
     ("since:2026-11-26T09:30", {"since_ts": "2026-11-26T09:30:00.000Z"}),
+    ("since:11:45", {"since_ts": "2026-11-26T11:45:00.000Z"}),
+    ("since:2026-11-26", {"since_ts": "2026-11-26T00:00:00.000Z"}),
     ("timeout", {"text": ("timeout",)}),
     ('"connection refused" porch', {"text": ("connection refused", "porch")}),
     ("  STATUS:5XX   Feature:glow  ", {"statuses": (StatusMatch(500, 599),), "feature_id": "glow"}),
@@ -46,6 +50,49 @@ def test_every_documented_form_parses(text: str, expected: dict[str, object]) ->
     assert {name: getattr(parsed, name) for name in expected} == expected
     untouched = set(RecordFilter.__dataclass_fields__) - set(expected)
     assert all(getattr(parsed, name) == getattr(RecordFilter(), name) for name in untouched)
+
+
+@pytest.mark.parametrize(("zone", "now", "since", "expected"), [
+    # India, +05:30 all year: 13:05 there is 07:35 UTC
+    ("Asia/Kolkata", "2026-11-26T12:00Z", "13:05", "2026-11-26T07:35:00.000Z"),
+    ("Asia/Kolkata", "2026-11-26T12:00Z", "2026-11-26T13:05", "2026-11-26T07:35:00.000Z"),
+    ("Asia/Kolkata", "2026-11-26T12:00Z", "18:00", "2026-11-25T12:30:00.000Z"),  # 17:30 there now: yesterday's
+    ("Asia/Kolkata", "2026-11-26T12:00Z", "2026-11-26T13:05Z", "2026-11-26T13:05:00.000Z"),  # a time's own zone
+    ("Asia/Kolkata", "2026-11-26T12:00Z", "2026-11-26T13:05+01:00", "2026-11-26T12:05:00.000Z"),
+    ("Asia/Kolkata", "2026-11-26T12:00Z", "15m", "2026-11-26T11:45:00.000Z"),  # a duration has no zone
+    # Nepal, +05:45: 17:45 there now, so 00:10 is today's, 18:25 UTC the day before
+    ("Asia/Kathmandu", "2026-11-26T12:00Z", "00:10", "2026-11-25T18:25:00.000Z"),
+    # Berlin on the day clocks go forward (02:00 CET → 03:00 CEST at 01:00 UTC), it being 14:00 CEST
+    ("Europe/Berlin", "2026-03-29T12:00Z", "01:30", "2026-03-29T00:30:00.000Z"),
+    ("Europe/Berlin", "2026-03-29T12:00Z", "03:30", "2026-03-29T01:30:00.000Z"),
+    ("Europe/Berlin", "2026-03-29T12:00Z", "02:30", "2026-03-29T01:30:00.000Z"),  # skipped: read at +01:00
+    ("Europe/Berlin", "2026-03-29T00:30Z", "13:05", "2026-03-28T12:05:00.000Z"),  # yesterday, still CET
+    # and on the day they go back (03:00 CEST → 02:00 CET at 01:00 UTC): 02:30 twice, the first one taken
+    ("Europe/Berlin", "2026-10-25T12:00Z", "02:30", "2026-10-25T00:30:00.000Z"),
+    ("Europe/Berlin", "2026-10-25T12:00Z", "03:30", "2026-10-25T02:30:00.000Z"),
+    ("Europe/Berlin", "2026-10-25T12:00Z", "2026-10-24T12:00", "2026-10-24T10:00:00.000Z"),
+])
+def test_since_reads_a_time_in_the_zone_given(zone: str, now: str, since: str, expected: str) -> None:
+    parsed = parse_filter(f"since:{since}", now=datetime.fromisoformat(now), zone=ZoneInfo(zone))
+    assert parsed.since_ts == expected
+
+
+def test_since_times_are_written_in_utc_for_a_reader_elsewhere() -> None:
+    """What the dashboard sends the hub (a bulk rerun's filter) means there what it meant on screen."""
+    india, now = ZoneInfo("Asia/Kolkata"), datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    text = 'conn:rain-alert since:13:05 "no umbrella" status:5xx'
+    sent = with_times_in_utc(text, india, now)
+    assert sent == 'conn:rain-alert since:2026-11-26T07:35:00.000Z "no umbrella" status:5xx'
+    assert parse_filter(sent, now=now) == parse_filter(text, now=now, zone=india)
+    assert with_times_in_utc("since:1h status:5xx", india, now) == "since:1h status:5xx"  # counted back there
+    assert with_times_in_utc("since:2026-11-26T13:05Z", india, now) == "since:2026-11-26T13:05:00.000Z"
+    assert with_times_in_utc("since:forever", india, now) == "since:forever"  # refused there, saying why
+
+
+def test_since_reads_utc_when_no_zone_is_given() -> None:
+    """The hub's rerun API and the CLI give none: a time there is UTC unless it says."""
+    assert parse_filter("since:13:05", now=NOW).since_ts == "2026-11-25T13:05:00.000Z"
+    assert parse_filter("since:2026-11-26T07:35", now=NOW).since_ts == "2026-11-26T07:35:00.000Z"
 
 
 def test_a_filter_narrows_the_panes_own() -> None:
@@ -63,6 +110,8 @@ def test_a_filter_narrows_the_panes_own() -> None:
     ("code:5xx", 1, "'5xx' is not a code"),
     ("code:Bad-Code", 1, "'Bad-Code' is not a code"),
     ("since:forever", 1, "'forever' is not a duration or a time"),
+    ("since:24:00", 1, "'24:00' is not a time of day"),
+    ("since:12:60", 1, "'12:60' is not a time of day"),
     ("kind:scripts", 1, "'scripts' is not a kind"),
     ("dir:sideways", 1, "'sideways' is not a direction"),
     ("feature:a  feature:b", 12, "'feature:' is given twice"),

@@ -8,6 +8,7 @@ from typing import Any
 from switchroom.store import EventLog, iso_timestamp
 from switchroom.tui import known_hubs
 from switchroom.tui.app import SwitchroomApp
+from switchroom.tui.config import Config
 
 GONE_HUB = "http://127.0.0.1:9"  # the discard port: no hub answers there
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -57,6 +58,6 @@ def write_offline_cache(cache_dir: Path, made: list[dict[str, Any]], hub_id: str
     known_hubs.remember_hub(cache_dir, known_hubs.hub_key(GONE_HUB), hub_id)
 
 
-def offline_app(cache_dir: Path) -> SwitchroomApp:
+def offline_app(cache_dir: Path, config: Config | None = None) -> SwitchroomApp:
     """The dashboard on the cache in ``cache_dir``, its hub gone."""
-    return SwitchroomApp(GONE_HUB, "no-token", cache_dir)
+    return SwitchroomApp(GONE_HUB, "no-token", cache_dir, config=config)

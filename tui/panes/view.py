@@ -109,6 +109,13 @@ class PaneView(Vertical):
         if self.records is not None:
             await self.records.reload()
 
+    def show_times(self) -> None:
+        """Draw again what shows a time, in the zone times are now shown in: the list, the summaries."""
+        if self.records is not None:
+            self.records.refresh()
+        if self.summaries is not None:
+            self.summaries = self.summaries  # shown again (``watch_summaries``)
+
     def show_header(self, layout: bool = False) -> None:
         """The list's column titles, at the list's width."""
         if self.records is not None and self.header is not None:

@@ -21,6 +21,8 @@ from switchroom.tui.ops_texts import counts_text, item_text, plan_text, rerun_qu
 from switchroom.tui.screens.confirm import ConfirmScreen
 from switchroom.tui.screens.rerun_frame import RerunFrame
 from switchroom.tui.text import printable
+from switchroom.tui.tones import ERROR
+from switchroom.tui.widgets.toned_text import TonedText
 
 POLL_SECONDS = 0.5
 SHOWN_ITEMS = 200
@@ -50,7 +52,7 @@ class BulkRerun(RerunFrame):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text("Rerun everything the filter shows"), id="bulk-title")
+            yield TonedText(Text("Rerun everything the filter shows"), id="bulk-title")
             yield Static(id="bulk-plan")
             yield Input(placeholder="reason, kept in the audit (enter to go on)", id="bulk-reason",
                         max_length=MAX_REASON_CHARS)
@@ -139,7 +141,7 @@ class BulkRerun(RerunFrame):
                 self._show("#bulk-title", f"Cancelled after {cancelled.body.get('done', 0):,} of "
                                           f"{cancelled.body.get('total', 0):,}. Escape closes.", "bold")
             except HubUnreachable as exc:
-                self._show("#bulk-title", str(exc), "bold red")
+                self._show("#bulk-title", str(exc), ERROR)
             return
         if self.state != "cancelling":
             self.dismiss(None)

@@ -19,6 +19,8 @@ from switchroom.tui.definitions import BadAnswer, Definitions
 from switchroom.tui.record_text import ScriptSource, field_lines, json_block
 from switchroom.tui.screens.reading_frame import ReadingFrame
 from switchroom.tui.text import printable
+from switchroom.tui.tones import MUTED
+from switchroom.tui.widgets.toned_text import TonedText
 
 Section = tuple[str, RenderableType]
 NOT_KNOWN = ("The hub cannot be reached and has not described this connection before, so its definition "
@@ -52,7 +54,7 @@ class ConnectionDefinition(ReadingFrame):
         definition = await self.definitions.get(self.hub_id, self.connection_id)
         body = self.query_one("#definition-body", VerticalScroll)
         for heading, text in sections(definition):
-            await body.mount(Static(Text(heading), classes="frame-heading"), Static(text))
+            await body.mount(Static(Text(heading), classes="frame-heading"), TonedText(text))
         body.focus()
 
 
@@ -85,7 +87,7 @@ def _delivery(definition: dict[str, Any]) -> str:
 
 def _configuration(configuration: Any) -> Text:
     if not configuration:
-        return Text("none", style="dim")
+        return Text("none", style=MUTED)
     if not isinstance(configuration, dict):
         return json_block(configuration)
     return field_lines([(printable(str(key)), _value(value)) for key, value in configuration.items()])
@@ -98,14 +100,14 @@ def _operations(operations: list[dict[str, Any]]) -> Text:
         if text:
             text.append("\n")
         text.append(printable(f"{operation.get('kind', '')} {operation.get('ref', '')}"), style="bold")
-        text.append(printable(f"  {operation.get('label', '')} · {operation.get('id', '')}"), style="dim")
+        text.append(printable(f"  {operation.get('label', '')} · {operation.get('id', '')}"), style=MUTED)
         for field in _objects(operation.get("fields")):
             text.append("\n  " + printable(f"{field.get('id', '')} ({field.get('type', '')}"
                                            f"{', required' if field.get('required') else ''})"))
-            text.append(f"  {_setting(field)}", style="dim" if field.get("value") is None else "")
+            text.append(f"  {_setting(field)}", style=MUTED if field.get("value") is None else "")
         if not operation.get("fields"):
-            text.append("\n  no fields", style="dim")
-    return text or Text("no triggers, queries or actions", style="dim")
+            text.append("\n  no fields", style=MUTED)
+    return text or Text("no triggers, queries or actions", style=MUTED)
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:

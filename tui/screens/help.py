@@ -10,6 +10,8 @@ from textual.widgets import Static
 
 from switchroom.tui.actions import groups
 from switchroom.tui.keymap import KeyMap
+from switchroom.tui.tones import MUTED
+from switchroom.tui.widgets.toned_text import TonedText
 
 
 def help_table(keymap: KeyMap) -> Table:
@@ -17,7 +19,7 @@ def help_table(keymap: KeyMap) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column("keys", style="bold", no_wrap=True)
     table.add_column("description")
-    table.add_column("id", style="dim", no_wrap=True)
+    table.add_column("id", style=MUTED, no_wrap=True)
     for index, (group, actions) in enumerate(groups().items()):
         if index:
             table.add_row()
@@ -48,7 +50,7 @@ class HelpScreen(ModalScreen[None]):
             scroll.border_title = "Keys"
             closers = f"esc {self.keymap.label('help')} {self.keymap.label('quit')}"
             scroll.border_subtitle = f"{closers} close · ↑↓ pgup pgdn scroll"
-            yield Static(help_table(self.keymap), id="help-table")
+            yield TonedText(help_table(self.keymap), id="help-table")
             yield Static(Text(f"To rebind a key, name its action's id in the [keys] table of {self.config_file}, "
                               'e.g. help = "f1".'), id="help-footer")
 

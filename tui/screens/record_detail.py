@@ -2,6 +2,7 @@
 records linked to it (a script run's trigger event and calls, a call's script run …), each of which
 opens in turn with Enter. Escape goes back."""
 
+from datetime import tzinfo
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -20,6 +21,10 @@ from switchroom.tui.definitions import Definitions
 from switchroom.tui.record_text import ScriptSource, console_lines, field_lines, json_block
 from switchroom.tui.screens.reading_frame import ReadingFrame
 from switchroom.tui.text import printable
+from switchroom.tui.time_zones import full_time
+from switchroom.tui.tones import MUTED, WARNING
+from switchroom.tui.view_state import zone_of
+from switchroom.tui.widgets.toned_text import TonedText
 
 Section = tuple[str, RenderableType]
 
@@ -39,7 +44,7 @@ class RecordDetail(ReadingFrame):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(title(self.record)), id="detail-title", classes="frame-title")
+            yield Static(Text(title(self.record, zone_of(self.app))), id="detail-title", classes="frame-title")
             yield VerticalScroll(id="detail-body", classes="frame-body")
             yield OptionList(id="detail-related")
             yield Static(Text("↑↓ scroll · tab to the linked records (↑↓ choose, enter opens) · escape back"),
@@ -54,13 +59,26 @@ class RecordDetail(ReadingFrame):
         source = await self._script_source()
         body = self.query_one("#detail-body", VerticalScroll)
         for heading, text in sections(self.record, self.related, source):
-            await body.mount(Static(Text(heading), classes="frame-heading"), Static(text))
+            await body.mount(Static(Text(heading), classes="frame-heading"), TonedText(text))
         links = self.query_one("#detail-related", OptionList)
-        links.add_options([Option(Text(printable(f"{r.label}: {title(r.record)}"))) for r in self.related])
+        self._show_links()
         links.display = bool(self.related)
         if self.related:
             links.highlighted = 0  # tab, then enter, opens the first link
         body.focus()
+
+    def _show_links(self) -> None:
+        zone = zone_of(self.app)
+        links = self.query_one("#detail-related", OptionList)
+        highlighted = links.highlighted
+        links.clear_options()
+        links.add_options([Option(Text(printable(f"{r.label}: {title(r.record, zone)}"))) for r in self.related])
+        links.highlighted = highlighted
+
+    def show_times(self) -> None:
+        """Show the record's time, and its links', again: in the zone times are now shown in."""
+        self.query_one("#detail-title", Static).update(Text(title(self.record, zone_of(self.app))))
+        self._show_links()
 
     async def _script_source(self) -> dict[str, Any] | None:
         if self.record.get("kind") != SCRIPT_RUN or self.definitions is None:
@@ -72,7 +90,9 @@ class RecordDetail(ReadingFrame):
         self.app.push_screen(RecordDetail(self.related[event.option_index].record, self.cache, self.definitions))
 
 
-def title(record: dict[str, Any]) -> str:
+def title(record: dict[str, Any], zone: tzinfo) -> str:
+    """What the record is, in a line: its kind and seq, its whole time in ``zone`` (with the zone), and the
+    gist of what happened."""
     kind = record.get("kind", "record")
     what = {
         API_CALL: lambda: f"{record.get('direction', '')} {record.get('op_id') or record.get('op', '')} → "
@@ -81,7 +101,7 @@ def title(record: dict[str, Any]) -> str:
         TRIGGER_EVENT: lambda: f"{record.get('trigger_id', '')} for {record.get('user_id', '')}",
         RERUN: lambda: _rerun_what(record),
     }.get(str(kind), lambda: "")()
-    parts = (f"{kind} #{record.get('seq', '?')}", str(record.get("ts", ""))[:23], what.strip())
+    parts = (f"{kind} #{record.get('seq', '?')}", full_time(record.get("ts"), zone), what.strip())
     return printable(" · ".join(part for part in parts if part))
 
 
@@ -176,7 +196,7 @@ def _script_run_sections(run: dict[str, Any], related: list[Related],
     found.append(("Console", console_lines(run.get("console") or [], int(run.get("console_dropped") or 0))))
     event = next((r.record for r in related if r.record.get("kind") == TRIGGER_EVENT), None)
     found.append(("Trigger ingredients", json_block(event.get("ingredients")) if event
-                  else Text("(the trigger event is not in the cache)", style="dim")))
+                  else Text("(the trigger event is not in the cache)", style=MUTED)))
     found.append(("Calls made", _calls(run.get("calls") or [])))
     return found
 
@@ -184,18 +204,18 @@ def _script_run_sections(run: dict[str, Any], related: list[Related],
 def _source(run: dict[str, Any], error: dict[str, Any], definition: dict[str, Any] | None) -> RenderableType:
     if definition is None or not isinstance(definition.get("runtime_script"), str):
         return Text("(the script's source is not available: the hub did not answer and it was never fetched)",
-                    style="dim")
+                    style=MUTED)
     source = ScriptSource(definition["runtime_script"], error.get("line"), error.get("column"))
     if definition.get("script_version") == run.get("script_version"):
         return source
     return Group(source, Text(printable(f"Note: this is version {definition.get('script_version')}; the run ran "
                                         f"version {run.get('script_version')}, so lines may have moved."),
-                              style="yellow"))
+                              style=WARNING))
 
 
 def _calls(calls: list[dict[str, Any]]) -> Text:
     if not calls:
-        return Text("(none)", style="dim")
+        return Text("(none)", style=MUTED)
     return Text("\n".join(
         printable(f"{n}. {c.get('kind', '')} {c.get('op_id', '')} → {c.get('status_code', 'no answer')}"
                   f"   api_call #{c.get('api_call_id', '?')}")

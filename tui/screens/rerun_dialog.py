@@ -26,6 +26,8 @@ from switchroom.tui.ops_client import OpsClient, new_idempotency_key
 from switchroom.tui.record_text import json_block
 from switchroom.tui.screens.rerun_frame import RerunFrame
 from switchroom.tui.text import printable
+from switchroom.tui.tones import ERROR, MUTED, OK
+from switchroom.tui.widgets.toned_text import TonedText
 
 
 def rerun_body(api_call_id: int, overrides: dict[str, Any], reason: str, force: bool) -> dict[str, Any]:
@@ -83,8 +85,8 @@ class RerunDialog(RerunFrame):
             yield VerticalScroll(id="rerun-fields", can_focus=False)  # its boxes take the focus, not it
             yield Input(placeholder="reason (kept in the audit)", id="rerun-reason",
                         max_length=MAX_REASON_CHARS)
-            yield Static(id="rerun-preview")
-            yield Static(id="rerun-result")
+            yield TonedText(id="rerun-preview")
+            yield TonedText(id="rerun-result")
             yield Static(Text("tab / shift+tab next or previous box · enter on the reason or ctrl+s send · "
                               "ctrl+f send with force · escape close"), id="rerun-keys")
 
@@ -96,8 +98,8 @@ class RerunDialog(RerunFrame):
         fields = (self.original or {}).get("resolved_fields")
         box = self.query_one("#rerun-fields", VerticalScroll)
         if not isinstance(fields, dict):
-            await box.mount(Static(Text("(the fields it ran with are not in the cache; the hub sends them as "
-                                        "they were resolved)", style="dim")))
+            await box.mount(TonedText(Text("(the fields it ran with are not in the cache; the hub sends them as "
+                                           "they were resolved)", style=MUTED)))
         else:
             for name, value in fields.items():
                 field_input = Input(shown_value(value), name=name)
@@ -127,7 +129,7 @@ class RerunDialog(RerunFrame):
     def _show_preview(self) -> None:
         preview = Text("Sends POST /v1/ops/reruns\n", style="bold")
         preview.append_text(json_block(self.body()))
-        self.query_one("#rerun-preview", Static).update(preview)
+        self.query_one("#rerun-preview", TonedText).update(preview)
 
     def action_send(self) -> None:
         self._send(False)
@@ -151,21 +153,21 @@ class RerunDialog(RerunFrame):
 
     @work(exclusive=True, group="rerun")
     async def _post(self, body: dict[str, Any]) -> None:
-        result = self.query_one("#rerun-result", Static)
+        result = self.query_one("#rerun-result", TonedText)
         result.update(Text("sending…"))
         try:
             answer = await self.client.rerun(body, self.idempotency_key)
         except HubUnreachable as exc:
-            result.update(Text(printable(str(exc)), style="bold red"))
+            result.update(Text(printable(str(exc)), style=ERROR))
             self.sending = False
             return
         self.sending = False
         if not answer.ok:
-            result.update(Text(printable(f"Refused: {answer.message}"), style="bold red"))
+            result.update(Text(printable(f"Refused: {answer.message}"), style=ERROR))
             return
         self.sent = True
         outcome = answer.body
-        style = "bold green" if outcome.get("outcome") == "ok" else "bold red"
+        style = OK if outcome.get("outcome") == "ok" else ERROR  # in bold, as the whole result line is
         result.update(Text(printable(
             f"Rerun {outcome.get('outcome')}: {outcome.get('status_code')} {outcome.get('error_code') or ''}"
             f" — new call #{outcome.get('api_call_id')}. Escape closes."), style=style))

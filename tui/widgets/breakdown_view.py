@@ -22,11 +22,13 @@ from textual.strip import Strip
 from switchroom.store.analytics.breakdowns import Breakdown, StatusShare
 from switchroom.tui.actions import bindings
 from switchroom.tui.text import printable
+from switchroom.tui.tones import ERROR, INFO, MUTED, OK, TONE_CLASSES, WARNING, tone_css, tone_styles, toned_text
 from switchroom.tui.widgets.cursor_rows import CursorRows
 from switchroom.tui.widgets.sparkline import bar
 
 BAR_WIDTH = 10
-_CLASS_STYLES = {"2xx": "green", "3xx": "cyan", "4xx": "yellow", "5xx": "bold red", "skipped": "dim", "none": "bold red"}
+_CLASS_STYLES = {"2xx": OK, "3xx": INFO, "4xx": WARNING, "5xx": ERROR, "skipped": MUTED, "none": ERROR}
+"""The tone of each status class (``tui.tones``: the theme's colours), the same as the lists give them."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def share_line(share: StatusShare, indent: str) -> Text:
     line.append(f"{share.key:<8}", style=_CLASS_STYLES.get(klass, ""))
     line.append(bar(share.share, BAR_WIDTH), style=_CLASS_STYLES.get(klass, ""))
     line.append(f" {share.share:6.1%} {share.count:>7,}  p50 {_ms(share.p50_ms):>5} p95 {_ms(share.p95_ms):>5} ms  ")
-    line.append(printable(share.meaning), style="dim")
+    line.append(printable(share.meaning), style=MUTED)
     return line
 
 
@@ -74,7 +76,7 @@ def _feature_line(item: Breakdown, compact: bool, open_: bool) -> Text:
             klass = share.key if share.key in _CLASS_STYLES else f"{share.key[0]}xx"
             line.append(f"{share.key} {share.share:.1%}  ", style=_CLASS_STYLES.get(klass, ""))
         if not failing:
-            line.append("all 2xx  ", style="green")
+            line.append("all 2xx  ", style=OK)
         line.append(f"p95 {_ms(item.p95_ms)} ms")
     else:
         line.append(f"p50 {_ms(item.p50_ms)} p95 {_ms(item.p95_ms)} ms")
@@ -100,8 +102,8 @@ def _detail(item: Breakdown) -> list[tuple[Text, str]]:
 
 class BreakdownView(CursorRows):
     BINDINGS = bindings("BreakdownView")
-    COMPONENT_CLASSES = {"breakdown-view--cursor"}
-    DEFAULT_CSS = """
+    COMPONENT_CLASSES = {"breakdown-view--cursor", *TONE_CLASSES}
+    DEFAULT_CSS = tone_css("BreakdownView") + """
     BreakdownView { height: 1fr; min-height: 9; max-height: 14; border-bottom: solid $panel; overflow-x: hidden; }
     BreakdownView > .breakdown-view--cursor { background: $boost; text-style: bold; }
     BreakdownView:focus > .breakdown-view--cursor { background: $accent 40%; }
@@ -148,9 +150,10 @@ class BreakdownView(CursorRows):
         at = self._choices[self.cursor] if 0 <= self.cursor < len(self._choices) else None
         self._lines, self._choices = [], []
         if self.counting:
-            self._add(Text(f"{self.counting}: still counting, these figures are partial", style="bold yellow"), None)
+            self._add(Text.assemble((f"{self.counting}: still counting, these figures are partial", WARNING),
+                                    style="bold"), None)
         if not self._shown and not self.counting:
-            self._add(Text("no calls in the window yet", style="dim"), None)
+            self._add(Text("no calls in the window yet", style=MUTED), None)
         whole = sum(1 + len(_detail(item)) for item in self._shown) + bool(self.counting)
         compact = len(self._shown) > 1 and whole > self.scrollable_content_region.height
         self._compact = compact
@@ -196,7 +199,7 @@ class BreakdownView(CursorRows):
         index = round(self.scroll_y) + y
         if not 0 <= index < len(self._lines):
             return Strip.blank(width, self._line_style)
-        line = self._lines[index].copy()
+        line = toned_text(self._lines[index], tone_styles(self))  # a copy, in the theme's colours now
         line.truncate(width, overflow="ellipsis")
         console = self.app.console
         segments = Segment.apply_style(line.render(console), self._line_style + console.get_style(line.style))

@@ -6,12 +6,16 @@ Every connection the hub has is a row, those idle in the window too. Enter focus
 connection under the cursor; ``d`` shows how it is defined. Narrow terminals leave out the optional
 columns (facts and sparklines) first."""
 
+from datetime import tzinfo
+
 from textual.message import Message
 
 from switchroom.store.analytics.connection_summaries import ConnectionSummary
 from switchroom.tui.definitions import ConnectionFacts
 from switchroom.tui.actions import bindings
 from switchroom.tui.screens.connection_definition import ConnectionDefinition
+from switchroom.tui.time_zones import clock_time
+from switchroom.tui.view_state import zone_of
 from switchroom.tui.widgets.record_list import Column
 from switchroom.tui.widgets.row_table import Cell, Row, RowTable
 from switchroom.tui.widgets.sparkline import sparkline
@@ -53,7 +57,8 @@ class ConnectionsTable(RowTable):
 
     def _show(self) -> None:
         active = {summary.connection_id for summary in self._summaries}
-        rows = [_row(summary, self._facts.get(summary.connection_id)) for summary in self._summaries]
+        zone = zone_of(self.app)
+        rows = [_row(summary, self._facts.get(summary.connection_id), zone) for summary in self._summaries]
         rows += [_idle_row(connection_id, facts) for connection_id, facts in self._facts.items()
                  if connection_id not in active]
         self.set_rows(sorted(rows, key=lambda row: row.key))
@@ -67,7 +72,7 @@ class ConnectionsTable(RowTable):
             self.post_message(self.DefinitionAsked(self.cursor_key))
 
 
-def _row(row: ConnectionSummary, facts: ConnectionFacts | None) -> Row:
+def _row(row: ConnectionSummary, facts: ConnectionFacts | None, zone: tzinfo) -> Row:
     failing = "error" if row.errors else ""
     return Row(row.connection_id, (
         Cell.of(row.connection_id),
@@ -81,7 +86,7 @@ def _row(row: ConnectionSummary, facts: ConnectionFacts | None) -> Row:
         *_fact_cells(facts),
         Cell(sparkline(row.calls_series[-SPARK_POINTS:]), "ok"),
         Cell(sparkline(row.errors_series[-SPARK_POINTS:]), "error"),
-        Cell.of(_last_error(row), "error" if row.last_error else ""),
+        Cell.of(_last_error(row, zone), "error" if row.last_error else ""),
     ), (row.connection_id, row.calls, row.calls_per_minute, row.error_share if row.calls else None, row.p95_ms,
         row.out_errors if row.out_calls else None, row.script_failures if row.script_runs else None,
         *_fact_values(facts), None, None, row.last_error.last_seen if row.last_error else None))
@@ -106,8 +111,8 @@ def _fact_values(facts: ConnectionFacts | None) -> tuple[int | None, int | None]
     return (None, None) if facts is None else (facts.features, facts.enabled_users)
 
 
-def _last_error(row: ConnectionSummary) -> str:
+def _last_error(row: ConnectionSummary, zone: tzinfo) -> str:
     group = row.last_error
     if group is None:
         return ""
-    return f"{group.last_seen[11:19]} {group.feature_id} {group.answer}"
+    return f"{clock_time(group.last_seen, zone)} {group.feature_id} {group.answer}"

@@ -3,11 +3,15 @@ code) as one row with how many, which way they went, first and last seen — a s
 line. Enter shows the group's records; ``r`` reruns a group of inbound action calls, and says of any
 other group why it cannot and what can be done instead."""
 
+from datetime import tzinfo
+
 from textual.message import Message
 
 from switchroom.protocol.kinds import API_CALL
 from switchroom.store.analytics.failures import FailureGroup
 from switchroom.tui.actions import bindings
+from switchroom.tui.time_zones import clock_time, day_and_minute
+from switchroom.tui.view_state import zone_of
 from switchroom.tui.widgets.record_list import Column
 from switchroom.tui.widgets.row_table import Cell, Row, RowTable
 
@@ -68,7 +72,8 @@ class FailureTable(RowTable):
 
     def show(self, groups: list[FailureGroup]) -> None:
         self.groups = {group_filter(group): group for group in groups}
-        self.set_rows([_row(group) for group in groups])
+        zone = zone_of(self.app)
+        self.set_rows([_row(group, zone) for group in groups])
 
     def _chosen(self, rerun: bool) -> None:
         group = self.groups.get(self.cursor_key) if self.cursor_key is not None else None
@@ -82,10 +87,10 @@ class FailureTable(RowTable):
         self._chosen(True)
 
 
-def _row(group: FailureGroup) -> Row:
+def _row(group: FailureGroup, zone: tzinfo) -> Row:
     return Row(group_filter(group), (
         Cell(f"{group.count:,}", "error"), Cell(group.side), Cell.of(group.answer, "error"), Cell.of(group.connection_id),
-        Cell.of(group.feature_id), Cell(group.last_seen[11:19]), Cell.of(group.op_id or group.kind),
-        Cell(group.first_seen[5:16].replace("T", " ")), Cell.of(group.meaning, "muted"),
+        Cell.of(group.feature_id), Cell(clock_time(group.last_seen, zone)), Cell.of(group.op_id or group.kind),
+        Cell(day_and_minute(group.first_seen, zone)), Cell.of(group.meaning, "muted"),
     ), (group.count, group.side, group.answer, group.connection_id, group.feature_id, group.last_seen,
         group.op_id or group.kind, group.first_seen, group.meaning))

@@ -3,6 +3,8 @@ you type (the column of the word in question marked), applied with Enter, left w
 through the filters applied before (the console keeps them across runs); the word being typed is
 completed from what the cache knows (→ takes it: ``tui.filter_completion``)."""
 
+from datetime import UTC, tzinfo
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -42,6 +44,8 @@ class FilterBar(Vertical):
         self._back = 0
         """How many filters back in the history the line shows (0: what was typed)."""
         self._typed = ""
+        self.zone: tzinfo = UTC
+        """The zone ``since:`` times are read in: the one the dashboard shows."""
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=PLACEHOLDER, id="filter-input", suggester=self.suggester)
@@ -61,9 +65,10 @@ class FilterBar(Vertical):
         field.value = self.history[-back] if back else self._typed
         field.cursor_position = len(field.value)
 
-    def open(self, pane: str, text: str, base: RecordFilter) -> None:
-        """Edit the filter of ``pane`` (starting from ``text``); ``base`` is the pane's own kinds and focus."""
-        self.pane, self.base = pane, base
+    def open(self, pane: str, text: str, base: RecordFilter, zone: tzinfo = UTC) -> None:
+        """Edit the filter of ``pane`` (starting from ``text``); ``base`` is the pane's own kinds and focus,
+        ``zone`` the one times are shown in."""
+        self.pane, self.base, self.zone = pane, base, zone
         self._back = 0
         field = self.query_one(Input)
         field.value = text
@@ -96,7 +101,7 @@ class FilterBar(Vertical):
         """The filter ``text`` says, or None with the problem shown under it."""
         error = self.query_one("#filter-error", Static)
         try:
-            record_filter = parse_filter(text, self.base)
+            record_filter = parse_filter(text, self.base, zone=self.zone)
         except FilterError as exc:
             error.update(self._pointer(exc))
             return None

@@ -33,6 +33,8 @@ from switchroom.tui.actions import bindings
 from switchroom.tui.cache import Cache, CacheClosed
 from switchroom.tui.screens.time_jump import TimeJump
 from switchroom.tui.text import printable
+from switchroom.tui.time_zones import time_of_day
+from switchroom.tui.view_state import zone_of
 from switchroom.tui.widgets.cursor_rows import CursorRows
 
 
@@ -128,11 +130,7 @@ def fit(text: str, width: int, right: bool = False) -> str:
 
 
 TIME = Column("time", "ts", 12)
-"""The first column of every record list: the record's time of day."""
-
-
-def time_of_day(record: dict[str, Any]) -> str:
-    return str(record.get("ts") or "")[11:23]
+"""The first column of every record list: the record's time of day, in the zone times are shown in."""
 
 
 class RecordList(CursorRows):
@@ -184,7 +182,7 @@ class RecordList(CursorRows):
 
     def cell_text(self, record: dict[str, Any], key: str) -> str:
         if key == "ts":
-            return time_of_day(record)
+            return time_of_day(record.get("ts"), zone_of(self.app))
         own = self.column_text(record, key)
         if own is not None:
             return own
@@ -408,7 +406,7 @@ class RecordList(CursorRows):
         def jump(moment: str | None) -> None:
             if moment is not None:
                 self.run_worker(self._jump_to_moment(moment), group="record-window", exclusive=True)
-        self.app.push_screen(TimeJump(), jump)
+        self.app.push_screen(TimeJump(zone_of(self.app)), jump)
 
     async def _jump_to_moment(self, moment: str) -> None:
         """Put the cursor on the first row at or after ``moment``: its position is how many rows come
