@@ -21,7 +21,7 @@ from textual.widgets import ContentSwitcher, Static
 from switchroom.protocol.kinds import API_CALL, SCRIPT_RUN, TRIGGER_EVENT
 from switchroom.store import iso_timestamp
 from switchroom.store.analytics.breakdowns import breakdowns
-from switchroom.store.filters import FilterError, RecordFilter, without_keys
+from switchroom.store.filters import FilterError, RecordFilter
 from switchroom.themes import APP_CSS, load_themes
 from switchroom.tui.actions import APP, bindings
 from switchroom.tui.alerts import ErrorRateAlert
@@ -304,28 +304,6 @@ class SwitchroomApp(App[None]):
         record = await self.push_screen_wait(GoToRecord(self.cache))
         if record is not None and self.cache is not None:
             self.push_screen(RecordDetail(record, self.cache, self.definitions))
-
-    # -- script trials ----------------------------------------------------------------------------------
-
-    @work(group="trial", exclusive=True)
-    async def action_try_script(self) -> None:
-        """Try a candidate of the focused connection's script (or the selected run's) on recorded events."""
-        if self.current_pane != "scripts":
-            self.action_show_pane("scripts")
-        run = self.lists["scripts"].chosen_record
-        connection_id = self.view.connection_id or (run or {}).get("connection_id")
-        if not isinstance(connection_id, str) or not connection_id:
-            self.notify("Focus a connection (enter on the Connections pane) or select one of its script runs, "
-                        "then T tries a candidate of its script.", severity="warning")
-            return
-        # imported when first asked: they bring pydantic, which the first screen does without
-        from switchroom.tui.screens.script_trial import ScriptTrialScreen
-        from switchroom.tui.screens.trial_ask import TrialAsk
-
-        events = without_keys(self.view.filters.get("scripts", ""), {"status", "code", "kind"}) or "last 100"
-        body = await self.push_screen_wait(TrialAsk(connection_id, events))
-        if body is not None:
-            self.push_screen(ScriptTrialScreen(self.hub_url, self.token, body))
 
     # -- hubs -------------------------------------------------------------------------------------------
 

@@ -30,6 +30,8 @@ class Dashboard(Protocol):
     view: ViewState
     ops: OpsClient
     definitions: Definitions
+    hub_url: str
+    token: str
 
     @property
     def cache(self) -> Cache | None: ...
