@@ -60,8 +60,9 @@ class AccessLog:
                 message = {**message, "headers": [*message.get("headers", ()), id_header]}
             elif sent == "websocket.accept":
                 status = 101
-            elif sent == "websocket.close":
-                status, close_code = status or 403, message.get("code", 1000)  # closed unaccepted: uvicorn's 403
+            elif sent == "websocket.close":  # after the client's own close, its code is the one that tells
+                status = status or 403  # closed unaccepted: uvicorn's 403
+                close_code = message.get("code", 1000) if close_code is None else close_code
             await send(message)
 
         async def receive_noting() -> Message:  # a websocket's: the client's close code
@@ -88,22 +89,26 @@ class AccessLog:
         client = scope.get("client")
         address = client[0] if client else "-"
         fields = {"method": method, "path": target, "status": status, "duration_ms": round(ms, 2),
-                  "request_id": request_id, "client": address}
+                  "request_id": self._shown_id(request_id), "client": address}
         closed = ""
         if close_code is not None:
             fields["close_code"] = close_code
             closed = f" close={close_code}"
         self.log.info("%s %s %d %.2fms%s client=%s request_id=%s", method, target, status, ms, closed, address,
-                      request_id, extra={"fields": fields})
+                      fields["request_id"], extra={"fields": fields})
+
+    def _shown_id(self, request_id: str) -> str:
+        """The request id as logged: a caller's X-Request-ID that holds a secret of the hub's is not shown."""
+        return REDACTED if self.redactor.text(request_id) != request_id else request_id
 
     def _logged_target(self, scope: Scope) -> str:
         """The request's path and query as the access log shows them: no secrets, no control characters,
         at most ``MAX_LOGGED_TARGET`` characters."""
         raw: bytes = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
         query: bytes = scope.get("query_string", b"")
-        target = raw.decode("latin-1")
+        target = "/".join(self._alone(segment) for segment in raw.decode("latin-1").split("/"))
         if query:
-            target += "?" + _query_without_secrets(query.decode("latin-1"))
+            target += "?" + self._query_without_secrets(query.decode("latin-1"))
         target = self.redactor.text(target)
         if "%" in target or "+" in target:  # a secret written with other escapes than the redactor knows
             decoded = unquote_plus(target)
@@ -116,13 +121,23 @@ class AccessLog:
         return target
 
 
-def _query_without_secrets(query: str) -> str:
-    """A raw query string with the value of each parameter whose name says secret (``token``,
-    ``api_key``, ``service_key``, …) replaced by the redaction marker."""
-    parts = query.split("&")
-    for n, part in enumerate(parts):
-        name, equals, _ = part.partition("=")
-        if equals and secret_name(unquote_plus(name)):
-            parts[n] = f"{name}={REDACTED}"
-    return "&".join(parts)
+    def _query_without_secrets(self, query: str) -> str:
+        """A raw query string with the value of each parameter whose name says secret (``token``,
+        ``api_key``, ``service_key``, …), or that is a secret of the hub's, replaced by the redaction marker."""
+        parts = query.split("&")
+        for n, part in enumerate(parts):
+            name, equals, value = part.partition("=")
+            if equals and (secret_name(unquote_plus(name)) or self._alone(value) == REDACTED):
+                parts[n] = f"{self._alone(name)}={REDACTED}"
+            elif not equals:
+                parts[n] = self._alone(part)
+        return "&".join(parts)
+
+    def _alone(self, part: str) -> str:
+        """``part`` of a path or query, or the marker when it is, decoded or not, one of the hub's secrets
+        (a short secret is found only where it stands alone, as here)."""
+        for form in (part, unquote_plus(part)):
+            if form and self.redactor.text(form) == REDACTED:
+                return REDACTED
+        return part
 

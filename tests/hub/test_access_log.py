@@ -174,3 +174,24 @@ def test_warning_level_leaves_the_access_log_out(tmp_path: Path) -> None:
     finally:
         hub.stop()
     assert request_id not in stderr_of(hub) and "switchroom.access" not in stderr_of(hub)
+
+
+def test_short_secrets_and_a_secret_request_id_stay_out_of_the_log(tmp_path: Path) -> None:
+    """A token or key shorter than the redactor looks for inside text is still taken out where it stands
+    alone: a path segment, a query value (also percent-encoded), and a caller's X-Request-ID."""
+    hub = start_hub(tmp_path, token="t0k", service_key="k3y", stderr_apart=True)
+    try:
+        for path, query in (("/t0k/k3y", {}), ("/v1/ops/connections", {"foo": "t0k"}),
+                            ("/v1/health", {"q": "k3y"}), ("/v1/health/%6B%33%79", {})):
+            httpx.get(hub.url + path, params=query, headers={"X-Request-ID": "t0k"})
+        httpx.get(hub.url + "/v1/health?x=%74%30%6B", headers={"X-Request-ID": "fine-id-1"})
+        lines = [line for line in stderr_of(hub).splitlines() if "client=" in line]
+        logged = "\n".join(lines)
+        assert "/[redacted]/[redacted] 404" in logged
+        assert "/v1/ops/connections?foo=[redacted]" in logged and "/v1/health?q=[redacted]" in logged
+        assert "/v1/health?x=[redacted]" in logged and "/v1/health/[redacted]" in logged
+        assert "request_id=[redacted]" in logged and "request_id=fine-id-1" in logged
+        for line in lines:
+            assert not re.search(r"(?<![\w-])(t0k|k3y)(?![\w-])", line), line
+    finally:
+        hub.stop()
