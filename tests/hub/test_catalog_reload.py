@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.hubproc import RunningHub
 from tests.support.sample_services import SampleServices
-from tests.support.triggers import USER, Record, key, of, records, start, wait_for
+from tests.support.triggers import USER, Record, key, notify, of, records, start, wait_for
 from tests.support.waiting import eventually_sync
 
 RELOAD = "/v1/ops/catalog/reload"
@@ -135,6 +135,24 @@ def test_sighup_reloads_and_says_so_in_the_log(catalog_hub: RunningHub, tmp_path
     assert hub.process.poll() is None
 
 
+def test_an_item_a_poll_finds_after_a_reload_runs_the_new_script(catalog_hub: RunningHub,
+                                                                  services: SampleServices, tmp_path: Path) -> None:
+    hub = catalog_hub
+    run_globals(hub, 1)  # the service now knows the subscription (its trigger_identity)
+    [event] = of("trigger_event", connection_id="globals")(records(hub.db))
+    identity = event["trigger_identity"]
+    notify(hub, {"trigger_identity": identity})  # the hub's first poll of it: its baseline
+    wait_for(hub.db, of("api_call", direction="outbound", op="trigger", connection_id="globals", source="poll"))
+
+    newer = 'console.log("after the reload");\n'
+    (catalog_dir(tmp_path) / "scripts" / "globals.js").write_text(newer)
+    assert reload(hub).status_code == 200
+    services.post("lights", "/_events/light_on", {"trigger_identity": identity})
+    notify(hub, {"trigger_identity": identity})
+    run = wait_for(hub.db, of("script_run", connection_id="globals"), count=2)[1]
+    assert (run["source"], run["script_version"]) == ("notification", version(newer))
+
+
 def test_a_removed_connection_answers_404_and_the_others_serve_on(catalog_hub: RunningHub, tmp_path: Path) -> None:
     hub = catalog_hub
     catalog = catalog_dir(tmp_path) / "catalog.toml"
@@ -181,11 +199,11 @@ def test_a_run_in_flight_finishes_on_the_catalog_it_began_with(services: SampleS
 
         services.post("messages", "/_faults", {"latency_ms": 3000})  # the run waits on its first text
         try:
+            texts = texts_received(services)
             test = httpx.post(f"{hub.url}/v2/connections/slow-hello/triggers/lights.light_on/test",
                               json={"user_id": USER}, headers=key(hub))
             assert test.status_code == 204
-            eventually_sync(lambda: httpx.get(f"{hub.url}/v1/health").json()["scripts"]["running"] == 1,
-                            "the run to start")
+            eventually_sync(lambda: texts_received(services) > texts, "the run's first text to reach the service")
             (scripts / "slow_hello.js").write_text('await runAction("messages.send_text", {});\nconsole.log("v2");\n')
             catalog.write_text(catalog.read_text().replace('"old body"', '"new body"'))
             assert reload(hub).json()["connections"]["changed"] == ["slow-hello"]
@@ -203,6 +221,10 @@ def test_a_run_in_flight_finishes_on_the_catalog_it_began_with(services: SampleS
         assert sent_bodies(hub, new) == ["new body"]
     finally:
         hub.stop()
+
+
+def texts_received(services: SampleServices) -> int:
+    return services.get("messages", "/_calls").json()["data"].get("action/send_text", 0)
 
 
 def sent_bodies(hub: RunningHub, run: Record) -> list[Any]:
