@@ -86,8 +86,8 @@ def test_a_script_that_does_not_compile_is_refused_where_it_fails_and_the_old_on
     assert body["type"] == "error" and body["code"] == "invalid_parameters"
     [detail] = body["details"]
     assert detail["parameter"] == str(catalog_dir(tmp_path) / "catalog.toml")
-    assert detail["message"].startswith("connections.globals.runtime_script: scripts/globals.js:2:")
-    assert "SyntaxError" in detail["message"]
+    assert detail["message"] == ("connections.globals.runtime_script: scripts/globals.js:2:7: "
+                                 "SyntaxError: Unexpected token '='")  # the line and column of the '='
     kept = run_globals(hub, 2)
     assert (kept["status"], kept["script_version"]) == ("ok", version(first))
 
@@ -120,7 +120,8 @@ def test_sighup_reloads_and_says_so_in_the_log(catalog_hub: RunningHub, tmp_path
     refused = "catalog reload (SIGHUP) refused, the catalog stays as it was: "
     eventually_sync(lambda: refused in hub.log_path.read_text(), "the refused reload in the hub's log")
     [refusal] = [line for line in hub.log_path.read_text().splitlines() if refused in line]
-    assert f"{refused}{catalog_dir(tmp_path) / 'catalog.toml'}: connections.globals.runtime_script: scripts/globals.js:2:" in refusal
+    assert refusal.endswith(f"{refused}{catalog_dir(tmp_path) / 'catalog.toml'}: connections.globals.runtime_script: "
+                            "scripts/globals.js:2:7: SyntaxError: Unexpected token '='")
     assert run_globals(hub, 1)["script_version"] == version(first)
 
     by_signal = 'console.log("by signal");\n'
