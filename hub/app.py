@@ -188,7 +188,7 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
             Route("/v1/ops/records", RecordsApi(recorder, tokens).records, methods=["GET"]),
             *RerunApi(reruns, tokens).routes(),
             *ReplayApi(Replays(reruns, subscriptions, deliver, recorder), reruns, tokens).routes(),
-            *ScriptTrialApi(ScriptTrials(engine, lambda: catalog, users, runner, recorder), tokens).routes(),
+            *ScriptTrialApi(ScriptTrials(engine, catalog.snapshot, users, runner, recorder), tokens).routes(),
             *stream_routes(recorder, tokens, metrics.stream_subscribers),
         ],
         lifespan=lifespan,
