@@ -48,8 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--from", dest="source", type=Path, help="migrate: the hub's SQLite log")
     parser.add_argument("--to", dest="target", help="migrate: the PostgreSQL database's URL")
     parser.add_argument("--catalog", type=Path,
-                        help="catalog file (TOML). Default with --demo: the demo catalog, a complete example to "
-                             f"start from, installed at {DEMO_CATALOG} (its scripts in scripts/ beside it)")
+                        help="catalog file (TOML), read again on SIGHUP or POST /v1/ops/catalog/reload. Default "
+                             "with --demo: the demo catalog, a complete example to start from, installed at "
+                             f"{DEMO_CATALOG} (its scripts in scripts/ beside it)")
     parser.add_argument("--demo", action="store_true",
                         help="run the sample services, simulated users and demo traffic (over the demo "
                              "catalog unless --catalog is given)")
