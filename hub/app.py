@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import cast
 import asyncio
@@ -17,6 +18,8 @@ from switchroom.hub import __version__
 from switchroom.hub.access_log import AccessLog
 from switchroom.hub.auth import OperatorTokens
 from switchroom.hub.catalog_file import load_catalog
+from switchroom.hub.catalog_reload import CatalogReload
+from switchroom.hub.catalog_reload_api import CatalogReloadApi
 from switchroom.hub.connect_api import ConnectApi
 from switchroom.hub.openapi import openapi_document
 from switchroom.hub.peers import LIVE_WITHIN_S, Peers
@@ -75,7 +78,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     demo = (Demo(settings.host, settings.service_key.value, settings.demo_traffic_url or hub_url, settings.traffic_rate)
             if settings.demo and shared_samples is None else None)
     sample_urls = shared_samples or (demo.sample_urls if demo else {})
-    catalog = load_catalog(settings.catalog, settings.catalog_env(), sample_urls)
+    read_catalog = partial(load_catalog, settings.catalog, settings.catalog_env(), sample_urls)  # again on a reload
+    catalog = read_catalog()
     redactor = Redactor([settings.token.value, settings.service_key.value,
                          *(s.service_key for s in catalog.services.values())])
     metrics = HubMetrics()
@@ -91,8 +95,8 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     runner = OperationRunner(catalog, users, services, recorder)
     engine = ScriptEngine(Limits(wall_time_s=settings.script_time_limit), max_concurrent=SCRIPT_SLOTS, warm=WARM_CONTEXTS)
     metrics.watch(recorder, engine, __version__)
-    scripts = ScriptRuns(engine, catalog, users, runner, recorder)
-    webhooks = Webhooks(catalog, services, recorder)
+    scripts = ScriptRuns(engine, users, runner, recorder)
+    webhooks = Webhooks(services, recorder)
     reruns = Reruns(catalog, runner, recorder, SharedReruns(recorder, peers.process_id) if recorder.shared else None)
 
     async def deliver(event: FiredEvent) -> ApiCall | ScriptRun:
@@ -107,8 +111,9 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
     connect_api = ConnectApi(catalog, users, runner, triggers, recorder, rate_limit,
                              Unauthenticated(settings.unauthenticated_rate))
     tokens = OperatorTokens({"default": settings.token.value})
-    if demo:
-        demo.enable_users(catalog, users)
+    catalog_reload = CatalogReload(catalog, settings.catalog, read_catalog, redactor, peers)
+    if demo:  # its users and traffic play the catalog the hub starts with, whatever reloads follow
+        demo.enable_users(catalog.snapshot(), users)
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse(Health(
@@ -179,16 +184,18 @@ def create_app(settings: HubSettings, hub_url: str) -> Starlette:
             metrics_route(metrics, recorder, tokens, settings.metrics_port),
             *connect_api.routes(),
             *OpsApi(catalog, users, recorder, tokens, peers).routes(),
+            *CatalogReloadApi(catalog_reload, tokens).routes(),
             Route("/v1/ops/records", RecordsApi(recorder, tokens).records, methods=["GET"]),
             *RerunApi(reruns, tokens).routes(),
             *ReplayApi(Replays(reruns, subscriptions, deliver, recorder), reruns, tokens).routes(),
-            *ScriptTrialApi(ScriptTrials(engine, lambda: catalog, users, runner, recorder), tokens).routes(),
+            *ScriptTrialApi(ScriptTrials(engine, catalog.snapshot, users, runner, recorder), tokens).routes(),
             *stream_routes(recorder, tokens, metrics.stream_subscribers),
         ],
         lifespan=lifespan,
     )
     metrics.name_routes(app.routes)
     app.state.recorder = recorder
+    app.state.catalog_reload = catalog_reload  # SIGHUP reloads it too (hub/cli.py)
     app.state.sample_urls = sample_urls
     app.state.sample_side = "this hub" if demo else "another hub on this database" if shared_samples else None
     app.state.traffic_rate = settings.traffic_rate if demo else 0.0

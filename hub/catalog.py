@@ -1,7 +1,14 @@
-"""The hub's catalog: services and connections, with the look-ups the Connect API needs."""
+"""The hub's catalog: services and connections, with the look-ups the Connect API needs.
+
+The hub serves one ``Catalog`` object for its whole life; a reload (``hub.catalog_reload``) makes it take
+another's services and connections at once. What must not change half-way (a request, a run, a trigger
+event on its way to its script) works on a ``snapshot``, which a reload leaves alone: every ``FeatureOpRef``
+holds the snapshot it was resolved in.
+"""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+import copy
 import hashlib
 
 import orjson
@@ -21,6 +28,9 @@ class FeatureOpRef:
     service: Service
     operation: Operation
     kind: OperationKind
+    catalog: "Catalog" = field(compare=False, repr=False)
+    """The catalog it was resolved in, unchanged by later reloads: what the rest of its run uses (the
+    connection's owner service, the operations its script calls)."""
 
 
 PLURALS: dict[OperationKind, str] = {"trigger": "triggers", "query": "queries", "action": "actions"}
@@ -41,6 +51,20 @@ class Catalog:
     def __init__(self, services: list[Service], connections: list[Connection]) -> None:
         self.services = {s.id: s for s in services}
         self.connections = {c.id: c for c in connections}
+        self.generation = 0
+        """How many times this catalog took another's place (``take``): what was built from it is stale
+        once this moves."""
+
+    def take(self, other: "Catalog") -> None:
+        """Serve ``other``'s services and connections from now on. Both are replaced in one step of the
+        event loop, so no request sees half of each, and replaced rather than changed (these dicts are never
+        written to), so a ``snapshot`` taken before keeps the old ones."""
+        self.services, self.connections = other.services, other.connections
+        self.generation += 1
+
+    def snapshot(self) -> "Catalog":
+        """The catalog as it is now, which later reloads leave alone: what one request or run works on."""
+        return copy.copy(self)
 
     def fingerprint(self) -> str:
         """A digest of everything the catalog says (its service keys among it): hubs that share a database
@@ -79,8 +103,9 @@ class Catalog:
         if found is None:
             return []
         service, operation = found
+        snapshot = self.snapshot()
         return [
-            FeatureOpRef(connection, feature, entry, service, operation, kind)
+            FeatureOpRef(connection, feature, entry, service, operation, kind, snapshot)
             for feature in connection.features
             for entry_kind, entry in feature_entries(feature)
             if entry_kind == kind and entry.ref == ref

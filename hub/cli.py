@@ -2,6 +2,7 @@
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 import argparse
 import asyncio
 import signal
@@ -14,6 +15,9 @@ import uvicorn
 from switchroom.hub.log_output import FORMATS, LEVELS, log_to_stderr
 from switchroom.hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
 from switchroom.store.hub_log import is_postgres_url, looks_like_connection_string, shown_db, storage_errors
+
+if TYPE_CHECKING:  # imported where it is used, after the argument checks, so that --help stays fast
+    from switchroom.hub.catalog_reload import CatalogReload
 
 DEFAULT_PORT = 8470
 
@@ -44,8 +48,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--from", dest="source", type=Path, help="migrate: the hub's SQLite log")
     parser.add_argument("--to", dest="target", help="migrate: the PostgreSQL database's URL")
     parser.add_argument("--catalog", type=Path,
-                        help="catalog file (TOML). Default with --demo: the demo catalog, a complete example to "
-                             f"start from, installed at {DEMO_CATALOG} (its scripts in scripts/ beside it)")
+                        help="catalog file (TOML), read again on SIGHUP or POST /v1/ops/catalog/reload. Default "
+                             "with --demo: the demo catalog, a complete example to start from, installed at "
+                             f"{DEMO_CATALOG} (its scripts in scripts/ beside it)")
     parser.add_argument("--demo", action="store_true",
                         help="run the sample services, simulated users and demo traffic (over the demo "
                              "catalog unless --catalog is given)")
@@ -161,7 +166,13 @@ def main(argv: list[str] | None = None) -> None:
                             proxy_headers=False, server_header=False, http=deadline_protocol(settings.request_timeout))
     for stop in (signal.SIGINT, signal.SIGTERM):
         signal.signal(stop, _stopped)
-    asyncio.run(uvicorn.Server(config).serve(sockets=sockets))
+    asyncio.run(_serve(uvicorn.Server(config), sockets, app.state.catalog_reload))
+
+
+async def _serve(server: uvicorn.Server, sockets: list[socket.socket], catalog_reload: "CatalogReload") -> None:
+    """Serve until stopped; meanwhile SIGHUP reloads the catalog file (docs/catalog.md)."""
+    asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, catalog_reload.reload_soon, "SIGHUP")
+    await server.serve(sockets=sockets)
 
 
 def migrate_command(args: argparse.Namespace) -> None:

@@ -69,37 +69,37 @@ class ConnectApi:
                              "service_name": service.name})
 
     async def show_connection(self, request: Request, ctx: CallContext) -> Response:
-        connection = self._connection(request, ctx, "connection")
+        catalog, connection = self._connection(request, ctx, "connection")
         ctx.user_id = request.query_params.get("user_id")
         if ctx.user_id:
             await self.users.fresh(ctx.user_id, connection.id)
-        return JSONResponse(self._connection_body(connection, ctx.user_id))
+        return JSONResponse(self._connection_body(catalog, connection, ctx.user_id))
 
     async def put_user_connection(self, request: Request, ctx: CallContext) -> Response:
-        connection = self._connection(request, ctx, "user_connection")
+        catalog, connection = self._connection(request, ctx, "user_connection")
         ctx.user_id = _query_user_id(request)
         body = ctx.request_body = await json_object(request)
         existing = await self.users.fresh(ctx.user_id, connection.id)
-        user_features = parse_user_features(self.catalog, connection, body, existing)
+        user_features = parse_user_features(catalog, connection, body, existing)
         self.users.put(UserConnection(user_id=ctx.user_id, connection_id=connection.id, status="enabled",
                                       timezone=_timezone(body, existing), user_features=user_features))
-        return JSONResponse(self._connection_body(connection, ctx.user_id))
+        return JSONResponse(self._connection_body(catalog, connection, ctx.user_id))
 
     async def disable(self, request: Request, ctx: CallContext) -> Response:
-        connection = self._connection(request, ctx, "user_connection")
+        catalog, connection = self._connection(request, ctx, "user_connection")
         ctx.user_id = _query_user_id(request)
         existing = await self.users.fresh(ctx.user_id, connection.id)
         if existing is None:
             raise ConnectApiError("invalid_parameters", f"User '{ctx.user_id}' has not enabled '{connection.id}'",
                                   [field_error("/user_id", "the user has not enabled this connection")])
         self.users.put(existing.model_copy(update={"status": "disabled"}))
-        return JSONResponse(self._connection_body(connection, ctx.user_id))
+        return JSONResponse(self._connection_body(catalog, connection, ctx.user_id))
 
     async def field_options(self, request: Request, ctx: CallContext) -> Response:
-        connection = self._connection(request, ctx, "other")
+        catalog, connection = self._connection(request, ctx, "other")
         kind = KINDS.get(request.path_params["kind"])
         ctx.op_id = request.path_params["type_id"]
-        targets = self.catalog.feature_ops(connection, kind, ctx.op_id) if kind else []
+        targets = catalog.feature_ops(connection, kind, ctx.op_id) if kind else []
         if not targets:
             raise ConnectApiError("not_found", f"Connection '{connection.id}' has no {request.path_params['kind']} "
                                                f"'{ctx.op_id}'")
@@ -144,7 +144,7 @@ class ConnectApi:
     async def _resolve(self, request: Request, ctx: CallContext, kind: OperationKind,
                        allow_fields: bool = True) -> ResolvedOperation:
         ctx.op = kind
-        connection = self._connection(request, ctx, kind)
+        catalog, connection = self._connection(request, ctx, kind)
         ctx.op_id = request.path_params["type_id"]
         body = ctx.request_body = await json_object(request)
         ctx.user_id = _string(body, "user_id", required=True)
@@ -156,7 +156,7 @@ class ConnectApi:
         if ctx.user_id:
             await self.users.fresh(ctx.user_id, connection.id)
         run = self.runner.resolve(OperationRequest(connection.id, kind, ctx.op_id, ctx.user_id or "",
-                                                   ctx.user_feature_id, fields or {}))
+                                                   ctx.user_feature_id, fields or {}), catalog)
         await self._check_rate(run.user_id, connection.id)  # after resolution: only real users get buckets
         ctx.feature_id, ctx.user_feature_id, ctx.resolved_fields = (
             run.target.feature.id, run.user_feature_id, run.fields
@@ -165,30 +165,32 @@ class ConnectApi:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def _authenticate(self, request: Request) -> Service:
-        service = self.catalog.service_for_key(request.headers.get(SERVICE_KEY_HEADER))
+    def _authenticate(self, request: Request, catalog: Catalog | None = None) -> Service:
+        service = (catalog or self.catalog).service_for_key(request.headers.get(SERVICE_KEY_HEADER))
         if service is None:
             raise ConnectApiError("unauthorized", f"Missing or wrong {SERVICE_KEY_HEADER} header")
         return service
 
-    def _connection(self, request: Request, ctx: CallContext, op: Op) -> Connection:
-        """The connection named in the path, if the caller's key is its owner's.
+    def _connection(self, request: Request, ctx: CallContext, op: Op) -> tuple[Catalog, Connection]:
+        """The connection named in the path, if the caller's key is its owner's, and the catalog as it is
+        now, which the rest of the request uses whatever reload happens meanwhile.
 
         Only a verified call is recorded against the connection, so that nobody without its key can
         move its numbers.
         """
         ctx.op = op
-        self._authenticate(request)
-        connection = self.catalog.connection(request.path_params["connection_id"])
-        owner = self.catalog.services[connection.owner_service]
+        catalog = self.catalog.snapshot()
+        self._authenticate(request, catalog)
+        connection = catalog.connection(request.path_params["connection_id"])
+        owner = catalog.services[connection.owner_service]
         if not same_secret(owner.service_key, request.headers.get(SERVICE_KEY_HEADER, "")):
             raise ConnectApiError("forbidden", f"Connection '{connection.id}' belongs to another service")
         ctx.connection_id = connection.id
-        return connection
+        return catalog, connection
 
-    def _connection_body(self, connection: Connection, user_id: str | None) -> dict[str, Any]:
+    def _connection_body(self, catalog: Catalog, connection: Connection, user_id: str | None) -> dict[str, Any]:
         user_connection = self.users.get(user_id, connection.id) if user_id else None
-        return connection_body(self.catalog, connection, self.users.enabled_count(connection.id),
+        return connection_body(catalog, connection, self.users.enabled_count(connection.id),
                                user_connection, user_id is not None)
 
     async def _check_rate(self, user_id: str, connection_id: str) -> None:

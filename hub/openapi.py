@@ -37,6 +37,7 @@ from switchroom.protocol.kinds import RECORD_TYPE
 from switchroom.hub.script_trial_api import JSON_LINES
 from switchroom.protocol.ops import ReplayRequest, RerunRequest, ScriptTrialRequest
 from switchroom.protocol.ops_answers import (
+    CatalogReloaded,
     ConnectionDefinition,
     ConnectionStatsList,
     RecordsPage,
@@ -102,8 +103,9 @@ _OPS_ERRORS = {
     401: "unauthorized: missing or wrong operator token",
     404: "not_found: no such connection, record or bulk rerun",
     408: _CONNECT_ERRORS[408],
-    409: "not_rerunnable, already_rerun, or conflict (an interrupted request's Idempotency-Key)",
-    422: _CONNECT_ERRORS[422],
+    409: "not_rerunnable, already_rerun, or conflict (an interrupted request's Idempotency-Key; a catalog reload "
+         "while other hubs serve the database)",
+    422: _CONNECT_ERRORS[422] + " (a catalog reload: one per problem of the file, its parameter the file)",
 }
 
 
@@ -184,6 +186,11 @@ OPERATIONS: tuple[Operation, ...] = (
               "How a connection is defined: features, fields with visibility and value, configuration, runtime "
               "script and its version", "ops", "operatorToken", _ok(ConnectionDefinition), (401, 404),
               params=(_CONNECTION,)),
+    Operation("post", "/v1/ops/catalog/reload",
+              "Read the catalog file (--catalog) again and serve it, as SIGHUP does: what changed, and each runtime "
+              "script's version before and after. A file with problems is refused with them (as start-up lists "
+              "them, scripts with file:line:column) and the catalog stays; runs begun before a reload finish on "
+              "the old catalog", "ops", "operatorToken", _ok(CatalogReloaded), (401, 409, 422)),
     Operation("get", "/v1/ops/hubs", "The hub processes serving this log (every live one, where hubs share a "
               "PostgreSQL database), and which one answered", "ops", "operatorToken", _ok(HubList), (401,)),
     Operation("get", "/v1/ops/records",

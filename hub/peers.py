@@ -2,7 +2,7 @@
 ``hubs`` table, which ``/v1/health`` and ``GET /v1/ops/hubs`` show; and they serve one catalog with one
 set of operator tokens, whose fingerprint the database keeps, so that a hub started with another catalog
 or token refuses to join them (a dashboard reconnecting through a balancer would otherwise meet a hub that
-refuses its token).
+refuses its token). For the same reason a hub reloads another catalog only while no other hub runs there.
 
 A hub on its own SQLite file is the only one: it lists itself.
 """
@@ -48,15 +48,17 @@ class Peers:
         self.process_id = uuid.uuid4().hex
         """This hub process: what the ``hubs`` table, poll leases and idempotency keys it holds name it."""
         self._started = time.monotonic()
+        self._token_digest = ""
+        """The operator token's digest, set by ``adopt_catalog``: part of the fingerprint the database keeps."""
 
     def adopt_catalog(self, catalog_fingerprint: str, token: str) -> None:
         """At start, before serving: join the hubs on this database, whose catalog and operator token must
         be these (unless none of them is running, when these become the database's). Raises
         ``CatalogMismatch``."""
+        self._token_digest = hashlib.sha256(token.encode()).hexdigest()
         if not self._recorder.shared:
             return
-        token_digest = hashlib.sha256(token.encode()).hexdigest()
-        fingerprint = hashlib.sha256(f"{catalog_fingerprint}:{token_digest}".encode()).hexdigest()
+        fingerprint = self._fingerprint(catalog_fingerprint)
         held = self._recorder.before_start(lambda log: _shared(log).adopt_catalog(
             fingerprint, self.process_id, self.url, self.version, LIVE_WITHIN_S))
         if held is not None:
@@ -64,6 +66,25 @@ class Peers:
                 f"the hubs running on this database serve another catalog or take another operator token "
                 f"(fingerprint {held[:12]}, this one {fingerprint[:12]}): give every hub the same catalog file, "
                 "service keys and SWITCHROOM_TOKEN, or stop them all before starting hubs with new ones")
+
+    async def change_catalog(self, catalog_fingerprint: str) -> None:
+        """A catalog reload: the database's catalog becomes this one, unless other hubs run on it (they would
+        go on serving the old one, and a hub started with either would be refused). Raises
+        ``CatalogMismatch`` naming them."""
+        if not self._recorder.shared:
+            return
+        fingerprint = self._fingerprint(catalog_fingerprint)
+        others = await self._recorder.read(lambda log: _shared(log).change_catalog(
+            fingerprint, self.process_id, LIVE_WITHIN_S))
+        if others:
+            raise CatalogMismatch(
+                f"{len(others)} other hub{'s' if len(others) > 1 else ''} on this database "
+                f"({', '.join(sorted(others))}) serve the catalog this one serves now, and would go on serving it: "
+                "reload only a hub that runs alone, or stop every hub and start them all with the new catalog")
+
+    def _fingerprint(self, catalog_fingerprint: str) -> str:
+        """What the database keeps: the catalog's fingerprint and the operator token's, in one."""
+        return hashlib.sha256(f"{catalog_fingerprint}:{self._token_digest}".encode()).hexdigest()
 
     async def beat(self) -> None:
         """Say this hub is alive, every ``BEAT_S``, until cancelled."""

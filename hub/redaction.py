@@ -45,7 +45,15 @@ class Redactor:
     """Takes the hub's secrets out of records: ``secrets`` are its service keys and operator tokens."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        secrets = [secret for secret in secrets if secret]
+        self._learn([secret for secret in secrets if secret])
+
+    def learn(self, secrets: Iterable[str]) -> None:
+        """Redact ``secrets`` too from now on (a reloaded catalog's service keys); those known before stay
+        known, since records of runs begun before may still carry them."""
+        self._learn([*self._known, *(secret for secret in secrets if secret and secret not in self._known)])
+
+    def _learn(self, secrets: list[str]) -> None:
+        self._known = tuple(secrets)
         self._whole = frozenset(secret for secret in secrets if len(secret) < MIN_SECRET_IN_TEXT)
         forms = {form for secret in secrets if len(secret) >= MIN_SECRET_IN_TEXT for form in _written_forms(secret)}
         longest_first = sorted(forms, key=len, reverse=True)

@@ -53,10 +53,13 @@ class OperationRunner:
     services: ServiceClient
     recorder: Recorder
 
-    def resolve(self, request: OperationRequest) -> ResolvedOperation:
-        """Find the feature operation and the user's feature, and resolve the fields; 4xx on failure."""
-        connection = self.catalog.connection(request.connection_id)
-        targets = self.catalog.feature_ops(connection, request.kind, request.op_id)
+    def resolve(self, request: OperationRequest, catalog: Catalog | None = None) -> ResolvedOperation:
+        """Find the feature operation and the user's feature, and resolve the fields; 4xx on failure.
+        ``catalog``: a snapshot to resolve in (a script's calls use the one its run started in); default,
+        the catalog the hub serves now."""
+        catalog = catalog or self.catalog
+        connection = catalog.connection(request.connection_id)
+        targets = catalog.feature_ops(connection, request.kind, request.op_id)
         if not targets:
             raise ConnectApiError("not_found", f"Connection '{connection.id}' has no {request.kind} '{request.op_id}'")
         user_connection = self.users.get(request.user_id, connection.id)

@@ -46,7 +46,6 @@ def script_version(source: str) -> str:
 @dataclass
 class ScriptRuns:
     engine: ScriptEngine
-    catalog: Catalog
     users: UserConnections
     runner: OperationRunner
     recorder: Recorder
@@ -63,7 +62,7 @@ class ScriptRuns:
             configuration=t.connection.configuration,
             timezone=user_connection.timezone if user_connection else "UTC",
         )
-        calls = _ScriptCalls(self.catalog, self.runner, self.recorder, sub, uuid.uuid4().hex)
+        calls = _ScriptCalls(t.catalog, self.runner, self.recorder, sub, uuid.uuid4().hex)
         try:
             result = await self.engine.run(job, calls.call)
         except EngineBusy as exc:
@@ -92,7 +91,8 @@ def _recorded_error(error: ScriptError | None) -> ScriptRunError | None:
 
 
 class _ScriptCalls:
-    """The host side of one run's runAction/performQuery calls."""
+    """The host side of one run's runAction/performQuery calls, resolved in the catalog its trigger event
+    was (a reload while the run goes on does not change what it calls)."""
 
     def __init__(self, catalog: Catalog, runner: OperationRunner, recorder: Recorder, sub: ResolvedOperation,
                  script_run_id: str) -> None:
@@ -151,7 +151,7 @@ class _ScriptCalls:
         if not isinstance(user_feature_id, str) or not user_feature_id:
             user_feature_id = self._default_user_feature(kind, op_id)
         run = self._runner.resolve(OperationRequest(sub.target.connection.id, kind, op_id, sub.user_id,
-                                                    user_feature_id, fields))
+                                                    user_feature_id, fields), self._catalog)
         ctx.feature_id, ctx.user_feature_id, ctx.resolved_fields = run.target.feature.id, run.user_feature_id, run.fields
         if kind == "action":
             result = await self._runner.run_action(run, ctx.request_id, "script", self.script_run_id)

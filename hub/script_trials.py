@@ -203,7 +203,8 @@ class TrialCalls:
         fields: dict[str, Any] | None = None
         try:
             run = self.runner.resolve(OperationRequest(self.connection_id, kind, op_id, self.user_id,
-                                                       self._user_feature(kind, op_id, body), _fields(body)))
+                                                       self._user_feature(kind, op_id, body), _fields(body)),
+                                      self.catalog)
         except ConnectApiError as exc:  # as a live call is refused: the same status and details
             status, answer, source = exc.status, exc.body.model_dump(), "refused"
         else:

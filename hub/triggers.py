@@ -65,17 +65,19 @@ Deliver = Callable[[FiredEvent], Awaitable[ApiCall | ScriptRun]]
 
 
 class Subscriptions:
-    """Every enabled user-feature trigger, resolved, by trigger identity; rebuilt when users change."""
+    """Every enabled user-feature trigger, resolved, by trigger identity; rebuilt when users change or
+    the catalog is reloaded."""
 
     def __init__(self, catalog: Catalog, users: UserConnections, runner: OperationRunner) -> None:
         self._catalog, self._users, self._runner = catalog, users, runner
-        self._version = -1
+        self._version = (-1, -1)
         self._by_identity: dict[str, ResolvedOperation] = {}
 
     def all(self) -> dict[str, ResolvedOperation]:
-        if self._version != self._users.version:
+        version = (self._users.version, self._catalog.generation)
+        if self._version != version:
             self._by_identity = {sub.trigger_identity: sub for sub in self._build()}
-            self._version = self._users.version
+            self._version = version
         return self._by_identity
 
     def matching(self, service_ids: set[str], identity: str | None, user_id: str | None) -> list[ResolvedOperation]:
@@ -88,8 +90,9 @@ class Subscriptions:
         return [sub for sub in found if sub.target.service.id in service_ids]
 
     def _build(self) -> Iterable[ResolvedOperation]:
+        catalog = self._catalog.snapshot()
         for user_connection in self._users.enabled():
-            connection = self._catalog.connections.get(user_connection.connection_id)
+            connection = catalog.connections.get(user_connection.connection_id)
             if connection is None:
                 continue
             features = {f.id: f for f in connection.features}
@@ -101,7 +104,7 @@ class Subscriptions:
                     request = OperationRequest(connection.id, "trigger", entry.ref, user_connection.user_id,
                                                user_feature.id)
                     try:
-                        yield self._runner.resolve(request)
+                        yield self._runner.resolve(request, catalog)
                     except ConnectApiError as exc:  # e.g. a required user field never set: nothing to poll
                         log.debug("no subscription for %s/%s: %s", user_feature.id, entry.id, exc)
 

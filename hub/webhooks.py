@@ -7,7 +7,6 @@ documented body, and a ``webhook`` api_call record carrying the answer's status 
 from dataclasses import dataclass
 import uuid
 
-from switchroom.hub.catalog import Catalog
 from switchroom.hub.record_bodies import capped, cut
 from switchroom.hub.recorder import Recorder
 from switchroom.hub.service_client import WEBHOOK_PATH, ServiceClient
@@ -18,7 +17,6 @@ from switchroom.store import utc_now_iso
 
 @dataclass
 class Webhooks:
-    catalog: Catalog
     services: ServiceClient
     recorder: Recorder
 
@@ -26,7 +24,7 @@ class Webhooks:
         """POST the event to the developer's backend; record the ``webhook`` call and give its body back."""
         sub = event.subscription
         t = sub.target
-        owner = self.catalog.services[t.connection.owner_service]
+        owner = t.catalog.services[t.connection.owner_service]  # as the event was resolved, reloads or not
         body = {
             "sent_at": utc_now_iso(),
             "data": {"connection_id": t.connection.id, "user_id": sub.user_id, "trigger_id": t.entry.ref,

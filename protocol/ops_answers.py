@@ -151,6 +151,33 @@ class ReplayAnswer(RerunItem):
     script_run_id: str | None = Field(default=None, description="the new script run, when delivered to the script")
 
 
+class IdChanges(AnswerModel):
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+
+
+class ScriptVersions(AnswerModel):
+    connection_id: str
+    old_version: str | None = Field(description="what its runs recorded as script_version before the reload "
+                                                "(null: it had no script, or was not in the catalog)")
+    new_version: str | None = Field(description="what new runs record (null: it has no script now, or was removed)")
+
+
+class CatalogReloaded(AnswerModel):
+    """A catalog reload that took effect (``POST /v1/ops/catalog/reload``): what changed. New requests and
+    runs use the new catalog; those begun before finish on the old one."""
+
+    type: Literal["catalog_reload"] = "catalog_reload"
+    file: str = Field(description="the catalog file read: the hub's --catalog")
+    changed: bool = Field(description="false: the file says what the hub served already")
+    connections: IdChanges = Field(description="connection ids (changed: anything in its definition, its "
+                                               "script among it)")
+    services: IdChanges = Field(description="service ids (changed: anything, its key or address among it)")
+    scripts: list[ScriptVersions] = Field(description="every connection with a runtime script before or after, "
+                                                      "its version before and after (the same when unchanged)")
+
+
 RerunPosted = Annotated[RerunPlan | RerunAnswer, Field(discriminator="type")]
 """``POST /v1/ops/reruns`` with 200: a dry run's plan, or the rerun of one call."""
 RerunStarted = RerunBulk | RerunBulkId

@@ -407,6 +407,19 @@ class PostgresLog:
             self.beat(process_id, url, version)  # counted among the live at once
         return None
 
+    def change_catalog(self, fingerprint: str, process_id: str, within_s: float) -> list[str]:
+        """A reload on hub ``process_id``: make ``fingerprint`` this database's catalog, unless another hub
+        seen within ``within_s`` runs here, which would go on serving the old one; then the URLs of those
+        hubs, and nothing changes."""
+        with self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock($1)", (_SCHEMA_LOCK + 1,))  # as adopt_catalog
+            if self.meta("catalog_fingerprint") == fingerprint:
+                return []
+            others = [row[1] for row in self.live_hubs(within_s) if row[0] != process_id]
+            if not others:
+                self.set_meta("catalog_fingerprint", fingerprint)
+        return others
+
     # -- following --------------------------------------------------------------------------------
 
     async def follow_head(self, on_head: Callable[[int], None]) -> None:

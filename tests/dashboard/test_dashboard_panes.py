@@ -5,6 +5,7 @@ from pathlib import Path
 import io
 import uuid
 
+import httpx
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
@@ -13,7 +14,7 @@ from switchroom.store import EventLog
 from tests.support.hubproc import RunningHub
 from tests.support.repository import ROOT
 from tests.support.dashboard import make_app, run_action, shows_inbound, wait_until
-from tests.support.triggers import USER, add_item, notify, of, polls, start, wait_for
+from tests.support.triggers import USER, add_item, key, notify, of, polls, start, wait_for
 from tests.support.sample_services import SampleServices
 from switchroom.tui.app import SwitchroomApp
 from switchroom.tui.screens.confirm import ConfirmScreen
@@ -178,3 +179,38 @@ async def test_r_on_a_failed_action_shows_the_exact_body_and_reruns_it_once(hub:
               and r.get("direction") == "inbound" and r.get("rerun_of") == original["seq"]]
     assert len(reruns) == 1
     assert reruns[0]["resolved_fields"]["color"] == "blue"
+
+
+async def test_the_scripts_pane_shows_the_script_version_each_run_used_across_a_reload(
+        services: SampleServices, tmp_path: Path) -> None:
+    hub = start(services, tmp_path / "hub")
+    script = tmp_path / "hub" / "catalog" / "scripts" / "globals.js"
+    test = f"{hub.url}/v2/connections/globals/triggers/lights.light_on/test"
+    try:
+        for n, edit in enumerate((None, 'console.log("the second version");\n'), start=1):
+            if edit is not None:
+                script.write_text(edit)
+                reloaded = httpx.post(f"{hub.url}/v1/ops/catalog/reload", headers={"Authorization": f"Bearer {hub.token}"})
+                assert reloaded.status_code == 200, reloaded.text
+            assert httpx.post(test, json={"user_id": USER}, headers=key(hub)).status_code == 204
+            runs_made = wait_for(hub.db, of("script_run", connection_id="globals"), count=n)
+        versions = [run["script_version"] for run in runs_made]
+        assert len(set(versions)) == 2
+
+        app = make_app(hub, tmp_path)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await pilot.press("3")
+            runs = app.query_one(ScriptRunList)
+            await wait_until(pilot, lambda: len(runs.visible_rows()) == 2)
+            assert "version" in runs.header_text().split()
+            for y, record in enumerate(runs.visible_rows()):  # each row its own run's version, 8 digits of 12
+                shown = runs.render_line(y).text.split()
+                assert record["script_version"][:8] in shown and record["script_version"] not in shown
+            assert sorted(r["script_version"] for r in runs.visible_rows()) == sorted(versions)
+
+            runs.jump_to(next(n for n, r in enumerate(runs.visible_rows()) if r["script_version"] == versions[1]))
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, RecordDetail) and "Script" in detail_text(app.screen))
+            assert f"script version  {versions[1]}" in detail_text(app.screen).splitlines()
+    finally:
+        hub.stop()

@@ -20,7 +20,7 @@ from switchroom.hub.settings import DEMO_CATALOG, HubSettings, Secret
 from switchroom.protocol import dumps, loads
 from switchroom.protocol.kinds import KINDS, TRIGGER_EVENT
 from tests.support.hub_calls import inbound, post_run, records, wait_bulk
-from tests.support.hubproc import RunningHub
+from tests.support.hubproc import RunningHub, start_hub, write_catalog
 from tests.support.waiting import eventually_sync
 
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
@@ -164,6 +164,9 @@ def test_real_answers_fit_the_document_every_documented_one_among_them(hub: Runn
     connect_api(checked)
     reruns(checked)
     replays(checked)
+    unchanged = checked.call("POST", "/v1/ops/catalog/reload", "token")  # the file it serves, reread
+    assert unchanged.json()["changed"] is False
+    assert checked.call("POST", "/v1/ops/catalog/reload", None).status_code == 401
     ops_reads(checked)  # last: by now the log holds a record of every kind
 
     with_bodies = {f"{method.upper()} {path} {status}" for path, item in document["paths"].items()
@@ -275,6 +278,24 @@ def ops_reads(checked: Checked) -> None:
                         f"a {kind} record in the log")
     assert "next" in checked.call("GET", "/v1/ops/records", "token", params={"limit": 1}).json()
     assert checked.call("GET", "/v1/ops/records", "token", params={"filter": "colour:red"}).status_code == 422
+
+
+def test_catalog_reload_answers_fit_the_document_refused_and_taken(tmp_path: Path) -> None:
+    catalog = write_catalog(tmp_path, DEMO_CATALOG.read_text())
+    hub = start_hub(tmp_path, extra_args=("--catalog", str(catalog)))
+    try:
+        checked = Checked(hub, httpx.get(f"{hub.url}/openapi.json").json())
+        script = tmp_path / "scripts" / "rain_alert.js"
+        fixed = script.read_text()
+        script.write_text("let broken = ;\n")
+        refused = checked.call("POST", "/v1/ops/catalog/reload", "token")
+        assert refused.status_code == 422
+        assert [d["message"].split(": ")[1] for d in refused.json()["details"]] == ["scripts/rain_alert.js:1:14"]
+        script.write_text(fixed + "\n// edited\n")
+        assert checked.call("POST", "/v1/ops/catalog/reload", "token").json()["connections"]["changed"] == [
+            "rain-alert"]
+    finally:
+        hub.stop()
 
 
 # -- the streams ---------------------------------------------------------------------------------------------

@@ -196,6 +196,26 @@ def test_the_hubs_on_a_database_list_each_other_and_refuse_one_with_another_cata
         other.stop()
 
 
+def test_a_hub_reloads_another_catalog_only_while_no_other_hub_runs_on_its_database(
+        two_hubs: tuple[RunningHub, RunningHub], services: SampleServices, postgres_url: str, tmp_path: Path) -> None:
+    first, second = two_hubs
+    reload, token = f"{first.url}/v1/ops/catalog/reload", {"Authorization": f"Bearer {first.token}"}
+    same = httpx.post(reload, headers=token, timeout=60)
+    assert same.status_code == 200 and same.json()["changed"] is False  # the catalog they share: nothing to refuse
+    (tmp_path / "a" / "catalog" / "scripts" / "globals.js").write_text('console.log("edited");\n')
+    refused = httpx.post(reload, headers=token, timeout=60)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "conflict" and second.url in refused.json()["message"]
+    shown = httpx.get(f"{first.url}/v1/ops/connections/globals", headers=token).json()
+    assert "edited" not in shown["runtime_script"]
+
+    second.stop()  # it takes itself off the database's list of hubs
+    done = httpx.post(reload, headers=token, timeout=60)
+    assert done.status_code == 200 and done.json()["connections"]["changed"] == ["globals"]
+    with pytest.raises(RuntimeError, match="serve another catalog"):  # the database holds the new catalog now
+        start(services, tmp_path / "old", db=postgres_url, enable=False, token=TOKEN)
+
+
 def test_a_bulk_rerun_started_on_one_hub_is_followed_and_cancelled_on_another(
         two_hubs: tuple[RunningHub, RunningHub], services: SampleServices) -> None:
     first, second = two_hubs

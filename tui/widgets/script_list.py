@@ -1,4 +1,5 @@
-"""The Scripts pane's list: every runtime-script run, with its outcome and how long it took."""
+"""The Scripts pane's list: every runtime-script run, with its outcome, how long it took and the version of
+the script it ran (where the view is wide enough)."""
 
 from typing import Any
 
@@ -6,6 +7,7 @@ from switchroom.protocol.kinds import SCRIPT_RUN
 from switchroom.tui.text import printable
 from switchroom.tui.widgets.record_list import TIME, Column, RecordList
 
+VERSION_CHARS = 8
 _STATUS_CLASSES = {"ok": "record-list--ok", "error": "record-list--error", "timeout": "record-list--error",
                    "oom": "record-list--error"}
 
@@ -19,6 +21,9 @@ class ScriptRunList(RecordList):
         Column("feature", "feature_id", 8, flexible=True),
         Column("status", "status", 7),
         Column("ms", "duration_ms", 6, right=True),
+        # A cell more than the digits shown: a row with the column needs 81 cells, so at 80 columns it is
+        # left out, scrollbar or not, and the error keeps its room
+        Column("version", "script_version", VERSION_CHARS + 1, optional=True),
         Column("user", "user_id", 8),
         Column("error", "error", 10, flexible=True),
     )
@@ -27,6 +32,8 @@ class ScriptRunList(RecordList):
     def column_text(self, record: dict[str, Any], key: str) -> str | None:
         if key == "duration_ms":
             return f"{float(record.get('duration_ms') or 0):.0f}"
+        if key == "script_version":  # the start of the hub's 12 hex digits: enough to tell versions apart
+            return printable(record.get("script_version") or "")[:VERSION_CHARS]
         if key == "error":
             error = record.get("error") or {}
             where = f"L{error['line']}: " if error.get("line") else ""
