@@ -17,9 +17,10 @@ import sys
 
 from switchroom.protocol.kinds import API_CALL, KINDS
 from switchroom.store.filters import DIRECTIONS
-from switchroom.tui.exit_codes import TABLE, USAGE, Stop
+from switchroom.tui.exit_codes import FAILED, TABLE, USAGE, Stop
 
 COMPLETION_SHELLS = ("bash", "zsh", "fish")
+MAX_LIMIT = 100_000_000
 
 
 def package_version() -> str:
@@ -59,17 +60,27 @@ def _logs_options(p: argparse.ArgumentParser) -> None:
                                    "2026-11-26T13:05 (UTC unless it says, e.g. +01:00)")
     p.add_argument("--status", action="append", default=[], metavar="STATUS",
                    help="a status class (5xx), code (503) or 'skipped'; repeat or comma-separate for several")
-    p.add_argument("--kind", choices=[*KINDS, "all"], default=API_CALL,
-                   help=f"record kind (default: {API_CALL}; all: every kind)")
+    p.add_argument("--kind", choices=[*KINDS, "all"],
+                   help=f"record kind (default: {API_CALL}, unless --filter names kind:; all: every kind)")
     p.add_argument("--connection", help="only this connection id (one the hub or the cache knows)")
     p.add_argument("--feature", help="only this feature id")
     p.add_argument("--user", help="only this user id")
     p.add_argument("--op", help="only this operation id, e.g. lights.change_color")
     p.add_argument("--direction", choices=DIRECTIONS, help="only calls in this direction")
-    p.add_argument("--limit", type=int, help="only the newest N matches (with --follow: then every new one)")
+    p.add_argument("--limit", type=_limit, help="only the newest N matches (with --follow: then every new one)")
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="one JSON record a line, as the hub keeps it")
     output.add_argument("--csv", action="store_true", help="CSV with a header line")
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"--limit must be at least 1 and at most {MAX_LIMIT:,}")
+    return value
 
 
 def _rerun_options(p: argparse.ArgumentParser) -> None:
@@ -85,6 +96,7 @@ def _rerun_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--idempotency-key", metavar="KEY", help="reuse the key of an earlier try of this command")
     p.add_argument("--json", action="store_true", help="JSON lines even on a terminal")
     p.add_argument("--verbose", action="store_true", help="say the idempotency key on stderr")
+    _read_only_option(p, suppress=True)
 
 
 def _web_options(p: argparse.ArgumentParser) -> None:
@@ -213,6 +225,8 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "rerun":
         from switchroom.tui import rerun_command
 
+        if args.read_only or config.read_only:
+            raise Stop(FAILED, "refused: this machine is read-only (--read-only, or read_only = true in the settings)")
         return rerun_command.run(args, target)
     if args.command == "script":
         from switchroom.tui import script_command

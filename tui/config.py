@@ -302,7 +302,7 @@ def _hubs(table: object, problems: list[str]) -> dict[str, HubSettings]:
             if "url" in values and not url.startswith(("http://", "https://")):
                 problems.append(f"{where}.url: give the hub's http:// or https:// URL")
             if sum(bool(values.get(k)) for k in ("token_env", "token_file", "token_command")) > 1:
-                problems.append(f"{where}: give one of token_env, token_file, token_command")
+                problems.append(f"{where}: give at most one of token_env, token_file, token_command")
             if len(problems) == before:
                 hubs[name] = HubSettings(**values)
     return hubs

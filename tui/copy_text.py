@@ -8,7 +8,9 @@ or a secret the hub redacted; the caveats say so, for the dashboard to show besi
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 import json
+import re
 import shlex
 
 from switchroom.protocol.kinds import API_CALL
@@ -38,7 +40,7 @@ def curl_command(record: dict[str, Any], hub_url: str) -> CurlCommand | None:
     method, path = record.get("method"), record.get("path")
     if not isinstance(method, str) or not isinstance(path, str) or not path.startswith("/"):
         return None
-    parts = ["curl", "-X", shlex.quote(method.upper()), shlex.quote(hub_url.rstrip("/") + path),
+    parts = ["curl", "-X", shlex.quote(method.upper()), shlex.quote(hub_url.rstrip("/") + _with_user(path, record)),
              '-H "IFTTT-Service-Key: $SWITCHROOM_SERVICE_KEY"']
     caveats: list[str] = []
     body = record.get("request_body")
@@ -50,3 +52,15 @@ def curl_command(record: dict[str, Any], hub_url: str) -> CurlCommand | None:
             caveats.append("a secret in the body was redacted in the log: put its value back before running it")
         parts += ["-H", shlex.quote("Content-Type: application/json"), "--data-raw", shlex.quote(text)]
     return CurlCommand(" ".join(parts), tuple(caveats))
+
+
+_USER_IN_QUERY = re.compile(r"^/v2/connections/[^/?]+(?:/user_connection|/disable)?$")
+"""The Connect API calls that name their user in the query (DESIGN §3); the log keeps the path without it."""
+
+
+def _with_user(path: str, record: dict[str, Any]) -> str:
+    """The call's path with its ``?user_id=`` again, where the Connect API takes the user there."""
+    user = record.get("user_id")
+    if isinstance(user, str) and user and _USER_IN_QUERY.match(path):
+        return f"{path}?{urlencode({'user_id': user})}"
+    return path

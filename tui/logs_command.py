@@ -19,7 +19,7 @@ from typing import TextIO
 
 import httpx
 
-from switchroom.protocol.kinds import KINDS
+from switchroom.protocol.kinds import API_CALL, KINDS
 from switchroom.store import EventLog
 from switchroom.store.eventlog import record_of
 from switchroom.store.filters import FilterError, RecordFilter, parse_filter, parse_since, parse_status
@@ -61,7 +61,10 @@ def run(args: argparse.Namespace, target: HubTarget) -> int:
         token = require_token(target)
         try:
             if args.follow:
-                return asyncio.run(follow(target.url, token, cache_dir, record_filter, output))
+                try:
+                    return asyncio.run(follow(target.url, token, cache_dir, record_filter, output))
+                except KeyboardInterrupt:  # Ctrl-C as asyncio was starting or ending: as anywhere else, done
+                    return OK
             asyncio.run(catch_up(target.url, token, cache_dir))
         except Unreachable as exc:
             raise Stop(HUB, f"{exc}; --offline reads the cache as it is") from None
@@ -92,15 +95,29 @@ def run(args: argparse.Namespace, target: HubTarget) -> int:
 
 
 def _filter(args: argparse.Namespace) -> RecordFilter:
+    """The options' filter and ``--filter``'s words together; a word that says otherwise than an option
+    given (``--connection a --filter conn:b``) is a ``FilterError``, never one silently winning."""
     if args.limit is not None and args.limit < 1:
         raise FilterError("--limit must be at least 1")
     statuses = tuple(parse_status(s) for given in args.status for s in given.split(",") if s.strip())
+    kinds = KINDS if args.kind == "all" else (args.kind or API_CALL,)
     options = RecordFilter(
-        kinds=KINDS if args.kind == "all" else (args.kind,), since_ts=parse_since(args.since) if args.since else None,
+        kinds=kinds, since_ts=parse_since(args.since) if args.since else None,
         statuses=statuses, connection_id=args.connection, feature_id=args.feature, user_id=args.user,
         op_id=args.op, direction=args.direction, limit=args.limit,
     )
-    return parse_filter(args.filter, options) if args.filter else options
+    if not args.filter:
+        return options
+    combined = parse_filter(args.filter, options)
+    for field, option in (("connection_id", "--connection"), ("feature_id", "--feature"), ("user_id", "--user"),
+                          ("op_id", "--op"), ("direction", "--direction"), ("since_ts", "--since")):
+        given = getattr(options, field)
+        if given is not None and getattr(combined, field) != given:
+            raise FilterError(f"--filter says another {field.removesuffix('_id').removesuffix('_ts')} than "
+                              f"{option}: give it once")
+    if args.kind is not None and combined.kinds != kinds:
+        raise FilterError("--filter says another kind than --kind: give it once")
+    return combined
 
 
 def check_known(log: EventLog, record_filter: RecordFilter, listed: set[str]) -> None:
@@ -308,8 +325,11 @@ class Printer:
 
 
 def text_line(record: dict[str, object]) -> str:
-    code = "skip" if record.get("skipped") else record.get("status_code", record.get("status", "---"))
+    """One record a line: its seq (what ``rerun`` and the console's ``:`` take), time, kind, direction,
+    connection, operation, how it ended and the user."""
+    code = "skip" if record.get("skipped") else record.get(
+        "status_code", record.get("status", record.get("delivered_to", record.get("outcome", "---"))))
     return " ".join(str(x) for x in (
-        record.get("ts", ""), record.get("kind", ""), record.get("direction", "-"),
+        f"#{record.get('seq', '?')}", record.get("ts", ""), record.get("kind", ""), record.get("direction", "-"),
         record.get("connection_id", "-"), record.get("op_id", record.get("op", record.get("trigger_id", "-"))),
         code, record.get("user_id", "-")))

@@ -3,6 +3,7 @@ hubs by name, ``$SWITCHROOM_HUB``, shell completion and one table of exit codes.
 
 from pathlib import Path
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -113,7 +114,7 @@ def test_a_settings_file_with_problems_is_exit_code_2_for_every_command(tmp_path
         result = switchroom(*args, home=tmp_path)
         assert result.returncode == 2, result.stderr
         assert "hubs.prod.url: give the hub's http:// or https:// URL" in result.stderr
-        assert "hubs.prod: give one of token_env, token_file, token_command" in result.stderr
+        assert "hubs.prod: give at most one of token_env, token_file, token_command" in result.stderr
 
 
 def test_bash_completes_commands_and_options_for_real(tmp_path: Path) -> None:
@@ -156,3 +157,51 @@ def test_zsh_and_fish_scripts_ask_the_same_completer(shell: str, tmp_path: Path)
                                  capture_output=True, text=True, timeout=60)
         assert checked.returncode == 0, checked.stderr
 
+
+
+def test_a_read_only_machine_reruns_nothing(hub: RunningHub, tmp_path: Path) -> None:
+    for args, settings in ((("--read-only", "rerun"), ""), (("rerun", "--read-only"), ""), (("rerun",), "read_only = true\n")):
+        (tmp_path / "config.toml").write_text(settings)
+        refused = switchroom(*args, "1", "--hub", hub.url, home=tmp_path, SWITCHROOM_TOKEN=hub.token)
+        assert refused.returncode == 1 and "refused: this machine is read-only" in refused.stderr, refused.stderr
+        assert refused.stdout == ""
+
+
+def test_hub_urls_and_token_sources_that_cannot_work_are_usage_errors(tmp_path: Path) -> None:
+    for url in ("http://127.0.0.1:99999", "http://", "http://127.0.0.1:8470/?x=1", "http://a b"):
+        result = switchroom("logs", "--hub", url, "--token", "t", home=tmp_path)
+        assert result.returncode == 2 and "is not a URL a hub can have" in result.stderr, (url, result.stderr)
+        assert "Traceback" not in result.stderr
+    fifo = tmp_path / "token.fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "config.toml").write_text(f"""
+[hubs.endless]
+url = "http://127.0.0.1:9"
+token_command = "yes t0k"
+
+[hubs.two-lines]
+url = "http://127.0.0.1:9"
+token_command = "printf 'a\\\\nb\\\\n'"
+
+[hubs.fifo]
+url = "http://127.0.0.1:9"
+token_file = "{fifo}"
+""")
+    for name, said in (("endless", "did not print a token of at most"), ("two-lines", "more than one line"),
+                       ("fifo", "not a regular file")):
+        result = switchroom("logs", "--hub", name, home=tmp_path)
+        assert result.returncode == 2 and said in result.stderr, (name, result.stderr)
+    big = switchroom("logs", "--limit", "99999999999999999999", home=tmp_path)
+    assert big.returncode == 2 and "at most" in big.stderr
+
+
+def test_filter_words_that_contradict_the_options_are_refused(hub: RunningHub, tmp_path: Path) -> None:
+    cache = str(tmp_path / "cache")
+    for args in (("--connection", "rain-alert", "--filter", "conn:evening-glow"),
+                 ("--kind", "api_call", "--filter", "kind:script_run")):
+        result = switchroom("logs", "--hub", hub.url, "--cache-dir", cache, *args, home=tmp_path,
+                            SWITCHROOM_TOKEN=hub.token)
+        assert result.returncode == 2 and "give it once" in result.stderr, result.stderr
+    agreed = switchroom("logs", "--hub", hub.url, "--cache-dir", cache, "--connection", "evening-glow", "--filter",
+                        "conn:evening-glow", home=tmp_path, SWITCHROOM_TOKEN=hub.token)
+    assert agreed.returncode == 0 and agreed.stdout.startswith("#")  # text lines lead with the seq

@@ -154,3 +154,28 @@ def test_switchroom_read_only_on_the_command_line_reaches_the_console(hub: Runni
         terminal.wait_for("Bulk rerun refused: this console is read-only")
     finally:
         terminal.close()
+
+
+def test_a_copied_curl_of_a_user_connection_call_names_its_user_again(hub: RunningHub, tmp_path: Path) -> None:
+    """The log keeps a call's path without its query; the Connect API calls that take ``?user_id=`` get it
+    back, so the command repeats the call (here a PUT of a user's configuration, answered 200 again)."""
+    import httpx
+
+    from switchroom.tui.copy_text import curl_command
+
+    request_id = uuid.uuid4().hex
+    body = {"user_features": [{"feature_id": "log"}]}
+    first = httpx.put(f"{hub.url}/v2/connections/light-log/user_connection", params={"user_id": "user-077"},
+                      json=body, headers={"IFTTT-Service-Key": hub.service_key, "X-Request-ID": request_id})
+    assert first.status_code == 200, first.text
+    hub_log = EventLog(hub.db)
+    try:
+        [(stored,)] = hub_log.execute("SELECT body FROM records WHERE json_extract(body, '$.request_id') = ? "
+                                      "AND json_extract(body, '$.direction') = 'inbound'", [request_id])
+    finally:
+        hub_log.close()
+    command = curl_command(json.loads(stored), hub.url)
+    assert command is not None and "?user_id=user-077" in command.text
+    done = subprocess.run(["bash", "-c", command.text + " -s -o /dev/null -w '%{http_code}'"], capture_output=True,
+                          text=True, timeout=60, env={"PATH": "/usr/bin:/bin", "SWITCHROOM_SERVICE_KEY": hub.service_key})
+    assert done.stdout == "200"
