@@ -12,6 +12,7 @@ import sys
 
 import uvicorn
 
+from switchroom.hub import __version__
 from switchroom.hub.log_output import FORMATS, LEVELS, log_to_stderr
 from switchroom.hub.settings import DEMO_CATALOG, HubSettings, default_db, load_secrets
 from switchroom.store.hub_log import is_postgres_url, looks_like_connection_string, shown_db, storage_errors
@@ -40,6 +41,7 @@ NUMBERS: tuple[tuple[str, float, str], ...] = (
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="switchroom-hub", description="Run the Switchroom platform.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "samples"],
                         help="what to do: serve (the default); migrate a SQLite log into an empty PostgreSQL "
                              "database (--from FILE --to URL; stop the hub first); or samples: run the demo's "

@@ -23,7 +23,8 @@ class BackgroundServer:
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, 0))
         self.url = f"http://{host}:{self._socket.getsockname()[1]}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        # the hub's own log output carries theirs too (log_config=None leaves uvicorn's loggers to it)
+        config = uvicorn.Config(app, log_config=None, log_level=None, access_log=False, lifespan="off")
         self._server = _QuietServer(config)
         self._task: asyncio.Task[None] | None = None
 

@@ -8,6 +8,7 @@ import httpx
 
 from switchroom.tui.widgets.connections_table import ConnectionsTable
 from switchroom.tui.widgets.failure_table import FailureTable
+from switchroom.tui.widgets.record_list import laid_out
 from tests.support.dashboard import make_app, run_action, wait_until
 from tests.support.hubproc import RunningHub, start_hub
 
@@ -96,3 +97,19 @@ async def test_failure_groups_sort_and_enter_opens_the_group_under_the_cursor(tm
                              what=lambda: f"{app.view.filters} {app.focused} {smallest}")
     finally:
         hub.stop()
+
+
+async def test_at_80_columns_the_sorted_column_still_shows_its_arrow(hub: RunningHub, tmp_path: Path) -> None:
+    app = make_app(hub, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(ConnectionsTable)
+        await wait_until(pilot, lambda: len(table.rows) > 0)
+        table.focus()
+        for n, column in enumerate(table.COLUMNS):
+            table.sort_by(n)
+            await pilot.pause()
+            line = header(table)
+            drawn = {index for index, _, _ in laid_out(table.COLUMNS, table.scrollable_content_region.width,
+                                                       table._natural)}
+            if n in drawn:  # a column left out at this width cannot show it
+                assert line.count("▼") + line.count("▲") == 1, (column.title, line)

@@ -5,6 +5,8 @@ from collections.abc import Iterator
 from pathlib import Path
 import json
 import re
+import socket
+import time
 import uuid
 
 import httpx
@@ -195,3 +197,21 @@ def test_short_secrets_and_a_secret_request_id_stay_out_of_the_log(tmp_path: Pat
             assert not re.search(r"(?<![\w-])(t0k|k3y)(?![\w-])", line), line
     finally:
         hub.stop()
+
+
+def test_every_line_is_json_with_json_lines_also_uvicorns_own(json_hub: RunningHub) -> None:
+    """A request that is no HTTP makes uvicorn itself warn: that line too is one of the hub's JSON lines
+    (the sample services' servers in a demo hub leave uvicorn's loggers to the hub)."""
+    with socket.create_connection(("127.0.0.1", int(json_hub.url.rsplit(":", 1)[1])), timeout=5) as raw:
+        raw.sendall(b"GARBAGE\r\n\r\n")
+        raw.recv(1024)
+
+    def warned() -> list[dict[str, object]]:
+        lines = [json.loads(line) for line in stderr_of(json_hub).splitlines() if line.strip()]  # each is JSON
+        return [line for line in lines if line.get("message") == "Invalid HTTP request received."]
+
+    deadline = time.monotonic() + 30
+    while not warned():
+        assert time.monotonic() < deadline, stderr_of(json_hub)[-2000:]
+        time.sleep(0.1)
+    assert warned()[0]["level"] == "warning" and warned()[0]["logger"] == "uvicorn.error"

@@ -178,7 +178,13 @@ class RowTable(CursorRows):
         base = self._line_style
         if y < self.HEADER_LINES:
             style = base + self.get_component_rich_style("row-table--header")
-            titles = [Cell(self.sort_label if n == self.sort_column else c.title) for n, c in enumerate(self.COLUMNS)]
+            titles = [Cell(c.title) for c in self.COLUMNS]
+            if self.sort_column is not None:  # the arrow always shows: the title gives way to it
+                drawn = {n: w for n, _, w in laid_out(self.COLUMNS, width, self._natural)}
+                room = drawn.get(self.sort_column, 0)
+                title, arrow = self.COLUMNS[self.sort_column].title, self.sort_label[-1]
+                titles[self.sort_column] = Cell(f"{title} {arrow}" if len(title) + 2 <= room
+                                                else title[:max(0, room - 2)].rstrip() + "…" + arrow)
             return self._strip(titles, width, style, {})
         index = round(self.scroll_y) + y - self.HEADER_LINES
         if not 0 <= index < len(self.rows):
