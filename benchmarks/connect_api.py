@@ -155,7 +155,8 @@ def main() -> None:
     processes = [
         subprocess.Popen([sys.executable, "-c", SAMPLE_SERVER, KEY, str(lights_port)], env=env),
         subprocess.Popen([str(hub_bin), "serve", "--catalog", str(workdir / "catalog.toml"), "--db", str(db),
-                          "--port", str(hub_port), "--user-rate-limit", "0"], env=env, stdout=subprocess.DEVNULL),
+                          "--port", str(hub_port), "--user-rate-limit", "0"], env=env, stdout=subprocess.DEVNULL,
+                         stderr=(workdir / "hub.log").open("wb")),  # the access log, a line a run, as a service keeps it
     ]
     try:
         wait_up(f"{lights_url}/ifttt/v1/status")

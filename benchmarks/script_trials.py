@@ -11,6 +11,8 @@ and that the sample services were asked nothing during the trial, and prints bot
 
     .venv/bin/python benchmarks/script_trials.py [--events 1000]
 
+It also prints the engine alone on the same script in this process, its calls answered at once, for scale.
+
 Bar (issue 22): the trial at least as fast as the live engine for the same script, within noise.
 """
 
@@ -77,6 +79,30 @@ def trial(hub_url: str, source: str, events: int) -> tuple[float, dict[str, obje
     return events / (time.perf_counter() - started), summary
 
 
+def engine_alone(source: str, runs: int) -> float:
+    """The same script in a ScriptEngine of the hub's size in this process, its calls answered at once (a
+    query with three videos): what the engine itself does, no hub, no records, no services."""
+    from switchroom.hub.app import SCRIPT_SLOTS, WARM_CONTEXTS
+    from switchroom.hub.scripts import ScriptEngine, ScriptJob
+
+    videos = {"type": "list", "data": [{"title": f"video {n}", "url": f"https://v/{n}"} for n in range(3)]}
+
+    async def call(kind: str, op_id: str, body: dict[str, object]) -> tuple[int, object]:
+        return (200, videos) if kind == "query" else (204, None)
+
+    async def run_all() -> float:
+        engine = ScriptEngine(max_concurrent=SCRIPT_SLOTS, warm=WARM_CONTEXTS)
+        job = ScriptJob(source=source, trigger_id=TRIGGER, ingredients={"title": "Sourdough"})
+        await asyncio.gather(*(engine.run(job, call) for _ in range(50)))
+        started = time.perf_counter()
+        await asyncio.gather(*(engine.run(job, call) for _ in range(runs)))
+        elapsed = time.perf_counter() - started
+        await engine.aclose()
+        return runs / elapsed
+
+    return asyncio.run(run_all())
+
+
 def services_asked(samples: dict[str, str]) -> dict[str, object]:
     return {name: httpx.get(f"{url}/_calls", headers={"IFTTT-Service-Key": KEY}).json()["data"]
             for name, url in samples.items() if name != "developer"}
@@ -113,6 +139,8 @@ def main() -> None:
         assert summary.get("type") == "trial_summary", summary
         assert summary["unchanged"] == args.events, summary
         assert services_asked(samples) == asked, "a service was asked something during the trial"
+        alone = engine_alone(source, args.events)
+        print(f"engine alone, the same script, calls answered at once (no hub): {alone:,.0f} runs/s")
         print(f"live engine, {CONNECTION} ({args.events:,} test events, real service calls): {live_rate:,.0f} runs/s")
         print(f"script trial, the same script over the last {args.events:,} events: {trial_rate:,.0f} events/s "
               f"({trial_rate / live_rate:.2f}× live; all {summary['unchanged']:,} unchanged, no service asked)")
