@@ -35,6 +35,8 @@ class Action:
     """The word shown beside its key in the key-hint line; ``None`` keeps it out of that line."""
     priority: bool = False
     """Answer the key even when a focused widget has a binding of its own for it."""
+    changes_hub: bool = False
+    """It asks the hub to act (a rerun, a replay): a read-only console leaves it out of the key hints."""
 
 
 def _pane_actions() -> Iterator[Action]:
@@ -99,9 +101,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("show_failures", "Show this group's failures in its list", ("enter",), "Connections", "show_failures",
            scope="FailureTable", hint="show"),
     Action("rerun_failures", "Rerun this group's failed actions", ("r",), "Reruns", "rerun_failures",
-           scope="FailureTable", hint="rerun"),
+           scope="FailureTable", hint="rerun", changes_hub=True),
     Action("rerun", "Rerun the selected failed action", ("r",), "Reruns",
-           "rerun", scope="RecordList", hint="rerun"),
+           "rerun", scope="RecordList", hint="rerun", changes_hub=True),
     Action("rerun_all", "Rerun every failed action the filter shows", ("R",), "Reruns",
            "rerun_all"),
     Action("rerun_send", "Send the rerun (once per dialog)", ("ctrl+s",), "Reruns", "send",

@@ -160,7 +160,7 @@ class SwitchroomApp(App[None]):
             yield from self.panes.values()
         yield self.filter_bar
         yield self.status_line
-        yield KeyHints(self.key_map)
+        yield KeyHints(self.key_map, self.read_only)
 
     def on_mount(self) -> None:
         if self._known_cache is not None:
@@ -314,8 +314,8 @@ class SwitchroomApp(App[None]):
         named_urls = set()
         for name, hub in self.config.hubs.items():
             named_urls.add(known_hubs.hub_key(hub.url))
-            if known_hubs.hub_key(hub.url) != self.hub_key:
-                choices.append((f"Hub: {name} ({hub.url})", name, "from the settings"))
+            watched = known_hubs.hub_key(hub.url) == self.hub_key
+            choices.append((f"Hub: {name} ({hub.url})", name, "watching now" if watched else "from the settings"))
         for key in known_hubs.known_hub_keys(self.cache_dir):
             if key in (self.hub_key, *named_urls) or (key != EMBEDDED and not key.startswith(("http://", "https://"))):
                 continue
@@ -328,6 +328,9 @@ class SwitchroomApp(App[None]):
         ends here and ``switchroom`` opens it on the other, whose cache was kept (``tui.dashboard``)."""
         try:
             target = HubTarget(None, None) if wanted == EMBEDDED else choose_hub(wanted, None, self.config)
+            if target.key == self.hub_key:
+                self.notify(f"Already watching {target.shown}.")
+                return
             if target.url is not None:
                 require_token(target)
         except Stop as stop:
@@ -461,7 +464,7 @@ class SwitchroomApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.key_map, str(config_path())))
+            self.push_screen(HelpScreen(self.key_map, str(config_path()), self.config.filters))
 
     def action_show_pane(self, pane: str) -> None:
         self.query_one(ContentSwitcher).current = pane

@@ -15,6 +15,7 @@ from switchroom.tui.config import Config
 from switchroom.tui.ops_client import rerun_request
 from switchroom.tui.screens.go_to_record import GoToRecord
 from switchroom.tui.screens.record_detail import RecordDetail
+from switchroom.tui.widgets.key_hints import KeyHints
 from switchroom.tui.widgets.log_view import LogView
 from switchroom.tui.widgets.status_line import StatusLine
 from tests.support.dashboard import make_app, run_action, shows_inbound, wait_until
@@ -122,6 +123,7 @@ async def test_a_read_only_console_refuses_reruns_and_replays_and_says_so(hub: R
         hub.set_lights_faults()
         assert failed["status_code"] == 502
         assert "read-only" in str(app.query_one(StatusLine).render())
+        assert "rerun" not in str(app.query_one(KeyHints).render())  # no key is offered that is refused
         await pilot.press("r")
         await pilot.pause()
         assert any(t.startswith("Rerun refused: this console is read-only") for t in toasts(app))

@@ -9,6 +9,8 @@ import pytest
 from textual.widgets import Input
 
 from switchroom.tui.config import ConfigError, load_config
+from switchroom.tui.screens.help import HelpScreen
+from tests.dashboard.test_keys_and_themes import widget_text
 from switchroom.tui.console_state import state_path
 from switchroom.tui.widgets.log_view import LogView
 from tests.support.dashboard import make_app, run_action, shows_inbound, wait_until
@@ -127,6 +129,11 @@ key = "f5"
             app.screen.query_one("CommandList").get_option_at_index(0).prompt))
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.view.filters.get("logs") == "status:5xx since:1h")
+        await pilot.press("question_mark")  # the help lists them too, with their keys
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        text = widget_text(app.screen.query_one("#help-table"))
+        assert "Saved filters" in text and "filters.glow-timeouts" in text
+        assert "filters.failing" in text and "f5" in text.split("filters.failing")[1].lower()
 
 
 @pytest.mark.parametrize(("text", "said"), [

@@ -80,3 +80,15 @@ def test_switching_in_the_real_console_and_back_keeps_each_hubs_cache(hub: Runni
     finally:
         terminal.close()
         other.stop()
+
+
+async def test_a_named_hub_is_listed_while_watched_and_choosing_it_stays(hub: RunningHub, tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[hubs.this-one]\nurl = "{hub.url}"\n')
+    app = make_app(hub, tmp_path, config=load_config(path))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        assert (f"Hub: this-one ({hub.url})", "this-one", "watching now") in app.hub_choices()
+        app.action_switch_hub("this-one")
+        await pilot.pause()
+        assert app.is_running and app.switch_to is None
+        assert any("Already watching this-one" in n.message for n in app._notifications)

@@ -1,5 +1,7 @@
 """The ``?`` help screen: every action of the registry, by group, with the keys that run it now."""
 
+from collections.abc import Mapping
+
 from rich.table import Table
 from rich.text import Text
 from textual import events
@@ -9,13 +11,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from switchroom.tui.actions import groups
-from switchroom.tui.keymap import KeyMap
+from switchroom.tui.config import SavedFilter
+from switchroom.tui.keymap import KeyMap, key_label
+from switchroom.tui.text import printable
 from switchroom.tui.tones import MUTED
 from switchroom.tui.widgets.toned_text import TonedText
 
 
-def help_table(keymap: KeyMap) -> Table:
-    """One row per action under its group's heading: keys, what it does, the id to rebind it by."""
+def help_table(keymap: KeyMap, saved: Mapping[str, SavedFilter] | None = None) -> Table:
+    """One row per action under its group's heading: keys, what it does, the id to rebind it by; then the
+    filters saved in the settings, with their keys."""
     table = Table.grid(padding=(0, 2))
     table.add_column("keys", style="bold", no_wrap=True)
     table.add_column("description")
@@ -26,6 +31,12 @@ def help_table(keymap: KeyMap) -> Table:
         table.add_row(Text(group, style="bold underline"))
         for action in actions:
             table.add_row(keymap.label(action.id), action.description, action.id)
+    if saved:
+        table.add_row()
+        table.add_row(Text("Saved filters (also in the palette)", style="bold underline"))
+        for name, filter_ in saved.items():
+            table.add_row(key_label(filter_.key) if filter_.key else "", Text(printable(filter_.filter)),
+                          f"filters.{name}")
     return table
 
 
@@ -39,9 +50,10 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen #help-footer { color: $text-muted; margin-top: 1; }
     """
 
-    def __init__(self, keymap: KeyMap, config_file: str) -> None:
+    def __init__(self, keymap: KeyMap, config_file: str, saved: Mapping[str, SavedFilter] | None = None) -> None:
         super().__init__()
         self.keymap = keymap
+        self.saved = saved or {}
         self.config_file = config_file
         self._close_keys = {"escape", *keymap.keys("help"), *keymap.keys("quit")}
 
@@ -50,7 +62,7 @@ class HelpScreen(ModalScreen[None]):
             scroll.border_title = "Keys"
             closers = f"esc {self.keymap.label('help')} {self.keymap.label('quit')}"
             scroll.border_subtitle = f"{closers} close · ↑↓ pgup pgdn scroll"
-            yield TonedText(help_table(self.keymap), id="help-table")
+            yield TonedText(help_table(self.keymap, self.saved), id="help-table")
             yield Static(Text(f"To rebind a key, name its action's id in the [keys] table of {self.config_file}, "
                               'e.g. help = "f1".'), id="help-footer")
 

@@ -31,12 +31,12 @@ def typed(key: str) -> bool:
     return (character is not None and character.isprintable()) or key in ("slash", "space")
 
 
-def hints_text(keymap: KeyMap, scopes: set[str], typing: bool = False) -> Text:
+def hints_text(keymap: KeyMap, scopes: set[str], typing: bool = False, read_only: bool = False) -> Text:
     """The hints of the actions whose keys work in ``scopes``; while ``typing`` in a text box, not those
-    whose every key would type a character instead."""
+    whose every key would type a character instead; in a ``read_only`` console, none that acts on the hub."""
     text = Text()
     for action in ACTIONS:
-        if typing and all(typed(key) for key in keymap.keys(action.id)):
+        if (typing and all(typed(key) for key in keymap.keys(action.id))) or (read_only and action.changes_hub):
             continue
         if action.hint is not None and action.scope in scopes:
             if text:
@@ -51,12 +51,13 @@ class KeyHints(Static):
     KeyHints { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
     """
 
-    def __init__(self, keymap: KeyMap, *, id: str | None = None) -> None:
-        super().__init__(hints_text(keymap, {APP}), id=id)
-        self.keymap = keymap
+    def __init__(self, keymap: KeyMap, read_only: bool = False, *, id: str | None = None) -> None:
+        super().__init__(hints_text(keymap, {APP}, read_only=read_only), id=id)
+        self.keymap, self.read_only = keymap, read_only
 
     def on_mount(self) -> None:
         self.watch(self.screen, "focused", self._show_for)
 
     def _show_for(self, focused: Widget | None) -> None:
-        self.update(hints_text(self.keymap, scopes_of(focused), isinstance(focused, Input)), layout=False)
+        self.update(hints_text(self.keymap, scopes_of(focused), isinstance(focused, Input), self.read_only),
+                    layout=False)
