@@ -3,7 +3,8 @@
 The cache first catches up with the hub (to the hub's head when the command started); a hub that cannot
 be reached, or refuses the token, is exit code 3 with the reason on stderr: stale records are never
 printed as if they were current. ``--offline`` reads the cache as it is, and says so; with no hub named
-the cache is the embedded demo hub's, as the dashboard last left it. ``--follow`` then prints records
+the cache is the embedded demo hub's, as the dashboard last left it (no hub to ask: the demo's is the
+dashboard's own child). ``--follow`` then prints records
 as they arrive, like ``tail -f``, until Ctrl-C.
 """
 
@@ -56,21 +57,17 @@ def run(args: argparse.Namespace, target: HubTarget) -> int:
     cache_dir = args.cache_dir or default_cache_dir()
     if args.follow and (target.url is None or args.offline):
         raise Stop(USAGE, "--follow needs a hub to follow: name one with --hub, without --offline")
-    output = Printer(args)
     if target.url is not None and not args.offline:
         token = require_token(target)
         try:
             if args.follow:
                 try:
-                    return asyncio.run(follow(target.url, token, cache_dir, record_filter, output))
+                    return asyncio.run(follow(target.url, token, cache_dir, record_filter, Printer(args)))
                 except KeyboardInterrupt:  # Ctrl-C as asyncio was starting or ending: as anywhere else, done
                     return OK
             asyncio.run(catch_up(target.url, token, cache_dir))
         except Unreachable as exc:
             raise Stop(HUB, f"{exc}; --offline reads the cache as it is") from None
-    elif target.url is None:
-        print("switchroom logs: reading the embedded demo hub's cache, as the dashboard last left it",
-              file=sys.stderr)
     hub_id = known_hub_id(cache_dir, target.key)
     if hub_id is None or not Cache.exists(cache_dir, hub_id):
         raise Stop(FAILED, f"no cache of {target.shown} in {cache_dir}")
@@ -83,10 +80,10 @@ def run(args: argparse.Namespace, target: HubTarget) -> int:
     log = EventLog(path)
     try:
         if target.url is not None and args.offline:
-            print(f"switchroom logs: reading the cache of {target.shown} as it is, through seq "
-                  f"{log.cursor():,}, without asking the hub", file=sys.stderr)
+            print(f"switchroom logs: reading the cache of {target.shown} as it is, through seq {log.cursor():,}, "
+                  "without asking the hub", file=sys.stderr)
         check_known(log, record_filter, saved_connection_ids(cache_dir, hub_id))
-        output.write(body for _, body in matching(log, record_filter))
+        Printer(args).write(body for _, body in matching(log, record_filter))
     except ReaderGone:
         pass
     finally:

@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -162,8 +163,11 @@ def test_follow_prints_records_as_they_arrive_and_stops_on_ctrl_c(tmp_path: Path
             line = follower.stdout.readline()
             assert line, follower.stderr.read() if follower.stderr else "no output"
             seen.append(json.loads(line))
+        # Ctrl-C while the reader goes on reading, as a terminal does (a pipe nobody reads fills and blocks)
+        drained = threading.Thread(target=follower.stdout.read, daemon=True)
+        drained.start()
         follower.send_signal(signal.SIGINT)
-        assert follower.wait(timeout=30) == 0
+        assert follower.wait(timeout=60) == 0
     finally:
         follower.kill()
         hub.stop()

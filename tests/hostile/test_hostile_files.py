@@ -307,7 +307,7 @@ def test_settings_that_are_too_deep_endless_or_no_file_are_refused_in_a_line(tmp
             load_config(path)
         assert str(refused.value).startswith(f"{path}: ") and problem in str(refused.value)
         result = dashboard(tmp_path / "cache", path)
-        assert result.returncode == 1 and "Traceback" not in result.stderr.decode()
+        assert result.returncode == 2 and "Traceback" not in result.stderr.decode()  # usage, in the exit table
         assert result.stderr.decode().splitlines() == ["switchroom: the settings file has problems:",
                                                         str(refused.value)]
 
@@ -470,7 +470,7 @@ def path_naming_hub() -> Iterator[str]:
 def test_a_hub_id_that_is_a_path_makes_no_file_outside_the_cache_folder(tmp_path: Path, path_naming_hub: str) -> None:
     cache_dir = tmp_path / "a" / "cache"
     result = logs("--hub", path_naming_hub, "--token", "t", cache_dir=cache_dir)
-    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    assert result.returncode == 3 and b"Traceback" not in result.stderr  # the hub is refused: exit table
     assert b"cannot name a cache file" in result.stderr
     links: list[LinkState] = []
 

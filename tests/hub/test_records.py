@@ -16,7 +16,8 @@ from tests.support.triggers import failed_rain_alert_run, of, start, wait_for
 
 
 def test_every_kind_has_its_struct_and_one_stream() -> None:
-    assert set(KINDS) == {"api_call", "script_run", "trigger_event", "rerun"}  # DESIGN §7
+    # DESIGN §7's four, and the script trials' own record (issue 22: never counted as live traffic)
+    assert set(KINDS) == {"api_call", "script_run", "trigger_event", "rerun", "script_trial"}
     for kind in KINDS:
         struct = RECORD_TYPE[kind]
         assert issubclass(struct, Record) and struct.__struct_config__.tag == kind
@@ -35,7 +36,8 @@ def stored_bodies(db: Path | str) -> list[tuple[str, str]]:
 
 def test_what_the_hub_writes_of_each_kind_decodes_into_its_struct(services: SampleServices, tmp_path: Path) -> None:
     """A trigger event whose script throws (trigger_event, script_run and the api_calls of the poll and of
-    the script's call), replayed (rerun records of phases requested and item)."""
+    the script's call), replayed (rerun records of phases requested and item), then a script trial on it
+    (script_trial)."""
     hub = start(services, tmp_path)
     try:
         run = failed_rain_alert_run(hub, services)
@@ -43,6 +45,10 @@ def test_what_the_hub_writes_of_each_kind_decodes_into_its_struct(services: Samp
                             headers={"Authorization": f"Bearer {hub.token}", "Idempotency-Key": "k1"}, timeout=60)
         assert answer.status_code == 200, answer.text
         wait_for(hub.db, of("rerun", phase="item"))
+        tried = httpx.post(f"{hub.url}/v1/ops/script-trials", json={"connection_id": "rain-alert", "source": "1;"},
+                           headers={"Authorization": f"Bearer {hub.token}"}, timeout=60)
+        assert tried.status_code == 200 and '"trial_summary"' in tried.text, tried.text
+        wait_for(hub.db, of("script_trial"))
     finally:
         hub.stop()
     seen = decoded_kinds(hub.db)
