@@ -155,7 +155,9 @@ def test_follow_prints_records_as_they_arrive_and_stops_on_ctrl_c(tmp_path: Path
     command = [SWITCHROOM, "logs", "--hub", hub.url, "--cache-dir", str(cache_dir), "--follow", "--json",
                "--kind", "all", "--limit", "5"]
     env = bare_env(SWITCHROOM_TOKEN=hub.token, SWITCHROOM_CONFIG=str(tmp_path / "none.toml"))
-    follower = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # As a terminal starts a job: Ctrl-C's default disposition (a test run in the background inherits it ignored)
+    follower = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen: list[dict[str, object]] = []
     try:
         assert follower.stdout is not None
