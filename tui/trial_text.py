@@ -7,11 +7,12 @@ VERDICT_ORDER = ("broken", "fixed", "changed", "still_failing", "no_original", "
 
 
 def summary_text(started: TrialStarted, summary: TrialSummary) -> str:
+    """The counts first (a narrow terminal cuts the end of the line: the versions, not the verdicts)."""
     versions = f"candidate {started.script_version} (live {started.live_version or 'none'})"
     capped = f", the newest {started.events:,} of those the filter shows" if started.capped else ""
     counts = ", ".join(f"{getattr(summary, name):,} {name.replace('_', ' ')}" for name in VERDICT_ORDER
                        if getattr(summary, name) or name in ("broken", "fixed"))
-    return f"{started.connection_id}: {summary.events:,} events tried{capped}, {versions}: {counts}"
+    return f"{started.connection_id}: {summary.events:,} events tried: {counts}{capped}; {versions}"
 
 
 def run_text(run: TrialRun | None) -> str:
