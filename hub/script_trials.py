@@ -14,7 +14,7 @@ A trial runs at most ``TRIAL_CONCURRENCY`` events at a time, so live runs keep m
 """
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 import asyncio
 import time
@@ -108,7 +108,7 @@ class ScriptTrials:
             chosen = parse_filter(request.filter or "", RecordFilter(kinds=(TRIGGER_EVENT,), connection_id=connection.id))
         except FilterError as exc:
             raise ConnectApiError("invalid_parameters", f"filter: {exc}", [field_error("/filter", str(exc))]) from None
-        chosen = RecordFilter(**{**chosen.__dict__, "kinds": (TRIGGER_EVENT,), "connection_id": connection.id})
+        chosen = replace(chosen, kinds=(TRIGGER_EVENT,), connection_id=connection.id)  # whatever the filter said
         wanted = request.last or (MAX_TRIAL_EVENTS if request.filter is not None else DEFAULT_LAST)
         events, capped, originals = await self.recorder.read(lambda log: _events_and_runs(log, chosen, wanted))
         live = connection.runtime_script
